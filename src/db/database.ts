@@ -1,0 +1,46 @@
+/**
+ * The one interface every layer above src/db talks to. A Database is ONE session (one pg client,
+ * or one PGlite instance), so BEGIN/COMMIT and session advisory locks behave the same on both.
+ */
+export interface QueryResult<R> {
+  rows: R[];
+  rowCount: number;
+}
+
+export interface Queryable {
+  /** One statement, extended protocol, `$1`-style parameters. */
+  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+  /** One or more statements, simple protocol, no parameters. */
+  exec(sql: string): Promise<void>;
+}
+
+export type Backend = 'pglite' | 'postgres';
+
+/** Two int4 keys, as pg_advisory_lock(int, int) takes them. */
+export type AdvisoryLockKey = readonly [number, number];
+
+export interface AdvisoryLockOptions {
+  /** Give up with a `lock-timeout` error after this long (default 10 minutes). */
+  timeoutMs?: number;
+  /** Called once if the lock is not free at once, so the caller can say it is waiting. */
+  onWait?: () => void;
+}
+
+export interface Database extends Queryable {
+  readonly backend: Backend;
+  /** The URL with any password replaced by `***`: safe to print. */
+  readonly displayUrl: string;
+  /** False on PGlite: it is one session in one process, so advisory locks exclude no one else. */
+  readonly locksExclude: boolean;
+  /** BEGIN … COMMIT around fn; ROLLBACK and rethrow if it throws. Not reentrant. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Session-level advisory lock held while fn runs, released after (also on error). */
+  withAdvisoryLock<T>(key: AdvisoryLockKey, fn: () => Promise<T>, options?: AdvisoryLockOptions): Promise<T>;
+  /** `COPY … TO STDOUT` (server) or `COPY … TO '/dev/blob'` (PGlite): the output as chunks. */
+  copyOut(sql: string): AsyncIterable<Uint8Array>;
+  /** `COPY … FROM STDIN` (server) or `COPY … FROM '/dev/blob'` (PGlite); returns rows copied. */
+  copyIn(sql: string, data: AsyncIterable<Uint8Array> | Uint8Array): Promise<number>;
+  /** server_version_num, e.g. 150020 or 180006. */
+  serverVersionNum(): Promise<number>;
+  close(): Promise<void>;
+}
