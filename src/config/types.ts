@@ -1,0 +1,56 @@
+/** What a user writes in tidemark.config.* (see DESIGN §2). */
+export interface ServiceConfig {
+  /** Directory of this service's migrations, relative to the config file. */
+  migrations: string;
+  /** Objects the service owns: table names, globs like `budget_*`, or `schema:<name>` for a whole schema. */
+  owns?: string[];
+  /** Other services whose objects this service may reference. */
+  requires?: string[];
+  /** `tidemark` (default) or `alembic` for a history still kept by Alembic. */
+  format?: 'tidemark' | 'alembic';
+}
+
+/** A relation between services that has no foreign key in the database (checked by `validate`). */
+export interface SoftRelation {
+  /** `table.column` that holds the reference, e.g. `budgets.user_id`. */
+  from: string;
+  /** `table.column` it points at, e.g. `users.id`. */
+  to: string;
+}
+
+export interface TidemarkConfig {
+  /** Database URL: `postgres://…`, `pglite:./path` or `pglite:memory`. DATABASE_URL and --database win. */
+  database?: string;
+  /** Services by name, in the order they are declared. */
+  services: Record<string, ServiceConfig>;
+  /** Databases that reset commands refuse: URLs, database names, or host names (globs allowed). */
+  protected?: string[];
+  softRelations?: SoftRelation[];
+}
+
+/** A service after validation: absolute paths, defaults filled in. */
+export interface Service {
+  name: string;
+  /** Absolute path of the migrations directory. */
+  migrationsDir: string;
+  owns: string[];
+  requires: string[];
+  format: 'tidemark' | 'alembic';
+}
+
+/** A loaded and validated config. */
+export interface Workspace {
+  /** Directory that holds the config file; relative paths are resolved from here. */
+  root: string;
+  /** Absolute path of the config file, or undefined for a config passed as a value. */
+  configFile?: string;
+  database?: string;
+  /** In declaration order. */
+  services: Service[];
+  protected: string[];
+  softRelations: SoftRelation[];
+}
+
+export function defineConfig(config: TidemarkConfig): TidemarkConfig {
+  return config;
+}
