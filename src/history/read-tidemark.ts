@@ -1,0 +1,69 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { Diagnostic } from '../diagnostic.js';
+import { buildHistory } from './build.js';
+import type { History, MigrationFile } from './migration.js';
+import { parseMigrationName, parseMigrationSource } from './tidemark-source.js';
+
+const MIGRATION_LIKE = /\.(sql|ts|js|mjs)$/;
+
+/** Reads a tidemark migrations directory into a History. Problems come back as data, never thrown. */
+export async function readTidemarkHistory(service: string, dir: string): Promise<History> {
+  const problems: Diagnostic[] = [];
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await fs.readdir(dir, { withFileTypes: true });
+  } catch (err) {
+    problems.push({
+      rule: 'migration-file',
+      severity: 'error',
+      service,
+      file: dir,
+      message: `Cannot read the migrations directory of ${service}: ${(err as NodeJS.ErrnoException).code ?? String(err)}.`,
+      hint: `Create it, or fix \`migrations\` for ${service} in the config.`,
+    });
+    return { service, migrations: [], problems };
+  }
+  const migrations: MigrationFile[] = [];
+  const files = entries.filter((e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith('.')).map((e) => e.name);
+  const read = await Promise.all(
+    files.map(async (fileName) => {
+      const name = parseMigrationName(service, fileName);
+      const file = path.join(dir, fileName);
+      if (!name) {
+        if (MIGRATION_LIKE.test(fileName) && !fileName.endsWith('.d.ts')) {
+          problems.push({
+            rule: 'naming',
+            severity: 'error',
+            service,
+            file,
+            message: `${fileName} is not named <service>_<NNN>_<slug> for service ${service}.`,
+            hint: `Rename it, e.g. ${service}_001_${fileName.replace(/\.[^.]+$/, '').replace(/[^a-z0-9]+/gi, '_').replace(/^_+|_+$/g, '').toLowerCase() || 'change'}${path.extname(fileName)}.`,
+          });
+        }
+        return undefined;
+      }
+      try {
+        return parseMigrationSource(service, file, name, await fs.readFile(file));
+      } catch (err) {
+        return {
+          problems: [
+            {
+              rule: 'migration-file',
+              severity: 'error' as const,
+              service,
+              file,
+              message: `Cannot read ${fileName}: ${(err as NodeJS.ErrnoException).code ?? String(err)}.`,
+            },
+          ],
+        };
+      }
+    }),
+  );
+  for (const r of read) {
+    if (!r) continue;
+    problems.push(...r.problems);
+    if (r.migration) migrations.push(r.migration);
+  }
+  return buildHistory(service, migrations, problems);
+}

@@ -1,0 +1,180 @@
+import { createHash } from 'node:crypto';
+import type { Diagnostic } from '../diagnostic.js';
+import type { MigrationFile, Requirement, SqlSection } from './migration.js';
+
+/** Extensions a tidemark migration may have: SQL, or a script exporting up(ctx)/down(ctx). */
+export const MIGRATION_EXTENSIONS = ['sql', 'ts', 'js', 'mjs'] as const;
+
+export interface MigrationName {
+  number: number;
+  slug: string;
+  id: string;
+  kind: 'sql' | 'script';
+}
+
+/** `<service>_<NNN>_<slug>.<ext>` → its parts, or undefined if the name is not one. */
+export function parseMigrationName(service: string, fileName: string): MigrationName | undefined {
+  if (fileName.endsWith('.d.ts')) return undefined;
+  const m = /^(.+)_(\d+)_([a-z0-9][a-z0-9_]*)\.(sql|ts|js|mjs)$/.exec(fileName);
+  if (!m || m[1] !== service) return undefined;
+  return {
+    number: Number(m[2]),
+    slug: m[3],
+    id: fileName.slice(0, fileName.length - m[4].length - 1),
+    kind: m[4] === 'sql' ? 'sql' : 'script',
+  };
+}
+
+export function formatMigrationId(service: string, number: number, slug: string): string {
+  return `${service}_${String(number).padStart(3, '0')}_${slug}`;
+}
+
+export function checksumOf(bytes: Uint8Array | string): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+export interface ParsedSource {
+  migration?: MigrationFile;
+  problems: Diagnostic[];
+}
+
+const SQL_DIRECTIVE = /^\s*--\s*tidemark:\s*([A-Za-z][\w-]*)?(.*)$/;
+const SCRIPT_DIRECTIVE = /^\s*\/\/\s*tidemark:\s*([A-Za-z][\w-]*)?(.*)$/;
+
+/**
+ * Parses one migration file's bytes. Pure: the caller read the file.
+ * Every problem is returned as a Diagnostic naming file and line; `migration` is set only when
+ * the file is usable (no error-level problem).
+ */
+export function parseMigrationSource(service: string, file: string, name: MigrationName, bytes: Uint8Array): ParsedSource {
+  const problems: Diagnostic[] = [];
+  const problem = (line: number | undefined, message: string, hint?: string) =>
+    problems.push({ rule: 'migration-file', severity: 'error', service, file, line, message, hint });
+
+  const text = Buffer.from(bytes).toString('utf8');
+  if (text.includes('\u0000') || text.includes('\uFFFD')) {
+    problem(undefined, `${name.id} is not a UTF-8 text file.`, 'A migration must be UTF-8 text; restore the file from version control.');
+    return { problems };
+  }
+  const lines = text.split(/\r?\n/);
+  const requires: Requirement[] = [];
+  let transactional = true;
+  let up: SqlSection | undefined;
+  let down: SqlSection | undefined;
+
+  const addRequires = (args: string, line: number) => {
+    const refs = args.split(/[\s,]+/).filter(Boolean);
+    if (refs.length === 0) {
+      problem(line, `${name.id}: \`tidemark:requires\` needs a migration id, e.g. \`-- tidemark:requires user_001_initial_schema\`.`);
+    }
+    for (const ref of refs) {
+      if (!/^[a-z][a-z0-9_]*_\d+(_[a-z0-9_]+)?$/.test(ref)) {
+        problem(line, `${name.id}: \`${ref}\` is not a migration id (expected <service>_<NNN>_<slug>).`);
+      } else requires.push({ ref, line });
+    }
+  };
+
+  if (name.kind === 'script') {
+    lines.forEach((raw, i) => {
+      const m = SCRIPT_DIRECTIVE.exec(raw);
+      if (!m) return;
+      const directive = (m[1] ?? '').toLowerCase();
+      if (directive === 'no-transaction') transactional = false;
+      else if (directive === 'requires') addRequires(m[2], i + 1);
+      else problem(i + 1, `${name.id}: unknown directive \`tidemark:${m[1] ?? ''}\`.`, 'Script migrations accept `// tidemark:no-transaction` and `// tidemark:requires <id>`.');
+    });
+  } else {
+    // header → up → down; a section's text runs from the line after its marker to the next marker.
+    let state: 'header' | 'up' | 'down' = 'header';
+    let sectionStart = 0;
+    const sectionLines: string[] = [];
+    let inBlockComment = false;
+    const closeSection = () => {
+      const section = { text: sectionLines.join('\n'), line: sectionStart };
+      if (state === 'up') up = section;
+      else if (state === 'down') down = section;
+      sectionLines.length = 0;
+    };
+    lines.forEach((raw, i) => {
+      const lineNo = i + 1;
+      const m = SQL_DIRECTIVE.exec(raw);
+      if (m) {
+        const directive = (m[1] ?? '').toLowerCase();
+        const args = m[2].trim();
+        if (directive === 'up' || directive === 'down') {
+          if (args) problem(lineNo, `${name.id}: \`tidemark:${directive}\` takes no argument.`);
+          if ((directive === 'up' && (up || state === 'up')) || (directive === 'down' && (down || state === 'down'))) {
+            problem(lineNo, `${name.id}: a second \`-- tidemark:${directive}\` section.`, 'A migration has one up section and at most one down section.');
+            return;
+          }
+          if (directive === 'down' && state === 'header') {
+            problem(lineNo, `${name.id}: \`-- tidemark:down\` comes before \`-- tidemark:up\`.`, 'Put the up section first.');
+            return;
+          }
+          closeSection();
+          state = directive;
+          sectionStart = lineNo + 1;
+          return;
+        }
+        if (directive === 'no-transaction' || directive === 'requires') {
+          if (state !== 'header') {
+            problem(lineNo, `${name.id}: \`tidemark:${directive}\` must come before \`-- tidemark:up\`.`, 'Header directives go at the top of the file.');
+            return;
+          }
+          if (directive === 'no-transaction') {
+            if (args) problem(lineNo, `${name.id}: \`tidemark:no-transaction\` takes no argument.`);
+            transactional = false;
+          } else addRequires(args, lineNo);
+          return;
+        }
+        problem(
+          lineNo,
+          `${name.id}: unknown directive \`tidemark:${m[1] ?? ''}\`.`,
+          'Known directives: up, down, no-transaction, requires.',
+        );
+        return;
+      }
+      if (state !== 'header') {
+        sectionLines.push(raw);
+        return;
+      }
+      // Only comments and blank lines may precede the up section.
+      const trimmed = raw.trim();
+      if (inBlockComment) {
+        if (trimmed.includes('*/')) inBlockComment = false;
+        return;
+      }
+      if (trimmed === '' || trimmed.startsWith('--')) return;
+      if (trimmed.startsWith('/*')) {
+        inBlockComment = !trimmed.includes('*/', 2);
+        return;
+      }
+      problem(lineNo, `${name.id}: SQL before \`-- tidemark:up\`.`, 'Put the statements under `-- tidemark:up` (and their reverse under `-- tidemark:down`).');
+      state = 'header';
+    });
+    closeSection();
+    if (!up && !problems.some((p) => p.message.includes('SQL before'))) {
+      problem(undefined, `${name.id} has no \`-- tidemark:up\` section.`, 'Start the migration\'s statements with a line `-- tidemark:up`.');
+    } else if (!up) {
+      problem(undefined, `${name.id} has no \`-- tidemark:up\` section.`);
+    }
+  }
+
+  if (problems.length > 0) return { problems };
+  return {
+    problems,
+    migration: {
+      service,
+      id: name.id,
+      number: name.number,
+      slug: name.slug,
+      file,
+      kind: name.kind,
+      checksum: checksumOf(bytes),
+      transactional,
+      requires,
+      up,
+      down,
+    },
+  };
+}
