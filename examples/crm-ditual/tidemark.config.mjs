@@ -1,0 +1,19 @@
+// tidemark config for the CRM Ditual example: two services sharing one PostgreSQL database.
+// A plain object (no imports), so it loads from anywhere; in your own project you may wrap it in
+// `defineConfig` from 'tidemark' for type checking.
+// No `database` here: DATABASE_URL or --database choose one, else tidemark uses the embedded
+// PGlite database at ./.tidemark/db.
+export default {
+  services: {
+    user: {
+      migrations: 'migrations/user',
+      owns: ['users'],
+    },
+    budget: {
+      migrations: 'migrations/budget',
+      owns: ['budgets', 'budget_items'],
+      // budgets.user_id references users(id): the budget service may reference the user service's objects.
+      requires: ['user'],
+    },
+  },
+};
