@@ -4,6 +4,7 @@
  * Every failure is a TidemarkError of kind 'input' whose message is one sentence per problem,
  * prefixed with the config file (and line when we can find it), and naming the service or field.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -185,7 +186,7 @@ function readJson(file: string, label: string): unknown {
 
 function cleanJsonMessage(message: string): string {
   return message
-    .replace(/, ".*" is not valid JSON$/s, '')
+    .replace(/, (?:\.\.\.)?".*is not valid JSON$/s, '')
     .replace(/ in JSON at position \d+.*$/s, '')
     .replace(/ \(line \d+ column \d+\)$/, '')
     .replace(/\.$/, '');
@@ -293,10 +294,14 @@ function loadFailure(err: unknown, file: string, label: string): TidemarkError {
   if (err instanceof TidemarkError) return err;
   const e = err instanceof Error ? err : new Error(String(err));
   const code = (e as { code?: string }).code;
-  const reason = (e.message.split('\n').find((l) => l.trim() !== '') ?? 'unknown error').trim().replace(/\.$/, '');
-  const line = errorLine(e, file);
+  const firstLine = (e.message.split('\n').find((l) => l.trim() !== '') ?? 'unknown error').trim();
+  // jiti reports Babel's parse errors as plain Errors whose message starts with `ParseError:`.
+  const syntax = e instanceof SyntaxError || /^ParseError:/.test(firstLine);
+  const reason = firstLine.replace(/^ParseError:\s*/, '').replace(/\.$/, '');
+  let line = errorLine(String(e.stack ?? e.message), file);
+  if (line === undefined && e instanceof SyntaxError) line = syntaxErrorLine(file);
   const where = `${label}${line ? `:${line}` : ''}`;
-  if (e instanceof SyntaxError) {
+  if (syntax) {
     return new TidemarkError('config-syntax', `${where}: syntax error: ${reason}.`, { kind: 'input', file, line });
   }
   let hint: string | undefined;
@@ -311,9 +316,8 @@ function loadFailure(err: unknown, file: string, label: string): TidemarkError {
   });
 }
 
-/** The line in `file` that an import/evaluation error points at, read from its stack, if any. */
-function errorLine(err: Error, file: string): number | undefined {
-  const text = String(err.stack ?? '');
+/** The line in `file` that an error's text (stack, or `node --check` output) points at, if any. */
+function errorLine(text: string, file: string): number | undefined {
   for (const name of [pathToFileURL(file).href, file]) {
     const at = text.indexOf(name);
     if (at < 0) continue;
@@ -321,6 +325,19 @@ function errorLine(err: Error, file: string): number | undefined {
     if (m) return Number(m[1]);
   }
   return undefined;
+}
+
+/**
+ * Node 20 keeps an ES module's syntax error location out of the error object, so ask `node --check`,
+ * which prints `file:line` first. Only runs on the error path.
+ */
+function syntaxErrorLine(file: string): number | undefined {
+  try {
+    const result = spawnSync(process.execPath, ['--check', file], { encoding: 'utf8', timeout: 5000 });
+    return errorLine(String(result.stderr ?? ''), file);
+  } catch {
+    return undefined;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -389,7 +406,8 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Workspac
   const names = Object.keys(config.services);
 
   if (names.length === 0) {
-    problems.push({ code: 'config-invalid', message: `${at(lineOf('services'))}: \`services\` declares no service.` });
+    problems.push({ code: 'config-invalid', line: lineOf('services'),
+        message: `${at(lineOf('services'))}: \`services\` declares no service.` });
   }
 
   if (config.database !== undefined && !/^(postgres|postgresql):\/\/|^pglite:/.test(config.database)) {
@@ -397,6 +415,7 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Workspac
     const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(config.database)?.[1];
     problems.push({
       code: 'config-invalid',
+      line: lineOf('database'),
       message: `${at(lineOf('database'))}: \`database\` must be a postgres:// URL, pglite:./path or pglite:memory${scheme ? `, got a ${scheme}: URL` : ''}.`,
     });
   }
@@ -406,6 +425,7 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Workspac
       problems.push({
         code: 'config-invalid',
         service: name,
+        line: lineOf('services', name),
         message: `${at(lineOf('services', name))}: service name ${JSON.stringify(name)} is invalid: use lowercase letters, digits and _, starting with a letter (it prefixes migration file names).`,
       });
     }
@@ -422,6 +442,7 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Workspac
         problems.push({
           code: 'requires-cycle',
           service: name,
+          line: lineOf('services', name, 'requires'),
           message: `${at(lineOf('services', name, 'requires'))}: service ${name} requires itself.`,
         });
       } else if (!declared.has(required)) {
@@ -429,6 +450,7 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Workspac
         problems.push({
           code: 'unknown-required-service',
           service: name,
+          line: lineOf('services', name, 'requires'),
           message: `${at(lineOf('services', name, 'requires'))}: service ${name} requires ${required}, which is not declared (declared: ${names.join(', ')})${guess ? `; did you mean ${guess}?` : ''}.`,
         });
       } else if (!valid.includes(required)) valid.push(required);
@@ -439,6 +461,7 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Workspac
     problems.push({
       code: 'requires-cycle',
       service: cycle[0],
+      line: lineOf('services', cycle[0], 'requires'),
       message: `${at(lineOf('services', cycle[0], 'requires'))}: services require each other in a cycle: ${cycle.join(' → ')}.`,
       hint: 'a service may only require services that do not require it back; move the shared objects to one of them',
     });
@@ -452,6 +475,7 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Workspac
         problems.push({
           code: 'config-invalid',
           service: name,
+          line: lineOf('services', name, 'owns'),
           message: `${at(lineOf('services', name, 'owns'))}: service ${name} owns ${JSON.stringify(entry)}, which is not a table name, \`schema.table\`, a glob like \`budget_*\` or \`schema:<name>\`.`,
         });
         continue;
@@ -473,6 +497,7 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Workspac
       problems.push({
         code: 'owned-twice',
         service: b.service,
+        line: lineOf('services', b.service, 'owns'),
         message: `${at(lineOf('services', b.service, 'owns'))}: ${message}.`,
         hint: 'each table belongs to exactly one service; remove it from one `owns` list or narrow the glob',
       });
@@ -484,6 +509,7 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Workspac
       if (!TABLE_COLUMN.test(relation[side])) {
         problems.push({
           code: 'config-invalid',
+          line: lineOf('softRelations'),
           message: `${at(lineOf('softRelations'))}: softRelations[${index}].${side} must be \`table.column\`, got ${JSON.stringify(relation[side])}.`,
         });
       }
@@ -515,6 +541,7 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Workspac
       problems.push({
         code: 'missing-migrations-dir',
         service: service.name,
+        line: lineOf('services', service.name, 'migrations'),
         message: `${at(lineOf('services', service.name, 'migrations'))}: service ${service.name}: directory ${shown} ${stat ? 'is not a directory' : 'does not exist'}.`,
         hint: `run \`tidemark init\`, or create ${path.relative(cwd, service.migrationsDir) || '.'}`,
       });
