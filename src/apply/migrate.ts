@@ -1,0 +1,424 @@
+import path from 'node:path';
+import { loadWorkspace } from '../config/load.js';
+import type { Service, TidemarkConfig, Workspace } from '../config/types.js';
+import type { Database } from '../db/database.js';
+import type { Diagnostic } from '../diagnostic.js';
+import { TidemarkError, isTidemarkError } from '../errors.js';
+import type { History, MigrationFile } from '../history/migration.js';
+import { readTidemarkHistory } from '../history/read-tidemark.js';
+import { ensureLedger, readLedger, recordMigration, removeMigration, serviceLockKey, type LedgerRow } from '../ledger/ledger.js';
+import { displayPath } from '../paths.js';
+import { executePlan, prepareSteps, type ApplyEvent, type PreparedStep, type StepResult } from './execute.js';
+import { BASE, planDown, planUp, resolveMigration, type Direction, type Plan } from './plan.js';
+
+export const DEFAULT_DATABASE_URL = 'pglite:./.tidemark/db';
+
+/** Where the database URL came from, so the CLI can say which one it uses. */
+export type DatabaseSource = 'option' | 'env' | 'config' | 'default' | 'given';
+
+export interface WorkspaceOptions {
+  /** A config as a value (service start-up), or … */
+  config?: TidemarkConfig;
+  /** … an already loaded workspace, or … */
+  workspace?: Workspace;
+  /** … a config file (else tidemark.config.* is looked up from cwd). */
+  configFile?: string;
+  cwd?: string;
+  /** A URL, or an open Database (left open afterwards). Else DATABASE_URL, the config, the embedded default. */
+  database?: string | Database;
+}
+
+export interface MigrateOptions extends WorkspaceOptions {
+  /** One service or several; default all tidemark services. */
+  service?: string | readonly string[];
+  to?: string;
+  steps?: number;
+  /** Compute and return the plan; touch nothing. */
+  dryRun?: boolean;
+  /** How long to wait for another run of the same service (default 10 min). */
+  lockTimeoutMs?: number;
+  onEvent?: (event: ApplyEvent) => void;
+  /** Called when the lock is busy, before waiting for it. */
+  onWait?: (service: string) => void;
+}
+
+export interface PlannedStep {
+  service: string;
+  migration: string;
+  file: string;
+  direction: Direction;
+  transactional: boolean;
+  /** The SQL that runs (dry runs); for a script, a comment naming the function. */
+  sql: string;
+}
+
+/** Results as values (Kysely's habit): `ok` false with `error` set when something failed. */
+export interface MigrateResult {
+  ok: boolean;
+  direction: Direction;
+  database: string;
+  databaseSource: DatabaseSource;
+  dryRun: boolean;
+  plan: PlannedStep[];
+  results: StepResult[];
+  warnings: Diagnostic[];
+  error?: TidemarkError;
+}
+
+export function resolveDatabaseUrl(
+  given: string | undefined,
+  workspace: Pick<Workspace, 'database'> | undefined,
+): { url: string; source: DatabaseSource } {
+  if (given) return { url: given, source: 'option' };
+  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, source: 'env' };
+  if (workspace?.database) return { url: workspace.database, source: 'config' };
+  return { url: DEFAULT_DATABASE_URL, source: 'default' };
+}
+
+export async function resolveWorkspace(options: WorkspaceOptions): Promise<Workspace> {
+  if (options.workspace) return options.workspace;
+  return loadWorkspace({ cwd: options.cwd, configFile: options.configFile, config: options.config });
+}
+
+/** Opens the database the options point at; `close` is a no-op for a Database the caller gave. */
+export async function connect(
+  options: WorkspaceOptions,
+  workspace: Workspace | undefined,
+): Promise<{ db: Database; url: string; source: DatabaseSource; close: () => Promise<void> }> {
+  if (options.database && typeof options.database !== 'string') {
+    const db = options.database;
+    return { db, url: db.displayUrl, source: 'given', close: async () => {} };
+  }
+  const { url, source } = resolveDatabaseUrl(options.database, workspace);
+  // URLs from the config and the default are relative to the config's directory.
+  const cwd = source === 'config' || source === 'default' ? (workspace?.root ?? options.cwd) : options.cwd;
+  const { openDatabase } = await import('../db/open.js');
+  const db = await openDatabase(url, { cwd });
+  return { db, url: db.displayUrl, source, close: () => db.close() };
+}
+
+/** The services named (or all tidemark services), refusing unknown and Alembic-kept ones. */
+export function selectServices(workspace: Workspace, service: string | readonly string[] | undefined): Service[] {
+  const names = service === undefined ? undefined : typeof service === 'string' ? [service] : [...service];
+  if (!names) return workspace.services.filter((s) => s.format === 'tidemark');
+  return names.map((name) => {
+    const found = workspace.services.find((s) => s.name === name);
+    if (!found) {
+      throw new TidemarkError('unknown-service', `No service ${name} in ${workspace.configFile ? displayPath(workspace.configFile) : 'the config'}.`, {
+        kind: 'usage',
+        hint: `Declared services: ${workspace.services.map((s) => s.name).join(', ') || 'none'}.`,
+      });
+    }
+    if (found.format !== 'tidemark') {
+      throw new TidemarkError('alembic-service', `Service ${name} is kept by Alembic (format: 'alembic'); tidemark does not run its migrations.`, {
+        kind: 'usage',
+        hint: `Run Alembic for it, or move it to tidemark with \`tidemark adopt --service ${name}\`.`,
+      });
+    }
+    return found;
+  });
+}
+
+/** Reads every tidemark service's history; refuses with the first error found in the given ones. */
+export async function readHistories(workspace: Workspace, mustBeClean: readonly Service[]): Promise<History[]> {
+  const histories = await Promise.all(
+    workspace.services.filter((s) => s.format === 'tidemark').map((s) => readTidemarkHistory(s.name, s.migrationsDir)),
+  );
+  for (const service of mustBeClean) {
+    const problems = histories.find((h) => h.service === service.name)?.problems.filter((p) => p.severity === 'error') ?? [];
+    if (problems.length > 0) {
+      const first = problems[0];
+      const where = first.file ? `${displayPath(first.file)}${first.line ? `:${first.line}` : ''}: ` : '';
+      const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''}; \`tidemark check\` lists them)` : '';
+      throw new TidemarkError(first.rule === 'duplicate-id' ? 'duplicate-id' : 'migration-file', `${where}${first.message.replace(/\.$/, '')}${more}.`, {
+        kind: 'input',
+        file: first.file,
+        line: first.line,
+        service: service.name,
+        hint: first.hint,
+      });
+    }
+  }
+  return histories;
+}
+
+function toUnexpected(err: unknown): TidemarkError {
+  if (isTidemarkError(err)) return err;
+  return new TidemarkError('unexpected', (err as Error)?.message ?? String(err), { cause: err });
+}
+
+function describe(step: PreparedStep): PlannedStep {
+  const m = step.migration;
+  const sql = step.statements
+    ? step.statements.map((s) => `${s.text};`).join('\n')
+    : `-- runs ${step.direction}(ctx) exported by ${path.basename(m.file)}`;
+  return { service: step.service, migration: m.id, file: m.file, direction: step.direction, transactional: step.transactional, sql };
+}
+
+/** Holds the advisory locks of several services (taken in name order, so two runs cannot deadlock). */
+async function withServiceLocks<T>(db: Database, services: readonly string[], options: MigrateOptions, fn: () => Promise<T>): Promise<T> {
+  const sorted = [...new Set(services)].sort();
+  const take = async (i: number): Promise<T> => {
+    if (i === sorted.length) return fn();
+    return db.withAdvisoryLock(serviceLockKey(sorted[i]), () => take(i + 1), {
+      timeoutMs: options.lockTimeoutMs,
+      onWait: () => options.onWait?.(sorted[i]),
+    });
+  };
+  return take(0);
+}
+
+async function migrate(direction: Direction, options: MigrateOptions): Promise<MigrateResult> {
+  const result: MigrateResult = {
+    ok: false,
+    direction,
+    database: '',
+    databaseSource: 'default',
+    dryRun: Boolean(options.dryRun),
+    plan: [],
+    results: [],
+    warnings: [],
+  };
+  let close = async () => {};
+  try {
+    const workspace = await resolveWorkspace(options);
+    if (direction === 'down' && (options.service === undefined || (typeof options.service !== 'string' && options.service.length !== 1))) {
+      throw new TidemarkError('bad-usage', 'down reverts one service at a time: give --service.', { kind: 'usage' });
+    }
+    const services = selectServices(workspace, options.service);
+    const histories = await readHistories(workspace, services);
+    const conn = await connect(options, workspace);
+    close = conn.close;
+    result.database = conn.url;
+    result.databaseSource = conn.source;
+    const { db } = conn;
+    const names = services.map((s) => s.name);
+    const declaredRequires = Object.fromEntries(workspace.services.map((s) => [s.name, s.requires]));
+
+    const makePlan = async (ledger: LedgerRow[]): Promise<{ plan: Plan; prepared: PreparedStep[] }> => {
+      const plan =
+        direction === 'up'
+          ? planUp({ histories, ledger, services: names, declaredRequires, to: options.to })
+          : planDown({ histories, ledger, service: names[0], to: options.to, steps: options.steps });
+      result.warnings = plan.warnings;
+      const prepared = await prepareSteps(plan);
+      result.plan = prepared.map(describe);
+      return { plan, prepared };
+    };
+
+    if (options.dryRun) {
+      await makePlan(await readLedger(db));
+      result.ok = true;
+      return result;
+    }
+    // With --to, up touches only the target's service: lock just that one.
+    const lockNames = direction === 'up' && options.to ? [resolveMigration(histories, options.to)?.service ?? names[0]] : names;
+    await withServiceLocks(db, lockNames, options, async () => {
+      // The ledger is read under the lock: a replica that waited sees what the first one applied.
+      const { prepared } = await makePlan(await readLedger(db));
+      if (prepared.length === 0) return;
+      await ensureLedger(db);
+      result.results = await executePlan(db, prepared, { action: direction, onEvent: options.onEvent });
+    });
+    const failed = result.results.find((r) => r.status === 'failed');
+    if (failed) result.error = failed.error;
+    result.ok = !failed;
+  } catch (err) {
+    result.error = toUnexpected(err);
+  } finally {
+    try {
+      await close();
+    } catch {
+      // closing a broken connection must not hide the real outcome
+    }
+  }
+  return result;
+}
+
+/** Applies pending migrations (all tidemark services, or `service`), as values: never throws. */
+export function up(options: MigrateOptions = {}): Promise<MigrateResult> {
+  return migrate('up', options);
+}
+
+/** Reverts one service's migrations down to `to` (or BASE), or the last `steps`. Never throws. */
+export function down(options: MigrateOptions & { service: string }): Promise<MigrateResult> {
+  return migrate('down', options);
+}
+
+export type MigrationState = 'applied' | 'pending' | 'failed' | 'drift' | 'missing-file' | 'out-of-order';
+
+export interface MigrationStatus {
+  service: string;
+  migration: string;
+  file?: string;
+  state: MigrationState;
+  appliedAt?: string;
+  appliedBy?: string;
+  durationMs?: number;
+  error?: string;
+}
+
+export interface ServiceStatus {
+  service: string;
+  format: 'tidemark' | 'alembic';
+  applied: number;
+  pending: number;
+  problems: number;
+  migrations: MigrationStatus[];
+  hints: string[];
+}
+
+export interface StatusResult {
+  ok: boolean;
+  database: string;
+  databaseSource: DatabaseSource;
+  hasLedger: boolean;
+  services: ServiceStatus[];
+  error?: TidemarkError;
+}
+
+/** Files against ledger, per service. Reads only: never creates the ledger. */
+export async function status(options: WorkspaceOptions & { service?: string | readonly string[] } = {}): Promise<StatusResult> {
+  const result: StatusResult = { ok: false, database: '', databaseSource: 'default', hasLedger: false, services: [] };
+  let close = async () => {};
+  try {
+    const workspace = await resolveWorkspace(options);
+    const services = selectServices(workspace, options.service);
+    const histories = await readHistories(workspace, services);
+    const conn = await connect(options, workspace);
+    close = conn.close;
+    result.database = conn.url;
+    result.databaseSource = conn.source;
+    const ledger = await readLedger(conn.db);
+    result.hasLedger = ledger.length > 0;
+    for (const service of services) {
+      const history = histories.find((h) => h.service === service.name)!;
+      const rows = new Map(ledger.filter((r) => r.service === service.name).map((r) => [r.migration, r]));
+      const files = new Map<string, MigrationFile>(history.migrations.map((m) => [m.id, m]));
+      const highest = Math.max(0, ...history.migrations.filter((m) => rows.get(m.id)?.status === 'applied').map((m) => m.number));
+      const migrations: MigrationStatus[] = [];
+      const hints = new Set<string>();
+      for (const m of history.migrations) {
+        const row = rows.get(m.id);
+        let state: MigrationState;
+        if (!row) state = m.number < highest ? 'out-of-order' : 'pending';
+        else if (row.status === 'failed') state = 'failed';
+        else if (row.checksum !== m.checksum) state = 'drift';
+        else state = 'applied';
+        migrations.push({
+          service: service.name,
+          migration: m.id,
+          file: m.file,
+          state,
+          ...(row
+            ? { appliedAt: row.appliedAt.toISOString(), appliedBy: row.appliedBy, durationMs: row.durationMs, ...(row.error ? { error: row.error } : {}) }
+            : {}),
+        });
+        if (state === 'failed') {
+          const prev = history.migrations.filter((x) => x.number < m.number).pop()?.id ?? BASE;
+          hints.add(
+            `${m.id} failed outside a transaction and may be half-applied: fix the database by hand, then ` +
+              `\`tidemark stamp --service ${service.name} --to ${m.id}\` (it is done) or \`tidemark stamp --service ${service.name} --to ${prev}\` (retry it on the next up).`,
+          );
+        }
+        if (state === 'drift') hints.add(`${displayPath(m.file)} changed after it was applied: restore it and put the change in a new migration.`);
+        if (state === 'out-of-order') hints.add(`${m.id} has a lower number than an applied migration: renumber it above ${highest}.`);
+      }
+      for (const [id, row] of rows) {
+        if (files.has(id)) continue;
+        migrations.push({ service: service.name, migration: id, state: 'missing-file', appliedAt: row.appliedAt.toISOString(), appliedBy: row.appliedBy });
+        hints.add(`${id} is applied but its file is missing: restore it from version control.`);
+      }
+      result.services.push({
+        service: service.name,
+        format: service.format,
+        applied: migrations.filter((m) => m.state === 'applied').length,
+        pending: migrations.filter((m) => m.state === 'pending').length,
+        problems: migrations.filter((m) => !['applied', 'pending'].includes(m.state)).length,
+        migrations,
+        hints: [...hints],
+      });
+    }
+    result.ok = true;
+  } catch (err) {
+    result.error = toUnexpected(err);
+  } finally {
+    try {
+      await close();
+    } catch {
+      // see migrate()
+    }
+  }
+  return result;
+}
+
+export interface StampResult {
+  ok: boolean;
+  database: string;
+  service: string;
+  added: string[];
+  removed: string[];
+  error?: TidemarkError;
+}
+
+/**
+ * Makes the ledger say exactly "every migration of the service up to `to` is applied" without
+ * running any SQL (Alembic's stamp): for databases built before tidemark, and to resolve a failed
+ * no-transaction migration. `to` may be BASE.
+ */
+export async function stamp(options: WorkspaceOptions & { service: string; to: string; lockTimeoutMs?: number }): Promise<StampResult> {
+  const result: StampResult = { ok: false, database: '', service: options.service, added: [], removed: [] };
+  let close = async () => {};
+  try {
+    const workspace = await resolveWorkspace(options);
+    const [service] = selectServices(workspace, options.service);
+    const histories = await readHistories(workspace, [service]);
+    const history = histories.find((h) => h.service === service.name)!;
+    let limit = 0;
+    if (options.to !== BASE) {
+      const target = resolveMigration(histories, options.to);
+      if (!target || target.service !== service.name) {
+        throw new TidemarkError('unknown-target', `No migration ${options.to} in service ${service.name}.`, {
+          kind: 'usage',
+          hint: `Give a migration id of ${service.name} as \`tidemark status\` lists it, or \`base\`.`,
+        });
+      }
+      limit = target.number;
+    }
+    const conn = await connect(options, workspace);
+    close = conn.close;
+    result.database = conn.url;
+    const { db } = conn;
+    await db.withAdvisoryLock(serviceLockKey(service.name), async () => {
+      await ensureLedger(db);
+      const rows = new Map((await readLedger(db, [service.name])).map((r) => [r.migration, r]));
+      await db.transaction(async (tx) => {
+        for (const m of history.migrations) {
+          const row = rows.get(m.id);
+          if (m.number <= limit && (!row || row.status === 'failed')) {
+            await recordMigration(tx, { action: 'stamp', service: service.name, migration: m.id, checksum: m.checksum, durationMs: 0 });
+            result.added.push(m.id);
+          }
+        }
+        const numberOf = new Map(history.migrations.map((m) => [m.id, m.number]));
+        for (const [id] of rows) {
+          const n = numberOf.get(id) ?? Number(/_(\d+)(?:_|$)/.exec(id.slice(service.name.length))?.[1] ?? 0);
+          if (n > limit) {
+            await removeMigration(tx, 'stamp', service.name, id);
+            result.removed.push(id);
+          }
+        }
+      });
+    }, { timeoutMs: options.lockTimeoutMs });
+    result.ok = true;
+  } catch (err) {
+    result.error = toUnexpected(err);
+  } finally {
+    try {
+      await close();
+    } catch {
+      // see migrate()
+    }
+  }
+  return result;
+}

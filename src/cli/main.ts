@@ -1,0 +1,133 @@
+#!/usr/bin/env node
+import { Command, CommanderError, Option } from 'commander';
+import pc from 'picocolors';
+import { TidemarkError } from '../errors.js';
+import { displayPath } from '../paths.js';
+import { TOOL_VERSION } from '../version.js';
+import { finish, printError, printJson, type GlobalOptions } from './output.js';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function globals(cmd: Command): GlobalOptions {
+  return cmd.optsWithGlobals() as GlobalOptions;
+}
+
+function build(): Command {
+  const program = new Command('tidemark')
+    .description('PostgreSQL migrations for several services sharing one database')
+    .version(TOOL_VERSION, '-v, --version')
+    .option('-c, --config <file>', 'config file (default: tidemark.config.* here or in a parent directory)')
+    .option('-d, --database <url>', 'postgres://…, pglite:PATH or pglite:memory (default: DATABASE_URL, the config, pglite:./.tidemark/db)')
+    .option('--json', 'machine-readable output on stdout')
+    .option('--debug', 'print stack traces of unexpected errors')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('init')
+    .description('scaffold tidemark.config and one migrations directory per service')
+    .option('-s, --service <name>', 'a service (repeatable; default: app)', collect)
+    .addOption(new Option('--format <format>', 'config file format').choices(['ts', 'mjs', 'json']).default('ts'))
+    .action(async (flags: { service?: string[]; format: 'ts' | 'mjs' | 'json' }, cmd: Command) => {
+      const g = globals(cmd);
+      const { initWorkspace } = await import('../config/init.js');
+      const result = await initWorkspace(process.cwd(), flags.service?.length ? flags.service : ['app'], flags.format);
+      if (g.json) return printJson(result);
+      process.stdout.write(`Created ${displayPath(result.configFile)}\n`);
+      for (const d of result.directories) process.stdout.write(`Created ${displayPath(d)}/\n`);
+      process.stdout.write(`Next: tidemark new ${flags.service?.[0] ?? 'app'} initial_schema, then tidemark up\n`);
+    });
+
+  program
+    .command('new')
+    .description('write the next numbered migration file of a service')
+    .argument('<service>', 'service name')
+    .argument('<slug>', 'what the migration does, e.g. add_role')
+    .addOption(new Option('--kind <kind>', 'sql, or a js/ts data migration exporting up(ctx)/down(ctx)').choices(['sql', 'js', 'ts']).default('sql'))
+    .action(async (service: string, slug: string, flags: { kind: 'sql' | 'js' | 'ts' }, cmd: Command) => {
+      const g = globals(cmd);
+      const [{ resolveWorkspace, selectServices }, { createMigrationFile }] = await Promise.all([
+        import('../apply/migrate.js'),
+        import('../history/new-migration.js'),
+      ]);
+      const workspace = await resolveWorkspace({ configFile: g.config });
+      const [s] = selectServices(workspace, service);
+      const created = await createMigrationFile(s.name, s.migrationsDir, slug, flags.kind);
+      if (g.json) return printJson(created);
+      process.stdout.write(`Created ${displayPath(created.file)}\n`);
+    });
+
+  program
+    .command('status')
+    .description('applied, pending, failed and edited migrations per service')
+    .option('-s, --service <name>', 'only this service (repeatable)', collect)
+    .action(async (flags: { service?: string[] }, cmd: Command) => {
+      const { runStatus } = await import('./migrate-commands.js');
+      await runStatus({ ...globals(cmd), ...flags });
+    });
+
+  program
+    .command('up')
+    .description('apply pending migrations (all services in requirement order, or --service)')
+    .option('-s, --service <name>', 'only this service (repeatable)', collect)
+    .option('--to <id>', 'stop after this migration (e.g. user_003 or user_003_add_role)')
+    .option('--dry-run', 'print the SQL that would run; change nothing')
+    .option('--lock-timeout <seconds>', 'how long to wait for another run of the same service', '600')
+    .action(async (flags: { service?: string[]; to?: string; dryRun?: boolean; lockTimeout?: string }, cmd: Command) => {
+      const { runMigrate } = await import('./migrate-commands.js');
+      await runMigrate('up', { ...globals(cmd), ...flags });
+    });
+
+  program
+    .command('down')
+    .description('revert migrations of one service')
+    .requiredOption('-s, --service <name>', 'the service')
+    .option('--to <id>', 'revert every migration above this one (`base` for all)')
+    .option('--steps <n>', 'revert the last n migrations')
+    .option('--dry-run', 'print the SQL that would run; change nothing')
+    .option('--lock-timeout <seconds>', 'how long to wait for another run of the same service', '600')
+    .action(async (flags: { service: string; to?: string; steps?: string; dryRun?: boolean; lockTimeout?: string }, cmd: Command) => {
+      if ((flags.to === undefined) === (flags.steps === undefined)) {
+        throw new TidemarkError('bad-usage', 'down needs exactly one of --to <id|base> or --steps <n>.', { kind: 'usage' });
+      }
+      const { runMigrate } = await import('./migrate-commands.js');
+      await runMigrate('down', { ...globals(cmd), ...flags, service: [flags.service] });
+    });
+
+  program
+    .command('stamp')
+    .description('record a service as migrated up to an id without running SQL (`base` clears it)')
+    .requiredOption('-s, --service <name>', 'the service')
+    .requiredOption('--to <id>', 'the last migration to record as applied, or `base`')
+    .option('--lock-timeout <seconds>', 'how long to wait for another run of the same service', '600')
+    .action(async (flags: { service: string; to: string; lockTimeout?: string }, cmd: Command) => {
+      const { runStamp } = await import('./migrate-commands.js');
+      await runStamp({ ...globals(cmd), ...flags });
+    });
+
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = build();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // help and version exit 0; everything else commander rejects is bad usage
+      process.exitCode = err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : 2;
+      return;
+    }
+    const opts = program.opts() as GlobalOptions;
+    if (opts.json) printJson({ ok: false, error: err instanceof TidemarkError ? err : { code: 'unexpected', message: String((err as Error)?.message ?? err) } });
+    finish(err, opts, Boolean(opts.json));
+    if (!opts.json && !(err instanceof TidemarkError)) process.stderr.write(pc.dim('This is a bug in tidemark; run again with --debug and report it.\n'));
+  }
+}
+
+process.on('unhandledRejection', (err) => {
+  printError(err, { debug: process.argv.includes('--debug') });
+  process.exit(1);
+});
+
+await main(process.argv);

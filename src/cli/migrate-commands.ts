@@ -1,0 +1,145 @@
+import pc from 'picocolors';
+import type { ApplyEvent } from '../apply/execute.js';
+import type { MigrateResult, StatusResult } from '../apply/migrate.js';
+import { displayPath } from '../paths.js';
+import { finish, formatMs, note, printJson, type GlobalOptions } from './output.js';
+
+function sayDatabase(result: { database: string; databaseSource: string }, options: GlobalOptions): void {
+  if (options.json || !result.database) return;
+  if (result.databaseSource === 'default') {
+    note(`Using the embedded database ${result.database} (no --database, DATABASE_URL or config database).`);
+  }
+}
+
+export interface MigrateFlags extends GlobalOptions {
+  service?: string[];
+  to?: string;
+  steps?: string;
+  dryRun?: boolean;
+  lockTimeout?: string;
+}
+
+function commonOptions(flags: GlobalOptions & { lockTimeout?: string }) {
+  return {
+    configFile: flags.config,
+    database: flags.database,
+    lockTimeoutMs: flags.lockTimeout === undefined ? undefined : Number(flags.lockTimeout) * 1000,
+  };
+}
+
+export async function runMigrate(direction: 'up' | 'down', flags: MigrateFlags): Promise<void> {
+  const { up, down } = await import('../apply/migrate.js');
+  const started = performance.now();
+  const onEvent = flags.json
+    ? undefined
+    : (e: ApplyEvent) => {
+        if (e.type === 'step-done') {
+          const verb = e.step.direction === 'up' ? pc.green('applied ') : pc.yellow('reverted');
+          process.stdout.write(`${verb} ${e.step.migration.id} ${pc.dim(formatMs(e.durationMs))}\n`);
+        } else if (e.type === 'step-failed') {
+          process.stdout.write(`${pc.red('failed  ')} ${e.step.migration.id} ${pc.dim(formatMs(e.durationMs))}\n`);
+        } else if (e.type === 'log') {
+          process.stdout.write(`         ${pc.dim(`${e.step.migration.id}: ${e.message}`)}\n`);
+        }
+      };
+  const steps = flags.steps === undefined ? undefined : Number(flags.steps);
+  const options = {
+    ...commonOptions(flags),
+    service: flags.service && flags.service.length ? flags.service : undefined,
+    to: flags.to,
+    steps,
+    dryRun: flags.dryRun,
+    onEvent,
+    onWait: (service: string) => {
+      if (!flags.json) note(`Waiting for another tidemark run on ${service} to finish…`);
+    },
+  };
+  const result: MigrateResult = direction === 'up' ? await up(options) : await down({ ...options, service: options.service?.[0] as string });
+  if (flags.json) {
+    printJson(result);
+    finish(result.error, flags);
+    return;
+  }
+  sayDatabase(result, flags);
+  for (const w of result.warnings) note(`warning: ${w.message}${w.hint ? ` ${w.hint}` : ''}`);
+  if (result.dryRun && !result.error) {
+    if (result.plan.length === 0) process.stdout.write(`Nothing to ${direction === 'up' ? 'apply' : 'revert'}.\n`);
+    for (const step of result.plan) {
+      const how = step.transactional ? 'in a transaction' : 'outside a transaction (no-transaction)';
+      process.stdout.write(`${pc.bold(`-- ${step.migration}`)} ${pc.dim(`(${displayPath(step.file)}) ${step.direction}, ${how}`)}\n${step.sql}\n\n`);
+    }
+    if (result.plan.length) process.stdout.write(pc.dim(`-- dry run: ${result.plan.length} migration(s) would run; nothing was changed.\n`));
+    finish(undefined, flags);
+    return;
+  }
+  if (!result.error) {
+    const done = result.results.length;
+    if (done === 0) process.stdout.write(direction === 'up' ? 'Nothing to apply: every migration is applied.\n' : 'Nothing to revert.\n');
+    else {
+      const perService = new Map<string, number>();
+      for (const r of result.results) perService.set(r.service, (perService.get(r.service) ?? 0) + 1);
+      const split = [...perService].map(([s, n]) => `${s} ${n}`).join(', ');
+      process.stdout.write(
+        `${direction === 'up' ? 'Applied' : 'Reverted'} ${done} migration${done === 1 ? '' : 's'} (${split}) in ${formatMs(performance.now() - started)}.\n`,
+      );
+    }
+  } else {
+    const notRun = result.results.filter((r) => r.status === 'not-run');
+    if (notRun.length) note(`${notRun.length} later migration(s) not run: ${notRun.map((r) => r.migration).join(', ')}.`);
+  }
+  finish(result.error, flags);
+}
+
+const STATE_MARK: Record<string, string> = {
+  applied: pc.green('✓'),
+  pending: pc.dim('·'),
+  failed: pc.red('✗'),
+  drift: pc.red('!'),
+  'missing-file': pc.red('?'),
+  'out-of-order': pc.yellow('↓'),
+};
+
+export async function runStatus(flags: GlobalOptions & { service?: string[] }): Promise<void> {
+  const { status } = await import('../apply/migrate.js');
+  const result: StatusResult = await status({
+    configFile: flags.config,
+    database: flags.database,
+    service: flags.service && flags.service.length ? flags.service : undefined,
+  });
+  if (flags.json) {
+    printJson(result);
+    finish(result.error, flags);
+    return;
+  }
+  if (result.error) return finish(result.error, flags);
+  process.stdout.write(`${pc.dim('database')} ${result.database}\n`);
+  let problems = 0;
+  for (const s of result.services) {
+    problems += s.problems;
+    const extra = s.problems ? `, ${pc.red(`${s.problems} need attention`)}` : '';
+    process.stdout.write(`\n${pc.bold(s.service)} ${pc.dim(`(${s.applied} applied, ${s.pending} pending${extra}${pc.dim(')')}`)}\n`);
+    if (s.migrations.length === 0) process.stdout.write(`  ${pc.dim('no migrations yet: tidemark new ' + s.service + ' <slug>')}\n`);
+    for (const m of s.migrations) {
+      const when = m.appliedAt ? pc.dim(` ${m.appliedAt.slice(0, 16).replace('T', ' ')} by ${m.appliedBy}`) : '';
+      process.stdout.write(`  ${STATE_MARK[m.state] ?? ' '} ${m.migration} ${m.state === 'applied' ? '' : pc.bold(m.state)}${when}\n`);
+    }
+    for (const h of s.hints) process.stdout.write(`  ${pc.yellow('→')} ${h}\n`);
+  }
+  // Status reports; it fails only when something needs a person (drift, failed, missing, out of order).
+  process.exitCode = problems > 0 ? 1 : 0;
+}
+
+export async function runStamp(flags: GlobalOptions & { service: string; to: string; lockTimeout?: string }): Promise<void> {
+  const { stamp } = await import('../apply/migrate.js');
+  const result = await stamp({ ...commonOptions(flags), service: flags.service, to: flags.to });
+  if (flags.json) {
+    printJson(result);
+    return finish(result.error, flags);
+  }
+  if (!result.error) {
+    if (!result.added.length && !result.removed.length) process.stdout.write(`The ledger of ${flags.service} already stands at ${flags.to}.\n`);
+    for (const id of result.added) process.stdout.write(`${pc.green('stamped ')} ${id}\n`);
+    for (const id of result.removed) process.stdout.write(`${pc.yellow('unstamped')} ${id}\n`);
+  }
+  finish(result.error, flags);
+}

@@ -1,0 +1,43 @@
+import pc from 'picocolors';
+import { TidemarkError, exitCodeFor, isTidemarkError } from '../errors.js';
+
+/** Global flags every command accepts. */
+export interface GlobalOptions {
+  config?: string;
+  database?: string;
+  json?: boolean;
+  debug?: boolean;
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** One sentence, then the hint; a stack only with --debug. Never a password: messages carry redacted URLs. */
+export function printError(err: unknown, options: Pick<GlobalOptions, 'debug'> = {}): void {
+  const e = isTidemarkError(err) ? err : new TidemarkError('unexpected', (err as Error)?.message ?? String(err), { cause: err });
+  process.stderr.write(`${pc.red('error:')} ${e.message}\n`);
+  if (e.hint) process.stderr.write(`${pc.dim('hint:')} ${e.hint}\n`);
+  if (options.debug) {
+    const cause = (e as { cause?: unknown }).cause;
+    process.stderr.write(`${pc.dim(String((cause as Error)?.stack ?? e.stack))}\n`);
+  }
+}
+
+export function note(message: string): void {
+  process.stderr.write(`${pc.dim(message)}\n`);
+}
+
+export function formatMs(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** Sets the exit code of a result-as-value: 0 ok, 1 failure, 2 bad usage or input. */
+export function finish(error: unknown | undefined, options: GlobalOptions, printed = false): void {
+  if (!error) {
+    process.exitCode = 0;
+    return;
+  }
+  if (!printed && !options.json) printError(error, options);
+  process.exitCode = exitCodeFor(error);
+}

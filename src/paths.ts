@@ -1,0 +1,7 @@
+import path from 'node:path';
+
+/** A path as a person would type it from the current directory: relative when inside it. */
+export function displayPath(file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+}
