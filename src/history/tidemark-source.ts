@@ -89,6 +89,7 @@ export function parseMigrationSource(service: string, file: string, name: Migrat
     let sectionStart = 0;
     const sectionLines: string[] = [];
     let inBlockComment = false;
+    let firstSqlInHeader: number | undefined;
     const closeSection = () => {
       const section = { text: sectionLines.join('\n'), line: sectionStart };
       if (state === 'up') up = section;
@@ -149,14 +150,17 @@ export function parseMigrationSource(service: string, file: string, name: Migrat
         inBlockComment = !trimmed.includes('*/', 2);
         return;
       }
-      problem(lineNo, `${name.id}: SQL before \`-- tidemark:up\`.`, 'Put the statements under `-- tidemark:up` (and their reverse under `-- tidemark:down`).');
-      state = 'header';
+      firstSqlInHeader ??= lineNo;
     });
     closeSection();
-    if (!up && !problems.some((p) => p.message.includes('SQL before'))) {
-      problem(undefined, `${name.id} has no \`-- tidemark:up\` section.`, 'Start the migration\'s statements with a line `-- tidemark:up`.');
-    } else if (!up) {
-      problem(undefined, `${name.id} has no \`-- tidemark:up\` section.`);
+    if (!up) {
+      problem(
+        firstSqlInHeader,
+        `${name.id} has no \`-- tidemark:up\` section.`,
+        'Put a line `-- tidemark:up` above the statements (and `-- tidemark:down` above their reverse).',
+      );
+    } else if (firstSqlInHeader !== undefined) {
+      problem(firstSqlInHeader, `${name.id}: SQL before \`-- tidemark:up\`.`, 'Only comments and directives may come before `-- tidemark:up`.');
     }
   }
 

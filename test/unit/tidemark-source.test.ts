@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { buildHistory } from '../../src/history/build.js';
+import { parseMigrationName, parseMigrationSource } from '../../src/history/tidemark-source.js';
+
+const parse = (text: string, fileName = 'user_003_add_role.sql') =>
+  parseMigrationSource('user', `/m/${fileName}`, parseMigrationName('user', fileName)!, Buffer.from(text));
+
+describe('parseMigrationName', () => {
+  it('reads <service>_<NNN>_<slug>.<ext>', () => {
+    assert.deepEqual(parseMigrationName('user', 'user_003_add_role.sql'), { number: 3, slug: 'add_role', id: 'user_003_add_role', kind: 'sql' });
+    assert.deepEqual(parseMigrationName('budget_service', 'budget_service_010_fill.ts'), {
+      number: 10,
+      slug: 'fill',
+      id: 'budget_service_010_fill',
+      kind: 'script',
+    });
+  });
+  it('rejects other names and other services', () => {
+    for (const n of ['005_add.sql', 'user_add.sql', 'budget_001_x.sql', 'user_001_X.sql', 'user_001_x.py', 'user_001_x.d.ts', 'user_001_.sql']) {
+      assert.equal(parseMigrationName('user', n), undefined, n);
+    }
+  });
+});
+
+describe('parseMigrationSource', () => {
+  it('splits header, up and down, with the line each section starts on', () => {
+    const { migration, problems } = parse(
+      '-- adds a role\n-- tidemark:requires budget_001_initial_schema\n-- tidemark:no-transaction\n\n-- tidemark:up\nALTER TABLE users ADD role text;\n-- tidemark:down\nALTER TABLE users DROP role;\n',
+    );
+    assert.deepEqual(problems, []);
+    assert.equal(migration!.transactional, false);
+    assert.deepEqual(migration!.requires, [{ ref: 'budget_001_initial_schema', line: 2 }]);
+    assert.deepEqual(migration!.up, { text: 'ALTER TABLE users ADD role text;', line: 6 });
+    assert.deepEqual(migration!.down, { text: 'ALTER TABLE users DROP role;\n', line: 8 });
+    assert.match(migration!.checksum, /^[0-9a-f]{64}$/);
+  });
+  it('accepts CRLF and a block comment header', () => {
+    const { migration, problems } = parse('/* licence\n   text */\r\n-- tidemark:up\r\nSELECT 1;\r\n');
+    assert.deepEqual(problems, []);
+    assert.equal(migration!.up!.line, 4);
+  });
+  it('a down section is optional', () => {
+    assert.equal(parse('-- tidemark:up\nSELECT 1;').migration!.down, undefined);
+  });
+
+  const bad: [string, string, RegExp, number | undefined][] = [
+    ['no up section', 'CREATE TABLE x();\nSELECT 1;\n', /has no `-- tidemark:up` section/, 1],
+    ['SQL before up', 'SELECT 1;\n-- tidemark:up\nSELECT 2;', /SQL before `-- tidemark:up`/, 1],
+    ['only comments', '-- nothing here\n', /has no `-- tidemark:up` section/, undefined],
+    ['unknown directive', '-- tidemark:up\nSELECT 1;\n-- tidemark:donw\n', /unknown directive `tidemark:donw`/, 3],
+    ['two up sections', '-- tidemark:up\nSELECT 1;\n-- tidemark:up\n', /a second `-- tidemark:up`/, 3],
+    ['down before up', '-- tidemark:down\n-- tidemark:up\n', /comes before/, 1],
+    ['directive after up', '-- tidemark:up\n-- tidemark:no-transaction\nSELECT 1;', /must come before/, 2],
+    ['requires without id', '-- tidemark:requires\n-- tidemark:up\nSELECT 1;', /needs a migration id/, 1],
+    ['requires a non-id', '-- tidemark:requires users\n-- tidemark:up\nSELECT 1;', /`users` is not a migration id/, 1],
+  ];
+  for (const [title, text, message, line] of bad) {
+    it(`reports ${title} with file and line`, () => {
+      const { migration, problems } = parse(text);
+      assert.equal(migration, undefined);
+      assert.equal(problems.length, 1, JSON.stringify(problems));
+      assert.match(problems[0].message, message);
+      assert.equal(problems[0].line, line);
+      assert.equal(problems[0].file, '/m/user_003_add_role.sql');
+      assert.equal(problems[0].rule, 'migration-file');
+    });
+  }
+  it('reports binary garbage as not text', () => {
+    const { problems } = parseMigrationSource('user', '/m/user_001_x.sql', parseMigrationName('user', 'user_001_x.sql')!, Buffer.from([0, 159, 146, 150]));
+    assert.match(problems[0].message, /not a UTF-8 text file/);
+  });
+  it('reads script directives from // comments', () => {
+    const { migration, problems } = parse('// tidemark:no-transaction\n// tidemark:requires budget_002\nexport async function up() {}\n', 'user_004_fill.ts');
+    assert.deepEqual(problems, []);
+    assert.equal(migration!.kind, 'script');
+    assert.equal(migration!.transactional, false);
+    assert.deepEqual(migration!.requires, [{ ref: 'budget_002', line: 2 }]);
+  });
+});
+
+describe('buildHistory', () => {
+  it('orders by number and names every file of a duplicate number', () => {
+    const m = (file: string) => parse('-- tidemark:up\nSELECT 1;', file).migration!;
+    const h = buildHistory('user', [m('user_005_b.sql'), m('user_001_a.sql'), m('user_005_a.sql')]);
+    assert.deepEqual(
+      h.migrations.map((x) => x.id),
+      ['user_001_a', 'user_005_a', 'user_005_b'],
+    );
+    assert.equal(h.problems.length, 1);
+    assert.equal(h.problems[0].rule, 'duplicate-id');
+    assert.match(h.problems[0].message, /user has 2 migrations numbered 005: user_005_a, user_005_b\./);
+  });
+});
