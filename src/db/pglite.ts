@@ -1,0 +1,373 @@
+/**
+ * The PGlite adapter: PostgreSQL in WASM, in this process, one session.
+ *
+ * PGlite itself lets two processes open one data dir and silently lose each other's commits, so
+ * this adapter holds an exclusive lock file `DIR.lock` next to the data dir. New databases start
+ * from a cached pristine data dir tarball (initdb costs seconds; loading the tarball well under one).
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { PGlite } from '@electric-sql/pglite';
+import { TidemarkError } from '../errors.js';
+import type { AdvisoryLockKey, AdvisoryLockOptions, Database, QueryResult } from './database.js';
+import { checkLockKey, DEFAULT_LOCK_TIMEOUT_MS, lockTimeoutError, rewriteCopyTarget, transactionRunner } from './open.js';
+import { redactUrl } from './url.js';
+
+type PGliteModule = typeof import('@electric-sql/pglite');
+
+export async function openPglite(url: string, target: { dataDir: string | undefined; displayPath: string }): Promise<Database> {
+  const { dataDir, displayPath } = target;
+  const lockPath = dataDir === undefined ? undefined : await acquireDirLock(dataDir, displayPath);
+  try {
+    const mod: PGliteModule = await import('@electric-sql/pglite');
+    // int8 as a string, as node-postgres returns it: a JS number would lose precision above 2^53.
+    const options = { parsers: { 20: (v: string) => v } };
+    let pg: PGlite;
+    if (dataDir !== undefined && !isEmptyOrMissing(dataDir)) {
+      if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) {
+        throw new TidemarkError('not-a-database-dir', `${displayPath} is not empty and is not a PGlite data directory`, {
+          kind: 'input',
+          hint: 'point pglite:PATH at an empty or missing directory to create a new database there',
+        });
+      }
+      pg = await mod.PGlite.create({ ...options, dataDir });
+    } else {
+      pg = await createFromTemplate(mod, { ...options, dataDir });
+    }
+    return new PgliteDatabase(pg, redactUrl(url), lockPath);
+  } catch (err) {
+    if (lockPath) releaseDirLock(lockPath);
+    throw err;
+  }
+}
+
+// COPY FROM through query()/exec() is a trap on PGlite (FROM STDIN hangs; FROM '/dev/blob' without
+// a blob later kills Node) and COPY TO STDOUT silently returns nothing: send them to copyIn/copyOut.
+const COPY_STDIO = /\bCOPY\b[^;]*?\b(FROM\s+STDIN|FROM\s+'\/dev\/blob'|TO\s+STDOUT|TO\s+'\/dev\/blob')/i;
+
+function refuseCopy(sql: string): void {
+  const m = COPY_STDIO.exec(sql);
+  if (m) {
+    const use = /^FROM/i.test(m[1]) ? 'copyIn' : 'copyOut';
+    throw new TidemarkError('copy-needs-stream', `COPY … ${m[1]} cannot run as a plain statement on PGlite: use ${use}`, { kind: 'input' });
+  }
+}
+
+class PgliteDatabase implements Database {
+  readonly backend = 'pglite' as const;
+  readonly locksExclude = false;
+  readonly transaction: Database['transaction'];
+  private readonly mutex = new KeyedMutex();
+  private closed = false;
+
+  constructor(
+    private readonly pg: PGlite,
+    readonly displayUrl: string,
+    private readonly lockPath: string | undefined,
+  ) {
+    this.transaction = transactionRunner({
+      query: (sql, params) => this.query(sql, params),
+      exec: (sql) => this.exec(sql),
+      commit: async () => (await this.pg.query('COMMIT')).command,
+    });
+  }
+
+  async query<R = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
+    refuseCopy(sql);
+    const res = await this.pg.query<R>(sql, [...params]);
+    return { rows: res.rows, rowCount: res.rowCount ?? res.affectedRows ?? res.rows.length };
+  }
+
+  async exec(sql: string): Promise<void> {
+    refuseCopy(sql);
+    await this.pg.exec(sql);
+  }
+
+  async withAdvisoryLock<T>(key: AdvisoryLockKey, fn: () => Promise<T>, options: AdvisoryLockOptions = {}): Promise<T> {
+    checkLockKey(key);
+    // One session: pg_advisory_lock would never block here, so callers in this process queue on a
+    // mutex instead; the server-side lock is still taken so pg_locks shows the same state.
+    const timeoutMs = options.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+    await this.mutex.acquire(`${key[0]},${key[1]}`, timeoutMs, options.onWait, () => lockTimeoutError(key, timeoutMs));
+    try {
+      await this.pg.query('SELECT pg_advisory_lock($1, $2)', [key[0], key[1]]);
+      let failed = false;
+      try {
+        return await fn();
+      } catch (err) {
+        failed = true;
+        throw err;
+      } finally {
+        await this.pg.query('SELECT pg_advisory_unlock($1, $2)', [key[0], key[1]]).catch((err) => {
+          if (!failed) throw err;
+        });
+      }
+    } finally {
+      this.mutex.release(`${key[0]},${key[1]}`);
+    }
+  }
+
+  async *copyOut(sql: string): AsyncIterable<Uint8Array> {
+    const res = await this.pg.query(rewriteCopyTarget(sql, 'blob'));
+    if (!res.blob) throw new TidemarkError('copy-needs-stream', 'copyOut needs a COPY … TO STDOUT statement');
+    yield new Uint8Array(await res.blob.arrayBuffer());
+  }
+
+  async copyIn(sql: string, data: AsyncIterable<Uint8Array> | Uint8Array): Promise<number> {
+    const blobSql = rewriteCopyTarget(sql, 'blob');
+    if (!/\bFROM\s+'\/dev\/blob'/i.test(blobSql)) {
+      throw new TidemarkError('copy-needs-stream', 'copyIn needs a COPY … FROM STDIN statement');
+    }
+    const parts: Uint8Array[] = [];
+    if (data instanceof Uint8Array) parts.push(data);
+    else for await (const chunk of data) parts.push(chunk);
+    // Always with the blob option: without it PGlite copies nothing and later crashes the process.
+    const res = await this.pg.query(blobSql, [], { blob: new Blob(parts as BlobPart[]) });
+    return res.rowCount ?? res.affectedRows ?? 0;
+  }
+
+  async serverVersionNum(): Promise<number> {
+    const res = await this.pg.query<{ server_version_num: string }>('SHOW server_version_num');
+    return Number(res.rows[0].server_version_num);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.pg.close();
+    } finally {
+      if (this.lockPath) releaseDirLock(this.lockPath);
+    }
+  }
+}
+
+/** FIFO mutex per key, with a timeout for waiters. */
+class KeyedMutex {
+  // A key present in the map is held; its array holds the waiters in arrival order.
+  private readonly queues = new Map<string, Array<() => void>>();
+
+  acquire(key: string, timeoutMs: number, onWait: (() => void) | undefined, timeoutError: () => Error): Promise<void> {
+    const queue = this.queues.get(key);
+    if (!queue) {
+      this.queues.set(key, []);
+      return Promise.resolve();
+    }
+    onWait?.();
+    return new Promise((resolve, reject) => {
+      const wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        queue.splice(queue.indexOf(wake), 1);
+        reject(timeoutError());
+      }, timeoutMs);
+      queue.push(wake);
+    });
+  }
+
+  release(key: string): void {
+    const next = this.queues.get(key)?.shift();
+    if (next) next();
+    else this.queues.delete(key);
+  }
+}
+
+// ---- the data directory lock ----
+
+const heldLocks = new Set<string>();
+
+function inUse(displayPath: string, pid: number, lockPath: string): TidemarkError {
+  const hint =
+    pid === process.pid
+      ? 'this process already has it open: close that Database first'
+      : `wait for process ${pid} to finish; if it is not using the database, delete ${lockPath}`;
+  return new TidemarkError('database-in-use', `database ${displayPath} is in use by process ${pid}`, { kind: 'failure', hint });
+}
+
+async function acquireDirLock(dataDir: string, displayPath: string): Promise<string> {
+  const lockPath = `${dataDir}.lock`;
+  if (heldLocks.has(lockPath)) throw inUse(displayPath, process.pid, lockPath);
+  fs.mkdirSync(path.dirname(lockPath), { recursive: true });
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    try {
+      const fd = fs.openSync(lockPath, 'wx');
+      try {
+        fs.writeSync(fd, `${process.pid}\n`);
+      } finally {
+        fs.closeSync(fd);
+      }
+      heldLocks.add(lockPath);
+      installExitHook();
+      return lockPath;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const owner = readLock(lockPath);
+    if (owner) {
+      // Empty: its owner is between create and write (or died there: stale after a few seconds).
+      const stale = owner.pid === undefined ? Date.now() - owner.mtimeMs > 5000 : !isAlive(owner.pid);
+      if (!stale && owner.pid !== undefined) throw inUse(displayPath, owner.pid, lockPath);
+      if (stale) takeOverStaleLock(lockPath, owner);
+    }
+    if (Date.now() > deadline) {
+      throw new TidemarkError('database-in-use', `database ${displayPath} is in use (cannot take ${lockPath})`, {
+        kind: 'failure',
+        hint: `if no other process uses it, delete ${lockPath}`,
+      });
+    }
+    await new Promise((r) => setTimeout(r, 20 + Math.random() * 30));
+  }
+}
+
+interface LockOwner {
+  pid: number | undefined;
+  ino: number;
+  mtimeMs: number;
+}
+
+function readLock(lockPath: string): LockOwner | undefined {
+  try {
+    const st = fs.statSync(lockPath);
+    const pid = Number.parseInt(fs.readFileSync(lockPath, 'utf8').trim(), 10);
+    return { pid: Number.isInteger(pid) && pid > 0 ? pid : undefined, ino: st.ino, mtimeMs: st.mtimeMs };
+  } catch {
+    return undefined; // vanished meanwhile: just try again
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, but not ours to signal
+  }
+}
+
+/**
+ * Removes a stale lock, but only the very file judged stale: two processes may both find it stale,
+ * and the slower one must not delete the fresh lock the faster one just created. A short-lived
+ * `.takeover` guard file serialises the check-and-delete.
+ */
+function takeOverStaleLock(lockPath: string, stale: LockOwner): void {
+  const guard = `${lockPath}.takeover`;
+  let fd: number;
+  try {
+    fd = fs.openSync(guard, 'wx');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    // Someone else is taking over; a guard left by a process that died mid-takeover expires.
+    const st = fs.statSync(guard, { throwIfNoEntry: false });
+    if (st && Date.now() - st.mtimeMs > 5000) fs.rmSync(guard, { force: true });
+    return;
+  }
+  try {
+    const now = readLock(lockPath);
+    if (now && now.ino === stale.ino && now.pid === stale.pid) fs.rmSync(lockPath, { force: true });
+  } finally {
+    fs.closeSync(fd);
+    fs.rmSync(guard, { force: true });
+  }
+}
+
+function releaseDirLock(lockPath: string): void {
+  heldLocks.delete(lockPath);
+  if (readLock(lockPath)?.pid === process.pid) fs.rmSync(lockPath, { force: true });
+}
+
+let exitHookInstalled = false;
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // Best effort for a process that exits without close(); a killed one leaves a stale lock, taken over later.
+  process.on('exit', () => {
+    for (const lockPath of heldLocks) {
+      try {
+        releaseDirLock(lockPath);
+      } catch {
+        // nothing more to do at exit
+      }
+    }
+  });
+}
+
+// ---- the template data dir ----
+
+function isEmptyOrMissing(dir: string): boolean {
+  try {
+    return fs.readdirSync(dir).length === 0;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    throw err;
+  }
+}
+
+export function cacheDir(): string {
+  if (process.env.TIDEMARK_CACHE_DIR) return process.env.TIDEMARK_CACHE_DIR;
+  if (process.env.XDG_CACHE_HOME) return path.join(process.env.XDG_CACHE_HOME, 'tidemark');
+  return path.join(os.homedir(), '.cache', 'tidemark');
+}
+
+function pgliteVersion(): string {
+  // The package's exports hide package.json: walk up from its entry point instead.
+  let dir = path.dirname(fileURLToPath(import.meta.resolve('@electric-sql/pglite')));
+  for (;;) {
+    const file = path.join(dir, 'package.json');
+    if (fs.existsSync(file)) {
+      const pkg = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === '@electric-sql/pglite' && pkg.version) return pkg.version;
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return 'unknown';
+    dir = parent;
+  }
+}
+
+let templatePromise: Promise<{ file: string; bytes: Uint8Array }> | undefined;
+
+/** The pristine data dir tarball: read from the cache, or made once (and cached) from a fresh instance. */
+function template(mod: PGliteModule): Promise<{ file: string; bytes: Uint8Array }> {
+  templatePromise ??= (async () => {
+    const file = path.join(cacheDir(), `pglite-${pgliteVersion()}.tar`);
+    try {
+      return { file, bytes: new Uint8Array(await fs.promises.readFile(file)) };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    const fresh = await mod.PGlite.create();
+    const bytes = new Uint8Array(await (await fresh.dumpDataDir('none')).arrayBuffer());
+    await fresh.close();
+    try {
+      // tmp + rename: a concurrent reader never sees half a tarball.
+      await fs.promises.mkdir(path.dirname(file), { recursive: true });
+      const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+      await fs.promises.writeFile(tmp, bytes);
+      await fs.promises.rename(tmp, file);
+    } catch {
+      // An unwritable cache only costs speed next time.
+    }
+    return { file, bytes };
+  })();
+  templatePromise.catch(() => (templatePromise = undefined));
+  return templatePromise;
+}
+
+async function createFromTemplate(mod: PGliteModule, options: { dataDir: string | undefined; parsers: Record<number, (v: string) => unknown> }): Promise<PGlite> {
+  const { file, bytes } = await template(mod);
+  try {
+    return await mod.PGlite.create({ ...options, loadDataDir: new Blob([bytes as BlobPart]) });
+  } catch (err) {
+    // A damaged cache file must not break every later run: drop it so the next one rebuilds it.
+    await fs.promises.rm(file, { force: true });
+    // The dir was missing or empty, so whatever is in it now is our half-made database.
+    if (options.dataDir !== undefined) await fs.promises.rm(options.dataDir, { recursive: true, force: true });
+    templatePromise = undefined;
+    throw err;
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * The server adapter: ONE node-postgres Client, so BEGIN/COMMIT and session advisory locks
+ * mean what they say. COPY streams through pg-copy-streams.
+ */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { TidemarkError } from '../errors.js';
+import type { AdvisoryLockKey, AdvisoryLockOptions, Database, QueryResult } from './database.js';
+import { checkLockKey, DEFAULT_LOCK_TIMEOUT_MS, lockTimeoutError, rewriteCopyTarget, transactionRunner } from './open.js';
+import { redactUrl } from './url.js';
+
+const CONNECT_TIMEOUT_MS = 10_000;
+
+export async function openPostgres(url: string, options: { connectTimeoutMs?: number } = {}): Promise<Database> {
+  const client = new pg.Client({
+    connectionString: url, // an application_name in the URL still wins over ours
+    application_name: 'tidemark',
+    connectionTimeoutMillis: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
+  });
+  // A dropped connection emits 'error'; unhandled, it would kill the process. The next query fails anyway.
+  client.on('error', () => {});
+  try {
+    await client.connect();
+  } catch (err) {
+    throw new TidemarkError('database-unreachable', `cannot connect to ${redactUrl(url)}: ${connectReason(err, url)}`, {
+      kind: 'failure',
+      hint: 'check that the server is running and that host, port, user and database in the URL are right',
+    });
+  }
+  return new PostgresDatabase(client, redactUrl(url));
+}
+
+/** One line saying why, without the password (pg's messages do not contain it, but make sure). */
+function connectReason(err: unknown, url: string): string {
+  const e = err as { message?: string; code?: string; errors?: Array<{ message?: string }> };
+  // Node's happy-eyeballs connect fails with an AggregateError whose own message is empty.
+  let reason = e?.message || e?.errors?.map((x) => x.message).join('; ') || e?.code || String(err);
+  reason = reason.split('\n')[0];
+  let password = '';
+  try {
+    password = decodeURIComponent(new URL(url).password);
+  } catch {
+    // unparseable: pg would not have got this far with a password either
+  }
+  if (password) reason = reason.split(password).join('***');
+  return reason;
+}
+
+class PostgresDatabase implements Database {
+  readonly backend = 'postgres' as const;
+  readonly locksExclude = true;
+  readonly transaction: Database['transaction'];
+  private closed = false;
+
+  constructor(
+    private readonly client: pg.Client,
+    readonly displayUrl: string,
+  ) {
+    this.transaction = transactionRunner({
+      query: (sql, params) => this.query(sql, params),
+      exec: (sql) => this.exec(sql),
+      commit: async () => (await this.client.query('COMMIT')).command,
+    });
+  }
+
+  async query<R = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
+    // queryMode 'extended' even without parameters: one statement, as on PGlite (missing from @types/pg).
+    const config = { text: sql, values: [...params], queryMode: 'extended' } as pg.QueryConfig;
+    const res = await this.client.query(config);
+    return { rows: res.rows as R[], rowCount: res.rowCount ?? res.rows.length };
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.client.query(sql); // no values: the simple protocol, several statements allowed
+  }
+
+  async withAdvisoryLock<T>(key: AdvisoryLockKey, fn: () => Promise<T>, options: AdvisoryLockOptions = {}): Promise<T> {
+    checkLockKey(key);
+    const [k1, k2] = key;
+    const timeoutMs = Math.max(1, Math.round(options.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS));
+    const tried = await this.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [k1, k2]);
+    if (!tried.rows[0].ok) {
+      options.onWait?.();
+      await this.waitForLock(key, timeoutMs);
+    }
+    let failed = false;
+    try {
+      return await fn();
+    } catch (err) {
+      failed = true;
+      throw err;
+    } finally {
+      await this.query('SELECT pg_advisory_unlock($1, $2)', [k1, k2]).catch((err) => {
+        if (!failed) throw err; // fn's own error says more
+      });
+    }
+  }
+
+  /** A blocking pg_advisory_lock bounded by lock_timeout (never an unbounded wait). */
+  private async waitForLock(key: AdvisoryLockKey, timeoutMs: number): Promise<void> {
+    let error: unknown;
+    await this.exec(`SET lock_timeout = ${timeoutMs}`);
+    try {
+      await this.query('SELECT pg_advisory_lock($1, $2)', [key[0], key[1]]);
+    } catch (err) {
+      error = err;
+    }
+    try {
+      await this.exec('RESET lock_timeout');
+    } catch (err) {
+      error ??= err;
+    }
+    if (error === undefined) return;
+    if ((error as { code?: string }).code === '55P03') throw lockTimeoutError(key, timeoutMs, await this.lockHolder(key));
+    throw error;
+  }
+
+  /** "process 1234 (tidemark)" for the session holding the lock, to name it in the timeout hint. */
+  private async lockHolder(key: AdvisoryLockKey): Promise<string | undefined> {
+    try {
+      // Two-int4 advisory locks show in pg_locks as classid = key1, objid = key2, objsubid = 2 (oids, unsigned).
+      const res = await this.query<{ pid: number; app: string | null }>(
+        `SELECT l.pid, a.application_name AS app
+           FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+          WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+            AND l.classid::int8 = ($1::int8 & 4294967295) AND l.objid::int8 = ($2::int8 & 4294967295)
+          LIMIT 1`,
+        [key[0], key[1]],
+      );
+      const row = res.rows[0];
+      return row ? `process ${row.pid}${row.app ? ` (${row.app})` : ''}` : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async *copyOut(sql: string): AsyncIterable<Uint8Array> {
+    const stream = this.client.query(copyTo(rewriteCopyTarget(sql, 'stdio')));
+    // Don't destroy the stream if the caller stops early: the connection would be left mid-COPY.
+    let finished = false;
+    try {
+      for await (const chunk of stream.iterator({ destroyOnReturn: false })) yield chunk as Buffer;
+      finished = true;
+    } catch (err) {
+      finished = true;
+      throw err;
+    } finally {
+      // The caller stopped early: drain the rest so the session stays usable.
+      if (!finished) for await (const _ of stream.iterator({ destroyOnReturn: false })) void _;
+    }
+  }
+
+  async copyIn(sql: string, data: AsyncIterable<Uint8Array> | Uint8Array): Promise<number> {
+    const stream = this.client.query(copyFrom(rewriteCopyTarget(sql, 'stdio')));
+    // Readable.from(aUint8Array) would iterate byte by byte: wrap a single buffer.
+    await pipeline(Readable.from(data instanceof Uint8Array ? [data] : data), stream);
+    return stream.rowCount;
+  }
+
+  async serverVersionNum(): Promise<number> {
+    const res = await this.query<{ server_version_num: string }>('SHOW server_version_num');
+    return Number(res.rows[0].server_version_num);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.client.end();
+  }
+}
