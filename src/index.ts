@@ -2,7 +2,8 @@
 export { defineConfig } from './config/types.js';
 export type { TidemarkConfig, ServiceConfig, Service, Workspace, SoftRelation } from './config/types.js';
 export { loadWorkspace } from './config/load.js';
-export { up, down, status, stamp, DEFAULT_DATABASE_URL } from './apply/migrate.js';
+export { up, down, status, stamp } from './apply/migrate.js';
+export { DEFAULT_DATABASE_URL } from './db/url.js';
 export type { MigrateOptions, MigrateResult, StatusResult, ServiceStatus, MigrationStatus, StampResult, PlannedStep } from './apply/migrate.js';
 export type { StepResult, ApplyEvent, MigrationContext } from './apply/execute.js';
 export { planUp, planDown, BASE } from './apply/plan.js';

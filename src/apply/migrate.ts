@@ -2,6 +2,7 @@ import path from 'node:path';
 import { loadWorkspace } from '../config/load.js';
 import type { Service, TidemarkConfig, Workspace } from '../config/types.js';
 import type { Database } from '../db/database.js';
+import { DEFAULT_DATABASE_URL } from '../db/url.js';
 import type { Diagnostic } from '../diagnostic.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
 import type { History, MigrationFile } from '../history/migration.js';
@@ -11,7 +12,6 @@ import { displayPath } from '../paths.js';
 import { executePlan, prepareSteps, type ApplyEvent, type PreparedStep, type StepResult } from './execute.js';
 import { BASE, planDown, planUp, resolveMigration, type Direction, type Plan } from './plan.js';
 
-export const DEFAULT_DATABASE_URL = 'pglite:./.tidemark/db';
 
 /** Where the database URL came from, so the CLI can say which one it uses. */
 export type DatabaseSource = 'option' | 'env' | 'config' | 'default' | 'given';
@@ -26,6 +26,8 @@ export interface WorkspaceOptions {
   cwd?: string;
   /** A URL, or an open Database (left open afterwards). Else DATABASE_URL, the config, the embedded default. */
   database?: string | Database;
+  /** Told which database is used (redacted URL) and where its URL came from, once it is open. */
+  onConnect?: (database: string, source: DatabaseSource) => void;
 }
 
 export interface MigrateOptions extends WorkspaceOptions {
@@ -94,6 +96,7 @@ export async function connect(
   const cwd = source === 'config' || source === 'default' ? (workspace?.root ?? options.cwd) : options.cwd;
   const { openDatabase } = await import('../db/open.js');
   const db = await openDatabase(url, { cwd });
+  options.onConnect?.(db.displayUrl, source);
   return { db, url: db.displayUrl, source, close: () => db.close() };
 }
 

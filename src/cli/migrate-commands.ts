@@ -4,11 +4,13 @@ import type { MigrateResult, StatusResult } from '../apply/migrate.js';
 import { displayPath } from '../paths.js';
 import { finish, formatMs, note, printJson, type GlobalOptions } from './output.js';
 
-function sayDatabase(result: { database: string; databaseSource: string }, options: GlobalOptions): void {
-  if (options.json || !result.database) return;
-  if (result.databaseSource === 'default') {
-    note(`Using the embedded database ${result.database} (no --database, DATABASE_URL or config database).`);
-  }
+/** Says so when the embedded default is used: a user who forgot DATABASE_URL must notice at once. */
+function sayDatabase(options: GlobalOptions) {
+  return (database: string, source: string) => {
+    if (!options.json && source === 'default') {
+      note(`Using the embedded database ${database} (no --database, DATABASE_URL or config database).`);
+    }
+  };
 }
 
 export interface MigrateFlags extends GlobalOptions {
@@ -23,6 +25,7 @@ function commonOptions(flags: GlobalOptions & { lockTimeout?: string }) {
   return {
     configFile: flags.config,
     database: flags.database,
+    onConnect: sayDatabase(flags),
     lockTimeoutMs: flags.lockTimeout === undefined ? undefined : Number(flags.lockTimeout) * 1000,
   };
 }
@@ -60,7 +63,6 @@ export async function runMigrate(direction: 'up' | 'down', flags: MigrateFlags):
     finish(result.error, flags);
     return;
   }
-  sayDatabase(result, flags);
   for (const w of result.warnings) note(`warning: ${w.message}${w.hint ? ` ${w.hint}` : ''}`);
   if (result.dryRun && !result.error) {
     if (result.plan.length === 0) process.stdout.write(`Nothing to ${direction === 'up' ? 'apply' : 'revert'}.\n`);
@@ -104,6 +106,7 @@ export async function runStatus(flags: GlobalOptions & { service?: string[] }): 
   const result: StatusResult = await status({
     configFile: flags.config,
     database: flags.database,
+    onConnect: sayDatabase(flags),
     service: flags.service && flags.service.length ? flags.service : undefined,
   });
   if (flags.json) {
