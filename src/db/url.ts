@@ -62,10 +62,11 @@ export function databaseNameOf(url: string): string | undefined {
   return fromPath || u.searchParams.get('dbname') || undefined;
 }
 
-/** The host a server URL names (`?host=` wins, as in libpq); undefined for PGlite or a default socket. */
+/** The host a server URL names, lowercased (`?host=` wins, as in libpq); undefined for PGlite or a default socket. */
 export function hostOf(url: string): string | undefined {
   const u = serverUrl(url);
   if (!u) return undefined;
   const host = u.searchParams.get('host') || decodeURIComponent(u.hostname).replace(/^\[(.*)\]$/, '$1');
-  return host || undefined;
+  // Host names compare case-insensitively; a socket directory (`/…`) is a path and keeps its case.
+  return (host.startsWith('/') ? host : host.toLowerCase()) || undefined;
 }

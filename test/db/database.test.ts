@@ -1,0 +1,468 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { Database } from '../../src/db/database.js';
+import { openDatabase } from '../../src/db/open.js';
+import { databaseNameOf, DEFAULT_DATABASE_URL, hostOf, parseDatabaseUrl, redactUrl } from '../../src/db/url.js';
+import { TidemarkError } from '../../src/errors.js';
+import { forEachBackend, type TestDatabase } from '../support/backends.js';
+
+const OPEN_JS = fileURLToPath(new URL('../../src/db/open.js', import.meta.url));
+
+/** Asserts that p rejects with a TidemarkError of this code, and returns it. */
+async function rejectsWith(p: Promise<unknown>, code: string): Promise<TidemarkError> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof TidemarkError, `expected a TidemarkError, got ${String(err)}`);
+    assert.equal(err.code, code, err.message);
+    return err;
+  }
+  assert.fail(`expected a ${code} error`);
+}
+
+async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  for await (const c of chunks) parts.push(c);
+  return Buffer.concat(parts);
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+forEachBackend('Database', (backend) => {
+  let created: TestDatabase;
+  let db: Database;
+
+  before(async () => {
+    created = await backend.createDatabase();
+    db = await openDatabase(created.url);
+  });
+  after(async () => {
+    await db?.close();
+    await created?.drop();
+  });
+
+  it('reports its backend and a printable URL', () => {
+    assert.equal(db.backend, backend.name);
+    assert.equal(db.displayUrl, redactUrl(created.url));
+    assert.equal(db.locksExclude, backend.name === 'postgres');
+  });
+
+  it('runs parameterised queries and multi-statement exec', async () => {
+    await db.exec('CREATE TABLE q (id int PRIMARY KEY, name text); INSERT INTO q VALUES (1, $$one$$);');
+    const ins = await db.query('INSERT INTO q VALUES ($1, $2), ($3, $4)', [2, 'two', 3, null]);
+    assert.equal(ins.rowCount, 2);
+    const res = await db.query<{ id: number; name: string | null }>('SELECT id, name FROM q WHERE id >= $1 ORDER BY id', [2]);
+    assert.deepEqual(res.rows, [
+      { id: 2, name: 'two' },
+      { id: 3, name: null },
+    ]);
+    assert.equal(res.rowCount, 2);
+  });
+
+  it('query runs exactly one statement', async () => {
+    await assert.rejects(db.query('SELECT 1; SELECT 2'), /multiple commands/);
+  });
+
+  it('returns int8 as a string on both backends (no precision loss)', async () => {
+    const res = await db.query<{ big: string }>('SELECT 9007199254740993::int8 AS big');
+    assert.equal(res.rows[0].big, '9007199254740993');
+  });
+
+  it('commits a transaction', async () => {
+    const out = await db.transaction(async (tx) => {
+      await tx.exec('CREATE TABLE t_commit (id int)');
+      await tx.query('INSERT INTO t_commit VALUES ($1)', [1]);
+      return 'done';
+    });
+    assert.equal(out, 'done');
+    assert.equal((await db.query('SELECT * FROM t_commit')).rowCount, 1);
+  });
+
+  it('rolls back a transaction, DDL included, and rethrows', async () => {
+    const boom = new Error('boom');
+    await assert.rejects(
+      db.transaction(async (tx) => {
+        await tx.exec('CREATE TABLE t_rollback (id int)');
+        await tx.query('INSERT INTO t_rollback VALUES (1)');
+        throw boom;
+      }),
+      (err) => err === boom,
+    );
+    const res = await db.query("SELECT to_regclass('t_rollback') AS t");
+    assert.deepEqual(res.rows, [{ t: null }]);
+  });
+
+  it('refuses a nested transaction, and the outer one still rolls back', async () => {
+    await assert.rejects(
+      db.transaction(async (tx) => {
+        await tx.exec('CREATE TABLE t_nested (id int)');
+        await rejectsWith(
+          db.transaction(async () => 1),
+          'nested-transaction',
+        );
+        throw new Error('outer fails');
+      }),
+      /outer fails/,
+    );
+    assert.deepEqual((await db.query("SELECT to_regclass('t_nested') AS t")).rows, [{ t: null }]);
+    assert.equal(await db.transaction(async () => 7), 7); // usable again
+  });
+
+  it('reports a COMMIT that rolled back because fn swallowed an error', async () => {
+    await rejectsWith(
+      db.transaction(async (tx) => {
+        await tx.exec('CREATE TABLE t_swallowed (id int)');
+        await tx.query('SELECT 1/0').catch(() => {});
+      }),
+      'transaction-rolled-back',
+    );
+    assert.deepEqual((await db.query("SELECT to_regclass('t_swallowed') AS t")).rows, [{ t: null }]);
+  });
+
+  it('refuses a transaction handle used after its transaction ended', async () => {
+    const tx = await db.transaction(async (t) => t);
+    await rejectsWith(tx.query('SELECT 1'), 'transaction-closed');
+  });
+
+  it('keeps code and position on SQL errors', async () => {
+    const err = await db.query('SELECT 1 FROM nosuch').then(
+      () => assert.fail('should fail'),
+      (e: { code?: string; position?: string | number; message: string }) => e,
+    );
+    assert.equal(err.code, '42P01');
+    assert.equal(String(err.position), '15');
+    assert.match(err.message, /relation "nosuch" does not exist/);
+    const viaExec = await db.exec('SELECT 1;\nSELEC 2').then(
+      () => assert.fail('should fail'),
+      (e: { code?: string; position?: string | number }) => e,
+    );
+    assert.equal(viaExec.code, '42601');
+    assert.equal(String(viaExec.position), '11');
+  });
+
+  it('reports serverVersionNum', async () => {
+    const v = await db.serverVersionNum();
+    if (backend.name === 'pglite') assert.ok(v >= 180000 && v < 190000, String(v));
+    else assert.ok(v >= 130000, String(v));
+  });
+
+  describe('advisory lock', () => {
+    // On a server the competitor is a second session; on PGlite it is the same (only) session.
+    let other: Database;
+    before(async () => {
+      other = backend.name === 'postgres' ? await openDatabase(created.url) : db;
+    });
+    after(async () => {
+      if (other !== db) await other.close();
+    });
+
+    /** Holds `key` on `other` until the returned release() is called. */
+    async function hold(key: readonly [number, number]) {
+      const acquired = deferred();
+      const released = deferred();
+      const done = other.withAdvisoryLock(key, async () => {
+        acquired.resolve();
+        await released.promise;
+      });
+      await acquired.promise;
+      return { release: released.resolve, done };
+    }
+
+    it('is visible in pg_locks while held, and gone after', async () => {
+      const count = async () =>
+        (await db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")).rows[0].n;
+      const inside = await db.withAdvisoryLock([41, 42], count);
+      assert.equal(inside, 1);
+      assert.equal(await count(), 0);
+    });
+
+    it('makes a second taker wait (onWait once), then lets it in', async () => {
+      const key = [7, 8] as const;
+      const order: string[] = [];
+      const holder = await hold(key);
+      let waits = 0;
+      const second = db.withAdvisoryLock(
+        key,
+        async () => {
+          order.push('second');
+          return 'ok';
+        },
+        {
+          timeoutMs: 10_000,
+          onWait: () => {
+            waits++;
+            setTimeout(() => {
+              order.push('first releases');
+              holder.release();
+            }, 100);
+          },
+        },
+      );
+      assert.equal(await second, 'ok');
+      await holder.done;
+      assert.deepEqual(order, ['first releases', 'second']);
+      assert.equal(waits, 1);
+    });
+
+    it('times out with lock-timeout naming the key, and the session stays usable', async () => {
+      const key = [-5, 2147483647] as const;
+      const holder = await hold(key);
+      let ran = false;
+      const err = await rejectsWith(
+        db.withAdvisoryLock(key, async () => (ran = true), { timeoutMs: 300 }),
+        'lock-timeout',
+      );
+      assert.equal(ran, false);
+      assert.equal(err.kind, 'failure');
+      assert.match(err.message, /advisory lock \(-5, 2147483647\)/);
+      if (backend.name === 'postgres') {
+        assert.match(err.hint ?? '', /held by process \d+ \(tidemark\)/);
+        assert.deepEqual((await db.query('SHOW lock_timeout')).rows, [{ lock_timeout: '0' }]);
+      }
+      holder.release();
+      await holder.done;
+      assert.equal(await db.withAdvisoryLock(key, async () => 'free again'), 'free again');
+    });
+
+    it('is released when fn throws', async () => {
+      const key = [9, 9] as const;
+      await assert.rejects(
+        db.withAdvisoryLock(key, async () => {
+          throw new Error('inside');
+        }),
+        /inside/,
+      );
+      let waited = false;
+      await other.withAdvisoryLock(key, async () => {}, { timeoutMs: 2000, onWait: () => (waited = true) });
+      assert.equal(waited, false);
+    });
+
+    it('refuses keys that are not int4', async () => {
+      await rejectsWith(
+        db.withAdvisoryLock([2 ** 31, 0], async () => {}),
+        'bad-lock-key',
+      );
+    });
+  });
+
+  describe('COPY', () => {
+    before(async () => {
+      await db.exec(`CREATE TABLE copy_src (id int PRIMARY KEY, name text, note text);
+        INSERT INTO copy_src VALUES (1, 'a,b', NULL), (2, 'quote "x"', E'line1\\nline2'), (3, 'ünïcode ✓', '');
+        CREATE TABLE copy_dst (LIKE copy_src);`);
+    });
+
+    it('round-trips a table as CSV (NULL and empty string kept apart)', async () => {
+      const csv = await collect(db.copyOut('COPY copy_src TO STDOUT (FORMAT csv)'));
+      assert.equal(csv.toString('utf8').split('\n')[0], '1,"a,b",');
+      assert.equal(await db.copyIn('COPY copy_dst FROM STDIN (FORMAT csv)', csv), 3);
+      const q = 'SELECT id, name, note FROM %s ORDER BY id';
+      assert.deepEqual((await db.query(q.replace('%s', 'copy_dst'))).rows, (await db.query(q.replace('%s', 'copy_src'))).rows);
+      await db.exec('TRUNCATE copy_dst');
+    });
+
+    it('takes the input as chunks split mid-row, and COPY (SELECT …) out', async () => {
+      const csv = await collect(db.copyOut("COPY (SELECT id, name, note FROM copy_src WHERE id < 3) TO STDOUT WITH (FORMAT csv)"));
+      async function* chunks() {
+        for (let i = 0; i < csv.length; i += 5) yield csv.subarray(i, i + 5);
+      }
+      assert.equal(await db.copyIn('COPY copy_dst FROM STDIN (FORMAT csv)', chunks()), 2);
+      assert.equal((await db.query('SELECT * FROM copy_dst')).rowCount, 2);
+      await db.exec('TRUNCATE copy_dst');
+    });
+
+    it('leaves the session usable when the reader stops early', async () => {
+      for await (const chunk of db.copyOut('COPY (SELECT g, repeat($$x$$, 100) FROM generate_series(1, 20000) g) TO STDOUT')) {
+        assert.ok(chunk.length > 0);
+        break;
+      }
+      assert.deepEqual((await db.query('SELECT 1 AS one')).rows, [{ one: 1 }]);
+    });
+
+    it('surfaces a bad row as an SQL error', async () => {
+      await assert.rejects(db.copyIn('COPY copy_dst FROM STDIN (FORMAT csv)', Buffer.from('x,y,z\n')), (err: { code?: string }) => err.code === '22P02');
+      assert.deepEqual((await db.query('SELECT 1 AS one')).rows, [{ one: 1 }]);
+    });
+
+    if (backend.name === 'pglite') {
+      it('refuses COPY … FROM STDIN through query/exec (a PGlite trap)', async () => {
+        await rejectsWith(db.query('COPY copy_dst FROM STDIN'), 'copy-needs-stream');
+        await rejectsWith(db.exec("SELECT 1; COPY copy_dst FROM '/dev/blob'"), 'copy-needs-stream');
+      });
+    }
+  });
+
+  if (backend.name === 'postgres') {
+    it('identifies itself as application_name tidemark', async () => {
+      assert.deepEqual((await db.query('SHOW application_name')).rows, [{ application_name: 'tidemark' }]);
+    });
+
+    it('says why it cannot log in, without the password', async () => {
+      const url = new URL(created.url);
+      url.username = 'no_such_role';
+      url.password = 's3cret-pw';
+      const err = await rejectsWith(openDatabase(url.toString()), 'database-unreachable');
+      assert.match(err.message, /^cannot connect to postgres:\/\/no_such_role:\*\*\*@.*: .*no_such_role/);
+      assert.ok(!err.message.includes('s3cret-pw'));
+    });
+  }
+});
+
+describe('database URLs', () => {
+  it('parses the accepted forms', () => {
+    assert.equal(DEFAULT_DATABASE_URL, 'pglite:./.tidemark/db');
+    assert.deepEqual(parseDatabaseUrl('pglite:memory'), { backend: 'pglite', dataDir: undefined, displayPath: 'memory' });
+    assert.deepEqual(parseDatabaseUrl('pglite:./x/db', '/work/app'), { backend: 'pglite', dataDir: '/work/app/x/db', displayPath: './x/db' });
+    assert.equal((parseDatabaseUrl('pglite:/abs/db', '/elsewhere') as { dataDir: string }).dataDir, '/abs/db');
+    assert.equal(parseDatabaseUrl('postgres://u@h/db').backend, 'postgres');
+    assert.equal(parseDatabaseUrl('postgresql://u@h/db').backend, 'postgres');
+  });
+
+  it('refuses anything else as a usage error, naming the redacted URL and the accepted forms', async () => {
+    for (const bad of ['mysql://bob:hunter2@h/db', 'pglite:', 'pglite://x', '', './db']) {
+      const err = await rejectsWith(
+        (async () => parseDatabaseUrl(bad))(),
+        'bad-database-url',
+      );
+      assert.equal(err.kind, 'usage');
+      assert.match(err.message, /postgres:\/\/.*pglite:memory/);
+      assert.ok(!err.message.includes('hunter2'));
+    }
+    const err = await rejectsWith(openDatabase('mysql://bob:hunter2@h/db'), 'bad-database-url');
+    assert.match(err.message, /"mysql:\/\/bob:\*\*\*@h\/db"/);
+  });
+
+  it('redacts passwords in userinfo and query parameters', () => {
+    assert.equal(redactUrl('postgres://bob:s3cret@db.example:5432/app'), 'postgres://bob:***@db.example:5432/app');
+    assert.equal(redactUrl('postgresql://bob:p%40ss:w@h/app?sslmode=require'), 'postgresql://bob:***@h/app?sslmode=require');
+    assert.equal(redactUrl('postgres://h/app?user=bob&password=s3cret&sslmode=require'), 'postgres://h/app?user=bob&password=***&sslmode=require');
+    assert.equal(redactUrl('postgres://bob@h/app'), 'postgres://bob@h/app');
+    assert.equal(redactUrl('pglite:./.tidemark/db'), 'pglite:./.tidemark/db');
+  });
+
+  it('names the database and host of a server URL', () => {
+    assert.equal(databaseNameOf('postgres://u:p@h:5432/my%20db?sslmode=require'), 'my db');
+    assert.equal(databaseNameOf('postgres://u@h?dbname=other'), 'other');
+    assert.equal(databaseNameOf('postgres://u@h'), undefined);
+    assert.equal(databaseNameOf('pglite:memory'), undefined);
+    assert.equal(hostOf('postgres://u:p@Prod-DB.example.com:5432/app'), 'prod-db.example.com');
+    assert.equal(hostOf('postgres://u@[::1]:5432/app'), '::1');
+    assert.equal(hostOf('postgres:///app?host=/var/run/postgresql'), '/var/run/postgresql');
+    assert.equal(hostOf('pglite:./db'), undefined);
+  });
+});
+
+describe('server connection failure', () => {
+  it('is database-unreachable, with the URL redacted', async () => {
+    // A port nothing listens on: take a free one and close it again.
+    const port = await new Promise<number>((resolve) => {
+      const srv = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as net.AddressInfo).port;
+        srv.close(() => resolve(p));
+      });
+    });
+    const err = await rejectsWith(openDatabase(`postgres://bob:s3cret-pw@127.0.0.1:${port}/app`), 'database-unreachable');
+    assert.equal(err.kind, 'failure');
+    assert.equal(err.message, `cannot connect to postgres://bob:***@127.0.0.1:${port}/app: connect ECONNREFUSED 127.0.0.1:${port}`);
+    assert.ok(!JSON.stringify(err.toJSON()).includes('s3cret'));
+  });
+});
+
+describe('PGlite data directory', () => {
+  let tmp: string;
+  before(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tidemark-lock-'));
+  });
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  /** Runs `openDatabase(url)` in another Node process; returns its exit code and stderr. */
+  function openInChild(url: string, cwd: string): Promise<{ code: number | null; stderr: string }> {
+    const script = `
+      const { openDatabase } = await import(${JSON.stringify(OPEN_JS)});
+      try { const db = await openDatabase(${JSON.stringify(url)}); await db.close(); }
+      catch (e) { process.stderr.write(e.message + '\\n'); process.exit(e.kind === 'failure' ? 1 : 2); }`;
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+  }
+
+  it('creates a new database, keeps its data, and reopens it as is', async () => {
+    const url = `pglite:${path.join(tmp, 'keep')}`;
+    const db = await openDatabase(url);
+    await db.exec("CREATE TABLE kept (v text); INSERT INTO kept VALUES ('still here')");
+    await db.close();
+    assert.ok(!fs.existsSync(path.join(tmp, 'keep.lock')), 'lock released on close');
+    const again = await openDatabase(url);
+    assert.deepEqual((await again.query('SELECT v FROM kept')).rows, [{ v: 'still here' }]);
+    await again.close();
+  });
+
+  it('refuses a second opener in the same process, naming the path as given', async () => {
+    const db = await openDatabase('pglite:./same', { cwd: tmp });
+    try {
+      assert.ok(fs.existsSync(path.join(tmp, 'same.lock')));
+      const err = await rejectsWith(openDatabase('pglite:./same', { cwd: tmp }), 'database-in-use');
+      assert.equal(err.message, `database ./same is in use by process ${process.pid}`);
+      assert.equal(err.kind, 'failure');
+      assert.ok(err.hint);
+    } finally {
+      await db.close();
+    }
+    const reopened = await openDatabase('pglite:./same', { cwd: tmp });
+    await reopened.close();
+  });
+
+  it('refuses a second opener in another process', async () => {
+    const db = await openDatabase('pglite:./shared', { cwd: tmp });
+    try {
+      const child = await openInChild('pglite:./shared', tmp);
+      assert.equal(child.stderr, `database ./shared is in use by process ${process.pid}\n`);
+      assert.equal(child.code, 1);
+    } finally {
+      await db.close();
+    }
+    const free = await openInChild('pglite:./shared', tmp);
+    assert.deepEqual(free, { code: 0, stderr: '' });
+  });
+
+  it('takes over a stale lock left by a dead process', async () => {
+    const dead = spawn(process.execPath, ['-e', '']);
+    const deadPid = dead.pid!;
+    await new Promise((r) => dead.on('close', r));
+    const lockFile = path.join(tmp, 'stale.lock');
+    fs.writeFileSync(lockFile, `${deadPid}\n`);
+    const db = await openDatabase(`pglite:${path.join(tmp, 'stale')}`);
+    assert.equal(fs.readFileSync(lockFile, 'utf8').trim(), String(process.pid));
+    await db.close();
+    assert.ok(!fs.existsSync(lockFile));
+  });
+
+  it('refuses a non-empty directory that is not a data dir', async () => {
+    fs.mkdirSync(path.join(tmp, 'notdb'));
+    fs.writeFileSync(path.join(tmp, 'notdb', 'readme.txt'), 'hello');
+    const err = await rejectsWith(openDatabase('pglite:./notdb', { cwd: tmp }), 'not-a-database-dir');
+    assert.equal(err.kind, 'input');
+    assert.ok(!fs.existsSync(path.join(tmp, 'notdb.lock')), 'lock released after the refusal');
+  });
+
+  it('opens pglite:memory databases independently, without a lock', async () => {
+    const [a, b] = [await openDatabase('pglite:memory'), await openDatabase('pglite:memory')];
+    await a.exec('CREATE TABLE only_in_a (id int)');
+    assert.deepEqual((await b.query("SELECT to_regclass('only_in_a') AS t")).rows, [{ t: null }]);
+    await Promise.all([a.close(), b.close()]);
+  });
+});
