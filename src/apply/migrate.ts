@@ -163,10 +163,20 @@ async function withServiceLocks<T>(db: Database, services: readonly string[], op
   const sorted = [...new Set(services)].sort();
   const take = async (i: number): Promise<T> => {
     if (i === sorted.length) return fn();
-    return db.withAdvisoryLock(serviceLockKey(sorted[i]), () => take(i + 1), {
-      timeoutMs: options.lockTimeoutMs,
-      onWait: () => options.onWait?.(sorted[i]),
-    });
+    try {
+      return await db.withAdvisoryLock(serviceLockKey(sorted[i]), () => take(i + 1), {
+        timeoutMs: options.lockTimeoutMs,
+        onWait: () => options.onWait?.(sorted[i]),
+      });
+    } catch (err) {
+      if (isTidemarkError(err) && err.code === 'lock-timeout' && !err.service) {
+        throw new TidemarkError('lock-timeout', `Another tidemark run on service ${sorted[i]} held its lock for longer than the lock timeout; ${err.message}.`, {
+          service: sorted[i],
+          hint: 'Wait for it to finish and run again, or raise --lock-timeout.',
+        });
+      }
+      throw err;
+    }
   };
   return take(0);
 }
