@@ -14,11 +14,20 @@ import { redactUrl } from './url.js';
 const CONNECT_TIMEOUT_MS = 10_000;
 
 export async function openPostgres(url: string, options: { connectTimeoutMs?: number } = {}): Promise<Database> {
-  const client = new pg.Client({
-    connectionString: url, // an application_name in the URL still wins over ours
-    application_name: 'tidemark',
-    connectionTimeoutMillis: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
-  });
+  let client: pg.Client;
+  try {
+    client = new pg.Client({
+      connectionString: url, // an application_name in the URL still wins over ours
+      application_name: 'tidemark',
+      connectionTimeoutMillis: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
+    });
+  } catch (err) {
+    // No `cause`: Node's URL error carries the raw input, password included.
+    throw new TidemarkError('bad-database-url', `cannot parse database URL "${redactUrl(url)}": ${connectReason(err, url)}`, {
+      kind: 'usage',
+      hint: 'percent-encode special characters in the user name and password (/ is %2F, @ is %40, # is %23)',
+    });
+  }
   // A dropped connection emits 'error'; unhandled, it would kill the process. The next query fails anyway.
   client.on('error', () => {});
   try {

@@ -37,12 +37,24 @@ export function parseDatabaseUrl(url: string, cwd: string = process.cwd()): Pars
 
 /** Replaces a password (userinfo or `password=` query parameter) with `***`; keeps the rest as written. */
 export function redactUrl(url: string): string {
+  // In a valid URL the userinfo ends at the last '@' before any '/', '?' or '#'. An invalid one may hold
+  // a raw password with those characters in it: then take everything up to the last '@', to be safe.
+  const userinfo = isValidUrl(url) ? /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)@/i : /^([a-z][a-z0-9+.-]*:\/\/)(.*)@/i;
   return url
-    .replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)@/i, (_m, scheme: string, userinfo: string) => {
-      const colon = userinfo.indexOf(':');
-      return colon < 0 ? `${scheme}${userinfo}@` : `${scheme}${userinfo.slice(0, colon)}:***@`;
+    .replace(userinfo, (_m, scheme: string, info: string) => {
+      const colon = info.indexOf(':');
+      return colon < 0 ? `${scheme}${info}@` : `${scheme}${info.slice(0, colon)}:***@`;
     })
     .replace(/([?&]password=)[^&#]*/gi, '$1***');
+}
+
+function isValidUrl(url: string): boolean {
+  try {
+    new URL(url);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function serverUrl(url: string): URL | undefined {

@@ -347,6 +347,10 @@ describe('database URLs', () => {
     assert.equal(redactUrl('postgresql://bob:p%40ss:w@h/app?sslmode=require'), 'postgresql://bob:***@h/app?sslmode=require');
     assert.equal(redactUrl('postgres://h/app?user=bob&password=s3cret&sslmode=require'), 'postgres://h/app?user=bob&password=***&sslmode=require');
     assert.equal(redactUrl('postgres://bob@h/app'), 'postgres://bob@h/app');
+    assert.equal(redactUrl('postgres://bob@h/app?application_name=a:b@c'), 'postgres://bob@h/app?application_name=a:b@c');
+    // Not valid URLs, but what a user pastes: a raw password with '/', '#' or '@' in it.
+    assert.equal(redactUrl('postgres://bob:pa/ss#w@h/app'), 'postgres://bob:***@h/app');
+    assert.equal(redactUrl('postgres://bob:p@ss@h/app'), 'postgres://bob:***@h/app');
     assert.equal(redactUrl('pglite:./.tidemark/db'), 'pglite:./.tidemark/db');
   });
 
@@ -376,6 +380,13 @@ describe('server connection failure', () => {
     assert.equal(err.message, `cannot connect to postgres://bob:***@127.0.0.1:${port}/app: connect ECONNREFUSED 127.0.0.1:${port}`);
     assert.ok(!JSON.stringify(err.toJSON()).includes('s3cret'));
   });
+
+  it('is bad-database-url when the URL does not parse (a raw / in the password), still redacted', async () => {
+    const err = await rejectsWith(openDatabase('postgres://bob:s3/cret@127.0.0.1:1/app'), 'bad-database-url');
+    assert.equal(err.kind, 'usage');
+    assert.equal(err.message, 'cannot parse database URL "postgres://bob:***@127.0.0.1:1/app": Invalid URL');
+    assert.equal(err.cause, undefined);
+  });
 });
 
 describe('PGlite data directory', () => {
@@ -386,10 +397,10 @@ describe('PGlite data directory', () => {
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
   /** Runs `openDatabase(url)` in another Node process; returns its exit code and stderr. */
-  function openInChild(url: string, cwd: string): Promise<{ code: number | null; stderr: string }> {
+  function openInChild(url: string, cwd: string, holdMs = 0): Promise<{ code: number | null; stderr: string }> {
     const script = `
       const { openDatabase } = await import(${JSON.stringify(OPEN_JS)});
-      try { const db = await openDatabase(${JSON.stringify(url)}); await db.close(); }
+      try { const db = await openDatabase(${JSON.stringify(url)}); await new Promise((r) => setTimeout(r, ${holdMs})); await db.close(); }
       catch (e) { process.stderr.write(e.message + '\\n'); process.exit(e.kind === 'failure' ? 1 : 2); }`;
     return new Promise((resolve, reject) => {
       const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -449,6 +460,15 @@ describe('PGlite data directory', () => {
     assert.equal(fs.readFileSync(lockFile, 'utf8').trim(), String(process.pid));
     await db.close();
     assert.ok(!fs.existsSync(lockFile));
+  });
+
+  it('lets exactly one of several racing processes take over a stale lock', async () => {
+    fs.writeFileSync(path.join(tmp, 'race.lock'), '999999999\n'); // no such pid (above pid_max)
+    const results = await Promise.all([1, 2, 3].map(() => openInChild('pglite:./race', tmp, 1000)));
+    const winners = results.filter((r) => r.code === 0);
+    assert.equal(winners.length, 1, JSON.stringify(results));
+    for (const r of results.filter((x) => x.code !== 0)) assert.match(r.stderr, /^database \.\/race is in use by process \d+\n$/);
+    assert.ok(!fs.existsSync(path.join(tmp, 'race.lock')));
   });
 
   it('refuses a non-empty directory that is not a data dir', async () => {
