@@ -52,3 +52,23 @@ export interface AlembicHistory {
   /** Every problem met while reading: unreadable file, no revision, unterminated string, … */
   problems: Diagnostic[];
 }
+
+/** How a tidemark migrations directory compares with its tidemark.sum (computed by src/history/sum-file.ts). */
+export interface SumVerification {
+  /** Absolute path of the tidemark.sum file. */
+  file: string;
+  /** False when there is no tidemark.sum at all. */
+  present: boolean;
+  /** False when the first (total) line does not match the lines below it: edited or badly merged. */
+  totalValid: boolean;
+  /** Migration files with no line in the sum file. */
+  missing: string[];
+  /** Lines for files that do not exist. */
+  extra: string[];
+  /** Files whose hash differs from their line. */
+  changed: string[];
+  /** 1-based line of each file's entry in tidemark.sum, for diagnostics. */
+  lines: Record<string, number>;
+  /** Unparseable lines (merge conflict markers, garbage), with their line numbers. */
+  malformed: { line: number; text: string }[];
+}

@@ -1,0 +1,55 @@
+import type { Diagnostic, Severity } from '../diagnostic.js';
+import type { MigrationFile } from '../history/migration.js';
+import type { AlembicHistory, Revision, SumVerification, TableReference } from '../history/revision.js';
+
+/** One service as the doctor sees it: files already read and parsed; rules never do I/O. */
+export interface ServiceView {
+  name: string;
+  format: 'tidemark' | 'alembic';
+  /** Migrations directories (absolute); Alembic may have several version locations. */
+  dirs: string[];
+  owns: string[];
+  requires: string[];
+  /** The graph nodes: Alembic revisions, or tidemark migrations chained by number. */
+  revisions: Revision[];
+  /** Tidemark services only: the parsed files. */
+  migrations?: MigrationFile[];
+  /** Alembic services only. */
+  alembic?: AlembicHistory;
+  /** Problems the readers found (bad files, duplicate numbers, names). */
+  readProblems: Diagnostic[];
+  /** Tables each migration touches (SQL parsed with libpg-query; Alembic op.* calls). */
+  tableReferences: TableReference[];
+  /** Tidemark services only: tidemark.sum against the files. */
+  sum?: SumVerification;
+}
+
+/** What the database says, when `check --db` (or a configured database) is used. */
+export interface DatabaseFacts {
+  url: string;
+  ledger: { service: string; migration: string; checksum: string; status: string }[];
+  /** Rows of every table named like alembic_version*, by table. */
+  alembicVersions: { table: string; versionNum: string }[];
+  /** User tables (schema-qualified `schema.table`), excluding tidemark's own schema. */
+  tables: string[];
+}
+
+export interface CheckContext {
+  services: ServiceView[];
+  /** The service that owns a table (`table` or `schema.table`), if any. */
+  ownerOf(table: string): string | undefined;
+  database?: DatabaseFacts;
+}
+
+/**
+ * A check rule: one file under src/check/rules/, its id stable forever (kebab-case, named after the
+ * problem), a one-paragraph doc, and a pure check over a CheckContext.
+ */
+export interface Rule {
+  id: string;
+  severity: Severity;
+  /** `files` rules run always; `database` rules only with a database. */
+  scope: 'files' | 'database';
+  doc: string;
+  check(ctx: CheckContext): Diagnostic[];
+}
