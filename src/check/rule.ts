@@ -10,6 +10,8 @@ export interface ServiceView {
   dirs: string[];
   owns: string[];
   requires: string[];
+  /** Every file in the migrations directories (absolute), migration or not: the naming rule reads them. */
+  files: string[];
   /** The graph nodes: Alembic revisions, or tidemark migrations chained by number. */
   revisions: Revision[];
   /** Tidemark services only: the parsed files. */
