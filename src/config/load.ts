@@ -348,6 +348,8 @@ const serviceSchema = z.strictObject({
   owns: z.array(z.string()).optional(),
   requires: z.array(z.string()).optional(),
   format: z.enum(['tidemark', 'alembic']).optional(),
+  versionTable: z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/).optional(),
+  recursive: z.boolean().optional(),
 });
 
 const configSchema = z.strictObject({
@@ -524,6 +526,8 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Workspac
       owns: [...(s.owns ?? [])],
       requires: [...(s.requires ?? [])],
       format: s.format ?? 'tidemark',
+      versionTable: s.versionTable ?? 'alembic_version',
+      recursive: s.recursive ?? false,
     };
   });
 

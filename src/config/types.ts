@@ -8,6 +8,10 @@ export interface ServiceConfig {
   requires?: string[];
   /** `tidemark` (default) or `alembic` for a history still kept by Alembic. */
   format?: 'tidemark' | 'alembic';
+  /** Alembic services: the version table its env.py uses (default `alembic_version`, shared — the CRM's bug). */
+  versionTable?: string;
+  /** Alembic services: read subdirectories of the versions directory too (recursive_version_locations). */
+  recursive?: boolean;
 }
 
 /** A relation between services that has no foreign key in the database (checked by `validate`). */
@@ -36,6 +40,8 @@ export interface Service {
   owns: string[];
   requires: string[];
   format: 'tidemark' | 'alembic';
+  versionTable: string;
+  recursive: boolean;
 }
 
 /** A loaded and validated config. */

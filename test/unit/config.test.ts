@@ -585,7 +585,7 @@ describe('validateConfig', () => {
 });
 
 describe('ownerOf', () => {
-  const service = (name: string, owns: string[]): Service => ({ name, owns, migrationsDir: `/m/${name}`, requires: [], format: 'tidemark' });
+  const service = (name: string, owns: string[]): Service => ({ name, owns, migrationsDir: `/m/${name}`, requires: [], format: 'tidemark', versionTable: 'alembic_version', recursive: false });
   const ws: Workspace = {
     root: '/',
     services: [
