@@ -114,6 +114,8 @@ describe('loadWorkspace: reading files', () => {
       owns: ['users', 'roles'],
       requires: [],
       format: 'tidemark',
+      versionTable: 'alembic_version',
+      recursive: false,
     });
     assert.equal(ws.services[1].migrationsDir, path.join(dir, 'db/budget'));
     assert.deepEqual(ws.services[1].requires, ['user']);
@@ -127,7 +129,7 @@ describe('loadWorkspace: reading files', () => {
     assert.deepEqual(ws.softRelations, []);
     assert.equal(ws.database, undefined);
     assert.deepEqual(ws.services, [
-      { name: 'app', migrationsDir: path.join(dir, 'migrations'), owns: [], requires: [], format: 'tidemark' },
+      { name: 'app', migrationsDir: path.join(dir, 'migrations'), owns: [], requires: [], format: 'tidemark', versionTable: 'alembic_version', recursive: false },
     ]);
   });
 
