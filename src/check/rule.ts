@@ -22,6 +22,8 @@ export interface ServiceView {
   readProblems: Diagnostic[];
   /** Tables each migration touches (SQL parsed with libpg-query; Alembic op.* calls). */
   tableReferences: TableReference[];
+  /** Alembic services: the version table its env.py writes (default alembic_version). */
+  versionTable?: string;
   /** Tidemark services only: tidemark.sum against the files. */
   sum?: SumVerification;
 }

@@ -61,3 +61,9 @@ export function context(services: ServiceView[], owners: Record<string, string> 
 export function tableRef(table: string, action: string, line = 5, file = '/p/budget/versions/b2.py'): TableReference {
   return { table, file, line, via: action.startsWith('op.') ? 'op' : 'sql', action };
 }
+
+export function withDatabase(ctx: CheckContext, facts: Partial<NonNullable<CheckContext['database']>>): CheckContext {
+  return { ...ctx, database: { url: 'postgres://db/x', ledger: [], alembicVersions: [], tables: [], ...facts } };
+}
+
+export const applied = (service: string, migration: string, checksum = `c-${migration}`, status = 'applied') => ({ service, migration, checksum, status });

@@ -1,0 +1,40 @@
+import type { Diagnostic } from '../../diagnostic.js';
+import type { Rule } from '../rule.js';
+
+/**
+ * pending-before-applied — a migration numbered below one already applied is not applied: it was
+ * merged late. dbmate would apply it out of order, postgrator would skip it forever; tidemark's up
+ * refuses, and check says so before the deploy.
+ */
+export const rule: Rule = {
+  id: 'pending-before-applied',
+  severity: 'error',
+  scope: 'database',
+  doc:
+    'A migration is not applied although a later number of the same service is: it was merged after the ' +
+    'higher one had run. Applying it now would run migrations in a different order than every other ' +
+    'database did. Fix: renumber it above the highest applied (`tidemark renumber` or rename it).',
+  check(ctx) {
+    const out: Diagnostic[] = [];
+    for (const s of ctx.services) {
+      if (s.format !== 'tidemark') continue;
+      const applied = new Set((ctx.database?.ledger ?? []).filter((r) => r.service === s.name).map((r) => r.migration));
+      const migrations = s.migrations ?? [];
+      const highest = migrations.filter((m) => applied.has(m.id)).sort((a, b) => b.number - a.number)[0];
+      if (!highest) continue;
+      for (const m of migrations) {
+        if (applied.has(m.id) || m.number >= highest.number) continue;
+        out.push({
+          rule: 'pending-before-applied',
+          severity: 'error',
+          service: s.name,
+          file: m.file,
+          line: 1,
+          message: `${m.id} is not applied in ${ctx.database!.url}, but ${highest.id}, a later number, is.`,
+          hint: `Renumber ${m.id} above ${String(highest.number).padStart(3, '0')} before deploying it.`,
+        });
+      }
+    }
+    return out;
+  },
+};
