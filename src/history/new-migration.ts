@@ -1,7 +1,19 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { TidemarkError } from '../errors.js';
+import { sumIsClean } from './sum-file.js';
+import { readSumVerification, writeSumFile } from './sum-io.js';
 import { formatMigrationId, parseMigrationName } from './tidemark-source.js';
+
+/** What `new` did to tidemark.sum. */
+export interface NewMigrationSum {
+  /** Absolute path of tidemark.sum. */
+  file: string;
+  /** True when tidemark.sum was rewritten to include the new file. */
+  updated: boolean;
+  /** Why it was left alone: it did not match the files before (an edit, a bad merge), which `new` must not bless. */
+  reason?: string;
+}
 
 const SQL_TEMPLATE = `-- tidemark:up
 
@@ -33,14 +45,17 @@ export function normalizeSlug(slug: string): string {
 
 /**
  * Writes the next numbered migration of a service: one more than the highest number present.
- * Never overwrites (the file is created exclusively).
+ * Never overwrites (the file is created exclusively). Then rewrites tidemark.sum so the new file has
+ * its line — when the sum matched the files before (or did not exist); a sum that was already wrong
+ * (an edited migration, a conflicted merge) is left as it is and `sum.reason` says so, because
+ * recomputing it would silently accept that change.
  */
 export async function createMigrationFile(
   service: string,
   dir: string,
   slug: string,
   kind: 'sql' | 'js' | 'ts' = 'sql',
-): Promise<{ id: string; file: string }> {
+): Promise<{ id: string; file: string; sum: NewMigrationSum }> {
   const clean = normalizeSlug(slug);
   if (!clean) {
     throw new TidemarkError('bad-slug', `The slug "${slug}" has no letters or digits.`, { kind: 'usage', hint: 'e.g. tidemark new user add_role' });
@@ -52,6 +67,7 @@ export async function createMigrationFile(
     await fs.mkdir(dir, { recursive: true });
     names = [];
   }
+  const before = await readSumVerification(service, dir);
   const highest = Math.max(0, ...names.map((n) => parseMigrationName(service, n)?.number ?? 0));
   const id = formatMigrationId(service, highest + 1, clean);
   const file = path.join(dir, `${id}.${kind}`);
@@ -60,5 +76,17 @@ export async function createMigrationFile(
   } catch (err) {
     throw new TidemarkError('file-exists', `Cannot create ${file}: ${(err as NodeJS.ErrnoException).code}.`, { kind: 'input', file });
   }
-  return { id, file };
+  if (before.present && !sumIsClean(before)) {
+    return {
+      id,
+      file,
+      sum: {
+        file: before.file,
+        updated: false,
+        reason: `${path.basename(before.file)} did not match the migration files before this one was added; run \`tidemark check\` to see why, then \`tidemark sum\`.`,
+      },
+    };
+  }
+  const written = await writeSumFile(service, dir);
+  return { id, file, sum: { file: written.file, updated: true } };
 }

@@ -1,0 +1,312 @@
+import { execFile } from 'node:child_process';
+import { existsSync, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { parseDatabaseUrl } from '../db/url.js';
+import { TidemarkError, isTidemarkError } from '../errors.js';
+import { writeSumFile } from '../history/sum-io.js';
+import { formatMigrationId, parseMigrationName, parseMigrationSource } from '../history/tidemark-source.js';
+import { readLedger } from '../ledger/ledger.js';
+import { displayPath } from '../paths.js';
+import { connect, resolveDatabaseUrl, resolveWorkspace, selectServices, type DatabaseSource, type WorkspaceOptions } from './migrate.js';
+
+/**
+ * `tidemark renumber --service S`: after two branches each added a migration with the same number,
+ * keep the one added first and give every later one the next free number above the highest.
+ *
+ * "Added first" is, per file: the committer time of the earliest commit that added it
+ * (`git log --diff-filter=A --follow --format=%ct HEAD [MERGE_HEAD] -- <file>`, run in the file's
+ * directory, so it works in the middle of a conflicted merge too). A file git does not know (no
+ * repository, git not installed, not committed yet) falls back to its mtime and counts as added
+ * after every committed file. Ties go to the name in code-unit order.
+ *
+ * Files are renamed in place (a plain rename — `git add` them afterwards), and tidemark.sum is
+ * rewritten. Refuses, renaming nothing, when a file it would rename is recorded in the ledger of the
+ * database given by `database` / DATABASE_URL / the config; with none of these configured, the
+ * check is skipped (the embedded default is not created) and the result says so.
+ */
+
+export interface RenumberOptions extends WorkspaceOptions {
+  service: string;
+  /** Work out and return the moves; rename nothing. */
+  dryRun?: boolean;
+}
+
+export interface RenumberFile {
+  id: string;
+  /** Absolute path. */
+  file: string;
+  number: number;
+  /** When the file was added (ISO 8601). */
+  addedAt: string;
+  /** `git`: first commit that added it; `mtime`: not in git, its modification time. */
+  addedBy: 'git' | 'mtime';
+}
+
+export interface RenumberMove {
+  from: RenumberFile;
+  toId: string;
+  /** Absolute path after the rename. */
+  toFile: string;
+  toNumber: number;
+}
+
+export interface RenumberGroup {
+  number: number;
+  kept: RenumberFile;
+  moved: RenumberMove[];
+}
+
+/** A `-- tidemark:requires` that pointed at a file this run renames (or at its number, ambiguously). */
+export interface RequiresEdit {
+  service: string;
+  file: string;
+  line: number;
+  ref: string;
+  /** The id the reference should name if it meant the renamed file. */
+  renamedTo: string;
+  /** False for a short ref (`budget_005`): it now resolves to the kept file; edit it if it meant the other. */
+  exact: boolean;
+}
+
+export type RenumberDatabaseCheck =
+  | { checked: true; database: string; source: DatabaseSource; applied: string[] }
+  | { checked: false; reason: string };
+
+export interface RenumberResult {
+  ok: boolean;
+  service: string;
+  dryRun: boolean;
+  /** Each number declared by two or more files. Empty: nothing to do. */
+  groups: RenumberGroup[];
+  /** Every planned move, in order (also for a dry run or a refusal). */
+  moves: RenumberMove[];
+  /** True when the files were actually renamed. */
+  renamed: boolean;
+  requiresToEdit: RequiresEdit[];
+  database: RenumberDatabaseCheck;
+  /** Set when tidemark.sum was rewritten. */
+  sum?: { file: string; changed: boolean };
+  error?: TidemarkError;
+}
+
+function run(cwd: string, args: string[]): Promise<{ ok: boolean; stdout: string }> {
+  return new Promise((resolve) => {
+    execFile('git', args, { cwd, encoding: 'utf8', timeout: 30_000, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } }, (err, stdout) =>
+      resolve({ ok: !err, stdout: String(stdout ?? '') }),
+    );
+  });
+}
+
+/** Epoch ms of the earliest commit that added the file, or undefined when git does not know it. */
+export async function gitAddedTime(file: string): Promise<number | undefined> {
+  const dir = path.dirname(file);
+  const revs = ['HEAD'];
+  if ((await run(dir, ['rev-parse', '-q', '--verify', 'MERGE_HEAD'])).ok) revs.push('MERGE_HEAD');
+  const r = await run(dir, ['log', '--diff-filter=A', '--follow', '--format=%ct', ...revs, '--', path.basename(file)]);
+  if (!r.ok) return undefined;
+  const times = r.stdout
+    .split('\n')
+    .map((l) => Number(l.trim()))
+    .filter((n) => Number.isFinite(n) && n > 0);
+  return times.length ? Math.min(...times) * 1000 : undefined;
+}
+
+async function addedTime(file: string): Promise<{ at: number; by: 'git' | 'mtime' }> {
+  const git = await gitAddedTime(file);
+  if (git !== undefined) return { at: git, by: 'git' };
+  return { at: (await fs.stat(file)).mtimeMs, by: 'mtime' };
+}
+
+function earlierFirst(a: RenumberFile & { at: number }, b: RenumberFile & { at: number }): number {
+  if (a.addedBy !== b.addedBy) return a.addedBy === 'git' ? -1 : 1;
+  if (a.at !== b.at) return a.at - b.at;
+  const an = path.basename(a.file);
+  const bn = path.basename(b.file);
+  return an < bn ? -1 : an > bn ? 1 : 0;
+}
+
+function toError(err: unknown): TidemarkError {
+  if (isTidemarkError(err)) return err;
+  return new TidemarkError('unexpected', (err as Error)?.message ?? String(err), { cause: err });
+}
+
+export async function renumber(options: RenumberOptions): Promise<RenumberResult> {
+  const result: RenumberResult = {
+    ok: false,
+    service: options.service,
+    dryRun: Boolean(options.dryRun),
+    groups: [],
+    moves: [],
+    renamed: false,
+    requiresToEdit: [],
+    database: { checked: false, reason: 'not checked' },
+  };
+  try {
+    const workspace = await resolveWorkspace(options);
+    const [service] = selectServices(workspace, options.service);
+    const dir = service.migrationsDir;
+    let names: string[];
+    try {
+      names = await fs.readdir(dir);
+    } catch (err) {
+      throw new TidemarkError('migrations-dir-unreadable', `Cannot read the migrations directory of ${service.name}, ${displayPath(dir)}: ${(err as NodeJS.ErrnoException).code}.`, {
+        kind: 'input',
+        file: dir,
+        service: service.name,
+      });
+    }
+
+    // Group the files by number.
+    const byNumber = new Map<number, { name: string; parsed: NonNullable<ReturnType<typeof parseMigrationName>> }[]>();
+    let highest = 0;
+    for (const name of names) {
+      const parsed = parseMigrationName(service.name, name);
+      if (!parsed) continue;
+      highest = Math.max(highest, parsed.number);
+      byNumber.set(parsed.number, [...(byNumber.get(parsed.number) ?? []), { name, parsed }]);
+    }
+    let next = highest;
+    for (const number of [...byNumber.keys()].sort((a, b) => a - b)) {
+      const files = byNumber.get(number)!;
+      if (files.length < 2) continue;
+      const dated = await Promise.all(
+        files.map(async ({ name, parsed }) => {
+          const file = path.join(dir, name);
+          const { at, by } = await addedTime(file);
+          return { id: parsed.id, file, number, addedAt: new Date(at).toISOString(), addedBy: by, at, parsed };
+        }),
+      );
+      dated.sort(earlierFirst);
+      const strip = ({ id, file, number: n, addedAt, addedBy }: (typeof dated)[number]): RenumberFile => ({ id, file, number: n, addedAt, addedBy });
+      const group: RenumberGroup = { number, kept: strip(dated[0]), moved: [] };
+      for (const later of dated.slice(1)) {
+        next += 1;
+        const toId = formatMigrationId(service.name, next, later.parsed.slug);
+        const ext = later.file.slice(later.file.lastIndexOf('.'));
+        group.moved.push({ from: strip(later), toId, toFile: path.join(dir, `${toId}${ext}`), toNumber: next });
+      }
+      result.groups.push(group);
+      result.moves.push(...group.moved);
+    }
+
+    if (result.moves.length === 0) {
+      result.database = { checked: false, reason: 'no duplicate numbers: nothing to rename' };
+      result.ok = true;
+      return result;
+    }
+
+    // -- tidemark:requires that point at a renamed file, in every tidemark service.
+    const movedIds = new Map(result.moves.map((m) => [m.from.id, m]));
+    const movedFiles = new Set(result.moves.map((m) => m.from.file));
+    for (const other of workspace.services.filter((s) => s.format === 'tidemark')) {
+      let otherNames: string[];
+      try {
+        otherNames = await fs.readdir(other.migrationsDir);
+      } catch {
+        continue;
+      }
+      for (const name of otherNames.sort()) {
+        const parsedName = parseMigrationName(other.name, name);
+        const file = path.join(other.migrationsDir, name);
+        if (!parsedName || movedFiles.has(file)) continue;
+        let bytes: Buffer;
+        try {
+          bytes = await fs.readFile(file);
+        } catch {
+          continue;
+        }
+        const { migration } = parseMigrationSource(other.name, file, parsedName, bytes);
+        for (const req of migration?.requires ?? []) {
+          const exact = movedIds.get(req.ref);
+          if (exact) {
+            result.requiresToEdit.push({ service: other.name, file, line: req.line, ref: req.ref, renamedTo: exact.toId, exact: true });
+            continue;
+          }
+          const short = new RegExp(`^${service.name}_0*(\\d+)$`).exec(req.ref);
+          if (short) {
+            for (const m of result.moves.filter((mv) => mv.from.number === Number(short[1]))) {
+              result.requiresToEdit.push({ service: other.name, file, line: req.line, ref: req.ref, renamedTo: m.toId, exact: false });
+            }
+          }
+        }
+      }
+    }
+
+    // Refuse if a file to rename is recorded in the database.
+    const given = typeof options.database === 'string' ? options.database : undefined;
+    const configured = options.database !== undefined || Boolean(process.env.DATABASE_URL) || Boolean(workspace.database);
+    if (!configured) {
+      result.database = {
+        checked: false,
+        reason: 'no database given (--database, DATABASE_URL or the config): could not check that the renamed files are unapplied',
+      };
+    } else {
+      const { url, source } = resolveDatabaseUrl(given, workspace);
+      const cwd = source === 'config' ? workspace.root : (options.cwd ?? process.cwd());
+      const parsedUrl = typeof options.database === 'object' ? undefined : parseDatabaseUrl(url, cwd);
+      if (parsedUrl?.backend === 'pglite' && parsedUrl.dataDir && !existsSync(parsedUrl.dataDir)) {
+        // Opening it would create it; a database that does not exist has applied nothing.
+        result.database = { checked: true, database: `pglite:${parsedUrl.displayPath}`, source, applied: [] };
+      } else {
+        const conn = await connect(options, workspace);
+        try {
+          const rows = await readLedger(conn.db, [service.name]);
+          const recorded = new Set(rows.map((r) => r.migration));
+          const applied = result.moves.filter((m) => recorded.has(m.from.id)).map((m) => m.from.id);
+          result.database = { checked: true, database: conn.url, source: conn.source, applied };
+          if (applied.length > 0) {
+            const first = result.moves.find((m) => m.from.id === applied[0])!;
+            const kept = result.groups.find((g) => g.number === first.from.number)!.kept;
+            throw new TidemarkError(
+              'renumber-applied',
+              `${applied.join(', ')} ${applied.length === 1 ? 'is' : 'are'} already applied in ${conn.url}; renumbering would leave its ledger naming a file that no longer exists. Nothing was renamed.`,
+              {
+                kind: 'failure',
+                service: service.name,
+                migration: applied[0],
+                file: first.from.file,
+                hint: `Keep ${applied[0]} as it is and give ${kept.id} the next free number by hand (rename the file, then \`tidemark sum\`), unless that one is applied somewhere too.`,
+              },
+            );
+          }
+        } finally {
+          await conn.close();
+        }
+      }
+    }
+
+    if (!options.dryRun) {
+      for (const m of result.moves) {
+        if (existsSync(m.toFile)) {
+          throw new TidemarkError('file-exists', `Cannot rename ${displayPath(m.from.file)}: ${displayPath(m.toFile)} already exists.`, {
+            kind: 'input',
+            file: m.toFile,
+            service: service.name,
+          });
+        }
+      }
+      const done: RenumberMove[] = [];
+      try {
+        for (const m of result.moves) {
+          await fs.rename(m.from.file, m.toFile);
+          done.push(m);
+        }
+      } catch (err) {
+        // Put back what was renamed, so a failure leaves the directory as it was.
+        for (const m of done.reverse()) await fs.rename(m.toFile, m.from.file).catch(() => {});
+        throw new TidemarkError('rename-failed', `Cannot rename ${displayPath(result.moves[done.length].from.file)}: ${(err as NodeJS.ErrnoException).code ?? String(err)}. Nothing was renamed.`, {
+          kind: 'failure',
+          service: service.name,
+          cause: err,
+        });
+      }
+      result.renamed = true;
+      const written = await writeSumFile(service.name, dir);
+      result.sum = { file: written.file, changed: written.changed };
+    }
+    result.ok = true;
+  } catch (err) {
+    result.error = toError(err);
+  }
+  return result;
+}
