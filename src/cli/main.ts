@@ -105,6 +105,59 @@ function build(): Command {
       await runStamp({ ...globals(cmd), ...flags });
     });
 
+  program
+    .command('check')
+    .description('the doctor: duplicate ids, cross-service references, heads, sums… in tidemark and Alembic histories (and the database with --db)')
+    .option('--db', 'also check the database (--database, DATABASE_URL or the config)')
+    .addOption(new Option('--format <format>', 'output').choices(['text', 'json', 'github']).default('text'))
+    .option('--alembic <path...>', 'no config: Alembic versions dirs, environment dirs or alembic.ini files, one service each')
+    .option('-s, --service <name>', 'only this service (repeatable)', collect)
+    .action(async (flags: { db?: boolean; format?: 'text' | 'json' | 'github'; alembic?: string[]; service?: string[] }, cmd: Command) => {
+      const { runCheck } = await import('./check-commands.js');
+      await runCheck({ ...globals(cmd), ...flags });
+    });
+
+  program
+    .command('graph')
+    .description('draw every service\'s migration graph: mermaid, dot, svg or html')
+    .addOption(new Option('--format <format>', 'output').choices(['mermaid', 'dot', 'svg', 'html']).default('mermaid'))
+    .option('-o, --out <file>', 'write to a file instead of stdout')
+    .option('--alembic <path...>', 'no config: Alembic versions dirs, environment dirs or alembic.ini files')
+    .action(async (flags: { format?: 'mermaid' | 'dot' | 'svg' | 'html'; out?: string; alembic?: string[] }, cmd: Command) => {
+      const { runGraph } = await import('./check-commands.js');
+      await runGraph({ ...globals(cmd), ...flags });
+    });
+
+  program
+    .command('sum')
+    .description('rewrite tidemark.sum of each (or the named) tidemark service')
+    .option('-s, --service <name>', 'only this service (repeatable)', collect)
+    .action(async (flags: { service?: string[] }, cmd: Command) => {
+      const { runSum } = await import('./sum-commands.js');
+      await runSum({ ...globals(cmd), ...flags });
+    });
+
+  program
+    .command('renumber')
+    .description('give duplicate numbers of a service the next free numbers (the later-added file moves)')
+    .requiredOption('-s, --service <name>', 'the service')
+    .option('--dry-run', 'say what would be renamed; change nothing')
+    .action(async (flags: { service: string; dryRun?: boolean }, cmd: Command) => {
+      const { runRenumber } = await import('./sum-commands.js');
+      await runRenumber({ ...globals(cmd), ...flags });
+    });
+
+  const alembic = program.command('alembic').description('helpers for services still kept by Alembic');
+  alembic
+    .command('split-version-table')
+    .description('give each Alembic service its own version table, moving every row to its owner in one transaction')
+    .option('--table <name>', 'the shared version table', 'alembic_version')
+    .option('--dry-run', 'show the moves; change nothing')
+    .action(async (flags: { table?: string; dryRun?: boolean }, cmd: Command) => {
+      const { runSplitVersionTable } = await import('./check-commands.js');
+      await runSplitVersionTable({ ...globals(cmd), ...flags });
+    });
+
   return program;
 }
 

@@ -1,5 +1,4 @@
 import type { Diagnostic } from '../../diagnostic.js';
-import { displayPath } from '../../paths.js';
 import type { Rule, ServiceView } from '../rule.js';
 
 /** Actions that change another service's table (DDL or data): never allowed, even with `requires`. */
@@ -79,8 +78,8 @@ export const rule: Rule = {
           file: ref.file,
           line: ref.line,
           message: changes
-            ? `${displayPath(ref.file)} of ${s.name} ${verb}, which ${owner} owns.`
-            : `${displayPath(ref.file)} of ${s.name} ${verb}, which ${owner} owns, and ${s.name} does not list ${owner} in \`requires\`.`,
+            ? `A migration of ${s.name} ${verb}, which ${owner} owns.`
+            : `A migration of ${s.name} ${verb}, which ${owner} owns, and ${s.name} does not list ${owner} in \`requires\`.`,
           hint: changes
             ? `Move this change into a migration of ${owner}.`
             : `Add '${owner}' to services.${s.name}.requires in the config if the dependency is intended.`,

@@ -31,9 +31,9 @@ it('cross-service-reference: reading an undeclared service\'s table, and changin
   assert.deepEqual(
     found.map((d) => [d.line, d.message]),
     [
-      [7, '/p/budget/versions/b2.py of budget reads table users (REFERENCES), which user owns, and budget does not list user in `requires`.'],
-      [9, '/p/budget/versions/b2.py of budget changes table users (op.add_column), which user owns.'],
-      [12, '/p/budget/versions/b2.py of budget changes table public.users (UPDATE), which user owns.'],
+      [7, 'A migration of budget reads table users (REFERENCES), which user owns, and budget does not list user in `requires`.'],
+      [9, 'A migration of budget changes table users (op.add_column), which user owns.'],
+      [12, 'A migration of budget changes table public.users (UPDATE), which user owns.'],
     ],
   );
   const declared = rule.check(context([user, { ...budget, requires: ['user'] }], owners));

@@ -1,0 +1,113 @@
+import type { Database } from '../db/database.js';
+import { TidemarkError, isTidemarkError } from '../errors.js';
+import { readAlembicHistory } from '../history/read-alembic.js';
+import { logEvent, ensureLedger } from '../ledger/ledger.js';
+import { connect, resolveWorkspace, type WorkspaceOptions } from './migrate.js';
+
+export interface SplitMove {
+  service: string;
+  versionNum: string;
+  from: string;
+  to: string;
+}
+
+export interface SplitResult {
+  ok: boolean;
+  database: string;
+  dryRun: boolean;
+  /** Per service: the version table it gets and the line its env.py needs. */
+  services: { service: string; versionTable: string; envPyChange: string; configChange: string }[];
+  moves: SplitMove[];
+  /** Rows no service's directory defines: left where they are, reported. */
+  orphans: { table: string; versionNum: string }[];
+  error?: TidemarkError;
+}
+
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function quote(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+async function tableExists(db: Database, table: string): Promise<boolean> {
+  const { rows } = await db.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [table]);
+  return Boolean(rows[0]?.ok);
+}
+
+/**
+ * Gives each Alembic service its own version table (default `alembic_version_<service>`), moving
+ * every row of the shared table to the service whose directory defines that revision, in ONE
+ * transaction. Rows of no service stay and are reported. With dryRun nothing is written.
+ */
+export async function splitVersionTable(
+  options: WorkspaceOptions & { dryRun?: boolean; table?: string; prefix?: string },
+): Promise<SplitResult> {
+  const result: SplitResult = { ok: false, database: '', dryRun: Boolean(options.dryRun), services: [], moves: [], orphans: [] };
+  let close = async () => {};
+  try {
+    const workspace = await resolveWorkspace(options);
+    const alembic = workspace.services.filter((s) => s.format === 'alembic');
+    if (alembic.length === 0) {
+      throw new TidemarkError('no-alembic-service', 'The config declares no service with format: \'alembic\'.', {
+        kind: 'usage',
+        hint: "Declare each Alembic service with format: 'alembic' and migrations: <its versions directory>.",
+      });
+    }
+    const shared = options.table ?? 'alembic_version';
+    const prefix = options.prefix ?? 'alembic_version_';
+    const owners = new Map<string, string[]>();
+    for (const s of alembic) {
+      const history = await readAlembicHistory(s.name, [s.migrationsDir], { recursive: s.recursive });
+      for (const r of history.revisions) owners.set(r.id, [...new Set([...(owners.get(r.id) ?? []), s.name])]);
+      const target = s.versionTable !== 'alembic_version' && s.versionTable !== shared ? s.versionTable : `${prefix}${s.name}`;
+      if (!IDENT.test(target)) throw new TidemarkError('bad-version-table', `${target} is not a plain table name.`, { kind: 'usage' });
+      result.services.push({
+        service: s.name,
+        versionTable: target,
+        envPyChange: `context.configure(..., version_table='${target}')`,
+        configChange: `services.${s.name}.versionTable: '${target}'`,
+      });
+    }
+    const conn = await connect(options, workspace);
+    close = conn.close;
+    result.database = conn.url;
+    const { db } = conn;
+    if (!(await tableExists(db, shared))) {
+      throw new TidemarkError('no-version-table', `${conn.url} has no table ${shared}: nothing to split.`, { kind: 'input' });
+    }
+    const rows = (await db.query<{ v: string }>(`SELECT version_num::text AS v FROM ${quote(shared)} ORDER BY 1`)).rows.map((r) => r.v);
+    for (const v of rows) {
+      const owner = owners.get(v) ?? [];
+      if (owner.length !== 1) {
+        result.orphans.push({ table: shared, versionNum: v });
+        continue;
+      }
+      const target = result.services.find((s) => s.service === owner[0])!.versionTable;
+      result.moves.push({ service: owner[0], versionNum: v, from: shared, to: target });
+    }
+    if (options.dryRun) {
+      result.ok = true;
+      return result;
+    }
+    await ensureLedger(db);
+    await db.transaction(async (tx) => {
+      for (const s of result.services) {
+        // The same shape Alembic creates for its version table.
+        await tx.exec(
+          `CREATE TABLE IF NOT EXISTS ${quote(s.versionTable)} (version_num varchar(32) NOT NULL, CONSTRAINT ${quote(`${s.versionTable}_pkc`)} PRIMARY KEY (version_num))`,
+        );
+      }
+      for (const m of result.moves) {
+        await tx.query(`INSERT INTO ${quote(m.to)} (version_num) VALUES ($1) ON CONFLICT DO NOTHING`, [m.versionNum]);
+        await tx.query(`DELETE FROM ${quote(m.from)} WHERE version_num = $1`, [m.versionNum]);
+      }
+      await logEvent(tx, { action: 'alembic-split-version-table', outcome: 'ok', detail: { moves: result.moves, orphans: result.orphans } });
+    });
+    result.ok = true;
+  } catch (err) {
+    result.error = isTidemarkError(err) ? err : new TidemarkError('unexpected', (err as Error)?.message ?? String(err), { cause: err });
+  } finally {
+    await close().catch(() => {});
+  }
+  return result;
+}

@@ -1,0 +1,39 @@
+import type { Database } from '../db/database.js';
+import { LEDGER_SCHEMA, readLedger } from '../ledger/ledger.js';
+import type { DatabaseFacts } from './rule.js';
+
+const SYSTEM_SCHEMAS = ['pg_catalog', 'information_schema', 'pg_toast', LEDGER_SCHEMA];
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** Reads what the database rules need. Reads only: never creates the ledger. */
+export async function readDatabaseFacts(db: Database): Promise<DatabaseFacts> {
+  const ledger = (await readLedger(db)).map((r) => ({ service: r.service, migration: r.migration, checksum: r.checksum, status: r.status }));
+  const versionTables = await db.query<{ schema: string; name: string }>(
+    `SELECT c.relnamespace::regnamespace::text AS schema, c.relname AS name
+       FROM pg_class c
+      WHERE c.relkind IN ('r', 'p') AND c.relname LIKE 'alembic\\_version%'
+        AND c.relnamespace::regnamespace::text <> ALL($1::text[])
+        AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'version_num' AND NOT a.attisdropped)
+      ORDER BY 1, 2`,
+    [SYSTEM_SCHEMAS],
+  );
+  const alembicVersions: DatabaseFacts['alembicVersions'] = [];
+  for (const t of versionTables.rows) {
+    const table = t.schema === 'public' ? t.name : `${t.schema}.${t.name}`;
+    const rows = await db.query<{ v: string }>(`SELECT version_num::text AS v FROM ${quoteIdent(t.schema)}.${quoteIdent(t.name)} ORDER BY 1`);
+    for (const r of rows.rows) alembicVersions.push({ table, versionNum: r.v });
+  }
+  const tables = await db.query<{ t: string }>(
+    `SELECT n.nspname || '.' || c.relname AS t
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+        AND n.nspname <> ALL($1::text[]) AND n.nspname NOT LIKE 'pg\\_%'
+        AND c.relname NOT LIKE 'alembic\\_version%'
+      ORDER BY 1`,
+    [SYSTEM_SCHEMAS],
+  );
+  return { url: db.displayUrl, ledger, alembicVersions, tables: tables.rows.map((r) => r.t) };
+}

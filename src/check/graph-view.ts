@@ -1,0 +1,44 @@
+import type { Revision } from '../history/revision.js';
+import type { WorkspaceOptions } from '../apply/migrate.js';
+import { buildServiceViews, sourceOf } from './views.js';
+import { resolveWorkspace } from '../apply/migrate.js';
+import { resolveAlembicLocation } from '../history/read-alembic.js';
+
+export interface GraphView {
+  services: { name: string; revisions: Revision[] }[];
+  duplicateIds: { service: string; id: string }[];
+  crossServiceEdges: { from: { service: string; id: string }; to: { service: string; id: string } }[];
+}
+
+/** What `tidemark graph` draws: every service's revisions, duplicates and undeclared cross-service edges. */
+export async function graphView(options: WorkspaceOptions & { alembic?: string[] }): Promise<GraphView> {
+  const sources = options.alembic?.length
+    ? await Promise.all(
+        options.alembic.map(async (p) => {
+          const loc = await resolveAlembicLocation(p);
+          return { name: loc.service, format: 'alembic' as const, dirs: loc.dirs, owns: [], requires: [], recursive: loc.recursive, versionTable: 'alembic_version' };
+        }),
+      )
+    : (await resolveWorkspace(options)).services.map(sourceOf);
+  const views = await buildServiceViews(sources);
+  const serviceOf = new Map<string, string[]>();
+  for (const v of views) for (const r of v.revisions) serviceOf.set(r.id, [...(serviceOf.get(r.id) ?? []), v.name]);
+  const duplicateIds: GraphView['duplicateIds'] = [];
+  const crossServiceEdges: GraphView['crossServiceEdges'] = [];
+  for (const v of views) {
+    const seen = new Set<string>();
+    const own = new Set(v.revisions.map((x) => x.id));
+    for (const r of v.revisions) {
+      if (seen.has(r.id)) duplicateIds.push({ service: v.name, id: r.id });
+      seen.add(r.id);
+      for (const ref of [...r.parents, ...r.dependsOn]) {
+        if (own.has(ref)) continue;
+        for (const other of serviceOf.get(ref) ?? []) {
+          if (other === v.name || v.requires.includes(other)) continue;
+          crossServiceEdges.push({ from: { service: v.name, id: r.id }, to: { service: other, id: ref } });
+        }
+      }
+    }
+  }
+  return { services: views.map((v) => ({ name: v.name, revisions: v.revisions })), duplicateIds, crossServiceEdges };
+}

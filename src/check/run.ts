@@ -1,0 +1,137 @@
+import { ownerOf as configOwnerOf } from '../config/load.js';
+import type { Workspace } from '../config/types.js';
+import { compareDiagnostics, type Diagnostic } from '../diagnostic.js';
+import { TidemarkError, isTidemarkError } from '../errors.js';
+import { summarizeGraph } from '../history/graph.js';
+import { resolveAlembicLocation } from '../history/read-alembic.js';
+import { connect, resolveWorkspace, type DatabaseSource, type WorkspaceOptions } from '../apply/migrate.js';
+import { readDatabaseFacts } from './database-facts.js';
+import { RULES } from './registry.js';
+import type { CheckContext, DatabaseFacts, Rule, ServiceView } from './rule.js';
+import { buildServiceViews, sourceOf, type ServiceSource } from './views.js';
+
+export interface CheckOptions extends WorkspaceOptions {
+  /** No config: one Alembic service per path (versions dir, environment dir or alembic.ini). */
+  alembic?: string[];
+  /** Also run the database rules (URL from `database`, DATABASE_URL, the config or the embedded default). */
+  db?: boolean;
+  /** Only these services (the rules still see every service, to resolve references). */
+  service?: string[];
+  rules?: readonly Rule[];
+}
+
+export interface GraphSummary {
+  revisionCount: number;
+  heads: string[];
+  effectiveHeads: string[];
+  bases: string[];
+  mergePoints: string[];
+  branchPoints: string[];
+}
+
+export interface ServiceReport {
+  service: string;
+  format: 'tidemark' | 'alembic';
+  dirs: string[];
+  graph: GraphSummary;
+  diagnostics: Diagnostic[];
+}
+
+/** The doctor's verdict, as a value: `ok` is false when any diagnostic is an error. */
+export interface CheckReport {
+  ok: boolean;
+  errors: number;
+  warnings: number;
+  services: ServiceReport[];
+  /** Findings that belong to no single service (e.g. an unowned table). */
+  unassigned: Diagnostic[];
+  /** Every diagnostic, sorted by service, file, line. */
+  diagnostics: Diagnostic[];
+  database?: string;
+  databaseSource?: DatabaseSource;
+  rules: string[];
+  /** Set when the check itself could not run (bad usage, unreadable config, unreachable database). */
+  error?: TidemarkError;
+}
+
+async function sourcesOf(options: CheckOptions): Promise<{ sources: ServiceSource[]; workspace?: Workspace }> {
+  if (options.alembic?.length) {
+    const sources: ServiceSource[] = [];
+    for (const p of options.alembic) {
+      const loc = await resolveAlembicLocation(p);
+      let name = loc.service;
+      for (let i = 2; sources.some((s) => s.name === name); i++) name = `${loc.service}_${i}`;
+      sources.push({ name, format: 'alembic', dirs: loc.dirs, owns: [], requires: [], recursive: loc.recursive, versionTable: 'alembic_version' });
+    }
+    return { sources };
+  }
+  const workspace = await resolveWorkspace(options);
+  return { sources: workspace.services.map(sourceOf), workspace };
+}
+
+/** Runs every rule over the workspace's histories (and the database with `db`). Never throws. */
+export async function check(options: CheckOptions = {}): Promise<CheckReport> {
+  const rules = options.rules ?? RULES;
+  const report: CheckReport = { ok: false, errors: 0, warnings: 0, services: [], unassigned: [], diagnostics: [], rules: rules.map((r) => r.id) };
+  let close = async () => {};
+  try {
+    const { sources, workspace } = await sourcesOf(options);
+    for (const name of options.service ?? []) {
+      if (!sources.some((s) => s.name === name)) {
+        throw new TidemarkError('unknown-service', `No service ${name} to check.`, { kind: 'usage', hint: `Services: ${sources.map((s) => s.name).join(', ')}.` });
+      }
+    }
+    const views = await buildServiceViews(sources);
+    let database: DatabaseFacts | undefined;
+    if (options.db) {
+      const conn = await connect(options, workspace);
+      close = conn.close;
+      report.database = conn.url;
+      report.databaseSource = conn.source;
+      database = await readDatabaseFacts(conn.db);
+    }
+    const ctx: CheckContext = {
+      services: views,
+      ownerOf: (table) => (workspace ? configOwnerOf(workspace, ...splitTable(table))?.name : undefined),
+      database,
+    };
+    const found: Diagnostic[] = views.flatMap((v) => v.readProblems);
+    for (const rule of rules) {
+      if (rule.scope === 'database' && !database) continue;
+      found.push(...rule.check(ctx));
+    }
+    const selected = options.service?.length ? new Set(options.service) : undefined;
+    const kept = found.filter((d) => !selected || !d.service || selected.has(d.service)).sort(compareDiagnostics);
+    report.diagnostics = kept;
+    report.services = views
+      .filter((v) => !selected || selected.has(v.name))
+      .map((v) => ({ service: v.name, format: v.format, dirs: v.dirs, graph: summarize(v), diagnostics: kept.filter((d) => d.service === v.name) }));
+    report.unassigned = kept.filter((d) => !d.service || !views.some((v) => v.name === d.service));
+    report.errors = kept.filter((d) => d.severity === 'error').length;
+    report.warnings = kept.length - report.errors;
+    report.ok = report.errors === 0;
+  } catch (err) {
+    report.error = isTidemarkError(err) ? err : new TidemarkError('unexpected', (err as Error)?.message ?? String(err), { cause: err });
+  } finally {
+    await close().catch(() => {});
+  }
+  return report;
+}
+
+function splitTable(table: string): [string, string] {
+  const dot = table.indexOf('.');
+  return dot === -1 ? [table, 'public'] : [table.slice(dot + 1), table.slice(0, dot)];
+}
+
+function summarize(view: ServiceView): GraphSummary {
+  // Duplicate ids would make the graph ambiguous: the first file wins here; duplicate-id reports all.
+  const s = summarizeGraph(view.revisions);
+  return {
+    revisionCount: view.revisions.length,
+    heads: s.heads,
+    effectiveHeads: s.effectiveHeads,
+    bases: s.bases,
+    mergePoints: s.mergePoints,
+    branchPoints: s.branchPoints,
+  };
+}
