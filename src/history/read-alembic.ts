@@ -1,0 +1,379 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { Diagnostic } from '../diagnostic.js';
+import { TidemarkError } from '../errors.js';
+import { parseAlembicSource } from './alembic-source.js';
+import type { AlembicHistory } from './revision.js';
+
+const RULE = 'alembic-file';
+/** Files read at once: enough to keep the thread pool busy without running out of descriptors. */
+const BATCH = 256;
+
+function errCode(err: unknown): string {
+  return (err as NodeJS.ErrnoException)?.code ?? String(err);
+}
+
+/**
+ * Lists the revision files of one versions directory the way Alembic does (`Script._list_py_dir`):
+ * `*.py` except `__init__*` and editor lock files `.#*`, nothing under `__pycache__`, and subdirectories
+ * only with `recursive`. Like Alembic (Path.walk / os.walk), symlinked directories are not descended:
+ * that also makes a symlink loop harmless, and it is reported.
+ */
+async function listPyFiles(service: string, root: string, recursive: boolean, problems: Diagnostic[]): Promise<string[]> {
+  const files: string[] = [];
+  const walk = async (dir: string, isRoot: boolean): Promise<void> => {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await fs.readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      problems.push({
+        rule: RULE,
+        severity: 'error',
+        service,
+        file: dir,
+        message: isRoot
+          ? `Cannot read the Alembic versions directory ${dir} of ${service}: ${errCode(err)}.`
+          : `Cannot read the directory ${dir} under the versions of ${service}: ${errCode(err)}.`,
+        hint: isRoot ? 'Check the path, or fix script_location / version_locations in alembic.ini.' : 'Fix its permissions, or remove it.',
+      });
+      return;
+    }
+    const subdirs: string[] = [];
+    for (const e of entries) {
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) {
+        if (recursive && e.name !== '__pycache__') subdirs.push(full);
+      } else if (e.isSymbolicLink()) {
+        await symlink(full, e.name);
+      } else if (e.name.endsWith('.py') && !e.name.startsWith('__init__') && !e.name.startsWith('.#')) files.push(full);
+    }
+    for (const d of subdirs) await walk(d, false);
+
+    async function symlink(full: string, name: string): Promise<void> {
+      let st: import('node:fs').Stats | undefined;
+      try {
+        st = await fs.stat(full);
+      } catch (err) {
+        // Dangling or looping (a.py -> b.py -> a.py): only a .py name is worth a word.
+        if (name.endsWith('.py') && !name.startsWith('__init__')) {
+          problems.push({
+            rule: RULE,
+            severity: 'error',
+            service,
+            file: full,
+            message: `Cannot read ${name}: it is a symlink that ${errCode(err) === 'ELOOP' ? 'loops back on itself' : 'points nowhere'} (${errCode(err)}).`,
+            hint: 'Fix or remove the symlink.',
+          });
+        }
+        return;
+      }
+      if (st.isDirectory()) {
+        if (!recursive) return;
+        const target = await fs.realpath(full).catch(() => full);
+        const here = await fs.realpath(dir).catch(() => dir);
+        const loop = here === target || here.startsWith(target + path.sep);
+        problems.push({
+          rule: RULE,
+          severity: loop ? 'error' : 'warning',
+          service,
+          file: full,
+          message: loop
+            ? `${full} is a symlink loop back to ${target}; tidemark, like Alembic, does not follow it.`
+            : `${full} is a symlink to the directory ${target}, which Alembic does not descend into, so its revisions are not read.`,
+          hint: loop ? 'Remove the symlink.' : 'Replace the symlink by a real directory, or list the target in version_locations.',
+        });
+        return;
+      }
+      if (name.endsWith('.py') && !name.startsWith('__init__') && !name.startsWith('.#')) files.push(full);
+    }
+  };
+  await walk(root, true);
+  return files;
+}
+
+/**
+ * Reads one Alembic service's history from its versions directories. Problems (unreadable entries, files
+ * that are not revisions, values tidemark cannot read without Python) come back as diagnostics; never throws.
+ */
+export async function readAlembicHistory(service: string, dirs: string[], options: { recursive?: boolean } = {}): Promise<AlembicHistory> {
+  const absDirs = dirs.map((d) => path.resolve(d));
+  const history: AlembicHistory = { service, dirs: absDirs, revisions: [], tableReferences: [], embeddedSql: [], problems: [] };
+  const seen = new Set<string>();
+  const files: string[] = [];
+  for (const dir of absDirs) {
+    for (const f of await listPyFiles(service, dir, options.recursive === true, history.problems)) {
+      // The same directory listed twice in version_locations must not duplicate every revision.
+      if (!seen.has(f)) {
+        seen.add(f);
+        files.push(f);
+      }
+    }
+  }
+  files.sort();
+  for (let b = 0; b < files.length; b += BATCH) {
+    const batch = files.slice(b, b + BATCH);
+    const results = await Promise.all(
+      batch.map(async (file) => {
+        try {
+          return parseAlembicSource(service, file, await fs.readFile(file));
+        } catch (err) {
+          const problem: Diagnostic = {
+            rule: RULE,
+            severity: 'error',
+            service,
+            file,
+            message: `Cannot read ${path.basename(file)}: ${errCode(err)}.`,
+            hint: 'Fix its permissions, or remove it from the versions directory.',
+          };
+          return { revision: undefined, tableReferences: [], embeddedSql: [], problems: [problem] };
+        }
+      }),
+    );
+    for (const r of results) {
+      if (r.revision) history.revisions.push(r.revision);
+      history.tableReferences.push(...r.tableReferences);
+      history.embeddedSql.push(...r.embeddedSql);
+      history.problems.push(...r.problems);
+    }
+  }
+  return history;
+}
+
+/** Where `tidemark check --alembic PATH` found the history. `source` is the file or directory that decided it. */
+export interface AlembicLocation {
+  service: string;
+  dirs: string[];
+  recursive: boolean;
+  source: string;
+}
+
+function locationError(message: string, hint: string, file?: string): TidemarkError {
+  return new TidemarkError('alembic-location', message, { kind: 'input', hint, ...(file ? { file } : {}) });
+}
+
+async function statOf(p: string): Promise<import('node:fs').Stats | undefined> {
+  try {
+    return await fs.stat(p);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Lower-cased, [a-z][a-z0-9_]*: a directory name made a service name. */
+export function serviceNameFrom(name: string): string {
+  const id = name
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, '_')
+    .replace(/_+/g, '_')
+    .replace(/^[^a-z]+/, '')
+    .replace(/_+$/, '');
+  return id || 'alembic';
+}
+
+/** `services/budget_service/alembic` → budget_service; an env dir with its own name names itself. */
+function serviceOfEnvDir(envDir: string): string {
+  const name = path.basename(envDir);
+  const generic = /^(alembic|migrations?)$/i.test(name);
+  return serviceNameFrom(generic ? path.basename(path.dirname(envDir)) : name);
+}
+
+/** A ConfigParser-style .ini: sections of lower-cased keys, multi-line values, `#`/`;` comment lines. */
+export function parseIni(text: string): Map<string, Map<string, string>> {
+  const sections = new Map<string, Map<string, string>>();
+  let current: Map<string, string> | undefined;
+  let key: string | undefined;
+  let keyIndent = 0;
+  const values = new Map<Map<string, string>, Map<string, string[]>>();
+  for (const raw of text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/)) {
+    const stripped = raw.trim();
+    if (stripped.startsWith('#') || stripped.startsWith(';')) continue;
+    const indent = raw.length - raw.trimStart().length;
+    if (stripped === '') {
+      if (current && key) values.get(current)!.get(key)!.push('');
+      continue;
+    }
+    if (current && key && indent > keyIndent) {
+      values.get(current)!.get(key)!.push(stripped); // continuation line
+      continue;
+    }
+    const section = /^\[(.+)\]$/.exec(stripped);
+    if (section) {
+      current = sections.get(section[1]) ?? new Map();
+      sections.set(section[1], current);
+      if (!values.has(current)) values.set(current, new Map());
+      key = undefined;
+      continue;
+    }
+    if (!current) continue;
+    const m = /^([^=:]+?)\s*[=:]\s*(.*)$/.exec(stripped);
+    if (!m) continue;
+    key = m[1].toLowerCase();
+    keyIndent = indent;
+    values.get(current)!.set(key, [m[2]]);
+  }
+  for (const [section, vals] of values) {
+    for (const [k, lines] of vals) section.set(k, lines.join('\n').trimEnd());
+  }
+  return sections;
+}
+
+/** ConfigParser's BasicInterpolation: `%(name)s` from the section, then the defaults; `%%` is `%`. */
+function interpolate(value: string, section: Map<string, string>, defaults: Map<string, string>, file: string, depth = 0): string {
+  if (depth > 10) throw locationError(`${file}: interpolation of %(…)s nests too deep.`, 'Fix the %(…)s references in the [alembic] section.', file);
+  return value.replace(/%%|%\(([^)]+)\)s/g, (whole, name: string | undefined) => {
+    if (!name) return '%';
+    const v = section.get(name.toLowerCase()) ?? defaults.get(name.toLowerCase());
+    if (v === undefined) throw locationError(`${file}: %(${name})s is not defined.`, `Define ${name} in [alembic] or [DEFAULT], or use %(here)s.`, file);
+    return interpolate(v, section, defaults, file, depth + 1);
+  });
+}
+
+/** `myapp:migrations` (not absolute, has a colon) is a Python package resource: unreadable without Python. */
+function checkNotPackageResource(value: string, key: string, ini: string): void {
+  if (!path.isAbsolute(value) && value.includes(':')) {
+    throw locationError(
+      `${ini}: ${key} = ${value} is a Python package resource, which tidemark cannot resolve without running Python.`,
+      'Pass the versions directory itself: tidemark check --alembic path/to/versions.',
+      ini,
+    );
+  }
+}
+
+/** Splits version_locations as Alembic's Config.get_version_locations_list does. */
+export function splitVersionLocations(value: string, separator: string | undefined, ini = 'alembic.ini'): string[] {
+  if (separator === undefined) {
+    // Legacy (no path_separator): split on spaces and commas.
+    return value.split(/, *| +/).filter((x) => x !== '');
+  }
+  const chars: Record<string, string> = { space: ' ', newline: '\n', os: path.delimiter, ':': ':', ';': ';' };
+  const ch = chars[separator];
+  if (ch === undefined) {
+    throw locationError(
+      `${ini}: '${separator}' is not a valid path_separator; Alembic expects space, newline, os, ':' or ';'.`,
+      'Set path_separator = os (or space, newline, :, ;) in [alembic].',
+      ini,
+    );
+  }
+  return value
+    .split(ch)
+    .filter((x) => x)
+    .map((x) => x.trim())
+    .filter((x) => x !== '');
+}
+
+interface IniLocation {
+  location: AlembicLocation;
+  scriptDir: string;
+}
+
+async function fromIni(ini: string): Promise<AlembicLocation> {
+  return (await readIni(ini)).location;
+}
+
+async function readIni(ini: string): Promise<IniLocation> {
+  let text: string;
+  try {
+    text = await fs.readFile(ini, 'utf8');
+  } catch (err) {
+    throw locationError(`Cannot read ${ini}: ${errCode(err)}.`, 'Check the path.', ini);
+  }
+  const here = path.dirname(ini);
+  const sections = parseIni(text);
+  const defaults = new Map(sections.get('DEFAULT') ?? []);
+  defaults.set('here', here);
+  const section = sections.get('alembic');
+  const get = (key: string): string | undefined => {
+    const v = section?.get(key);
+    return v === undefined ? undefined : interpolate(v, section!, defaults, ini);
+  };
+  const scriptLocation = get('script_location');
+  if (!scriptLocation) {
+    throw locationError(`${ini} has no script_location in its [alembic] section.`, 'Add script_location = %(here)s/alembic, or pass the versions directory itself.', ini);
+  }
+  checkNotPackageResource(scriptLocation, 'script_location', ini);
+  // Alembic resolves relative paths against the working directory, where alembic.ini normally sits.
+  const scriptDir = path.resolve(here, scriptLocation);
+  const versionLocations = get('version_locations');
+  let dirs = [path.join(scriptDir, 'versions')];
+  if (versionLocations) {
+    const separator = get('path_separator') ?? get('version_path_separator');
+    const locations = splitVersionLocations(versionLocations, separator, ini);
+    for (const l of locations) checkNotPackageResource(l, 'version_locations', ini);
+    if (locations.length) dirs = locations.map((l) => path.resolve(here, l));
+  }
+  const location: AlembicLocation = {
+    service: serviceNameFrom(path.basename(here)),
+    dirs,
+    recursive: get('recursive_version_locations') === 'true', // Alembic compares with "true" exactly
+    source: ini,
+  };
+  return { location, scriptDir };
+}
+
+/** The alembic.ini in envDir's parent or envDir itself that `accept`s (points at what we were given). */
+async function iniFor(envDir: string, accept: (r: IniLocation) => boolean): Promise<AlembicLocation | undefined> {
+  for (const dir of [path.dirname(envDir), envDir]) {
+    const ini = path.join(dir, 'alembic.ini');
+    if (!(await statOf(ini))?.isFile()) continue;
+    try {
+      const r = await readIni(ini);
+      if (accept(r)) return r.location;
+    } catch {
+      // an ini we cannot use does not stop reading the directory we were given
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Resolves `tidemark check --alembic PATH` with no config. PATH is a versions directory, an Alembic
+ * environment directory (env.py and/or versions/), an alembic.ini, or a directory holding alembic.ini.
+ * Throws TidemarkError `alembic-location` (kind input) when it is none of these.
+ */
+export async function resolveAlembicLocation(inputPath: string): Promise<AlembicLocation> {
+  const abs = path.resolve(inputPath);
+  const st = await statOf(abs);
+  if (!st) {
+    throw locationError(`${inputPath} does not exist.`, 'Pass an Alembic versions directory, environment directory or alembic.ini.', abs);
+  }
+  if (st.isFile()) {
+    if (abs.endsWith('.ini')) return fromIni(abs);
+    throw locationError(
+      `${inputPath} is a file but not an alembic.ini.`,
+      'Pass an Alembic versions directory, environment directory or alembic.ini.',
+      abs,
+    );
+  }
+  if (!st.isDirectory()) throw locationError(`${inputPath} is neither a file nor a directory.`, 'Pass an Alembic versions directory, environment directory or alembic.ini.', abs);
+
+  if ((await statOf(path.join(abs, 'alembic.ini')))?.isFile()) return fromIni(path.join(abs, 'alembic.ini'));
+
+  const hasEnv = (await statOf(path.join(abs, 'env.py')))?.isFile() ?? false;
+  const hasVersions = (await statOf(path.join(abs, 'versions')))?.isDirectory() ?? false;
+  if (hasEnv || hasVersions) {
+    // An environment directory: its ini (if it points here) knows version_locations and recursion.
+    const ini = await iniFor(abs, (r) => r.scriptDir === abs);
+    if (ini) return ini;
+    return { service: serviceOfEnvDir(abs), dirs: [path.join(abs, 'versions')], recursive: false, source: abs };
+  }
+
+  let entries: string[] = [];
+  try {
+    entries = await fs.readdir(abs);
+  } catch (err) {
+    throw locationError(`Cannot read ${inputPath}: ${errCode(err)}.`, 'Check its permissions.', abs);
+  }
+  const isVersions = path.basename(abs) === 'versions' || entries.some((e) => e.endsWith('.py') && !e.startsWith('__init__'));
+  if (!isVersions) {
+    throw locationError(
+      `${inputPath} is not an Alembic versions directory, environment directory or alembic.ini.`,
+      'Pass the directory holding the revision .py files, the one holding env.py, or alembic.ini.',
+      abs,
+    );
+  }
+  const envDir = path.basename(abs) === 'versions' ? path.dirname(abs) : abs;
+  // The project's ini decides recursion for this directory when it lists it.
+  const ini = await iniFor(envDir, (r) => r.location.dirs.includes(abs));
+  const recursive = ini?.recursive ?? false;
+  return { service: serviceOfEnvDir(envDir), dirs: [abs], recursive, source: abs };
+}
