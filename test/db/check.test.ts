@@ -1,0 +1,181 @@
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { up } from '../../src/apply/migrate.js';
+import { check } from '../../src/check/run.js';
+import { openDatabase } from '../../src/db/open.js';
+import { forEachBackend, type TestDatabase } from '../support/backends.js';
+import { CRM_EXAMPLE, copyCrmExample, makeWorkspace, runCli, sqlMigration } from '../support/workspace.js';
+
+const LEGACY = path.join(CRM_EXAMPLE, 'legacy');
+const byRule = (diagnostics: { rule: string }[]) => {
+  const counts: Record<string, number> = {};
+  for (const d of diagnostics) counts[d.rule] = (counts[d.rule] ?? 0) + 1;
+  return counts;
+};
+
+describe('check on the CRM legacy Alembic history (the seed\'s four problems)', () => {
+  it('reports each problem with file and line, and exits 1', async () => {
+    const r = await runCli(['check', '--format', 'json'], LEGACY);
+    assert.equal(r.code, 1, r.stderr);
+    const report = JSON.parse(r.stdout);
+    const budget = report.services.find((s: { service: string }) => s.service === 'budget_service');
+    const rules = byRule(budget.diagnostics);
+    assert.equal(rules['duplicate-id'], 1, 'the two 005 files: one finding naming both');
+    assert.equal(rules['multiple-heads'], 1);
+    assert.equal(rules['mixed-id-format'], 1);
+    assert.ok(rules['cross-service-reference'] >= 2, JSON.stringify(rules));
+    for (const d of budget.diagnostics) {
+      assert.ok(d.file && d.line, `${d.rule} has file and line`);
+    }
+    const dup = budget.diagnostics.find((d: { rule: string }) => d.rule === 'duplicate-id');
+    assert.match(dup.message, /005_add_commission_percentage_actual\.py:\d+, .*005_remove_quantity_column\.py:\d+/);
+    const cross = budget.diagnostics.filter((d: { rule: string }) => d.rule === 'cross-service-reference').map((d: { message: string }) => d.message);
+    assert.ok(cross.some((m: string) => /is a revision of user_service/.test(m)), 'a revision reference into user_service');
+    assert.ok(cross.some((m: string) => /changes table users/.test(m)), 'a budget migration changing users');
+    assert.deepEqual(budget.graph.effectiveHeads.length, 2);
+    assert.deepEqual(budget.graph.mergePoints, ['c0eefe7ade9c']);
+    const user = report.services.find((s: { service: string }) => s.service === 'user_service');
+    assert.deepEqual(user.diagnostics, []);
+  });
+
+  it('works with no config from alembic.ini paths, and prints GitHub annotations', async () => {
+    const args = ['check', '--alembic', 'services/user_service/alembic.ini', 'services/budget_service/alembic.ini'];
+    const text = await runCli(args, LEGACY);
+    assert.equal(text.code, 1, text.stderr);
+    assert.match(text.stdout, /budget_service +alembic · 10 revisions · 2 heads/);
+    assert.match(text.stdout, /duplicate-id/);
+    const gh = await runCli([...args, '--format', 'github'], LEGACY);
+    const lines = gh.stdout.trim().split('\n');
+    assert.ok(lines.length >= 4);
+    for (const line of lines) assert.match(line, /^::(error|warning) file=services\/budget_service\/alembic\/versions\/[^,]+\.py,line=\d+,title=tidemark [a-z-]+::.+/);
+  });
+
+  it('takes an environment directory and a versions directory too', async () => {
+    const report = await check({ alembic: [path.join(LEGACY, 'services/budget_service/alembic'), path.join(LEGACY, 'services/user_service/alembic/versions')] });
+    assert.equal(report.error, undefined);
+    assert.deepEqual(
+      report.services.map((s) => s.service),
+      ['budget_service', 'user_service'],
+    );
+  });
+});
+
+describe('check on bad Alembic input: a diagnostic each, never a crash', () => {
+  it('binary garbage, an unterminated string, a 1 MB file, two revision lines, a symlink loop', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tidemark-bad-alembic-'));
+    try {
+      const versions = path.join(dir, 'versions');
+      mkdirSync(versions);
+      writeFileSync(path.join(versions, 'a_base.py'), 'revision = "a"\ndown_revision = None\n');
+      writeFileSync(path.join(versions, 'garbage.py'), Buffer.from([0x00, 0xff, 0xfe, 0x13, 0x37, 0x00, 0x80]));
+      writeFileSync(path.join(versions, 'unterminated.py'), 'revision = "b\ndown_revision = "a"\n');
+      writeFileSync(path.join(versions, 'big.py'), `revision = "c"\ndown_revision = "a"\n${'# filler line\n'.repeat(80_000)}`);
+      writeFileSync(path.join(versions, 'twice.py'), 'revision = "d"\ndown_revision = "c"\nrevision = "e"\n');
+      writeFileSync(path.join(versions, '__init__.py'), '');
+      writeFileSync(path.join(versions, 'README.md'), 'revision = "nope"');
+      mkdirSync(path.join(versions, 'sub'));
+      symlinkSync(versions, path.join(versions, 'sub', 'loop'));
+      const started = performance.now();
+      const r = await runCli(['check', '--format', 'json', '--alembic', versions], dir);
+      assert.ok(performance.now() - started < 10_000);
+      assert.equal(r.code, 1, r.stderr);
+      assert.doesNotMatch(r.stderr, /\n\s+at /);
+      const report = JSON.parse(r.stdout);
+      const files = report.diagnostics.map((d: { file?: string }) => path.basename(d.file ?? ''));
+      for (const f of ['garbage.py', 'unterminated.py', 'twice.py']) assert.ok(files.includes(f), `${f} reported: ${JSON.stringify(report.diagnostics)}`);
+      assert.ok(!files.includes('README.md') && !files.includes('__init__.py'));
+      assert.ok(report.services[0].graph.revisionCount >= 2);
+      const recursive = await check({ alembic: [versions] });
+      assert.equal(recursive.error, undefined);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('check on a tidemark workspace', () => {
+  it('the CRM example is clean; an edited sum file and a misnamed file are found', async () => {
+    const ws = copyCrmExample();
+    try {
+      const clean = await runCli(['check'], ws.dir);
+      assert.equal(clean.code, 0, clean.stdout + clean.stderr);
+      assert.match(clean.stdout, /No findings in 2 services/);
+      ws.write('migrations/user/005_add_role.sql', sqlMigration('ALTER TABLE users ADD nickname text;'));
+      ws.write('migrations/budget/budget_003_touch_users.sql', sqlMigration('ALTER TABLE users ADD budget_count int;'));
+      const r = await runCli(['check', '--json'], ws.dir);
+      assert.equal(r.code, 1);
+      const rules = byRule(JSON.parse(r.stdout).diagnostics);
+      assert.equal(rules['naming'], 1);
+      assert.equal(rules['gap-in-sequence'], 1);
+      assert.equal(rules['cross-service-reference'], 1, 'budget changes users even though it requires user');
+      assert.ok(rules['sum-mismatch'] >= 1, 'the new budget file is not in tidemark.sum');
+    } finally {
+      ws.remove();
+    }
+  });
+});
+
+forEachBackend('check --db', (backend) => {
+  let db: TestDatabase;
+  before(async () => {
+    db = await backend.createDatabase();
+  });
+  after(async () => {
+    await db.drop();
+  });
+
+  it('finds the shared alembic_version\'s contamination, and split-version-table fixes it in one transaction', async () => {
+    const legacy = mkdtempSync(path.join(os.tmpdir(), 'tidemark-legacy-'));
+    cpSync(LEGACY, legacy, { recursive: true });
+    try {
+      const conn = await openDatabase(db.url);
+      await conn.exec(readFileSync(path.join(legacy, 'legacy-database.sql'), 'utf8'));
+      await conn.close();
+      const before = await check({ cwd: legacy, database: db.url, db: true });
+      const contamination = before.diagnostics.filter((d) => d.rule === 'alembic-version-contamination');
+      assert.equal(contamination.length, 3, JSON.stringify(contamination));
+      assert.ok(contamination.some((d) => /belongs to no|which no service's directory defines/.test(d.message)));
+      assert.ok(contamination.some((d) => /is shared by user_service, budget_service/.test(d.message)));
+
+      const dry = await runCli(['alembic', 'split-version-table', '--dry-run', '--database', db.url], legacy);
+      assert.equal(dry.code, 0, dry.stderr);
+      assert.match(dry.stdout, /would move .* \(user_service\): alembic_version → alembic_version_user_service/);
+      const split = await runCli(['alembic', 'split-version-table', '--database', db.url], legacy);
+      assert.equal(split.code, 0, split.stderr);
+      assert.match(split.stdout, /version_table='alembic_version_budget_service'/);
+      const afterSplit = await check({ cwd: legacy, database: db.url, db: true });
+      const left = afterSplit.diagnostics.filter((d) => d.rule === 'alembic-version-contamination');
+      assert.equal(left.length, 1, 'only the row of no service stays');
+    } finally {
+      rmSync(legacy, { recursive: true, force: true });
+    }
+  });
+
+  it('finds drift, a late lower number, foreign ledger rows and unowned tables', async () => {
+    const ws = makeWorkspace({ app: { owns: ['a', 'b'] } });
+    try {
+      ws.write('migrations/app/app_001_a.sql', sqlMigration('CREATE TABLE a (id int);'));
+      ws.write('migrations/app/app_003_c.sql', sqlMigration('CREATE TABLE c (id int);'));
+      assert.equal((await up({ cwd: ws.dir, database: db.url })).error, undefined);
+      ws.write('migrations/app/app_001_a.sql', sqlMigration('CREATE TABLE a (id bigint);'));
+      ws.write('migrations/app/app_002_b.sql', sqlMigration('CREATE TABLE b (id int);'));
+      const conn = await openDatabase(db.url);
+      await conn.exec(`INSERT INTO tidemark.applied (service, migration, checksum, applied_by, tool_version) VALUES ('billing', 'billing_001_x', 'x', 't', '0')`);
+      await conn.close();
+      await runCli(['sum'], ws.dir);
+      const report = await check({ cwd: ws.dir, database: db.url, db: true });
+      assert.equal(report.error, undefined);
+      const rules = byRule(report.diagnostics);
+      assert.equal(rules['checksum-drift'], 1);
+      assert.equal(rules['pending-before-applied'], 1);
+      assert.equal(rules['foreign-ledger-rows'], 1);
+      assert.ok(rules['unowned-object'] >= 1, 'table c is owned by no one');
+      assert.equal(report.ok, false);
+    } finally {
+      ws.remove();
+    }
+  });
+});
