@@ -179,3 +179,20 @@ forEachBackend('check --db', (backend) => {
     }
   });
 });
+
+describe('tidemark graph', () => {
+  it('draws both services, marks heads and paints the duplicate and the cross-service edge red', async () => {
+    const mermaid = await runCli(['graph'], LEGACY);
+    assert.equal(mermaid.code, 0, mermaid.stderr);
+    assert.match(mermaid.stdout, /subgraph \w+\["user_service"\]/);
+    assert.match(mermaid.stdout, /subgraph \w+\["budget_service"\]/);
+    assert.match(mermaid.stdout, /005 \(duplicate ×2\)/);
+    assert.match(mermaid.stdout, /\(head\)/);
+    assert.match(mermaid.stdout, /linkStyle \d+ stroke:#d62728/);
+    const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'tidemark-graph-')), 'history.svg');
+    const svg = await runCli(['graph', '--format', 'svg', '--out', out], LEGACY);
+    assert.equal(svg.code, 0, svg.stderr);
+    assert.match(readFileSync(out, 'utf8'), /^<svg[\s\S]*budget_service[\s\S]*<\/svg>\s*$/);
+    rmSync(path.dirname(out), { recursive: true, force: true });
+  });
+});
