@@ -63,11 +63,32 @@ export interface GraphSummary {
   branchPoints: string[];
 }
 
+/** Index-based form used by the algorithms: revision i is `ids[i]`; adjacency as CSR arrays. */
+interface Core {
+  ids: string[];
+  revs: Revision[];
+  index: Map<string, number>;
+  /** Present distinct parents of i: parentList[parentStart[i] .. parentStart[i+1]). */
+  parentStart: Int32Array;
+  parentList: Int32Array;
+  /** Present distinct dependencies (labels resolved) of i. */
+  depStart: Int32Array;
+  depList: Int32Array;
+  /** Children through parents, and dependents, in the same CSR form. */
+  childStart: Int32Array;
+  childList: Int32Array;
+  dependentStart: Int32Array;
+  dependentList: Int32Array;
+  /** Distinct parents declared, present or not (a merge point has two or more). */
+  declaredParents: Int32Array;
+}
+
 interface Cache {
   length: number;
-  graph: RevisionGraph;
+  core: Core;
+  graph?: RevisionGraph;
   cycles?: string[][];
-  cycleMembers?: Set<string>;
+  inCycle?: Uint8Array;
   topo?: string[];
   labels?: Map<string, Set<string>>;
   missing?: MissingReference[];
@@ -78,70 +99,123 @@ const caches = new WeakMap<readonly Revision[], Cache>();
 function cacheFor(revisions: readonly Revision[]): Cache {
   let c = caches.get(revisions);
   if (!c || c.length !== revisions.length) {
-    c = { length: revisions.length, graph: construct(revisions) };
+    c = { length: revisions.length, core: construct(revisions) };
     caches.set(revisions, c);
   }
   return c;
 }
 
-const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-const sorted = (ids: Iterable<string>): string[] => [...ids].sort(byCodeUnit);
+const idsWhere = (core: Core, keep: (i: number) => boolean): string[] => {
+  const out: string[] = [];
+  for (let i = 0; i < core.ids.length; i++) if (keep(i)) out.push(core.ids[i]);
+  return out.sort();
+};
 
-function construct(input: readonly Revision[]): RevisionGraph {
-  const byId = new Map<string, Revision>();
-  const revisions: Revision[] = [];
+function construct(input: readonly Revision[]): Core {
+  const index = new Map<string, number>();
+  const revs: Revision[] = [];
+  const ids: string[] = [];
   for (const r of input) {
-    if (!r || typeof r.id !== 'string' || byId.has(r.id)) continue;
-    byId.set(r.id, r);
-    revisions.push(r);
+    if (!r || typeof r.id !== 'string' || index.has(r.id)) continue;
+    index.set(r.id, ids.length);
+    ids.push(r.id);
+    revs.push(r);
   }
+  const n = ids.length;
   // Branch labels name the first revision declaring them, unless the label is itself an id.
-  const labelOwner = new Map<string, string>();
-  for (const r of revisions) for (const l of r.branchLabels ?? []) if (!labelOwner.has(l) && !byId.has(l)) labelOwner.set(l, r.id);
-
-  const children = new Map<string, string[]>();
-  const dependents = new Map<string, string[]>();
-  const parentsOf = new Map<string, string[]>();
-  const dependenciesOf = new Map<string, string[]>();
-  for (const r of revisions) {
-    const ps: string[] = [];
-    for (const p of new Set(r.parents ?? [])) {
-      if (!byId.has(p)) continue;
-      ps.push(p);
-      push(children, p, r.id);
-    }
-    const ds: string[] = [];
-    for (const d of r.dependsOn ?? []) {
-      const id = byId.has(d) ? d : labelOwner.get(d);
-      if (id === undefined || ds.includes(id)) continue;
-      ds.push(id);
-      push(dependents, id, r.id);
-    }
-    parentsOf.set(r.id, ps);
-    dependenciesOf.set(r.id, ds);
+  const labelOwner = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    const ls = revs[i].branchLabels;
+    if (ls) for (const l of ls) if (!labelOwner.has(l) && !index.has(l)) labelOwner.set(l, i);
   }
-  for (const list of children.values()) list.sort(byCodeUnit);
-  for (const list of dependents.values()) list.sort(byCodeUnit);
-  return { revisions, byId, children, dependents, parentsOf, dependenciesOf };
+  const parentStart = new Int32Array(n + 1);
+  const depStart = new Int32Array(n + 1);
+  const declaredParents = new Int32Array(n);
+  const parentTmp: number[] = [];
+  const depTmp: number[] = [];
+  const childCount = new Int32Array(n);
+  const dependentCount = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const r = revs[i];
+    const ps = r.parents ?? [];
+    let declared = 0;
+    for (let k = 0; k < ps.length; k++) {
+      const p = ps[k];
+      if (ps.indexOf(p) !== k) continue;
+      declared++;
+      const j = index.get(p);
+      if (j === undefined) continue;
+      parentTmp.push(j);
+      childCount[j]++;
+    }
+    declaredParents[i] = declared;
+    parentStart[i + 1] = parentTmp.length;
+    const ds = r.dependsOn ?? [];
+    const dFrom = depTmp.length;
+    for (const d of ds) {
+      const j = index.get(d) ?? labelOwner.get(d);
+      if (j === undefined) continue;
+      let dup = false;
+      for (let k = dFrom; k < depTmp.length; k++) if (depTmp[k] === j) dup = true;
+      if (dup) continue;
+      depTmp.push(j);
+      dependentCount[j]++;
+    }
+    depStart[i + 1] = depTmp.length;
+  }
+  const parentList = Int32Array.from(parentTmp);
+  const depList = Int32Array.from(depTmp);
+  const [childStart, childList] = invert(n, parentStart, parentList, childCount);
+  const [dependentStart, dependentList] = invert(n, depStart, depList, dependentCount);
+  return { ids, revs, index, parentStart, parentList, depStart, depList, childStart, childList, dependentStart, dependentList, declaredParents };
 }
 
-function push(map: Map<string, string[]>, key: string, value: string): void {
-  const list = map.get(key);
-  if (list) list.push(value);
-  else map.set(key, [value]);
+/** Reverse a CSR adjacency; each reversed list comes out in ascending index (input) order. */
+function invert(n: number, start: Int32Array, list: Int32Array, count: Int32Array): [Int32Array, Int32Array] {
+  const rStart = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) rStart[i + 1] = rStart[i] + count[i];
+  const fill = rStart.slice(0, n);
+  const rList = new Int32Array(list.length);
+  for (let i = 0; i < n; i++) for (let k = start[i]; k < start[i + 1]; k++) rList[fill[list[k]]++] = i;
+  return [rStart, rList];
 }
 
-const EMPTY: readonly string[] = [];
+function namesOf(core: Core, start: Int32Array, list: Int32Array, i: number, sort: boolean): string[] {
+  const out: string[] = [];
+  for (let k = start[i]; k < start[i + 1]; k++) out.push(core.ids[list[k]]);
+  return sort ? out.sort() : out;
+}
 
-/** The graph with children and dependents indexed. Memoized per array. */
+/** The graph with children and dependents indexed by id. Memoized per array. */
 export function buildGraph(revisions: readonly Revision[]): RevisionGraph {
-  return cacheFor(revisions).graph;
+  const c = cacheFor(revisions);
+  if (!c.graph) {
+    const core = c.core;
+    const byId = new Map<string, Revision>();
+    const children = new Map<string, string[]>();
+    const dependents = new Map<string, string[]>();
+    const parentsOf = new Map<string, string[]>();
+    const dependenciesOf = new Map<string, string[]>();
+    for (let i = 0; i < core.ids.length; i++) {
+      const id = core.ids[i];
+      byId.set(id, core.revs[i]);
+      parentsOf.set(id, namesOf(core, core.parentStart, core.parentList, i, false));
+      dependenciesOf.set(id, namesOf(core, core.depStart, core.depList, i, false));
+      if (core.childStart[i + 1] > core.childStart[i]) children.set(id, namesOf(core, core.childStart, core.childList, i, true));
+      if (core.dependentStart[i + 1] > core.dependentStart[i]) dependents.set(id, namesOf(core, core.dependentStart, core.dependentList, i, true));
+    }
+    c.graph = { revisions: core.revs, byId, children, dependents, parentsOf, dependenciesOf };
+  }
+  return c.graph;
 }
+
+const hasChildren = (core: Core, i: number): boolean => core.childStart[i + 1] > core.childStart[i];
+const hasDependents = (core: Core, i: number): boolean => core.dependentStart[i + 1] > core.dependentStart[i];
 
 /** Alembic `heads`: revisions no other revision names as a parent. Sorted ids. */
 export function findHeads(revisions: readonly Revision[]): string[] {
-  const g = buildGraph(revisions);
-  return sorted(g.revisions.filter((r) => !g.children.has(r.id)).map((r) => r.id));
+  const core = cacheFor(revisions).core;
+  return idsWhere(core, (i) => !hasChildren(core, i));
 }
 
 /**
@@ -149,26 +223,26 @@ export function findHeads(revisions: readonly Revision[]): string[] {
  * revision depends_on is not an effective head. Sorted ids; a subset of findHeads.
  */
 export function findEffectiveHeads(revisions: readonly Revision[]): string[] {
-  const g = buildGraph(revisions);
-  return sorted(g.revisions.filter((r) => !g.children.has(r.id) && !g.dependents.has(r.id)).map((r) => r.id));
+  const core = cacheFor(revisions).core;
+  return idsWhere(core, (i) => !hasChildren(core, i) && !hasDependents(core, i));
 }
 
 /** Alembic `bases`: revisions with no parent (depends_on does not count). Sorted ids. */
 export function findBases(revisions: readonly Revision[]): string[] {
-  const g = buildGraph(revisions);
-  return sorted(g.revisions.filter((r) => (r.parents ?? []).length === 0).map((r) => r.id));
+  const core = cacheFor(revisions).core;
+  return idsWhere(core, (i) => core.declaredParents[i] === 0);
 }
 
-/** Revisions naming two or more distinct parents. Sorted ids. */
+/** Revisions naming two or more distinct parents (present or not). Sorted ids. */
 export function findMergePoints(revisions: readonly Revision[]): string[] {
-  const g = buildGraph(revisions);
-  return sorted(g.revisions.filter((r) => new Set(r.parents ?? []).size >= 2).map((r) => r.id));
+  const core = cacheFor(revisions).core;
+  return idsWhere(core, (i) => core.declaredParents[i] >= 2);
 }
 
 /** Revisions that two or more revisions name as a parent (dependents do not count). Sorted ids. */
 export function findBranchPoints(revisions: readonly Revision[]): string[] {
-  const g = buildGraph(revisions);
-  return sorted(g.revisions.filter((r) => (g.children.get(r.id)?.length ?? 0) >= 2).map((r) => r.id));
+  const core = cacheFor(revisions).core;
+  return idsWhere(core, (i) => core.childStart[i + 1] - core.childStart[i] >= 2);
 }
 
 /**
@@ -182,74 +256,74 @@ export function findCycles(revisions: readonly Revision[]): string[][] {
 }
 
 function computeCycles(c: Cache): void {
-  const g = c.graph;
-  const n = g.revisions.length;
-  const index = new Map<string, number>();
-  g.revisions.forEach((r, i) => index.set(r.id, i));
-  // Out-edges: revision → its parents and dependencies (present ones).
-  const out: number[][] = g.revisions.map((r) => {
-    const e: number[] = [];
-    for (const p of g.parentsOf.get(r.id) ?? EMPTY) e.push(index.get(p)!);
-    for (const d of g.dependenciesOf.get(r.id) ?? EMPTY) e.push(index.get(d)!);
-    return e;
-  });
+  const { ids, parentStart, parentList, depStart, depList } = c.core;
+  const n = ids.length;
+  // Out-edges of v: its parents, then its dependencies. Edge cursor e runs over both ranges.
+  const degree = (v: number): number => parentStart[v + 1] - parentStart[v] + depStart[v + 1] - depStart[v];
+  const edgeAt = (v: number, e: number): number => {
+    const np = parentStart[v + 1] - parentStart[v];
+    return e < np ? parentList[parentStart[v] + e] : depList[depStart[v] + e - np];
+  };
   // Iterative Tarjan.
   const idx = new Int32Array(n).fill(-1);
   const low = new Int32Array(n);
   const onStack = new Uint8Array(n);
-  const stack: number[] = [];
+  const inCycle = new Uint8Array(n);
+  const stack = new Int32Array(n);
+  let sp = 0;
+  const callNode = new Int32Array(n);
+  const callEdge = new Int32Array(n);
+  let cp = 0;
   const cycles: string[][] = [];
-  const members = new Set<string>();
   let counter = 0;
-  const callNode: number[] = [];
-  const callEdge: number[] = [];
   for (let root = 0; root < n; root++) {
     if (idx[root] !== -1) continue;
-    callNode.push(root);
-    callEdge.push(0);
+    callNode[cp] = root;
+    callEdge[cp++] = 0;
     idx[root] = low[root] = counter++;
-    stack.push(root);
+    stack[sp++] = root;
     onStack[root] = 1;
-    while (callNode.length) {
-      const top = callNode.length - 1;
-      const v = callNode[top];
-      const edges = out[v];
-      if (callEdge[top] < edges.length) {
-        const w = edges[callEdge[top]++];
+    while (cp > 0) {
+      const v = callNode[cp - 1];
+      if (callEdge[cp - 1] < degree(v)) {
+        const w = edgeAt(v, callEdge[cp - 1]++);
         if (idx[w] === -1) {
           idx[w] = low[w] = counter++;
-          stack.push(w);
+          stack[sp++] = w;
           onStack[w] = 1;
-          callNode.push(w);
-          callEdge.push(0);
+          callNode[cp] = w;
+          callEdge[cp++] = 0;
         } else if (onStack[w] && idx[w] < low[v]) low[v] = idx[w];
         continue;
       }
-      callNode.pop();
-      callEdge.pop();
-      if (callNode.length) {
-        const u = callNode[callNode.length - 1];
+      cp--;
+      if (cp > 0) {
+        const u = callNode[cp - 1];
         if (low[v] < low[u]) low[u] = low[v];
       }
       if (low[v] === idx[v]) {
-        const comp: number[] = [];
+        const top = sp;
         let w: number;
         do {
-          w = stack.pop()!;
+          w = stack[--sp];
           onStack[w] = 0;
-          comp.push(w);
         } while (w !== v);
-        if (comp.length > 1 || edges.includes(v)) {
-          const ids = sorted(comp.map((i) => g.revisions[i].id));
-          cycles.push(ids);
-          for (const id of ids) members.add(id);
+        let selfLoop = false;
+        for (let e = 0; e < degree(v); e++) if (edgeAt(v, e) === v) selfLoop = true;
+        if (top - sp > 1 || selfLoop) {
+          const comp: string[] = [];
+          for (let k = sp; k < top; k++) {
+            inCycle[stack[k]] = 1;
+            comp.push(ids[stack[k]]);
+          }
+          cycles.push(comp.sort());
         }
       }
     }
   }
-  cycles.sort((a, b) => byCodeUnit(a[0], b[0]));
+  cycles.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   c.cycles = cycles;
-  c.cycleMembers = members;
+  c.inCycle = inCycle;
 }
 
 /**
@@ -260,50 +334,50 @@ function computeCycles(c: Cache): void {
 export function findMissingReferences(revisions: readonly Revision[]): MissingReference[] {
   const c = cacheFor(revisions);
   if (!c.missing) {
-    const g = c.graph;
+    const { revs, index } = c.core;
     const labels = new Set<string>();
-    for (const r of g.revisions) for (const l of r.branchLabels ?? []) labels.add(l);
+    for (const r of revs) for (const l of r.branchLabels ?? []) labels.add(l);
     const missing: MissingReference[] = [];
-    for (const r of g.revisions) {
+    for (const r of revs) {
       const lineOf = (ref: string): number => r.refLines?.[ref] ?? r.line;
-      for (const p of new Set(r.parents ?? [])) if (!g.byId.has(p)) missing.push({ revision: r, missing: p, kind: 'parent', line: lineOf(p) });
+      for (const p of new Set(r.parents ?? [])) if (!index.has(p)) missing.push({ revision: r, missing: p, kind: 'parent', line: lineOf(p) });
       for (const d of new Set(r.dependsOn ?? []))
-        if (!g.byId.has(d) && !labels.has(d)) missing.push({ revision: r, missing: d, kind: 'depends_on', line: lineOf(d) });
+        if (!index.has(d) && !labels.has(d)) missing.push({ revision: r, missing: d, kind: 'depends_on', line: lineOf(d) });
     }
     c.missing = missing;
   }
   return c.missing.map((m) => ({ ...m }));
 }
 
-function computeLabels(c: Cache): Map<string, Set<string>> {
-  const g = c.graph;
+function computeLabels(core: Core): Map<string, Set<string>> {
+  const { ids, revs, childStart, childList, parentStart, parentList, dependentStart, declaredParents } = core;
   const labels = new Map<string, Set<string>>();
-  const add = (id: string, ls: readonly string[]): void => {
-    let set = labels.get(id);
-    if (!set) labels.set(id, (set = new Set()));
+  const add = (i: number, ls: readonly string[]): void => {
+    let set = labels.get(ids[i]);
+    if (!set) labels.set(ids[i], (set = new Set()));
     for (const l of ls) set.add(l);
   };
-  for (const r of g.revisions) {
-    const ls = r.branchLabels ?? [];
+  for (let r = 0; r < ids.length; r++) {
+    const ls = revs[r].branchLabels ?? [];
     if (ls.length === 0) continue;
     // The revision and all its descendants through parents.
-    const seen = new Set<string>([r.id]);
-    const todo = [r.id];
+    const seen = new Uint8Array(ids.length);
+    const todo = [r];
+    seen[r] = 1;
     while (todo.length) {
-      const id = todo.pop()!;
-      add(id, ls);
-      for (const ch of g.children.get(id) ?? EMPTY) if (!seen.has(ch)) (seen.add(ch), todo.push(ch));
+      const i = todo.pop()!;
+      add(i, ls);
+      for (let k = childStart[i]; k < childStart[i + 1]; k++) if (!seen[childList[k]]) (seen[childList[k]] = 1, todo.push(childList[k]));
     }
-    // Down a single-parent chain until a merge point or a real branch point.
-    let cur: Revision | undefined = r;
-    const walked = new Set<string>();
-    while (cur && !walked.has(cur.id)) {
-      walked.add(cur.id);
-      const realChildren = new Set([...(g.children.get(cur.id) ?? EMPTY), ...(g.dependents.get(cur.id) ?? EMPTY)]);
-      if (realChildren.size > 1 || new Set(cur.parents ?? []).size > 1) break;
-      add(cur.id, ls);
-      const parent: string | undefined = (cur.parents ?? [])[0];
-      cur = parent === undefined ? undefined : g.byId.get(parent);
+    // Down a single-parent chain until a merge point or a real branch point (children + dependents ≥ 2).
+    const walked = new Set<number>();
+    let cur = r;
+    while (cur !== -1 && !walked.has(cur)) {
+      walked.add(cur);
+      const real = childStart[cur + 1] - childStart[cur] + dependentStart[cur + 1] - dependentStart[cur];
+      if (real > 1 || declaredParents[cur] > 1) break;
+      add(cur, ls);
+      cur = parentStart[cur + 1] > parentStart[cur] ? parentList[parentStart[cur]] : -1;
     }
   }
   return labels;
@@ -312,17 +386,17 @@ function computeLabels(c: Cache): Map<string, Set<string>> {
 /** Branch labels that apply to a revision, with Alembic's propagation. Sorted; [] for an unknown id. */
 export function labelsOf(revisions: readonly Revision[], id: string): string[] {
   const c = cacheFor(revisions);
-  c.labels ??= computeLabels(c);
-  return sorted(c.labels.get(id) ?? []);
+  c.labels ??= computeLabels(c.core);
+  return [...(c.labels.get(id) ?? [])].sort();
 }
 
 /** Revisions a branch label applies to, with Alembic's propagation. Sorted ids. */
 export function branchMembers(revisions: readonly Revision[], label: string): string[] {
   const c = cacheFor(revisions);
-  c.labels ??= computeLabels(c);
+  c.labels ??= computeLabels(c.core);
   const out: string[] = [];
   for (const [id, ls] of c.labels) if (ls.has(label)) out.push(id);
-  return sorted(out);
+  return out.sort();
 }
 
 /**
@@ -332,29 +406,29 @@ export function branchMembers(revisions: readonly Revision[], label: string): st
 export function topologicalOrder(revisions: readonly Revision[]): string[] {
   const c = cacheFor(revisions);
   if (!c.topo) {
-    if (!c.cycleMembers) computeCycles(c);
-    const g = c.graph;
-    const skip = c.cycleMembers!;
-    const indegree = new Map<string, number>();
-    for (const r of g.revisions) {
-      if (skip.has(r.id)) continue;
+    if (!c.inCycle) computeCycles(c);
+    const { ids, parentStart, parentList, depStart, depList, childStart, childList, dependentStart, dependentList } = c.core;
+    const skip = c.inCycle!;
+    const n = ids.length;
+    const indegree = new Int32Array(n);
+    const heap = new MinHeap(ids);
+    for (let i = 0; i < n; i++) {
+      if (skip[i]) continue;
       let d = 0;
-      for (const p of g.parentsOf.get(r.id) ?? EMPTY) if (!skip.has(p)) d++;
-      for (const p of g.dependenciesOf.get(r.id) ?? EMPTY) if (!skip.has(p)) d++;
-      indegree.set(r.id, d);
+      for (let k = parentStart[i]; k < parentStart[i + 1]; k++) if (!skip[parentList[k]]) d++;
+      for (let k = depStart[i]; k < depStart[i + 1]; k++) if (!skip[depList[k]]) d++;
+      indegree[i] = d;
+      if (d === 0) heap.push(i);
     }
-    const heap = new MinHeap();
-    for (const [id, d] of indegree) if (d === 0) heap.push(id);
     const order: string[] = [];
+    const release = (j: number): void => {
+      if (!skip[j] && --indegree[j] === 0) heap.push(j);
+    };
     while (heap.size) {
-      const id = heap.pop();
-      order.push(id);
-      for (const next of [...(g.children.get(id) ?? EMPTY), ...(g.dependents.get(id) ?? EMPTY)]) {
-        const d = indegree.get(next);
-        if (d === undefined) continue;
-        indegree.set(next, d - 1);
-        if (d === 1) heap.push(next);
-      }
+      const i = heap.pop();
+      order.push(ids[i]);
+      for (let k = childStart[i]; k < childStart[i + 1]; k++) release(childList[k]);
+      for (let k = dependentStart[i]; k < dependentStart[i + 1]; k++) release(dependentList[k]);
     }
     c.topo = order;
   }
@@ -366,23 +440,31 @@ export function topologicalOrder(revisions: readonly Revision[]): string[] {
  * `includeDependencies: false`), the revision itself excluded unless in a cycle. Sorted ids; [] for an unknown id.
  */
 export function ancestorsOf(revisions: readonly Revision[], id: string, options: { includeDependencies?: boolean } = {}): string[] {
-  const g = buildGraph(revisions);
-  if (!g.byId.has(id)) return [];
+  const { ids, index, parentStart, parentList, depStart, depList } = cacheFor(revisions).core;
+  const from = index.get(id);
+  if (from === undefined) return [];
   const withDeps = options.includeDependencies ?? true;
-  const seen = new Set<string>();
-  const todo = [id];
+  const seen = new Uint8Array(ids.length);
+  const out: string[] = [];
+  const todo = [from];
+  const visit = (j: number): void => {
+    if (seen[j]) return;
+    seen[j] = 1;
+    out.push(ids[j]);
+    todo.push(j);
+  };
   while (todo.length) {
-    const cur = todo.pop()!;
-    const next = withDeps ? [...(g.parentsOf.get(cur) ?? EMPTY), ...(g.dependenciesOf.get(cur) ?? EMPTY)] : (g.parentsOf.get(cur) ?? EMPTY);
-    for (const p of next) if (!seen.has(p)) (seen.add(p), todo.push(p));
+    const i = todo.pop()!;
+    for (let k = parentStart[i]; k < parentStart[i + 1]; k++) visit(parentList[k]);
+    if (withDeps) for (let k = depStart[i]; k < depStart[i + 1]; k++) visit(depList[k]);
   }
-  return sorted(seen);
+  return out.sort();
 }
 
 /** Revision count, heads, effective heads, bases, merge points and branch points — each a sorted id list. */
 export function summarizeGraph(revisions: readonly Revision[]): GraphSummary {
   return {
-    revisionCount: buildGraph(revisions).revisions.length,
+    revisionCount: cacheFor(revisions).core.ids.length,
     heads: findHeads(revisions),
     effectiveHeads: findEffectiveHeads(revisions),
     bases: findBases(revisions),
@@ -391,35 +473,39 @@ export function summarizeGraph(revisions: readonly Revision[]): GraphSummary {
   };
 }
 
+/** A binary min-heap of revision indices, ordered by id. */
 class MinHeap {
-  private a: string[] = [];
+  private a: number[] = [];
+  constructor(private readonly ids: readonly string[]) {}
   get size(): number {
     return this.a.length;
   }
-  push(v: string): void {
-    const a = this.a;
+  push(v: number): void {
+    const { a, ids } = this;
+    const key = ids[v];
     a.push(v);
     let i = a.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (a[p] <= v) break;
+      if (ids[a[p]] <= key) break;
       a[i] = a[p];
       i = p;
     }
     a[i] = v;
   }
-  pop(): string {
-    const a = this.a;
+  pop(): number {
+    const { a, ids } = this;
     const top = a[0];
     const last = a.pop()!;
     if (a.length) {
+      const key = ids[last];
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
         if (l >= a.length) break;
         const r = l + 1;
-        const m = r < a.length && a[r] < a[l] ? r : l;
-        if (a[m] >= last) break;
+        const m = r < a.length && ids[a[r]] < ids[a[l]] ? r : l;
+        if (ids[a[m]] >= key) break;
         a[i] = a[m];
         i = m;
       }
