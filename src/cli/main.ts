@@ -55,6 +55,7 @@ function build(): Command {
       const created = await createMigrationFile(s.name, s.migrationsDir, slug, flags.kind);
       if (g.json) return printJson(created);
       process.stdout.write(`Created ${displayPath(created.file)}\n`);
+      if (!created.sum.updated && created.sum.reason) process.stderr.write(`${pc.yellow('warning:')} ${created.sum.reason}\n`);
     });
 
   program
