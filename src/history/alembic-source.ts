@@ -1,3 +1,4 @@
+import { Buffer, isUtf8 } from 'node:buffer';
 import path from 'node:path';
 import type { Diagnostic } from '../diagnostic.js';
 import type { EmbeddedSql, Revision, TableReference } from './revision.js';
@@ -18,7 +19,7 @@ export interface AlembicSourceResult {
 const RULE = 'alembic-file';
 
 const enum T {
-  Name,
+  Name = 1,
   Number,
   String,
   Op,
@@ -28,25 +29,95 @@ const enum T {
 const F_BYTES = 1;
 const F_RAW = 2;
 const F_FORMAT = 4;
-/** Unterminated: already reported, never evaluated again. */
+/** Unterminated: already reported, never evaluated. */
 const F_BAD = 8;
 
-interface Tok {
-  t: T;
-  /** Name/op/number text; for a string, the raw body between the quotes (decoded lazily). */
-  v: string;
-  line: number;
-  col: number;
-  flags: number;
+/**
+ * Tokens as parallel typed arrays, reused from call to call (parsing is synchronous), so that 10,000
+ * files or one 1 MB file make almost no garbage. `code` is the char code of a one-character operator,
+ * minus the first char's code for a longer one (`==` is -61, never `=`), 0 otherwise.
+ */
+class Tokens {
+  n = 0;
+  s = '';
+  kind = new Uint8Array(1024);
+  flags = new Uint8Array(1024);
+  code = new Int32Array(1024);
+  start = new Int32Array(1024);
+  end = new Int32Array(1024);
+  line = new Int32Array(1024);
+  col = new Int32Array(1024);
+
+  reset(s: string): void {
+    this.s = s;
+    this.n = 0;
+  }
+
+  push(kind: T, start: number, end: number, line: number, col: number, flags: number, code: number): void {
+    if (this.n === this.kind.length) this.grow();
+    const k = this.n++;
+    this.kind[k] = kind;
+    this.start[k] = start;
+    this.end[k] = end;
+    this.line[k] = line;
+    this.col[k] = col;
+    this.flags[k] = flags;
+    this.code[k] = code;
+  }
+
+  private grow(): void {
+    const size = this.kind.length * 2;
+    const g = <A extends Uint8Array | Int32Array>(a: A): A => {
+      const b = new (a.constructor as new (n: number) => A)(size);
+      b.set(a);
+      return b;
+    };
+    this.kind = g(this.kind);
+    this.flags = g(this.flags);
+    this.code = g(this.code);
+    this.start = g(this.start);
+    this.end = g(this.end);
+    this.line = g(this.line);
+    this.col = g(this.col);
+  }
+
+  text(k: number): string {
+    return this.s.slice(this.start[k], this.end[k]);
+  }
+
+  isName(k: number, w: string): boolean {
+    return k >= 0 && k < this.n && this.kind[k] === T.Name && this.end[k] - this.start[k] === w.length && this.s.startsWith(w, this.start[k]);
+  }
+
+  /** True when token k is the one-character operator with this char code. */
+  isOp(k: number, c: number): boolean {
+    return k >= 0 && k < this.n && this.code[k] === c;
+  }
 }
 
-const STRING_PREFIXES = new Set(['r', 'u', 'b', 'f', 't', 'br', 'rb', 'fr', 'rf', 'tr', 'rt']);
+const TOKENS = new Tokens();
+
+const C_LPAR = 40;
+const C_RPAR = 41;
+const C_LSQB = 91;
+const C_RSQB = 93;
+const C_LBRACE = 123;
+const C_RBRACE = 125;
+const C_COMMA = 44;
+const C_DOT = 46;
+const C_EQ = 61;
+const C_COLON = 58;
+const C_SEMI = 59;
+const C_STAR = 42;
+
+const isOpen = (c: number) => c === C_LPAR || c === C_LSQB || c === C_LBRACE;
+const isClose = (c: number) => c === C_RPAR || c === C_RSQB || c === C_RBRACE;
+
 /** A logical line starting with one of these is a compound statement: what follows `:` is not top level. */
-const COMPOUND = new Set(['if', 'elif', 'else', 'for', 'while', 'with', 'def', 'class', 'try', 'except', 'finally', 'async', 'match', 'case', 'del', 'global', 'nonlocal', 'lambda', 'return', 'assert', 'import', 'from', 'raise', 'pass']);
+const COMPOUND = new Set(['if', 'elif', 'else', 'for', 'while', 'with', 'def', 'class', 'try', 'except', 'finally', 'async', 'match', 'case']);
 const TARGETS = new Set(['revision', 'down_revision', 'branch_labels', 'depends_on']);
 
 interface Scan {
-  toks: Tok[];
   /** Start line of each unterminated string; the file is not valid Python. */
   unterminated: { line: number; triple: boolean }[];
   unclosed?: { ch: string; line: number };
@@ -56,12 +127,29 @@ function isNameStart(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c >= 0x80;
 }
 function isNameChar(c: number): boolean {
-  return isNameStart(c) || (c >= 48 && c <= 57);
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || (c >= 48 && c <= 57) || c >= 0x80;
 }
 
-/** Tokenizes Python source (newlines already normalized to \n). */
-function tokenize(s: string): Scan {
-  const toks: Tok[] = [];
+/** Flags for a string prefix (r, u, b, f, t, br, rb, fr, rf, tr, rt in any case), or -1 when it is not one. */
+function prefixFlags(s: string, i: number, j: number): number {
+  if (j - i > 2) return -1;
+  let flags = 0;
+  for (let k = i; k < j; k++) {
+    const c = s.charCodeAt(k) | 32;
+    if (c === 114 /* r */) flags |= F_RAW;
+    else if (c === 98 /* b */) flags |= F_BYTES;
+    else if (c === 102 /* f */ || c === 116 /* t */) flags |= F_FORMAT;
+    else if (c === 117 /* u */ && j - i === 1) continue;
+    else return -1;
+  }
+  // b and f never combine; two of the same letter is no prefix.
+  if (j - i === 2 && (!(flags & F_RAW) || (flags & F_BYTES && flags & F_FORMAT))) return -1;
+  return flags;
+}
+
+/** Tokenizes Python source (newlines already normalized to \n) into `t`. */
+function tokenize(s: string, t: Tokens): Scan {
+  t.reset(s);
   const unterminated: Scan['unterminated'] = [];
   const n = s.length;
   const stack: { ch: string; line: number }[] = [];
@@ -69,13 +157,13 @@ function tokenize(s: string): Scan {
   let line = 1;
   let lineStart = 0;
   let lineHasTokens = false;
+  let nested = 0; // > 0 inside an f-string's {…}: nested strings are not tokens of the file
 
   // Scans a string whose opening quote is at q; returns the index after the closing quote.
-  const scanString = (q: number, flags: number): number => {
+  const scanString = (q: number, flags: number, col: number): number => {
     const quote = s.charCodeAt(q);
     const triple = s.charCodeAt(q + 1) === quote && s.charCodeAt(q + 2) === quote;
     const startLine = line;
-    const startCol = q - lineStart;
     const bodyStart = q + (triple ? 3 : 1);
     let j = bodyStart;
     while (j < n) {
@@ -96,7 +184,7 @@ function tokenize(s: string): Scan {
         continue;
       }
       if (c === quote && (!triple || (s.charCodeAt(j + 1) === quote && s.charCodeAt(j + 2) === quote))) {
-        toks.push({ t: T.String, v: s.slice(bodyStart, j), line: startLine, col: startCol, flags });
+        if (nested === 0) t.push(T.String, bodyStart, j, startLine, col, flags, 0);
         return j + (triple ? 3 : 1);
       }
       if (c === 123 /* { */ && flags & F_FORMAT) {
@@ -110,45 +198,51 @@ function tokenize(s: string): Scan {
       j++;
     }
     // Unterminated: a one-line string stops at the newline (so later lines still tokenize), a triple one at EOF.
-    unterminated.push({ line: startLine, triple });
-    toks.push({ t: T.String, v: s.slice(bodyStart, Math.min(j, n)), line: startLine, col: startCol, flags: flags | F_BAD });
-    return Math.min(j, n);
+    if (j > n) j = n;
+    if (nested === 0) {
+      unterminated.push({ line: startLine, triple });
+      t.push(T.String, bodyStart, j, startLine, col, flags | F_BAD, 0);
+    }
+    return j;
   };
 
   // Inside an f-string's {…}: brackets and nested strings (Python 3.12 allows the same quote again).
   const skipFormatExpression = (j: number): number => {
     let depth = 0;
-    while (j < n) {
-      const c = s.charCodeAt(j);
-      if (c === 39 || c === 34) {
-        const before = toks.length;
-        j = scanString(j, 0);
-        toks.length = before; // nested strings are not tokens of the file
-        continue;
+    nested++;
+    try {
+      while (j < n) {
+        const c = s.charCodeAt(j);
+        if (c === 39 || c === 34) {
+          j = scanString(j, 0, 0);
+          continue;
+        }
+        if (c === 10) {
+          line++;
+          lineStart = j + 1;
+        } else if (c === 40 || c === 91 || c === 123) depth++;
+        else if (c === 41 || c === 93) depth--;
+        else if (c === 125) {
+          if (depth === 0) return j + 1;
+          depth--;
+        }
+        j++;
       }
-      if (c === 10) {
-        line++;
-        lineStart = j + 1;
-      } else if (c === 40 || c === 91 || c === 123) depth++;
-      else if (c === 41 || c === 93) depth--;
-      else if (c === 125) {
-        if (depth === 0) return j + 1;
-        depth--;
-      }
-      j++;
+      return j;
+    } finally {
+      nested--;
     }
-    return j;
   };
 
   while (i < n) {
     const c = s.charCodeAt(i);
     if (c === 10) {
-      line++;
-      lineStart = ++i;
       if (stack.length === 0 && lineHasTokens) {
-        toks.push({ t: T.Newline, v: '', line: line - 1, col: 0, flags: 0 });
+        t.push(T.Newline, i, i, line, 0, 0, 0);
         lineHasTokens = false;
       }
+      line++;
+      lineStart = ++i;
       continue;
     }
     if (c === 32 || c === 9 || c === 12) {
@@ -173,18 +267,15 @@ function tokenize(s: string): Scan {
     if (isNameStart(c)) {
       let j = i + 1;
       while (j < n && isNameChar(s.charCodeAt(j))) j++;
-      const word = s.slice(i, j);
       const q = s.charCodeAt(j);
-      if ((q === 39 || q === 34) && j - i <= 2 && STRING_PREFIXES.has(word.toLowerCase())) {
-        const p = word.toLowerCase();
-        const flags = (p.includes('b') ? F_BYTES : 0) | (p.includes('r') ? F_RAW : 0) | (p.includes('f') || p.includes('t') ? F_FORMAT : 0);
-        const col = i - lineStart;
-        const at = toks.length;
-        i = scanString(j, flags);
-        if (toks[at]) toks[at].col = col;
-        continue;
+      if (q === 39 || q === 34) {
+        const flags = prefixFlags(s, i, j);
+        if (flags >= 0) {
+          i = scanString(j, flags, i - lineStart);
+          continue;
+        }
       }
-      toks.push({ t: T.Name, v: word, line, col: i - lineStart, flags: 0 });
+      t.push(T.Name, i, j, line, i - lineStart, 0, 0);
       i = j;
       continue;
     }
@@ -196,38 +287,38 @@ function tokenize(s: string): Scan {
         else if ((d === 43 || d === 45) && (s.charCodeAt(j - 1) | 32) === 101 /* e */) j++;
         else break;
       }
-      toks.push({ t: T.Number, v: s.slice(i, j), line, col: i - lineStart, flags: 0 });
+      t.push(T.Number, i, j, line, i - lineStart, 0, 0);
       i = j;
       continue;
     }
     if (c === 39 || c === 34) {
-      i = scanString(i, 0);
+      i = scanString(i, 0, i - lineStart);
       continue;
     }
     // Operators: only `=` must stay apart from `==`, `<=`, `:=`, `+=`, … for assignments to be found.
     let j = i + 1;
-    const ch = s[i];
-    if ('([{'.includes(ch)) stack.push({ ch, line });
-    else if (')]}'.includes(ch)) stack.pop();
+    if (isOpen(c)) stack.push({ ch: s[i], line });
+    else if (isClose(c)) stack.pop();
     else {
-      const d = s[j];
-      if ((ch === '*' || ch === '/' || ch === '<' || ch === '>') && d === ch) j++;
-      else if (ch === '-' && d === '>') j++;
-      if (s[j] === '=' && '=!<>:+-*/%&|^@'.includes(ch)) j++;
+      const d = s.charCodeAt(j);
+      if ((c === 42 || c === 47 || c === 60 || c === 62) && d === c) j++; // ** // << >>
+      else if (c === 45 && d === 62) j++; // ->
+      if (s.charCodeAt(j) === 61 && '=!<>:+-*/%&|^@'.includes(s[i])) j++;
     }
-    toks.push({ t: T.Op, v: s.slice(i, j), line, col: i - lineStart, flags: 0 });
+    t.push(T.Op, i, j, line, i - lineStart, 0, j - i === 1 ? c : -c);
     i = j;
   }
-  if (lineHasTokens) toks.push({ t: T.Newline, v: '', line, col: 0, flags: 0 });
-  return { toks, unterminated, unclosed: stack[0] };
+  if (lineHasTokens) t.push(T.Newline, n, n, line, 0, 0, 0);
+  return { unterminated, unclosed: stack[0] };
 }
 
 const SIMPLE_ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', v: '\v', '\n': '' };
 
-/** The value of a string token's body, escapes applied as Python does (raw strings keep them). */
-function decode(tok: Tok): string {
-  const body = tok.v;
-  if (tok.flags & F_RAW || !body.includes('\\')) return body;
+/** The value of string token k, escapes applied as Python does (raw strings keep them). */
+function decode(t: Tokens, k: number): string {
+  const body = t.text(k);
+  const flags = t.flags[k];
+  if (flags & F_RAW || !body.includes('\\')) return body;
   let out = '';
   for (let i = 0; i < body.length; i++) {
     const c = body[i];
@@ -238,10 +329,10 @@ function decode(tok: Tok): string {
     const e = body[++i];
     if (e === undefined) break;
     if (e in SIMPLE_ESCAPES) out += SIMPLE_ESCAPES[e];
-    else if (e === 'x' || (!(tok.flags & F_BYTES) && (e === 'u' || e === 'U'))) {
+    else if (e === 'x' || (!(flags & F_BYTES) && (e === 'u' || e === 'U'))) {
       const len = e === 'x' ? 2 : e === 'u' ? 4 : 8;
       const hex = body.slice(i + 1, i + 1 + len);
-      const code = /^[0-9a-fA-F]+$/.test(hex) && hex.length === len ? parseInt(hex, 16) : NaN;
+      const code = hex.length === len && /^[0-9a-fA-F]+$/.test(hex) ? parseInt(hex, 16) : NaN;
       if (Number.isNaN(code) || code > 0x10ffff) out += '\\' + e;
       else {
         out += String.fromCodePoint(code);
@@ -256,33 +347,31 @@ function decode(tok: Tok): string {
   return out;
 }
 
-/** Index of the bracket closing the one at `open`, or -1. */
-function closing(toks: Tok[], open: number, end = toks.length): number {
+/** Index of the bracket closing the one at `open` (before `end`), or -1. */
+function closing(t: Tokens, open: number, end = t.n): number {
   let depth = 0;
+  const code = t.code;
   for (let k = open; k < end; k++) {
-    const t = toks[k];
-    if (t.t !== T.Op) continue;
-    const v = t.v;
-    if (v === '(' || v === '[' || v === '{') depth++;
-    else if (v === ')' || v === ']' || v === '}') {
-      if (--depth === 0) return k;
-    }
+    const c = code[k];
+    if (c <= 0) continue;
+    if (isOpen(c)) depth++;
+    else if (isClose(c) && --depth === 0) return k;
   }
   return -1;
 }
 
 /** Splits [a, b) on commas at bracket depth 0. */
-function splitCommas(toks: Tok[], a: number, b: number): [number, number][] {
+function splitCommas(t: Tokens, a: number, b: number): [number, number][] {
   const parts: [number, number][] = [];
+  const code = t.code;
   let depth = 0;
   let start = a;
   for (let k = a; k < b; k++) {
-    const t = toks[k];
-    if (t.t !== T.Op) continue;
-    const v = t.v;
-    if (v === '(' || v === '[' || v === '{') depth++;
-    else if (v === ')' || v === ']' || v === '}') depth--;
-    else if (v === ',' && depth === 0) {
+    const c = code[k];
+    if (c <= 0) continue;
+    if (isOpen(c)) depth++;
+    else if (isClose(c)) depth--;
+    else if (c === C_COMMA && depth === 0) {
       parts.push([start, k]);
       start = k + 1;
     }
@@ -300,61 +389,64 @@ type Value =
   | { kind: 'broken' };
 
 /** A run of plain string literals (implicit concatenation), or undefined. */
-function literal(toks: Tok[], a: number, b: number): { value: string; line: number } | undefined {
+function literal(t: Tokens, a: number, b: number): { value: string; line: number } | undefined {
   if (a >= b) return undefined;
   let value = '';
   for (let k = a; k < b; k++) {
-    const t = toks[k];
-    if (t.t !== T.String || t.flags & (F_BYTES | F_FORMAT | F_BAD)) return undefined;
-    value += decode(t);
+    if (t.kind[k] !== T.String || t.flags[k] & (F_BYTES | F_FORMAT | F_BAD)) return undefined;
+    value += decode(t, k);
   }
-  return { value, line: toks[a].line };
+  return { value, line: t.line[a] };
 }
 
-function describe(toks: Tok[], a: number, b: number): string {
-  const t = toks[a];
+function describe(t: Tokens, a: number, b: number): string {
+  const kind = t.kind[a];
   if (b - a === 1) {
-    if (t.t === T.Number) return `a number (${t.v})`;
-    if (t.t === T.Name) return t.v === 'True' || t.v === 'False' ? `a boolean (${t.v})` : `a variable (${t.v})`;
-    if (t.t === T.String) return t.flags & F_BYTES ? 'a bytes literal' : t.flags & F_FORMAT ? 'an f-string' : 'a string';
+    const v = t.text(a);
+    if (kind === T.Number) return `a number (${v})`;
+    if (kind === T.Name) return v === 'True' || v === 'False' ? `a boolean (${v})` : `a variable (${v})`;
   }
-  if (toks.slice(a, b).every((x) => x.t === T.String)) {
-    return toks.slice(a, b).some((x) => x.flags & F_BYTES) ? 'a bytes literal' : 'an f-string';
+  let strings = true;
+  let bytes = false;
+  for (let k = a; k < b; k++) {
+    if (t.kind[k] !== T.String) strings = false;
+    else if (t.flags[k] & F_BYTES) bytes = true;
   }
-  if (t.t === T.Op && t.v === '{') return 'a set or dict';
-  if (t.t === T.Name && toks[a + 1]?.v === '(' && closing(toks, a + 1, b) === b - 1) return `a call to ${t.v}()`;
+  if (strings) return bytes ? 'a bytes literal' : 'an f-string';
+  if (t.isOp(a, C_LBRACE)) return 'a set or dict';
+  if (kind === T.Name && t.isOp(a + 1, C_LPAR) && closing(t, a + 1, b) === b - 1) return `a call to ${t.text(a)}()`;
   return 'an expression';
 }
 
-function evalValue(toks: Tok[], a: number, b: number): Value {
-  for (let k = a; k < b; k++) if (toks[k].flags & F_BAD) return { kind: 'broken' };
-  if (a >= b) return { kind: 'bad', what: 'empty' };
-  const parts = splitCommas(toks, a, b);
-  if (parts.length > 1) return evalSeq(toks, parts, 'a tuple'); // bare tuple: `x = "a", "b"`
-  const t = toks[a];
-  if (b - a === 1 && t.t === T.Name && t.v === 'None') return { kind: 'none' };
-  const lit = literal(toks, a, b);
+function evalValue(t: Tokens, a: number, b: number): Value {
+  for (let k = a; k < b; k++) if (t.flags[k] & F_BAD) return { kind: 'broken' };
+  if (a >= b) return { kind: 'bad', what: 'nothing' };
+  const parts = splitCommas(t, a, b);
+  if (parts.length > 1) return evalSeq(t, parts, 'a tuple'); // bare tuple: `x = "a", "b"`
+  if (b - a === 1 && t.isName(a, 'None')) return { kind: 'none' };
+  const lit = literal(t, a, b);
   if (lit) return { kind: 'str', ...lit };
-  if (t.t === T.Op && (t.v === '(' || t.v === '[') && closing(toks, a, b) === b - 1) {
-    const inner = splitCommas(toks, a + 1, b - 1);
-    if (t.v === '[') return evalSeq(toks, inner, 'a list');
+  if ((t.isOp(a, C_LPAR) || t.isOp(a, C_LSQB)) && closing(t, a, b) === b - 1) {
+    const inner = splitCommas(t, a + 1, b - 1);
+    if (t.isOp(a, C_LSQB)) return evalSeq(t, inner, 'a list');
     if (inner.length === 1 && inner[0][0] === inner[0][1]) return { kind: 'seq', what: 'a tuple', items: [] };
-    if (inner.length === 1) return evalValue(toks, a + 1, b - 1); // parenthesized expression
-    return evalSeq(toks, inner, 'a tuple');
+    if (inner.length === 1) return evalValue(t, a + 1, b - 1); // parenthesized expression
+    return evalSeq(t, inner, 'a tuple');
   }
-  return { kind: 'bad', what: describe(toks, a, b) };
+  return { kind: 'bad', what: describe(t, a, b) };
 }
 
-function evalSeq(toks: Tok[], parts: [number, number][], what: 'a tuple' | 'a list'): Value {
-  // A trailing comma leaves an empty last part.
-  if (parts.length > 0 && parts[parts.length - 1][0] === parts[parts.length - 1][1]) parts = parts.slice(0, -1);
+function evalSeq(t: Tokens, parts: [number, number][], what: 'a tuple' | 'a list'): Value {
+  // A trailing comma leaves an empty last part; `[]` is one empty part.
+  const last = parts[parts.length - 1];
+  if (last && last[0] === last[1]) parts = parts.slice(0, -1);
   const items: { value: string; line: number }[] = [];
   for (const [pa, pb] of parts) {
     if (pa === pb) return { kind: 'bad', what: `${what} with an empty element` };
-    const v = evalValue(toks, pa, pb);
+    const v = evalValue(t, pa, pb);
     if (v.kind === 'str') items.push({ value: v.value, line: v.line });
     else if (v.kind === 'broken') return v;
-    else return { kind: 'bad', what: `${what} containing ${v.kind === 'none' ? 'None' : v.kind === 'seq' ? v.what : v.what}` };
+    else return { kind: 'bad', what: `${what} containing ${v.kind === 'none' ? 'None' : v.what}` };
   }
   return { kind: 'seq', what, items };
 }
@@ -366,27 +458,26 @@ interface Assignment {
 }
 
 /** Module-level (unindented) assignments to the names Alembic reads. */
-function topLevelAssignments(toks: Tok[]): Assignment[] {
+function topLevelAssignments(t: Tokens): Assignment[] {
   const out: Assignment[] = [];
+  const { kind, col, code } = t;
   let k = 0;
-  while (k < toks.length) {
+  while (k < t.n) {
     let end = k;
-    while (end < toks.length && toks[end].t !== T.Newline) end++;
-    const first = toks[k];
-    if (first && first.col === 0 && first.t === T.Name && !COMPOUND.has(first.v)) {
+    while (end < t.n && kind[end] !== T.Newline) end++;
+    if (kind[k] === T.Name && col[k] === 0 && !COMPOUND.has(t.text(k))) {
       // Simple statements separated by `;` are all top level.
       let depth = 0;
       let s = k;
       for (let j = k; j <= end; j++) {
-        const t = toks[j];
-        if (j === end || (t.t === T.Op && t.v === ';' && depth === 0)) {
-          const a = statement(toks, s, j);
+        const c = j === end ? C_SEMI : code[j];
+        if (c <= 0) continue;
+        if (c === C_SEMI && depth === 0) {
+          const a = statement(t, s, j);
           if (a) out.push(a);
           s = j + 1;
-        } else if (t.t === T.Op) {
-          if (t.v === '(' || t.v === '[' || t.v === '{') depth++;
-          else if (t.v === ')' || t.v === ']' || t.v === '}') depth--;
-        }
+        } else if (isOpen(c)) depth++;
+        else if (isClose(c)) depth--;
       }
     }
     k = end + 1;
@@ -394,26 +485,21 @@ function topLevelAssignments(toks: Tok[]): Assignment[] {
   return out;
 }
 
-function statement(toks: Tok[], s: number, e: number): Assignment | undefined {
-  const name = toks[s];
-  if (!name || name.t !== T.Name || !TARGETS.has(name.v) || s + 1 >= e) return undefined;
-  const op = toks[s + 1];
-  if (op.t !== T.Op) return undefined;
+function statement(t: Tokens, s: number, e: number): Assignment | undefined {
+  if (t.kind[s] !== T.Name || s + 1 >= e) return undefined;
+  const name = t.text(s);
+  if (!TARGETS.has(name)) return undefined;
   let valueStart: number;
-  if (op.v === '=') valueStart = s + 2;
-  else if (op.v === ':') {
+  if (t.isOp(s + 1, C_EQ)) valueStart = s + 2;
+  else if (t.isOp(s + 1, C_COLON)) {
     // Annotated: `down_revision: Union[str, Sequence[str], None] = …`; the annotation may hold brackets.
     let depth = 0;
     let eq = -1;
-    for (let k = s + 2; k < e; k++) {
-      const t = toks[k];
-      if (t.t !== T.Op) continue;
-      if (t.v === '(' || t.v === '[' || t.v === '{') depth++;
-      else if (t.v === ')' || t.v === ']' || t.v === '}') depth--;
-      else if (t.v === '=' && depth === 0) {
-        eq = k;
-        break;
-      }
+    for (let k = s + 2; k < e && eq < 0; k++) {
+      const c = t.code[k];
+      if (isOpen(c)) depth++;
+      else if (isClose(c)) depth--;
+      else if (c === C_EQ && depth === 0) eq = k;
     }
     if (eq < 0) return undefined; // a bare annotation assigns nothing
     valueStart = eq + 1;
@@ -421,13 +507,12 @@ function statement(toks: Tok[], s: number, e: number): Assignment | undefined {
   // Chained `revision = rev = "x"`: the value is after the last `=`.
   let depth = 0;
   for (let k = valueStart; k < e; k++) {
-    const t = toks[k];
-    if (t.t !== T.Op) continue;
-    if (t.v === '(' || t.v === '[' || t.v === '{') depth++;
-    else if (t.v === ')' || t.v === ']' || t.v === '}') depth--;
-    else if (t.v === '=' && depth === 0) valueStart = k + 1;
+    const c = t.code[k];
+    if (isOpen(c)) depth++;
+    else if (isClose(c)) depth--;
+    else if (c === C_EQ && depth === 0) valueStart = k + 1;
   }
-  return { name: name.v, line: name.line, value: evalValue(toks, valueStart, e) };
+  return { name, line: t.line[s], value: evalValue(t, valueStart, e) };
 }
 
 /** op.<fn>(table_name, …): the table is the first argument. */
@@ -442,24 +527,24 @@ interface Arg {
 }
 
 /** The arguments of the call whose `(` is at `open`. */
-function callArgs(toks: Tok[], open: number): { args: Arg[]; end: number } | undefined {
-  const close = closing(toks, open);
+function callArgs(t: Tokens, open: number): { args: Arg[]; end: number } | undefined {
+  const close = closing(t, open);
   if (close < 0) return undefined;
   const args: Arg[] = [];
-  for (const [a, b] of splitCommas(toks, open + 1, close)) {
+  for (const [a, b] of splitCommas(t, open + 1, close)) {
     if (a === b) continue;
-    if (toks[a].t === T.Name && toks[a + 1]?.t === T.Op && toks[a + 1].v === '=' && a + 1 < b) args.push({ kw: toks[a].v, a: a + 2, b });
+    if (t.kind[a] === T.Name && a + 1 < b && t.isOp(a + 1, C_EQ)) args.push({ kw: t.text(a), a: a + 2, b });
     else args.push({ a, b });
   }
   return { args, end: close };
 }
 
-function nth(toks: Tok[], args: Arg[], index: number): Arg | undefined {
+/** The index-th positional argument, unless a `*args` before it makes positions unknowable. */
+function nth(t: Tokens, args: Arg[], index: number): Arg | undefined {
   let n = 0;
   for (const arg of args) {
     if (arg.kw) return undefined;
-    const t = toks[arg.a];
-    if (t.t === T.Op && (t.v === '*' || t.v === '**')) return undefined;
+    if (t.isOp(arg.a, C_STAR) || t.code[arg.a] === -C_STAR) return undefined;
     if (n === index) return arg;
     n++;
   }
@@ -471,14 +556,14 @@ function keyword(args: Arg[], name: string): Arg | undefined {
 }
 
 /** `text("…")`, `sa.text("…")`, `sqlalchemy.sql.text("…")` (a trailing `.bindparams(…)` is fine): the literal. */
-function textCall(toks: Tok[], a: number, b: number): { value: string; line: number } | undefined {
+function textCall(t: Tokens, a: number, b: number): { value: string; line: number } | undefined {
   let k = a;
-  while (k + 1 < b && toks[k].t === T.Name && toks[k + 1].t === T.Op && toks[k + 1].v === '.') k += 2;
-  if (toks[k]?.t !== T.Name || toks[k].v !== 'text' || toks[k + 1]?.v !== '(') return undefined;
-  const call = callArgs(toks, k + 1);
+  while (k + 1 < b && t.kind[k] === T.Name && t.isOp(k + 1, C_DOT)) k += 2;
+  if (!t.isName(k, 'text') || !t.isOp(k + 1, C_LPAR)) return undefined;
+  const call = callArgs(t, k + 1);
   if (!call || call.end >= b) return undefined;
-  const first = nth(toks, call.args, 0);
-  return first ? literal(toks, first.a, first.b) : undefined;
+  const first = nth(t, call.args, 0);
+  return first ? literal(t, first.a, first.b) : undefined;
 }
 
 /** The table part of `table.column` / `schema.table.column`. */
@@ -487,70 +572,67 @@ function tableOfColumn(ref: string): string | undefined {
   return dot > 0 ? ref.slice(0, dot) : undefined;
 }
 
-function scanReferences(toks: Tok[], file: string): { tableReferences: TableReference[]; embeddedSql: EmbeddedSql[] } {
+function scanReferences(t: Tokens, file: string): { tableReferences: TableReference[]; embeddedSql: EmbeddedSql[] } {
   const tableReferences: TableReference[] = [];
   const embeddedSql: EmbeddedSql[] = [];
-  const isOp = (k: number, v: string) => toks[k]?.t === T.Op && toks[k].v === v;
-  for (let k = 0; k < toks.length; k++) {
-    const t = toks[k];
-    if (t.t !== T.Name || !isOp(k + 1, '(')) continue;
-    const dotted = isOp(k - 1, '.');
-    if (t.v === 'execute' && dotted) {
+  for (let k = 0; k < t.n; k++) {
+    if (t.kind[k] !== T.Name || t.code[k + 1] !== C_LPAR) continue;
+    const dotted = t.isOp(k - 1, C_DOT);
+    if (dotted && t.isName(k, 'execute')) {
       // op.execute("…"), connection.execute(text("…")), op.get_bind().execute(sa.text("…"))
-      const call = callArgs(toks, k + 1);
-      const first = call && nth(toks, call.args, 0);
+      const call = callArgs(t, k + 1);
+      const first = call && nth(t, call.args, 0);
       if (!first) continue;
-      const sql = literal(toks, first.a, first.b) ?? textCall(toks, first.a, first.b);
+      const sql = literal(t, first.a, first.b) ?? textCall(t, first.a, first.b);
       if (sql) embeddedSql.push({ sql: sql.value, file, line: sql.line });
       continue;
     }
-    if (dotted && toks[k - 2]?.t === T.Name && toks[k - 2].v === 'op' && !isOp(k - 3, '.')) {
-      const call = callArgs(toks, k + 1);
+    if (dotted && t.isName(k - 2, 'op') && !t.isOp(k - 3, C_DOT)) {
+      const fn = t.text(k);
+      const first = FIRST_ARG.has(fn);
+      const second = SECOND_ARG.has(fn);
+      const call = callArgs(t, k + 1);
       if (!call) continue;
-      const action = `op.${t.v}`;
-      const add = (arg: Arg | undefined, schemaKw: string[]) => {
+      const action = `op.${fn}`;
+      const add = (arg: Arg | undefined, schemaKws: string[]) => {
         if (!arg) return;
-        const lit = literal(toks, arg.a, arg.b);
+        const lit = literal(t, arg.a, arg.b);
         if (!lit || !lit.value) return;
         let schema: string | undefined;
-        for (const kw of schemaKw) {
+        for (const kw of schemaKws) {
           const s = keyword(call.args, kw);
-          const sl = s && literal(toks, s.a, s.b);
-          if (sl?.value) {
-            schema = sl.value;
-            break;
-          }
+          schema = (s && literal(t, s.a, s.b)?.value) || undefined;
+          if (schema) break;
         }
         tableReferences.push({ table: schema ? `${schema}.${lit.value}` : lit.value, file, line: lit.line, via: 'op', action });
       };
-      if (FIRST_ARG.has(t.v)) add(nth(toks, call.args, 0), ['schema']);
-      if (SECOND_ARG.has(t.v)) add(nth(toks, call.args, 1), ['schema']);
-      if (t.v === 'create_foreign_key') {
-        add(nth(toks, call.args, 1), ['source_schema']);
-        add(nth(toks, call.args, 2), ['referent_schema']);
+      if (first) add(nth(t, call.args, 0), ['schema']);
+      if (second) add(nth(t, call.args, 1), ['schema']);
+      if (fn === 'create_foreign_key') {
+        add(nth(t, call.args, 1), ['source_schema']);
+        add(nth(t, call.args, 2), ['referent_schema']);
       }
       add(keyword(call.args, 'table_name'), ['schema']);
       add(keyword(call.args, 'source_table'), ['source_schema', 'schema']);
       add(keyword(call.args, 'referent_table'), ['referent_schema']);
       continue;
     }
-    if (t.v === 'ForeignKey') {
-      const call = callArgs(toks, k + 1);
-      const first = call && (nth(toks, call.args, 0) ?? keyword(call.args, 'column'));
-      const lit = first && literal(toks, first.a, first.b);
+    if (t.isName(k, 'ForeignKey')) {
+      const call = callArgs(t, k + 1);
+      const first = call && (nth(t, call.args, 0) ?? keyword(call.args, 'column'));
+      const lit = first && literal(t, first.a, first.b);
       const table = lit && tableOfColumn(lit.value);
       if (table) tableReferences.push({ table, file, line: lit.line, via: 'foreign-key', action: 'REFERENCES' });
       continue;
     }
-    if (t.v === 'ForeignKeyConstraint') {
-      const call = callArgs(toks, k + 1);
-      const refs = call && (nth(toks, call.args, 1) ?? keyword(call.args, 'refcolumns'));
+    if (t.isName(k, 'ForeignKeyConstraint')) {
+      const call = callArgs(t, k + 1);
+      const refs = call && (nth(t, call.args, 1) ?? keyword(call.args, 'refcolumns'));
       if (!refs) continue;
-      const open = toks[refs.a];
-      if (open.t !== T.Op || (open.v !== '[' && open.v !== '(') || closing(toks, refs.a, refs.b) !== refs.b - 1) continue;
+      if (!(t.isOp(refs.a, C_LSQB) || t.isOp(refs.a, C_LPAR)) || closing(t, refs.a, refs.b) !== refs.b - 1) continue;
       const seen = new Set<string>();
-      for (const [pa, pb] of splitCommas(toks, refs.a + 1, refs.b - 1)) {
-        const lit = literal(toks, pa, pb);
+      for (const [pa, pb] of splitCommas(t, refs.a + 1, refs.b - 1)) {
+        const lit = literal(t, pa, pb);
         const table = lit && tableOfColumn(lit.value);
         if (table && !seen.has(table)) {
           seen.add(table);
@@ -562,7 +644,6 @@ function scanReferences(toks: Tok[], file: string): { tableReferences: TableRefe
   return { tableReferences, embeddedSql };
 }
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Parses one Alembic revision file. `text` may be the raw bytes (then invalid UTF-8 is reported) or
@@ -578,9 +659,10 @@ export function parseAlembicSource(service: string, file: string, text: string |
     let source: string;
     if (typeof text === 'string') source = text;
     else {
-      try {
-        source = decoder.decode(text);
-      } catch {
+      // isUtf8 + toString (simdutf) is several times faster than a fatal TextDecoder.
+      const bytes = Buffer.isBuffer(text) ? text : Buffer.from(text.buffer, text.byteOffset, text.byteLength);
+      if (isUtf8(bytes)) source = bytes.toString('utf8');
+      else {
         problem(undefined, `${base} is not valid UTF-8 text, so it is not a Python revision file tidemark can read.`, 'Remove the file from the versions directory, or save it as UTF-8.');
         return result;
       }
@@ -594,7 +676,8 @@ export function parseAlembicSource(service: string, file: string, text: string |
     if (source.charCodeAt(0) === 0xfeff) source = source.slice(1);
     if (source.includes('\r')) source = source.replace(/\r\n?/g, '\n'); // CRLF and old-Mac CR, as Python reads them
 
-    const scan = tokenize(source);
+    const t = TOKENS;
+    const scan = tokenize(source, t);
     for (const u of scan.unterminated) {
       problem(
         u.line,
@@ -608,7 +691,7 @@ export function parseAlembicSource(service: string, file: string, text: string |
     const broken = scan.unterminated.length > 0 || scan.unclosed !== undefined;
 
     const byName = new Map<string, Assignment[]>();
-    for (const a of topLevelAssignments(scan.toks)) {
+    for (const a of topLevelAssignments(t)) {
       const list = byName.get(a.name) ?? [];
       list.push(a);
       byName.set(a.name, list);
@@ -653,7 +736,7 @@ export function parseAlembicSource(service: string, file: string, text: string |
       if (rev.value.value.trim() === '') problem(rev.line, `${base} line ${rev.line} sets revision to an empty string.`, 'Give the revision an id, e.g. revision = "ae1027a6acf".');
       else id = rev.value.value;
     } else if (rev.value.kind !== 'broken') {
-      const what = rev.value.kind === 'none' ? 'None' : rev.value.kind === 'seq' ? rev.value.what : rev.value.what;
+      const what = rev.value.kind === 'none' ? 'None' : rev.value.what;
       problem(rev.line, `${base} line ${rev.line} sets revision to ${what}, not a string.`, 'Write the revision id as a string literal, e.g. revision = "ae1027a6acf".');
     }
     const parents = ids(down, true);
@@ -665,9 +748,8 @@ export function parseAlembicSource(service: string, file: string, text: string |
     if (id !== undefined) {
       const refLines: Record<string, number> = {};
       for (const r of [parents, dependsOn]) {
-        r?.values.forEach((v, i) => {
-          if (!(v in refLines)) refLines[v] = r.lines[i];
-        });
+        if (!r) continue;
+        for (let i = 0; i < r.values.length; i++) if (!(r.values[i] in refLines)) refLines[r.values[i]] = r.lines[i];
       }
       result.revision = {
         service,
@@ -681,7 +763,7 @@ export function parseAlembicSource(service: string, file: string, text: string |
         format: 'alembic',
       };
     }
-    const refs = scanReferences(scan.toks, file);
+    const refs = scanReferences(t, file);
     result.tableReferences = refs.tableReferences;
     result.embeddedSql = refs.embeddedSql;
   } catch (err) {
