@@ -7,7 +7,7 @@ import type { History, MigrationFile } from '../history/migration.js';
 import { readAlembicHistory } from '../history/read-alembic.js';
 import { readTidemarkHistory } from '../history/read-tidemark.js';
 import type { AlembicHistory, Revision, TableReference } from '../history/revision.js';
-import { readSumVerification } from '../history/sum-io.js';
+import { readSumVerificationFromHashes } from '../history/sum-io.js';
 import { findTableReferences } from '../history/sql-tables.js';
 import type { ServiceView } from './rule.js';
 
@@ -122,7 +122,7 @@ export async function buildServiceViews(sources: readonly ServiceSource[]): Prom
         migrations: history.migrations,
         readProblems: history.problems.filter((p: Diagnostic) => !DERIVED_BY_RULES.has(p.rule)),
         tableReferences: refs.flat(),
-        sum: await readSumVerification(source.name, source.dirs[0]),
+        sum: readSumVerificationFromHashes(source.dirs[0], history.hashes ?? []),
       });
     } else {
       const alembic = alembicHistories.get(source.name)!;

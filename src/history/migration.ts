@@ -37,4 +37,6 @@ export interface History {
   service: string;
   migrations: MigrationFile[];
   problems: import('../diagnostic.js').Diagnostic[];
+  /** SHA-256 of every file named like a migration of this service, parseable or not (for tidemark.sum). */
+  hashes?: { name: string; hash: string }[];
 }

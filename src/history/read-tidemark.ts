@@ -1,9 +1,9 @@
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Diagnostic } from '../diagnostic.js';
 import { buildHistory } from './build.js';
 import type { History, MigrationFile } from './migration.js';
-import { parseMigrationName, parseMigrationSource } from './tidemark-source.js';
+import { checksumOf, parseMigrationName, parseMigrationSource } from './tidemark-source.js';
 
 const MIGRATION_LIKE = /\.(sql|ts|js|mjs)$/;
 
@@ -26,44 +26,47 @@ export async function readTidemarkHistory(service: string, dir: string): Promise
   }
   const migrations: MigrationFile[] = [];
   const files = entries.filter((e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith('.')).map((e) => e.name);
-  const read = await Promise.all(
-    files.map(async (fileName) => {
-      const name = parseMigrationName(service, fileName);
-      const file = path.join(dir, fileName);
-      if (!name) {
-        if (MIGRATION_LIKE.test(fileName) && !fileName.endsWith('.d.ts')) {
-          problems.push({
-            rule: 'naming',
-            severity: 'error',
+  const hashes: { name: string; hash: string }[] = [];
+  // Synchronous reads: for thousands of small files they are several times faster than fs.promises.
+  const read = files.map((fileName) => {
+    const name = parseMigrationName(service, fileName);
+    const file = path.join(dir, fileName);
+    if (!name) {
+      if (MIGRATION_LIKE.test(fileName) && !fileName.endsWith('.d.ts')) {
+        problems.push({
+          rule: 'naming',
+          severity: 'error',
+          service,
+          file,
+          message: `${fileName} is not named <service>_<NNN>_<slug> for service ${service}.`,
+          hint: `Rename it, e.g. ${service}_001_${fileName.replace(/\.[^.]+$/, '').replace(/[^a-z0-9]+/gi, '_').replace(/^_+|_+$/g, '').toLowerCase() || 'change'}${path.extname(fileName)}.`,
+        });
+      }
+      return undefined;
+    }
+    try {
+      const bytes = readFileSync(file);
+      const parsed = parseMigrationSource(service, file, name, bytes);
+      hashes.push({ name: fileName, hash: parsed.migration?.checksum ?? checksumOf(bytes) });
+      return parsed;
+    } catch (err) {
+      return {
+        problems: [
+          {
+            rule: 'migration-file',
+            severity: 'error' as const,
             service,
             file,
-            message: `${fileName} is not named <service>_<NNN>_<slug> for service ${service}.`,
-            hint: `Rename it, e.g. ${service}_001_${fileName.replace(/\.[^.]+$/, '').replace(/[^a-z0-9]+/gi, '_').replace(/^_+|_+$/g, '').toLowerCase() || 'change'}${path.extname(fileName)}.`,
-          });
-        }
-        return undefined;
-      }
-      try {
-        return parseMigrationSource(service, file, name, await fs.readFile(file));
-      } catch (err) {
-        return {
-          problems: [
-            {
-              rule: 'migration-file',
-              severity: 'error' as const,
-              service,
-              file,
-              message: `Cannot read ${fileName}: ${(err as NodeJS.ErrnoException).code ?? String(err)}.`,
-            },
-          ],
-        };
-      }
-    }),
-  );
+            message: `Cannot read ${fileName}: ${(err as NodeJS.ErrnoException).code ?? String(err)}.`,
+          },
+        ],
+      };
+    }
+  });
   for (const r of read) {
     if (!r) continue;
     problems.push(...r.problems);
     if (r.migration) migrations.push(r.migration);
   }
-  return buildHistory(service, migrations, problems);
+  return { ...buildHistory(service, migrations, problems), hashes };
 }

@@ -132,7 +132,12 @@ export function verifySum(
   text: string | undefined,
   files: readonly { name: string; bytes: Uint8Array }[],
 ): SumVerification {
-  const actual = computeSum(files);
+  return verifySumEntries(file, text, computeSum(files));
+}
+
+/** verifySum from hashes already computed (the history reader hashes every file once). */
+export function verifySumEntries(file: string, text: string | undefined, actual: SumFile): SumVerification {
+  actual = { entries: [...actual.entries].sort((a, b) => byName(a.name, b.name)) };
   if (text === undefined) {
     return {
       file,

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { TidemarkError } from '../errors.js';
 import type { SumVerification } from './revision.js';
-import { SUM_FILE_NAME, computeSum, formatSum, verifySum, type SumFile } from './sum-file.js';
+import { SUM_FILE_NAME, computeSum, formatSum, verifySum, verifySumEntries, type SumFile } from './sum-file.js';
 import { parseMigrationName } from './tidemark-source.js';
 
 /** The migration files of a service directory (names accepted by parseMigrationName), with their bytes. */
@@ -23,7 +23,7 @@ export async function readMigrationBytes(service: string, dir: string): Promise<
   for (const name of names.sort()) {
     if (!parseMigrationName(service, name)) continue;
     try {
-      out.push({ name, bytes: await fs.readFile(path.join(dir, name)) });
+      out.push({ name, bytes: readFileSync(path.join(dir, name)) });
     } catch {
       // A directory or an unreadable entry named like a migration: the history reader reports it.
     }
@@ -86,4 +86,19 @@ export async function readSumVerification(service: string, dir: string): Promise
     text = undefined;
   }
   return verifySum(file, text, await readMigrationBytes(service, dir));
+}
+
+/** Like readSumVerification, from hashes the caller already has (one read of each file, not two). */
+export function readSumVerificationFromHashes(dir: string, hashes: readonly { name: string; hash: string }[]): SumVerification {
+  const file = path.resolve(dir, SUM_FILE_NAME);
+  let text: string | undefined;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') {
+      return { ...verifySumEntries(file, '', { entries: [...hashes] }), malformed: [{ line: 1, text: `(unreadable: ${code})` }] };
+    }
+  }
+  return verifySumEntries(file, text, { entries: [...hashes] });
 }

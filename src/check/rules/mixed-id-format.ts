@@ -30,7 +30,12 @@ export const rule: Rule = {
     for (const s of ctx.services) {
       if (s.format !== 'alembic' || s.revisions.length < 2) continue;
       const byFormat = new Map<IdFormat, typeof s.revisions>();
-      for (const r of s.revisions) byFormat.set(idFormatOf(r.id), [...(byFormat.get(idFormatOf(r.id)) ?? []), r]);
+      for (const r of s.revisions) {
+        const format = idFormatOf(r.id);
+        const list = byFormat.get(format);
+        if (list) list.push(r);
+        else byFormat.set(format, [r]);
+      }
       if (byFormat.size < 2) continue;
       const ranked = [...byFormat].sort((a, b) => b[1].length - a[1].length || a[0].localeCompare(b[0]));
       const odd = ranked.slice(1).flatMap(([, list]) => list).sort((a, b) => a.file.localeCompare(b.file))[0];
