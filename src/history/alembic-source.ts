@@ -678,7 +678,8 @@ export function parseAlembicSource(service: string, file: string, text: string |
 
     const t = TOKENS;
     const scan = tokenize(source, t);
-    for (const u of scan.unterminated) {
+    // Only the first: Python stops there, and a later one is usually the tail of the first.
+    for (const u of scan.unterminated.slice(0, 1)) {
       problem(
         u.line,
         `${base} line ${u.line} starts a ${u.triple ? 'triple-quoted ' : ''}string that is never closed, so Python cannot import the file.`,

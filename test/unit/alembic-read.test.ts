@@ -1,0 +1,288 @@
+import assert from 'node:assert/strict';
+import { promises as fs, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { isTidemarkError } from '../../src/errors.js';
+import { parseIni, readAlembicHistory, resolveAlembicLocation, serviceNameFrom, splitVersionLocations } from '../../src/history/read-alembic.js';
+
+let root: string;
+before(() => {
+  root = mkdtempSync(path.join(os.tmpdir(), 'tidemark-alembic-'));
+});
+after(() => rmSync(root, { recursive: true, force: true }));
+
+/** Writes files under a fresh directory: { 'a/b.py': 'text' }. */
+function tree(name: string, files: Record<string, string | Buffer>): string {
+  const dir = path.join(root, name);
+  for (const [rel, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    writeFileSync(path.join(dir, rel), text);
+  }
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+const revFile = (id: string, down: string | null, extra = '') =>
+  `"""r ${id}\n\nRevision ID: ${id}\n"""\nfrom alembic import op\n\nrevision = '${id}'\ndown_revision = ${down === null ? 'None' : `'${down}'`}\n${extra}`;
+
+async function rejectsWithLocation(p: string, re: RegExp): Promise<void> {
+  await assert.rejects(resolveAlembicLocation(p), (err: unknown) => {
+    assert.ok(isTidemarkError(err));
+    assert.equal(err.code, 'alembic-location');
+    assert.equal(err.kind, 'input');
+    assert.match(err.message, re);
+    assert.ok(err.hint);
+    return true;
+  });
+}
+
+describe('readAlembicHistory', () => {
+  it('reads every revision in sorted order, skipping __init__.py, __pycache__ and non-.py files', async () => {
+    const dir = tree('plain/alembic/versions', {
+      'b2_second.py': revFile('b2', 'a1', "def upgrade():\n    op.add_column('users', sa.Column('x'))\n    op.execute('UPDATE users SET x = 1')\n"),
+      'a1_first.py': revFile('a1', null),
+      '__init__.py': '',
+      '__pycache__/a1_first.cpython-312.pyc': Buffer.from([0, 1, 2, 3]),
+      '__pycache__/zz.py': revFile('zz', null),
+      'README.md': '# revision = "nope"',
+      'script.py.mako': 'revision = ${repr(up_revision)}',
+      '.#b2_second.py': 'lock file',
+      'sub/c3_nested.py': revFile('c3', 'b2'),
+    });
+    const h = await readAlembicHistory('plain', [dir]);
+    assert.deepEqual(h.problems, []);
+    assert.equal(h.service, 'plain');
+    assert.deepEqual(h.dirs, [dir]);
+    assert.deepEqual(
+      h.revisions.map((r) => [r.id, path.basename(r.file), r.parents]),
+      [
+        ['a1', 'a1_first.py', []],
+        ['b2', 'b2_second.py', ['a1']],
+      ],
+    );
+    assert.deepEqual(
+      h.tableReferences.map((r) => [r.table, r.action]),
+      [['users', 'op.add_column']],
+    );
+    assert.deepEqual(
+      h.embeddedSql.map((s) => [s.sql, s.line]),
+      [['UPDATE users SET x = 1', 11]],
+    );
+  });
+
+  it('recurses into subdirectories only when recursive', async () => {
+    const dir = tree('recursive/versions', {
+      'a.py': revFile('a', null),
+      '2024/b.py': revFile('b', 'a'),
+      '2024/q1/c.py': revFile('c', 'b'),
+      '2024/__pycache__/d.py': revFile('d', 'c'),
+    });
+    const flat = await readAlembicHistory('s', [dir]);
+    assert.deepEqual(flat.revisions.map((r) => r.id), ['a']);
+    const deep = await readAlembicHistory('s', [dir], { recursive: true });
+    assert.deepEqual(deep.problems, []);
+    assert.deepEqual(deep.revisions.map((r) => r.id).sort(), ['a', 'b', 'c']);
+  });
+
+  it('reads several directories, once each even when listed twice', async () => {
+    const one = tree('multi/one', { 'a.py': revFile('a', null) });
+    const two = tree('multi/two', { 'b.py': revFile('b', 'a') });
+    const h = await readAlembicHistory('s', [one, two, one]);
+    assert.deepEqual(h.revisions.map((r) => r.id), ['a', 'b']);
+  });
+
+  it('turns bad files into diagnostics: no revision, two revisions, unterminated string, binary garbage', async () => {
+    const garbage = Buffer.alloc(2048);
+    for (let i = 0; i < garbage.length; i++) garbage[i] = (i * 7919 + 13) & 0xff;
+    const dir = tree('bad/versions', {
+      'a_ok.py': revFile('a', null),
+      'b_helpers.py': 'def helper():\n    return 1\n',
+      'c_twice.py': "revision = 'c1'\ndown_revision = 'a'\nrevision = 'c2'\n",
+      'd_open.py': "revision = 'd'\ndown_revision = 'a'\nx = '''never closed\n",
+      'e_garbage.py': garbage,
+    });
+    const h = await readAlembicHistory('svc', [dir]);
+    assert.deepEqual(h.revisions.map((r) => r.id), ['a', 'c2', 'd']);
+    const byFile = Object.fromEntries(h.problems.map((p) => [path.basename(p.file!), p]));
+    assert.deepEqual(Object.keys(byFile).sort(), ['b_helpers.py', 'c_twice.py', 'd_open.py', 'e_garbage.py']);
+    assert.match(byFile['b_helpers.py'].message, /b_helpers\.py has no module-level `revision/);
+    assert.match(byFile['c_twice.py'].message, /lines 1 and 3/);
+    assert.equal(byFile['d_open.py'].line, 3);
+    assert.match(byFile['e_garbage.py'].message, /UTF-8|NUL/);
+    assert.ok(h.problems.every((p) => p.rule === 'alembic-file' && p.service === 'svc' && p.severity === 'error'));
+  });
+
+  it('survives a symlink loop and looping file symlinks, with a diagnostic', async () => {
+    const dir = tree('loop/versions', { 'a.py': revFile('a', null), 'sub/b.py': revFile('b', 'a') });
+    symlinkSync(dir, path.join(dir, 'sub', 'back')); // sub/back -> versions: a loop
+    symlinkSync('y.py', path.join(dir, 'x.py')); // x.py -> y.py -> x.py
+    symlinkSync('x.py', path.join(dir, 'y.py'));
+    symlinkSync(path.join(dir, 'a.py'), path.join(dir, 'z_link.py')); // a file symlink is read, as Alembic does
+    const h = await readAlembicHistory('s', [dir], { recursive: true });
+    assert.deepEqual(h.revisions.map((r) => [r.id, path.basename(r.file)]), [
+      ['a', 'a.py'],
+      ['b', 'b.py'],
+      ['a', 'z_link.py'],
+    ]);
+    const loop = h.problems.find((p) => p.file === path.join(dir, 'sub', 'back'));
+    assert.ok(loop, JSON.stringify(h.problems));
+    assert.match(loop.message, /symlink loop/);
+    const files = h.problems.map((p) => path.basename(p.file!)).sort();
+    assert.deepEqual(files, ['back', 'x.py', 'y.py']);
+  });
+
+  it('reports a missing or unreadable directory instead of throwing', async () => {
+    const h = await readAlembicHistory('s', [path.join(root, 'nowhere')]);
+    assert.equal(h.revisions.length, 0);
+    assert.equal(h.problems.length, 1);
+    assert.match(h.problems[0].message, /Cannot read the Alembic versions directory .*nowhere.*ENOENT/);
+    if (process.getuid?.() !== 0) {
+      const dir = tree('unreadable/versions', { 'a.py': revFile('a', null), 'b.py': revFile('b', 'a') });
+      await fs.chmod(path.join(dir, 'b.py'), 0);
+      const r = await readAlembicHistory('s', [dir]);
+      assert.deepEqual(r.revisions.map((x) => x.id), ['a']);
+      assert.match(r.problems[0].message, /Cannot read b\.py: EACCES/);
+    }
+  });
+
+  it('reads 10,000 revision files quickly', async () => {
+    const dir = path.join(root, 'big/versions');
+    mkdirSync(dir, { recursive: true });
+    const id = (i: number) => i.toString(16).padStart(12, '0');
+    for (let i = 0; i < 10_000; i++) {
+      writeFileSync(
+        path.join(dir, `${id(i)}_step_${i}.py`),
+        `"""step ${i}\n\nRevision ID: ${id(i)}\nRevises: ${i ? id(i - 1) : ''}\n"""\nfrom typing import Sequence, Union\n\nfrom alembic import op\nimport sqlalchemy as sa\n\nrevision: str = '${id(i)}'\ndown_revision: Union[str, Sequence[str], None] = ${i ? `'${id(i - 1)}'` : 'None'}\nbranch_labels: Union[str, Sequence[str], None] = None\ndepends_on: Union[str, Sequence[str], None] = None\n\n\ndef upgrade() -> None:\n    op.add_column('t${i % 50}', sa.Column('c${i}', sa.Integer(), nullable=True))\n    op.create_index(op.f('ix_c${i}'), 't${i % 50}', ['c${i}'])\n\n\ndef downgrade() -> None:\n    op.drop_index(op.f('ix_c${i}'), table_name='t${i % 50}')\n    op.drop_column('t${i % 50}', 'c${i}')\n`,
+      );
+    }
+    const started = performance.now();
+    const h = await readAlembicHistory('big', [dir]);
+    const ms = performance.now() - started;
+    assert.equal(h.revisions.length, 10_000);
+    assert.deepEqual(h.problems, []);
+    assert.equal(h.tableReferences.length, 40_000);
+    // The target is ~150 ms on a quiet machine; the bound leaves room for a loaded CI box.
+    assert.ok(ms < 1500, `10,000 files took ${ms.toFixed(0)} ms`);
+    console.log(`# 10,000 Alembic files read and parsed in ${ms.toFixed(0)} ms`);
+  });
+});
+
+describe('resolveAlembicLocation', () => {
+  it('takes a versions directory, naming the service after the project', async () => {
+    const dir = tree('services/Budget-Service/alembic/versions', { 'a.py': revFile('a', null) });
+    const loc = await resolveAlembicLocation(dir);
+    assert.deepEqual(loc, { service: 'budget_service', dirs: [dir], recursive: false, source: dir });
+  });
+
+  it('takes an empty versions directory and a flat directory of revisions', async () => {
+    const empty = tree('svc_empty/migrations/versions', {});
+    assert.equal((await resolveAlembicLocation(empty)).service, 'svc_empty');
+    const flat = tree('crm/legacy_user', { '001_init.py': revFile('001', null) });
+    assert.deepEqual((await resolveAlembicLocation(flat)).dirs, [flat]);
+    assert.equal((await resolveAlembicLocation(flat)).service, 'legacy_user');
+  });
+
+  it('takes an environment directory (env.py and/or versions/)', async () => {
+    const env = tree('services/user_service/alembic', { 'env.py': '', 'versions/a.py': revFile('a', null) });
+    assert.deepEqual(await resolveAlembicLocation(env), {
+      service: 'user_service',
+      dirs: [path.join(env, 'versions')],
+      recursive: false,
+      source: env,
+    });
+    const named = tree('apps/payments_db', { 'versions/a.py': revFile('a', null) });
+    assert.equal((await resolveAlembicLocation(named)).service, 'payments_db');
+  });
+
+  it('takes an alembic.ini with %(here)s, several version_locations and recursion', async () => {
+    const project = tree('inis/Billing', {
+      'alembic.ini': [
+        '# a comment',
+        '[alembic]',
+        'script_location = %(here)s/migrations',
+        '; version_locations = %(here)s/decoy',
+        'version_locations = %(here)s/migrations/versions',
+        '    %(here)s/extra/versions',
+        '',
+        '    other',
+        'path_separator = newline',
+        'recursive_version_locations = true',
+        'sqlalchemy.url = driver://user:pass@localhost/dbname',
+        '',
+        '[loggers]',
+        'keys = root',
+      ].join('\n'),
+      'migrations/env.py': '',
+      'migrations/versions/a.py': revFile('a', null),
+    });
+    const loc = await resolveAlembicLocation(path.join(project, 'alembic.ini'));
+    assert.deepEqual(loc, {
+      service: 'billing',
+      dirs: [path.join(project, 'migrations/versions'), path.join(project, 'extra/versions'), path.join(project, 'other')],
+      recursive: true,
+      source: path.join(project, 'alembic.ini'),
+    });
+    // The directory holding alembic.ini, and the environment directory it points at, give the same.
+    assert.deepEqual(await resolveAlembicLocation(project), loc);
+    assert.deepEqual(await resolveAlembicLocation(path.join(project, 'migrations')), loc);
+    // A versions directory the ini lists inherits its recursion.
+    const v = await resolveAlembicLocation(path.join(project, 'migrations/versions'));
+    assert.equal(v.recursive, true);
+    assert.deepEqual(v.dirs, [path.join(project, 'migrations/versions')]);
+  });
+
+  it('defaults to <script_location>/versions, relative to the ini, with no recursion unless exactly "true"', async () => {
+    const project = tree('inis/plain', { 'alembic.ini': '[alembic]\nscript_location = alembic\nrecursive_version_locations = True\n' });
+    assert.deepEqual(await resolveAlembicLocation(path.join(project, 'alembic.ini')), {
+      service: 'plain',
+      dirs: [path.join(project, 'alembic/versions')],
+      recursive: false,
+      source: path.join(project, 'alembic.ini'),
+    });
+  });
+
+  it('splits version_locations as Alembic does', () => {
+    assert.deepEqual(splitVersionLocations('a b,c, d  e', undefined), ['a', 'b', 'c', 'd', 'e']);
+    assert.deepEqual(splitVersionLocations('a b;c d', ';'), ['a b', 'c d']);
+    assert.deepEqual(splitVersionLocations('a:b', ':'), ['a', 'b']);
+    assert.deepEqual(splitVersionLocations('a b  c', 'space'), ['a', 'b', 'c']);
+    assert.deepEqual(splitVersionLocations('a b\nc', 'newline'), ['a b', 'c']);
+    assert.deepEqual(splitVersionLocations(['a', 'b'].join(path.delimiter), 'os'), ['a', 'b']);
+    assert.throws(() => splitVersionLocations('a,b', 'comma'), /not a valid path_separator/);
+  });
+
+  it('parses ini files as ConfigParser does', () => {
+    const ini = parseIni('[DEFAULT]\nroot = /r\n[alembic]\nScript_Location: %(root)s/x\nmulti = one\n  two\n# c\n  three\n\n[other]\nk=v\n');
+    assert.equal(ini.get('alembic')?.get('script_location'), '%(root)s/x');
+    assert.equal(ini.get('alembic')?.get('multi'), 'one\ntwo\nthree');
+    assert.equal(ini.get('other')?.get('k'), 'v');
+  });
+
+  it('interpolates %(name)s from the section and [DEFAULT]', async () => {
+    const project = tree('inis/interp', { 'alembic.ini': '[DEFAULT]\nbase = %(here)s/db\n[alembic]\nscript_location = %(base)s/alembic\nversion_locations = %(base)s/v1 %(base)s/v2\n' });
+    const loc = await resolveAlembicLocation(project);
+    assert.deepEqual(loc.dirs, [path.join(project, 'db/v1'), path.join(project, 'db/v2')]);
+  });
+
+  it('refuses package resources, inis without script_location, and paths that are none of these', async () => {
+    await rejectsWithLocation(tree('inis/pkg', { 'alembic.ini': '[alembic]\nscript_location = myapp:migrations\n' }), /package resource/);
+    await rejectsWithLocation(
+      tree('inis/pkgv', { 'alembic.ini': '[alembic]\nscript_location = alembic\nversion_locations = myapp:versions\n' }),
+      /version_locations = myapp:versions is a Python package resource/,
+    );
+    await rejectsWithLocation(tree('inis/nosl', { 'alembic.ini': '[alembic]\nsqlalchemy.url = x\n' }), /has no script_location/);
+    await rejectsWithLocation(tree('inis/badsep', { 'alembic.ini': '[alembic]\nscript_location = a\nversion_locations = a,b\npath_separator = comma\n' }), /not a valid path_separator/);
+    await rejectsWithLocation(tree('inis/undef', { 'alembic.ini': '[alembic]\nscript_location = %(nope)s/a\n' }), /%\(nope\)s is not defined/);
+    await rejectsWithLocation(path.join(root, 'does-not-exist'), /does-not-exist does not exist/);
+    const notAlembic = tree('random', { 'notes.txt': 'hi', 'sub/x.txt': '' });
+    await rejectsWithLocation(notAlembic, /is not an Alembic versions directory, environment directory or alembic.ini/);
+    await rejectsWithLocation(path.join(notAlembic, 'notes.txt'), /is a file but not an alembic.ini/);
+  });
+
+  it('makes directory names valid service names', () => {
+    assert.equal(serviceNameFrom('Budget-Service'), 'budget_service');
+    assert.equal(serviceNameFrom('2024 CRM.app'), 'crm_app');
+    assert.equal(serviceNameFrom('---'), 'alembic');
+  });
+});
