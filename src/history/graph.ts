@@ -18,9 +18,11 @@ import type { Revision } from './revision.js';
  *   children through parents (`is_branch_point`; dependents do not count).
  * - A depends_on entry may name a revision id or a branch label (Alembic's `_add_depends_on` looks it
  *   up in a map holding both); a label resolves to the revision that declares it. Parents must be ids.
- * - Branch labels (`_add_branches`): a label applies to the revision declaring it, to all its
- *   descendants through parents, and to its ancestors down a single-parent chain, stopping at the first
- *   merge point or "real" branch point (two or more children counting dependents), which is not labelled.
+ * - Branch labels (`_add_branches`): a label applies to the revision declaring it and to all its
+ *   descendants through parents. Then Alembic walks down single parents from the last descendant it
+ *   visited, labelling until a merge point or a "real" branch point (two or more distinct revisions
+ *   naming it as parent or dependency), which is not labelled. So the revision's ancestors are labelled
+ *   only when its descendants form one unforked chain and nothing on the way down is such a point.
  * - Cycles: Alembic raises LoopDetected / DependencyLoopDetected for a revision naming itself and
  *   CycleDetected / DependencyCycleDetected for longer loops; here every strongly connected component of
  *   the parent + depends_on graph with two or more members, or with a self-edge, is one cycle.
@@ -350,7 +352,7 @@ export function findMissingReferences(revisions: readonly Revision[]): MissingRe
 }
 
 function computeLabels(core: Core): Map<string, Set<string>> {
-  const { ids, revs, childStart, childList, parentStart, parentList, dependentStart, declaredParents } = core;
+  const { ids, revs, childStart, childList, parentStart, parentList, declaredParents } = core;
   const labels = new Map<string, Set<string>>();
   const add = (i: number, ls: readonly string[]): void => {
     let set = labels.get(ids[i]);
@@ -369,18 +371,37 @@ function computeLabels(core: Core): Map<string, Set<string>> {
       add(i, ls);
       for (let k = childStart[i]; k < childStart[i + 1]; k++) if (!seen[childList[k]]) (seen[childList[k]] = 1, todo.push(childList[k]));
     }
-    // Down a single-parent chain until a merge point or a real branch point (children + dependents ≥ 2).
+    // Alembic's walk down starts at the LAST descendant it visited (`parent = node`), not at the
+    // labelled revision. If the descendants fork, every such walk stops at the fork or a merge inside
+    // them, so ancestors get nothing; only a single chain lets the walk reach the revision and go on.
+    let tip = r;
+    const chain = new Set<number>([r]);
+    while (childStart[tip + 1] - childStart[tip] === 1 && !chain.has(childList[childStart[tip]])) chain.add((tip = childList[childStart[tip]]));
+    if (childStart[tip + 1] > childStart[tip]) continue; // a fork (or a cycle)
+    // From the tip down single parents until a merge point or a real branch point (two or more
+    // distinct children + dependents: `_all_nextrev` is a set), which stays unlabelled.
     const walked = new Set<number>();
-    let cur = r;
+    let cur = tip;
     while (cur !== -1 && !walked.has(cur)) {
       walked.add(cur);
-      const real = childStart[cur + 1] - childStart[cur] + dependentStart[cur + 1] - dependentStart[cur];
-      if (real > 1 || declaredParents[cur] > 1) break;
+      if (realNextCount(core, cur) > 1 || declaredParents[cur] > 1) break;
       add(cur, ls);
       cur = parentStart[cur + 1] > parentStart[cur] ? parentList[parentStart[cur]] : -1;
     }
   }
   return labels;
+}
+
+/** Distinct revisions naming i as a parent or a dependency (Alembic `_all_nextrev`). */
+function realNextCount(core: Core, i: number): number {
+  const { childStart, childList, dependentStart, dependentList } = core;
+  let n = childStart[i + 1] - childStart[i];
+  for (let k = dependentStart[i]; k < dependentStart[i + 1]; k++) {
+    let also = false;
+    for (let c = childStart[i]; c < childStart[i + 1]; c++) if (childList[c] === dependentList[k]) also = true;
+    if (!also) n++;
+  }
+  return n;
 }
 
 /** Branch labels that apply to a revision, with Alembic's propagation. Sorted; [] for an unknown id. */

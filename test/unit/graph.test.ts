@@ -234,6 +234,28 @@ describe('branch labels (Alembic _add_branches)', () => {
     assert.deepEqual(labelsOf(revs, 'after'), ['contract', 'expand']);
     assert.deepEqual(labelsOf(revs, 'e'), ['expand']);
   });
+
+  // Each expectation below was checked against alembic 1.20.0's RevisionMap (get_revision(id).branch_labels).
+  it('the walk down starts from the tip of the descendants, as Alembic does (parent = last visited node)', () => {
+    // Descendants fork: Alembic's walk stops at the fork, so the base keeps no label.
+    const fork = [rev('a'), rev('b', ['a'], { labels: ['x'] }), rev('c', ['b']), rev('d', ['c']), rev('e', ['c'])];
+    assert.deepEqual(branchMembers(fork, 'x'), ['b', 'c', 'd', 'e']);
+    // A descendant others depend on is a real branch point: the walk from the tip stops there.
+    const depMid = [rev('a'), rev('b', ['a'], { labels: ['x'] }), rev('c', ['b']), rev('d', ['c']), rev('other', [], { dependsOn: ['c'] })];
+    assert.deepEqual(branchMembers(depMid, 'x'), ['b', 'c', 'd']);
+    // The tip has two dependents: the walk stops at once.
+    const depTip = [rev('a'), rev('b', ['a'], { labels: ['x'] }), rev('c', ['b']), rev('d', [], { dependsOn: ['c'] }), rev('e', [], { dependsOn: ['c'] })];
+    assert.deepEqual(branchMembers(depTip, 'x'), ['b', 'c']);
+    // A descendant merges with another root: the walk stops at the merge.
+    const mergeOut = [rev('a'), rev('b', ['a'], { labels: ['x'] }), rev('z'), rev('m', ['b', 'z'])];
+    assert.deepEqual(branchMembers(mergeOut, 'x'), ['b', 'm']);
+    assert.deepEqual(labelsOf(mergeOut, 'a'), []);
+  });
+
+  it('a child that also depends_on its parent counts once (_all_nextrev is a set)', () => {
+    const revs = [rev('z'), rev('a', ['z']), rev('b', ['a'], { labels: ['x'], dependsOn: ['a'] })];
+    assert.deepEqual(branchMembers(revs, 'x'), ['a', 'b', 'z']);
+  });
 });
 
 describe('topological order and ancestors', () => {
