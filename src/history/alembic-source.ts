@@ -147,93 +147,97 @@ function prefixFlags(s: string, i: number, j: number): number {
   return flags;
 }
 
+/** Tokenizer state shared with the string scanner (a plain object: closures over locals are slow in V8). */
+interface Lexer {
+  s: string;
+  n: number;
+  t: Tokens;
+  line: number;
+  lineStart: number;
+  /** > 0 inside an f-string's {…}: nested strings are not tokens of the file. */
+  nested: number;
+  unterminated: { line: number; triple: boolean }[];
+}
+
+/** Scans a string whose opening quote is at q; returns the index after its end. */
+function scanString(lx: Lexer, q: number, flags: number, col: number): number {
+  const s = lx.s;
+  const n = lx.n;
+  const quote = s.charCodeAt(q);
+  const triple = s.charCodeAt(q + 1) === quote && s.charCodeAt(q + 2) === quote;
+  const startLine = lx.line;
+  const bodyStart = q + (triple ? 3 : 1);
+  const format = (flags & F_FORMAT) !== 0;
+  let j = bodyStart;
+  while (j < n) {
+    const c = s.charCodeAt(j);
+    if (c === 92 /* \ */) {
+      if (s.charCodeAt(j + 1) === 10) {
+        lx.line++;
+        lx.lineStart = j + 2;
+      }
+      j += 2;
+    } else if (c === 10) {
+      if (!triple) break;
+      lx.line++;
+      lx.lineStart = ++j;
+    } else if (c === quote && (!triple || (s.charCodeAt(j + 1) === quote && s.charCodeAt(j + 2) === quote))) {
+      if (lx.nested === 0) lx.t.push(T.String, bodyStart, j, startLine, col, flags, 0);
+      return j + (triple ? 3 : 1);
+    } else if (c === 123 /* { */ && format) {
+      if (s.charCodeAt(j + 1) === 123) j += 2;
+      else j = skipFormatExpression(lx, j + 1);
+    } else j++;
+  }
+  // Unterminated: a one-line string stops at the newline (so later lines still tokenize), a triple one at EOF.
+  if (j > n) j = n;
+  if (lx.nested === 0) {
+    lx.unterminated.push({ line: startLine, triple });
+    lx.t.push(T.String, bodyStart, j, startLine, col, flags | F_BAD, 0);
+  }
+  return j;
+}
+
+/** Skips an f-string's {…}: brackets and nested strings (Python 3.12 allows the same quote again). */
+function skipFormatExpression(lx: Lexer, j: number): number {
+  const s = lx.s;
+  let depth = 0;
+  lx.nested++;
+  while (j < lx.n) {
+    const c = s.charCodeAt(j);
+    if (c === 39 || c === 34) {
+      j = scanString(lx, j, 0, 0);
+      continue;
+    }
+    if (c === 10) {
+      lx.line++;
+      lx.lineStart = j + 1;
+    } else if (c === 40 || c === 91 || c === 123) depth++;
+    else if (c === 41 || c === 93) depth--;
+    else if (c === 125) {
+      if (depth === 0) {
+        lx.nested--;
+        return j + 1;
+      }
+      depth--;
+    }
+    j++;
+  }
+  lx.nested--;
+  return j;
+}
+
 /** Tokenizes Python source (newlines already normalized to \n) into `t`. */
 function tokenize(s: string, t: Tokens): Scan {
   t.reset(s);
-  const unterminated: Scan['unterminated'] = [];
   const n = s.length;
-  const stack: { ch: string; line: number }[] = [];
+  const lx: Lexer = { s, n, t, line: 1, lineStart: 0, nested: 0, unterminated: [] };
+  const stack: number[] = []; // line of each open bracket
+  const stackCh: number[] = [];
   let i = 0;
   let line = 1;
   let lineStart = 0;
   let lineHasTokens = false;
-  let nested = 0; // > 0 inside an f-string's {…}: nested strings are not tokens of the file
-
-  // Scans a string whose opening quote is at q; returns the index after the closing quote.
-  const scanString = (q: number, flags: number, col: number): number => {
-    const quote = s.charCodeAt(q);
-    const triple = s.charCodeAt(q + 1) === quote && s.charCodeAt(q + 2) === quote;
-    const startLine = line;
-    const bodyStart = q + (triple ? 3 : 1);
-    let j = bodyStart;
-    while (j < n) {
-      const c = s.charCodeAt(j);
-      if (c === 92 /* \ */) {
-        if (s.charCodeAt(j + 1) === 10) {
-          line++;
-          lineStart = j + 2;
-        }
-        j += 2;
-        continue;
-      }
-      if (c === 10) {
-        if (!triple) break;
-        line++;
-        lineStart = j + 1;
-        j++;
-        continue;
-      }
-      if (c === quote && (!triple || (s.charCodeAt(j + 1) === quote && s.charCodeAt(j + 2) === quote))) {
-        if (nested === 0) t.push(T.String, bodyStart, j, startLine, col, flags, 0);
-        return j + (triple ? 3 : 1);
-      }
-      if (c === 123 /* { */ && flags & F_FORMAT) {
-        if (s.charCodeAt(j + 1) === 123) {
-          j += 2;
-          continue;
-        }
-        j = skipFormatExpression(j + 1);
-        continue;
-      }
-      j++;
-    }
-    // Unterminated: a one-line string stops at the newline (so later lines still tokenize), a triple one at EOF.
-    if (j > n) j = n;
-    if (nested === 0) {
-      unterminated.push({ line: startLine, triple });
-      t.push(T.String, bodyStart, j, startLine, col, flags | F_BAD, 0);
-    }
-    return j;
-  };
-
-  // Inside an f-string's {…}: brackets and nested strings (Python 3.12 allows the same quote again).
-  const skipFormatExpression = (j: number): number => {
-    let depth = 0;
-    nested++;
-    try {
-      while (j < n) {
-        const c = s.charCodeAt(j);
-        if (c === 39 || c === 34) {
-          j = scanString(j, 0, 0);
-          continue;
-        }
-        if (c === 10) {
-          line++;
-          lineStart = j + 1;
-        } else if (c === 40 || c === 91 || c === 123) depth++;
-        else if (c === 41 || c === 93) depth--;
-        else if (c === 125) {
-          if (depth === 0) return j + 1;
-          depth--;
-        }
-        j++;
-      }
-      return j;
-    } finally {
-      nested--;
-    }
-  };
-
   while (i < n) {
     const c = s.charCodeAt(i);
     if (c === 10) {
@@ -264,19 +268,31 @@ function tokenize(s: string, t: Tokens): Scan {
       continue;
     }
     lineHasTokens = true;
-    if (isNameStart(c)) {
+    if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c >= 0x80) {
       let j = i + 1;
-      while (j < n && isNameChar(s.charCodeAt(j))) j++;
-      const q = s.charCodeAt(j);
-      if (q === 39 || q === 34) {
+      let d = s.charCodeAt(j);
+      while ((d >= 97 && d <= 122) || (d >= 65 && d <= 90) || d === 95 || (d >= 48 && d <= 57) || d >= 0x80) d = s.charCodeAt(++j);
+      if (d === 39 || d === 34) {
         const flags = prefixFlags(s, i, j);
         if (flags >= 0) {
-          i = scanString(j, flags, i - lineStart);
+          lx.line = line;
+          lx.lineStart = lineStart;
+          i = scanString(lx, j, flags, i - lineStart);
+          line = lx.line;
+          lineStart = lx.lineStart;
           continue;
         }
       }
       t.push(T.Name, i, j, line, i - lineStart, 0, 0);
       i = j;
+      continue;
+    }
+    if (c === 39 || c === 34) {
+      lx.line = line;
+      lx.lineStart = lineStart;
+      i = scanString(lx, i, 0, i - lineStart);
+      line = lx.line;
+      lineStart = lx.lineStart;
       continue;
     }
     if ((c >= 48 && c <= 57) || (c === 46 && s.charCodeAt(i + 1) >= 48 && s.charCodeAt(i + 1) <= 57)) {
@@ -291,26 +307,29 @@ function tokenize(s: string, t: Tokens): Scan {
       i = j;
       continue;
     }
-    if (c === 39 || c === 34) {
-      i = scanString(i, 0, i - lineStart);
-      continue;
-    }
     // Operators: only `=` must stay apart from `==`, `<=`, `:=`, `+=`, … for assignments to be found.
     let j = i + 1;
-    if (isOpen(c)) stack.push({ ch: s[i], line });
-    else if (isClose(c)) stack.pop();
-    else {
+    if (c === C_LPAR || c === C_LSQB || c === C_LBRACE) {
+      stack.push(line);
+      stackCh.push(c);
+    } else if (c === C_RPAR || c === C_RSQB || c === C_RBRACE) {
+      stack.pop();
+      stackCh.pop();
+    } else if (c !== C_COMMA && c !== C_DOT) {
       const d = s.charCodeAt(j);
       if ((c === 42 || c === 47 || c === 60 || c === 62) && d === c) j++; // ** // << >>
       else if (c === 45 && d === 62) j++; // ->
-      if (s.charCodeAt(j) === 61 && '=!<>:+-*/%&|^@'.includes(s[i])) j++;
+      if (s.charCodeAt(j) === 61 && ASSIGN_OPS.includes(s[i])) j++;
     }
     t.push(T.Op, i, j, line, i - lineStart, 0, j - i === 1 ? c : -c);
     i = j;
   }
   if (lineHasTokens) t.push(T.Newline, n, n, line, 0, 0, 0);
-  return { unterminated, unclosed: stack[0] };
+  return { unterminated: lx.unterminated, unclosed: stack.length ? { ch: String.fromCharCode(stackCh[0]), line: stack[0] } : undefined };
 }
+
+/** The first characters of `==`, `!=`, `<=`, `>=`, `:=`, `+=`, … */
+const ASSIGN_OPS = '=!<>:+-*/%&|^@';
 
 const SIMPLE_ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', v: '\v', '\n': '' };
 
@@ -457,6 +476,13 @@ interface Assignment {
   value: Value;
 }
 
+/** True when token k is one of the names Alembic reads (length first: most names are not). */
+function isTarget(t: Tokens, k: number): boolean {
+  if (t.kind[k] !== T.Name) return false;
+  const len = t.end[k] - t.start[k];
+  return (len === 8 || len === 10 || len === 13) && TARGETS.has(t.text(k));
+}
+
 /** Module-level (unindented) assignments to the names Alembic reads. */
 function topLevelAssignments(t: Tokens): Assignment[] {
   const out: Assignment[] = [];
@@ -464,20 +490,31 @@ function topLevelAssignments(t: Tokens): Assignment[] {
   let k = 0;
   while (k < t.n) {
     let end = k;
-    while (end < t.n && kind[end] !== T.Newline) end++;
-    if (kind[k] === T.Name && col[k] === 0 && !COMPOUND.has(t.text(k))) {
-      // Simple statements separated by `;` are all top level.
-      let depth = 0;
-      let s = k;
-      for (let j = k; j <= end; j++) {
-        const c = j === end ? C_SEMI : code[j];
-        if (c <= 0) continue;
-        if (c === C_SEMI && depth === 0) {
-          const a = statement(t, s, j);
+    let semicolon = false;
+    while (end < t.n && kind[end] !== T.Newline) {
+      if (code[end] === C_SEMI) semicolon = true;
+      end++;
+    }
+    if (kind[k] === T.Name && col[k] === 0) {
+      if (!semicolon) {
+        if (isTarget(t, k)) {
+          const a = statement(t, k, end);
           if (a) out.push(a);
-          s = j + 1;
-        } else if (isOpen(c)) depth++;
-        else if (isClose(c)) depth--;
+        }
+      } else if (!COMPOUND.has(t.text(k))) {
+        // Simple statements separated by `;` are all top level.
+        let depth = 0;
+        let s = k;
+        for (let j = k; j <= end; j++) {
+          const c = j === end ? C_SEMI : code[j];
+          if (c <= 0) continue;
+          if (c === C_SEMI && depth === 0) {
+            const a = isTarget(t, s) ? statement(t, s, j) : undefined;
+            if (a) out.push(a);
+            s = j + 1;
+          } else if (isOpen(c)) depth++;
+          else if (isClose(c)) depth--;
+        }
       }
     }
     k = end + 1;
@@ -552,7 +589,8 @@ function nth(t: Tokens, args: Arg[], index: number): Arg | undefined {
 }
 
 function keyword(args: Arg[], name: string): Arg | undefined {
-  return args.find((x) => x.kw === name);
+  for (const x of args) if (x.kw === name) return x;
+  return undefined;
 }
 
 /** `text("…")`, `sa.text("…")`, `sqlalchemy.sql.text("…")` (a trailing `.bindparams(…)` is fine): the literal. */
@@ -572,9 +610,25 @@ function tableOfColumn(ref: string): string | undefined {
   return dot > 0 ? ref.slice(0, dot) : undefined;
 }
 
-function scanReferences(t: Tokens, file: string): { tableReferences: TableReference[]; embeddedSql: EmbeddedSql[] } {
-  const tableReferences: TableReference[] = [];
-  const embeddedSql: EmbeddedSql[] = [];
+interface OpCall {
+  t: Tokens;
+  args: Arg[];
+  file: string;
+  action: string;
+  out: TableReference[];
+}
+
+/** Records the table named by `arg` (a literal), prefixed by the schema keyword when there is one. */
+function opTable(r: OpCall, arg: Arg | undefined, schemaKw: string): void {
+  if (!arg) return;
+  const lit = literal(r.t, arg.a, arg.b);
+  if (!lit || !lit.value) return;
+  const s = keyword(r.args, schemaKw) ?? (schemaKw === 'source_schema' ? keyword(r.args, 'schema') : undefined);
+  const schema = s && literal(r.t, s.a, s.b)?.value;
+  r.out.push({ table: schema ? `${schema}.${lit.value}` : lit.value, file: r.file, line: lit.line, via: 'op', action: r.action });
+}
+
+function scanReferences(t: Tokens, file: string, tableReferences: TableReference[], embeddedSql: EmbeddedSql[]): void {
   for (let k = 0; k < t.n; k++) {
     if (t.kind[k] !== T.Name || t.code[k + 1] !== C_LPAR) continue;
     const dotted = t.isOp(k - 1, C_DOT);
@@ -591,30 +645,20 @@ function scanReferences(t: Tokens, file: string): { tableReferences: TableRefere
       const fn = t.text(k);
       const first = FIRST_ARG.has(fn);
       const second = SECOND_ARG.has(fn);
+      const fk = fn === 'create_foreign_key';
+      if (!first && !second && !fk) continue; // op.f, op.get_bind, op.execute, op.bulk_insert(table_object, …)
       const call = callArgs(t, k + 1);
       if (!call) continue;
-      const action = `op.${fn}`;
-      const add = (arg: Arg | undefined, schemaKws: string[]) => {
-        if (!arg) return;
-        const lit = literal(t, arg.a, arg.b);
-        if (!lit || !lit.value) return;
-        let schema: string | undefined;
-        for (const kw of schemaKws) {
-          const s = keyword(call.args, kw);
-          schema = (s && literal(t, s.a, s.b)?.value) || undefined;
-          if (schema) break;
-        }
-        tableReferences.push({ table: schema ? `${schema}.${lit.value}` : lit.value, file, line: lit.line, via: 'op', action });
-      };
-      if (first) add(nth(t, call.args, 0), ['schema']);
-      if (second) add(nth(t, call.args, 1), ['schema']);
-      if (fn === 'create_foreign_key') {
-        add(nth(t, call.args, 1), ['source_schema']);
-        add(nth(t, call.args, 2), ['referent_schema']);
+      const r: OpCall = { t, args: call.args, file, action: `op.${fn}`, out: tableReferences };
+      if (first) opTable(r, nth(t, call.args, 0), 'schema');
+      if (second) opTable(r, nth(t, call.args, 1), 'schema');
+      if (fk) {
+        opTable(r, nth(t, call.args, 1), 'source_schema');
+        opTable(r, nth(t, call.args, 2), 'referent_schema');
       }
-      add(keyword(call.args, 'table_name'), ['schema']);
-      add(keyword(call.args, 'source_table'), ['source_schema', 'schema']);
-      add(keyword(call.args, 'referent_table'), ['referent_schema']);
+      opTable(r, keyword(call.args, 'table_name'), 'schema');
+      opTable(r, keyword(call.args, 'source_table'), 'source_schema');
+      opTable(r, keyword(call.args, 'referent_table'), 'referent_schema');
       continue;
     }
     if (t.isName(k, 'ForeignKey')) {
@@ -641,7 +685,6 @@ function scanReferences(t: Tokens, file: string): { tableReferences: TableRefere
       }
     }
   }
-  return { tableReferences, embeddedSql };
 }
 
 
@@ -650,128 +693,146 @@ function scanReferences(t: Tokens, file: string): { tableReferences: TableRefere
  * already-decoded text.
  */
 export function parseAlembicSource(service: string, file: string, text: string | Uint8Array): AlembicSourceResult {
-  const base = path.basename(file);
-  const problems: Diagnostic[] = [];
-  const result: AlembicSourceResult = { tableReferences: [], embeddedSql: [], problems };
-  const problem = (line: number | undefined, message: string, hint: string) =>
-    problems.push({ rule: RULE, severity: 'error', service, file, ...(line ? { line } : {}), message, hint });
+  const ctx: Ctx = { service, file, problems: [], broken: false };
+  const result: AlembicSourceResult = { tableReferences: [], embeddedSql: [], problems: ctx.problems };
   try {
-    let source: string;
-    if (typeof text === 'string') source = text;
-    else {
-      // isUtf8 + toString (simdutf) is several times faster than a fatal TextDecoder.
-      const bytes = Buffer.isBuffer(text) ? text : Buffer.from(text.buffer, text.byteOffset, text.byteLength);
-      if (isUtf8(bytes)) source = bytes.toString('utf8');
-      else {
-        problem(undefined, `${base} is not valid UTF-8 text, so it is not a Python revision file tidemark can read.`, 'Remove the file from the versions directory, or save it as UTF-8.');
-        return result;
-      }
-    }
-    const nul = source.indexOf('\0');
-    if (nul >= 0) {
-      const line = lineAt(source, nul);
-      problem(line, `${base} contains a NUL byte at line ${line}, so it is binary, not a Python revision file.`, 'Remove the file from the versions directory (Python cannot import it either).');
-      return result;
-    }
-    if (source.charCodeAt(0) === 0xfeff) source = source.slice(1);
-    if (source.includes('\r')) source = source.replace(/\r\n?/g, '\n'); // CRLF and old-Mac CR, as Python reads them
-
+    const source = sourceText(ctx, text);
+    if (source === undefined) return result;
     const t = TOKENS;
     const scan = tokenize(source, t);
-    // Only the first: Python stops there, and a later one is usually the tail of the first.
-    for (const u of scan.unterminated.slice(0, 1)) {
-      problem(
-        u.line,
-        `${base} line ${u.line} starts a ${u.triple ? 'triple-quoted ' : ''}string that is never closed, so Python cannot import the file.`,
-        `Close the string that starts on line ${u.line}.`,
-      );
+    const first = scan.unterminated[0];
+    // Only the first: Python stops at the first syntax error, and a later one is usually its tail.
+    if (first) {
+      report(ctx, first.line, `line ${first.line} starts a ${first.triple ? 'triple-quoted ' : ''}string that is never closed, so Python cannot import the file.`, `Close the string that starts on line ${first.line}.`);
+    } else if (scan.unclosed) {
+      const u = scan.unclosed;
+      report(ctx, u.line, `line ${u.line} opens a "${u.ch}" that is never closed, so Python cannot import the file.`, `Close the bracket opened on line ${u.line}.`);
     }
-    if (scan.unclosed && scan.unterminated.length === 0) {
-      problem(scan.unclosed.line, `${base} line ${scan.unclosed.line} opens a "${scan.unclosed.ch}" that is never closed, so Python cannot import the file.`, `Close the bracket opened on line ${scan.unclosed.line}.`);
-    }
-    const broken = scan.unterminated.length > 0 || scan.unclosed !== undefined;
-
-    const byName = new Map<string, Assignment[]>();
-    for (const a of topLevelAssignments(t)) {
-      const list = byName.get(a.name) ?? [];
-      list.push(a);
-      byName.set(a.name, list);
-    }
-    // Python keeps the last assignment; two of them are a merge gone wrong, so name both lines.
-    const last = (name: string): Assignment | undefined => {
-      const list = byName.get(name);
-      if (!list) return undefined;
-      if (list.length > 1) {
-        const lines = list.map((a) => a.line);
-        const shown = lines.length === 2 ? `lines ${lines[0]} and ${lines[1]}` : `lines ${lines.slice(0, -1).join(', ')} and ${lines[lines.length - 1]}`;
-        problem(lines[lines.length - 1], `${base} assigns ${name} ${lines.length} times (${shown}); Python keeps only the last one.`, `Keep one \`${name} = …\` line in ${base}.`);
-      }
-      return list[list.length - 1];
-    };
-    const ids = (a: Assignment | undefined, allowNone: boolean): { values: string[]; lines: number[] } | undefined => {
-      if (!a) return { values: [], lines: [] };
-      const v = a.value;
-      if (v.kind === 'broken') return undefined;
-      if (v.kind === 'none' && allowNone) return { values: [], lines: [] };
-      if (v.kind === 'str') return { values: [v.value], lines: [v.line] };
-      if (v.kind === 'seq') return { values: v.items.map((x) => x.value), lines: v.items.map((x) => x.line) };
-      const what = v.kind === 'none' ? 'None' : v.kind === 'bad' ? v.what : 'invalid';
-      problem(
-        a.line,
-        `${base} line ${a.line} sets ${a.name} to ${what}, not a string, None, or a tuple or list of strings that tidemark can read without running Python.`,
-        `Write ${a.name} as a literal, e.g. ${a.name} = ${a.name === 'down_revision' ? '"1f4f4176aeb7"' : a.name === 'depends_on' ? 'None' : '("label",)'}.`,
-      );
-      return undefined;
-    };
-
-    const rev = last('revision');
-    const down = last('down_revision');
-    const labels = last('branch_labels');
-    const deps = last('depends_on');
-    let id: string | undefined;
-    if (!rev) {
-      if (!broken) {
-        problem(undefined, `${base} has no module-level \`revision = "…"\` assignment, so it is not a revision Alembic can load.`, 'Add `revision = "<id>"` at the top level of the file, or move the file out of the versions directory.');
-      }
-    } else if (rev.value.kind === 'str') {
-      if (rev.value.value.trim() === '') problem(rev.line, `${base} line ${rev.line} sets revision to an empty string.`, 'Give the revision an id, e.g. revision = "ae1027a6acf".');
-      else id = rev.value.value;
-    } else if (rev.value.kind !== 'broken') {
-      const what = rev.value.kind === 'none' ? 'None' : rev.value.what;
-      problem(rev.line, `${base} line ${rev.line} sets revision to ${what}, not a string.`, 'Write the revision id as a string literal, e.g. revision = "ae1027a6acf".');
-    }
-    const parents = ids(down, true);
-    const dependsOn = ids(deps, true);
-    const branchLabels = ids(labels, true);
-    if (id !== undefined && !down && !broken) {
-      problem(rev!.line, `${base} has a revision but no module-level down_revision, so Alembic fails to load it.`, 'Add `down_revision = None` for a first revision, or the id of its parent.');
-    }
-    if (id !== undefined) {
-      const refLines: Record<string, number> = {};
-      for (const r of [parents, dependsOn]) {
-        if (!r) continue;
-        for (let i = 0; i < r.values.length; i++) if (!(r.values[i] in refLines)) refLines[r.values[i]] = r.lines[i];
-      }
-      result.revision = {
-        service,
-        id,
-        file,
-        line: rev!.line,
-        parents: parents?.values ?? [],
-        dependsOn: dependsOn?.values ?? [],
-        branchLabels: branchLabels?.values ?? [],
-        refLines,
-        format: 'alembic',
-      };
-    }
-    const refs = scanReferences(t, file);
-    result.tableReferences = refs.tableReferences;
-    result.embeddedSql = refs.embeddedSql;
+    ctx.broken = first !== undefined || scan.unclosed !== undefined;
+    result.revision = revisionOf(ctx, topLevelAssignments(t));
+    scanReferences(t, file, result.tableReferences, result.embeddedSql);
   } catch (err) {
     // A bug here must not take the whole check down: report it against the file.
-    problem(undefined, `${base} could not be read: ${(err as Error)?.message ?? String(err)}.`, 'Report this as a tidemark bug, with the file.');
+    report(ctx, undefined, `could not be read: ${(err as Error)?.message ?? String(err)}.`, 'Report this as a tidemark bug, with the file.');
   }
   return result;
+}
+
+interface Ctx {
+  service: string;
+  file: string;
+  problems: Diagnostic[];
+  /** Not valid Python (reported once): later findings would only be its echoes. */
+  broken: boolean;
+}
+
+/** One problem; the message continues the file's name (`x.py line 3 …`). */
+function report(ctx: Ctx, line: number | undefined, message: string, hint: string): void {
+  const base = path.basename(ctx.file);
+  ctx.problems.push({ rule: RULE, severity: 'error', service: ctx.service, file: ctx.file, ...(line ? { line } : {}), message: `${base} ${message}`, hint });
+}
+
+/** The text to tokenize: UTF-8 checked, NUL bytes refused, BOM dropped, newlines made \n. */
+function sourceText(ctx: Ctx, text: string | Uint8Array): string | undefined {
+  let source: string;
+  if (typeof text === 'string') source = text;
+  else {
+    // isUtf8 + toString (simdutf) is several times faster than a fatal TextDecoder.
+    const bytes = Buffer.isBuffer(text) ? text : Buffer.from(text.buffer, text.byteOffset, text.byteLength);
+    if (!isUtf8(bytes)) {
+      report(ctx, undefined, 'is not valid UTF-8 text, so it is not a Python revision file tidemark can read.', 'Remove the file from the versions directory, or save it as UTF-8.');
+      return undefined;
+    }
+    source = bytes.toString('utf8');
+  }
+  const nul = source.indexOf('\0');
+  if (nul >= 0) {
+    const line = lineAt(source, nul);
+    report(ctx, line, `contains a NUL byte at line ${line}, so it is binary, not a Python revision file.`, 'Remove the file from the versions directory (Python cannot import it either).');
+    return undefined;
+  }
+  if (source.charCodeAt(0) === 0xfeff) source = source.slice(1);
+  if (source.includes('\r')) source = source.replace(/\r\n?/g, '\n'); // CRLF and old-Mac CR, as Python reads them
+  return source;
+}
+
+/** The last assignment to `name`, as Python keeps it; two of them are a merge gone wrong, so both lines are named. */
+function lastOf(ctx: Ctx, all: Assignment[], name: string): Assignment | undefined {
+  let last: Assignment | undefined;
+  let lines: number[] | undefined;
+  for (const a of all) {
+    if (a.name !== name) continue;
+    if (last) (lines ??= [last.line]).push(a.line);
+    last = a;
+  }
+  if (lines && last) {
+    const shown = `lines ${lines.slice(0, -1).join(', ')} and ${lines[lines.length - 1]}`;
+    report(ctx, last.line, `assigns ${name} ${lines.length} times (${shown}); Python keeps only the last one.`, `Keep one \`${name} = …\` line in ${path.basename(ctx.file)}.`);
+  }
+  return last;
+}
+
+const EXAMPLES: Record<string, string> = { down_revision: '"1f4f4176aeb7"', depends_on: 'None', branch_labels: '("label",)' };
+
+/** The ids of a down_revision / depends_on / branch_labels value (none when absent), or undefined when unreadable. */
+function idsOf(ctx: Ctx, a: Assignment | undefined): { value: string; line: number }[] | undefined {
+  if (!a) return [];
+  const v = a.value;
+  if (v.kind === 'none') return [];
+  if (v.kind === 'str') return [{ value: v.value, line: v.line }];
+  if (v.kind === 'seq') return v.items;
+  if (v.kind === 'bad' && !ctx.broken) {
+    report(
+      ctx,
+      a.line,
+      `line ${a.line} sets ${a.name} to ${v.what}, not a string, None, or a tuple or list of strings that tidemark can read without running Python.`,
+      `Write ${a.name} as a literal, e.g. ${a.name} = ${EXAMPLES[a.name]}.`,
+    );
+  }
+  return undefined;
+}
+
+function revisionOf(ctx: Ctx, all: Assignment[]): Revision | undefined {
+  const rev = lastOf(ctx, all, 'revision');
+  const down = lastOf(ctx, all, 'down_revision');
+  const labels = lastOf(ctx, all, 'branch_labels');
+  const deps = lastOf(ctx, all, 'depends_on');
+  const parents = idsOf(ctx, down);
+  const dependsOn = idsOf(ctx, deps);
+  const branchLabels = idsOf(ctx, labels);
+  if (!rev) {
+    if (!ctx.broken) {
+      report(ctx, undefined, 'has no module-level `revision = "…"` assignment, so it is not a revision Alembic can load.', 'Add `revision = "<id>"` at the top level of the file, or move the file out of the versions directory.');
+    }
+    return undefined;
+  }
+  if (rev.value.kind !== 'str') {
+    if (rev.value.kind !== 'broken' && !ctx.broken) {
+      const what = rev.value.kind === 'none' ? 'None' : rev.value.what;
+      report(ctx, rev.line, `line ${rev.line} sets revision to ${what}, not a string.`, 'Write the revision id as a string literal, e.g. revision = "ae1027a6acf".');
+    }
+    return undefined;
+  }
+  if (rev.value.value.trim() === '') {
+    report(ctx, rev.line, `line ${rev.line} sets revision to an empty string.`, 'Give the revision an id, e.g. revision = "ae1027a6acf".');
+    return undefined;
+  }
+  if (!down && !ctx.broken) {
+    report(ctx, rev.line, 'has a revision but no module-level down_revision, so Alembic fails to load it.', 'Add `down_revision = None` for a first revision, or the id of its parent.');
+  }
+  const refLines: Record<string, number> = {};
+  for (const list of [parents, dependsOn]) for (const x of list ?? []) if (!(x.value in refLines)) refLines[x.value] = x.line;
+  return {
+    service: ctx.service,
+    id: rev.value.value,
+    file: ctx.file,
+    line: rev.line,
+    parents: (parents ?? []).map((x) => x.value),
+    dependsOn: (dependsOn ?? []).map((x) => x.value),
+    branchLabels: (branchLabels ?? []).map((x) => x.value),
+    refLines,
+    format: 'alembic',
+  };
 }
 
 function lineAt(s: string, index: number): number {
