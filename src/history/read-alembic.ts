@@ -36,6 +36,11 @@ function readInto(file: string): Uint8Array {
   }
 }
 
+/** Alembic's `_only_source_rev_file`: `*.py`, but not `__init__*` nor an editor lock file `.#*`. */
+function isRevisionName(name: string): boolean {
+  return name.endsWith('.py') && !name.startsWith('__init__') && !name.startsWith('.#');
+}
+
 /**
  * Lists the revision files of one versions directory the way Alembic does (`Script._list_py_dir`):
  * `*.py` except `__init__*` and editor lock files `.#*`, nothing under `__pycache__`, and subdirectories
@@ -62,13 +67,17 @@ async function listPyFiles(service: string, root: string, recursive: boolean, pr
       return;
     }
     const subdirs: string[] = [];
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)); // diagnostics in a stable order
     for (const e of entries) {
       const full = dir.endsWith(path.sep) ? dir + e.name : dir + path.sep + e.name; // path.join is measurably slow over 10,000 names
       if (e.isDirectory()) {
         if (recursive && e.name !== '__pycache__') subdirs.push(full);
       } else if (e.isSymbolicLink()) {
         await symlink(full, e.name);
-      } else if (e.name.endsWith('.py') && !e.name.startsWith('__init__') && !e.name.startsWith('.#')) files.push(full);
+      } else if (isRevisionName(e.name)) {
+        if (e.isFile()) files.push(full);
+        else notRegular(full, e.name);
+      }
     }
     for (const d of subdirs) await walk(d, false);
 
@@ -78,7 +87,7 @@ async function listPyFiles(service: string, root: string, recursive: boolean, pr
         st = await fs.stat(full);
       } catch (err) {
         // Dangling or looping (a.py -> b.py -> a.py): only a .py name is worth a word.
-        if (name.endsWith('.py') && !name.startsWith('__init__')) {
+        if (isRevisionName(name)) {
           problems.push({
             rule: RULE,
             severity: 'error',
@@ -107,7 +116,21 @@ async function listPyFiles(service: string, root: string, recursive: boolean, pr
         });
         return;
       }
-      if (name.endsWith('.py') && !name.startsWith('__init__') && !name.startsWith('.#')) files.push(full);
+      if (!isRevisionName(name)) return;
+      if (st.isFile()) files.push(full);
+      else notRegular(full, name);
+    }
+
+    // A FIFO or device named *.py would block or never end a read: name it instead.
+    function notRegular(full: string, name: string): void {
+      problems.push({
+        rule: RULE,
+        severity: 'error',
+        service,
+        file: full,
+        message: `${name} is not a regular file (a FIFO, socket or device), so it cannot be a revision.`,
+        hint: 'Remove it from the versions directory.',
+      });
     }
   };
   await walk(root, true);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { promises as fs, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -130,6 +131,21 @@ describe('readAlembicHistory', () => {
     assert.match(loop.message, /symlink loop/);
     const files = h.problems.map((p) => path.basename(p.file!)).sort();
     assert.deepEqual(files, ['back', 'x.py', 'y.py']);
+  });
+
+  it('names a FIFO called *.py instead of blocking on it', async (t) => {
+    const dir = tree('fifo/versions', { 'a.py': revFile('a', null) });
+    try {
+      execFileSync('mkfifo', [path.join(dir, 'pipe.py')]);
+    } catch {
+      t.skip('mkfifo is not available');
+      return;
+    }
+    symlinkSync(path.join(dir, 'pipe.py'), path.join(dir, 'pipe_link.py'));
+    const h = await readAlembicHistory('s', [dir]);
+    assert.deepEqual(h.revisions.map((r) => r.id), ['a']);
+    assert.deepEqual(h.problems.map((p) => path.basename(p.file!)), ['pipe.py', 'pipe_link.py']);
+    assert.match(h.problems[0].message, /not a regular file/);
   });
 
   it('reports a missing or unreadable directory instead of throwing', async () => {
