@@ -1,10 +1,9 @@
-import { ownerOf as configOwnerOf } from '../config/load.js';
 import type { Workspace } from '../config/types.js';
 import { compareDiagnostics, type Diagnostic } from '../diagnostic.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
 import { summarizeGraph } from '../history/graph.js';
 import { resolveAlembicLocation } from '../history/read-alembic.js';
-import { connect, resolveWorkspace, type DatabaseSource, type WorkspaceOptions } from '../apply/migrate.js';
+import type { DatabaseSource, WorkspaceOptions } from '../apply/migrate.js';
 import { readDatabaseFacts } from './database-facts.js';
 import { RULES } from './registry.js';
 import type { CheckContext, DatabaseFacts, Rule, ServiceView } from './rule.js';
@@ -65,6 +64,8 @@ async function sourcesOf(options: CheckOptions): Promise<{ sources: ServiceSourc
     }
     return { sources };
   }
+  // Loaded only with a config: `check --alembic` never pays for config validation (zod).
+  const { resolveWorkspace } = await import('../apply/migrate.js');
   const workspace = await resolveWorkspace(options);
   return { sources: workspace.services.map(sourceOf), workspace };
 }
@@ -84,15 +85,17 @@ export async function check(options: CheckOptions = {}): Promise<CheckReport> {
     const views = await buildServiceViews(sources);
     let database: DatabaseFacts | undefined;
     if (options.db) {
+      const { connect } = await import('../apply/migrate.js');
       const conn = await connect(options, workspace);
       close = conn.close;
       report.database = conn.url;
       report.databaseSource = conn.source;
       database = await readDatabaseFacts(conn.db);
     }
+    const configOwnerOf = workspace ? (await import('../config/load.js')).ownerOf : undefined;
     const ctx: CheckContext = {
       services: views,
-      ownerOf: (table) => (workspace ? configOwnerOf(workspace, ...splitTable(table))?.name : undefined),
+      ownerOf: (table) => (workspace && configOwnerOf ? configOwnerOf(workspace, ...splitTable(table))?.name : undefined),
       database,
     };
     const found: Diagnostic[] = views.flatMap((v) => v.readProblems);
