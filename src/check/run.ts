@@ -12,7 +12,7 @@ import { buildServiceViews, sourceOf, type ServiceSource } from './views.js';
 export interface CheckOptions extends WorkspaceOptions {
   /** No config: one Alembic service per path (versions dir, environment dir or alembic.ini). */
   alembic?: string[];
-  /** Also run the database rules (URL from `database`, DATABASE_URL, the config or the embedded default). */
+  /** Run the database rules (URL from `database`, DATABASE_URL, the config or the embedded default). Default: only when the config names a database. */
   db?: boolean;
   /** Only these services (the rules still see every service, to resolve references). */
   service?: string[];
@@ -84,7 +84,8 @@ export async function check(options: CheckOptions = {}): Promise<CheckReport> {
     }
     const views = await buildServiceViews(sources);
     let database: DatabaseFacts | undefined;
-    if (options.db) {
+    // A database named in the config is checked without asking; --no-db skips it.
+    if (options.db ?? Boolean(workspace?.database)) {
       const { connect } = await import('../apply/migrate.js');
       const conn = await connect(options, workspace);
       close = conn.close;

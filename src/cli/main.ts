@@ -109,7 +109,8 @@ function build(): Command {
   program
     .command('check')
     .description('the doctor: duplicate ids, cross-service references, heads, sums… in tidemark and Alembic histories (and the database with --db)')
-    .option('--db', 'also check the database (--database, DATABASE_URL or the config)')
+    .option('--db', 'also check the database (--database, DATABASE_URL or the config); on by default when the config names one')
+    .option('--no-db', 'do not check the database, even one the config names')
     .addOption(new Option('--format <format>', 'output').choices(['text', 'json', 'github']).default('text'))
     .option('--alembic <path...>', 'no config: Alembic versions dirs, environment dirs or alembic.ini files, one service each')
     .option('-s, --service <name>', 'only this service (repeatable)', collect)

@@ -154,6 +154,20 @@ forEachBackend('check --db', (backend) => {
     }
   });
 
+  it('checks a database the config names without --db, and skips it with db: false', async () => {
+    const ws = makeWorkspace({ app: { owns: ['a'] } });
+    try {
+      const config = { database: db.url, services: { app: { migrations: path.join(ws.dir, 'migrations/app'), owns: ['a'] } } };
+      const withDb = await check({ config });
+      assert.equal(withDb.error, undefined);
+      assert.equal(withDb.database, db.url.replace(/:[^:@/]*@/, ':***@'));
+      const without = await check({ config, db: false });
+      assert.equal(without.database, undefined);
+    } finally {
+      ws.remove();
+    }
+  });
+
   it('finds drift, a late lower number, foreign ledger rows and unowned tables', async () => {
     const ws = makeWorkspace({ app: { owns: ['a', 'b'] } });
     try {
