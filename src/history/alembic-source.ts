@@ -47,6 +47,8 @@ class Tokens {
   end = new Int32Array(1024);
   line = new Int32Array(1024);
   col = new Int32Array(1024);
+  /** For an opening bracket, the index of its closing one (-1 while unclosed), so no lookup rescans. */
+  pair = new Int32Array(1024);
 
   reset(s: string): void {
     this.s = s;
@@ -63,6 +65,7 @@ class Tokens {
     this.col[k] = col;
     this.flags[k] = flags;
     this.code[k] = code;
+    this.pair[k] = -1;
   }
 
   private grow(): void {
@@ -79,6 +82,7 @@ class Tokens {
     this.end = g(this.end);
     this.line = g(this.line);
     this.col = g(this.col);
+    this.pair = g(this.pair);
   }
 
   text(k: number): string {
@@ -192,7 +196,7 @@ function scanString(lx: Lexer, q: number, flags: number, col: number): number {
   // Unterminated: a one-line string stops at the newline (so later lines still tokenize), a triple one at EOF.
   if (j > n) j = n;
   if (lx.nested === 0) {
-    lx.unterminated.push({ line: startLine, triple });
+    if (lx.unterminated.length < 8) lx.unterminated.push({ line: startLine, triple }); // only the first is reported
     lx.t.push(T.String, bodyStart, j, startLine, col, flags | F_BAD, 0);
   }
   return j;
@@ -232,8 +236,9 @@ function tokenize(s: string, t: Tokens): Scan {
   t.reset(s);
   const n = s.length;
   const lx: Lexer = { s, n, t, line: 1, lineStart: 0, nested: 0, unterminated: [] };
-  const stack: number[] = []; // line of each open bracket
-  const stackCh: number[] = [];
+  // Token index of each open bracket (its line and char are in the token arrays), in a reused typed array.
+  let stack = OPEN_STACK;
+  let depth = 0;
   let i = 0;
   let line = 1;
   let lineStart = 0;
@@ -241,7 +246,7 @@ function tokenize(s: string, t: Tokens): Scan {
   while (i < n) {
     const c = s.charCodeAt(i);
     if (c === 10) {
-      if (stack.length === 0 && lineHasTokens) {
+      if (depth === 0 && lineHasTokens) {
         t.push(T.Newline, i, i, line, 0, 0, 0);
         lineHasTokens = false;
       }
@@ -310,11 +315,14 @@ function tokenize(s: string, t: Tokens): Scan {
     // Operators: only `=` must stay apart from `==`, `<=`, `:=`, `+=`, … for assignments to be found.
     let j = i + 1;
     if (c === C_LPAR || c === C_LSQB || c === C_LBRACE) {
-      stack.push(line);
-      stackCh.push(c);
+      if (depth === stack.length) {
+        const bigger = new Int32Array(stack.length * 2);
+        bigger.set(stack);
+        stack = OPEN_STACK = bigger;
+      }
+      stack[depth++] = t.n;
     } else if (c === C_RPAR || c === C_RSQB || c === C_RBRACE) {
-      stack.pop();
-      stackCh.pop();
+      if (depth > 0) t.pair[stack[--depth]] = t.n;
     } else if (c !== C_COMMA && c !== C_DOT) {
       const d = s.charCodeAt(j);
       if ((c === 42 || c === 47 || c === 60 || c === 62) && d === c) j++; // ** // << >>
@@ -325,8 +333,10 @@ function tokenize(s: string, t: Tokens): Scan {
     i = j;
   }
   if (lineHasTokens) t.push(T.Newline, n, n, line, 0, 0, 0);
-  return { unterminated: lx.unterminated, unclosed: stack.length ? { ch: String.fromCharCode(stackCh[0]), line: stack[0] } : undefined };
+  return { unterminated: lx.unterminated, unclosed: depth > 0 ? { ch: String.fromCharCode(t.code[stack[0]]), line: t.line[stack[0]] } : undefined };
 }
+
+let OPEN_STACK = new Int32Array(256);
 
 /** The first characters of `==`, `!=`, `<=`, `>=`, `:=`, `+=`, … */
 const ASSIGN_OPS = '=!<>:+-*/%&|^@';
@@ -366,31 +376,25 @@ function decode(t: Tokens, k: number): string {
   return out;
 }
 
-/** Index of the bracket closing the one at `open` (before `end`), or -1. */
+/** Index of the bracket closing the one at `open` (before `end`), or -1. O(1): a rescan here made nested calls quadratic. */
 function closing(t: Tokens, open: number, end = t.n): number {
-  let depth = 0;
-  const code = t.code;
-  for (let k = open; k < end; k++) {
-    const c = code[k];
-    if (c <= 0) continue;
-    if (isOpen(c)) depth++;
-    else if (isClose(c) && --depth === 0) return k;
-  }
-  return -1;
+  const k = t.pair[open];
+  return k >= 0 && k < end ? k : -1;
 }
 
-/** Splits [a, b) on commas at bracket depth 0. */
+/** Splits [a, b) on commas at bracket depth 0, jumping over nested brackets (linear over nested calls). */
 function splitCommas(t: Tokens, a: number, b: number): [number, number][] {
   const parts: [number, number][] = [];
   const code = t.code;
-  let depth = 0;
   let start = a;
   for (let k = a; k < b; k++) {
     const c = code[k];
     if (c <= 0) continue;
-    if (isOpen(c)) depth++;
-    else if (isClose(c)) depth--;
-    else if (c === C_COMMA && depth === 0) {
+    if (isOpen(c)) {
+      const close = t.pair[k];
+      if (close < 0 || close >= b) break; // unclosed within the range: no comma after it is at depth 0
+      k = close;
+    } else if (c === C_COMMA) {
       parts.push([start, k]);
       start = k + 1;
     }
@@ -437,22 +441,30 @@ function describe(t: Tokens, a: number, b: number): string {
   return 'an expression';
 }
 
-function evalValue(t: Tokens, a: number, b: number): Value {
+/** The value of an assignment's right-hand side [a, b). */
+function evalAssigned(t: Tokens, a: number, b: number): Value {
+  // Checked once here, not per nested level: that was quadratic on deeply nested brackets.
   for (let k = a; k < b; k++) if (t.flags[k] & F_BAD) return { kind: 'broken' };
-  if (a >= b) return { kind: 'bad', what: 'nothing' };
-  const parts = splitCommas(t, a, b);
-  if (parts.length > 1) return evalSeq(t, parts, 'a tuple'); // bare tuple: `x = "a", "b"`
-  if (b - a === 1 && t.isName(a, 'None')) return { kind: 'none' };
-  const lit = literal(t, a, b);
-  if (lit) return { kind: 'str', ...lit };
-  if ((t.isOp(a, C_LPAR) || t.isOp(a, C_LSQB)) && closing(t, a, b) === b - 1) {
+  return evalValue(t, a, b);
+}
+
+function evalValue(t: Tokens, a: number, b: number): Value {
+  // A loop, not recursion, through redundant parentheses: `((("x")))` nested 100,000 deep must not overflow the stack.
+  for (;;) {
+    if (a >= b) return { kind: 'bad', what: 'nothing' };
+    const parts = splitCommas(t, a, b);
+    if (parts.length > 1) return evalSeq(t, parts, 'a tuple'); // bare tuple: `x = "a", "b"`
+    if (b - a === 1 && t.isName(a, 'None')) return { kind: 'none' };
+    const lit = literal(t, a, b);
+    if (lit) return { kind: 'str', ...lit };
+    if (!((t.isOp(a, C_LPAR) || t.isOp(a, C_LSQB)) && closing(t, a, b) === b - 1)) return { kind: 'bad', what: describe(t, a, b) };
     const inner = splitCommas(t, a + 1, b - 1);
     if (t.isOp(a, C_LSQB)) return evalSeq(t, inner, 'a list');
     if (inner.length === 1 && inner[0][0] === inner[0][1]) return { kind: 'seq', what: 'a tuple', items: [] };
-    if (inner.length === 1) return evalValue(t, a + 1, b - 1); // parenthesized expression
-    return evalSeq(t, inner, 'a tuple');
+    if (inner.length > 1) return evalSeq(t, inner, 'a tuple');
+    a++; // parenthesized expression
+    b--;
   }
-  return { kind: 'bad', what: describe(t, a, b) };
 }
 
 function evalSeq(t: Tokens, parts: [number, number][], what: 'a tuple' | 'a list'): Value {
@@ -462,6 +474,10 @@ function evalSeq(t: Tokens, parts: [number, number][], what: 'a tuple' | 'a list
   const items: { value: string; line: number }[] = [];
   for (const [pa, pb] of parts) {
     if (pa === pb) return { kind: 'bad', what: `${what} with an empty element` };
+    if (pb - pa === 1 && t.kind[pa] === T.String && !(t.flags[pa] & (F_BYTES | F_FORMAT | F_BAD))) {
+      items.push({ value: decode(t, pa), line: t.line[pa] }); // the common case, without the general path's allocations
+      continue;
+    }
     const v = evalValue(t, pa, pb);
     if (v.kind === 'str') items.push({ value: v.value, line: v.line });
     else if (v.kind === 'broken') return v;
@@ -549,7 +565,7 @@ function statement(t: Tokens, s: number, e: number): Assignment | undefined {
     else if (isClose(c)) depth--;
     else if (c === C_EQ && depth === 0) valueStart = k + 1;
   }
-  return { name, line: t.line[s], value: evalValue(t, valueStart, e) };
+  return { name, line: t.line[s], value: evalAssigned(t, valueStart, e) };
 }
 
 /** op.<fn>(table_name, …): the table is the first argument. */
@@ -766,7 +782,9 @@ function lastOf(ctx: Ctx, all: Assignment[], name: string): Assignment | undefin
     last = a;
   }
   if (lines && last) {
-    const shown = `lines ${lines.slice(0, -1).join(', ')} and ${lines[lines.length - 1]}`;
+    // A generated or corrupted file may repeat it thousands of times: name a few lines, not all.
+    const head = lines.length > 6 ? [...lines.slice(0, 5), '…'] : lines.slice(0, -1);
+    const shown = `lines ${head.join(', ')} and ${lines[lines.length - 1]}`;
     report(ctx, last.line, `assigns ${name} ${lines.length} times (${shown}); Python keeps only the last one.`, `Keep one \`${name} = …\` line in ${path.basename(ctx.file)}.`);
   }
   return last;

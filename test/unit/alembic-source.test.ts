@@ -299,6 +299,28 @@ describe('parseAlembicSource: problems', () => {
     assert.ok(r.embeddedSql.length > 1000);
     assert.ok(ms < 100, `1 MB took ${ms.toFixed(1)} ms`);
   });
+
+  it('stays linear on 1 MB of pathological nesting (no bracket rescans, no deep recursion)', () => {
+    const head = `revision = 'a'\ndown_revision = None\n`;
+    const cases: [string, string][] = [
+      ['unclosed op calls', head + 'op.add_column('.repeat(70_000)],
+      ['nested ForeignKey', head + 'x = ' + 'ForeignKey('.repeat(45_000) + ')'.repeat(45_000)],
+      ['nested execute', head + 'c.execute('.repeat(90_000) + ')'.repeat(90_000)],
+      ['nested parentheses', `revision = ${'('.repeat(500_000)}'a'${')'.repeat(500_000)}\ndown_revision = None\n`],
+      ['open brackets', head + '('.repeat(1_000_000)],
+      ['250,000 parents', `revision = 'a'\ndown_revision = (${"'p',".repeat(250_000)})\n`],
+      ['66,000 revision lines', "revision = 'a'\n".repeat(66_000) + 'down_revision = None\n'],
+    ];
+    for (const [name, text] of cases) {
+      const started = performance.now();
+      const r = parse(text);
+      const ms = performance.now() - started;
+      assert.ok(ms < 250, `${name}: ${ms.toFixed(1)} ms`);
+      assert.ok(r.problems.every((p) => p.message.length < 400), `${name}: a short message`);
+    }
+    assert.equal(parse(cases[3][1]).revision?.id, 'a');
+    assert.equal(parse(cases[5][1]).revision?.parents.length, 250_000);
+  });
 });
 
 describe('parseAlembicSource: table references and embedded SQL', () => {
