@@ -145,6 +145,11 @@ export async function readHistories(workspace: Workspace, mustBeClean: readonly 
   return histories;
 }
 
+/** Closing a broken connection must not hide the real outcome. */
+export async function closeQuietly(close: () => Promise<void>): Promise<void> {
+  await close().catch(() => {});
+}
+
 function toUnexpected(err: unknown): TidemarkError {
   if (isTidemarkError(err)) return err;
   return new TidemarkError('unexpected', (err as Error)?.message ?? String(err), { cause: err });
@@ -239,11 +244,7 @@ async function migrate(direction: Direction, options: MigrateOptions): Promise<M
   } catch (err) {
     result.error = toUnexpected(err);
   } finally {
-    try {
-      await close();
-    } catch {
-      // closing a broken connection must not hide the real outcome
-    }
+    await closeQuietly(close);
   }
   return result;
 }
@@ -356,11 +357,7 @@ export async function status(options: WorkspaceOptions & { service?: string | re
   } catch (err) {
     result.error = toUnexpected(err);
   } finally {
-    try {
-      await close();
-    } catch {
-      // see migrate()
-    }
+    await closeQuietly(close);
   }
   return result;
 }
@@ -427,11 +424,7 @@ export async function stamp(options: WorkspaceOptions & { service: string; to: s
   } catch (err) {
     result.error = toUnexpected(err);
   } finally {
-    try {
-      await close();
-    } catch {
-      // see migrate()
-    }
+    await closeQuietly(close);
   }
   return result;
 }

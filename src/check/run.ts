@@ -1,7 +1,9 @@
 import type { Workspace } from '../config/types.js';
 import { compareDiagnostics, type Diagnostic } from '../diagnostic.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
-import { summarizeGraph } from '../history/graph.js';
+import { summarizeGraph, type GraphSummary } from '../history/graph.js';
+
+export type { GraphSummary };
 import { resolveAlembicLocation } from '../history/read-alembic.js';
 import type { DatabaseSource, WorkspaceOptions } from '../apply/migrate.js';
 import { readDatabaseFacts } from './database-facts.js';
@@ -17,15 +19,6 @@ export interface CheckOptions extends WorkspaceOptions {
   /** Only these services (the rules still see every service, to resolve references). */
   service?: string[];
   rules?: readonly Rule[];
-}
-
-export interface GraphSummary {
-  revisionCount: number;
-  heads: string[];
-  effectiveHeads: string[];
-  bases: string[];
-  mergePoints: string[];
-  branchPoints: string[];
 }
 
 export interface ServiceReport {

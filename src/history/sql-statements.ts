@@ -1,5 +1,6 @@
 import { TidemarkError } from '../errors.js';
 import type { SqlSection } from './migration.js';
+import { loadPgParser, type PgParser } from './pg-parser.js';
 
 /** One statement of a SQL section, with the 1-based line of the file where it starts. */
 export interface SqlStatement {
@@ -7,17 +8,6 @@ export interface SqlStatement {
   line: number;
 }
 
-type LibPgQuery = typeof import('libpg-query');
-let parser: Promise<LibPgQuery> | undefined;
-
-/** libpg-query is WASM: loaded on first use only (~20 ms), never at CLI start-up. */
-function loadParser(): Promise<LibPgQuery> {
-  parser ??= import('libpg-query').then(async (m) => {
-    await m.loadModule();
-    return m;
-  });
-  return parser;
-}
 
 function countNewlines(s: string): number {
   let n = 0;
@@ -30,8 +20,8 @@ function countNewlines(s: string): number {
  * comments are handled as the server does. A syntax error is bad input: it names file and line.
  */
 export async function splitStatements(section: SqlSection, file: string, migrationId: string): Promise<SqlStatement[]> {
-  const { parseSync } = await loadParser();
-  let parsed: ReturnType<LibPgQuery['parseSync']>;
+  const { parseSync } = await loadPgParser();
+  let parsed: ReturnType<PgParser['parseSync']>;
   try {
     parsed = parseSync(section.text);
   } catch (err) {

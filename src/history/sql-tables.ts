@@ -1,14 +1,5 @@
 import type { TableReference } from './revision.js';
-
-type LibPgQuery = typeof import('libpg-query');
-let parser: Promise<LibPgQuery> | undefined;
-function loadParser(): Promise<LibPgQuery> {
-  parser ??= import('libpg-query').then(async (m) => {
-    await m.loadModule();
-    return m;
-  });
-  return parser;
-}
+import { loadPgParser } from './pg-parser.js';
 
 const STATEMENT_ACTIONS: Record<string, string> = {
   CreateStmt: 'CREATE TABLE',
@@ -64,7 +55,7 @@ function qualified(r: { relname: string; schemaname?: string }): string {
  * SQL that does not parse yields nothing here (the migration's own check reports the syntax error).
  */
 export async function findTableReferences(sql: string, file: string, firstLine: number, via: 'sql' = 'sql'): Promise<TableReference[]> {
-  const { parseSync } = await loadParser();
+  const { parseSync } = await loadPgParser();
   let tree: { stmts?: { stmt: Record<string, unknown>; stmt_location?: number }[] };
   try {
     tree = parseSync(sql) as typeof tree;
