@@ -119,18 +119,31 @@ describe('readAlembicHistory', () => {
     symlinkSync(dir, path.join(dir, 'sub', 'back')); // sub/back -> versions: a loop
     symlinkSync('y.py', path.join(dir, 'x.py')); // x.py -> y.py -> x.py
     symlinkSync('x.py', path.join(dir, 'y.py'));
-    symlinkSync(path.join(dir, 'a.py'), path.join(dir, 'z_link.py')); // a file symlink is read, as Alembic does
+    symlinkSync(path.join(dir, 'a.py'), path.join(dir, '0_link.py')); // Alembic reads a.py once, by its real path
     const h = await readAlembicHistory('s', [dir], { recursive: true });
     assert.deepEqual(h.revisions.map((r) => [r.id, path.basename(r.file)]), [
       ['a', 'a.py'],
       ['b', 'b.py'],
-      ['a', 'z_link.py'],
     ]);
     const loop = h.problems.find((p) => p.file === path.join(dir, 'sub', 'back'));
     assert.ok(loop, JSON.stringify(h.problems));
     assert.match(loop.message, /symlink loop/);
     const files = h.problems.map((p) => path.basename(p.file!)).sort();
-    assert.deepEqual(files, ['back', 'x.py', 'y.py']);
+    assert.deepEqual(files, ['0_link.py', 'back', 'x.py', 'y.py']);
+    const link = h.problems.find((p) => p.file?.endsWith('0_link.py'));
+    assert.equal(link?.severity, 'warning');
+    assert.match(link!.message, /0_link\.py is a symlink to .*a\.py, which is already read/);
+  });
+
+  it('reads a directory reached twice (listed again, or through a symlink) once, as Alembic does', async () => {
+    const dir = tree('twice/versions', { 'a.py': revFile('a', null), 'b.py': revFile('b', 'a') });
+    symlinkSync(dir, path.join(root, 'twice', 'versions_link'));
+    const h = await readAlembicHistory('s', [dir, path.join(root, 'twice', 'versions_link'), `${dir}/`]);
+    assert.deepEqual(h.problems, []);
+    assert.deepEqual(h.revisions.map((r) => [r.id, r.file]), [
+      ['a', path.join(dir, 'a.py')],
+      ['b', path.join(dir, 'b.py')],
+    ]);
   });
 
   it('names a FIFO called *.py instead of blocking on it', async (t) => {
