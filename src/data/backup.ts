@@ -1,0 +1,561 @@
+/**
+ * `tidemark backup` (DESIGN §2 "Backup", issue 4): the tables a service owns (or every service's,
+ * or the named ones) read in ONE snapshot — one REPEATABLE READ READ ONLY transaction for the
+ * catalog, the counts, the digests, the data and the ledger — streamed through COPY into
+ * `data/<schema>.<table>.{ndjson,csv}`, with `manifest.json`, `manifest.sha256` and `schema.sql`.
+ *
+ * Everything is written into `<out>.tmp-<random>` and renamed to `<out>` only once complete, so a
+ * crash never leaves a directory that looks like a finished backup. Results as values: never throws.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { connect, resolveWorkspace, type DatabaseSource, type WorkspaceOptions } from '../apply/migrate.js';
+import { ownerOf } from '../config/load.js';
+import type { Workspace } from '../config/types.js';
+import type { Database } from '../db/database.js';
+import { TidemarkError, isTidemarkError } from '../errors.js';
+import { readLedger } from '../ledger/ledger.js';
+import { TOOL_VERSION } from '../version.js';
+import { DIGEST_SETTINGS_SQL, contentDigestSql, quoteIdent, quoteTable } from './digest.js';
+import { MANIFEST_FORMAT_VERSION, type Manifest, type ManifestColumn, type ManifestForeignKey, type ManifestTable } from './manifest.js';
+
+export type BackupFormat = 'ndjson' | 'csv';
+
+export type BackupEvent =
+  | { type: 'table-start'; table: string; index: number; total: number; rows: number }
+  | { type: 'table-progress'; table: string; rows: number; bytes: number; elapsedMs: number }
+  | { type: 'table-done'; table: string; rows: number; bytes: number; elapsedMs: number };
+
+export interface BackupOptions extends WorkspaceOptions {
+  /** Services whose owned tables to back up (default: every service, when no table is named). */
+  service?: string | readonly string[];
+  /** Tables to back up, `table` or `schema.table` (instead of, or on top of, services). */
+  table?: readonly string[];
+  format?: BackupFormat;
+  /** Target directory; must not exist or be empty. Default `./backups/<database>-<UTC timestamp>`. */
+  out?: string;
+  onProgress?: (event: BackupEvent) => void;
+}
+
+export interface BackupResult {
+  ok: boolean;
+  database: string;
+  databaseSource: DatabaseSource;
+  /** The finished backup directory (absolute), set only when ok. */
+  dir?: string;
+  format: BackupFormat;
+  tables: { table: string; service?: string; rows: number; bytes: number; file: string }[];
+  rows: number;
+  bytes: number;
+  durationMs: number;
+  error?: TidemarkError;
+}
+
+const DATA_DIR = 'data';
+const FLUSH_BYTES = 1 << 20; // write in ~1 MiB slices: COPY hands out many small chunks
+const PROGRESS_EVERY_MS = 1000;
+
+export async function backup(options: BackupOptions = {}): Promise<BackupResult> {
+  const started = performance.now();
+  const format: BackupFormat = options.format ?? 'ndjson';
+  const result: BackupResult = { ok: false, database: '', databaseSource: 'default', format, tables: [], rows: 0, bytes: 0, durationMs: 0 };
+  let close = async () => {};
+  let tmpDir: string | undefined;
+  let inTransaction = false;
+  let db: Database | undefined;
+  try {
+    if (format !== 'ndjson' && format !== 'csv') {
+      throw new TidemarkError('bad-usage', `Unknown backup format ${String(format)}: use ndjson or csv.`, { kind: 'usage' });
+    }
+    const workspace = await loadWorkspaceFor(options);
+    const serviceNames = pickServices(workspace, options);
+    if (options.out !== undefined) refuseNonEmpty(path.resolve(options.cwd ?? process.cwd(), options.out));
+
+    const conn = await connect(options, workspace);
+    close = conn.close;
+    db = conn.db;
+    result.database = conn.url;
+    result.databaseSource = conn.source;
+
+    // One snapshot for everything; the settings fix the text of timestamps, floats and bytea in the
+    // data files and in the digests (see digest.ts).
+    await db.exec('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    inTransaction = true;
+    await db.exec(DIGEST_SETTINGS_SQL);
+
+    const meta = (await db.query<{ db: string; version: string }>(`SELECT current_database() AS db, current_setting('server_version') AS version`)).rows[0];
+    const serverVersion = db.backend === 'pglite' ? `${meta.version} (PGlite)` : meta.version;
+
+    const live = await liveTables(db);
+    const chosen = chooseTables(live, workspace, serviceNames, options.table);
+    if (chosen.length === 0) {
+      throw new TidemarkError('nothing-to-back-up', `No table to back up: ${describeSelection(serviceNames, options.table)} own${serviceNames.length === 1 && !options.table?.length ? 's' : ''} no table in the database.`, {
+        kind: 'input',
+        hint: 'Check the services\' `owns` in the config, or name tables with --table.',
+      });
+    }
+
+    const outDir = path.resolve(options.cwd ?? process.cwd(), options.out ?? path.join('backups', `${safeName(meta.db)}-${utcStamp(new Date())}`));
+    refuseNonEmpty(outDir);
+    fs.mkdirSync(path.dirname(outDir), { recursive: true });
+    tmpDir = `${outDir}.tmp-${randomBytes(4).toString('hex')}`;
+    fs.mkdirSync(tmpDir, { mode: 0o700 });
+    fs.chmodSync(tmpDir, 0o700); // umask may only have removed bits; make it exactly 0700
+    fs.mkdirSync(path.join(tmpDir, DATA_DIR), { mode: 0o700 });
+    fs.chmodSync(path.join(tmpDir, DATA_DIR), 0o700);
+
+    const tables: ManifestTable[] = [];
+    const schemaParts: string[] = [];
+    const schemaFks: string[] = [];
+    const enums = new Map<string, string>();
+    for (const [index, t] of chosen.entries()) {
+      const name = `${t.schema}.${t.name}`;
+      const info = await describeTable(db, t.oid);
+      for (const [typeName, ddl] of info.enums) enums.set(typeName, ddl);
+      schemaParts.push(info.ddl);
+      schemaFks.push(...info.fkDdl);
+      const columns = info.columns.map((c) => c.name);
+      const digest = (await db.query<{ rows: string; digest: string }>(contentDigestSql(quoteTable(t.name, t.schema), columns))).rows[0];
+      const rowCount = Number(digest.rows);
+      options.onProgress?.({ type: 'table-start', table: name, index, total: chosen.length, rows: rowCount });
+
+      const file = `${DATA_DIR}/${fileComponent(t.schema)}.${fileComponent(t.name)}.${format}`;
+      const tableStarted = performance.now();
+      const written = await copyTable(db, copySql(format, t.schema, t.name, columns), path.join(tmpDir, file), format, (rows, bytes) =>
+        options.onProgress?.({ type: 'table-progress', table: name, rows, bytes, elapsedMs: performance.now() - tableStarted }),
+      );
+      // Same snapshot: COPY must see exactly the rows count(*) saw. Anything else is a bug worth stopping for.
+      if (written.records !== rowCount) {
+        throw new TidemarkError('backup-count-mismatch', `${name}: COPY wrote ${written.records} rows but the snapshot counts ${rowCount}.`);
+      }
+      const service = workspace ? ownerOf(workspace, t.name, t.schema)?.name : undefined;
+      tables.push({
+        table: name,
+        ...(service ? { service } : {}),
+        columns: info.columns.map(({ name: n, type, nullable, identity, generated }) => ({
+          name: n,
+          type,
+          nullable,
+          ...(identity ? { identity } : {}),
+          ...(generated ? { generated } : {}),
+        })),
+        primaryKey: info.primaryKey,
+        foreignKeys: info.foreignKeys,
+        rowCount,
+        file,
+        sha256: written.sha256,
+        bytes: written.bytes,
+        contentDigest: digest.digest,
+        digestColumns: columns,
+      });
+      result.tables.push({ table: name, ...(service ? { service } : {}), rows: rowCount, bytes: written.bytes, file });
+      result.rows += rowCount;
+      result.bytes += written.bytes;
+      options.onProgress?.({ type: 'table-done', table: name, rows: rowCount, bytes: written.bytes, elapsedMs: performance.now() - tableStarted });
+    }
+
+    const services = [...new Set([...serviceNames, ...tables.map((t) => t.service).filter((s): s is string => !!s)])].sort();
+    const ledger = services.length ? await readLedger(db, services) : [];
+    await db.exec('COMMIT'); // read only: nothing to commit, it just ends the snapshot
+    inTransaction = false;
+
+    const schemaSql = renderSchemaSql(meta.db, serverVersion, [...enums.values()], schemaParts, schemaFks);
+    const schemaFile = writeSmallFile(path.join(tmpDir, 'schema.sql'), schemaSql);
+    const manifest: Manifest = {
+      formatVersion: MANIFEST_FORMAT_VERSION,
+      tool: { name: 'tidemark', version: TOOL_VERSION },
+      createdAt: new Date().toISOString(),
+      serverVersion,
+      database: meta.db,
+      format,
+      services,
+      tables,
+      ledger: ledger.map((r) => ({ service: r.service, migration: r.migration, checksum: r.checksum, status: r.status, appliedAt: r.appliedAt.toISOString() })),
+      files: [{ file: 'schema.sql', ...schemaFile }],
+    };
+    const manifestText = `${JSON.stringify(manifest, null, 2)}\n`;
+    writeSmallFile(path.join(tmpDir, 'manifest.json'), manifestText);
+    // The manifest's own integrity (an edited manifest is caught by verify-backup); sha256sum's format.
+    writeSmallFile(path.join(tmpDir, 'manifest.sha256'), `${sha256(manifestText)}  manifest.json\n`);
+    syncDir(path.join(tmpDir, DATA_DIR));
+    syncDir(tmpDir);
+
+    // An empty target directory (allowed) is replaced by rename(2) atomically on POSIX.
+    fs.renameSync(tmpDir, outDir);
+    tmpDir = undefined;
+    syncDir(path.dirname(outDir));
+    result.dir = outDir;
+    result.ok = true;
+  } catch (err) {
+    result.error = isTidemarkError(err) ? err : new TidemarkError('backup-failed', `Backup failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+  } finally {
+    if (inTransaction && db) await db.exec('ROLLBACK').catch(() => {});
+    if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
+    try {
+      await close();
+    } catch {
+      // closing a broken connection must not hide the real outcome
+    }
+    result.durationMs = performance.now() - started;
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// What to back up
+
+async function loadWorkspaceFor(options: BackupOptions): Promise<Workspace | undefined> {
+  try {
+    return await resolveWorkspace(options);
+  } catch (err) {
+    // Named tables need no config (nor does a database URL given directly); services do.
+    if (options.table?.length && !options.service && isTidemarkError(err) && err.code === 'config-not-found') return undefined;
+    throw err;
+  }
+}
+
+function pickServices(workspace: Workspace | undefined, options: BackupOptions): string[] {
+  const names = options.service === undefined ? undefined : typeof options.service === 'string' ? [options.service] : [...options.service];
+  if (names?.length) {
+    for (const name of names) {
+      if (!workspace?.services.some((s) => s.name === name)) {
+        throw new TidemarkError('unknown-service', `No service ${name} in the config.`, {
+          kind: 'usage',
+          hint: `Declared services: ${workspace?.services.map((s) => s.name).join(', ') || 'none'}.`,
+        });
+      }
+    }
+    return names;
+  }
+  // Named tables alone: just those. Otherwise every service, Alembic-kept ones included (their data matters too).
+  if (options.table?.length) return [];
+  return workspace?.services.map((s) => s.name) ?? [];
+}
+
+interface LiveTable {
+  oid: number;
+  schema: string;
+  name: string;
+}
+
+async function liveTables(db: Database): Promise<LiveTable[]> {
+  // Ordinary and partitioned tables; partitions are read through their parent. tidemark's own ledger
+  // is recorded in the manifest, not as a table.
+  const { rows } = await db.query<{ oid: number; schema: string; name: string }>(
+    `SELECT c.oid::int8::float8 AS oid, n.nspname AS schema, c.relname AS name
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+        AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'tidemark') AND n.nspname NOT LIKE 'pg\\_%'
+      ORDER BY n.nspname, c.relname`,
+  );
+  return rows.map((r) => ({ oid: Number(r.oid), schema: r.schema, name: r.name }));
+}
+
+function chooseTables(live: LiveTable[], workspace: Workspace | undefined, services: string[], named: readonly string[] | undefined): LiveTable[] {
+  const chosen = new Map<number, LiveTable>();
+  if (services.length && workspace) {
+    for (const t of live) {
+      const owner = ownerOf(workspace, t.name, t.schema);
+      if (owner && services.includes(owner.name)) chosen.set(t.oid, t);
+    }
+  }
+  for (const name of named ?? []) {
+    const dot = name.indexOf('.');
+    const schema = dot >= 0 ? name.slice(0, dot) : 'public';
+    const table = dot >= 0 ? name.slice(dot + 1) : name;
+    const found = live.find((t) => t.schema === schema && t.name === table);
+    if (!found) throw new TidemarkError('unknown-table', `No table ${schema}.${table} in the database.`, { kind: 'usage' });
+    chosen.set(found.oid, found);
+  }
+  return [...chosen.values()].sort((a, b) => (a.schema === b.schema ? cmp(a.name, b.name) : cmp(a.schema, b.schema)));
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function describeSelection(services: string[], tables: readonly string[] | undefined): string {
+  if (tables?.length) return `tables ${tables.join(', ')}`;
+  return services.length === 1 ? `service ${services[0]}` : `services ${services.join(', ') || '(none configured)'}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The catalog
+
+interface TableInfo {
+  columns: (ManifestColumn & { default?: string; expression?: string })[];
+  primaryKey: string[];
+  foreignKeys: ManifestForeignKey[];
+  ddl: string;
+  fkDdl: string[];
+  enums: [string, string][];
+}
+
+async function describeTable(db: Database, oid: number): Promise<TableInfo> {
+  const cols = await db.query<{
+    name: string;
+    type: string;
+    notnull: boolean;
+    identity: string;
+    generated: string;
+    expr: string | null;
+    typtype: string;
+    elemtyptype: string | null;
+    typoid: number;
+    elemoid: number | null;
+  }>(
+    `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS notnull,
+            a.attidentity::text AS identity, a.attgenerated::text AS generated,
+            pg_get_expr(d.adbin, d.adrelid) AS expr, ty.typtype::text AS typtype,
+            el.typtype::text AS elemtyptype, ty.oid::int8::float8 AS typoid, el.oid::int8::float8 AS elemoid
+       FROM pg_attribute a
+       JOIN pg_type ty ON ty.oid = a.atttypid
+       LEFT JOIN pg_type el ON el.oid = ty.typelem AND ty.typcategory = 'A'
+       LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+      WHERE a.attrelid = $1::int8::oid AND a.attnum > 0 AND NOT a.attisdropped
+      ORDER BY a.attnum`,
+    [oid],
+  );
+  const cons = await db.query<{ name: string; type: string; def: string; cols: string[] | null; ref: string | null; refcols: string[] | null }>(
+    `SELECT con.conname AS name, con.contype::text AS type, pg_get_constraintdef(con.oid) AS def,
+            ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(n, i)
+                    JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.i) AS cols,
+            CASE WHEN con.contype = 'f' THEN rn.nspname || '.' || rc.relname END AS ref,
+            ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(n, i)
+                    JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.i) AS refcols
+       FROM pg_constraint con
+       LEFT JOIN pg_class rc ON rc.oid = con.confrelid
+       LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
+      WHERE con.conrelid = $1::int8::oid AND con.contype IN ('p', 'u', 'c', 'f', 'x')
+      ORDER BY CASE con.contype WHEN 'p' THEN 0 WHEN 'u' THEN 1 WHEN 'c' THEN 2 WHEN 'x' THEN 3 ELSE 4 END, con.conname`,
+    [oid],
+  );
+  const rel = (
+    await db.query<{ schema: string; name: string }>(
+      `SELECT n.nspname AS schema, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1::int8::oid`,
+      [oid],
+    )
+  ).rows[0];
+
+  // Enum types the columns use (directly or as arrays), so schema.sql reads on its own.
+  const enumOids = [...new Set(cols.rows.flatMap((c) => [c.typtype === 'e' ? c.typoid : null, c.elemtyptype === 'e' ? c.elemoid : null]).filter((x): x is number => x !== null))];
+  const enums: [string, string][] = [];
+  for (const typoid of enumOids) {
+    const e = (
+      await db.query<{ name: string; labels: string[] }>(
+        `SELECT format_type(t.oid, NULL) AS name, ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder) AS labels
+           FROM pg_type t WHERE t.oid = $1::int8::oid`,
+        [typoid],
+      )
+    ).rows[0];
+    enums.push([e.name, `CREATE TYPE ${e.name} AS ENUM (${e.labels.map(sqlLiteral).join(', ')});`]);
+  }
+
+  const columns: TableInfo['columns'] = cols.rows.map((c) => {
+    const identity = c.identity === 'a' ? 'always' : c.identity === 'd' ? 'by default' : undefined;
+    const generated = c.generated === 's' ? 'stored' : c.generated === 'v' ? 'virtual' : undefined;
+    return {
+      name: c.name,
+      type: c.type,
+      nullable: !c.notnull,
+      ...(identity ? { identity } : {}),
+      ...(generated ? { generated, expression: c.expr ?? undefined } : c.expr !== null ? { default: c.expr } : {}),
+    } as TableInfo['columns'][number];
+  });
+  const pk = cons.rows.find((c) => c.type === 'p');
+  const foreignKeys: ManifestForeignKey[] = cons.rows
+    .filter((c) => c.type === 'f')
+    .map((c) => ({ name: c.name, columns: c.cols ?? [], references: c.ref ?? '', referencedColumns: c.refcols ?? [] }));
+
+  const qualified = quoteTable(rel.name, rel.schema);
+  const lines = columns.map((c) => {
+    let line = `  ${quoteIdent(c.name)} ${c.type}`;
+    if (c.generated) line += ` GENERATED ALWAYS AS (${c.expression}) ${c.generated === 'virtual' ? 'VIRTUAL' : 'STORED'}`;
+    if (c.identity) line += ` GENERATED ${c.identity === 'always' ? 'ALWAYS' : 'BY DEFAULT'} AS IDENTITY`;
+    if (c.default !== undefined) line += ` DEFAULT ${c.default}`;
+    if (!c.nullable) line += ' NOT NULL';
+    return line;
+  });
+  for (const con of cons.rows.filter((c) => c.type !== 'f')) lines.push(`  CONSTRAINT ${quoteIdent(con.name)} ${con.def}`);
+  // Foreign keys after every table, so the file's order does not matter.
+  const fks = cons.rows.filter((c) => c.type === 'f').map((c) => `ALTER TABLE ${qualified} ADD CONSTRAINT ${quoteIdent(c.name)} ${c.def};`);
+  const ddl = `CREATE TABLE ${qualified} (\n${lines.join(',\n')}\n);`;
+  return { columns, primaryKey: pk?.cols ?? [], foreignKeys, ddl, fkDdl: fks, enums };
+}
+
+function sqlLiteral(s: string): string {
+  return `'${s.replaceAll("'", "''")}'`;
+}
+
+function renderSchemaSql(database: string, serverVersion: string, enums: string[], tables: string[], fks: string[]): string {
+  return [
+    `-- tidemark backup of database ${database} (PostgreSQL ${serverVersion})`,
+    '-- INFORMATIONAL: the backed-up tables as the catalog described them (columns, types, defaults,',
+    '-- NOT NULL, identity/generated, primary key, unique, check and foreign key constraints). Indexes,',
+    '-- triggers, sequences, policies and grants are not included: restore loads into the schema your',
+    '-- migrations build, not from this file.',
+    '',
+    ...(enums.length ? [...enums, ''] : []),
+    ...tables.flatMap((t) => [t, '']),
+    ...(fks.length ? [...fks, ''] : []),
+  ].join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// The data
+
+function copySql(format: BackupFormat, schema: string, table: string, columns: string[]): string {
+  const qualified = quoteTable(table, schema);
+  if (format === 'ndjson') {
+    // CSV mode with quote and delimiter set to bytes JSON never contains raw (row_to_json escapes
+    // control characters): exact JSON lines. Text mode would double every backslash in the JSON.
+    return `COPY (SELECT row_to_json(t) FROM ${qualified} AS t) TO STDOUT WITH (FORMAT csv, QUOTE e'\\x01', DELIMITER e'\\x02')`;
+  }
+  // Explicit columns: a virtual generated column (PostgreSQL 18) is not copied by `COPY table`.
+  const list = columns.map(quoteIdent).join(', ');
+  return `COPY (SELECT ${list} FROM ${qualified}) TO STDOUT WITH (FORMAT csv, HEADER)`;
+}
+
+/**
+ * Streams one COPY into `file` (0600) through SHA-256 and a byte and record counter. On the server
+ * the chunks come from pg-copy-streams, so memory stays flat; PGlite hands the whole table over as
+ * one blob (its only COPY path, /dev/blob), so there a table is in memory once.
+ */
+async function copyTable(
+  db: Database,
+  sql: string,
+  file: string,
+  format: BackupFormat,
+  onProgress: (rows: number, bytes: number) => void,
+): Promise<{ sha256: string; bytes: number; records: number }> {
+  const hash = createHash('sha256');
+  const counter = new RecordCounter(format);
+  const fh = await fs.promises.open(file, 'wx', 0o600);
+  let bytes = 0;
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  let lastProgress = performance.now();
+  const flush = async () => {
+    if (!pendingBytes) return;
+    const buf = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
+    pending = [];
+    pendingBytes = 0;
+    await fh.write(buf);
+  };
+  try {
+    for await (const chunk of db.copyOut(sql)) {
+      hash.update(chunk);
+      counter.feed(chunk);
+      bytes += chunk.length;
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+      if (pendingBytes >= FLUSH_BYTES) await flush();
+      if (performance.now() - lastProgress >= PROGRESS_EVERY_MS) {
+        lastProgress = performance.now();
+        onProgress(counter.records, bytes);
+      }
+    }
+    await flush();
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  return { sha256: hash.digest('hex'), bytes, records: counter.records };
+}
+
+/**
+ * Counts records in COPY output: ndjson lines, or CSV records minus the header. A CSV newline inside
+ * double quotes is data, not a record end; `""` inside quotes toggles twice, so a plain toggle is exact.
+ */
+export class RecordCounter {
+  private lines = 0;
+  private inQuotes = false;
+  private sawData = false;
+
+  constructor(private readonly format: BackupFormat) {}
+
+  feed(chunk: Uint8Array): void {
+    if (this.format === 'ndjson') {
+      for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) this.lines++;
+      return;
+    }
+    let quotes = this.inQuotes;
+    for (let i = 0; i < chunk.length; i++) {
+      const b = chunk[i];
+      if (b === 34) quotes = !quotes;
+      else if (b === 10 && !quotes) this.lines++;
+    }
+    this.inQuotes = quotes;
+    if (chunk.length) this.sawData = true;
+  }
+
+  /** Data records (the CSV header line is not one). */
+  get records(): number {
+    return this.format === 'csv' ? Math.max(0, this.lines - (this.sawData ? 1 : 0)) : this.lines;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files
+
+function refuseNonEmpty(dir: string): void {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    if (code === 'ENOTDIR') throw new TidemarkError('backup-target-exists', `${dir} exists and is not a directory.`, { kind: 'usage' });
+    throw err;
+  }
+  if (entries.length) {
+    throw new TidemarkError('backup-target-exists', `${dir} already exists and is not empty: a backup never overwrites one.`, {
+      kind: 'usage',
+      hint: 'Give a new directory with --out, or leave --out out for a timestamped one under ./backups.',
+    });
+  }
+}
+
+function writeSmallFile(file: string, text: string): { sha256: string; bytes: number } {
+  const buf = Buffer.from(text, 'utf8');
+  const fd = fs.openSync(file, 'wx', 0o600);
+  try {
+    fs.writeSync(fd, buf);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return { sha256: sha256(buf), bytes: buf.length };
+}
+
+function sha256(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+function syncDir(dir: string): void {
+  try {
+    const fd = fs.openSync(dir, 'r');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    // not every filesystem lets a directory be fsynced; the files themselves were
+  }
+}
+
+/** A schema or table name as a file name part: `.`, `/` and other awkward bytes percent-encoded. */
+export function fileComponent(name: string): string {
+  return name.replace(/[^A-Za-z0-9_$-]/gu, (ch) => [...Buffer.from(ch, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
+}
+
+function safeName(name: string): string {
+  return name.replace(/[^A-Za-z0-9_\-]/g, '_') || 'database';
+}
+
+/** `20261125T101530Z`: sorts, and has no colon (Windows, scp). */
+function utcStamp(d: Date): string {
+  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}

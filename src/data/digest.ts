@@ -1,0 +1,50 @@
+/**
+ * The content digest of a table, computed IN the database (DESIGN §2 "Backup"): backup records it,
+ * restore recomputes it after loading and commits only if it matches.
+ *
+ * Per row: md5 of the row's record text over the listed columns (`ROW(a, b)::text`, which tells
+ * NULL from '' and quotes what needs quoting). Per table: the row count and the sums, as numeric so
+ * they never overflow, of the two 64-bit halves of those md5s, hashed once more. Sums commute, so
+ * the digest does not depend on row order, physical layout or a dump/restore; it depends only on
+ * each column's text output, which the settings below pin down so PostgreSQL 15 and 18 agree.
+ */
+
+/** Identifier quoted for SQL: `"a""b"`. Always quoted, so case and keywords survive. */
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** `schema.table` (split at the first dot, as tidemark names tables) quoted for SQL. */
+export function quoteTable(table: string, schema?: string): string {
+  if (schema !== undefined) return `${quoteIdent(schema)}.${quoteIdent(table)}`;
+  const dot = table.indexOf('.');
+  return dot < 0 ? quoteIdent(table) : `${quoteIdent(table.slice(0, dot))}.${quoteIdent(table.slice(dot + 1))}`;
+}
+
+/**
+ * Output settings the digest (and the data files) depend on. Run inside the transaction (SET LOCAL)
+ * before `contentDigestSql`: timestamptz in UTC/ISO, floats shortest-exact, bytea as hex.
+ */
+export const DIGEST_SETTINGS_SQL = [
+  `SET LOCAL TimeZone = 'UTC'`,
+  `SET LOCAL DateStyle = 'ISO, YMD'`,
+  `SET LOCAL IntervalStyle = 'postgres'`,
+  `SET LOCAL extra_float_digits = 3`,
+  `SET LOCAL bytea_output = 'hex'`,
+].join(';\n');
+
+/**
+ * ONE query returning `{ rows: string /* bigint as text *\/, digest: string }` for the table.
+ * `table` is already quoted (use quoteTable); columns are plain names, quoted here, in the order given
+ * (restore must pass the same order: the manifest's `digestColumns`).
+ */
+export function contentDigestSql(table: string, columns: readonly string[]): string {
+  // ROW() of a single column is still a record; with no columns at all only the count matters.
+  const rowText = columns.length ? `ROW(${columns.map((c) => `t.${quoteIdent(c)}`).join(', ')})::text` : `''`;
+  const half = (from: number) => `coalesce(sum(('x' || substr(s.h, ${from}, 16))::bit(64)::bigint::numeric), 0)`;
+  return (
+    `SELECT count(*)::text AS rows, ` +
+    `md5(count(*)::text || ':' || ${half(1)}::text || ':' || ${half(17)}::text) AS digest ` +
+    `FROM (SELECT md5(${rowText}) AS h FROM ${table} AS t) AS s`
+  );
+}
