@@ -339,60 +339,298 @@ interface IniLocation {
   scriptDir: string;
 }
 
-async function fromIni(ini: string): Promise<AlembicLocation> {
-  return (await readIni(ini)).location;
+/** A value of pyproject.toml's [tool.alembic] that tidemark reads; anything else (numbers, tables) is `other`. */
+export type TomlValue = string | boolean | TomlValue[] | { other: string };
+
+/**
+ * The keys of pyproject.toml's `[tool.alembic]` table (Alembic ≥ 1.16 keeps script_location and
+ * version_locations there, and its pyproject template leaves them out of alembic.ini), or undefined when
+ * the file has no such table. A small TOML reader: strings of the four kinds, arrays, booleans; other
+ * values are skipped. A syntax error outside the table skips that line; inside it, it throws.
+ */
+export function parseToolAlembic(text: string, file = 'pyproject.toml'): Map<string, TomlValue> | undefined {
+  const s = text.replace(/^\uFEFF/, '');
+  let i = 0;
+  let table = '';
+  let found = false;
+  const out = new Map<string, TomlValue>();
+  const lineOf = (at: number): number => s.slice(0, at).split('\n').length;
+  const fail = (why: string): never => {
+    throw new Error(why);
+  };
+  const inline = () => {
+    while (s[i] === ' ' || s[i] === '\t') i++;
+  };
+  // Blanks, newlines and comments (between statements, and inside arrays).
+  const blanks = () => {
+    for (;;) {
+      inline();
+      if (s[i] === '\n' || s[i] === '\r') i++;
+      else if (s[i] === '#') while (i < s.length && s[i] !== '\n') i++;
+      else return;
+    }
+  };
+  const basic = (multi: boolean): string => {
+    let v = '';
+    for (;;) {
+      if (i >= s.length) fail('a string is never closed');
+      const c = s[i];
+      if (multi ? s.startsWith('"""', i) && s[i + 3] !== '"' : c === '"') {
+        i += multi ? 3 : 1;
+        return v;
+      }
+      if (!multi && c === '\n') fail('a string is never closed');
+      if (c !== '\\') {
+        v += c;
+        i++;
+        continue;
+      }
+      const e = s[i + 1];
+      const simple: Record<string, string> = { b: '\b', t: '\t', n: '\n', f: '\f', r: '\r', e: '\x1b', '"': '"', '\\': '\\' };
+      if (e in simple) {
+        v += simple[e];
+        i += 2;
+      } else if (e === 'u' || e === 'U' || e === 'x') {
+        const len = e === 'u' ? 4 : e === 'U' ? 8 : 2;
+        const hex = s.slice(i + 2, i + 2 + len);
+        if (!/^[0-9a-fA-F]+$/.test(hex) || hex.length !== len || parseInt(hex, 16) > 0x10ffff) fail(`bad escape \\${e}${hex}`);
+        v += String.fromCodePoint(parseInt(hex, 16));
+        i += 2 + len;
+      } else if (multi && /[ \t\r\n]/.test(e ?? '')) {
+        i++; // a line-ending backslash eats the whitespace and newlines after it
+        while (/[ \t\r\n]/.test(s[i] ?? '')) i++;
+      } else fail(`bad escape \\${e ?? ''}`);
+    }
+  };
+  const literalString = (multi: boolean): string => {
+    const close = multi ? "\'\'\'" : "\'";
+    let j = s.indexOf(close, i);
+    if (multi) while (s[j + 3] === "\'") j++; // up to two quotes may end the body
+    const nl = s.indexOf('\n', i);
+    if (j < 0 || (!multi && nl >= 0 && nl < j)) fail('a string is never closed');
+    const v = s.slice(i, j);
+    i = j + close.length;
+    return v;
+  };
+  const str = (): string => {
+    if (s.startsWith('"""', i) || s.startsWith("\'\'\'", i)) {
+      const q = s[i];
+      i += 3;
+      if (s[i] === '\n') i++; // a newline right after the opening quotes is trimmed
+      else if (s.startsWith('\r\n', i)) i += 2;
+      return q === '"' ? basic(true) : literalString(true);
+    }
+    return s[i++] === '"' ? basic(false) : literalString(false);
+  };
+  const key = (end: string): string => {
+    const parts: string[] = [];
+    for (;;) {
+      inline();
+      if (s[i] === '"' || s[i] === "\'") parts.push(str());
+      else {
+        const m = /^[A-Za-z0-9_-]+/.exec(s.slice(i, i + 200));
+        if (!m) fail('a key is expected');
+        parts.push(m![0]);
+        i += m![0].length;
+      }
+      inline();
+      if (s[i] !== '.') break;
+      i++;
+    }
+    if (!s.startsWith(end, i)) fail(`"${end}" is expected after ${parts.join('.')}`);
+    i += end.length;
+    return parts.join('.');
+  };
+  const value = (): TomlValue => {
+    const c = s[i];
+    if (c === '"' || c === "\'") return str();
+    if (c === '[') {
+      i++;
+      const items: TomlValue[] = [];
+      for (;;) {
+        blanks();
+        if (s[i] === ']') break;
+        items.push(value());
+        blanks();
+        if (s[i] === ',') i++;
+        else if (s[i] !== ']') fail('"," or "]" is expected in an array');
+      }
+      i++;
+      return items;
+    }
+    if (c === '{') {
+      // An inline table: skipped, strings inside it included.
+      const from = i++;
+      for (let depth = 1; depth > 0; ) {
+        if (i >= s.length || s[i] === '\n') fail('an inline table is never closed');
+        if (s[i] === '"' || s[i] === "\'") str();
+        else if (s[i++] === '{') depth++;
+        else if (s[i - 1] === '}') depth--;
+      }
+      return { other: s.slice(from, i) };
+    }
+    const m = /^[^\s,\]#]+/.exec(s.slice(i, i + 100));
+    if (!m) fail('a value is expected');
+    i += m![0].length;
+    return m![0] === 'true' ? true : m![0] === 'false' ? false : { other: m![0] };
+  };
+  while (i < s.length) {
+    blanks();
+    if (i >= s.length) break;
+    const at = i;
+    try {
+      if (s[i] === '[') {
+        const array = s[i + 1] === '[';
+        i += array ? 2 : 1;
+        const name = key(array ? ']]' : ']');
+        table = array ? `[[${name}]]` : name; // keys under [[tool.alembic.post_write_hooks]] are not ours
+        if (name === 'tool.alembic' && !array) found = true;
+      } else {
+        const k = key('=');
+        inline();
+        const v = value();
+        const full = table ? `${table}.${k}` : k;
+        if (full.startsWith('tool.alembic.')) {
+          found = true;
+          out.set(full.slice('tool.alembic.'.length), v);
+        }
+      }
+      inline();
+      if (s[i] === '#') while (i < s.length && s[i] !== '\n') i++;
+      if (i < s.length && s[i] !== '\n' && s[i] !== '\r') fail('the line goes on after its value');
+    } catch (err) {
+      if (table === 'tool.alembic' || table.startsWith('tool.alembic.')) {
+        throw locationError(
+          `${file} line ${lineOf(at)}: ${(err as Error).message}, so its [tool.alembic] table cannot be read.`,
+          'Fix the TOML syntax there (it is what Alembic reads too).',
+          file,
+        );
+      }
+      // Elsewhere in the file: not ours; go on from the next line.
+      const nl = s.indexOf('\n', Math.max(i, at));
+      i = nl < 0 ? s.length : nl + 1;
+    }
+  }
+  return found ? out : undefined;
 }
 
-async function readIni(ini: string): Promise<IniLocation> {
-  let text: string;
+async function fromIni(ini: string): Promise<AlembicLocation> {
+  return (await readProject(ini)).location;
+}
+
+async function readText(file: string): Promise<string> {
   try {
-    text = await fs.readFile(ini, 'utf8');
+    return await fs.readFile(file, 'utf8');
   } catch (err) {
-    throw locationError(`Cannot read ${ini}: ${errCode(err)}.`, 'Check the path.', ini);
+    throw locationError(`Cannot read ${file}: ${errCode(err)}.`, 'Check the path.', file);
   }
-  const here = path.dirname(ini);
-  const sections = parseIni(text);
-  const defaults = new Map(sections.get('DEFAULT') ?? []);
+}
+
+/** pyproject.toml's [tool.alembic] in `dir`, when there is one. */
+async function toolAlembicIn(dir: string): Promise<{ file: string; table: Map<string, TomlValue> } | undefined> {
+  const file = path.join(dir, 'pyproject.toml');
+  if (!(await statOf(file))?.isFile()) return undefined;
+  const table = parseToolAlembic(await readText(file), file);
+  return table ? { file, table } : undefined;
+}
+
+/**
+ * An Alembic project's locations from its alembic.ini and/or the pyproject.toml beside it. As in
+ * Alembic's Config, an option in the ini wins; the [tool.alembic] table fills in what the ini lacks.
+ */
+async function readProject(ini: string | undefined, toml?: { file: string; table: Map<string, TomlValue> }): Promise<IniLocation> {
+  const here = path.dirname(ini ?? toml!.file);
+  let section: Map<string, string> | undefined;
+  let defaults = new Map<string, string>();
+  if (ini) {
+    const sections = parseIni(await readText(ini));
+    defaults = new Map(sections.get('DEFAULT') ?? []);
+    section = sections.get('alembic');
+  }
   defaults.set('here', here);
-  const section = sections.get('alembic');
   const get = (key: string): string | undefined => {
     const v = section?.get(key);
-    return v === undefined ? undefined : interpolate(v, section!, defaults, ini);
+    return v === undefined ? undefined : interpolate(v, section!, defaults, ini!);
   };
-  const scriptLocation = get('script_location');
+  let tomlLoaded = ini === undefined;
+  const fromToml = async (key: string): Promise<TomlValue | undefined> => {
+    if (!tomlLoaded) {
+      tomlLoaded = true;
+      toml = await toolAlembicIn(here);
+    }
+    return toml?.table.get(key);
+  };
+  // Python's `value % {"here": …}`, as Alembic applies to TOML strings.
+  const tomlString = (v: TomlValue, key: string): string => {
+    if (typeof v !== 'string') {
+      throw locationError(`${toml!.file}: ${key} in [tool.alembic] must be a string.`, `Write ${key} = "%(here)s/…".`, toml!.file);
+    }
+    return interpolate(v, new Map(), new Map([['here', path.dirname(toml!.file)]]), toml!.file);
+  };
+
+  let scriptLocation = get('script_location');
+  let decidedBy = ini;
   if (!scriptLocation) {
-    throw locationError(`${ini} has no script_location in its [alembic] section.`, 'Add script_location = %(here)s/alembic, or pass the versions directory itself.', ini);
+    const v = await fromToml('script_location');
+    if (v !== undefined) {
+      scriptLocation = tomlString(v, 'script_location');
+      decidedBy = toml!.file;
+    }
   }
-  checkNotPackageResource(scriptLocation, 'script_location', ini);
+  if (!scriptLocation) {
+    const where = ini ? `${ini} has no script_location in its [alembic] section${toml ? `, nor ${toml.file} in [tool.alembic]` : ''}.` : `${toml!.file} has no script_location in [tool.alembic].`;
+    throw locationError(where, 'Add script_location = %(here)s/alembic, or pass the versions directory itself.', ini ?? toml!.file);
+  }
+  const source = decidedBy ?? toml!.file;
+  checkNotPackageResource(scriptLocation, 'script_location', source);
   // Alembic resolves relative paths against the working directory, where alembic.ini normally sits.
   const scriptDir = path.resolve(here, scriptLocation);
-  const versionLocations = get('version_locations');
   let dirs = [path.join(scriptDir, 'versions')];
+  let locations: string[] = [];
+  const versionLocations = get('version_locations');
   if (versionLocations) {
     const separator = get('path_separator') ?? get('version_path_separator');
-    const locations = splitVersionLocations(versionLocations, separator, ini);
-    for (const l of locations) checkNotPackageResource(l, 'version_locations', ini);
-    if (locations.length) dirs = locations.map((l) => path.resolve(here, l));
+    locations = splitVersionLocations(versionLocations, separator, ini);
+    for (const l of locations) checkNotPackageResource(l, 'version_locations', ini!);
+  } else {
+    const v = await fromToml('version_locations');
+    if (v !== undefined) {
+      if (!Array.isArray(v)) {
+        throw locationError(`${toml!.file}: version_locations in [tool.alembic] must be a list of strings.`, 'Write version_locations = ["%(here)s/alembic/versions", …].', toml!.file);
+      }
+      locations = v.map((x) => tomlString(x, 'version_locations')).filter((x) => x !== '');
+      for (const l of locations) checkNotPackageResource(l, 'version_locations', toml!.file);
+    }
   }
-  const location: AlembicLocation = {
-    service: serviceNameFrom(path.basename(here)),
-    dirs,
-    recursive: get('recursive_version_locations') === 'true', // Alembic compares with "true" exactly
-    source: ini,
-  };
+  if (locations.length) dirs = locations.map((l) => path.resolve(here, l));
+  let recursive: boolean;
+  const rvl = get('recursive_version_locations');
+  if (rvl !== undefined) recursive = rvl === 'true'; // Alembic compares with "true" exactly
+  else {
+    const v = (await fromToml('recursive_version_locations')) ?? false;
+    if (typeof v !== 'boolean') {
+      throw locationError(`${toml!.file}: recursive_version_locations in [tool.alembic] must be true or false.`, 'Write recursive_version_locations = true (a TOML boolean, not a string).', toml!.file);
+    }
+    recursive = v;
+  }
+  const location: AlembicLocation = { service: serviceNameFrom(path.basename(here)), dirs, recursive, source };
   return { location, scriptDir };
 }
 
-/** The alembic.ini in envDir's parent or envDir itself that `accept`s (points at what we were given). */
+/** The alembic.ini (or pyproject.toml with [tool.alembic]) in envDir's parent or envDir itself that `accept`s. */
 async function iniFor(envDir: string, accept: (r: IniLocation) => boolean): Promise<AlembicLocation | undefined> {
   for (const dir of [path.dirname(envDir), envDir]) {
-    const ini = path.join(dir, 'alembic.ini');
-    if (!(await statOf(ini))?.isFile()) continue;
     try {
-      const r = await readIni(ini);
-      if (accept(r)) return r.location;
+      const ini = path.join(dir, 'alembic.ini');
+      let r: IniLocation | undefined;
+      if ((await statOf(ini))?.isFile()) r = await readProject(ini);
+      else {
+        const toml = await toolAlembicIn(dir);
+        if (toml) r = await readProject(undefined, toml);
+      }
+      if (r && accept(r)) return r.location;
     } catch {
-      // an ini we cannot use does not stop reading the directory we were given
+      // a config we cannot use does not stop reading the directory we were given
     }
   }
   return undefined;
@@ -400,7 +638,8 @@ async function iniFor(envDir: string, accept: (r: IniLocation) => boolean): Prom
 
 /**
  * Resolves `tidemark check --alembic PATH` with no config. PATH is a versions directory, an Alembic
- * environment directory (env.py and/or versions/), an alembic.ini, or a directory holding alembic.ini.
+ * environment directory (env.py and/or versions/), an alembic.ini or a pyproject.toml with [tool.alembic],
+ * or a directory holding one of them.
  * Throws TidemarkError `alembic-location` (kind input) when it is none of these.
  */
 export async function resolveAlembicLocation(inputPath: string): Promise<AlembicLocation> {
@@ -411,6 +650,11 @@ export async function resolveAlembicLocation(inputPath: string): Promise<Alembic
   }
   if (st.isFile()) {
     if (abs.endsWith('.ini')) return fromIni(abs);
+    if (abs.endsWith('.toml')) {
+      const table = parseToolAlembic(await readText(abs), abs);
+      if (!table) throw locationError(`${inputPath} has no [tool.alembic] table.`, 'Pass alembic.ini, or the Alembic versions or environment directory.', abs);
+      return (await readProject(undefined, { file: abs, table })).location;
+    }
     throw locationError(
       `${inputPath} is a file but not an alembic.ini.`,
       'Pass an Alembic versions directory, environment directory or alembic.ini.',
@@ -420,6 +664,8 @@ export async function resolveAlembicLocation(inputPath: string): Promise<Alembic
   if (!st.isDirectory()) throw locationError(`${inputPath} is neither a file nor a directory.`, 'Pass an Alembic versions directory, environment directory or alembic.ini.', abs);
 
   if ((await statOf(path.join(abs, 'alembic.ini')))?.isFile()) return fromIni(path.join(abs, 'alembic.ini'));
+  const toml = await toolAlembicIn(abs); // a project configured in pyproject.toml only
+  if (toml) return (await readProject(undefined, toml)).location;
 
   const hasEnv = (await statOf(path.join(abs, 'env.py')))?.isFile() ?? false;
   const hasVersions = (await statOf(path.join(abs, 'versions')))?.isDirectory() ?? false;

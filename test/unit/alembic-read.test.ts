@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isTidemarkError } from '../../src/errors.js';
-import { parseIni, readAlembicHistory, resolveAlembicLocation, serviceNameFrom, splitVersionLocations } from '../../src/history/read-alembic.js';
+import { parseIni, parseToolAlembic, readAlembicHistory, resolveAlembicLocation, serviceNameFrom, splitVersionLocations } from '../../src/history/read-alembic.js';
 
 let root: string;
 before(() => {
@@ -307,6 +307,118 @@ describe('resolveAlembicLocation', () => {
     const notAlembic = tree('random', { 'notes.txt': 'hi', 'sub/x.txt': '' });
     await rejectsWithLocation(notAlembic, /is not an Alembic versions directory, environment directory or alembic.ini/);
     await rejectsWithLocation(path.join(notAlembic, 'notes.txt'), /is a file but not an alembic.ini/);
+  });
+
+  it('splits version_locations in a real ini by each separator, and by the deprecated version_path_separator', async () => {
+    const cases: [string, string][] = [
+      ['', '%(here)s/v1 %(here)s/v2,%(here)s/v3'], // legacy: spaces and commas
+      ['path_separator = space\n', '%(here)s/v1 %(here)s/v2  %(here)s/v3'],
+      ['path_separator = ;\n', '%(here)s/v1;%(here)s/v2 ;%(here)s/v3'],
+      ['path_separator = :\n', '%(here)s/v1:%(here)s/v2:%(here)s/v3'],
+      [`path_separator = os\n`, ['%(here)s/v1', '%(here)s/v2', '%(here)s/v3'].join(path.delimiter)],
+      ['path_separator = newline\n', '\n  %(here)s/v1\n  %(here)s/v2\n  %(here)s/v3'],
+      ['version_path_separator = ;\n', '%(here)s/v1;%(here)s/v2;%(here)s/v3'],
+    ];
+    for (const [i, [sep, value]] of cases.entries()) {
+      const project = tree(`seps/p${i}`, { 'alembic.ini': `[alembic]\nscript_location = alembic\n${sep}version_locations = ${value}\n` });
+      const loc = await resolveAlembicLocation(path.join(project, 'alembic.ini'));
+      assert.deepEqual(loc.dirs, ['v1', 'v2', 'v3'].map((v) => path.join(project, v)), sep || 'legacy');
+    }
+  });
+
+  it('reads [tool.alembic] from pyproject.toml (Alembic ≥ 1.16), the ini winning option by option', async () => {
+    const toml = [
+      '[project]',
+      'name = "crm"',
+      'dependencies = [',
+      '  "alembic>=1.16",  # a comment',
+      ']',
+      '',
+      '[tool.alembic]',
+      '# the pyproject template puts these here, not in alembic.ini',
+      'script_location = "%(here)s/alembic"',
+      'version_locations = [',
+      '    "%(here)s/alembic/versions",  # main',
+      "    '%(here)s/extra/versions',",
+      ']',
+      'recursive_version_locations = true',
+      'prepend_sys_path = ["."]',
+      '',
+      '[[tool.alembic.post_write_hooks]]',
+      'name = "ruff"',
+      'script_location = "not this one"',
+    ].join('\n');
+    const project = tree('toml/Payments', {
+      'pyproject.toml': toml,
+      'alembic.ini': '[alembic]\nsqlalchemy.url = driver://u:p@localhost/db\n',
+      'alembic/env.py': '',
+      'alembic/versions/a.py': revFile('a', null),
+    });
+    const expected = {
+      service: 'payments',
+      dirs: [path.join(project, 'alembic/versions'), path.join(project, 'extra/versions')],
+      recursive: true,
+      source: path.join(project, 'pyproject.toml'),
+    };
+    assert.deepEqual(await resolveAlembicLocation(path.join(project, 'alembic.ini')), expected);
+    assert.deepEqual(await resolveAlembicLocation(project), expected);
+    assert.deepEqual(await resolveAlembicLocation(path.join(project, 'pyproject.toml')), expected);
+    assert.deepEqual(await resolveAlembicLocation(path.join(project, 'alembic')), expected);
+    assert.equal((await resolveAlembicLocation(path.join(project, 'alembic/versions'))).recursive, true);
+
+    // Without alembic.ini; and an ini that sets an option wins over the table.
+    const only = tree('toml/only', { 'pyproject.toml': '[tool.alembic]\nscript_location = "migrations"\n' });
+    assert.deepEqual(await resolveAlembicLocation(only), { service: 'only', dirs: [path.join(only, 'migrations/versions')], recursive: false, source: path.join(only, 'pyproject.toml') });
+    const both = tree('toml/both', {
+      'pyproject.toml': toml,
+      'alembic.ini': '[alembic]\nscript_location = %(here)s/db\nrecursive_version_locations = false\n',
+    });
+    assert.deepEqual(await resolveAlembicLocation(path.join(both, 'alembic.ini')), {
+      service: 'both',
+      dirs: [path.join(both, 'alembic/versions'), path.join(both, 'extra/versions')],
+      recursive: false,
+      source: path.join(both, 'alembic.ini'),
+    });
+
+    // A pyproject.toml with no [tool.alembic] is not in the way; a bad value in the table is an error.
+    const plain = tree('toml/plain/alembic', { 'env.py': '', 'versions/a.py': revFile('a', null), '../pyproject.toml': '[project]\nname = "x"\n' });
+    assert.deepEqual((await resolveAlembicLocation(plain)).dirs, [path.join(plain, 'versions')]);
+    await rejectsWithLocation(tree('toml/notbool', { 'pyproject.toml': '[tool.alembic]\nscript_location = "a"\nrecursive_version_locations = "true"\n' }), /must be true or false/);
+    await rejectsWithLocation(tree('toml/notlist', { 'pyproject.toml': '[tool.alembic]\nscript_location = "a"\nversion_locations = "a b"\n' }), /must be a list of strings/);
+    await rejectsWithLocation(tree('toml/pkg', { 'pyproject.toml': '[tool.alembic]\nscript_location = "myapp:migrations"\n' }), /package resource/);
+    await rejectsWithLocation(tree('toml/broken', { 'pyproject.toml': '[tool.alembic]\nscript_location = "a\n' }), /pyproject\.toml line 2: a string is never closed/);
+    await rejectsWithLocation(path.join(tree('toml/none', { 'pyproject.toml': '[project]\n' }), 'pyproject.toml'), /has no \[tool\.alembic\] table/);
+  });
+
+  it('parses the TOML that [tool.alembic] uses', () => {
+    const t = parseToolAlembic(
+      [
+        'title = "x"',
+        'odd = 1979-05-27 07:32:00 this line is skipped, it is not ours',
+        'tool.alembic.timezone = "UTC"',
+        '[ tool . "alembic" ]',
+        'a = "tab\\there \\u00e9 \\"q\\""',
+        "b = 'C:\\raw\\path'",
+        'c = """',
+        'one \\',
+        '   two"""',
+        "d = '''x''''",
+        'e = [ "p" , [ true, false ], { k = "}" }, 3, ]  # trailing comma',
+        'f = false',
+        '[tool.other]',
+        'a = "not ours"',
+      ].join('\r\n'),
+    );
+    assert.deepEqual(Object.fromEntries(t!), {
+      timezone: 'UTC',
+      a: 'tab\there é "q"',
+      b: 'C:\\raw\\path',
+      c: 'one two',
+      d: "x'",
+      e: ['p', [true, false], { other: '{ k = "}" }' }, { other: '3' }],
+      f: false,
+    });
+    assert.equal(parseToolAlembic('[tool.poetry]\nname = "x"\n'), undefined);
   });
 
   it('makes directory names valid service names', () => {
