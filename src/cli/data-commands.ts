@@ -1,0 +1,98 @@
+import pc from 'picocolors';
+import type { BackupEvent, BackupFormat, BackupResult } from '../data/backup.js';
+import type { VerifyResult } from '../data/verify.js';
+import { TidemarkError } from '../errors.js';
+import { displayPath } from '../paths.js';
+import { finish, formatMs, note, printJson, type GlobalOptions } from './output.js';
+
+export interface BackupFlags extends GlobalOptions {
+  service?: string[];
+  table?: string[];
+  format?: string;
+  out?: string;
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+function rate(rows: number, ms: number): string {
+  return ms > 0 ? `${Math.round((rows * 1000) / ms).toLocaleString('en-US')} rows/s` : '';
+}
+
+/** `tidemark backup`: exit 0 written, 1 failed, 2 bad usage (unknown service/table, existing --out). */
+export async function runBackup(flags: BackupFlags): Promise<void> {
+  if (flags.format !== undefined && flags.format !== 'ndjson' && flags.format !== 'csv') {
+    return finish(new TidemarkError('bad-usage', `--format must be ndjson or csv, not ${flags.format}.`, { kind: 'usage' }), flags);
+  }
+  const { backup } = await import('../data/backup.js');
+  // Plain lines, one per table (and one a few seconds into a long table), TTY or not: no bar dependency.
+  let lastLine = 0;
+  const onProgress = flags.json
+    ? undefined
+    : (e: BackupEvent) => {
+        if (e.type === 'table-done') {
+          process.stdout.write(
+            `${pc.green('backed up')} ${e.table} ${e.rows.toLocaleString('en-US')} rows, ${formatBytes(e.bytes)} ${pc.dim(`${formatMs(e.elapsedMs)}, ${rate(e.rows, e.elapsedMs)}`)}\n`,
+          );
+        } else if (e.type === 'table-progress' && e.elapsedMs - lastLine >= 5000) {
+          lastLine = e.elapsedMs;
+          note(`  ${e.table}: ${e.rows.toLocaleString('en-US')} rows, ${formatBytes(e.bytes)} so far (${rate(e.rows, e.elapsedMs)})`);
+        } else if (e.type === 'table-start') {
+          lastLine = 0;
+        }
+      };
+  const result: BackupResult = await backup({
+    configFile: flags.config,
+    database: flags.database,
+    onConnect: (database, source) => {
+      if (!flags.json && source === 'default') note(`Using the embedded database ${database} (no --database, DATABASE_URL or config database).`);
+    },
+    service: flags.service?.length ? flags.service : undefined,
+    table: flags.table?.length ? flags.table : undefined,
+    format: flags.format as BackupFormat | undefined,
+    out: flags.out,
+    onProgress,
+  });
+  if (flags.json) {
+    printJson(result);
+    return finish(result.error, flags, true);
+  }
+  if (result.ok && result.dir) {
+    process.stdout.write(
+      `Backed up ${result.tables.length} table${result.tables.length === 1 ? '' : 's'} (${result.rows.toLocaleString('en-US')} rows, ${formatBytes(result.bytes)}) to ${displayPath(result.dir)} in ${formatMs(result.durationMs)}.\n`,
+    );
+  }
+  finish(result.error, flags);
+}
+
+/** `tidemark verify-backup DIR`: exit 0 intact, 1 any problem, 2 no such directory. */
+export async function runVerifyBackup(dir: string, flags: GlobalOptions): Promise<void> {
+  const { verifyBackup } = await import('../data/verify.js');
+  const result: VerifyResult = await verifyBackup(dir);
+  if (flags.json) {
+    printJson(result);
+    if (result.error) return finish(result.error, flags, true);
+    process.exitCode = result.ok ? 0 : 1;
+    return;
+  }
+  if (result.error) return finish(result.error, flags);
+  for (const p of result.problems) process.stdout.write(`${pc.red('✗')} ${p.message}\n`);
+  if (result.ok) {
+    const rows = (result.tables ?? []).reduce((n, t) => n + t.rows, 0);
+    process.stdout.write(
+      `${pc.green('✓')} ${displayPath(result.dir)}: ${result.tables?.length ?? 0} tables, ${rows.toLocaleString('en-US')} rows, ${result.filesChecked} files (${formatBytes(result.bytesChecked)}) match the manifest ${pc.dim(formatMs(result.durationMs))}\n`,
+    );
+  } else {
+    process.stdout.write(`${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}: ${displayPath(result.dir)} is not a trustworthy backup.\n`);
+  }
+  process.exitCode = result.ok ? 0 : 1;
+}

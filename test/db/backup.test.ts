@@ -1,0 +1,339 @@
+/**
+ * backup and verify-backup on PGlite and the server: every common column type in ndjson and csv,
+ * the CRM example by service, each kind of corruption, and a failure mid-backup.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { it, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { up } from '../../src/apply/migrate.js';
+import { backup, type BackupResult } from '../../src/data/backup.js';
+import { DIGEST_SETTINGS_SQL, contentDigestSql, quoteTable } from '../../src/data/digest.js';
+import type { Manifest } from '../../src/data/manifest.js';
+import { verifyBackup } from '../../src/data/verify.js';
+import type { Database } from '../../src/db/database.js';
+import { backends, forEachBackend, withDatabase } from '../support/backends.js';
+import { CRM_EXAMPLE, REPO_ROOT, copyCrmExample, makeWorkspace } from '../support/workspace.js';
+
+interface CrmData {
+  crmDataStatements(opts?: { users?: number }): string[];
+  crmCounts(opts?: { users?: number }): { users: number; budgets: number; budget_items: number };
+  crmDigestSql(): string;
+}
+const crm = (await import(pathToFileURL(path.join(CRM_EXAMPLE, 'data.mjs')).href)) as CrmData;
+
+const BIG_NUMERIC = '12345678901234567890.123456789';
+const ALL_TYPES_SQL = String.raw`
+CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+CREATE TABLE all_types (
+  id        int GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  i         int,
+  big       bigint,
+  n         numeric,
+  money     numeric(14,2),
+  r         real,
+  d         double precision,
+  s         text,
+  b         boolean,
+  day       date,
+  at        timestamptz,
+  u         uuid,
+  j         jsonb,
+  tags      text[],
+  raw       bytea,
+  m         mood,
+  doubled   bigint GENERATED ALWAYS AS (i::bigint * 2) STORED
+);
+INSERT INTO all_types (i, big, n, money, r, d, s, b, day, at, u, j, tags, raw, m) VALUES
+  (1, 9223372036854775807, ${BIG_NUMERIC}, 1234.50, 1.1, 0.1,
+   e'ünïcødé 美咲 🚚\nline 2\tcol "quoted" back\\slash, comma', true, '2024-02-29',
+   '2024-01-01 12:00:00.123456+02', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+   '{"path": "C:\\Clientes\\Ditual", "q": "say \"hi\"", "nested": {"a": [1, 2.50, null]}}',
+   ARRAY['x', 'y,z', '"q"', NULL, ''], '\xdeadbeef00', 'happy'),
+  (-2, -9223372036854775808, -0.000000000000000000001, 0, -3.4e38, 1e-300, '', false, '0001-01-01',
+   '1970-01-01 00:00:00+00', '00000000-0000-0000-0000-000000000000', '[]', '{}', '\x', 'sad'),
+  (NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+`;
+
+/** Digests and file hashes per backend, compared after both suites ran. */
+const seen = new Map<string, { digest: string; ndjsonSha: string; csvSha: string }>();
+
+function tmpOut(): string {
+  return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tidemark-bk-')), 'backup');
+}
+
+function readManifest(dir: string): Manifest {
+  return JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
+}
+
+function mode(file: string): number {
+  return fs.statSync(file).mode & 0o777;
+}
+
+async function loadCrm(db: Database, users: number): Promise<string> {
+  const ws = copyCrmExample();
+  const applied = await up({ cwd: ws.dir, database: db });
+  assert.ifError(applied.error);
+  for (const sql of crm.crmDataStatements({ users })) await db.exec(sql);
+  return ws.dir;
+}
+
+/** Runs runVerifyBackup from the built CLI module as `tidemark verify-backup DIR` would. */
+function cliVerify(dir: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const mod = pathToFileURL(path.join(REPO_ROOT, 'dist/src/cli/data-commands.js')).href;
+  const script = `const m = await import(${JSON.stringify(mod)}); await m.runVerifyBackup(${JSON.stringify(dir)}, {});`;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, NO_COLOR: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+forEachBackend('backup', (backend) => {
+  it('backs up every common column type to ndjson and csv: exact text, modes, counts, hashes, digest', () =>
+    withDatabase(backend, async (db) => {
+      await db.exec(ALL_TYPES_SQL);
+      const ws = makeWorkspace({ app: { owns: ['all_types'] } });
+      try {
+        const results: Record<string, BackupResult> = {};
+        for (const format of ['ndjson', 'csv'] as const) {
+          const out = tmpOut();
+          const r = await backup({ cwd: ws.dir, database: db, format, out });
+          assert.ifError(r.error);
+          results[format] = r;
+          assert.equal(r.dir, out);
+          assert.equal(mode(out), 0o700);
+          assert.equal(mode(path.join(out, 'data')), 0o700);
+          for (const f of ['manifest.json', 'manifest.sha256', 'schema.sql', `data/public.all_types.${format}`]) assert.equal(mode(path.join(out, f)), 0o600, f);
+          assert.deepEqual(fs.readdirSync(path.dirname(out)), ['backup'], 'no temp directory left');
+
+          const m = readManifest(out);
+          assert.equal(m.formatVersion, 1);
+          assert.equal(m.format, format);
+          assert.deepEqual(m.services, ['app']);
+          assert.ok(!/[@:/]/.test(m.database), 'database name only');
+          const t = m.tables[0];
+          assert.equal(t.table, 'public.all_types');
+          assert.equal(t.service, 'app');
+          assert.equal(t.rowCount, 3);
+          assert.deepEqual(t.primaryKey, ['id']);
+          assert.deepEqual(t.columns.find((c) => c.name === 'id'), { name: 'id', type: 'integer', nullable: false, identity: 'always' });
+          assert.deepEqual(t.columns.find((c) => c.name === 'doubled'), { name: 'doubled', type: 'bigint', nullable: true, generated: 'stored' });
+          assert.equal(t.columns.find((c) => c.name === 'money')?.type, 'numeric(14,2)');
+          assert.equal(t.columns.find((c) => c.name === 'm')?.type, 'mood');
+          assert.equal(t.digestColumns.length, 17);
+          const bytes = fs.readFileSync(path.join(out, t.file));
+          assert.equal(bytes.length, t.bytes);
+          assert.equal(t.sha256, (await import('node:crypto')).createHash('sha256').update(bytes).digest('hex'));
+          const schemaSql = fs.readFileSync(path.join(out, 'schema.sql'), 'utf8');
+          assert.match(schemaSql, /INFORMATIONAL/);
+          assert.match(schemaSql, /CREATE TYPE mood AS ENUM \('sad', 'ok', 'happy'\);/);
+          assert.match(schemaSql, /"id" integer GENERATED ALWAYS AS IDENTITY NOT NULL/);
+          assert.match(schemaSql, /"doubled" bigint GENERATED ALWAYS AS \(\(?\(?i\)?::bigint \* 2\)\)? STORED/);
+
+          const text = bytes.toString('utf8');
+          // Numerics never pass through JS numbers: every digit is in the file as the server wrote it.
+          assert.ok(text.includes(BIG_NUMERIC), `${format}: ${BIG_NUMERIC} kept`);
+          assert.ok(text.includes('9223372036854775807') && text.includes('-9223372036854775808'));
+          assert.ok(text.includes('0.000000000000000000001') || text.includes('-0.000000000000000000001'));
+          if (format === 'ndjson') {
+            const lines = text.split('\n');
+            assert.equal(lines.pop(), '', 'ends with a newline');
+            assert.equal(lines.length, 3);
+            const rows = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+            assert.equal(rows[0].s, 'ünïcødé 美咲 🚚\nline 2\tcol "quoted" back\\slash, comma');
+            assert.equal(rows[1].s, '', 'empty string stays empty');
+            assert.equal(rows[2].s, null, 'NULL stays null');
+            assert.deepEqual(rows[0].j, { path: 'C:\\Clientes\\Ditual', q: 'say "hi"', nested: { a: [1, 2.5, null] } });
+            assert.deepEqual(rows[0].tags, ['x', 'y,z', '"q"', null, '']);
+            assert.equal(rows[0].raw, '\\xdeadbeef00');
+            assert.equal(rows[0].at, '2024-01-01T10:00:00.123456+00:00', 'timestamptz in UTC');
+            assert.equal(rows[0].doubled, 2);
+            assert.equal(rows[0].m, 'happy');
+            assert.match(lines[0], /"n":12345678901234567890\.123456789[,}]/);
+          } else {
+            assert.ok(text.startsWith('id,i,big,n,money,r,d,s,b,day,at,u,j,tags,raw,m,doubled\n'));
+            assert.ok(text.includes('"ünïcødé 美咲 🚚\nline 2\tcol ""quoted"" back\\slash, comma"'));
+            assert.ok(text.includes(',"",'), 'empty string quoted; NULL is an empty field');
+            assert.ok(text.includes('2024-01-01 10:00:00.123456+00'));
+          }
+        }
+        const nd = readManifest(results.ndjson.dir!).tables[0];
+        const cs = readManifest(results.csv.dir!).tables[0];
+        assert.equal(nd.contentDigest, cs.contentDigest, 'the digest does not depend on the file format');
+        // The digest is the database's: recompute it outside backup, in a transaction with the same settings.
+        const again = await db.transaction(async (tx) => {
+          await tx.exec(DIGEST_SETTINGS_SQL);
+          return (await tx.query<{ rows: string; digest: string }>(contentDigestSql(quoteTable('public.all_types'), nd.digestColumns))).rows[0];
+        });
+        assert.deepEqual(again, { rows: '3', digest: nd.contentDigest });
+        seen.set(backend.name, { digest: nd.contentDigest, ndjsonSha: nd.sha256, csvSha: cs.sha256 });
+      } finally {
+        ws.remove();
+      }
+    }));
+
+  it('backs up the CRM example by service, with its ledger rows, and the digest equals the example\'s own', () =>
+    withDatabase(backend, async (db) => {
+      const dir = await loadCrm(db, 200);
+      const counts = crm.crmCounts({ users: 200 });
+      const out = tmpOut();
+      const events: string[] = [];
+      const r = await backup({ cwd: dir, database: db, service: ['budget'], out, onProgress: (e) => events.push(`${e.type} ${e.table}`) });
+      assert.ifError(r.error);
+      assert.deepEqual(r.tables.map((t) => [t.table, t.service, t.rows]), [
+        ['public.budget_items', 'budget', counts.budget_items],
+        ['public.budgets', 'budget', counts.budgets],
+      ]);
+      assert.deepEqual(events.filter((e) => !e.startsWith('table-progress')), [
+        'table-start public.budget_items',
+        'table-done public.budget_items',
+        'table-start public.budgets',
+        'table-done public.budgets',
+      ]);
+      const m = readManifest(out);
+      assert.deepEqual(m.services, ['budget']);
+      assert.deepEqual(m.ledger.map((l) => [l.service, l.migration, l.status]), [['budget', 'budget_001_initial_schema', 'applied']]);
+      const budgets = m.tables.find((t) => t.table === 'public.budgets')!;
+      assert.deepEqual(budgets.foreignKeys.map((f) => [f.columns, f.references, f.referencedColumns]), [[['user_id'], 'public.users', ['id']]]);
+      const lines = fs.readFileSync(path.join(out, budgets.file), 'utf8').split('\n').filter(Boolean);
+      assert.equal(lines.length, counts.budgets);
+      for (const l of lines) JSON.parse(l);
+      // The example's digest is md5 over t::text, i.e. ROW(every column): the same formula, the same value.
+      const example = await db.transaction(async (tx) => {
+        await tx.exec(DIGEST_SETTINGS_SQL);
+        return (await tx.query<{ table: string; digest: string }>(crm.crmDigestSql())).rows;
+      });
+      for (const t of m.tables) assert.equal(t.contentDigest, example.find((e) => `public.${e.table}` === t.table)?.digest, t.table);
+
+      // All services: users too; the default directory is ./backups/<database>-<timestamp>.
+      const all = await backup({ cwd: dir, database: db });
+      assert.ifError(all.error);
+      assert.deepEqual(all.tables.map((t) => t.table), ['public.budget_items', 'public.budgets', 'public.users']);
+      assert.equal(path.dirname(all.dir!), path.join(fs.realpathSync(dir), 'backups'));
+      assert.match(path.basename(all.dir!), /-\d{8}T\d{6}Z$/);
+      assert.equal((await verifyBackup(all.dir!)).ok, true);
+    }));
+
+  it('verify-backup: clean, then a truncated file, a flipped byte, an edited manifest, a missing and an extra file', () =>
+    withDatabase(backend, async (db) => {
+      const dir = await loadCrm(db, 30);
+      const good = tmpOut();
+      assert.ifError((await backup({ cwd: dir, database: db, format: 'csv', out: good })).error);
+      const clean = await verifyBackup(good);
+      assert.deepEqual(clean.problems, []);
+      assert.equal(clean.ok, true);
+      assert.equal(clean.filesChecked, 4);
+      const cli = await cliVerify(good);
+      assert.equal(cli.code, 0, cli.stderr);
+      assert.match(cli.stdout, /3 tables, .* match the manifest/);
+
+      const items = 'data/public.budget_items.csv';
+      const cases: [string, (d: string) => void, string, RegExp][] = [
+        ['truncated', (d) => fs.truncateSync(path.join(d, items), fs.statSync(path.join(d, items)).size - 40), items, /truncated/],
+        [
+          'flipped byte',
+          (d) => {
+            const f = path.join(d, items);
+            const b = fs.readFileSync(f);
+            b[Math.floor(b.length / 2)] ^= 0x01;
+            fs.writeFileSync(f, b);
+          },
+          items,
+          /SHA-256 mismatch/,
+        ],
+        [
+          'edited manifest',
+          (d) => {
+            const f = path.join(d, 'manifest.json');
+            const text = fs.readFileSync(f, 'utf8');
+            const edited = text.replace(/"rowCount": (\d+)/, (_, n: string) => `"rowCount": ${Number(n) + 1}`);
+            assert.notEqual(edited, text);
+            fs.writeFileSync(f, edited);
+          },
+          'manifest.json',
+          /edited after the backup/,
+        ],
+        ['missing file', (d) => fs.rmSync(path.join(d, 'data/public.users.csv')), 'data/public.users.csv', /missing/],
+        ['missing schema.sql', (d) => fs.rmSync(path.join(d, 'schema.sql')), 'schema.sql', /missing/],
+        ['extra file', (d) => fs.writeFileSync(path.join(d, 'data/public.evil.csv'), 'id\n1\n'), 'data/public.evil.csv', /not part of the backup/],
+        ['missing manifest.sha256', (d) => fs.rmSync(path.join(d, 'manifest.sha256')), 'manifest.sha256', /missing/],
+      ];
+      for (const [name, corrupt, file, message] of cases) {
+        const copy = tmpOut();
+        fs.cpSync(good, copy, { recursive: true });
+        corrupt(copy);
+        const r = await verifyBackup(copy);
+        assert.equal(r.ok, false, name);
+        const p = r.problems.find((x) => x.file === file);
+        assert.ok(p, `${name}: a problem naming ${file}, got ${JSON.stringify(r.problems)}`);
+        assert.match(p.message, message, name);
+        assert.ok(p.message.startsWith(file), name);
+        if (name === 'truncated') {
+          // A cut in the middle of the file also shortens the record count, named as such.
+          assert.ok(r.problems.some((x) => x.file === items && x.kind === 'sha256'));
+          const run = await cliVerify(copy);
+          assert.equal(run.code, 1);
+          assert.match(run.stdout, new RegExp(`✗ ${items.replace('.', '\\.')}: truncated`));
+        }
+      }
+      const missingDir = await cliVerify(path.join(good, 'nope'));
+      assert.equal(missingDir.code, 2);
+      assert.match(missingDir.stderr, /does not exist/);
+    }));
+
+  it('a failure mid-backup leaves no backup directory and no temp directory, and the session usable', () =>
+    withDatabase(backend, async (db) => {
+      const dir = await loadCrm(db, 10);
+      const out = tmpOut();
+      let done = 0;
+      const r = await backup({
+        cwd: dir,
+        database: db,
+        out,
+        onProgress: (e) => {
+          if (e.type === 'table-done' && ++done === 2) throw new Error('disk on fire');
+        },
+      });
+      assert.equal(r.ok, false);
+      assert.match(r.error!.message, /disk on fire/);
+      assert.deepEqual(fs.readdirSync(path.dirname(out)), [], 'neither the backup nor its temp directory');
+      // The read-only snapshot was rolled back: the session writes again.
+      await db.exec('CREATE TABLE after_failure (id int)');
+    }));
+
+  it('refuses a non-empty --out, an unknown service or table; backs up named tables without services', () =>
+    withDatabase(backend, async (db) => {
+      const dir = await loadCrm(db, 5);
+      const out = tmpOut();
+      fs.mkdirSync(out);
+      fs.writeFileSync(path.join(out, 'keep.txt'), 'mine');
+      const busy = await backup({ cwd: dir, database: db, out });
+      assert.equal(busy.error?.code, 'backup-target-exists');
+      assert.equal(busy.error?.kind, 'usage');
+      assert.deepEqual(fs.readdirSync(out), ['keep.txt']);
+      assert.equal((await backup({ cwd: dir, database: db, service: ['nope'], out: tmpOut() })).error?.code, 'unknown-service');
+      assert.equal((await backup({ cwd: dir, database: db, table: ['nope'], out: tmpOut() })).error?.code, 'unknown-table');
+      // An existing but empty directory is fine.
+      const empty = tmpOut();
+      fs.mkdirSync(empty);
+      const named = await backup({ cwd: dir, database: db, table: ['users'], out: empty });
+      assert.ifError(named.error);
+      assert.deepEqual(named.tables.map((t) => [t.table, t.rows]), [['public.users', 5]]);
+      assert.deepEqual(readManifest(empty).services, ['user'], 'the owner is still recorded');
+    }));
+});
+
+test('the same data gives the same digest and the same bytes on PostgreSQL 15 (server) and 18 (PGlite)', { skip: backends.length < 2 && 'no server' }, () => {
+  const a = seen.get('pglite');
+  const b = seen.get('postgres');
+  assert.ok(a && b, 'both backend suites ran');
+  assert.deepEqual(a, b);
+});
