@@ -292,9 +292,14 @@ describe('parseAlembicSource: problems', () => {
     let text = `revision = 'big'\ndown_revision = 'p'\n\n\ndef upgrade():\n`;
     const chunk = `    op.add_column('users', sa.Column('x', sa.String(length=20)))  # a comment\n    op.execute("UPDATE users SET x = 'y' WHERE id = 42")\n    """a docstring\n    with lines"""\n`;
     while (text.length < 1_000_000) text += chunk;
-    const started = performance.now();
-    const r = parse(Buffer.from(text));
-    const ms = performance.now() - started;
+    // The best of three: a loaded machine (tests run two at a time) must not make this flaky.
+    let ms = Infinity;
+    let r = parse('');
+    for (let run = 0; run < 3; run++) {
+      const started = performance.now();
+      r = parse(Buffer.from(text));
+      ms = Math.min(ms, performance.now() - started);
+    }
     assert.equal(r.revision?.id, 'big');
     assert.ok(r.embeddedSql.length > 1000);
     assert.ok(ms < 100, `1 MB took ${ms.toFixed(1)} ms`);
@@ -315,7 +320,8 @@ describe('parseAlembicSource: problems', () => {
       const started = performance.now();
       const r = parse(text);
       const ms = performance.now() - started;
-      assert.ok(ms < 250, `${name}: ${ms.toFixed(1)} ms`);
+      // ~10-30 ms each; the quadratic versions took 6-50 s, so a loose bound still catches them.
+      assert.ok(ms < 1000, `${name}: ${ms.toFixed(1)} ms`);
       assert.ok(r.problems.every((p) => p.message.length < 400), `${name}: a short message`);
     }
     assert.equal(parse(cases[3][1]).revision?.id, 'a');
