@@ -644,9 +644,14 @@ async function iniFor(envDir: string, accept: (r: IniLocation) => boolean): Prom
  */
 export async function resolveAlembicLocation(inputPath: string): Promise<AlembicLocation> {
   const abs = path.resolve(inputPath);
-  const st = await statOf(abs);
-  if (!st) {
-    throw locationError(`${inputPath} does not exist.`, 'Pass an Alembic versions directory, environment directory or alembic.ini.', abs);
+  let st: import('node:fs').Stats;
+  try {
+    st = await fs.stat(abs);
+  } catch (err) {
+    const code = errCode(err);
+    // ENOENT is the common case; a looping or dangling symlink deserves its own words.
+    const why = code === 'ENOENT' ? ((await fs.lstat(abs).catch(() => undefined)) ? 'is a symlink to nothing' : 'does not exist') : code === 'ELOOP' ? 'is a symlink loop' : `cannot be read (${code})`;
+    throw locationError(`${inputPath} ${why}.`, 'Pass an Alembic versions directory, environment directory or alembic.ini.', abs);
   }
   if (st.isFile()) {
     if (abs.endsWith('.ini')) return fromIni(abs);

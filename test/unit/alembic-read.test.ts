@@ -304,6 +304,10 @@ describe('resolveAlembicLocation', () => {
     await rejectsWithLocation(tree('inis/badsep', { 'alembic.ini': '[alembic]\nscript_location = a\nversion_locations = a,b\npath_separator = comma\n' }), /not a valid path_separator/);
     await rejectsWithLocation(tree('inis/undef', { 'alembic.ini': '[alembic]\nscript_location = %(nope)s/a\n' }), /%\(nope\)s is not defined/);
     await rejectsWithLocation(path.join(root, 'does-not-exist'), /does-not-exist does not exist/);
+    symlinkSync(path.join(root, 'self-loop'), path.join(root, 'self-loop'));
+    await rejectsWithLocation(path.join(root, 'self-loop'), /self-loop is a symlink loop/);
+    symlinkSync(path.join(root, 'gone'), path.join(root, 'dangling'));
+    await rejectsWithLocation(path.join(root, 'dangling'), /dangling is a symlink to nothing/);
     const notAlembic = tree('random', { 'notes.txt': 'hi', 'sub/x.txt': '' });
     await rejectsWithLocation(notAlembic, /is not an Alembic versions directory, environment directory or alembic.ini/);
     await rejectsWithLocation(path.join(notAlembic, 'notes.txt'), /is a file but not an alembic.ini/);
