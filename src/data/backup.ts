@@ -111,6 +111,7 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
     const enums = new Map<string, string>();
     for (const [index, t] of chosen.entries()) {
       const name = `${t.schema}.${t.name}`;
+      const tableStarted = performance.now(); // per-table time includes the catalog and the digest scan
       const info = await describeTable(db, t.oid);
       for (const [typeName, ddl] of info.enums) enums.set(typeName, ddl);
       schemaParts.push(info.ddl);
@@ -121,7 +122,6 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
       options.onProgress?.({ type: 'table-start', table: name, index, total: chosen.length, rows: rowCount });
 
       const file = `${DATA_DIR}/${fileComponent(t.schema)}.${fileComponent(t.name)}.${format}`;
-      const tableStarted = performance.now();
       const written = await copyTable(db, copySql(format, t.schema, t.name, columns), path.join(tmpDir, file), format, (rows, bytes) =>
         options.onProgress?.({ type: 'table-progress', table: name, rows, bytes, elapsedMs: performance.now() - tableStarted }),
       );
