@@ -13,3 +13,8 @@ export type { History, MigrationFile } from './history/migration.js';
 export type { Database, Queryable } from './db/database.js';
 export type { Diagnostic } from './diagnostic.js';
 export { TidemarkError } from './errors.js';
+export { backup } from './data/backup.js';
+export { verifyBackup } from './data/verify.js';
+export type { Manifest, ManifestTable } from './data/manifest.js';
+export { check } from './check/run.js';
+export type { CheckReport, ServiceReport } from './check/run.js';

@@ -3,6 +3,7 @@ import { TidemarkError, isTidemarkError } from '../errors.js';
 import { readAlembicHistory } from '../history/read-alembic.js';
 import { logEvent, ensureLedger } from '../ledger/ledger.js';
 import { connect, resolveWorkspace, type WorkspaceOptions } from './migrate.js';
+import { quoteIdent } from '../data/digest.js';
 
 export interface SplitMove {
   service: string;
@@ -25,9 +26,6 @@ export interface SplitResult {
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-function quote(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
 
 async function tableExists(db: Database, table: string): Promise<boolean> {
   const { rows } = await db.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [table]);
@@ -75,7 +73,7 @@ export async function splitVersionTable(
     if (!(await tableExists(db, shared))) {
       throw new TidemarkError('no-version-table', `${conn.url} has no table ${shared}: nothing to split.`, { kind: 'input' });
     }
-    const rows = (await db.query<{ v: string }>(`SELECT version_num::text AS v FROM ${quote(shared)} ORDER BY 1`)).rows.map((r) => r.v);
+    const rows = (await db.query<{ v: string }>(`SELECT version_num::text AS v FROM ${quoteIdent(shared)} ORDER BY 1`)).rows.map((r) => r.v);
     for (const v of rows) {
       const owner = owners.get(v) ?? [];
       if (owner.length !== 1) {
@@ -94,12 +92,12 @@ export async function splitVersionTable(
       for (const s of result.services) {
         // The same shape Alembic creates for its version table.
         await tx.exec(
-          `CREATE TABLE IF NOT EXISTS ${quote(s.versionTable)} (version_num varchar(32) NOT NULL, CONSTRAINT ${quote(`${s.versionTable}_pkc`)} PRIMARY KEY (version_num))`,
+          `CREATE TABLE IF NOT EXISTS ${quoteIdent(s.versionTable)} (version_num varchar(32) NOT NULL, CONSTRAINT ${quoteIdent(`${s.versionTable}_pkc`)} PRIMARY KEY (version_num))`,
         );
       }
       for (const m of result.moves) {
-        await tx.query(`INSERT INTO ${quote(m.to)} (version_num) VALUES ($1) ON CONFLICT DO NOTHING`, [m.versionNum]);
-        await tx.query(`DELETE FROM ${quote(m.from)} WHERE version_num = $1`, [m.versionNum]);
+        await tx.query(`INSERT INTO ${quoteIdent(m.to)} (version_num) VALUES ($1) ON CONFLICT DO NOTHING`, [m.versionNum]);
+        await tx.query(`DELETE FROM ${quoteIdent(m.from)} WHERE version_num = $1`, [m.versionNum]);
       }
       await logEvent(tx, { action: 'alembic-split-version-table', outcome: 'ok', detail: { moves: result.moves, orphans: result.orphans } });
     });

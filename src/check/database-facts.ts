@@ -1,12 +1,10 @@
 import type { Database } from '../db/database.js';
 import { LEDGER_SCHEMA, readLedger } from '../ledger/ledger.js';
 import type { DatabaseFacts } from './rule.js';
+import { quoteIdent } from '../data/digest.js';
 
 const SYSTEM_SCHEMAS = ['pg_catalog', 'information_schema', 'pg_toast', LEDGER_SCHEMA];
 
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
 
 /** Reads what the database rules need. Reads only: never creates the ledger. */
 export async function readDatabaseFacts(db: Database): Promise<DatabaseFacts> {

@@ -149,6 +149,27 @@ function build(): Command {
       await runRenumber({ ...globals(cmd), ...flags });
     });
 
+  program
+    .command('backup')
+    .description('back up the tables of services (or named tables) in one snapshot: data files, manifest.json, schema.sql')
+    .option('-s, --service <name>', 'only the tables this service owns (repeatable; default: every service)', collect)
+    .option('-t, --table <name>', 'a table, `table` or `schema.table` (repeatable)', collect)
+    .option('-f, --format <format>', 'ndjson or csv', 'ndjson')
+    .option('-o, --out <dir>', 'a new or empty directory (default: ./backups/<database>-<UTC timestamp>)')
+    .action(async (flags: { service?: string[]; table?: string[]; format?: string; out?: string }, cmd: Command) => {
+      const { runBackup } = await import('./data-commands.js');
+      await runBackup({ ...globals(cmd), ...flags });
+    });
+
+  program
+    .command('verify-backup')
+    .description('check a backup directory against its manifest: sizes, SHA-256, row counts, missing or extra files')
+    .argument('<dir>', 'the backup directory')
+    .action(async (dir: string, _flags: unknown, cmd: Command) => {
+      const { runVerifyBackup } = await import('./data-commands.js');
+      await runVerifyBackup(dir, globals(cmd));
+    });
+
   const alembic = program.command('alembic').description('helpers for services still kept by Alembic');
   alembic
     .command('split-version-table')

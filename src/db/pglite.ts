@@ -111,9 +111,11 @@ class PgliteDatabase implements Database {
   }
 
   async *copyOut(sql: string): AsyncIterable<Uint8Array> {
-    const res = await this.pg.query(rewriteCopyTarget(sql, 'blob'));
-    if (!res.blob) throw new TidemarkError('copy-needs-stream', 'copyOut needs a COPY … TO STDOUT statement');
-    yield new Uint8Array(await res.blob.arrayBuffer());
+    const blobSql = rewriteCopyTarget(sql, 'blob');
+    if (!/\bTO\s+'\/dev\/blob'/i.test(blobSql)) throw new TidemarkError('copy-needs-stream', 'copyOut needs a COPY … TO STDOUT statement');
+    const res = await this.pg.query(blobSql);
+    // PGlite hands back no blob at all when the COPY produced no bytes (an empty table).
+    if (res.blob) yield new Uint8Array(await res.blob.arrayBuffer());
   }
 
   async copyIn(sql: string, data: AsyncIterable<Uint8Array> | Uint8Array): Promise<number> {

@@ -281,6 +281,12 @@ forEachBackend('Database', (backend) => {
       await db.exec('TRUNCATE copy_dst');
     });
 
+    it('copies an empty table out as no bytes', async () => {
+      const out = await collect(db.copyOut('COPY copy_dst TO STDOUT (FORMAT csv)'));
+      assert.equal(out.length, 0);
+      assert.deepEqual((await db.query('SELECT 1 AS one')).rows, [{ one: 1 }]);
+    });
+
     it('leaves the session usable when the reader stops early', async () => {
       for await (const chunk of db.copyOut('COPY (SELECT g, repeat($$x$$, 100) FROM generate_series(1, 20000) g) TO STDOUT')) {
         assert.ok(chunk.length > 0);
