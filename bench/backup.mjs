@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+// bench/backup: tidemark backup (ndjson and csv) of one table of N rows against pg_dump -Fc and
+// psql \copy in the same run, with peak RSS. The table is the CRM's budget_items, filled by the
+// deterministic generator (examples/crm-ditual/data.mjs).
+//
+//   npm run build && node bench/backup.mjs [--rows 1000000] [--runs 5]
+//
+// Wall time and peak RSS from /usr/bin/time -f '%e %M' around each whole command.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import pg from 'pg';
+import { dropDatabase, fmt, freshDatabase, stats } from './lib.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const cli = path.join(root, 'dist/src/cli/main.js');
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? dflt : process.argv[i + 1];
+};
+const rows = Number(arg('rows', 1_000_000));
+const runs = Number(arg('runs', 5));
+const { crmDataStatements } = await import(pathToFileURL(path.join(root, 'examples/crm-ditual/data.mjs')).href);
+
+const work = mkdtempSync(path.join(os.tmpdir(), 'tidemark-bench-backup-'));
+const dbName = 'tidemark_bench_backup';
+const url = await freshDatabase(dbName);
+// The CRM schema, then data: itemsPerBudget 4, budgetsPerUser 5 → 20 items per user.
+const ws = path.join(work, 'ws');
+execFileSync('cp', ['-r', path.join(root, 'examples/crm-ditual'), ws]);
+execFileSync(process.execPath, [cli, 'up', '--database', url], { cwd: ws, stdio: 'ignore' });
+const client = new pg.Client({ connectionString: url });
+await client.connect();
+const t0 = Date.now();
+for (const sql of crmDataStatements({ users: Math.ceil(rows / 20) })) await client.query(sql);
+await client.query('VACUUM ANALYZE');
+const { rows: [{ n, size }] } = await client.query(`SELECT count(*)::bigint AS n, pg_size_pretty(pg_total_relation_size('budget_items')) AS size FROM budget_items`);
+await client.end();
+process.stderr.write(`loaded ${n} budget_items (${size}) in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+
+function timed(cmd, args, options = {}) {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 26, ...options });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr.slice(-1500)}`);
+  const [wall, rssKb] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
+  return { wall, rssMb: rssKb / 1024 };
+}
+
+const results = {};
+const add = (name, v) => ((results[name] ??= { wall: [], rss: [] }).wall.push(v.wall), results[name].rss.push(v.rssMb));
+for (let r = 0; r < runs; r++) {
+  const out = (name) => path.join(work, `${name}-${r}`);
+  add('pg_dump -Fc -t budget_items', timed('pg_dump', ['-Fc', '-t', 'budget_items', '-f', out('dump'), url]));
+  add('psql \\copy budget_items to csv', timed('psql', ['-X', '-q', url, '-c', `\\copy budget_items TO '${out('copy')}.csv' WITH (FORMAT csv)`]));
+  add('tidemark backup --format csv', timed(process.execPath, [cli, 'backup', '--table', 'budget_items', '--format', 'csv', '--out', out('csv'), '--database', url], { cwd: ws }));
+  add('tidemark backup (ndjson)', timed(process.execPath, [cli, 'backup', '--table', 'budget_items', '--out', out('ndjson'), '--database', url], { cwd: ws }));
+  add('tidemark verify-backup (ndjson)', timed(process.execPath, [cli, 'verify-backup', out('ndjson')], { cwd: ws }));
+  for (const name of ['dump', 'copy.csv', 'csv', 'ndjson']) rmSync(out(name), { recursive: true, force: true });
+  process.stderr.write(`run ${r + 1}/${runs} done\n`);
+}
+await dropDatabase(dbName);
+rmSync(work, { recursive: true, force: true });
+
+const floor = stats(results['pg_dump -Fc -t budget_items'].wall).median;
+const lines = [
+  `bench/backup — budget_items, ${Number(n).toLocaleString('en')} rows (${size}), ${runs} runs, ${os.cpus().length} cores, node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
+  '',
+  '| what | wall, median (min, max) | vs pg_dump -Fc | peak RSS, median (max) |',
+  '|---|---|---|---|',
+];
+for (const [name, v] of Object.entries(results)) {
+  const s = stats(v.wall);
+  const m = stats(v.rss);
+  lines.push(`| ${name} | ${fmt(s)} | ${(s.median / floor).toFixed(2)}× | ${m.median.toFixed(0)} MB (${m.max.toFixed(0)} MB) |`);
+}
+console.log(lines.join('\n'));
+writeFileSync(path.join(os.tmpdir(), `tidemark-bench-backup-${rows}.md`), `${lines.join('\n')}\n`);
