@@ -1,0 +1,407 @@
+/**
+ * `tidemark validate` (issue 4, item 4): is the live data where it should be?
+ *
+ * (a) structure — the services' owned tables compared with what their migrations produce, replayed on
+ *     an in-process PGlite shadow database (src/data/structure.ts says what is normalized);
+ * (b) counts — live `count(*)` against the row counts of a backup manifest (`--against DIR`);
+ * (c) relationships — orphans for every foreign key of the owned tables (a restore with triggers
+ *     disabled, or a NOT VALID constraint, can leave some) and for every `softRelations` entry of the
+ *     config (references across services with no foreign key), with counts and sample keys.
+ *
+ * Results as values: never throws. Any finding makes `ok` false.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { ownerOf } from '../config/load.js';
+import type { Service, Workspace } from '../config/types.js';
+import type { Database } from '../db/database.js';
+import { TidemarkError, isTidemarkError } from '../errors.js';
+import { displayPath } from '../paths.js';
+import { closeQuietly, connect, resolveWorkspace, selectServices, up, type DatabaseSource, type WorkspaceOptions } from '../apply/migrate.js';
+import { quoteIdent, quoteTable } from './digest.js';
+import type { Manifest } from './manifest.js';
+import { compareStructures, readTableStructure } from './structure.js';
+
+export type ValidateCheck = 'structure' | 'counts' | 'relationships';
+
+export interface ValidateFinding {
+  check: ValidateCheck;
+  service?: string;
+  /** `schema.table` the finding is about (the referencing table for relationships). */
+  table?: string;
+  message: string;
+  hint?: string;
+  /** Up to 5 sample keys (relationships). */
+  samples?: string[];
+}
+
+export interface CountComparison {
+  table: string;
+  service?: string;
+  backup: number;
+  /** Undefined when the table is not in the database. */
+  live?: number;
+}
+
+export interface RelationshipCheck {
+  kind: 'foreign-key' | 'soft';
+  /** The constraint name (foreign keys). */
+  name?: string;
+  /** `schema.table(col, …)`. */
+  from: string;
+  to: string;
+  orphans: number;
+  samples: string[];
+}
+
+export interface ValidateOptions extends WorkspaceOptions {
+  /** Services whose owned tables are validated; default every tidemark service. */
+  service?: string | readonly string[];
+  /** A backup directory whose manifest.json row counts are compared with the live counts. */
+  against?: string;
+  /** Replay the migrations on a shadow and compare structures (default true). */
+  structure?: boolean;
+}
+
+export interface ValidateResult {
+  ok: boolean;
+  database: string;
+  databaseSource: DatabaseSource;
+  services: string[];
+  /** `schema.table` of the owned tables found live. */
+  tables: string[];
+  findings: ValidateFinding[];
+  counts: CountComparison[];
+  relationships: RelationshipCheck[];
+  /** Which shadow the structure check used, when it ran. */
+  shadow?: string;
+  durationMs: number;
+  error?: TidemarkError;
+}
+
+const SAMPLE_LIMIT = 5;
+
+export async function validate(options: ValidateOptions = {}): Promise<ValidateResult> {
+  const started = performance.now();
+  const result: ValidateResult = {
+    ok: false,
+    database: '',
+    databaseSource: 'default',
+    services: [],
+    tables: [],
+    findings: [],
+    counts: [],
+    relationships: [],
+    durationMs: 0,
+  };
+  let close = async () => {};
+  try {
+    const workspace = await resolveWorkspace(options);
+    const services = selectServices(workspace, options.service);
+    result.services = services.map((s) => s.name);
+    const manifest = options.against !== undefined ? readManifest(path.resolve(options.cwd ?? process.cwd(), options.against)) : undefined;
+
+    const conn = await connect(options, workspace);
+    close = conn.close;
+    result.database = conn.url;
+    result.databaseSource = conn.source;
+    const db = conn.db;
+
+    const live = await liveTables(db);
+    const owned = live.filter((t) => {
+      const owner = ownerOf(workspace, t.name, t.schema);
+      return owner !== undefined && result.services.includes(owner.name);
+    });
+    result.tables = owned.map((t) => `${t.schema}.${t.name}`);
+
+    if (options.structure !== false) await checkStructure(workspace, services, db, result);
+    if (manifest) await checkCounts(workspace, manifest, live, db, result);
+    await checkForeignKeys(workspace, owned, db, result);
+    await checkSoftRelations(workspace, live, db, result);
+    result.ok = result.findings.length === 0;
+  } catch (err) {
+    result.error = isTidemarkError(err) ? err : new TidemarkError('unexpected', (err as Error)?.message ?? String(err), { cause: err });
+  } finally {
+    await closeQuietly(close);
+    result.durationMs = performance.now() - started;
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface LiveTable {
+  schema: string;
+  name: string;
+}
+
+async function liveTables(db: Database): Promise<LiveTable[]> {
+  const { rows } = await db.query<LiveTable>(
+    `SELECT n.nspname AS schema, c.relname AS name
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+        AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'tidemark') AND n.nspname NOT LIKE 'pg\\_%'
+      ORDER BY n.nspname, c.relname`,
+  );
+  return rows;
+}
+
+function ownedBy(workspace: Workspace, tables: readonly LiveTable[], service: string): string[] {
+  return tables.filter((t) => ownerOf(workspace, t.name, t.schema)?.name === service).map((t) => `${t.schema}.${t.name}`);
+}
+
+function short(table: string): string {
+  return table.startsWith('public.') ? table.slice('public.'.length) : table;
+}
+
+function readManifest(dir: string): Manifest {
+  const file = path.join(dir, 'manifest.json');
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new TidemarkError('no-manifest', `${displayPath(file)} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`}.`, {
+      kind: 'input',
+      file,
+      hint: '--against takes a backup directory written by `tidemark backup`.',
+    });
+  }
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(text) as Manifest;
+  } catch (err) {
+    throw new TidemarkError('bad-manifest', `${displayPath(file)} is not valid JSON: ${(err as Error).message}.`, { kind: 'input', file });
+  }
+  if (!manifest || !Array.isArray(manifest.tables) || manifest.tables.some((t) => typeof t?.table !== 'string' || typeof t.rowCount !== 'number')) {
+    throw new TidemarkError('bad-manifest', `${displayPath(file)} is not a tidemark backup manifest (no tables with table and rowCount).`, {
+      kind: 'input',
+      file,
+      hint: '`tidemark verify-backup DIR` checks a backup directory.',
+    });
+  }
+  return manifest;
+}
+
+// ---- (a) structure ----
+
+/** The service and, transitively, the tidemark services it requires. */
+function withRequired(workspace: Workspace, services: readonly Service[]): string[] {
+  const out = new Set<string>();
+  const visit = (name: string) => {
+    if (out.has(name)) return;
+    const s = workspace.services.find((x) => x.name === name);
+    if (!s || s.format !== 'tidemark') return;
+    out.add(name);
+    s.requires.forEach(visit);
+  };
+  services.forEach((s) => visit(s.name));
+  return [...out];
+}
+
+async function checkStructure(workspace: Workspace, services: readonly Service[], db: Database, result: ValidateResult): Promise<void> {
+  const { openDatabase } = await import('../db/open.js');
+  for (const service of services) {
+    // A fresh shadow per service with only that service and what it requires: what its own
+    // migrations produce, not what another service may have done to its tables.
+    const shadow = await openDatabase('pglite:memory');
+    result.shadow = 'pglite:memory (in-process PostgreSQL 18)';
+    try {
+      const replay = await up({ workspace, database: shadow, service: withRequired(workspace, [service]) });
+      if (!replay.ok) {
+        result.findings.push({
+          check: 'structure',
+          service: service.name,
+          message: `the migrations of ${service.name} do not replay on the shadow database: ${replay.error?.message ?? 'unknown error'}`,
+          hint: 'Fix the migration (`tidemark check` lists history problems), then validate again.',
+        });
+        continue;
+      }
+      const shadowTables = ownedBy(workspace, await liveTables(shadow), service.name);
+      const liveOwned = ownedBy(workspace, await liveTables(db), service.name);
+      const expected = await readTableStructure(shadow, shadowTables);
+      const live = await readTableStructure(db, liveOwned);
+      for (const d of compareStructures(live, expected)) {
+        result.findings.push({
+          check: 'structure',
+          service: service.name,
+          table: d.table,
+          message: d.message,
+          hint: 'Pending migrations (`tidemark status`) or a change made by hand: put the change in a migration, or revert it.',
+        });
+      }
+    } finally {
+      await closeQuietly(() => shadow.close());
+    }
+  }
+}
+
+// ---- (b) counts ----
+
+async function checkCounts(workspace: Workspace, manifest: Manifest, live: readonly LiveTable[], db: Database, result: ValidateResult): Promise<void> {
+  const liveNames = new Set(live.map((t) => `${t.schema}.${t.name}`));
+  for (const t of manifest.tables) {
+    const name = t.table.includes('.') ? t.table : `public.${t.table}`;
+    const service = ownerOf(workspace, name)?.name ?? t.service;
+    if (!service || !result.services.includes(service)) continue;
+    const comparison: CountComparison = { table: name, service, backup: t.rowCount };
+    result.counts.push(comparison);
+    if (!liveNames.has(name)) {
+      result.findings.push({
+        check: 'counts',
+        service,
+        table: name,
+        message: `${short(name)} is in the backup (${t.rowCount.toLocaleString('en-US')} rows) but not in the database`,
+        hint: 'Apply the migrations that create it, or restore it.',
+      });
+      continue;
+    }
+    const n = Number((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${quoteTable(name)}`)).rows[0].n);
+    comparison.live = n;
+    if (n !== t.rowCount) {
+      const diff = n - t.rowCount;
+      result.findings.push({
+        check: 'counts',
+        service,
+        table: name,
+        message: `${short(name)}: ${n.toLocaleString('en-US')} rows live, ${t.rowCount.toLocaleString('en-US')} in the backup (${diff > 0 ? '+' : ''}${diff.toLocaleString('en-US')})`,
+      });
+    }
+  }
+}
+
+// ---- (c) relationships ----
+
+/** Anti-join: rows whose key columns are all non-NULL (MATCH SIMPLE) and have no parent row. */
+async function orphans(
+  db: Database,
+  child: string,
+  childCols: readonly string[],
+  parent: string,
+  parentCols: readonly string[],
+): Promise<{ count: number; samples: string[] }> {
+  const c = (col: string) => `c.${quoteIdent(col)}`;
+  const where =
+    childCols.map((col) => `${c(col)} IS NOT NULL`).join(' AND ') +
+    ` AND NOT EXISTS (SELECT 1 FROM ${quoteTable(parent)} p WHERE ${childCols.map((col, i) => `p.${quoteIdent(parentCols[i])} = ${c(col)}`).join(' AND ')})`;
+  const from = `FROM ${quoteTable(child)} c WHERE ${where}`;
+  const count = Number((await db.query<{ n: string }>(`SELECT count(*)::text AS n ${from}`)).rows[0].n);
+  if (count === 0) return { count, samples: [] };
+  const key = childCols.length === 1 ? `${c(childCols[0])}::text` : `ROW(${childCols.map(c).join(', ')})::text`;
+  const samples = (await db.query<{ k: string }>(`SELECT DISTINCT ${key} AS k ${from} ORDER BY 1 LIMIT ${SAMPLE_LIMIT}`)).rows.map((r) => r.k);
+  return { count, samples };
+}
+
+function describeOrphans(count: number, from: string, to: string): string {
+  return `${count.toLocaleString('en-US')} row${count === 1 ? '' : 's'} of ${from} point${count === 1 ? 's' : ''} at no row of ${to}`;
+}
+
+async function checkForeignKeys(workspace: Workspace, owned: readonly LiveTable[], db: Database, result: ValidateResult): Promise<void> {
+  for (const t of owned) {
+    const { rows } = await db.query<{ name: string; cols: string[]; ref_schema: string; ref_table: string; refcols: string[]; validated: boolean }>(
+      `SELECT con.conname AS name,
+              ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(n, i)
+                      JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.i) AS cols,
+              rn.nspname AS ref_schema, rc.relname AS ref_table,
+              ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(n, i)
+                      JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.i) AS refcols,
+              con.convalidated AS validated
+         FROM pg_constraint con
+         JOIN pg_class cc ON cc.oid = con.conrelid JOIN pg_namespace cn ON cn.oid = cc.relnamespace
+         JOIN pg_class rc ON rc.oid = con.confrelid JOIN pg_namespace rn ON rn.oid = rc.relnamespace
+        WHERE con.contype = 'f' AND cn.nspname = $1 AND cc.relname = $2
+        ORDER BY con.conname`,
+      [t.schema, t.name],
+    );
+    const child = `${t.schema}.${t.name}`;
+    const service = ownerOf(workspace, t.name, t.schema)?.name;
+    for (const fk of rows) {
+      const parent = `${fk.ref_schema}.${fk.ref_table}`;
+      const from = `${short(child)}(${fk.cols.join(', ')})`;
+      const to = `${short(parent)}(${fk.refcols.join(', ')})`;
+      const found = await orphans(db, child, fk.cols, parent, fk.refcols);
+      result.relationships.push({ kind: 'foreign-key', name: fk.name, from, to, orphans: found.count, samples: found.samples });
+      if (found.count > 0) {
+        result.findings.push({
+          check: 'relationships',
+          service,
+          table: child,
+          message: `foreign key ${fk.name}: ${describeOrphans(found.count, from, to)}${fk.validated ? '' : ' (the constraint is NOT VALID)'}`,
+          hint: 'A restore with triggers disabled or a NOT VALID constraint let them in: delete or fix those rows, then `ALTER TABLE … VALIDATE CONSTRAINT`.',
+          samples: found.samples,
+        });
+      }
+    }
+  }
+}
+
+/** `table.col` or `schema.table.col` → [`schema.table`, col]. */
+function splitColumnRef(ref: string): [string, string] {
+  const dot = ref.lastIndexOf('.');
+  const table = ref.slice(0, dot);
+  return [table.includes('.') ? table : `public.${table}`, ref.slice(dot + 1)];
+}
+
+async function checkSoftRelations(workspace: Workspace, live: readonly LiveTable[], db: Database, result: ValidateResult): Promise<void> {
+  const liveNames = new Set(live.map((t) => `${t.schema}.${t.name}`));
+  for (const rel of workspace.softRelations) {
+    const [child, childCol] = splitColumnRef(rel.from);
+    const [parent, parentCol] = splitColumnRef(rel.to);
+    const childOwner = ownerOf(workspace, child)?.name;
+    const parentOwner = ownerOf(workspace, parent)?.name;
+    // A soft relation concerns the selected services when either end is theirs.
+    const selected = [childOwner, parentOwner].some((s) => s !== undefined && result.services.includes(s));
+    const unowned = childOwner === undefined && parentOwner === undefined;
+    if (!selected && !unowned) continue;
+    const from = `${short(child)}(${childCol})`;
+    const to = `${short(parent)}(${parentCol})`;
+    const missing = [child, parent].filter((t) => !liveNames.has(t));
+    if (missing.length === 0) {
+      const cols = await db.query<{ t: string; c: string }>(
+        `SELECT c.relname AS t, a.attname AS c FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE a.attnum > 0 AND NOT a.attisdropped AND ((n.nspname = $1 AND c.relname = $2 AND a.attname = $3) OR (n.nspname = $4 AND c.relname = $5 AND a.attname = $6))`,
+        [...splitTableName(child), childCol, ...splitTableName(parent), parentCol],
+      );
+      const has = (table: string, col: string) => cols.rows.some((r) => r.t === splitTableName(table)[1] && r.c === col);
+      const missingCols = [
+        ...(has(child, childCol) ? [] : [`${short(child)}.${childCol}`]),
+        ...(has(parent, parentCol) ? [] : [`${short(parent)}.${parentCol}`]),
+      ];
+      if (missingCols.length === 0) {
+        const found = await orphans(db, child, [childCol], parent, [parentCol]);
+        result.relationships.push({ kind: 'soft', from, to, orphans: found.count, samples: found.samples });
+        if (found.count > 0) {
+          result.findings.push({
+            check: 'relationships',
+            service: childOwner,
+            table: child,
+            message: `soft relation ${rel.from} → ${rel.to}: ${describeOrphans(found.count, from, to)}`,
+            hint: 'No foreign key guards this relation across services: delete or fix those rows, or restore the missing parents.',
+            samples: found.samples,
+          });
+        }
+        continue;
+      }
+      result.findings.push({
+        check: 'relationships',
+        service: childOwner,
+        table: child,
+        message: `soft relation ${rel.from} → ${rel.to}: no column ${missingCols.join(' and no column ')} in the database`,
+        hint: 'Fix softRelations in the config, or apply the migrations that add the column.',
+      });
+      continue;
+    }
+    result.findings.push({
+      check: 'relationships',
+      service: childOwner,
+      table: child,
+      message: `soft relation ${rel.from} → ${rel.to}: no table ${missing.map(short).join(' and no table ')} in the database`,
+      hint: 'Fix softRelations in the config, or apply the migrations that create the table.',
+    });
+  }
+}
+
+function splitTableName(table: string): [string, string] {
+  const dot = table.indexOf('.');
+  return [table.slice(0, dot), table.slice(dot + 1)];
+}

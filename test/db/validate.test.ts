@@ -1,0 +1,270 @@
+/**
+ * validate on PGlite and the server: the CRM example clean (its live schema equals its migrations,
+ * which on the server proves the PostgreSQL 15 vs 18 normalization), orphans through a soft relation
+ * and through a NOT VALID foreign key, counts against a manifest, and structure drift.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { it } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { up } from '../../src/apply/migrate.js';
+import { runValidate } from '../../src/cli/validate-command.js';
+import { compareStructures, normalizeSql, type TableStructure } from '../../src/data/structure.js';
+import { validate, type ValidateResult } from '../../src/data/validate.js';
+import type { Database } from '../../src/db/database.js';
+import { forEachBackend, withDatabase } from '../support/backends.js';
+import { CRM_EXAMPLE, copyCrmExample, makeWorkspace, sqlMigration, type TempWorkspace } from '../support/workspace.js';
+
+interface CrmData {
+  crmDataStatements(opts?: { users?: number }): string[];
+}
+const crm = (await import(pathToFileURL(path.join(CRM_EXAMPLE, 'data.mjs')).href)) as CrmData;
+
+const SOFT = `  softRelations: [{ from: 'budgets.user_id', to: 'users.id' }],\n};`;
+
+/** The CRM example with a softRelations entry, migrated, with 50 users of data. */
+async function loadCrm(db: Database): Promise<TempWorkspace> {
+  const ws = copyCrmExample();
+  const configFile = path.join(ws.dir, 'tidemark.config.mjs');
+  const text = fs.readFileSync(configFile, 'utf8');
+  fs.writeFileSync(configFile, text.replace(/};\s*$/, `${SOFT}\n`));
+  const applied = await up({ cwd: ws.dir, database: db });
+  assert.ifError(applied.error);
+  for (const sql of crm.crmDataStatements({ users: 50 })) await db.exec(sql);
+  return ws;
+}
+
+function findings(result: ValidateResult, check?: string): string[] {
+  return result.findings.filter((f) => !check || f.check === check).map((f) => f.message);
+}
+
+/** runValidate in process: its stdout and exit code, with process.exitCode restored afterwards. */
+async function cli(flags: Parameters<typeof runValidate>[0]): Promise<{ code: number; stdout: string }> {
+  const write = process.stdout.write.bind(process.stdout);
+  const saved = process.exitCode;
+  let stdout = '';
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    stdout += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    await runValidate(flags);
+    return { code: Number(process.exitCode ?? 0), stdout };
+  } finally {
+    process.stdout.write = write;
+    process.exitCode = saved;
+  }
+}
+
+forEachBackend('validate', (backend) => {
+  it('the CRM example, migrated with data and a soft relation, is clean (exit 0)', () =>
+    withDatabase(backend, async (db, url) => {
+      const ws = await loadCrm(db);
+      try {
+        const result = await validate({ cwd: ws.dir, database: db });
+        assert.ifError(result.error);
+        assert.deepEqual(result.findings, [], JSON.stringify(result.findings, null, 2));
+        assert.equal(result.ok, true);
+        assert.deepEqual(result.tables, ['public.budget_items', 'public.budgets', 'public.users']);
+        // two foreign keys and the soft relation, all without orphans
+        assert.deepEqual(
+          result.relationships.map((r) => `${r.kind} ${r.from} -> ${r.to} ${r.orphans}`).sort(),
+          [
+            'foreign-key budget_items(budget_id) -> budgets(id) 0',
+            'foreign-key budgets(user_id) -> users(id) 0',
+            'soft budgets(user_id) -> users(id) 0',
+          ],
+        );
+        assert.match(result.shadow ?? '', /pglite/);
+
+        // The CLI opens the URL itself: PGlite's data directory is locked by this process's open db.
+        if (backend.name === 'postgres') {
+          const run = await cli({ config: path.join(ws.dir, 'tidemark.config.mjs'), database: url });
+          assert.equal(run.code, 0, run.stdout);
+          assert.match(run.stdout, /✓ 3 tables of user, budget/);
+        }
+      } finally {
+        ws.remove();
+      }
+    }));
+
+  it('an orphan through a soft relation (no foreign key) is a finding with its count and sample keys', () =>
+    withDatabase(backend, async (db, url) => {
+      const ws = makeWorkspace(
+        { user: { owns: ['users'] }, budget: { owns: ['budgets'], requires: ['user'] } },
+        {
+          'migrations/user/user_001_users.sql': sqlMigration('CREATE TABLE users (id bigint PRIMARY KEY, email text);', 'DROP TABLE users;'),
+          'migrations/budget/budget_001_budgets.sql': sqlMigration(
+            'CREATE TABLE budgets (id bigint PRIMARY KEY, user_id bigint, title text NOT NULL);',
+            'DROP TABLE budgets;',
+          ),
+        },
+      );
+      try {
+        const config = JSON.parse(fs.readFileSync(path.join(ws.dir, 'tidemark.config.json'), 'utf8'));
+        config.softRelations = [{ from: 'budgets.user_id', to: 'users.id' }];
+        fs.writeFileSync(path.join(ws.dir, 'tidemark.config.json'), JSON.stringify(config));
+        assert.ifError((await up({ cwd: ws.dir, database: db })).error);
+        await db.exec(`INSERT INTO users VALUES (1, 'a@x'), (2, 'b@x');
+          INSERT INTO budgets VALUES (1, 1, 'a'), (2, 2, 'b'), (3, 7, 'c'), (4, 9, 'd'), (5, NULL, 'e'), (6, 9, 'f'), (7, 12, 'g')`);
+
+        const result = await validate({ cwd: ws.dir, database: db });
+        assert.ifError(result.error);
+        assert.equal(result.ok, false);
+        assert.deepEqual(findings(result, 'structure'), []);
+        const [f, ...rest] = result.findings;
+        assert.deepEqual(rest, []);
+        assert.equal(f.check, 'relationships');
+        assert.equal(f.service, 'budget');
+        assert.equal(f.table, 'public.budgets');
+        assert.match(f.message, /soft relation budgets\.user_id → users\.id: 4 rows of budgets\(user_id\) point at no row of users\(id\)/);
+        assert.deepEqual(f.samples, ['12', '7', '9']);
+        const soft = result.relationships.find((r) => r.kind === 'soft');
+        assert.equal(soft?.orphans, 4);
+
+        // Only the user service selected: the relation still concerns it (its table is the parent).
+        const userOnly = await validate({ cwd: ws.dir, database: db, service: 'user', structure: false });
+        assert.equal(userOnly.findings.length, 1);
+
+        if (backend.name === 'postgres') {
+          const run = await cli({ config: path.join(ws.dir, 'tidemark.config.json'), database: url, structure: false, json: true });
+          assert.equal(run.code, 1);
+          const parsed = JSON.parse(run.stdout) as ValidateResult;
+          assert.deepEqual(parsed.findings[0].samples, ['12', '7', '9']);
+        }
+      } finally {
+        ws.remove();
+      }
+    }));
+
+  it('an orphan under a NOT VALID foreign key is found by the anti-join', () =>
+    withDatabase(backend, async (db) => {
+      const ws = await loadCrm(db);
+      try {
+        await db.exec(`ALTER TABLE budgets DROP CONSTRAINT budgets_user_id_fkey;
+          INSERT INTO budgets (user_id, title) VALUES (100001, 'orphan'), (100002, 'orphan 2');
+          ALTER TABLE budgets ADD CONSTRAINT budgets_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID`);
+        const result = await validate({ cwd: ws.dir, database: db, structure: false });
+        assert.ifError(result.error);
+        const rel = result.findings.filter((f) => f.check === 'relationships');
+        assert.equal(rel.length, 2, JSON.stringify(rel));
+        assert.match(rel[0].message, /foreign key budgets_user_id_fkey: 2 rows of budgets\(user_id\) point at no row of users\(id\) \(the constraint is NOT VALID\)/);
+        assert.deepEqual(rel[0].samples, ['100001', '100002']);
+        assert.match(rel[1].message, /^soft relation/);
+        // With structure on, the NOT VALID constraint differs from what the migrations give.
+        const withStructure = await validate({ cwd: ws.dir, database: db, service: 'budget' });
+        assert.ok(findings(withStructure, 'structure').some((m) => /budgets_user_id_fkey.*NOT VALID/.test(m)), findings(withStructure).join('\n'));
+      } finally {
+        ws.remove();
+      }
+    }));
+
+  it('counts against a manifest: a wrong rowCount and a table gone from the database are findings', () =>
+    withDatabase(backend, async (db) => {
+      const ws = await loadCrm(db);
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tidemark-validate-'));
+      try {
+        const counts = Object.fromEntries(
+          (await db.query<{ t: string; n: string }>(
+            `SELECT 'users' AS t, count(*)::text AS n FROM users UNION ALL SELECT 'budgets', count(*)::text FROM budgets UNION ALL SELECT 'budget_items', count(*)::text FROM budget_items`,
+          )).rows.map((r) => [r.t, Number(r.n)]),
+        );
+        assert.equal(counts.users, 50);
+        const manifest = {
+          formatVersion: 1,
+          tables: [
+            { table: 'public.users', service: 'user', rowCount: 49 },
+            { table: 'public.budgets', service: 'budget', rowCount: counts.budgets },
+            { table: 'public.budget_items', service: 'budget', rowCount: counts.budget_items },
+            { table: 'public.budget_notes', service: 'budget', rowCount: 3 },
+          ],
+        };
+        fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
+        const result = await validate({ cwd: ws.dir, database: db, against: dir, structure: false });
+        assert.ifError(result.error);
+        assert.deepEqual(findings(result), [
+          'users: 50 rows live, 49 in the backup (+1)',
+          'budget_notes is in the backup (3 rows) but not in the database',
+        ]);
+        assert.equal(result.counts.length, 4);
+        assert.equal(result.counts.find((c) => c.table === 'public.budgets')?.live, counts.budgets);
+
+        // --service budget: the users count is not its business.
+        const budget = await validate({ cwd: ws.dir, database: db, against: dir, structure: false, service: ['budget'] });
+        assert.deepEqual(findings(budget, 'counts'), ['budget_notes is in the backup (3 rows) but not in the database']);
+
+        // A directory with no manifest is bad input (exit 2), not a finding.
+        const none = await validate({ cwd: ws.dir, database: db, against: ws.dir, structure: false });
+        assert.equal(none.error?.code, 'no-manifest');
+        assert.equal(none.error?.kind, 'input');
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+        ws.remove();
+      }
+    }));
+
+  it('structure drift: a column added and an index dropped live are named', () =>
+    withDatabase(backend, async (db, url) => {
+      const ws = await loadCrm(db);
+      try {
+        await db.exec(`ALTER TABLE users ADD COLUMN extra int; DROP INDEX users_created_at_idx; ALTER TABLE budget_items ALTER COLUMN description TYPE varchar(200)`);
+        const result = await validate({ cwd: ws.dir, database: db });
+        assert.ifError(result.error);
+        assert.equal(result.ok, false);
+        assert.deepEqual(findings(result, 'relationships'), []);
+        const structure = findings(result, 'structure');
+        assert.deepEqual(
+          structure.sort(),
+          [
+            'budget_items.description: live type character varying(200), migrations give text',
+            'column users.extra (integer) exists live but not in the migrations',
+            'index users_created_at_idx on users missing live (CREATE INDEX ON users USING btree (created_at))',
+          ],
+          structure.join('\n'),
+        );
+        assert.deepEqual(
+          result.findings.filter((f) => f.check === 'structure').map((f) => f.service).sort(),
+          ['budget', 'user', 'user'],
+        );
+        const noStructure = await validate({ cwd: ws.dir, database: db, structure: false });
+        assert.equal(noStructure.ok, true);
+
+        if (backend.name === 'postgres') {
+          const run = await cli({ config: path.join(ws.dir, 'tidemark.config.mjs'), database: url, service: ['user'] });
+          assert.equal(run.code, 1);
+          assert.match(run.stdout, /Structure/);
+          assert.match(run.stdout, /users\.extra/);
+          assert.match(run.stdout, /users_created_at_idx/);
+          assert.doesNotMatch(run.stdout, /budget_items\.description/);
+        }
+      } finally {
+        ws.remove();
+      }
+    }));
+});
+
+it('compareStructures and normalizeSql: PostgreSQL 15 vs 18 formatting is not a difference', () => {
+  assert.equal(normalizeSql(`CHECK ((status = ANY (ARRAY['a'::text, 'b'::text])))`), `CHECK ((status = ANY (ARRAY['a', 'b'])))`);
+  assert.equal(normalizeSql(`FOREIGN KEY (user_id) REFERENCES public.users(id)`), 'FOREIGN KEY (user_id) REFERENCES users(id)');
+  const table = (over: Partial<TableStructure> = {}): Map<string, TableStructure> =>
+    new Map([
+      [
+        'public.t',
+        {
+          table: 'public.t',
+          columns: [{ name: 'a', type: 'text', notNull: true, default: normalizeSql(`'x'::text`) }],
+          constraints: [],
+          indexes: [],
+          ...over,
+        },
+      ],
+    ]);
+  assert.deepEqual(compareStructures(table(), table({ columns: [{ name: 'a', type: 'text', notNull: true, default: normalizeSql(`'x'`) }] })), []);
+  assert.deepEqual(
+    compareStructures(table(), table({ columns: [{ name: 'a', type: 'text', notNull: false, default: `'x'` }] })).map((d) => d.message),
+    ['t.a: live NOT NULL, migrations give nullable'],
+  );
+  assert.deepEqual(compareStructures(new Map(), table()).map((d) => d.message), ['table t missing live (the migrations create it)']);
+});
