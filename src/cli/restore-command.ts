@@ -1,0 +1,67 @@
+import pc from 'picocolors';
+import type { RestoreResult } from '../data/restore.js';
+import { TidemarkError } from '../errors.js';
+import { displayPath } from '../paths.js';
+import { finish, formatMs, note, printJson, type GlobalOptions } from './output.js';
+
+export interface RestoreFlags extends GlobalOptions {
+  service?: string[];
+  replace?: boolean;
+  /** `table.col=value`, repeatable. */
+  fill?: string[];
+}
+
+/** `--fill table.col=value` flags → the API's map; a malformed one is bad usage. */
+export function parseFill(fill: readonly string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of fill ?? []) {
+    const eq = f.indexOf('=');
+    const key = eq < 0 ? '' : f.slice(0, eq);
+    if (eq < 0 || !/^[^.=]+(\.[^.=]+){1,2}$/u.test(key)) {
+      throw new TidemarkError('bad-usage', `--fill ${f}: write --fill table.column=value.`, { kind: 'usage' });
+    }
+    out[key] = f.slice(eq + 1);
+  }
+  return out;
+}
+
+/** `tidemark restore DIR`: exit 0 restored, 1 failed or rolled back, 2 bad usage or refused input. */
+export async function runRestore(dir: string, flags: RestoreFlags): Promise<void> {
+  let fill: Record<string, string>;
+  try {
+    fill = parseFill(flags.fill);
+  } catch (err) {
+    return finish(err, flags);
+  }
+  const { restore } = await import('../data/restore.js');
+  const result: RestoreResult = await restore({
+    dir,
+    configFile: flags.config,
+    database: flags.database,
+    onConnect: (database, source) => {
+      if (!flags.json && source === 'default') note(`Using the embedded database ${database} (no --database, DATABASE_URL or config database).`);
+    },
+    service: flags.service?.length ? flags.service : undefined,
+    replace: flags.replace,
+    fill,
+  });
+  if (flags.json) {
+    printJson(result);
+    return finish(result.error, flags, true);
+  }
+  for (const n of result.notes) note(n);
+  for (const t of result.tables) {
+    const extra: string[] = [];
+    if (t.skippedColumns.length) extra.push(`skipped ${t.skippedColumns.join(', ')}`);
+    const filled = t.filledColumns.filter((f) => f.from !== 'identity' && f.from !== 'generated');
+    if (filled.length) extra.push(`filled ${filled.map((f) => `${f.column} (${f.from === 'fill' ? `= ${f.value}` : f.from})`).join(', ')}`);
+    const mark = t.digestMatched ? pc.green('✓') : pc.red('✗');
+    process.stdout.write(`${mark} ${t.table} ${t.rows.toLocaleString('en-US')} rows${extra.length ? ` ${pc.dim(`(${extra.join('; ')})`)}` : ''}\n`);
+  }
+  if (result.ok) {
+    process.stdout.write(
+      `Restored ${result.tables.length} table${result.tables.length === 1 ? '' : 's'} (${result.rows.toLocaleString('en-US')} rows) from ${displayPath(result.dir)} in ${formatMs(result.durationMs)} ${pc.dim(`(load ${formatMs(result.loadMs)}, verify ${formatMs(result.verifyMs)})`)}; digests match.\n`,
+    );
+  }
+  finish(result.error, flags);
+}

@@ -1,0 +1,498 @@
+/**
+ * `tidemark restore DIR` (DESIGN §2, issue 4): loads a backup into the CURRENT schema.
+ *
+ * 1. verify-backup first: a backup with any problem is refused, nothing is written.
+ * 2. Plan every table before writing anything: columns mapped by name; backup columns gone from the
+ *    target are skipped (and reported); target columns absent from the backup take their default,
+ *    identity or generated value, a `fill` value, NULL when nullable — else the restore is refused
+ *    naming table.column. A non-empty target table is refused unless `replace`.
+ * 3. ONE transaction: `SET CONSTRAINTS ALL DEFERRED`; with `replace`, `DELETE FROM` in reverse
+ *    foreign-key order; then per table in foreign-key order (parents first; a cycle is loaded in
+ *    manifest order and relies on the deferral, which only DEFERRABLE constraints honour):
+ *    the file is streamed into a temporary staging table by COPY (ndjson: one jsonb per line, CSV
+ *    quoting with \x01/\x02 so the JSON stays exact; csv: a table shaped like the backup's columns),
+ *    then `INSERT … OVERRIDING SYSTEM VALUE SELECT` the mapped columns. Values never pass through JS.
+ * 4. Identity/serial sequences are set past the restored maximum.
+ * 5. The content digest is recomputed in the database: columns identical to the backup's → the
+ *    target's digest must equal the manifest's; otherwise the staging rows (typed as the backup
+ *    typed them) must match the manifest over all its columns, and the target must match the staging
+ *    rows over the common columns. COMMIT only if every table matches; else ROLLBACK, naming the
+ *    table and how many rows differ. An `events` row (action 'restore') is written in the same
+ *    transaction on success.
+ *
+ * Results as values: never throws.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { connect, resolveWorkspace, type DatabaseSource, type WorkspaceOptions } from '../apply/migrate.js';
+import type { Workspace } from '../config/types.js';
+import type { Database, Queryable } from '../db/database.js';
+import { TidemarkError, isTidemarkError } from '../errors.js';
+import { ensureLedger, logEvent } from '../ledger/ledger.js';
+import { DIGEST_SETTINGS_SQL, contentDigestSql, quoteIdent, quoteTable } from './digest.js';
+import type { Manifest, ManifestTable } from './manifest.js';
+import { MANIFEST_FILE, verifyBackup } from './verify.js';
+
+export interface RestoreOptions extends WorkspaceOptions {
+  /** The backup directory. */
+  dir: string;
+  /** Restore only the tables these services own (as recorded in the manifest). Default: all. */
+  service?: string[];
+  /** Empty non-empty target tables first (DELETE, in the same transaction). */
+  replace?: boolean;
+  /**
+   * Values for target columns the backup lacks: `table.col` (or `schema.table.col`) → the value's
+   * text, e.g. `{ 'users.plan': 'free' }`. It is quoted as a literal and cast to the column's type.
+   */
+  fill?: Record<string, string>;
+}
+
+export interface FilledColumn {
+  column: string;
+  /** default: the column's DEFAULT; fill: the `fill` value; null: nullable, no default; identity/generated: computed. */
+  from: 'default' | 'fill' | 'null' | 'identity' | 'generated';
+  value?: string;
+}
+
+export interface RestoreTableResult {
+  table: string;
+  rows: number;
+  /** Backup columns the target no longer has: not restored. */
+  skippedColumns: string[];
+  /** Target columns the backup lacks, and where their values came from. */
+  filledColumns: FilledColumn[];
+  /** The columns the digest was compared over. */
+  comparedColumns: string[];
+  digestMatched: boolean;
+  /** Rows that differ between the backup and the restored table (set when the digest did not match). */
+  differingRows?: number;
+  sequences: { column: string; sequence: string; value: string }[];
+}
+
+export interface RestoreResult {
+  ok: boolean;
+  dir: string;
+  database: string;
+  databaseSource: DatabaseSource;
+  format?: 'ndjson' | 'csv';
+  /** Tables in the order they were loaded (parents first). */
+  order: string[];
+  tables: RestoreTableResult[];
+  rows: number;
+  /** Things worth saying: foreign-key cycles, tables emptied by `replace`. */
+  notes: string[];
+  /** Time spent loading (COPY + INSERT) and verifying (digests), apart. */
+  loadMs: number;
+  verifyMs: number;
+  durationMs: number;
+  error?: TidemarkError;
+}
+
+interface TargetColumn {
+  name: string;
+  type: string;
+  notnull: boolean;
+  identity: '' | 'a' | 'd';
+  generated: '' | 's' | 'v';
+  hasDefault: boolean;
+}
+
+interface TablePlan {
+  m: ManifestTable;
+  qualified: string;
+  oid: number;
+  target: TargetColumn[];
+  /** Backup columns inserted (present in the target, not generated there). */
+  mapped: string[];
+  skipped: string[];
+  filled: FilledColumn[];
+  /** `fill` expressions for columns the backup lacks. */
+  fillExprs: { column: string; expr: string }[];
+  compared: string[];
+  /** Staging type per backup column: the backup's type when it exists here, else text. */
+  stagingTypes: Map<string, string>;
+  result: RestoreTableResult;
+}
+
+const NDJSON_COPY_OPTIONS = `(FORMAT csv, QUOTE e'\\x01', DELIMITER e'\\x02')`;
+
+export async function restore(options: RestoreOptions): Promise<RestoreResult> {
+  const started = performance.now();
+  const result: RestoreResult = {
+    ok: false,
+    dir: path.resolve(options.cwd ?? process.cwd(), options.dir),
+    database: '',
+    databaseSource: 'default',
+    order: [],
+    tables: [],
+    rows: 0,
+    notes: [],
+    loadMs: 0,
+    verifyMs: 0,
+    durationMs: 0,
+  };
+  let close = async () => {};
+  let db: Database | undefined;
+  let inTransaction = false;
+  try {
+    // 1. The backup must be intact before anything else happens.
+    const verified = await verifyBackup(result.dir);
+    if (verified.error) throw verified.error;
+    if (!verified.ok) {
+      throw new TidemarkError(
+        'backup-corrupt',
+        `${result.dir} is not a trustworthy backup, nothing restored: ${verified.problems.map((p) => p.message).join('; ')}`,
+        { kind: 'input', hint: 'Run `tidemark verify-backup` on it for the details; restore from another backup.' },
+      );
+    }
+    const manifest = JSON.parse(fs.readFileSync(path.join(result.dir, MANIFEST_FILE), 'utf8')) as Manifest;
+    result.format = manifest.format;
+    const tables = pickTables(manifest, options.service);
+
+    const workspace = await loadWorkspaceFor(options);
+    const conn = await connect(options, workspace);
+    close = conn.close;
+    db = conn.db;
+    result.database = conn.url;
+    result.databaseSource = conn.source;
+
+    await ensureLedger(db);
+    await db.exec('BEGIN');
+    inTransaction = true;
+    await db.exec(DIGEST_SETTINGS_SQL);
+
+    // 2. Plan everything; refuse before writing anything.
+    const plans: TablePlan[] = [];
+    for (const m of tables) plans.push(await planTable(db, m));
+    refuseUnusedFill(options.fill, plans);
+    applyFill(options.fill, plans);
+    refuseMissing(plans);
+    const { ordered, cycle } = await loadOrder(db, plans);
+    result.order = ordered.map((p) => p.m.table);
+    if (cycle.length) {
+      result.notes.push(
+        `Foreign-key cycle among ${cycle.join(', ')}: loaded in manifest order with SET CONSTRAINTS ALL DEFERRED (only DEFERRABLE constraints wait for COMMIT).`,
+      );
+    }
+    const nonEmpty: string[] = [];
+    for (const p of ordered) {
+      const r = await db.query<{ some: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${p.qualified}) AS some`);
+      if (r.rows[0].some) nonEmpty.push(p.m.table);
+    }
+    if (nonEmpty.length && !options.replace) {
+      throw new TidemarkError('restore-target-not-empty', `Refusing to restore into non-empty table${nonEmpty.length === 1 ? '' : 's'} ${nonEmpty.join(', ')}: nothing restored.`, {
+        kind: 'input',
+        hint: 'Pass --replace to delete their rows first (in the same transaction), or restore into an empty database.',
+      });
+    }
+
+    // 3. Write, all in this one transaction.
+    await db.exec('SET CONSTRAINTS ALL DEFERRED');
+    if (options.replace && nonEmpty.length) {
+      for (const p of [...ordered].reverse()) if (nonEmpty.includes(p.m.table)) await db.exec(`DELETE FROM ${p.qualified}`);
+      result.notes.push(`Deleted the rows of ${nonEmpty.join(', ')} first (--replace).`);
+    }
+    for (const [i, p] of ordered.entries()) {
+      const t0 = performance.now();
+      const staging = `tidemark_restore_${i}`;
+      await stage(db, p, staging, result.dir, manifest.format);
+      const source = stagingSource(p, staging, manifest.format);
+      p.result.rows = (await db.query(insertSql(p, staging, manifest.format))).rowCount;
+      p.result.sequences = await bumpSequences(db, p);
+      const t1 = performance.now();
+      result.loadMs += t1 - t0;
+      await verifyTable(db, p, source);
+      result.verifyMs += performance.now() - t1;
+      result.tables.push(p.result);
+      result.rows += p.result.rows;
+    }
+
+    // 4. Commit only if every table matches.
+    const bad = result.tables.filter((t) => !t.digestMatched);
+    if (bad.length) {
+      throw new TidemarkError(
+        'restore-digest-mismatch',
+        `Restored data differs from the backup, rolled back, nothing restored: ${bad
+          .map((t) => `${t.table} (${t.differingRows ?? '?'} row${t.differingRows === 1 ? '' : 's'} differ)`)
+          .join(', ')}.`,
+      );
+    }
+    await logEvent(db, {
+      action: 'restore',
+      outcome: 'ok',
+      detail: {
+        backup: path.basename(result.dir),
+        createdAt: manifest.createdAt,
+        format: manifest.format,
+        replace: !!options.replace,
+        tables: result.tables.map((t) => ({ table: t.table, rows: t.rows, skippedColumns: t.skippedColumns, filledColumns: t.filledColumns })),
+      },
+    });
+    await db.exec('COMMIT');
+    inTransaction = false;
+    result.ok = true;
+  } catch (err) {
+    result.error = isTidemarkError(err) ? err : new TidemarkError('restore-failed', `Restore failed, rolled back, nothing restored: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+  } finally {
+    if (inTransaction && db) await db.exec('ROLLBACK').catch(() => {});
+    await close().catch(() => {});
+    result.durationMs = performance.now() - started;
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// What to restore
+
+async function loadWorkspaceFor(options: RestoreOptions): Promise<Workspace | undefined> {
+  try {
+    return await resolveWorkspace(options);
+  } catch (err) {
+    // A restore needs only a database: with none configured it uses the option, DATABASE_URL or the default.
+    if (isTidemarkError(err) && err.code === 'config-not-found') return undefined;
+    throw err;
+  }
+}
+
+function pickTables(manifest: Manifest, services: string[] | undefined): ManifestTable[] {
+  if (!services?.length) return manifest.tables;
+  const known = new Set(manifest.tables.map((t) => t.service).filter((s): s is string => !!s));
+  for (const s of services) {
+    if (!known.has(s)) {
+      throw new TidemarkError('unknown-service', `The backup holds no table of service ${s}.`, {
+        kind: 'usage',
+        hint: `Services in this backup: ${[...known].sort().join(', ') || 'none'}.`,
+      });
+    }
+  }
+  return manifest.tables.filter((t) => t.service && services.includes(t.service));
+}
+
+async function planTable(db: Queryable, m: ManifestTable): Promise<TablePlan> {
+  const qualified = quoteTable(m.table);
+  const rel = (await db.query<{ oid: number | null }>(`SELECT to_regclass($1)::oid::int8::float8 AS oid`, [qualified])).rows[0];
+  if (rel.oid === null) {
+    throw new TidemarkError('restore-no-table', `Table ${m.table} is in the backup but not in the database: nothing restored.`, {
+      kind: 'input',
+      hint: 'Restore loads into the current schema: run the migrations first (tidemark up), or restore other services with --service.',
+    });
+  }
+  const target = (
+    await db.query<TargetColumn>(
+      `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS notnull,
+              a.attidentity::text AS identity, a.attgenerated::text AS generated, a.atthasdef AS "hasDefault"
+         FROM pg_attribute a
+        WHERE a.attrelid = $1::int8::oid AND a.attnum > 0 AND NOT a.attisdropped
+        ORDER BY a.attnum`,
+      [rel.oid],
+    )
+  ).rows;
+  const byName = new Map(target.map((c) => [c.name, c]));
+  const backupCols = m.columns.map((c) => c.name);
+  const backupSet = new Set(backupCols);
+  const mapped = backupCols.filter((c) => byName.has(c) && !byName.get(c)!.generated);
+  const skipped = backupCols.filter((c) => !byName.has(c));
+  const filled: FilledColumn[] = [];
+  for (const c of target) {
+    if (backupSet.has(c.name)) continue;
+    if (c.generated) filled.push({ column: c.name, from: 'generated' });
+    else if (c.identity) filled.push({ column: c.name, from: 'identity' });
+    else if (c.hasDefault) filled.push({ column: c.name, from: 'default' });
+    else if (!c.notnull) filled.push({ column: c.name, from: 'null' });
+    // NOT NULL, no default: needs a fill value (checked after applyFill)
+  }
+  // Compared: common columns, in the backup's (digest) order, except ones that became generated here.
+  const generatedInBackup = new Set(m.columns.filter((c) => c.generated).map((c) => c.name));
+  const compared = m.digestColumns.filter((c) => byName.has(c) && (!byName.get(c)!.generated || generatedInBackup.has(c)));
+
+  const stagingTypes = new Map<string, string>();
+  for (const c of m.columns) {
+    const ok = (await db.query<{ t: string | null }>(`SELECT to_regtype($1)::text AS t`, [c.type])).rows[0].t;
+    stagingTypes.set(c.name, ok ? c.type : 'text');
+  }
+  return {
+    m,
+    qualified,
+    oid: rel.oid,
+    target,
+    mapped,
+    skipped,
+    filled,
+    fillExprs: [],
+    compared,
+    stagingTypes,
+    result: { table: m.table, rows: 0, skippedColumns: skipped, filledColumns: filled, comparedColumns: compared, digestMatched: false, sequences: [] },
+  };
+}
+
+/** `table.col` or `schema.table.col` → the plan and column it names, if any. */
+function resolveFillKey(key: string, plans: TablePlan[]): { plan: TablePlan; column: string } | undefined {
+  const dot = key.lastIndexOf('.');
+  if (dot <= 0) return undefined;
+  const table = key.slice(0, dot);
+  const column = key.slice(dot + 1);
+  const plan = plans.find((p) => p.m.table === table) ?? plans.find((p) => p.m.table.slice(p.m.table.indexOf('.') + 1) === table);
+  return plan ? { plan, column } : undefined;
+}
+
+function refuseUnusedFill(fill: Record<string, string> | undefined, plans: TablePlan[]): void {
+  for (const key of Object.keys(fill ?? {})) {
+    const hit = resolveFillKey(key, plans);
+    const col = hit && hit.plan.target.find((c) => c.name === hit.column);
+    if (!hit || !col) {
+      throw new TidemarkError('bad-fill', `--fill ${key}: no such column among the tables restored.`, { kind: 'usage', hint: 'Write --fill table.column=value.' });
+    }
+    if (hit.plan.m.columns.some((c) => c.name === hit.column)) {
+      throw new TidemarkError('bad-fill', `--fill ${key}: the backup has values for ${hit.plan.m.table}.${hit.column}; --fill is only for columns it lacks.`, { kind: 'usage' });
+    }
+    if (col.generated) throw new TidemarkError('bad-fill', `--fill ${key}: ${hit.plan.m.table}.${hit.column} is a generated column.`, { kind: 'usage' });
+  }
+}
+
+function applyFill(fill: Record<string, string> | undefined, plans: TablePlan[]): void {
+  for (const [key, value] of Object.entries(fill ?? {})) {
+    const { plan, column } = resolveFillKey(key, plans)!;
+    const col = plan.target.find((c) => c.name === column)!;
+    plan.fillExprs.push({ column, expr: `CAST(${sqlLiteral(value)} AS ${col.type})` });
+    const i = plan.filled.findIndex((f) => f.column === column);
+    if (i >= 0) plan.filled.splice(i, 1);
+    plan.filled.push({ column, from: 'fill', value });
+  }
+}
+
+function refuseMissing(plans: TablePlan[]): void {
+  const missing: string[] = [];
+  for (const p of plans) {
+    const backupSet = new Set(p.m.columns.map((c) => c.name));
+    for (const c of p.target) {
+      if (!backupSet.has(c.name) && !p.filled.some((f) => f.column === c.name)) missing.push(`${p.m.table}.${c.name}`);
+    }
+  }
+  if (missing.length) {
+    const short = (q: string) => q.slice(q.indexOf('.') + 1);
+    throw new TidemarkError(
+      'restore-missing-column',
+      `The backup has no values for ${missing.join(', ')} (NOT NULL, no default): nothing restored.`,
+      { kind: 'input', hint: `Give values with ${missing.map((q) => `--fill ${short(q)}=value`).join(' ')}, or add a DEFAULT in a migration.` },
+    );
+  }
+}
+
+/** Parents first (the target's foreign keys among the restored tables); a cycle in manifest order. */
+async function loadOrder(db: Queryable, plans: TablePlan[]): Promise<{ ordered: TablePlan[]; cycle: string[] }> {
+  const byOid = new Map(plans.map((p) => [p.oid, p]));
+  const fks = (
+    await db.query<{ child: number; parent: number }>(
+      `SELECT conrelid::int8::float8 AS child, confrelid::int8::float8 AS parent FROM pg_constraint
+        WHERE contype = 'f' AND conrelid = ANY($1::int8[]::oid[]) AND confrelid = ANY($1::int8[]::oid[])`,
+      [plans.map((p) => p.oid)],
+    )
+  ).rows.filter((r) => r.child !== r.parent);
+  const parents = new Map<number, Set<number>>(plans.map((p) => [p.oid, new Set()]));
+  for (const fk of fks) if (byOid.has(fk.child) && byOid.has(fk.parent)) parents.get(fk.child)!.add(fk.parent);
+  const done = new Set<number>();
+  const ordered: TablePlan[] = [];
+  let progress = true;
+  while (progress) {
+    progress = false;
+    for (const p of plans) {
+      if (done.has(p.oid)) continue;
+      if ([...parents.get(p.oid)!].every((o) => done.has(o))) {
+        done.add(p.oid);
+        ordered.push(p);
+        progress = true;
+      }
+    }
+  }
+  const rest = plans.filter((p) => !done.has(p.oid));
+  return { ordered: [...ordered, ...rest], cycle: rest.map((p) => p.m.table) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading
+
+async function stage(db: Database, p: TablePlan, staging: string, dir: string, format: 'ndjson' | 'csv'): Promise<void> {
+  const file = path.join(dir, p.m.file);
+  if (format === 'ndjson') {
+    await db.exec(`CREATE TEMP TABLE ${staging} (j jsonb) ON COMMIT DROP`);
+    await db.copyIn(`COPY ${staging} (j) FROM STDIN WITH ${NDJSON_COPY_OPTIONS}`, fs.createReadStream(file, { highWaterMark: 1 << 20 }));
+  } else {
+    const cols = p.m.columns.map((c) => `${quoteIdent(c.name)} ${p.stagingTypes.get(c.name)}`).join(', ');
+    await db.exec(`CREATE TEMP TABLE ${staging} (${cols}) ON COMMIT DROP`);
+    const list = p.m.columns.map((c) => quoteIdent(c.name)).join(', ');
+    // HEADER MATCH: the file's header must name exactly the manifest's columns, in order.
+    await db.copyIn(`COPY ${staging} (${list}) FROM STDIN WITH (FORMAT csv, HEADER MATCH)`, fs.createReadStream(file, { highWaterMark: 1 << 20 }));
+  }
+}
+
+/** The staging rows typed as the backup typed them, as a FROM item (for digests). */
+function stagingSource(p: TablePlan, staging: string, format: 'ndjson' | 'csv'): string {
+  if (format === 'csv') return staging;
+  const defs = p.m.columns.map((c) => `${quoteIdent(c.name)} ${p.stagingTypes.get(c.name)}`).join(', ');
+  return `(SELECT x.* FROM ${staging} AS s, jsonb_to_record(s.j) AS x(${defs}))`;
+}
+
+function insertSql(p: TablePlan, staging: string, format: 'ndjson' | 'csv'): string {
+  const byName = new Map(p.target.map((c) => [c.name, c]));
+  const cols = [...p.mapped.map(quoteIdent), ...p.fillExprs.map((f) => quoteIdent(f.column))];
+  const exprs = [
+    ...p.mapped.map((c) => {
+      if (format === 'ndjson') return `r.${quoteIdent(c)}`;
+      const t = byName.get(c)!.type;
+      return p.stagingTypes.get(c) === t ? `r.${quoteIdent(c)}` : `CAST(r.${quoteIdent(c)} AS ${t})`;
+    }),
+    ...p.fillExprs.map((f) => f.expr),
+  ];
+  const overriding = p.mapped.some((c) => byName.get(c)!.identity === 'a') ? ' OVERRIDING SYSTEM VALUE' : '';
+  const from = format === 'ndjson' ? `${staging} AS s, jsonb_populate_record(NULL::${p.qualified}, s.j) AS r` : `${staging} AS r`;
+  if (!cols.length) return `INSERT INTO ${p.qualified} DEFAULT VALUES`; // unreachable with rows; keeps SQL valid
+  return `INSERT INTO ${p.qualified} (${cols.join(', ')})${overriding} SELECT ${exprs.join(', ')} FROM ${from}`;
+}
+
+async function bumpSequences(db: Queryable, p: TablePlan): Promise<RestoreTableResult['sequences']> {
+  const out: RestoreTableResult['sequences'] = [];
+  for (const c of p.target) {
+    if (!p.mapped.includes(c.name)) continue;
+    const seq = (await db.query<{ seq: string | null }>(`SELECT pg_get_serial_sequence($1, $2) AS seq`, [p.qualified, c.name])).rows[0].seq;
+    if (!seq) continue;
+    const r = await db.query<{ v: string }>(
+      `SELECT setval(${sqlLiteral(seq)}, m)::text AS v FROM (SELECT max(${quoteIdent(c.name)})::bigint AS m FROM ${p.qualified}) AS s WHERE m IS NOT NULL`,
+    );
+    if (r.rows.length) out.push({ column: c.name, sequence: seq, value: r.rows[0].v });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Verifying
+
+async function digestOf(db: Queryable, from: string, columns: readonly string[]): Promise<{ rows: string; digest: string }> {
+  return (await db.query<{ rows: string; digest: string }>(contentDigestSql(from, columns))).rows[0];
+}
+
+async function verifyTable(db: Queryable, p: TablePlan, source: string): Promise<void> {
+  const same = p.compared.length === p.m.digestColumns.length && p.compared.every((c, i) => c === p.m.digestColumns[i]);
+  const target = await digestOf(db, p.qualified, p.compared);
+  if (same) {
+    p.result.digestMatched = target.digest === p.m.contentDigest && Number(target.rows) === p.m.rowCount;
+  } else {
+    // The staging rows must be the backup's rows (all its columns), and the target must hold them (common columns).
+    const full = await digestOf(db, source, p.m.digestColumns);
+    const common = await digestOf(db, source, p.compared);
+    p.result.digestMatched = full.digest === p.m.contentDigest && common.digest === target.digest && Number(target.rows) === p.m.rowCount;
+  }
+  if (!p.result.digestMatched) p.result.differingRows = await countDiffering(db, source, p.qualified, p.compared);
+}
+
+/** Rows in one side and not the other (multiset difference, both ways) over the given columns. */
+async function countDiffering(db: Queryable, a: string, b: string, columns: readonly string[]): Promise<number> {
+  const h = (from: string) => `SELECT md5(${columns.length ? `ROW(${columns.map((c) => `t.${quoteIdent(c)}`).join(', ')})::text` : `''`}) AS h FROM ${from} AS t`;
+  const r = await db.query<{ n: string }>(
+    `SELECT ((SELECT count(*) FROM (${h(a)} EXCEPT ALL ${h(b)}) x) + (SELECT count(*) FROM (${h(b)} EXCEPT ALL ${h(a)}) y))::text AS n`,
+  );
+  return Number(r.rows[0].n);
+}
+
+function sqlLiteral(s: string): string {
+  return `'${s.replaceAll("'", "''")}'`;
+}

@@ -1,0 +1,308 @@
+/**
+ * restore on PGlite and the server: a round trip over every common column type in ndjson and csv,
+ * restores into a changed schema, refusals (non-empty target, missing column, corrupt backup), a
+ * rollback on a new CHECK, identity sequences, and the CRM example in foreign-key order.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { it } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { up } from '../../src/apply/migrate.js';
+import { backup } from '../../src/data/backup.js';
+import { DIGEST_SETTINGS_SQL, contentDigestSql, quoteTable } from '../../src/data/digest.js';
+import type { Manifest } from '../../src/data/manifest.js';
+import { restore } from '../../src/data/restore.js';
+import type { Database } from '../../src/db/database.js';
+import { forEachBackend, withDatabase } from '../support/backends.js';
+import { CRM_EXAMPLE, REPO_ROOT, copyCrmExample, makeWorkspace } from '../support/workspace.js';
+
+interface CrmData {
+  crmDataStatements(opts?: { users?: number }): string[];
+  crmCounts(opts?: { users?: number }): { users: number; budgets: number; budget_items: number };
+}
+const crm = (await import(pathToFileURL(path.join(CRM_EXAMPLE, 'data.mjs')).href)) as CrmData;
+
+const BIG_NUMERIC = '12345678901234567890.123456789';
+const ENUM_SQL = `CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');`;
+/** The all_types table of test/db/backup.test.ts; `extra` adds columns or constraints. */
+const tableSql = (extra = '', drop: string[] = []) => {
+  const cols = [
+    'id        int GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
+    'i         int',
+    'big       bigint',
+    'n         numeric',
+    'money     numeric(14,2)',
+    'r         real',
+    'd         double precision',
+    's         text',
+    'b         boolean',
+    'day       date',
+    'at        timestamptz',
+    'u         uuid',
+    'j         jsonb',
+    'tags      text[]',
+    'raw       bytea',
+    'm         mood',
+    'doubled   bigint GENERATED ALWAYS AS (i::bigint * 2) STORED',
+  ].filter((c) => !drop.includes(c.split(/\s+/)[0]));
+  return `CREATE TABLE all_types (\n  ${cols.join(',\n  ')}${extra ? `,\n  ${extra}` : ''}\n);`;
+};
+const INSERT_SQL = String.raw`
+INSERT INTO all_types (i, big, n, money, r, d, s, b, day, at, u, j, tags, raw, m) VALUES
+  (1, 9223372036854775807, ${BIG_NUMERIC}, 1234.50, 1.1, 0.1,
+   e'ünïcødé 美咲 🚚\nline 2\tcol "quoted" back\\slash, comma', true, '2024-02-29',
+   '2024-01-01 12:00:00.123456+02', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+   '{"path": "C:\\Clientes\\Ditual", "q": "say \"hi\"", "nested": {"a": [1, 2.50, null]}}',
+   ARRAY['x', 'y,z', '"q"', NULL, ''], '\xdeadbeef00', 'happy'),
+  (-2, -9223372036854775808, -0.000000000000000000001, 0, -3.4e38, 1e-300, '', false, '0001-01-01',
+   '1970-01-01 00:00:00+00', '00000000-0000-0000-0000-000000000000', '[]', '{}', '\x', 'sad'),
+  (NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+`;
+const ALL_COLUMNS = ['id', 'i', 'big', 'n', 'money', 'r', 'd', 's', 'b', 'day', 'at', 'u', 'j', 'tags', 'raw', 'm', 'doubled'];
+
+function tmpOut(): string {
+  return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tidemark-rs-')), 'backup');
+}
+
+async function digest(db: Database, table: string, columns: string[]): Promise<{ rows: string; digest: string }> {
+  return db.transaction(async (tx) => {
+    await tx.exec(DIGEST_SETTINGS_SQL);
+    return (await tx.query<{ rows: string; digest: string }>(contentDigestSql(quoteTable(table), columns))).rows[0];
+  });
+}
+
+/** Every row as its record text (exact output of every column), ordered by id. */
+async function rowTexts(db: Database, table = 'all_types', columns = ALL_COLUMNS): Promise<string[]> {
+  return db.transaction(async (tx) => {
+    await tx.exec(DIGEST_SETTINGS_SQL);
+    const r = await tx.query<{ t: string }>(`SELECT ROW(${columns.map((c) => `t.${c}`).join(', ')})::text AS t FROM ${table} t ORDER BY id`);
+    return r.rows.map((x) => x.t);
+  });
+}
+
+async function makeBackup(db: Database, wsDir: string, format: 'ndjson' | 'csv' = 'ndjson', extra: { service?: string[] } = {}): Promise<string> {
+  const r = await backup({ cwd: wsDir, database: db, format, out: tmpOut(), ...extra });
+  assert.ifError(r.error);
+  return r.dir!;
+}
+
+async function restoreEvents(db: Database): Promise<number> {
+  return Number((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM tidemark.events WHERE action = 'restore'`)).rows[0].n);
+}
+
+/** runRestore from the built CLI module, as `tidemark restore DIR …` would run it. */
+function cliRestore(dir: string, flags: Record<string, unknown>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const mod = pathToFileURL(path.join(REPO_ROOT, 'dist/src/cli/restore-command.js')).href;
+  const script = `const m = await import(${JSON.stringify(mod)}); await m.runRestore(${JSON.stringify(dir)}, ${JSON.stringify(flags)});`;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, NO_COLOR: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+forEachBackend('restore', (backend) => {
+  for (const format of ['ndjson', 'csv'] as const) {
+    it(`round-trips every common column type through ${format}: rows, digest, identity sequence`, () =>
+      withDatabase(backend, async (db) => {
+        await db.exec(`${ENUM_SQL}\n${tableSql()}\n${INSERT_SQL}`);
+        const ws = makeWorkspace({ app: { owns: ['all_types'] } });
+        try {
+          const before = await rowTexts(db);
+          const dir = await makeBackup(db, ws.dir, format);
+          const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
+          // A fresh table: its identity sequence starts again at 1.
+          await db.exec(`DROP TABLE all_types; ${tableSql()}`);
+          const r = await restore({ cwd: ws.dir, database: db, dir });
+          assert.ifError(r.error);
+          assert.equal(r.ok, true);
+          assert.equal(r.format, format);
+          assert.deepEqual(r.tables.map((t) => [t.table, t.rows, t.digestMatched, t.skippedColumns]), [['public.all_types', 3, true, []]]);
+          assert.deepEqual(await rowTexts(db), before, 'row by row');
+          assert.ok(before[0].includes(BIG_NUMERIC));
+          assert.deepEqual(await digest(db, 'public.all_types', ALL_COLUMNS), { rows: '3', digest: m.tables[0].contentDigest });
+          assert.deepEqual(r.tables[0].sequences.map((s) => [s.column, s.value]), [['id', '3']]);
+          const next = await db.query<{ id: number }>(`INSERT INTO all_types (s) VALUES ('next') RETURNING id`);
+          assert.equal(next.rows[0].id, 4, 'the identity continues past the restored max');
+          assert.equal(await restoreEvents(db), 1);
+        } finally {
+          ws.remove();
+        }
+      }));
+  }
+
+  it('restores into a changed schema: a dropped column is skipped, a NOT NULL column with a default filled', () =>
+    withDatabase(backend, async (db) => {
+      await db.exec(`${ENUM_SQL}\n${tableSql()}\n${INSERT_SQL}`);
+      const ws = makeWorkspace({ app: { owns: ['all_types'] } });
+      try {
+        const dir = await makeBackup(db, ws.dir, 'ndjson');
+        const common = ALL_COLUMNS.filter((c) => c !== 's');
+        const before = await rowTexts(db, 'all_types', common);
+        await db.exec(`DROP TABLE all_types; ${tableSql(`plan text NOT NULL DEFAULT 'free'`, ['s'])}`);
+        const r = await restore({ cwd: ws.dir, database: db, dir });
+        assert.ifError(r.error);
+        const t = r.tables[0];
+        assert.deepEqual(t.skippedColumns, ['s']);
+        assert.deepEqual(t.filledColumns, [{ column: 'plan', from: 'default' }]);
+        assert.deepEqual(t.comparedColumns, common);
+        assert.equal(t.digestMatched, true);
+        assert.deepEqual(await rowTexts(db, 'all_types', common), before);
+        const plans = await db.query<{ plan: string }>(`SELECT DISTINCT plan FROM all_types`);
+        assert.deepEqual(plans.rows, [{ plan: 'free' }]);
+      } finally {
+        ws.remove();
+      }
+    }));
+
+  it('refuses a NOT NULL column with no default before writing anything; --fill supplies it', () =>
+    withDatabase(backend, async (db) => {
+      await db.exec(`${ENUM_SQL}\n${tableSql()}\n${INSERT_SQL}`);
+      const ws = makeWorkspace({ app: { owns: ['all_types'] } });
+      try {
+        const dir = await makeBackup(db, ws.dir, 'csv');
+        await db.exec(`DROP TABLE all_types; ${tableSql('note text NOT NULL')}; INSERT INTO all_types (note) OVERRIDING SYSTEM VALUE VALUES ('already here')`);
+        const cols = [...ALL_COLUMNS, 'note'];
+        const start = await digest(db, 'public.all_types', cols);
+        const refused = await restore({ cwd: ws.dir, database: db, dir, replace: true });
+        assert.equal(refused.ok, false);
+        assert.equal(refused.error?.code, 'restore-missing-column');
+        assert.equal(refused.error?.kind, 'input');
+        assert.match(refused.error!.message, /public\.all_types\.note/);
+        assert.match(refused.error!.hint ?? '', /--fill all_types\.note=value/);
+        assert.deepEqual(await digest(db, 'public.all_types', cols), start, 'database unchanged');
+        assert.equal(await restoreEvents(db), 0);
+
+        const typo = await restore({ cwd: ws.dir, database: db, dir, replace: true, fill: { 'all_types.nope': 'x' } });
+        assert.equal(typo.error?.code, 'bad-fill');
+
+        const filled = await restore({ cwd: ws.dir, database: db, dir, replace: true, fill: { 'all_types.note': "it's restored" } });
+        assert.ifError(filled.error);
+        assert.deepEqual(filled.tables[0].filledColumns, [{ column: 'note', from: 'fill', value: "it's restored" }]);
+        assert.equal(filled.tables[0].digestMatched, true);
+        const notes = await db.query<{ note: string; n: string }>(`SELECT note, count(*)::text AS n FROM all_types GROUP BY note`);
+        assert.deepEqual(notes.rows, [{ note: "it's restored", n: '3' }]);
+      } finally {
+        ws.remove();
+      }
+    }));
+
+  it('refuses a non-empty target unless --replace, and a corrupted backup always', () =>
+    withDatabase(backend, async (db) => {
+      await db.exec(`${ENUM_SQL}\n${tableSql()}\n${INSERT_SQL}`);
+      const ws = makeWorkspace({ app: { owns: ['all_types'] } });
+      try {
+        const dir = await makeBackup(db, ws.dir, 'ndjson');
+        const original = await digest(db, 'public.all_types', ALL_COLUMNS);
+        await db.exec(`UPDATE all_types SET s = 'changed' WHERE i = 1; INSERT INTO all_types (s) VALUES ('new')`);
+        const changed = await digest(db, 'public.all_types', ALL_COLUMNS);
+
+        const refused = await restore({ cwd: ws.dir, database: db, dir });
+        assert.equal(refused.error?.code, 'restore-target-not-empty');
+        assert.match(refused.error!.message, /public\.all_types/);
+        assert.deepEqual(await digest(db, 'public.all_types', ALL_COLUMNS), changed);
+
+        // A flipped byte in the data file: refused before connecting.
+        const copy = tmpOut();
+        fs.cpSync(dir, copy, { recursive: true });
+        const file = path.join(copy, 'data/public.all_types.ndjson');
+        const bytes = fs.readFileSync(file);
+        bytes[10] ^= 0x01;
+        fs.writeFileSync(file, bytes);
+        const corrupt = await restore({ cwd: ws.dir, database: db, dir: copy, replace: true });
+        assert.equal(corrupt.error?.code, 'backup-corrupt');
+        assert.equal(corrupt.error?.kind, 'input');
+        assert.match(corrupt.error!.message, /sha256|SHA-256/i);
+        assert.deepEqual(await digest(db, 'public.all_types', ALL_COLUMNS), changed);
+
+        const replaced = await restore({ cwd: ws.dir, database: db, dir, replace: true });
+        assert.ifError(replaced.error);
+        assert.deepEqual(await digest(db, 'public.all_types', ALL_COLUMNS), original);
+        assert.ok(replaced.notes.some((n) => n.includes('--replace')));
+      } finally {
+        ws.remove();
+      }
+    }));
+
+  it('rolls back a restore that violates a new CHECK: the database is unchanged', () =>
+    withDatabase(backend, async (db) => {
+      await db.exec(`${ENUM_SQL}\n${tableSql()}\n${INSERT_SQL}`);
+      const ws = makeWorkspace({ app: { owns: ['all_types'] } });
+      try {
+        const dir = await makeBackup(db, ws.dir, 'csv');
+        await db.exec(`DROP TABLE all_types; ${tableSql('CONSTRAINT positive_i CHECK (i > 0)')}; INSERT INTO all_types (i, s) VALUES (7, 'kept')`);
+        const start = await digest(db, 'public.all_types', ALL_COLUMNS);
+        const r = await restore({ cwd: ws.dir, database: db, dir, replace: true });
+        assert.equal(r.ok, false);
+        assert.equal(r.error?.kind, 'failure');
+        assert.match(r.error!.message, /rolled back/);
+        assert.match(r.error!.message, /positive_i/);
+        assert.deepEqual(await digest(db, 'public.all_types', ALL_COLUMNS), start, 'digest before == after');
+        assert.equal(await restoreEvents(db), 0);
+      } finally {
+        ws.remove();
+      }
+    }));
+
+  it('restores the CRM example in foreign-key order (users, budgets, budget_items), by service too', () =>
+    withDatabase(backend, async (db) => {
+      const ws = copyCrmExample();
+      try {
+        assert.ifError((await up({ cwd: ws.dir, database: db })).error);
+        for (const sql of crm.crmDataStatements({ users: 200 })) await db.exec(sql);
+        const counts = crm.crmCounts({ users: 200 });
+        const dir = await makeBackup(db, ws.dir, 'ndjson');
+        const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
+        const digests = Object.fromEntries(m.tables.map((t) => [t.table, t.contentDigest]));
+        await db.exec('DELETE FROM budget_items; DELETE FROM budgets; DELETE FROM users');
+
+        const r = await restore({ cwd: ws.dir, database: db, dir });
+        assert.ifError(r.error);
+        assert.deepEqual(r.order, ['public.users', 'public.budgets', 'public.budget_items']);
+        assert.deepEqual(Object.fromEntries(r.tables.map((t) => [t.table, t.rows])), {
+          'public.users': counts.users,
+          'public.budgets': counts.budgets,
+          'public.budget_items': counts.budget_items,
+        });
+        for (const t of m.tables) assert.equal((await digest(db, t.table, t.digestColumns)).digest, digests[t.table], t.table);
+
+        // --replace by service: only the budget tables, children deleted first.
+        const again = await restore({ cwd: ws.dir, database: db, dir, service: ['budget'], replace: true });
+        assert.ifError(again.error);
+        assert.deepEqual(again.order, ['public.budgets', 'public.budget_items']);
+        const unknown = await restore({ cwd: ws.dir, database: db, dir, service: ['nope'] });
+        assert.equal(unknown.error?.code, 'unknown-service');
+        assert.equal(await restoreEvents(db), 2);
+      } finally {
+        ws.remove();
+      }
+    }));
+
+  it('runs as `tidemark restore`: exit 0 restored, 2 refused or bad --fill', async () => {
+    if (backend.name !== 'postgres') return; // one process per database: PGlite cannot be shared with a child
+    await withDatabase(backend, async (db, url) => {
+      await db.exec(`${ENUM_SQL}\n${tableSql()}\n${INSERT_SQL}`);
+      const ws = makeWorkspace({ app: { owns: ['all_types'] } });
+      try {
+        const dir = await makeBackup(db, ws.dir, 'ndjson');
+        const bad = await cliRestore(dir, { database: url, fill: ['nodot'] });
+        assert.equal(bad.code, 2, bad.stderr);
+        const refused = await cliRestore(dir, { database: url });
+        assert.equal(refused.code, 2, refused.stderr);
+        assert.match(refused.stderr, /--replace/);
+        const ok = await cliRestore(dir, { database: url, replace: true });
+        assert.equal(ok.code, 0, ok.stderr);
+        assert.match(ok.stdout, /Restored 1 table \(3 rows\)/);
+      } finally {
+        ws.remove();
+      }
+    });
+  });
+});
