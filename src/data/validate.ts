@@ -279,11 +279,14 @@ async function orphans(
   childCols: readonly string[],
   parent: string,
   parentCols: readonly string[],
+  asText = false,
 ): Promise<{ count: number; samples: string[] }> {
   const c = (col: string) => `c.${quoteIdent(col)}`;
+  // Soft relations may join columns of different types (bigint and text): compare their text then.
+  const eq = (p: string, col: string) => (asText ? `p.${quoteIdent(p)}::text = ${c(col)}::text` : `p.${quoteIdent(p)} = ${c(col)}`);
   const where =
     childCols.map((col) => `${c(col)} IS NOT NULL`).join(' AND ') +
-    ` AND NOT EXISTS (SELECT 1 FROM ${quoteTable(parent)} p WHERE ${childCols.map((col, i) => `p.${quoteIdent(parentCols[i])} = ${c(col)}`).join(' AND ')})`;
+    ` AND NOT EXISTS (SELECT 1 FROM ${quoteTable(parent)} p WHERE ${childCols.map((col, i) => eq(parentCols[i], col)).join(' AND ')})`;
   const from = `FROM ${quoteTable(child)} c WHERE ${where}`;
   const count = Number((await db.query<{ n: string }>(`SELECT count(*)::text AS n ${from}`)).rows[0].n);
   if (count === 0) return { count, samples: [] };
@@ -357,18 +360,20 @@ async function checkSoftRelations(workspace: Workspace, live: readonly LiveTable
     const to = `${short(parent)}(${parentCol})`;
     const missing = [child, parent].filter((t) => !liveNames.has(t));
     if (missing.length === 0) {
-      const cols = await db.query<{ t: string; c: string }>(
-        `SELECT c.relname AS t, a.attname AS c FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      const cols = await db.query<{ t: string; c: string; type: string }>(
+        `SELECT c.relname AS t, a.attname AS c, format_type(a.atttypid, NULL) AS type FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
           WHERE a.attnum > 0 AND NOT a.attisdropped AND ((n.nspname = $1 AND c.relname = $2 AND a.attname = $3) OR (n.nspname = $4 AND c.relname = $5 AND a.attname = $6))`,
         [...splitTableName(child), childCol, ...splitTableName(parent), parentCol],
       );
-      const has = (table: string, col: string) => cols.rows.some((r) => r.t === splitTableName(table)[1] && r.c === col);
+      const find = (table: string, col: string) => cols.rows.find((r) => r.t === splitTableName(table)[1] && r.c === col);
+      const has = (table: string, col: string) => find(table, col) !== undefined;
       const missingCols = [
         ...(has(child, childCol) ? [] : [`${short(child)}.${childCol}`]),
         ...(has(parent, parentCol) ? [] : [`${short(parent)}.${parentCol}`]),
       ];
       if (missingCols.length === 0) {
-        const found = await orphans(db, child, [childCol], parent, [parentCol]);
+        const sameType = find(child, childCol)?.type === find(parent, parentCol)?.type;
+        const found = await orphans(db, child, [childCol], parent, [parentCol], !sameType);
         result.relationships.push({ kind: 'soft', from, to, orphans: found.count, samples: found.samples });
         if (found.count > 0) {
           result.findings.push({

@@ -12,8 +12,10 @@ import { pathToFileURL } from 'node:url';
 import { up } from '../../src/apply/migrate.js';
 import { runValidate } from '../../src/cli/validate-command.js';
 import { compareStructures, normalizeSql, type TableStructure } from '../../src/data/structure.js';
+import { backup } from '../../src/data/backup.js';
 import { validate, type ValidateResult } from '../../src/data/validate.js';
 import type { Database } from '../../src/db/database.js';
+import { openDatabase } from '../../src/db/open.js';
 import { forEachBackend, withDatabase } from '../support/backends.js';
 import { CRM_EXAMPLE, copyCrmExample, makeWorkspace, sqlMigration, type TempWorkspace } from '../support/workspace.js';
 
@@ -128,6 +130,20 @@ forEachBackend('validate', (backend) => {
         const userOnly = await validate({ cwd: ws.dir, database: db, service: 'user', structure: false });
         assert.equal(userOnly.findings.length, 1);
 
+        // A soft relation between columns of different types (text → bigint) compares their text.
+        await db.exec(`CREATE TABLE budget_notes (id int PRIMARY KEY, user_ref text); INSERT INTO budget_notes VALUES (1, '1'), (2, 'x'), (3, NULL)`);
+        config.softRelations.push({ from: 'budget_notes.user_ref', to: 'users.id' }, { from: 'budgets.owner_id', to: 'users.id' });
+        fs.writeFileSync(path.join(ws.dir, 'tidemark.config.json'), JSON.stringify(config));
+        const mixed = await validate({ cwd: ws.dir, database: db, structure: false });
+        assert.ifError(mixed.error);
+        assert.deepEqual(findings(mixed).slice(1), [
+          'soft relation budget_notes.user_ref → users.id: 1 row of budget_notes(user_ref) points at no row of users(id)',
+          'soft relation budgets.owner_id → users.id: no column budgets.owner_id in the database',
+        ]);
+        assert.deepEqual(mixed.findings[1].samples, ['x']);
+        config.softRelations = config.softRelations.slice(0, 1);
+        fs.writeFileSync(path.join(ws.dir, 'tidemark.config.json'), JSON.stringify(config));
+
         if (backend.name === 'postgres') {
           const run = await cli({ config: path.join(ws.dir, 'tidemark.config.json'), database: url, structure: false, json: true });
           assert.equal(run.code, 1);
@@ -204,6 +220,65 @@ forEachBackend('validate', (backend) => {
         ws.remove();
       }
     }));
+
+  it('counts against a real backup: a row deleted after the backup is a finding', () =>
+    withDatabase(backend, async (db) => {
+      const ws = await loadCrm(db);
+      const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tidemark-validate-')), 'backup');
+      try {
+        const made = await backup({ cwd: ws.dir, database: db, out });
+        assert.ifError(made.error);
+        const clean = await validate({ cwd: ws.dir, database: db, against: out, structure: false });
+        assert.deepEqual(clean.findings, []);
+        assert.equal(clean.counts.length, 3);
+        await db.exec(`DELETE FROM budget_items WHERE id = (SELECT min(id) FROM budget_items)`);
+        const result = await validate({ cwd: ws.dir, database: db, against: out, structure: false });
+        assert.equal(result.ok, false);
+        assert.equal(result.findings.length, 1);
+        assert.match(result.findings[0].message, /^budget_items: [\d,]+ rows live, [\d,]+ in the backup \(-1\)$/);
+      } finally {
+        fs.rmSync(path.dirname(out), { recursive: true, force: true });
+        ws.remove();
+      }
+    }));
+
+  it('the CLI: exit 0 clean, 1 with findings (text and --json), 2 for bad usage or input', async () => {
+    const created = await backend.createDatabase();
+    let ws: TempWorkspace | undefined;
+    try {
+      const db = await openDatabase(created.url);
+      try {
+        ws = await loadCrm(db);
+      } finally {
+        await db.close();
+      }
+      const config = path.join(ws.dir, 'tidemark.config.mjs');
+      const clean = await cli({ config, database: created.url });
+      assert.equal(clean.code, 0, clean.stdout);
+      assert.match(clean.stdout, /✓ 3 tables of user, budget: structure, 3 relationships valid/);
+      assert.equal((await cli({ config, database: created.url, service: ['nope'] })).code, 2);
+      assert.equal((await cli({ config, database: created.url, against: ws.dir })).code, 2);
+
+      const db2 = await openDatabase(created.url);
+      try {
+        await db2.exec(`ALTER TABLE users ADD COLUMN extra int`);
+      } finally {
+        await db2.close();
+      }
+      const drift = await cli({ config, database: created.url, service: ['user'] });
+      assert.equal(drift.code, 1);
+      assert.match(drift.stdout, /Structure \(live tables against their migrations\)\n  ✗ \[user\] column users\.extra \(integer\) exists live but not in the migrations/);
+      assert.match(drift.stdout, /1 finding in 1 table of user/);
+      const json = await cli({ config, database: created.url, json: true, structure: true });
+      assert.equal(json.code, 1);
+      const parsed = JSON.parse(json.stdout) as ValidateResult;
+      assert.deepEqual(parsed.findings.map((f) => [f.check, f.service, f.table]), [['structure', 'user', 'public.users']]);
+      assert.equal((await cli({ config, database: created.url, structure: false })).code, 0);
+    } finally {
+      ws?.remove();
+      await created.drop();
+    }
+  });
 
   it('structure drift: a column added and an index dropped live are named', () =>
     withDatabase(backend, async (db, url) => {
