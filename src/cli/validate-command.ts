@@ -35,6 +35,7 @@ export async function runValidate(flags: ValidateFlags): Promise<void> {
     return;
   }
   if (result.error) return finish(result.error, flags);
+  if (result.shadow) note(`Migrations replayed on a shadow database: ${result.shadow}.`);
 
   const checks: ValidateCheck[] = ['structure', 'counts', 'relationships'];
   for (const check of checks) {

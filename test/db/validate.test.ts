@@ -284,7 +284,8 @@ forEachBackend('validate', (backend) => {
     withDatabase(backend, async (db, url) => {
       const ws = await loadCrm(db);
       try {
-        await db.exec(`ALTER TABLE users ADD COLUMN extra int; DROP INDEX users_created_at_idx; ALTER TABLE budget_items ALTER COLUMN description TYPE varchar(200)`);
+        await db.exec(`ALTER TABLE users ADD COLUMN extra int; DROP INDEX users_created_at_idx; ALTER TABLE budget_items ALTER COLUMN description TYPE varchar(200);
+          ALTER TABLE users ALTER COLUMN name DROP NOT NULL, ALTER COLUMN role SET DEFAULT 'viewer', DROP CONSTRAINT users_role_check`);
         const result = await validate({ cwd: ws.dir, database: db });
         assert.ifError(result.error);
         assert.equal(result.ok, false);
@@ -294,14 +295,17 @@ forEachBackend('validate', (backend) => {
           structure.sort(),
           [
             'budget_items.description: live type character varying(200), migrations give text',
+            "check constraint users_role_check on users missing live (CHECK ((role = ANY (ARRAY['admin', 'manager', 'sales', 'viewer']))))",
             'column users.extra (integer) exists live but not in the migrations',
             'index users_created_at_idx on users missing live (CREATE INDEX ON users USING btree (created_at))',
+            'users.name: live nullable, migrations give NOT NULL',
+            "users.role: live default 'viewer', migrations give 'sales'",
           ],
           structure.join('\n'),
         );
         assert.deepEqual(
           result.findings.filter((f) => f.check === 'structure').map((f) => f.service).sort(),
-          ['budget', 'user', 'user'],
+          ['budget', 'user', 'user', 'user', 'user', 'user'],
         );
         const noStructure = await validate({ cwd: ws.dir, database: db, structure: false });
         assert.equal(noStructure.ok, true);
