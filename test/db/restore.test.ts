@@ -251,6 +251,64 @@ forEachBackend('restore', (backend) => {
       }
     }));
 
+  it('rolls back when the restored rows do not match the backup digest, naming the table and the rows that differ', () =>
+    withDatabase(backend, async (db) => {
+      await db.exec(`${ENUM_SQL}\n${tableSql()}\n${INSERT_SQL}`);
+      const ws = makeWorkspace({ app: { owns: ['all_types'] } });
+      try {
+        for (const format of ['ndjson', 'csv'] as const) {
+          const dir = await makeBackup(db, ws.dir, format);
+          // A trigger that rewrites one value on the way in: the load "succeeds", the digest must not.
+          await db.exec(`CREATE FUNCTION mangle() RETURNS trigger LANGUAGE plpgsql AS $$
+                           BEGIN IF NEW.i = 1 THEN NEW.s := 'mangled'; END IF; RETURN NEW; END $$;
+                         CREATE TRIGGER mangle BEFORE INSERT ON all_types FOR EACH ROW EXECUTE FUNCTION mangle();`);
+          const start = await digest(db, 'public.all_types', ALL_COLUMNS);
+          const r = await restore({ cwd: ws.dir, database: db, dir, replace: true });
+          assert.equal(r.ok, false, format);
+          assert.equal(r.error?.code, 'restore-digest-mismatch');
+          assert.match(r.error!.message, /public\.all_types \(1 row differ\)/);
+          assert.match(r.error!.message, /rolled back/);
+          assert.equal(r.tables[0].digestMatched, false);
+          assert.equal(r.tables[0].differingRows, 1);
+          assert.deepEqual(await digest(db, 'public.all_types', ALL_COLUMNS), start, 'digest before == after');
+          assert.equal(await restoreEvents(db), 0);
+          await db.exec('DROP TRIGGER mangle ON all_types; DROP FUNCTION mangle()');
+        }
+      } finally {
+        ws.remove();
+      }
+    }));
+
+  for (const format of ['ndjson', 'csv'] as const) {
+    it(`${format}: a foreign-key cycle (deferred), a json column kept byte for byte, a widened type, a dropped enum`, () =>
+      withDatabase(backend, async (db) => {
+        const ddl = (idType: string, tagType: string) => `
+          CREATE TABLE a (id ${idType} PRIMARY KEY, b_id int, js json, tag ${tagType});
+          CREATE TABLE b (id int PRIMARY KEY, a_id int REFERENCES a(id) DEFERRABLE);
+          ALTER TABLE a ADD CONSTRAINT a_b FOREIGN KEY (b_id) REFERENCES b(id) DEFERRABLE;`;
+        await db.exec(`CREATE TYPE color AS ENUM ('red', 'blue'); ${ddl('int', 'color')}
+          BEGIN; SET CONSTRAINTS ALL DEFERRED;
+          INSERT INTO a VALUES (1, 10, '{"b" : 1,  "a":[1, 2.50]}', 'red'), (2, NULL, '"x\\\\y"', NULL);
+          INSERT INTO b VALUES (10, 1), (20, 2);
+          COMMIT;`);
+        const ws = makeWorkspace({ app: { owns: ['a', 'b'] } });
+        try {
+          const dir = await makeBackup(db, ws.dir, format);
+          const before = await db.query<{ t: string }>(`SELECT ROW(a.*)::text AS t FROM a ORDER BY id`);
+          await db.exec(`DROP TABLE a, b; DROP TYPE color; ${ddl('bigint', 'text')}`);
+          const r = await restore({ cwd: ws.dir, database: db, dir });
+          assert.ifError(r.error);
+          assert.ok(r.notes.some((n) => /cycle among public\.a, public\.b/.test(n)), r.notes.join('\n'));
+          assert.deepEqual(r.tables.map((t) => [t.table, t.rows, t.digestMatched]), [['public.a', 2, true], ['public.b', 2, true]]);
+          const after = await db.query<{ t: string }>(`SELECT ROW(a.*)::text AS t FROM a ORDER BY id`);
+          assert.deepEqual(after.rows, before.rows);
+          assert.match(after.rows[0].t, /\{""b"" : 1,  ""a"":\[1, 2\.50\]\}/, 'json text exactly as it was');
+        } finally {
+          ws.remove();
+        }
+      }));
+  }
+
   it('restores the CRM example in foreign-key order (users, budgets, budget_items), by service too', () =>
     withDatabase(backend, async (db) => {
       const ws = copyCrmExample();
