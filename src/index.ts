@@ -18,3 +18,4 @@ export { verifyBackup } from './data/verify.js';
 export type { Manifest, ManifestTable } from './data/manifest.js';
 export { check } from './check/run.js';
 export type { CheckReport, ServiceReport } from './check/run.js';
+export { validate } from './data/validate.js';

@@ -170,6 +170,17 @@ function build(): Command {
       await runVerifyBackup(dir, globals(cmd));
     });
 
+  program
+    .command('validate')
+    .description('check live data: owned tables against their migrations (PGlite shadow), row counts against a backup, orphans of foreign keys and soft relations')
+    .option('-s, --service <name>', 'only the tables this service owns (repeatable; default: every tidemark service)', collect)
+    .option('--against <dir>', 'a backup directory: compare live row counts with its manifest.json')
+    .option('--no-structure', 'skip the structure check (no shadow replay of the migrations)')
+    .action(async (flags: { service?: string[]; against?: string; structure?: boolean }, cmd: Command) => {
+      const { runValidate } = await import('./validate-command.js');
+      await runValidate({ ...globals(cmd), ...flags });
+    });
+
   const alembic = program.command('alembic').description('helpers for services still kept by Alembic');
   alembic
     .command('split-version-table')
