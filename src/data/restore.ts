@@ -190,6 +190,8 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
       });
     }
 
+    if (options.replace && nonEmpty.length) await refuseCascades(db, ordered.filter((p) => nonEmpty.includes(p.m.table)), ordered);
+
     // 3. Write, all in this one transaction.
     await db.exec('SET CONSTRAINTS ALL DEFERRED');
     if (options.replace && nonEmpty.length) {
@@ -414,6 +416,33 @@ async function loadOrder(db: Queryable, plans: TablePlan[]): Promise<{ ordered: 
   }
   const rest = plans.filter((p) => !done.has(p.oid));
   return { ordered: [...ordered, ...rest], cycle: rest.map((p) => p.m.table) };
+}
+
+/**
+ * `replace` deletes rows: an ON DELETE CASCADE / SET NULL / SET DEFAULT foreign key from a table
+ * this restore does not load would silently change that table's rows. Refuse when it has any.
+ * (A NO ACTION / RESTRICT key just makes the DELETE fail, which rolls everything back.)
+ */
+async function refuseCascades(db: Queryable, emptied: TablePlan[], restored: TablePlan[]): Promise<void> {
+  const r = await db.query<{ child: string; parent: string; action: string; name: string; some: boolean }>(
+    `SELECT c.conrelid::regclass::text AS child, c.confrelid::regclass::text AS parent, c.confdeltype::text AS action, c.conname AS name, false AS some
+       FROM pg_constraint c
+      WHERE c.contype = 'f' AND c.confdeltype IN ('c', 'n', 'd')
+        AND c.confrelid = ANY($1::int8[]::oid[]) AND NOT c.conrelid = ANY($2::int8[]::oid[])`,
+    [emptied.map((p) => p.oid), restored.map((p) => p.oid)],
+  );
+  const hits: string[] = [];
+  for (const fk of r.rows) {
+    const some = (await db.query<{ some: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${fk.child}) AS some`)).rows[0].some;
+    const what = fk.action === 'c' ? 'ON DELETE CASCADE' : fk.action === 'n' ? 'ON DELETE SET NULL' : 'ON DELETE SET DEFAULT';
+    if (some) hits.push(`${fk.child} (${fk.name}, ${what} from ${fk.parent})`);
+  }
+  if (hits.length) {
+    throw new TidemarkError('restore-would-cascade', `--replace would change rows of tables this restore does not load: ${hits.join(', ')}. Nothing restored.`, {
+      kind: 'input',
+      hint: 'Restore those tables too (their service with --service, or all services), or empty them first.',
+    });
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -335,6 +335,18 @@ forEachBackend('restore', (backend) => {
         const again = await restore({ cwd: ws.dir, database: db, dir, service: ['budget'], replace: true });
         assert.ifError(again.error);
         assert.deepEqual(again.order, ['public.budgets', 'public.budget_items']);
+        // --replace of users alone: budgets still point at them (NO ACTION): the DELETE fails, all rolled back.
+        const start = await digest(db, 'public.users', m.tables.find((t) => t.table === 'public.users')!.digestColumns);
+        const blocked = await restore({ cwd: ws.dir, database: db, dir, service: ['user'], replace: true });
+        assert.equal(blocked.ok, false);
+        assert.match(blocked.error!.message, /rolled back/);
+        assert.deepEqual(await digest(db, 'public.users', m.tables.find((t) => t.table === 'public.users')!.digestColumns), start);
+        // --replace of budgets alone would cascade into budget_items, which it does not load: refused.
+        const onlyBudgets = tmpOut();
+        assert.ifError((await backup({ cwd: ws.dir, database: db, table: ['budgets'], out: onlyBudgets })).error);
+        const cascade = await restore({ cwd: ws.dir, database: db, dir: onlyBudgets, replace: true });
+        assert.equal(cascade.error?.code, 'restore-would-cascade');
+        assert.match(cascade.error!.message, /budget_items/);
         const unknown = await restore({ cwd: ws.dir, database: db, dir, service: ['nope'] });
         assert.equal(unknown.error?.code, 'unknown-service');
         assert.equal(await restoreEvents(db), 2);
