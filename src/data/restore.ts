@@ -201,9 +201,19 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
     for (const [i, p] of ordered.entries()) {
       const t0 = performance.now();
       const staging = `tidemark_restore_${i}`;
-      await stage(db, p, staging, result.dir, manifest.format);
-      const source = stagingSource(p, staging, manifest.format);
-      p.result.rows = (await db.query(insertSql(p, staging, manifest.format))).rowCount;
+      let source: string | undefined;
+      if (manifest.format === 'csv' && direct(p)) {
+        // Every backup column lands in a plain target column of the same name: COPY straight in.
+        const list = p.m.columns.map((c) => quoteIdent(c.name)).join(', ');
+        p.result.rows = await db.copyIn(
+          `COPY ${p.qualified} (${list}) FROM STDIN WITH (FORMAT csv, HEADER MATCH)`,
+          fs.createReadStream(path.join(result.dir, p.m.file), { highWaterMark: 1 << 20 }),
+        );
+      } else {
+        await stage(db, p, staging, result.dir, manifest.format);
+        source = stagingSource(p, staging, manifest.format);
+        p.result.rows = (await db.query(insertSql(p, staging, manifest.format))).rowCount;
+      }
       p.result.sequences = await bumpSequences(db, p);
       const t1 = performance.now();
       result.loadMs += t1 - t0;
@@ -507,10 +517,23 @@ async function digestOf(db: Queryable, from: string, columns: readonly string[])
   return (await db.query<{ rows: string; digest: string }>(contentDigestSql(from, columns))).rows[0];
 }
 
-async function verifyTable(db: Queryable, p: TablePlan, source: string): Promise<void> {
-  const same = p.compared.length === p.m.digestColumns.length && p.compared.every((c, i) => c === p.m.digestColumns[i]);
+/**
+ * The csv fast path (no staging table): no backup column skipped or generated here, no `fill`
+ * expression, and the columns compared are exactly the backup's, so the target's digest alone is
+ * checked against the manifest. Target-only columns still take their defaults (COPY fills them).
+ */
+function direct(p: TablePlan): boolean {
+  return p.mapped.length === p.m.columns.length && p.fillExprs.length === 0 && sameColumns(p);
+}
+
+function sameColumns(p: TablePlan): boolean {
+  return p.compared.length === p.m.digestColumns.length && p.compared.every((c, i) => c === p.m.digestColumns[i]);
+}
+
+async function verifyTable(db: Queryable, p: TablePlan, source: string | undefined): Promise<void> {
+  const same = sameColumns(p);
   const target = await digestOf(db, p.qualified, p.compared);
-  if (same) {
+  if (same || source === undefined) {
     p.result.digestMatched = target.digest === p.m.contentDigest && Number(target.rows) === p.m.rowCount;
   } else {
     // The staging rows must be the backup's rows (all its columns), and the target must hold them (common columns).
@@ -518,7 +541,7 @@ async function verifyTable(db: Queryable, p: TablePlan, source: string): Promise
     const common = await digestOf(db, source, p.compared);
     p.result.digestMatched = full.digest === p.m.contentDigest && common.digest === target.digest && Number(target.rows) === p.m.rowCount;
   }
-  if (!p.result.digestMatched) p.result.differingRows = await countDiffering(db, source, p.qualified, p.compared);
+  if (!p.result.digestMatched && source !== undefined) p.result.differingRows = await countDiffering(db, source, p.qualified, p.compared);
 }
 
 /**

@@ -349,7 +349,17 @@ forEachBackend('restore', (backend) => {
         assert.match(cascade.error!.message, /budget_items/);
         const unknown = await restore({ cwd: ws.dir, database: db, dir, service: ['nope'] });
         assert.equal(unknown.error?.code, 'unknown-service');
-        assert.equal(await restoreEvents(db), 2);
+
+        // csv: COPY straight into the tables (no staging: same columns), identity sequences bumped.
+        const csvDir = await makeBackup(db, ws.dir, 'csv');
+        const viaCsv = await restore({ cwd: ws.dir, database: db, dir: csvDir, replace: true });
+        assert.ifError(viaCsv.error);
+        assert.deepEqual(viaCsv.order, ['public.users', 'public.budgets', 'public.budget_items']);
+        for (const t of m.tables) assert.equal((await digest(db, t.table, t.digestColumns)).digest, digests[t.table], `csv ${t.table}`);
+        assert.ok(viaCsv.tables.every((t) => t.sequences.some((q) => q.column === 'id')));
+        const maxUser = (await db.query<{ m: string }>(`SELECT max(id)::text AS m FROM users`)).rows[0].m;
+        assert.equal(viaCsv.tables[0].sequences[0].value, maxUser);
+        assert.equal(await restoreEvents(db), 3);
       } finally {
         ws.remove();
       }
