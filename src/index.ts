@@ -19,3 +19,4 @@ export type { Manifest, ManifestTable } from './data/manifest.js';
 export { check } from './check/run.js';
 export type { CheckReport, ServiceReport } from './check/run.js';
 export { validate } from './data/validate.js';
+export { restore } from './data/restore.js';

@@ -171,6 +171,18 @@ function build(): Command {
     });
 
   program
+    .command('restore')
+    .description('restore a backup into the current schema: columns by name, foreign-key order, one transaction, digest-checked before COMMIT')
+    .argument('<dir>', 'the backup directory')
+    .option('-s, --service <name>', 'only the tables of this service in the backup (repeatable; default: all)', collect)
+    .option('--replace', 'delete the rows of non-empty target tables first (same transaction)')
+    .option('--fill <table.col=value>', 'a value for a NOT NULL column the backup lacks (repeatable)', collect)
+    .action(async (dir: string, flags: { service?: string[]; replace?: boolean; fill?: string[] }, cmd: Command) => {
+      const { runRestore } = await import('./restore-command.js');
+      await runRestore(dir, { ...globals(cmd), ...flags });
+    });
+
+  program
     .command('validate')
     .description('check live data: owned tables against their migrations (PGlite shadow), row counts against a backup, orphans of foreign keys and soft relations')
     .option('-s, --service <name>', 'only the tables this service owns (repeatable; default: every tidemark service)', collect)
