@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import pc from 'picocolors';
+import { pc } from '../report/colors.js';
 import { TidemarkError } from '../errors.js';
 import { displayPath } from '../paths.js';
 import { finish, note, printJson, type GlobalOptions } from './output.js';

@@ -1,4 +1,4 @@
-import pc from 'picocolors';
+import { pc } from '../report/colors.js';
 import type { BackupEvent, BackupFormat, BackupResult } from '../data/backup.js';
 import type { VerifyResult } from '../data/verify.js';
 import { TidemarkError } from '../errors.js';

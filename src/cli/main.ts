@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
-import pc from 'picocolors';
+import { pc } from '../report/colors.js';
 import { TidemarkError } from '../errors.js';
 import { displayPath } from '../paths.js';
 import { TOOL_VERSION } from '../version.js';

@@ -1,4 +1,4 @@
-import pc from 'picocolors';
+import { pc } from '../report/colors.js';
 import type { ApplyEvent } from '../apply/execute.js';
 import type { MigrateResult, StatusResult } from '../apply/migrate.js';
 import { displayPath } from '../paths.js';

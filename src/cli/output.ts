@@ -1,4 +1,4 @@
-import pc from 'picocolors';
+import { pc } from '../report/colors.js';
 import { TidemarkError, exitCodeFor, isTidemarkError } from '../errors.js';
 
 /** Global flags every command accepts. */

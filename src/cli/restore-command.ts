@@ -1,4 +1,4 @@
-import pc from 'picocolors';
+import { pc } from '../report/colors.js';
 import type { RestoreResult } from '../data/restore.js';
 import { TidemarkError } from '../errors.js';
 import { displayPath } from '../paths.js';

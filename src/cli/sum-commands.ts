@@ -1,5 +1,5 @@
 import path from 'node:path';
-import pc from 'picocolors';
+import { pc } from '../report/colors.js';
 import type { RenumberResult } from '../apply/renumber.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
 import { displayPath } from '../paths.js';

@@ -1,4 +1,4 @@
-import pc from 'picocolors';
+import { pc } from '../report/colors.js';
 import type { ValidateCheck, ValidateResult } from '../data/validate.js';
 import { finish, formatMs, note, printJson, type GlobalOptions } from './output.js';
 

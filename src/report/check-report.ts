@@ -1,4 +1,4 @@
-import pc from 'picocolors';
+import { pc } from './colors.js';
 import type { Diagnostic } from '../diagnostic.js';
 import { displayPath } from '../paths.js';
 
