@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // bench/backup: tidemark backup (ndjson and csv) of one table of N rows against pg_dump -Fc and
-// psql \copy in the same run, with peak RSS. The table is the CRM's budget_items, filled by the
+// psql \copy, and tidemark restore of those backups against pg_restore --data-only, in the same run,
+// with peak RSS. The table is the CRM's budget_items, filled by the
 // deterministic generator (examples/crm-ditual/data.mjs).
 //
 //   npm run build && node bench/backup.mjs [--rows 1000000] [--runs 5]
@@ -44,7 +45,7 @@ function timed(cmd, args, options = {}) {
   const r = spawnSync('/usr/bin/time', ['-f', '%e %M', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 26, ...options });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr.slice(-1500)}`);
   const [wall, rssKb] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
-  return { wall, rssMb: rssKb / 1024 };
+  return { wall, rssMb: rssKb / 1024, stdout: r.stdout };
 }
 
 const results = {};
@@ -56,6 +57,21 @@ for (let r = 0; r < runs; r++) {
   add('tidemark backup --format csv', timed(process.execPath, [cli, 'backup', '--table', 'budget_items', '--format', 'csv', '--out', out('csv'), '--database', url], { cwd: ws }));
   add('tidemark backup (ndjson)', timed(process.execPath, [cli, 'backup', '--table', 'budget_items', '--out', out('ndjson'), '--database', url], { cwd: ws }));
   add('tidemark verify-backup (ndjson)', timed(process.execPath, [cli, 'verify-backup', out('ndjson')], { cwd: ws }));
+  // Restore side: empty the table (not timed), then load it back. pg_restore --data-only is the peer.
+  const truncate = () => spawnSync('psql', ['-X', '-q', url, '-c', 'TRUNCATE budget_items'], { stdio: 'ignore' });
+  truncate();
+  add('pg_restore --data-only -t budget_items', timed('pg_restore', ['--data-only', '-t', 'budget_items', '-d', url, out('dump')]));
+  for (const format of ['csv', 'ndjson']) {
+    truncate();
+    const r = timed(process.execPath, [cli, 'restore', out(format), '--database', url], { cwd: ws });
+    add(`tidemark restore (${format}), whole command`, r);
+    const m = /load ([\d.]+) (ms|s), verify ([\d.]+) (ms|s)/.exec(r.stdout ?? '');
+    if (m) {
+      const secs = (v, unit) => (unit === 'ms' ? Number(v) / 1000 : Number(v));
+      add(`tidemark restore (${format}), load only`, { wall: secs(m[1], m[2]), rssMb: r.rssMb });
+      add(`tidemark restore (${format}), verification only`, { wall: secs(m[3], m[4]), rssMb: r.rssMb });
+    }
+  }
   for (const name of ['dump', 'copy.csv', 'csv', 'ndjson']) rmSync(out(name), { recursive: true, force: true });
   process.stderr.write(`run ${r + 1}/${runs} done\n`);
 }
@@ -63,16 +79,18 @@ await dropDatabase(dbName);
 rmSync(work, { recursive: true, force: true });
 
 const floor = stats(results['pg_dump -Fc -t budget_items'].wall).median;
+const restoreFloor = stats(results['pg_restore --data-only -t budget_items'].wall).median;
 const lines = [
   `bench/backup — budget_items, ${Number(n).toLocaleString('en')} rows (${size}), ${runs} runs, ${os.cpus().length} cores, node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
   '',
-  '| what | wall, median (min, max) | vs pg_dump -Fc | peak RSS, median (max) |',
+  '| what | wall, median (min, max) | vs pg_dump -Fc (backup) or pg_restore (restore) | peak RSS, median (max) |',
   '|---|---|---|---|',
 ];
 for (const [name, v] of Object.entries(results)) {
   const s = stats(v.wall);
   const m = stats(v.rss);
-  lines.push(`| ${name} | ${fmt(s)} | ${(s.median / floor).toFixed(2)}× | ${m.median.toFixed(0)} MB (${m.max.toFixed(0)} MB) |`);
+  const base = /restore/.test(name) ? restoreFloor : floor;
+  lines.push(`| ${name} | ${fmt(s)} | ${(s.median / base).toFixed(2)}× | ${m.median.toFixed(0)} MB (${m.max.toFixed(0)} MB) |`);
 }
 console.log(lines.join('\n'));
 writeFileSync(path.join(os.tmpdir(), `tidemark-bench-backup-${rows}.md`), `${lines.join('\n')}\n`);
