@@ -28,28 +28,55 @@ function rate(rows: number, ms: number): string {
   return ms > 0 ? `${Math.round((rows * 1000) / ms).toLocaleString('en-US')} rows/s` : '';
 }
 
+function doneLine(e: Extract<BackupEvent, { type: 'table-done' }>): string {
+  return `${pc.green('backed up')} ${e.table} ${e.rows.toLocaleString('en-US')} rows, ${formatBytes(e.bytes)} ${pc.dim(`${formatMs(e.elapsedMs)}, ${rate(e.rows, e.elapsedMs)}`)}\n`;
+}
+
+/** Not a terminal: plain lines, one per table (and one every few seconds into a long table). */
+function plainProgress(): (e: BackupEvent) => void {
+  let lastLine = 0;
+  return (e) => {
+    if (e.type === 'table-done') {
+      process.stdout.write(doneLine(e));
+    } else if (e.type === 'table-progress' && e.elapsedMs - lastLine >= 5000) {
+      lastLine = e.elapsedMs;
+      note(`  ${e.table}: ${e.rows.toLocaleString('en-US')} rows, ${formatBytes(e.bytes)} so far (${rate(e.rows, e.elapsedMs)})`);
+    } else if (e.type === 'table-start') {
+      lastLine = 0;
+    }
+  };
+}
+
+/** The progress text for one table: `rows / total (pct%) bytes, rows/s`. */
+export function progressLine(table: string, rows: number, total: number, bytes: number, elapsedMs: number): string {
+  const pct = total > 0 ? Math.min(100, Math.floor((rows * 100) / total)) : 100;
+  return `  ${table} ${rows.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} rows (${pct}%) ${formatBytes(bytes)}${elapsedMs > 0 ? `, ${rate(rows, elapsedMs)}` : ''}`;
+}
+
+/** A terminal: one line per table rewritten in place (`\r` + clear line), then its summary line. No dependency. */
+function ttyProgress(): (e: BackupEvent) => void {
+  let total = 0;
+  let label = '';
+  return (e) => {
+    if (e.type === 'table-start') {
+      total = e.rows;
+      label = `[${e.index + 1}/${e.total}] ${e.table}`;
+      process.stdout.write(`\r\x1b[2K${progressLine(label, 0, total, 0, 0)}`);
+    } else if (e.type === 'table-progress') {
+      process.stdout.write(`\r\x1b[2K${progressLine(label, e.rows, total, e.bytes, e.elapsedMs)}`);
+    } else {
+      process.stdout.write(`\r\x1b[2K${doneLine(e)}`);
+    }
+  };
+}
+
 /** `tidemark backup`: exit 0 written, 1 failed, 2 bad usage (unknown service/table, existing --out). */
 export async function runBackup(flags: BackupFlags): Promise<void> {
-  if (flags.format !== undefined && flags.format !== 'ndjson' && flags.format !== 'csv') {
-    return finish(new TidemarkError('bad-usage', `--format must be ndjson or csv, not ${flags.format}.`, { kind: 'usage' }), flags);
+  if (flags.format !== undefined && flags.format !== 'ndjson' && flags.format !== 'csv' && flags.format !== 'pgdump') {
+    return finish(new TidemarkError('bad-usage', `--format must be ndjson, csv or pgdump, not ${flags.format}.`, { kind: 'usage' }), flags);
   }
   const { backup } = await import('../data/backup.js');
-  // Plain lines, one per table (and one a few seconds into a long table), TTY or not: no bar dependency.
-  let lastLine = 0;
-  const onProgress = flags.json
-    ? undefined
-    : (e: BackupEvent) => {
-        if (e.type === 'table-done') {
-          process.stdout.write(
-            `${pc.green('backed up')} ${e.table} ${e.rows.toLocaleString('en-US')} rows, ${formatBytes(e.bytes)} ${pc.dim(`${formatMs(e.elapsedMs)}, ${rate(e.rows, e.elapsedMs)}`)}\n`,
-          );
-        } else if (e.type === 'table-progress' && e.elapsedMs - lastLine >= 5000) {
-          lastLine = e.elapsedMs;
-          note(`  ${e.table}: ${e.rows.toLocaleString('en-US')} rows, ${formatBytes(e.bytes)} so far (${rate(e.rows, e.elapsedMs)})`);
-        } else if (e.type === 'table-start') {
-          lastLine = 0;
-        }
-      };
+  const onProgress = flags.json ? undefined : process.stdout.isTTY ? ttyProgress() : plainProgress();
   const result: BackupResult = await backup({
     configFile: flags.config,
     database: flags.database,

@@ -7,10 +7,11 @@
  * Everything is written into `<out>.tmp-<random>` and renamed to `<out>` only once complete, so a
  * crash never leaves a directory that looks like a finished backup. Results as values: never throws.
  */
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { connect, resolveWorkspace, type DatabaseSource, type WorkspaceOptions } from '../apply/migrate.js';
+import { connect, resolveDatabaseUrl, resolveWorkspace, type DatabaseSource, type WorkspaceOptions } from '../apply/migrate.js';
 import { ownerOf } from '../config/load.js';
 import type { Workspace } from '../config/types.js';
 import type { Database } from '../db/database.js';
@@ -20,7 +21,12 @@ import { TOOL_VERSION } from '../version.js';
 import { DIGEST_SETTINGS_SQL, contentDigestSql, quoteIdent, quoteTable } from './digest.js';
 import { MANIFEST_FORMAT_VERSION, type Manifest, type ManifestColumn, type ManifestForeignKey, type ManifestTable } from './manifest.js';
 
-export type BackupFormat = 'ndjson' | 'csv';
+/**
+ * `pgdump`: the ndjson backup (what verify-backup and restore read) plus `dump.pgdump`, a
+ * `pg_dump -Fc` of the same tables taken in the same snapshot (`--snapshot`), listed in the manifest's
+ * `files` with its hash. Server only.
+ */
+export type BackupFormat = 'ndjson' | 'csv' | 'pgdump';
 
 export type BackupEvent =
   | { type: 'table-start'; table: string; index: number; total: number; rows: number }
@@ -65,9 +71,10 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
   let inTransaction = false;
   let db: Database | undefined;
   try {
-    if (format !== 'ndjson' && format !== 'csv') {
-      throw new TidemarkError('bad-usage', `Unknown backup format ${String(format)}: use ndjson or csv.`, { kind: 'usage' });
+    if (format !== 'ndjson' && format !== 'csv' && format !== 'pgdump') {
+      throw new TidemarkError('bad-usage', `Unknown backup format ${String(format)}: use ndjson, csv or pgdump.`, { kind: 'usage' });
     }
+    const dataFormat: 'ndjson' | 'csv' = format === 'pgdump' ? 'ndjson' : format;
     const workspace = await loadWorkspaceFor(options);
     const serviceNames = pickServices(workspace, options);
     if (options.out !== undefined) refuseNonEmpty(path.resolve(options.cwd ?? process.cwd(), options.out));
@@ -78,11 +85,16 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
     result.database = conn.url;
     result.databaseSource = conn.source;
 
+    let pgDump: { bin: string; url: string; password?: string } | undefined;
+    if (format === 'pgdump') pgDump = await preparePgDump(db, options, workspace);
+
     // One snapshot for everything; the settings fix the text of timestamps, floats and bytea in the
     // data files and in the digests (see digest.ts).
     await db.exec('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     inTransaction = true;
     await db.exec(DIGEST_SETTINGS_SQL);
+    // pg_dump reads the very snapshot this transaction reads.
+    const snapshot = pgDump ? (await db.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0].id : undefined;
 
     const meta = (await db.query<{ db: string; version: string }>(`SELECT current_database() AS db, current_setting('server_version') AS version`)).rows[0];
     const serverVersion = db.backend === 'pglite' ? `${meta.version} (PGlite)` : meta.version;
@@ -121,8 +133,8 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
       const rowCount = Number(digest.rows);
       options.onProgress?.({ type: 'table-start', table: name, index, total: chosen.length, rows: rowCount });
 
-      const file = `${DATA_DIR}/${fileComponent(t.schema)}.${fileComponent(t.name)}.${format}`;
-      const written = await copyTable(db, copySql(format, t.schema, t.name, columns), path.join(tmpDir, file), format, (rows, bytes) =>
+      const file = `${DATA_DIR}/${fileComponent(t.schema)}.${fileComponent(t.name)}.${dataFormat}`;
+      const written = await copyTable(db, copySql(dataFormat, t.schema, t.name, columns), path.join(tmpDir, file), dataFormat, (rows, bytes) =>
         options.onProgress?.({ type: 'table-progress', table: name, rows, bytes, elapsedMs: performance.now() - tableStarted }),
       );
       // Same snapshot: COPY must see exactly the rows count(*) saw. Anything else is a bug worth stopping for.
@@ -157,6 +169,11 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
 
     const services = [...new Set([...serviceNames, ...tables.map((t) => t.service).filter((s): s is string => !!s)])].sort();
     const ledger = services.length ? await readLedger(db, services) : [];
+    let dumpFile: { sha256: string; bytes: number } | undefined;
+    if (pgDump && snapshot) {
+      dumpFile = await runPgDump(pgDump, snapshot, chosen, path.join(tmpDir, PGDUMP_FILE));
+      result.bytes += dumpFile.bytes;
+    }
     await db.exec('COMMIT'); // read only: nothing to commit, it just ends the snapshot
     inTransaction = false;
 
@@ -168,11 +185,11 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
       createdAt: new Date().toISOString(),
       serverVersion,
       database: meta.db,
-      format,
+      format: dataFormat,
       services,
       tables,
       ledger: ledger.map((r) => ({ service: r.service, migration: r.migration, checksum: r.checksum, status: r.status, appliedAt: r.appliedAt.toISOString() })),
-      files: [{ file: 'schema.sql', ...schemaFile }],
+      files: [{ file: 'schema.sql', ...schemaFile }, ...(dumpFile ? [{ file: PGDUMP_FILE, ...dumpFile }] : [])],
     };
     const manifestText = `${JSON.stringify(manifest, null, 2)}\n`;
     writeSmallFile(path.join(tmpDir, 'manifest.json'), manifestText);
@@ -200,6 +217,127 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
     result.durationMs = performance.now() - started;
   }
   return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// pg_dump (--format pgdump)
+
+const PGDUMP_FILE = 'dump.pgdump';
+
+function usage(code: string, message: string, hint?: string): TidemarkError {
+  return new TidemarkError(code, message, { kind: 'usage', ...(hint ? { hint } : {}) });
+}
+
+function run(bin: string, args: string[], env?: NodeJS.ProcessEnv): Promise<{ ok: boolean; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(bin, args, { env: env ?? process.env, maxBuffer: 16 << 20 }, (err, stdout, stderr) => resolve({ ok: !err, stdout: String(stdout), stderr: String(stderr || (err && !stderr ? err.message : '')) }));
+  });
+}
+
+/** `pg_dump (PostgreSQL) 15.20 (Debian …)` → 15 (major; 9.6 → 9). */
+export function pgDumpMajor(versionText: string): number | undefined {
+  const m = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?/u.exec(versionText) ?? /(\d+)(?:\.(\d+))?/u.exec(versionText);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Candidates: PATH's pg_dump first, then /usr/lib/postgresql/<N>/bin/pg_dump, highest N first. */
+function pgDumpCandidates(): string[] {
+  const found: string[] = [];
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const bin = path.join(dir, 'pg_dump');
+    if (isExecutable(bin)) {
+      found.push(bin);
+      break;
+    }
+  }
+  let versions: string[] = [];
+  try {
+    versions = fs.readdirSync('/usr/lib/postgresql').filter((v) => /^\d+(\.\d+)?$/u.test(v));
+  } catch {
+    // no Debian-style install
+  }
+  versions.sort((a, b) => Number(b) - Number(a));
+  for (const v of versions) {
+    const bin = `/usr/lib/postgresql/${v}/bin/pg_dump`;
+    if (isExecutable(bin)) found.push(bin);
+  }
+  return found;
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Refuses PGlite, finds a pg_dump at least as new as the server, and the URL to give it (password apart). */
+async function preparePgDump(db: Database, options: BackupOptions, workspace: Workspace | undefined): Promise<{ bin: string; url: string; password?: string }> {
+  if (db.backend === 'pglite') {
+    throw usage(
+      'pgdump-embedded',
+      'pg_dump cannot read an embedded (PGlite) database: --format pgdump needs a PostgreSQL server (postgres://…).',
+      'Use --format ndjson or csv for an embedded database.',
+    );
+  }
+  if (options.database !== undefined && typeof options.database !== 'string') {
+    throw usage('pgdump-needs-url', '--format pgdump needs the database as a connection URL (pg_dump opens its own connection).');
+  }
+  const parsed = new URL(resolveDatabaseUrl(options.database, workspace).url);
+  const password = parsed.password ? decodeURIComponent(parsed.password) : undefined;
+  parsed.password = '';
+  const url = parsed.toString();
+
+  const serverNum = Number((await db.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)).rows[0].v);
+  const serverMajor = Math.floor(serverNum / 10000); // 150020 → 15, 90624 → 9
+  const tried: string[] = [];
+  for (const bin of pgDumpCandidates()) {
+    const v = await run(bin, ['--version']);
+    const major = v.ok ? pgDumpMajor(v.stdout) : undefined;
+    if (major === undefined) continue;
+    if (major >= serverMajor) return { bin, url, ...(password ? { password } : {}) };
+    tried.push(`${bin} is version ${major}`);
+  }
+  if (!tried.length) {
+    throw usage(
+      'pgdump-not-found',
+      'No pg_dump found (looked on PATH and in /usr/lib/postgresql/*/bin): --format pgdump runs pg_dump -Fc.',
+      `Install the PostgreSQL ${serverMajor} client tools (e.g. apt-get install postgresql-client-${serverMajor}, brew install libpq), or use --format ndjson or csv.`,
+    );
+  }
+  throw usage(
+    'pgdump-too-old',
+    `pg_dump is too old for the server: the server is PostgreSQL ${serverMajor} and ${tried.join(', ')}; pg_dump must be version ${serverMajor} or newer.`,
+    `Install the PostgreSQL ${serverMajor} client tools (e.g. apt-get install postgresql-client-${serverMajor}, brew install libpq) or put a newer pg_dump first on PATH.`,
+  );
+}
+
+async function runPgDump(
+  pgDump: { bin: string; url: string; password?: string },
+  snapshot: string,
+  tables: LiveTable[],
+  file: string,
+): Promise<{ sha256: string; bytes: number }> {
+  // -t takes a pattern: quote each name so dots, capitals and wildcards in names stay literal.
+  const pattern = (s: string) => `"${s.replaceAll('"', '""')}"`;
+  const args = ['-Fc', '--no-owner', `--snapshot=${snapshot}`, ...tables.flatMap((t) => ['-t', `${pattern(t.schema)}.${pattern(t.name)}`]), '-f', file, pgDump.url];
+  const env = { ...process.env, ...(pgDump.password ? { PGPASSWORD: pgDump.password } : {}) };
+  const r = await run(pgDump.bin, args, env);
+  if (!r.ok) {
+    const detail = pgDump.password ? r.stderr.replaceAll(pgDump.password, '***') : r.stderr;
+    throw new TidemarkError('pgdump-failed', `pg_dump failed: ${detail.trim()}`);
+  }
+  fs.chmodSync(file, 0o600);
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of fs.createReadStream(file)) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { sha256: hash.digest('hex'), bytes };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -337,6 +337,57 @@ forEachBackend('backup', (backend) => {
       assert.equal(fs.readFileSync(path.join(weird, w.tables[0].file), 'utf8'), '{"Id":1,"select":"x"}\n');
       assert.equal((await verifyBackup(weird)).ok, true);
     }));
+
+  if (backend.name === 'pglite') {
+    it('--format pgdump refuses an embedded database (usage, exit 2) and writes nothing', () =>
+      withDatabase(backend, async (db) => {
+        const dir = await loadCrm(db, 5);
+        const out = tmpOut();
+        const r = await backup({ cwd: dir, database: db, format: 'pgdump', out });
+        assert.equal(r.ok, false);
+        assert.equal(r.error?.code, 'pgdump-embedded');
+        assert.equal(r.error?.kind, 'usage');
+        assert.match(r.error?.message ?? '', /pg_dump cannot read an embedded/);
+        assert.equal(fs.existsSync(out), false);
+        assert.deepEqual(fs.readdirSync(path.dirname(out)), []);
+      }));
+  } else {
+    it('--format pgdump: pg_dump -Fc of the CRM tables in the same snapshot, listed in the manifest, verified, pg_restore --list names the tables', () =>
+      withDatabase(backend, async (db, url) => {
+        const dir = await loadCrm(db, 50);
+        const counts = crm.crmCounts({ users: 50 });
+        const out = tmpOut();
+        const r = await backup({ cwd: dir, database: url, service: ['budget'], format: 'pgdump', out });
+        if (r.error?.code === 'pgdump-not-found') return; // no pg_dump installed here: nothing to run
+        assert.ifError(r.error);
+        assert.equal(r.format, 'pgdump');
+        const m = readManifest(out);
+        assert.equal(m.format, 'ndjson', 'the data files are ndjson: restore and verify read them');
+        const dump = m.files.find((f) => f.file === 'dump.pgdump');
+        assert.ok(dump, 'dump.pgdump listed in files');
+        assert.equal(mode(path.join(out, 'dump.pgdump')), 0o600);
+        assert.equal(fs.statSync(path.join(out, 'dump.pgdump')).size, dump.bytes);
+        assert.deepEqual(m.tables.map((t) => [t.table, t.rowCount]), [
+          ['public.budget_items', counts.budget_items],
+          ['public.budgets', counts.budgets],
+        ]);
+        const v = await verifyBackup(out);
+        assert.deepEqual(v.problems, []);
+        assert.equal(v.ok, true);
+        const list = await new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
+          const child = spawn('pg_restore', ['--list', path.join(out, 'dump.pgdump')]);
+          let stdout = '';
+          child.stdout.on('data', (d) => (stdout += d));
+          child.on('error', reject);
+          child.on('close', (code) => resolve({ code, stdout }));
+        });
+        assert.equal(list.code, 0);
+        assert.match(list.stdout, /TABLE public budget_items/);
+        assert.match(list.stdout, /TABLE public budgets/);
+        assert.match(list.stdout, /TABLE DATA public budgets/);
+        assert.doesNotMatch(list.stdout, /TABLE public users\b/, 'only the selected tables');
+      }));
+  }
 });
 
 test('the same data gives the same digest and the same bytes on PostgreSQL 15 (server) and 18 (PGlite)', { skip: backends.length < 2 && 'no server' }, () => {
