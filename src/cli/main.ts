@@ -154,7 +154,7 @@ function build(): Command {
     .description('back up the tables of services (or named tables) in one snapshot: data files, manifest.json, schema.sql')
     .option('-s, --service <name>', 'only the tables this service owns (repeatable; default: every service)', collect)
     .option('-t, --table <name>', 'a table, `table` or `schema.table` (repeatable)', collect)
-    .option('-f, --format <format>', 'ndjson or csv', 'ndjson')
+    .option('-f, --format <format>', 'ndjson, csv, or pgdump (ndjson plus a pg_dump -Fc of the same snapshot; server only)', 'ndjson')
     .option('-o, --out <dir>', 'a new or empty directory (default: ./backups/<database>-<UTC timestamp>)')
     .action(async (flags: { service?: string[]; table?: string[]; format?: string; out?: string }, cmd: Command) => {
       const { runBackup } = await import('./data-commands.js');
