@@ -16,7 +16,7 @@ import type { Manifest } from '../../src/data/manifest.js';
 import { verifyBackup } from '../../src/data/verify.js';
 import type { Database } from '../../src/db/database.js';
 import { backends, forEachBackend, withDatabase } from '../support/backends.js';
-import { CRM_EXAMPLE, REPO_ROOT, copyCrmExample, makeWorkspace } from '../support/workspace.js';
+import { CRM_EXAMPLE, copyCrmExample, makeWorkspace, runCli } from '../support/workspace.js';
 
 interface CrmData {
   crmDataStatements(opts?: { users?: number }): string[];
@@ -81,20 +81,8 @@ async function loadCrm(db: Database, users: number): Promise<string> {
   return ws.dir;
 }
 
-/** Runs runVerifyBackup from the built CLI module as `tidemark verify-backup DIR` would. */
-function cliVerify(dir: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const mod = pathToFileURL(path.join(REPO_ROOT, 'dist/src/cli/data-commands.js')).href;
-  const script = `const m = await import(${JSON.stringify(mod)}); await m.runVerifyBackup(${JSON.stringify(dir)}, {});`;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** `tidemark verify-backup DIR`, run as a user would. */
+const cliVerify = (dir: string) => runCli(['verify-backup', dir], os.tmpdir());
 
 forEachBackend('backup', (backend) => {
   it('backs up every common column type to ndjson and csv: exact text, modes, counts, hashes, digest', () =>

@@ -4,7 +4,6 @@
  * rollback on a new CHECK, identity sequences, and the CRM example in foreign-key order.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,7 +16,7 @@ import type { Manifest } from '../../src/data/manifest.js';
 import { restore } from '../../src/data/restore.js';
 import type { Database } from '../../src/db/database.js';
 import { forEachBackend, withDatabase } from '../support/backends.js';
-import { CRM_EXAMPLE, REPO_ROOT, copyCrmExample, makeWorkspace } from '../support/workspace.js';
+import { CRM_EXAMPLE, copyCrmExample, makeWorkspace, runCli } from '../support/workspace.js';
 
 interface CrmData {
   crmDataStatements(opts?: { users?: number }): string[];
@@ -93,19 +92,12 @@ async function restoreEvents(db: Database): Promise<number> {
   return Number((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM tidemark.events WHERE action = 'restore'`)).rows[0].n);
 }
 
-/** runRestore from the built CLI module, as `tidemark restore DIR …` would run it. */
-function cliRestore(dir: string, flags: Record<string, unknown>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const mod = pathToFileURL(path.join(REPO_ROOT, 'dist/src/cli/restore-command.js')).href;
-  const script = `const m = await import(${JSON.stringify(mod)}); await m.runRestore(${JSON.stringify(dir)}, ${JSON.stringify(flags)});`;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+/** `tidemark restore DIR …`, run as a user would. */
+function cliRestore(dir: string, flags: { database: string; fill?: string[]; replace?: boolean }) {
+  const args = ['restore', dir, '--database', flags.database];
+  for (const f of flags.fill ?? []) args.push('--fill', f);
+  if (flags.replace) args.push('--replace');
+  return runCli(args, os.tmpdir());
 }
 
 forEachBackend('restore', (backend) => {
