@@ -250,7 +250,7 @@ describe('loadWorkspace: reading files', () => {
     assert.equal(ws.services[0].migrationsDir, path.join(dir, 'alembic'));
   });
 
-  test(".ts: `import { defineConfig } from 'tidemark'` works without tidemark installed there", async (t) => {
+  test(".ts: `import { defineConfig } from 'tidemark'` works without tidemark installed there", async () => {
     // The alias points at dist/src/index.js of this package, built with the tests.
     const entry = fileURLToPath(new URL('../../src/index.js', import.meta.url));
     assert.ok(fs.existsSync(entry), 'dist/src/index.js is built');
