@@ -7,6 +7,8 @@ export interface ValidateFlags extends GlobalOptions {
   against?: string;
   /** Commander's `--no-structure` sets this to false. */
   structure?: boolean;
+  /** `--shadow URL`: an empty database to replay the migrations on. */
+  shadow?: string;
 }
 
 const TITLES: Record<ValidateCheck, string> = {
@@ -27,6 +29,7 @@ export async function runValidate(flags: ValidateFlags): Promise<void> {
     service: flags.service?.length ? flags.service : undefined,
     against: flags.against,
     structure: flags.structure !== false,
+    shadow: flags.shadow,
   });
   if (flags.json) {
     printJson(result);

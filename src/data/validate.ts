@@ -2,7 +2,8 @@
  * `tidemark validate` (issue 4, item 4): is the live data where it should be?
  *
  * (a) structure — the services' owned tables compared with what their migrations produce, replayed on
- *     an in-process PGlite shadow database (src/data/structure.ts says what is normalized);
+ *     a shadow database (src/db/shadow.ts: a temporary database on the target server when the role may
+ *     create one, else an in-process PGlite; or `--shadow URL`); src/data/structure.ts says what is normalized;
  * (b) counts — live `count(*)` against the row counts of a backup manifest (`--against DIR`);
  * (c) relationships — orphans for every foreign key of the owned tables (a restore with triggers
  *     disabled, or a NOT VALID constraint, can leave some) and for every `softRelations` entry of the
@@ -17,7 +18,8 @@ import type { Service, Workspace } from '../config/types.js';
 import type { Database } from '../db/database.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
 import { displayPath } from '../paths.js';
-import { closeQuietly, connect, resolveWorkspace, selectServices, up, type DatabaseSource, type WorkspaceOptions } from '../apply/migrate.js';
+import { closeQuietly, connect, resolveDatabaseUrl, resolveWorkspace, selectServices, up, type DatabaseSource, type WorkspaceOptions } from '../apply/migrate.js';
+import type { ShadowKind } from '../db/shadow.js';
 import { quoteIdent, quoteTable } from './digest.js';
 import type { Manifest } from './manifest.js';
 import { compareStructures, readTableStructure } from './structure.js';
@@ -61,6 +63,8 @@ export interface ValidateOptions extends WorkspaceOptions {
   against?: string;
   /** Replay the migrations on a shadow and compare structures (default true). */
   structure?: boolean;
+  /** An empty database to replay on (`--shadow URL`); default a temporary database on the target server, else PGlite. */
+  shadow?: string;
 }
 
 export interface ValidateResult {
@@ -73,8 +77,9 @@ export interface ValidateResult {
   findings: ValidateFinding[];
   counts: CountComparison[];
   relationships: RelationshipCheck[];
-  /** Which shadow the structure check used, when it ran. */
+  /** Which shadow the structure check used, when it ran (e.g. "temporary database tidemark_shadow_… on the target server (PostgreSQL 15)"). */
   shadow?: string;
+  shadowKind?: ShadowKind;
   durationMs: number;
   error?: TidemarkError;
 }
@@ -114,7 +119,7 @@ export async function validate(options: ValidateOptions = {}): Promise<ValidateR
     });
     result.tables = owned.map((t) => `${t.schema}.${t.name}`);
 
-    if (options.structure !== false) await checkStructure(workspace, services, db, result);
+    if (options.structure !== false) await checkStructure(workspace, services, db, shadowTarget(options, workspace), result);
     if (manifest) await checkCounts(workspace, manifest, live, db, result);
     await checkForeignKeys(workspace, owned, db, result);
     await checkSoftRelations(workspace, live, db, result);
@@ -199,13 +204,33 @@ function withRequired(workspace: Workspace, services: readonly Service[]): strin
   return [...out];
 }
 
-async function checkStructure(workspace: Workspace, services: readonly Service[], db: Database, result: ValidateResult): Promise<void> {
-  const { openDatabase } = await import('../db/open.js');
+interface ShadowTarget {
+  /** The target's URL with credentials, when validate opened it from a URL (a given Database has only its redacted one). */
+  targetUrl?: string;
+  shadowUrl?: string;
+  cwd?: string;
+}
+
+/** What openShadow needs to know about the target, resolved as connect() resolves it. */
+function shadowTarget(options: ValidateOptions, workspace: Workspace): ShadowTarget {
+  const cwd = options.cwd ?? process.cwd();
+  if (options.database !== undefined && typeof options.database !== 'string') return { shadowUrl: options.shadow, cwd };
+  const { url, source } = resolveDatabaseUrl(options.database, workspace);
+  return { targetUrl: url, shadowUrl: options.shadow, cwd: source === 'config' || source === 'default' ? (workspace.root ?? cwd) : cwd };
+}
+
+async function checkStructure(workspace: Workspace, services: readonly Service[], db: Database, target: ShadowTarget, result: ValidateResult): Promise<void> {
+  const { openShadow } = await import('../db/shadow.js');
   for (const service of services) {
     // A fresh shadow per service with only that service and what it requires: what its own
     // migrations produce, not what another service may have done to its tables.
-    const shadow = await openDatabase('pglite:memory');
-    result.shadow = 'pglite:memory (in-process PostgreSQL 18)';
+    const opened = await openShadow({ target: db, targetUrl: target.targetUrl, shadowUrl: target.shadowUrl, cwd: target.cwd });
+    const shadow = opened.database;
+    if (result.shadow === undefined) {
+      result.shadow = opened.description;
+      result.shadowKind = opened.kind;
+    }
+    let failed = false;
     try {
       const replay = await up({ workspace, database: shadow, service: withRequired(workspace, [service]) });
       if (!replay.ok) {
@@ -230,9 +255,17 @@ async function checkStructure(workspace: Workspace, services: readonly Service[]
           hint: 'Pending migrations (`tidemark status`) or a change made by hand: put the change in a migration, or revert it.',
         });
       }
+    } catch (err) {
+      failed = true;
+      throw err;
     } finally {
-      await closeQuietly(() => shadow.close());
+      // A temporary database left behind is worth an error, unless one is already on its way out.
+      if (failed) await closeQuietly(() => opened.dispose());
+      else await opened.dispose();
     }
+  }
+  if (services.length > 1 && result.shadowKind === 'same-server') {
+    result.shadow = `${result.shadow}, a fresh one for each of the ${services.length} services`;
   }
 }
 

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { it } from 'node:test';
+import { randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { up } from '../../src/apply/migrate.js';
 import { runValidate } from '../../src/cli/validate-command.js';
@@ -16,7 +17,7 @@ import { backup } from '../../src/data/backup.js';
 import { validate, type ValidateResult } from '../../src/data/validate.js';
 import type { Database } from '../../src/db/database.js';
 import { openDatabase } from '../../src/db/open.js';
-import { forEachBackend, withDatabase } from '../support/backends.js';
+import { backends, forEachBackend, withDatabase } from '../support/backends.js';
 import { CRM_EXAMPLE, copyCrmExample, makeWorkspace, sqlMigration, type TempWorkspace } from '../support/workspace.js';
 
 interface CrmData {
@@ -79,7 +80,19 @@ forEachBackend('validate', (backend) => {
             'soft budgets(user_id) -> users(id) 0',
           ],
         );
-        assert.match(result.shadow ?? '', /pglite/);
+        if (backend.name === 'postgres') {
+          // A temporary database on the target server (PostgreSQL 15 itself), one per service, dropped afterwards.
+          assert.equal(result.shadowKind, 'same-server');
+          const major = Math.floor((await db.serverVersionNum()) / 10000);
+          const m = /^temporary database (tidemark_shadow_[0-9a-f]{8}) on the target server \(PostgreSQL (\d+)\), a fresh one for each of the 2 services$/.exec(result.shadow ?? '');
+          assert.ok(m, result.shadow);
+          assert.equal(Number(m[2]), major);
+          const left = await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM pg_database WHERE datname = $1`, [m[1]]);
+          assert.equal(left.rows[0].n, '0');
+        } else {
+          assert.equal(result.shadowKind, 'pglite');
+          assert.equal(result.shadow, 'in-process PGlite (PostgreSQL 18)');
+        }
 
         // The CLI opens the URL itself: PGlite's data directory is locked by this process's open db.
         if (backend.name === 'postgres') {
@@ -319,6 +332,73 @@ forEachBackend('validate', (backend) => {
           assert.doesNotMatch(run.stdout, /budget_items\.description/);
         }
       } finally {
+        ws.remove();
+      }
+    }));
+});
+
+forEachBackend('validate --shadow', (backend) => {
+  it('--shadow URL: the replay runs there and leaves it empty; the target itself is refused (exit 2)', () =>
+    withDatabase(backend, async (db, url) => {
+      const ws = await loadCrm(db);
+      const other = await backend.createDatabase();
+      try {
+        const result = await validate({ cwd: ws.dir, database: db, shadow: other.url });
+        assert.ifError(result.error);
+        assert.deepEqual(result.findings, [], JSON.stringify(result.findings, null, 2));
+        assert.equal(result.shadowKind, 'url');
+        assert.match(result.shadow ?? '', /^the shadow database .* \(PostgreSQL 1[58]\)$/);
+        const shadowDb = await openDatabase(other.url);
+        try {
+          const { rows } = await shadowDb.query<{ n: string }>(
+            `SELECT count(*)::text AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'`,
+          );
+          assert.equal(rows[0].n, '0');
+        } finally {
+          await shadowDb.close();
+        }
+        // Drift is still found through an explicit shadow.
+        await db.exec('ALTER TABLE users ADD COLUMN extra int');
+        const drift = await validate({ cwd: ws.dir, database: db, shadow: other.url, service: 'user' });
+        assert.deepEqual(findings(drift), ['column users.extra (integer) exists live but not in the migrations']);
+
+        const same = await validate({ cwd: ws.dir, database: db, shadow: url });
+        assert.equal(same.error?.code, 'shadow-is-target');
+        assert.equal(same.error?.kind, 'usage');
+        if (backend.name === 'postgres') {
+          const config = path.join(ws.dir, 'tidemark.config.mjs');
+          assert.equal((await cli({ config, database: url, shadow: url.replace('127.0.0.1', 'localhost') })).code, 2);
+          const run = await cli({ config, database: url, shadow: other.url, service: ['budget'] });
+          assert.equal(run.code, 0, run.stdout);
+        }
+      } finally {
+        await other.drop();
+        ws.remove();
+      }
+    }));
+});
+
+describe('validate [postgres] as a role without CREATEDB', { skip: backends.some((b) => b.name === 'postgres') ? false : 'no server' }, () => {
+  it('falls back to a PGlite shadow, says why, and still validates', () =>
+    withDatabase(backends.find((b) => b.name === 'postgres')!, async (admin, url) => {
+      const ws = await loadCrm(admin);
+      const role = `tidemark_nocreatedb_${randomBytes(4).toString('hex')}`;
+      await admin.exec(`CREATE ROLE ${role} LOGIN NOCREATEDB; GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${role}`);
+      try {
+        const asRole = new URL(url);
+        asRole.username = role;
+        const result = await validate({ cwd: ws.dir, database: asRole.toString() });
+        assert.ifError(result.error);
+        assert.deepEqual(result.findings, [], JSON.stringify(result.findings, null, 2));
+        assert.equal(result.shadowKind, 'pglite');
+        assert.equal(
+          result.shadow,
+          `in-process PGlite (PostgreSQL 18), because the role ${role} may not create databases on the target server (no CREATEDB); grant it CREATEDB, or pass --shadow URL, to replay the migrations on the target's PostgreSQL version`,
+        );
+        const owned = await admin.query<{ n: string }>(`SELECT count(*)::text AS n FROM pg_database WHERE datdba = (SELECT oid FROM pg_roles WHERE rolname = $1)`, [role]);
+        assert.equal(owned.rows[0].n, '0');
+      } finally {
+        await admin.exec(`DROP OWNED BY ${role}; DROP ROLE ${role}`);
         ws.remove();
       }
     }));

@@ -1,0 +1,311 @@
+/**
+ * Shadow databases (DESIGN §4): where a service's migrations are replayed to see what they produce.
+ *
+ * - `shadowUrl` (`--shadow URL`) chooses explicitly: it must not be the target, and must be empty
+ *   (what the replay leaves there is removed again on dispose, so the next run finds it empty too);
+ * - against a server, a temporary database `tidemark_shadow_<random>` on that same server (same major
+ *   version and extensions as the target), dropped on dispose; if the role may not create one, an
+ *   in-process PGlite, and the description says why;
+ * - against PGlite (or with no target), an in-process PGlite in memory.
+ *
+ * PGlite runs PostgreSQL 18 and accepts SQL an older server rejects: only a same-server shadow proves a
+ * migration runs on the target's version. `description` says which one was used, so callers print it.
+ */
+import { randomBytes } from 'node:crypto';
+import { TidemarkError } from '../errors.js';
+import type { Database } from './database.js';
+import { openDatabase } from './open.js';
+import { databaseNameOf, hostOf, parseDatabaseUrl, redactUrl } from './url.js';
+
+export type ShadowKind = 'same-server' | 'pglite' | 'url';
+
+export interface Shadow {
+  database: Database;
+  /** One phrase for humans, e.g. "temporary database tidemark_shadow_1a2b3c4d on the target server (PostgreSQL 15)". */
+  description: string;
+  kind: ShadowKind;
+  /** The temporary database's name (same-server only). */
+  name?: string;
+  /** Drops the temporary database / empties the given one, and closes. Idempotent. */
+  dispose(): Promise<void>;
+}
+
+export interface ShadowOptions {
+  /** The database the shadow stands in for (its backend and, lacking targetUrl, its URL when it has no password). */
+  target?: Database;
+  /** The target's URL with credentials: needed to open a temporary database on the same server. */
+  targetUrl?: string;
+  /** An explicit shadow database (`--shadow URL`). */
+  shadowUrl?: string;
+  /** Against a server: try a temporary database there first (default), or go straight to PGlite. */
+  prefer?: 'same-server' | 'pglite';
+  /** Where relative `pglite:PATH` URLs are resolved from (default process.cwd()). */
+  cwd?: string;
+}
+
+export const SHADOW_DB_PREFIX = 'tidemark_shadow_';
+
+export async function openShadow(options: ShadowOptions = {}): Promise<Shadow> {
+  const targetUrl = options.targetUrl ?? options.target?.displayUrl;
+  if (options.shadowUrl !== undefined) return openGivenShadow(options.shadowUrl, targetUrl, options.cwd);
+
+  const targetIsServer = targetUrl !== undefined ? parseDatabaseUrl(targetUrl, options.cwd).backend === 'postgres' : options.target?.backend === 'postgres';
+  if (!targetIsServer) return openPgliteShadow();
+  if (options.prefer === 'pglite') return openPgliteShadow('pglite was asked for');
+
+  // The URL to reach the server with: given, else the target's own when nothing was redacted from it.
+  const url = options.targetUrl ?? (options.target && !options.target.displayUrl.includes('***') ? options.target.displayUrl : undefined);
+  if (url === undefined) return openPgliteShadow('no URL with credentials for the target server was given to open a temporary database there');
+  const made = await createSameServerShadow(url);
+  if ('reason' in made) return openPgliteShadow(made.reason);
+  return made;
+}
+
+// ---- PGlite ----
+
+async function openPgliteShadow(reason?: string): Promise<Shadow> {
+  const database = await openDatabase('pglite:memory');
+  const major = await majorVersion(database);
+  let disposed = false;
+  return {
+    database,
+    kind: 'pglite',
+    description: `in-process PGlite (PostgreSQL ${major})${reason ? `, because ${reason}` : ''}`,
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      await database.close();
+    },
+  };
+}
+
+// ---- a temporary database on the target server ----
+
+async function createSameServerShadow(targetUrl: string): Promise<Shadow | { reason: string }> {
+  const name = `${SHADOW_DB_PREFIX}${randomBytes(4).toString('hex')}`;
+  let admin: Database;
+  try {
+    admin = await openDatabase(targetUrl);
+  } catch (err) {
+    return { reason: `the target server could not be reached to create a temporary database (${firstLine(err)})` };
+  }
+  let major: number;
+  try {
+    major = await majorVersion(admin);
+    await admin.exec(`CREATE DATABASE ${name}`);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    const role = await currentRole(admin);
+    await admin.close().catch(() => {});
+    if (code === '42501') {
+      return {
+        reason: `the role ${role ?? 'used'} may not create databases on the target server (no CREATEDB); grant it CREATEDB, or pass --shadow URL, to replay the migrations on the target's PostgreSQL version`,
+      };
+    }
+    return { reason: `creating a temporary database on the target server failed (${firstLine(err)})` };
+  }
+  await admin.close().catch(() => {});
+
+  const drop = async () => {
+    const again = await openDatabase(targetUrl);
+    try {
+      await again.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    } finally {
+      await again.close().catch(() => {});
+    }
+  };
+  const dropOrSay = async () => {
+    try {
+      await drop();
+    } catch (err) {
+      throw new TidemarkError('shadow-not-dropped', `the temporary shadow database ${name} could not be dropped: ${firstLine(err)}`, {
+        kind: 'failure',
+        hint: `drop it by hand: DROP DATABASE ${name} WITH (FORCE)`,
+      });
+    }
+  };
+
+  let database: Database;
+  try {
+    database = await openDatabase(withDatabaseName(targetUrl, name));
+  } catch (err) {
+    await dropOrSay();
+    return { reason: `the temporary database ${name} could not be opened (${firstLine(err)})` };
+  }
+  let disposed = false;
+  return {
+    database,
+    kind: 'same-server',
+    name,
+    description: `temporary database ${name} on the target server (PostgreSQL ${major})`,
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      await database.close().catch(() => {});
+      await dropOrSay();
+    },
+  };
+}
+
+/** The same server URL naming another database (the path wins; a `?dbname=` would override it, so drop it). */
+export function withDatabaseName(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${encodeURIComponent(name)}`;
+  u.searchParams.delete('dbname');
+  return u.toString();
+}
+
+async function currentRole(db: Database): Promise<string | undefined> {
+  try {
+    return (await db.query<{ r: string }>('SELECT current_user::text AS r')).rows[0]?.r;
+  } catch {
+    return undefined;
+  }
+}
+
+// ---- an explicit shadow URL ----
+
+async function openGivenShadow(shadowUrl: string, targetUrl: string | undefined, cwd: string | undefined): Promise<Shadow> {
+  const shown = redactUrl(shadowUrl);
+  if (targetUrl !== undefined && sameDatabase(shadowUrl, targetUrl, cwd)) {
+    throw new TidemarkError('shadow-is-target', `the shadow database ${shown} is the target database itself; replaying migrations there would change it`, {
+      kind: 'usage',
+      hint: 'pass --shadow an empty database of its own (e.g. createdb app_shadow), or leave --shadow out to use a temporary one',
+    });
+  }
+  const database = await openDatabase(shadowUrl, { cwd });
+  try {
+    const found = await userObjects(database);
+    if (found.length > 0) {
+      throw new TidemarkError('shadow-not-empty', `the shadow database ${shown} is not empty (it holds ${found.join(', ')}); replaying migrations into it would mix them with what is there`, {
+        kind: 'input',
+        hint: 'pass --shadow an empty database (drop and recreate it), or leave --shadow out to use a temporary one',
+      });
+    }
+    const before = await baseline(database);
+    const major = await majorVersion(database);
+    let disposed = false;
+    return {
+      database,
+      kind: 'url',
+      description: `the shadow database ${shown} (PostgreSQL ${major})`,
+      async dispose() {
+        if (disposed) return;
+        disposed = true;
+        try {
+          await emptyAgain(database, before);
+        } catch (err) {
+          throw new TidemarkError('shadow-not-emptied', `the shadow database ${shown} could not be emptied after the replay: ${firstLine(err)}`, {
+            kind: 'failure',
+            hint: 'drop and recreate it before the next run, which needs it empty',
+          });
+        } finally {
+          await database.close().catch(() => {});
+        }
+      },
+    };
+  } catch (err) {
+    await database.close().catch(() => {});
+    throw err;
+  }
+}
+
+/** Same server and database name (local host aliases count as one host), or the same PGlite directory. */
+export function sameDatabase(a: string, b: string, cwd?: string): boolean {
+  const pa = parseDatabaseUrl(a, cwd);
+  const pb = parseDatabaseUrl(b, cwd);
+  if (pa.backend === 'pglite' || pb.backend === 'pglite') {
+    return pa.backend === 'pglite' && pb.backend === 'pglite' && pa.dataDir !== undefined && pa.dataDir === pb.dataDir;
+  }
+  const id = (url: string) => {
+    const u = new URL(url);
+    const host = hostOf(url);
+    const local = host === undefined || host.startsWith('/') || ['localhost', '127.0.0.1', '::1'].includes(host);
+    const port = u.port || u.searchParams.get('port') || process.env.PGPORT || '5432';
+    const user = decodeURIComponent(u.username) || process.env.PGUSER || process.env.USER || '';
+    const db = databaseNameOf(url) ?? process.env.PGDATABASE ?? user;
+    return `${local ? 'local' : host}:${port}/${db}`;
+  };
+  return id(a) === id(b);
+}
+
+const USER_SCHEMA = `n.nspname NOT IN ('information_schema', 'pg_catalog') AND n.nspname NOT LIKE 'pg\\_%'`;
+const NOT_EXTENSION = (catalog: string, oid: string) =>
+  `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '${catalog}'::regclass AND d.objid = ${oid} AND d.deptype = 'e')`;
+
+/** Up to 5 user objects (relations, types, routines, schemas other than public), as "table public.users". */
+async function userObjects(db: Database): Promise<string[]> {
+  const { rows } = await db.query<{ what: string }>(
+    `SELECT what FROM (
+       SELECT 1 AS o, 'schema ' || n.nspname AS what FROM pg_namespace n
+        WHERE ${USER_SCHEMA} AND n.nspname <> 'public' AND ${NOT_EXTENSION('pg_namespace', 'n.oid')}
+       UNION ALL
+       SELECT 2, CASE c.relkind WHEN 'r' THEN 'table ' WHEN 'p' THEN 'table ' WHEN 'v' THEN 'view ' WHEN 'm' THEN 'materialized view '
+                  WHEN 'S' THEN 'sequence ' WHEN 'i' THEN 'index ' WHEN 'I' THEN 'index ' ELSE 'relation ' END || n.nspname || '.' || c.relname
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE ${USER_SCHEMA} AND ${NOT_EXTENSION('pg_class', 'c.oid')}
+       UNION ALL
+       SELECT 3, 'type ' || n.nspname || '.' || t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+        WHERE ${USER_SCHEMA} AND t.typtype IN ('e', 'd', 'r') AND ${NOT_EXTENSION('pg_type', 't.oid')}
+       UNION ALL
+       SELECT 4, 'routine ' || p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE ${USER_SCHEMA} AND ${NOT_EXTENSION('pg_proc', 'p.oid')}
+     ) x ORDER BY o, what LIMIT 5`,
+  );
+  return rows.map((r) => r.what);
+}
+
+interface Baseline {
+  schemas: Set<string>;
+  extensions: Set<string>;
+}
+
+async function baseline(db: Database): Promise<Baseline> {
+  const schemas = await db.query<{ n: string }>(`SELECT n.nspname AS n FROM pg_namespace n WHERE ${USER_SCHEMA}`);
+  const extensions = await db.query<{ n: string }>('SELECT extname AS n FROM pg_extension');
+  return { schemas: new Set(schemas.rows.map((r) => r.n)), extensions: new Set(extensions.rows.map((r) => r.n)) };
+}
+
+const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/** Removes what the replay added to a shadow that was empty: new extensions and schemas, then every user object left. */
+async function emptyAgain(db: Database, before: Baseline): Promise<void> {
+  const drops: string[] = [];
+  const exts = await db.query<{ n: string }>('SELECT extname AS n FROM pg_extension ORDER BY oid DESC');
+  drops.push(...exts.rows.filter((r) => !before.extensions.has(r.n)).map((r) => `DROP EXTENSION IF EXISTS ${ident(r.n)} CASCADE`));
+  const schemas = await db.query<{ n: string }>(`SELECT n.nspname AS n FROM pg_namespace n WHERE ${USER_SCHEMA} ORDER BY n.oid DESC`);
+  drops.push(...schemas.rows.filter((r) => !before.schemas.has(r.n)).map((r) => `DROP SCHEMA IF EXISTS ${ident(r.n)} CASCADE`));
+  for (const sql of drops) await db.exec(sql);
+
+  const { rows } = await db.query<{ sql: string }>(
+    `SELECT sql FROM (
+       SELECT 1 AS o, c.oid AS id, 'DROP ' || CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE'
+                     WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END || ' IF EXISTS ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname) || ' CASCADE' AS sql
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE ${USER_SCHEMA} AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND ${NOT_EXTENSION('pg_class', 'c.oid')}
+          -- an identity or serial sequence goes with its table (dropping it alone is refused)
+          AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                                                AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')))
+       UNION ALL
+       SELECT 2, t.oid, 'DROP ' || CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END || ' IF EXISTS ' || quote_ident(n.nspname) || '.' || quote_ident(t.typname) || ' CASCADE'
+         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+        WHERE ${USER_SCHEMA} AND (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c'))
+          AND ${NOT_EXTENSION('pg_type', 't.oid')}
+       UNION ALL
+       SELECT 3, p.oid, 'DROP ' || CASE p.prokind WHEN 'p' THEN 'PROCEDURE' WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END || ' IF EXISTS ' || p.oid::regprocedure::text || ' CASCADE'
+         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE ${USER_SCHEMA} AND ${NOT_EXTENSION('pg_proc', 'p.oid')}
+     ) x ORDER BY o, id DESC`,
+  );
+  for (const r of rows) await db.exec(r.sql);
+}
+
+// ---- shared ----
+
+async function majorVersion(db: Database): Promise<number> {
+  return Math.floor((await db.serverVersionNum()) / 10000);
+}
+
+function firstLine(err: unknown): string {
+  return String((err as Error)?.message ?? err).split('\n')[0];
+}
