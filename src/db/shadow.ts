@@ -125,10 +125,13 @@ async function createSameServerShadow(targetUrl: string): Promise<Shadow | { rea
     }
   };
 
+  liveShadows.set(name, drop);
+  watchSignals();
   let database: Database;
   try {
     database = await openDatabase(withDatabaseName(targetUrl, name));
   } catch (err) {
+    liveShadows.delete(name);
     await dropOrSay();
     return { reason: `the temporary database ${name} could not be opened (${firstLine(err)})` };
   }
@@ -142,9 +145,42 @@ async function createSameServerShadow(targetUrl: string): Promise<Shadow | { rea
       if (disposed) return;
       disposed = true;
       await database.close().catch(() => {});
-      await dropOrSay();
+      try {
+        await dropOrSay();
+      } finally {
+        liveShadows.delete(name);
+        watchSignals();
+      }
     },
   };
+}
+
+// ---- Ctrl-C: drop the temporary databases, then die of the signal as usual ----
+
+const liveShadows = new Map<string, () => Promise<void>>();
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+const DROP_ON_SIGNAL_MS = 5000;
+let watching = false;
+
+function onSignal(signal: NodeJS.Signals): void {
+  stopWatching();
+  const drops = [...liveShadows.values()].map((drop) => drop().catch(() => {}));
+  liveShadows.clear();
+  const timeout = new Promise((resolve) => setTimeout(resolve, DROP_ON_SIGNAL_MS).unref());
+  void Promise.race([Promise.all(drops), timeout]).then(() => process.kill(process.pid, signal));
+}
+
+function stopWatching(): void {
+  for (const signal of SIGNALS) process.off(signal, onSignal);
+  watching = false;
+}
+
+/** Signal listeners only while a temporary database exists: with none, a signal behaves as it always does. */
+function watchSignals(): void {
+  if (liveShadows.size > 0 && !watching) {
+    for (const signal of SIGNALS) process.on(signal, onSignal);
+    watching = true;
+  } else if (liveShadows.size === 0 && watching) stopWatching();
 }
 
 /** The same server URL naming another database (the path wins; a `?dbname=` would override it, so drop it). */

@@ -4,6 +4,7 @@
  * not empty, emptied again after use), and PGlite for a PGlite target.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import type { Database } from '../../src/db/database.js';
@@ -177,6 +178,29 @@ describe('openShadow [postgres] with a role that may not create databases', { sk
       } finally {
         await admin.exec(`DROP ROLE IF EXISTS ${role}`);
       }
+    }));
+
+  it('Ctrl-C while a temporary database exists drops it, then the process dies of the signal', () =>
+    withDatabase(server as TestBackend, async (_db, url) => {
+      const shadowModule = new URL('../../src/db/shadow.js', import.meta.url).href;
+      const script = `const { openShadow } = await import(${JSON.stringify(shadowModule)});
+        const shadow = await openShadow({ targetUrl: process.argv[1] });
+        await shadow.database.exec('CREATE TABLE replayed (id int)');
+        console.log(shadow.name);
+        setInterval(() => {}, 1000);`;
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script, url], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      const name = await new Promise<string>((resolve, reject) => {
+        child.stdout.once('data', (d) => resolve(String(d).trim()));
+        child.once('exit', () => reject(new Error(`the child exited early: ${stderr}`)));
+      });
+      assert.match(name, /^tidemark_shadow_[0-9a-f]{8}$/);
+      assert.equal(await exists(url, name), true);
+      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+      child.kill('SIGINT');
+      assert.equal(await exited, 'SIGINT', stderr);
+      assert.equal(await exists(url, name), false);
     }));
 
   it('a target given without a usable URL falls back to PGlite and says why', async () => {
