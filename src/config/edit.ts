@@ -378,6 +378,11 @@ function lineStartOf(text: string, at: number): number {
   return text.lastIndexOf('\n', at - 1) + 1;
 }
 
+/** The file's own line ending, for inserted lines. */
+function newlineOf(text: string): string {
+  return text.includes('\r\n') ? '\r\n' : '\n';
+}
+
 function indentOf(text: string, at: number): string {
   const start = lineStartOf(text, at);
   const prefix = text.slice(start, at);
@@ -410,10 +415,10 @@ function appendMember(text: string, tokens: Token[], open: number, members: Memb
   if (!last) return splice(text, tokens[open].end, tokens[close].start, ` ${property} `);
   const multiline = text.slice(tokens[open].end, tokens[last.keyToken].start).includes('\n');
   if (multiline) {
-    const indent = indentOf(text, tokens[last.keyToken].start);
-    if (last.comma !== undefined) return splice(text, tokens[last.comma].end, tokens[last.comma].end, `\n${indent}${property},`);
+    const indent = newlineOf(text) + indentOf(text, tokens[last.keyToken].start);
+    if (last.comma !== undefined) return splice(text, tokens[last.comma].end, tokens[last.comma].end, `${indent}${property},`);
     const at = tokens[last.valueLast].end;
-    return splice(text, at, at, `,\n${indent}${property}`);
+    return splice(text, at, at, `,${indent}${property}`);
   }
   const at = last.comma !== undefined ? tokens[last.comma].end : tokens[last.valueLast].end;
   return splice(text, at, at, last.comma !== undefined ? ` ${property},` : `, ${property}`);
@@ -429,9 +434,9 @@ function appendToArray(text: string, tokens: Token[], open: number, values: stri
   const lastItem = trailingComma ? tokens[close - 2] : lastTok;
   const firstItem = tokens[open + 1];
   if (text.slice(tokens[open].end, firstItem.start).includes('\n')) {
-    const indent = indentOf(text, firstItem.start);
+    const indent = newlineOf(text) + indentOf(text, firstItem.start);
     const at = trailingComma ? lastTok.end : lastItem.end;
-    return splice(text, at, at, (trailingComma ? '' : ',') + items.map((s) => `\n${indent}${s}`).join(',') + (trailingComma ? ',' : ''));
+    return splice(text, at, at, (trailingComma ? '' : ',') + items.map((s) => `${indent}${s}`).join(',') + (trailingComma ? ',' : ''));
   }
   const at = trailingComma ? lastTok.end : lastItem.end;
   return splice(text, at, at, trailingComma ? ` ${items.join(', ')},` : `, ${items.join(', ')}`);

@@ -103,6 +103,14 @@ describe('switchServiceToTidemark on the CRM legacy config (.mjs)', () => {
     );
   });
 
+  it('CRLF line endings stay CRLF', () => {
+    const crlf = LEGACY.replace(/\n/g, '\r\n');
+    const edit = ok(switchServiceToTidemark(crlf, '.mjs', 'budget_service', 'migrations/budget', { addRequires: ['user_service'] }));
+    const lf = ok(switchServiceToTidemark(LEGACY, '.mjs', 'budget_service', 'migrations/budget', { addRequires: ['user_service'] }));
+    assert.equal(edit.text, lf.text.replace(/\n/g, '\r\n'));
+    assert.match(edit.text, /owns: \['budgets', 'budget_items'\],\r\n {6}requires: \['user_service'\],\r\n {4}\},/);
+  });
+
   it('a rename reaches every other service that requires the old name', () => {
     const text = LEGACY.replace(`owns: ['budgets', 'budget_items'],`, `owns: ['budgets', 'budget_items'],\n      requires: ['user_service', "other"],`);
     const edit = ok(switchServiceToTidemark(text, '.mjs', 'user_service', 'migrations/user', { rename: 'user' }));
