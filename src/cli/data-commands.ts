@@ -48,22 +48,24 @@ function plainProgress(): (e: BackupEvent) => void {
 }
 
 /** The progress text for one table: `rows / total (pct%) bytes, rows/s`. */
-export function progressLine(table: string, rows: number, total: number, bytes: number, elapsedMs: number): string {
+export function progressLine(table: string, rows: number, total: number, bytes: number, elapsedMs: number, estimated = false): string {
   const pct = total > 0 ? Math.min(100, Math.floor((rows * 100) / total)) : 100;
-  return `  ${table} ${rows.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} rows (${pct}%) ${formatBytes(bytes)}${elapsedMs > 0 ? `, ${rate(rows, elapsedMs)}` : ''}`;
+  return `  ${table} ${rows.toLocaleString('en-US')} / ${estimated ? '~' : ''}${total.toLocaleString('en-US')} rows (${pct}%) ${formatBytes(bytes)}${elapsedMs > 0 ? `, ${rate(rows, elapsedMs)}` : ''}`;
 }
 
 /** A terminal: one line per table rewritten in place (`\r` + clear line), then its summary line. No dependency. */
 function ttyProgress(): (e: BackupEvent) => void {
   let total = 0;
+  let estimated = false;
   let label = '';
   return (e) => {
     if (e.type === 'table-start') {
       total = e.rows;
+      estimated = !!e.estimated; // the planner's estimate while the digest runs alongside
       label = `[${e.index + 1}/${e.total}] ${e.table}`;
-      process.stdout.write(`\r\x1b[2K${progressLine(label, 0, total, 0, 0)}`);
+      process.stdout.write(`\r\x1b[2K${progressLine(label, 0, total, 0, 0, estimated)}`);
     } else if (e.type === 'table-progress') {
-      process.stdout.write(`\r\x1b[2K${progressLine(label, e.rows, total, e.bytes, e.elapsedMs)}`);
+      process.stdout.write(`\r\x1b[2K${progressLine(label, e.rows, total, e.bytes, e.elapsedMs, estimated)}`);
     } else {
       process.stdout.write(`\r\x1b[2K${doneLine(e)}`);
     }

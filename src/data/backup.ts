@@ -29,7 +29,8 @@ import { MANIFEST_FORMAT_VERSION, type Manifest, type ManifestColumn, type Manif
 export type BackupFormat = 'ndjson' | 'csv' | 'pgdump';
 
 export type BackupEvent =
-  | { type: 'table-start'; table: string; index: number; total: number; rows: number }
+  /** `rows`: the exact count, or the planner's estimate (`estimated`) while the digest still runs. */
+  | { type: 'table-start'; table: string; index: number; total: number; rows: number; estimated?: boolean }
   | { type: 'table-progress'; table: string; rows: number; bytes: number; elapsedMs: number }
   | { type: 'table-done'; table: string; rows: number; bytes: number; elapsedMs: number };
 
@@ -70,6 +71,7 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
   let tmpDir: string | undefined;
   let inTransaction = false;
   let db: Database | undefined;
+  let closeDigester: (canceller?: Database) => Promise<void> = async () => {};
   try {
     if (format !== 'ndjson' && format !== 'csv' && format !== 'pgdump') {
       throw new TidemarkError('bad-usage', `Unknown backup format ${String(format)}: use ndjson, csv or pgdump.`, { kind: 'usage' });
@@ -93,8 +95,8 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
     await db.exec('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     inTransaction = true;
     await db.exec(DIGEST_SETTINGS_SQL);
-    // pg_dump reads the very snapshot this transaction reads.
-    const snapshot = pgDump ? (await db.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0].id : undefined;
+    // pg_dump and the digest connection read the very snapshot this transaction reads.
+    const snapshot = db.backend === 'postgres' ? (await db.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0].id : undefined;
 
     const meta = (await db.query<{ db: string; version: string }>(`SELECT current_database() AS db, current_setting('server_version') AS version`)).rows[0];
     const serverVersion = db.backend === 'pglite' ? `${meta.version} (PGlite)` : meta.version;
@@ -121,22 +123,36 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
     const schemaParts: string[] = [];
     const schemaFks: string[] = [];
     const enums = new Map<string, string>();
-    for (const [index, t] of chosen.entries()) {
-      const name = `${t.schema}.${t.name}`;
-      const tableStarted = performance.now(); // per-table time includes the catalog and the digest scan
+    // The catalog first (cheap), so the digests can start on a second connection before the COPYs.
+    const described: { t: LiveTable; name: string; info: TableInfo; columns: string[] }[] = [];
+    for (const t of chosen) {
       const info = await describeTable(db, t.oid);
       for (const [typeName, ddl] of info.enums) enums.set(typeName, ddl);
       schemaParts.push(info.ddl);
       schemaFks.push(...info.fkDdl);
-      const columns = info.columns.map((c) => c.name);
-      const digest = (await db.query<{ rows: string; digest: string }>(contentDigestSql(quoteTable(t.name, t.schema), columns))).rows[0];
-      const rowCount = Number(digest.rows);
-      options.onProgress?.({ type: 'table-start', table: name, index, total: chosen.length, rows: rowCount });
+      described.push({ t, name: `${t.schema}.${t.name}`, info, columns: info.columns.map((c) => c.name) });
+    }
+    const digestQueries = described.map((d) => contentDigestSql(quoteTable(d.t.name, d.t.schema), d.columns));
+    // Server: the digests run on a second connection inside THIS snapshot, in parallel with the
+    // COPYs (one full scan each, on two cores). PGlite, or a Database handed in: one after another.
+    const digester = await openDigester(db, options, workspace, snapshot, digestQueries);
+    closeDigester = digester.close;
+
+    for (const [index, d] of described.entries()) {
+      const { t, name, info, columns } = d;
+      const tableStarted = performance.now(); // per-table time includes the digest scan when sequential
+      const digestPromise = digester.digest(index);
+      // The progress bar's total: the exact count when the digest is already known, else the planner's estimate.
+      const early = digester.parallel ? undefined : await digestPromise;
+      const total = early ? Number(early.rows) : await estimatedRows(db, t.oid);
+      options.onProgress?.({ type: 'table-start', table: name, index, total: chosen.length, rows: total, ...(early ? {} : { estimated: true }) });
 
       const file = `${DATA_DIR}/${fileComponent(t.schema)}.${fileComponent(t.name)}.${dataFormat}`;
       const written = await copyTable(db, copySql(dataFormat, t.schema, t.name, columns), path.join(tmpDir, file), dataFormat, (rows, bytes) =>
         options.onProgress?.({ type: 'table-progress', table: name, rows, bytes, elapsedMs: performance.now() - tableStarted }),
       );
+      const digest = early ?? (await digestPromise);
+      const rowCount = Number(digest.rows);
       // Same snapshot: COPY must see exactly the rows count(*) saw. Anything else is a bug worth stopping for.
       if (written.records !== rowCount) {
         throw new TidemarkError('backup-count-mismatch', `${name}: COPY wrote ${written.records} rows but the snapshot counts ${rowCount}.`);
@@ -174,6 +190,7 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
       dumpFile = await runPgDump(pgDump, snapshot, chosen, path.join(tmpDir, PGDUMP_FILE));
       result.bytes += dumpFile.bytes;
     }
+    await closeDigester();
     await db.exec('COMMIT'); // read only: nothing to commit, it just ends the snapshot
     inTransaction = false;
 
@@ -208,6 +225,8 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
     result.error = isTidemarkError(err) ? err : new TidemarkError('backup-failed', `Backup failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
   } finally {
     if (inTransaction && db) await db.exec('ROLLBACK').catch(() => {});
+    await closeDigester(db).catch(() => {}); // the second connection, on every path
+
     if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
     try {
       await close();
@@ -217,6 +236,84 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
     result.durationMs = performance.now() - started;
   }
   return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The content digests
+
+type DigestRow = { rows: string; digest: string };
+
+interface Digester {
+  parallel: boolean;
+  /** The digest of table `index` (in the order the queries were given). */
+  digest(index: number): Promise<DigestRow>;
+  /**
+   * Closes the second connection (ending its read-only transaction); idempotent, never throws.
+   * A digest still running is first cancelled through `canceller` (a usable session), so the
+   * server does not go on scanning for a client that has gone.
+   */
+  close(canceller?: Database): Promise<void>;
+}
+
+/**
+ * On the server, when tidemark opened the connection itself (so it knows the URL): a second
+ * connection imports the backup's snapshot (`SET TRANSACTION SNAPSHOT`, same REPEATABLE READ READ
+ * ONLY, same output settings) and computes every table's digest, one after another, while the main
+ * connection streams the COPYs. The digests are then of exactly the rows the files hold. Anything
+ * else (PGlite, a Database handed in by an API caller, no exported snapshot): on the main
+ * connection, before each table's COPY, as before.
+ */
+async function openDigester(
+  db: Database,
+  options: BackupOptions,
+  workspace: Workspace | undefined,
+  snapshot: string | undefined,
+  queries: string[],
+): Promise<Digester> {
+  const sequential: Digester = {
+    parallel: false,
+    digest: async (i) => (await db.query<DigestRow>(queries[i])).rows[0],
+    close: async () => {},
+  };
+  if (db.backend !== 'postgres' || !snapshot || (options.database !== undefined && typeof options.database !== 'string') || queries.length === 0) {
+    return sequential;
+  }
+  const { openDatabase } = await import('../db/open.js');
+  const second = await openDatabase(resolveDatabaseUrl(options.database, workspace).url, { cwd: options.cwd });
+  let closed = false;
+  let pid: number | undefined;
+  let pending = 0;
+  const close = async (canceller?: Database) => {
+    if (closed) return;
+    closed = true;
+    if (pending > 0 && pid !== undefined && canceller) await canceller.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => {});
+    await second.close().catch(() => {}); // closing ends its read-only transaction
+  };
+  try {
+    pid = (await second.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    await second.exec(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\nSET TRANSACTION SNAPSHOT ${sqlLiteral(snapshot)};\n${DIGEST_SETTINGS_SQL}`);
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  // One after another on the second connection (a pg client queues them); each promise gets a
+  // handler at once, so a failure is reported where it is awaited, never as an unhandled rejection.
+  const results = queries.map((sql) => {
+    pending++;
+    const p = second.query<DigestRow>(sql).then((r) => r.rows[0]);
+    p.then(
+      () => pending--,
+      () => pending--,
+    );
+    return p;
+  });
+  return { parallel: true, digest: (i) => results[i], close };
+}
+
+/** The planner's row estimate (0 when never analyzed): only for the progress bar's total. */
+async function estimatedRows(db: Database, oid: number): Promise<number> {
+  const r = await db.query<{ n: number }>(`SELECT greatest(reltuples, 0)::float8 AS n FROM pg_class WHERE oid = $1::int8::oid`, [oid]);
+  return Math.round(Number(r.rows[0]?.n ?? 0));
 }
 
 // ---------------------------------------------------------------------------------------------

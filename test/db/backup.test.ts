@@ -340,6 +340,70 @@ forEachBackend('backup', (backend) => {
         assert.deepEqual(fs.readdirSync(path.dirname(out)), []);
       }));
   } else {
+    it('by URL: the digests run on a second connection in the same snapshot, equal the one-connection digests, and that connection is closed on success and on failure', () =>
+      withDatabase(backend, async (db, url) => {
+        const dir = await loadCrm(db, 1000);
+        const mine = (await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+        // Watch the database's other tidemark sessions while the backups run.
+        const pg = (await import('pg')).default;
+        const watcher = new pg.Client({ connectionString: url, application_name: 'watcher' });
+        await watcher.connect();
+        const others = async () =>
+          Number(
+            (
+              await watcher.query<{ n: string }>(
+                `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'tidemark' AND pid <> $1`,
+                [mine],
+              )
+            ).rows[0].n,
+          );
+        const watch = async <T>(run: Promise<T>): Promise<{ result: T; peak: number }> => {
+          let peak = 0;
+          let done = false;
+          const poll = (async () => {
+            while (!done) {
+              peak = Math.max(peak, await others());
+              await new Promise((r) => setTimeout(r, 5));
+            }
+          })();
+          const result = await run.finally(() => (done = true));
+          await poll;
+          return { result, peak };
+        };
+        try {
+          const viaUrl = await watch(backup({ cwd: dir, database: url, out: tmpOut() }));
+          assert.ifError(viaUrl.result.error);
+          assert.equal(viaUrl.peak, 2, 'the COPY connection and the digest connection, at once');
+          assert.equal(await others(), 0, 'both closed after the backup');
+          const viaDb = await backup({ cwd: dir, database: db, out: tmpOut() });
+          assert.ifError(viaDb.error);
+          const digests = (r: BackupResult) => readManifest(r.dir!).tables.map((t) => [t.table, t.rowCount, t.contentDigest]);
+          assert.deepEqual(digests(viaUrl.result), digests(viaDb), 'parallel and sequential digests agree');
+          const counts = crm.crmCounts({ users: 1000 });
+          assert.deepEqual(digests(viaDb).map(([t, n]) => [t, n]), [
+            ['public.budget_items', counts.budget_items],
+            ['public.budgets', counts.budgets],
+            ['public.users', counts.users],
+          ]);
+
+          // A failure after the first table: no backup, and the digest connection is gone too.
+          const out = tmpOut();
+          const failed = await backup({
+            cwd: dir,
+            database: url,
+            out,
+            onProgress: (e) => {
+              if (e.type === 'table-done') throw new Error('disk on fire');
+            },
+          });
+          assert.match(failed.error?.message ?? '', /disk on fire/);
+          assert.deepEqual(fs.readdirSync(path.dirname(out)), []);
+          assert.equal(await others(), 0, 'no session left behind after a failure');
+        } finally {
+          await watcher.end();
+        }
+      }));
+
     it('--format pgdump: pg_dump -Fc of the CRM tables in the same snapshot, listed in the manifest, verified, pg_restore --list names the tables', () =>
       withDatabase(backend, async (db, url) => {
         const dir = await loadCrm(db, 50);
