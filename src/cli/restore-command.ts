@@ -9,6 +9,8 @@ export interface RestoreFlags extends GlobalOptions {
   replace?: boolean;
   /** `table.col=value`, repeatable. */
   fill?: string[];
+  /** Seconds to wait for another run holding a restored service's lock. */
+  lockTimeout?: string;
 }
 
 /** `--fill table.col=value` flags → the API's map; a malformed one is bad usage. */
@@ -30,6 +32,9 @@ export async function runRestore(dir: string, flags: RestoreFlags): Promise<void
   let fill: Record<string, string>;
   try {
     fill = parseFill(flags.fill);
+    if (flags.lockTimeout !== undefined && !(Number(flags.lockTimeout) > 0)) {
+      throw new TidemarkError('bad-usage', `--lock-timeout ${flags.lockTimeout}: give a number of seconds greater than 0.`, { kind: 'usage' });
+    }
   } catch (err) {
     return finish(err, flags);
   }
@@ -44,6 +49,10 @@ export async function runRestore(dir: string, flags: RestoreFlags): Promise<void
     service: flags.service?.length ? flags.service : undefined,
     replace: flags.replace,
     fill,
+    lockTimeoutMs: flags.lockTimeout === undefined ? undefined : Number(flags.lockTimeout) * 1000,
+    onWait: (service) => {
+      if (!flags.json) note(`Waiting for another tidemark run on ${service} to finish…`);
+    },
   });
   if (flags.json) {
     printJson(result);

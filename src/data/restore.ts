@@ -32,7 +32,8 @@ import { connect, resolveWorkspace, type DatabaseSource, type WorkspaceOptions }
 import type { Workspace } from '../config/types.js';
 import type { Database, Queryable } from '../db/database.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
-import { ensureLedger, logEvent } from '../ledger/ledger.js';
+import { ownerOf } from '../config/load.js';
+import { ensureLedger, logEvent, readLedger, serviceLockKey } from '../ledger/ledger.js';
 import { DIGEST_SETTINGS_SQL, contentDigestSql, quoteIdent, quoteTable } from './digest.js';
 import type { Manifest, ManifestTable } from './manifest.js';
 import { MANIFEST_FILE, verifyBackup } from './verify.js';
@@ -49,6 +50,18 @@ export interface RestoreOptions extends WorkspaceOptions {
    * text, e.g. `{ 'users.plan': 'free' }`. It is quoted as a literal and cast to the column's type.
    */
   fill?: Record<string, string>;
+  /** How long to wait for another tidemark run holding a restored service's lock (default 10 minutes). */
+  lockTimeoutMs?: number;
+  /** Called when a service's lock is held by another run, before waiting for it. */
+  onWait?: (service: string) => void;
+  /**
+   * The caller (a flow such as rebaseline) has a transaction open on `database`, which must be a
+   * Database it hands in, and already holds the services' locks: restore then runs inside that
+   * transaction — no BEGIN/COMMIT/ROLLBACK, no locks of its own. On failure the result carries the
+   * error and the caller must roll back. At the end the output settings are put back and deferred
+   * constraints are checked (SET CONSTRAINTS ALL IMMEDIATE), so a violation is the restore's error.
+   */
+  inTransaction?: boolean;
 }
 
 export interface FilledColumn {
@@ -83,7 +96,9 @@ export interface RestoreResult {
   order: string[];
   tables: RestoreTableResult[];
   rows: number;
-  /** Things worth saying: foreign-key cycles, tables emptied by `replace`. */
+  /** Services whose advisory locks the restore held (the ones `up` takes), sorted. */
+  lockedServices: string[];
+  /** Things worth saying: foreign-key cycles, tables emptied by `replace`, a ledger that differs from the backup's. */
   notes: string[];
   /** Time spent loading (COPY + INSERT) and verifying (digests), apart. */
   loadMs: number;
@@ -130,6 +145,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
     order: [],
     tables: [],
     rows: 0,
+    lockedServices: [],
     notes: [],
     loadMs: 0,
     verifyMs: 0,
@@ -160,96 +176,133 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
     result.database = conn.url;
     result.databaseSource = conn.source;
 
-    await ensureLedger(db);
-    await db.exec('BEGIN');
-    inTransaction = true;
-    await db.exec(DIGEST_SETTINGS_SQL);
-
-    // 2. Plan everything; refuse before writing anything.
-    const plans: TablePlan[] = [];
-    for (const m of tables) plans.push(await planTable(db, m));
-    refuseUnusedFill(options.fill, plans);
-    applyFill(options.fill, plans);
-    refuseMissing(plans);
-    const { ordered, cycle } = await loadOrder(db, plans);
-    result.order = ordered.map((p) => p.m.table);
-    if (cycle.length) {
-      result.notes.push(
-        `Foreign-key cycle among ${cycle.join(', ')}: loaded in manifest order with SET CONSTRAINTS ALL DEFERRED (only DEFERRABLE constraints wait for COMMIT).`,
-      );
-    }
-    const nonEmpty: string[] = [];
-    for (const p of ordered) {
-      const r = await db.query<{ some: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${p.qualified}) AS some`);
-      if (r.rows[0].some) nonEmpty.push(p.m.table);
-    }
-    if (nonEmpty.length && !options.replace) {
-      throw new TidemarkError('restore-target-not-empty', `Refusing to restore into non-empty table${nonEmpty.length === 1 ? '' : 's'} ${nonEmpty.join(', ')}: nothing restored.`, {
-        kind: 'input',
-        hint: 'Pass --replace to delete their rows first (in the same transaction), or restore into an empty database.',
+    const database = db;
+    if (options.inTransaction) {
+      if (typeof options.database !== 'object') {
+        throw new TidemarkError('bad-usage', 'restore inTransaction needs the Database whose transaction it joins (options.database).', { kind: 'usage' });
+      }
+      const saved = await currentSettings(database);
+      await restoreLocked(false);
+      // Deferred checks fire now, inside the restore; the caller's settings come back.
+      await database.exec('SET CONSTRAINTS ALL IMMEDIATE');
+      await database.exec(saved);
+    } else {
+      // The services whose tables are restored hold their `up` locks meanwhile: a restore and an `up`
+      // (or another restore) of the same service queue instead of interleaving.
+      result.lockedServices = restoredServices(tables, workspace);
+      await withServiceLocks(database, result.lockedServices, options, async () => {
+        try {
+          await restoreLocked(true);
+        } catch (err) {
+          // Roll back while the locks are still held (an aborted transaction could not even release them).
+          if (inTransaction) await database.exec('ROLLBACK').catch(() => {});
+          inTransaction = false;
+          throw err;
+        }
       });
     }
 
-    if (options.replace && nonEmpty.length) await refuseCascades(db, ordered.filter((p) => nonEmpty.includes(p.m.table)), ordered);
-
-    // 3. Write, all in this one transaction.
-    await db.exec('SET CONSTRAINTS ALL DEFERRED');
-    if (options.replace && nonEmpty.length) {
-      for (const p of [...ordered].reverse()) if (nonEmpty.includes(p.m.table)) await db.exec(`DELETE FROM ${p.qualified}`);
-      result.notes.push(`Deleted the rows of ${nonEmpty.join(', ')} first (--replace).`);
-    }
-    for (const [i, p] of ordered.entries()) {
-      const t0 = performance.now();
-      const staging = `tidemark_restore_${i}`;
-      let source: string | undefined;
-      if (manifest.format === 'csv' && direct(p)) {
-        // Every backup column lands in a plain target column of the same name: COPY straight in.
-        const list = p.m.columns.map((c) => quoteIdent(c.name)).join(', ');
-        p.result.rows = await db.copyIn(
-          `COPY ${p.qualified} (${list}) FROM STDIN WITH (FORMAT csv, HEADER MATCH)`,
-          fs.createReadStream(path.join(result.dir, p.m.file), { highWaterMark: 1 << 20 }),
-        );
-      } else {
-        await stage(db, p, staging, result.dir, manifest.format);
-        source = stagingSource(p, staging, manifest.format);
-        p.result.rows = (await db.query(insertSql(p, staging, manifest.format))).rowCount;
+    async function restoreLocked(ownTransaction: boolean): Promise<void> {
+      // Nothing is written before BEGIN, not even the ledger (see recordRestore): a refused or
+      // rolled-back restore leaves the database exactly as it was.
+      if (ownTransaction) {
+        await database.exec('BEGIN');
+        inTransaction = true;
       }
-      p.result.sequences = await bumpSequences(db, p);
-      const t1 = performance.now();
-      result.loadMs += t1 - t0;
-      await verifyTable(db, p, source);
-      result.verifyMs += performance.now() - t1;
-      result.tables.push(p.result);
-      result.rows += p.result.rows;
-    }
+      await database.exec(DIGEST_SETTINGS_SQL);
+      const ledgerNote = await compareLedger(database, manifest, tables);
+      if (ledgerNote) result.notes.push(ledgerNote);
 
-    // 4. Commit only if every table matches.
-    const bad = result.tables.filter((t) => !t.digestMatched);
-    if (bad.length) {
-      throw new TidemarkError(
-        'restore-digest-mismatch',
-        `Restored data differs from the backup, rolled back, nothing restored: ${bad
-          .map((t) =>
-            t.differingRows
-              ? `${t.table} (${t.differingRows} row${t.differingRows === 1 ? '' : 's'} differ)`
-              : `${t.table} (its values change on the way in: the loaded rows' digest differs from the backup's)`,
-          )
-          .join(', ')}.`,
-      );
+      // 2. Plan everything; refuse before writing anything.
+      const plans: TablePlan[] = [];
+      for (const m of tables) plans.push(await planTable(database, m));
+      refuseUnusedFill(options.fill, plans);
+      applyFill(options.fill, plans);
+      refuseMissing(plans);
+      const { ordered, cycle } = await loadOrder(database, plans);
+      result.order = ordered.map((p) => p.m.table);
+      if (cycle.length) {
+        result.notes.push(
+          `Foreign-key cycle among ${cycle.join(', ')}: loaded in manifest order with SET CONSTRAINTS ALL DEFERRED (only DEFERRABLE constraints wait for COMMIT).`,
+        );
+      }
+      const nonEmpty: string[] = [];
+      for (const p of ordered) {
+        const r = await database.query<{ some: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${p.qualified}) AS some`);
+        if (r.rows[0].some) nonEmpty.push(p.m.table);
+      }
+      if (nonEmpty.length && !options.replace) {
+        throw new TidemarkError('restore-target-not-empty', `Refusing to restore into non-empty table${nonEmpty.length === 1 ? '' : 's'} ${nonEmpty.join(', ')}: nothing restored.`, {
+          kind: 'input',
+          hint: 'Pass --replace to delete their rows first (in the same transaction), or restore into an empty database.',
+        });
+      }
+
+      if (options.replace && nonEmpty.length) await refuseCascades(database, ordered.filter((p) => nonEmpty.includes(p.m.table)), ordered);
+
+      // 3. Write, all in this one transaction.
+      await database.exec('SET CONSTRAINTS ALL DEFERRED');
+      if (options.replace && nonEmpty.length) {
+        for (const p of [...ordered].reverse()) if (nonEmpty.includes(p.m.table)) await database.exec(`DELETE FROM ${p.qualified}`);
+        result.notes.push(`Deleted the rows of ${nonEmpty.join(', ')} first (--replace).`);
+      }
+      for (const [i, p] of ordered.entries()) {
+        const t0 = performance.now();
+        const staging = `tidemark_restore_${i}`;
+        let source: string | undefined;
+        if (manifest.format === 'csv' && direct(p)) {
+          // Every backup column lands in a plain target column of the same name: COPY straight in.
+          const list = p.m.columns.map((c) => quoteIdent(c.name)).join(', ');
+          p.result.rows = await database.copyIn(
+            `COPY ${p.qualified} (${list}) FROM STDIN WITH (FORMAT csv, HEADER MATCH)`,
+            fs.createReadStream(path.join(result.dir, p.m.file), { highWaterMark: 1 << 20 }),
+          );
+        } else {
+          await stage(database, p, staging, result.dir, manifest.format);
+          source = stagingSource(p, staging, manifest.format);
+          p.result.rows = (await database.query(insertSql(p, staging, manifest.format))).rowCount;
+        }
+        p.result.sequences = await bumpSequences(database, p);
+        const t1 = performance.now();
+        result.loadMs += t1 - t0;
+        await verifyTable(database, p, source);
+        // ON COMMIT DROP would keep it to the end of a caller's transaction (inTransaction): drop it now.
+        if (source !== undefined) await database.exec(`DROP TABLE ${staging}`);
+        result.verifyMs += performance.now() - t1;
+        result.tables.push(p.result);
+        result.rows += p.result.rows;
+      }
+
+      // 4. Commit only if every table matches.
+      const bad = result.tables.filter((t) => !t.digestMatched);
+      if (bad.length) {
+        throw new TidemarkError(
+          'restore-digest-mismatch',
+          `Restored data differs from the backup, rolled back, nothing restored: ${bad
+            .map((t) =>
+              t.differingRows
+                ? `${t.table} (${t.differingRows} row${t.differingRows === 1 ? '' : 's'} differ)`
+                : `${t.table} (its values change on the way in: the loaded rows' digest differs from the backup's)`,
+            )
+            .join(', ')}.`,
+        );
+      }
+      await recordRestore(database, {
+        action: 'restore',
+        outcome: 'ok',
+        detail: {
+          backup: path.basename(result.dir),
+          createdAt: manifest.createdAt,
+          format: manifest.format,
+          replace: !!options.replace,
+          tables: result.tables.map((t) => ({ table: t.table, rows: t.rows, skippedColumns: t.skippedColumns, filledColumns: t.filledColumns })),
+        },
+      });
+      if (ownTransaction) {
+        await database.exec('COMMIT');
+        inTransaction = false;
+      }
     }
-    await logEvent(db, {
-      action: 'restore',
-      outcome: 'ok',
-      detail: {
-        backup: path.basename(result.dir),
-        createdAt: manifest.createdAt,
-        format: manifest.format,
-        replace: !!options.replace,
-        tables: result.tables.map((t) => ({ table: t.table, rows: t.rows, skippedColumns: t.skippedColumns, filledColumns: t.filledColumns })),
-      },
-    });
-    await db.exec('COMMIT');
-    inTransaction = false;
     result.ok = true;
   } catch (err) {
     result.error = isTidemarkError(err) ? err : new TidemarkError('restore-failed', `Restore failed, rolled back, nothing restored: ${(err as Error)?.message ?? String(err)}`, { cause: err });
@@ -259,6 +312,100 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
     result.durationMs = performance.now() - started;
   }
   return result;
+}
+
+/** `SELECT set_config(…, true)` putting back the settings DIGEST_SETTINGS_SQL changes (for inTransaction). */
+async function currentSettings(db: Queryable): Promise<string> {
+  const names = ['TimeZone', 'DateStyle', 'IntervalStyle', 'extra_float_digits', 'bytea_output'];
+  const r = await db.query<Record<string, string>>(`SELECT ${names.map((n, i) => `current_setting('${n}') AS s${i}`).join(', ')}`);
+  return `SELECT ${names.map((n, i) => `set_config('${n}', ${sqlLiteral(r.rows[0][`s${i}`])}, true)`).join(', ')}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Locks and the ledger
+
+/**
+ * The services whose tables are restored: each table's owner as the backup recorded it, and its
+ * owner in the current config (they differ only if ownership moved since). Sorted.
+ */
+function restoredServices(tables: ManifestTable[], workspace: Workspace | undefined): string[] {
+  const names = new Set<string>();
+  for (const t of tables) {
+    if (t.service) names.add(t.service);
+    const owner = workspace ? ownerOf(workspace, t.table) : undefined;
+    if (owner) names.add(owner.name);
+  }
+  return [...names].sort();
+}
+
+/** The per-service advisory locks `up` takes, in name order (as `up` takes them, so no deadlock). */
+async function withServiceLocks<T>(db: Database, services: readonly string[], options: RestoreOptions, fn: () => Promise<T>): Promise<T> {
+  const take = async (i: number): Promise<T> => {
+    if (i === services.length) return fn();
+    try {
+      return await db.withAdvisoryLock(serviceLockKey(services[i]), () => take(i + 1), {
+        timeoutMs: options.lockTimeoutMs,
+        onWait: () => options.onWait?.(services[i]),
+      });
+    } catch (err) {
+      if (isTidemarkError(err) && err.code === 'lock-timeout' && !err.service) {
+        throw new TidemarkError(
+          'lock-timeout',
+          `Another tidemark run on service ${services[i]} held its lock for longer than the lock timeout, nothing restored; ${err.message}.`,
+          { service: services[i], hint: 'Wait for it to finish and run again, or raise --lock-timeout.' },
+        );
+      }
+      throw err;
+    }
+  };
+  return take(0);
+}
+
+/**
+ * restore does NOT rewrite the target's ledger: the target's schema history is its own (its tables
+ * are the ones its migrations built), and the backup's ledger rows stay in the manifest for the
+ * record. When they differ from the target's rows for the restored services, say so once.
+ */
+async function compareLedger(db: Queryable, manifest: Manifest, tables: ManifestTable[]): Promise<string | undefined> {
+  const services = [...new Set(tables.map((t) => t.service).filter((s): s is string => !!s))].sort();
+  if (!services.length) return undefined;
+  const key = (r: { service: string; migration: string; checksum: string; status: string }) => `${r.service}\0${r.migration}\0${r.checksum}\0${r.status}`;
+  const backupRows = new Set((manifest.ledger ?? []).filter((r) => services.includes(r.service)).map(key));
+  const targetRows = new Set((await readLedger(db, services)).map(key));
+  const same = backupRows.size === targetRows.size && [...backupRows].every((k) => targetRows.has(k));
+  if (same) return undefined;
+  return (
+    `The backup's ledger (${backupRows.size} migration row${backupRows.size === 1 ? '' : 's'} of ${services.join(', ')}) differs from this database's (${targetRows.size}): ` +
+    `restore leaves this database's ledger as it is (its schema history is its own); the backup's rows stay in its manifest.json for the record.`
+  );
+}
+
+/**
+ * The restore's `events` row, inside the restore's transaction. A database with no ledger yet gets
+ * one created here, in the same transaction (under a savepoint standing in for ensureLedger's own
+ * transaction), so a restore that fails creates nothing. ensureLedger's `SET LOCAL lock_timeout`
+ * would outlive its savepoint: the restore's setting is put back after.
+ */
+async function recordRestore(db: Database, event: Parameters<typeof logEvent>[1]): Promise<void> {
+  const saved = (await db.query<{ v: string }>(`SELECT current_setting('lock_timeout') AS v`)).rows[0].v;
+  const inside: Database = Object.create(db, {
+    transaction: {
+      value: async <T>(fn: (tx: Queryable) => Promise<T>): Promise<T> => {
+        await db.exec('SAVEPOINT tidemark_ledger');
+        try {
+          const r = await fn(db);
+          await db.exec('RELEASE SAVEPOINT tidemark_ledger');
+          return r;
+        } catch (err) {
+          await db.exec('ROLLBACK TO SAVEPOINT tidemark_ledger').catch(() => {});
+          throw err;
+        }
+      },
+    },
+  }) as Database;
+  await ensureLedger(inside);
+  await db.query(`SELECT set_config('lock_timeout', $1, true)`, [saved]);
+  await logEvent(db, event);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import { backup } from '../../src/data/backup.js';
 import { DIGEST_SETTINGS_SQL, contentDigestSql, quoteTable } from '../../src/data/digest.js';
 import type { Manifest } from '../../src/data/manifest.js';
 import { restore } from '../../src/data/restore.js';
+import { serviceLockKey } from '../../src/ledger/ledger.js';
 import type { Database } from '../../src/db/database.js';
 import { forEachBackend, withDatabase } from '../support/backends.js';
 import { CRM_EXAMPLE, copyCrmExample, makeWorkspace, runCli } from '../support/workspace.js';
@@ -88,8 +89,14 @@ async function makeBackup(db: Database, wsDir: string, format: 'ndjson' | 'csv' 
   return r.dir!;
 }
 
+/** The restore events in the ledger; 0 when the database has no ledger at all. */
 async function restoreEvents(db: Database): Promise<number> {
+  if (!(await hasLedgerSchema(db))) return 0;
   return Number((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM tidemark.events WHERE action = 'restore'`)).rows[0].n);
+}
+
+async function hasLedgerSchema(db: Database): Promise<boolean> {
+  return (await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM pg_namespace WHERE nspname = 'tidemark'`)).rows[0].n === '1';
 }
 
 /** `tidemark restore DIR …`, run as a user would. */
@@ -171,6 +178,7 @@ forEachBackend('restore', (backend) => {
         assert.match(refused.error!.hint ?? '', /--fill all_types\.note=value/);
         assert.deepEqual(await digest(db, 'public.all_types', cols), start, 'database unchanged');
         assert.equal(await restoreEvents(db), 0);
+        assert.equal(await hasLedgerSchema(db), false, 'not even a ledger');
 
         const typo = await restore({ cwd: ws.dir, database: db, dir, replace: true, fill: { 'all_types.nope': 'x' } });
         assert.equal(typo.error?.code, 'bad-fill');
@@ -238,6 +246,7 @@ forEachBackend('restore', (backend) => {
         assert.match(r.error!.message, /positive_i/);
         assert.deepEqual(await digest(db, 'public.all_types', ALL_COLUMNS), start, 'digest before == after');
         assert.equal(await restoreEvents(db), 0);
+        assert.equal(await hasLedgerSchema(db), false, 'a failed restore creates no ledger either');
       } finally {
         ws.remove();
       }
@@ -264,6 +273,7 @@ forEachBackend('restore', (backend) => {
           assert.equal(r.tables[0].differingRows, 1);
           assert.deepEqual(await digest(db, 'public.all_types', ALL_COLUMNS), start, 'digest before == after');
           assert.equal(await restoreEvents(db), 0);
+          assert.equal(await hasLedgerSchema(db), false, 'a rolled-back restore creates no ledger either');
           await db.exec('DROP TRIGGER mangle ON all_types; DROP FUNCTION mangle()');
         }
       } finally {
@@ -356,6 +366,129 @@ forEachBackend('restore', (backend) => {
         ws.remove();
       }
     }));
+
+  it('keeps the target\'s ledger: says so in one line when the backup\'s ledger rows differ; a ledger created on success only', () =>
+    withDatabase(backend, async (db, url) => {
+      const ws = copyCrmExample();
+      try {
+        assert.ifError((await up({ cwd: ws.dir, database: db })).error);
+        for (const sql of crm.crmDataStatements({ users: 20 })) await db.exec(sql);
+        const dir = await makeBackup(db, ws.dir, 'ndjson');
+        const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
+        assert.deepEqual(m.ledger.map((r) => r.migration), ['budget_001_initial_schema', 'user_001_initial_schema']);
+
+        // Same ledger as the backup's: nothing to say.
+        await db.exec('DELETE FROM budget_items; DELETE FROM budgets; DELETE FROM users');
+        const same = await restore({ cwd: ws.dir, database: db, dir });
+        assert.ifError(same.error);
+        assert.deepEqual(same.lockedServices, ['budget', 'user']);
+        assert.equal(same.notes.filter((n) => /ledger/.test(n)).length, 0, same.notes.join('\n'));
+
+        // The same schema built without tidemark (no ledger): the restore says once that it keeps this
+        // database's (empty) history, and writes only its event, not the backup's migration rows.
+        await db.exec('DELETE FROM budget_items; DELETE FROM budgets; DELETE FROM users; DROP SCHEMA tidemark CASCADE');
+        const other = await restore({ cwd: ws.dir, database: db, dir });
+        assert.ifError(other.error);
+        const lines = other.notes.filter((n) => /ledger/.test(n));
+        assert.deepEqual(lines, [
+          "The backup's ledger (2 migration rows of budget, user) differs from this database's (0): restore leaves this database's ledger as it is (its schema history is its own); the backup's rows stay in its manifest.json for the record.",
+        ]);
+        assert.equal((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM tidemark.applied`)).rows[0].n, '0', 'ledger rows not rewritten');
+        assert.equal(await restoreEvents(db), 1, 'the ledger was created, in the restore\'s transaction, for its event');
+        // ensureLedger's SET LOCAL lock_timeout did not leak past the restore.
+        assert.equal((await db.query<{ v: string }>(`SELECT current_setting('lock_timeout') AS v`)).rows[0].v, '0');
+        if (backend.name === 'postgres') {
+          // The CLI prints that line once (PGlite cannot be shared with a child process).
+          const cli = await cliRestore(dir, { database: url, replace: true });
+          assert.equal(cli.code, 0, cli.stderr);
+          assert.equal(cli.stderr.split('\n').filter((l) => l.includes('ledger')).length, 1, cli.stderr);
+          assert.match(cli.stderr, /differs from this database's \(0\): restore leaves this database's ledger as it is/);
+        }
+      } finally {
+        ws.remove();
+      }
+    }));
+
+  it('inTransaction: joins the caller\'s transaction (a flow holding the locks), leaves its settings, and goes when it rolls back', () =>
+    withDatabase(backend, async (db) => {
+      await db.exec(`${ENUM_SQL}\n${tableSql()}\n${INSERT_SQL}`);
+      const ws = makeWorkspace({ app: { owns: ['all_types'] } });
+      try {
+        const before = await rowTexts(db);
+        for (const format of ['ndjson', 'csv'] as const) {
+          const dir = await makeBackup(db, ws.dir, format);
+          await db.exec('DELETE FROM all_types');
+          const empty = await digest(db, 'public.all_types', ALL_COLUMNS);
+          const rollback = new Error('the flow fails later');
+          await assert.rejects(
+            db.transaction(async (tx) => {
+              await tx.exec(`SET LOCAL TimeZone = 'America/Sao_Paulo'`);
+              const r = await restore({ cwd: ws.dir, database: db, dir, inTransaction: true });
+              assert.ifError(r.error);
+              assert.deepEqual(r.lockedServices, [], 'the caller holds the locks');
+              assert.equal(r.tables[0].digestMatched, true);
+              assert.equal((await tx.query<{ n: string }>('SELECT count(*)::text AS n FROM all_types')).rows[0].n, '3', 'visible in the caller\'s transaction');
+              assert.equal((await tx.query<{ v: string }>(`SELECT current_setting('TimeZone') AS v`)).rows[0].v, 'America/Sao_Paulo', 'its settings put back');
+              throw rollback;
+            }),
+            (err) => err === rollback,
+          );
+          assert.deepEqual(await digest(db, 'public.all_types', ALL_COLUMNS), empty, `${format}: gone with the caller's rollback`);
+          await db.transaction(async () => {
+            assert.ifError((await restore({ cwd: ws.dir, database: db, dir, inTransaction: true })).error);
+          });
+          assert.deepEqual(await rowTexts(db), before, `${format}: kept with the caller's commit`);
+        }
+      } finally {
+        ws.remove();
+      }
+    }));
+
+  if (backend.name === 'postgres') {
+    it('takes the advisory locks `up` takes for every restored service: waits for a holder, times out with a clear message and changes nothing', () =>
+      withDatabase(backend, async (db, url) => {
+        await db.exec(`${ENUM_SQL}\n${tableSql()}\n${INSERT_SQL}`);
+        const ws = makeWorkspace({ app: { owns: ['all_types'] }, other: { owns: ['unrelated'] } });
+        const pg = (await import('pg')).default;
+        const holder = new pg.Client({ connectionString: url });
+        await holder.connect();
+        try {
+          const dir = await makeBackup(db, ws.dir, 'ndjson');
+          await db.exec('DELETE FROM all_types');
+          const start = await digest(db, 'public.all_types', ALL_COLUMNS);
+          const [k1, k2] = serviceLockKey('app');
+          await holder.query('SELECT pg_advisory_lock($1, $2)', [k1, k2]);
+
+          // Held for longer than the timeout: refused, nothing written, no ledger created.
+          const waited: string[] = [];
+          const t0 = performance.now();
+          const timedOut = await restore({ cwd: ws.dir, database: db, dir, lockTimeoutMs: 300, onWait: (s) => waited.push(s) });
+          assert.equal(timedOut.ok, false);
+          assert.equal(timedOut.error?.code, 'lock-timeout');
+          assert.equal(timedOut.error?.service, 'app');
+          assert.match(timedOut.error!.message, /Another tidemark run on service app held its lock .* nothing restored/);
+          assert.ok(performance.now() - t0 >= 250, 'it waited for the lock');
+          assert.deepEqual(waited, ['app']);
+          assert.deepEqual(await digest(db, 'public.all_types', ALL_COLUMNS), start);
+          assert.equal(await hasLedgerSchema(db), false);
+
+          // Released while the restore waits: it goes on and restores.
+          const release = new Promise((r) => setTimeout(r, 400)).then(() => holder.query('SELECT pg_advisory_unlock($1, $2)', [k1, k2]));
+          const t1 = performance.now();
+          const queued = await restore({ cwd: ws.dir, database: db, dir, lockTimeoutMs: 30_000 });
+          await release;
+          assert.ifError(queued.error);
+          assert.ok(performance.now() - t1 >= 350, 'it queued behind the holder');
+          assert.deepEqual(queued.lockedServices, ['app'], 'only the restored tables\' service');
+          assert.equal(queued.tables[0].digestMatched, true);
+          // Released after: the holder takes it at once again.
+          assert.equal((await holder.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [k1, k2])).rows[0].ok, true);
+        } finally {
+          await holder.end();
+          ws.remove();
+        }
+      }));
+  }
 
   it('runs as `tidemark restore`: exit 0 restored, 2 refused or bad --fill', async () => {
     if (backend.name !== 'postgres') return; // one process per database: PGlite cannot be shared with a child
