@@ -13,10 +13,14 @@
  * - NOT NULL constraints, which 18 lists in pg_constraint (contype 'n') and 15 does not, are left out:
  *   nullability is compared through the columns' attnotnull instead;
  * - column order is ignored (a column added by ALTER TABLE lands last in both).
+ * The normalization itself lives in src/schema/normalize.ts (shared with the schema snapshots).
  * Anything else (types via format_type, nullability, identity, generated, constraint kinds and
  * definitions, index definitions) must match exactly.
  */
 import type { Queryable } from '../db/database.js';
+import { normalizeIndexDef, normalizeSql } from '../schema/normalize.js';
+
+export { normalizeSql };
 
 export interface ColumnStructure {
   name: string;
@@ -57,17 +61,6 @@ export interface StructureDifference {
   /** `schema.table`. */
   table: string;
   message: string;
-}
-
-/** Text the catalog prints, made comparable across PostgreSQL 15 and 18 (see the module comment). */
-export function normalizeSql(text: string): string {
-  return text
-    .replace(/\s+/g, ' ')
-    .replace(/::text\b/g, '')
-    .replace(/(^|[\s(,])"?public"?\./g, '$1')
-    .replace(/\(\s+/g, '(')
-    .replace(/\s+\)/g, ')')
-    .trim();
 }
 
 function splitTable(table: string): [string, string] {
@@ -129,17 +122,6 @@ export async function readTableStructure(db: Queryable, tables: readonly string[
     });
   }
   return out;
-}
-
-function escapeRe(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/** `CREATE [UNIQUE] INDEX name ON [ONLY] schema.table USING …` → `CREATE [UNIQUE] INDEX <index> ON <table> USING …`. */
-function normalizeIndexDef(def: string, name: string, schema: string, table: string): string {
-  const ident = (s: string) => `(?:${escapeRe(s)}|"${escapeRe(s.replaceAll('"', '""'))}")`;
-  const head = new RegExp(`^(CREATE (?:UNIQUE )?INDEX )${ident(name)}( ON (?:ONLY )?)(?:${ident(schema)}\\.)?${ident(table)}( )`);
-  return normalizeSql(def.replace(head, '$1<index>$2<table>$3'));
 }
 
 function short(table: string): string {

@@ -1,0 +1,62 @@
+import { pc } from '../report/colors.js';
+import { displayPath } from '../paths.js';
+import { finish, formatMs, note, printJson, type GlobalOptions } from './output.js';
+
+export interface BaselineFlags extends GlobalOptions {
+  service: string;
+  dir?: string;
+  force?: boolean;
+  dryRun?: boolean;
+}
+
+/** `tidemark baseline`: exit 0 written (or proven on a dry run), 1 not reproducible or failed, 2 bad usage or input. */
+export async function runBaseline(flags: BaselineFlags): Promise<void> {
+  const [{ resolveWorkspace, connect, closeQuietly }, { baseline }] = await Promise.all([import('../apply/migrate.js'), import('../flows/baseline.js')]);
+  const options = { configFile: flags.config, database: flags.database };
+  const workspace = await resolveWorkspace(options);
+  const conn = await connect(
+    {
+      ...options,
+      onConnect: (database, source) => {
+        if (!flags.json && source === 'default') note(`Using the embedded database ${database} (no --database, DATABASE_URL or config database).`);
+      },
+    },
+    workspace,
+  );
+  let result;
+  try {
+    result = await baseline({ workspace, database: conn.db, service: flags.service, dir: flags.dir, force: flags.force, dryRun: flags.dryRun });
+  } finally {
+    await closeQuietly(conn.close);
+  }
+  if (flags.json) {
+    const { snapshot: _snapshot, ...rest } = result;
+    printJson(rest);
+    return finish(result.error, flags, true);
+  }
+  if (result.differences.length > 0) {
+    process.stdout.write(`${pc.bold(`Live ${result.service} against its baseline replayed on ${result.shadow}`)}\n`);
+    for (const d of result.differences) process.stdout.write(`  ${pc.red('✗')} ${d.message}\n`);
+  }
+  if (result.error) return finish(result.error, flags);
+
+  const c = result.counts;
+  const parts = [
+    `${c.tables} table${c.tables === 1 ? '' : 's'}`,
+    ...Object.entries(c)
+      .filter(([k, n]) => k !== 'tables' && n > 0)
+      .map(([k, n]) => `${n} ${n === 1 ? k.replace(/s$/, '') : k}`),
+  ];
+  const built = result.prerequisites.length ? ` after building ${result.prerequisites.join(', ')}` : '';
+  if (result.dryRun) process.stdout.write(result.sql);
+  note(`Proved on ${result.shadow}${built}: the replayed baseline's snapshot equals the live one.`);
+  const requires = result.requires.length ? ` (requires ${result.requires.join(', ')})` : '';
+  if (result.dryRun) {
+    process.stdout.write(`${pc.yellow('dry run:')} would write ${displayPath(result.file)}: ${parts.join(', ')}${requires} ${pc.dim(formatMs(result.durationMs))}\n`);
+  } else {
+    process.stdout.write(`${pc.green('✓')} wrote ${displayPath(result.file)}: ${parts.join(', ')}${requires} ${pc.dim(formatMs(result.durationMs))}\n`);
+    if (result.sum?.updated) process.stdout.write(`  ${displayPath(result.sum.file)} updated\n`);
+    else if (result.sum?.reason) process.stderr.write(`${pc.yellow('warning:')} ${result.sum.reason}\n`);
+  }
+  finish(undefined, flags);
+}

@@ -1,0 +1,315 @@
+/**
+ * `tidemark baseline --service S` (issue 5 item 2): one migration, `<S>_001_initial_schema.sql`, that
+ * recreates what S owns in the live database — proven before it is written.
+ *
+ * 1. introspect the live objects of S (src/schema/introspect.ts); refuse, naming them, when some
+ *    cannot be reproduced (a rule, a partitioned table, …) or when S owns nothing live;
+ * 2. render the migration (src/schema/render.ts), with `-- tidemark:requires` for the latest migration
+ *    of every service whose objects it references;
+ * 3. PROVE it: on a fresh in-process PGlite shadow, build what S requires (their migrations; a service
+ *    still kept by Alembic from its own live objects), run the baseline's up section, introspect the
+ *    shadow with the same scope and compare with the live snapshot: equal, or refuse listing every
+ *    difference and write nothing;
+ * 4. write the file (never over an existing `<S>_001_*` without `force`) and, in the service's own
+ *    migrations directory, its line in tidemark.sum.
+ * Results as values: `ok` false with `error` set; the database is only read.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { closeQuietly, up } from '../apply/migrate.js';
+import type { Service, Workspace } from '../config/types.js';
+import type { Database } from '../db/database.js';
+import { TidemarkError, isTidemarkError } from '../errors.js';
+import { readTidemarkHistory } from '../history/read-tidemark.js';
+import { sumIsClean } from '../history/sum-file.js';
+import { readSumVerification, writeSumFile } from '../history/sum-io.js';
+import { parseMigrationName } from '../history/tidemark-source.js';
+import { displayPath } from '../paths.js';
+import { compareSnapshots } from '../schema/compare.js';
+import { introspect } from '../schema/introspect.js';
+import { renderBaseline, unsupportedObjects } from '../schema/render.js';
+import type { SchemaDifference, Snapshot } from '../schema/snapshot.js';
+
+export interface BaselineOptions {
+  workspace: Workspace;
+  /** The live database (only read). */
+  database: Database;
+  service: string;
+  /** Where to write (default: the service's migrations directory). */
+  dir?: string;
+  /** Overwrite an existing `<service>_001_initial_schema.sql`. */
+  force?: boolean;
+  /** Render and prove, write nothing. */
+  dryRun?: boolean;
+  /** A shadow database to prove on (default: a fresh `pglite:memory`, closed afterwards). Must be empty. */
+  shadow?: Database;
+}
+
+export interface BaselineResult {
+  ok: boolean;
+  service: string;
+  dryRun: boolean;
+  /** Absolute path of the migration (written unless dry run or refused). */
+  file: string;
+  written: boolean;
+  /** The migration's whole text. */
+  sql: string;
+  /** Its up and down sections. */
+  up: string;
+  down: string;
+  /** Migration ids written as `-- tidemark:requires`. */
+  requires: string[];
+  /** The live snapshot. */
+  snapshot?: Snapshot;
+  /** Live against the replayed baseline ([] when proven equal). */
+  differences: SchemaDifference[];
+  /** What cannot be reproduced (baseline refuses while any). */
+  unsupported: string[];
+  /** Which shadow proved it, and what was built there first. */
+  shadow: string;
+  prerequisites: string[];
+  /** tidemark.sum, when the file went into the service's migrations directory. */
+  sum?: { file: string; updated: boolean; reason?: string };
+  /** Counts of what the baseline holds, for the report. */
+  counts: Record<string, number>;
+  durationMs: number;
+  error?: TidemarkError;
+}
+
+export const BASELINE_SLUG = 'initial_schema';
+
+export async function baseline(options: BaselineOptions): Promise<BaselineResult> {
+  const started = performance.now();
+  const { workspace, service: name } = options;
+  const result: BaselineResult = {
+    ok: false,
+    service: name,
+    dryRun: Boolean(options.dryRun),
+    file: '',
+    written: false,
+    sql: '',
+    up: '',
+    down: '',
+    requires: [],
+    differences: [],
+    unsupported: [],
+    shadow: '',
+    prerequisites: [],
+    counts: {},
+    durationMs: 0,
+  };
+  try {
+    const service = workspace.services.find((s) => s.name === name);
+    if (!service) {
+      throw new TidemarkError('unknown-service', `No service ${name} in ${workspace.configFile ? displayPath(workspace.configFile) : 'the config'}.`, {
+        kind: 'usage',
+        hint: `Declared services: ${workspace.services.map((s) => s.name).join(', ') || 'none'}.`,
+      });
+    }
+    const dir = path.resolve(options.dir ?? service.migrationsDir);
+    const fileName = `${name}_001_${BASELINE_SLUG}.sql`;
+    result.file = path.join(dir, fileName);
+    if (!options.dryRun) await refuseExisting(name, dir, fileName, Boolean(options.force));
+
+    // 1. live
+    const live = await introspect(options.database, { workspace, service: name });
+    result.snapshot = live;
+    result.counts = countObjects(live);
+    result.unsupported = unsupportedObjects(live);
+    if (result.unsupported.length > 0) {
+      throw new TidemarkError(
+        'baseline-unsupported',
+        `Cannot baseline service ${name}: tidemark cannot reproduce ${result.unsupported.join(', ')}; nothing was written.`,
+        { kind: 'input', service: name, hint: 'Drop or replace those objects (or take them out of the service\'s `owns`), then run baseline again.' },
+      );
+    }
+    if (live.tables.length + live.views.length + live.types.length + live.functions.length + live.sequences.length === 0) {
+      throw new TidemarkError('baseline-empty', `Service ${name} owns nothing in ${options.database.displayUrl} (owns: ${service.owns.join(', ') || 'nothing'}); nothing to baseline.`, {
+        kind: 'input',
+        service: name,
+        hint: 'Check the service\'s `owns` in the config and the database URL.',
+      });
+    }
+
+    // 2. render
+    const requires: Record<string, string | undefined> = {};
+    for (const other of new Set(live.references.map((r) => r.service).filter((s) => s !== ''))) requires[other] = await latestMigration(workspace, other);
+    const rendered = renderBaseline(live, name, { requires });
+    result.sql = rendered.file;
+    result.up = rendered.up;
+    result.down = rendered.down;
+    result.requires = rendered.requires;
+
+    // 3. prove
+    result.differences = await prove(options, service, live, rendered.up, result);
+    if (result.differences.length > 0) {
+      const n = result.differences.length;
+      throw new TidemarkError(
+        'baseline-differs',
+        `The baseline of ${name} does not reproduce the live schema (${n} difference${n === 1 ? '' : 's'}): ${result.differences.slice(0, 5).map((d) => d.message).join('; ')}${n > 5 ? '; …' : ''}. Nothing was written.`,
+        { service: name, hint: 'This is a gap in tidemark\'s introspection: report it, with the differences listed.' },
+      );
+    }
+
+    // 4. write
+    if (!options.dryRun) {
+      const sumBefore = isOwnDir(service, dir) ? await readSumVerification(name, dir) : undefined;
+      await fs.mkdir(dir, { recursive: true });
+      await fs.writeFile(result.file, rendered.file, { flag: options.force ? 'w' : 'wx' });
+      result.written = true;
+      if (sumBefore) {
+        if (sumBefore.present && !sumIsClean(sumBefore)) {
+          result.sum = {
+            file: sumBefore.file,
+            updated: false,
+            reason: `${path.basename(sumBefore.file)} did not match the migration files before; run \`tidemark check\` to see why, then \`tidemark sum\`.`,
+          };
+        } else {
+          const written = await writeSumFile(name, dir);
+          result.sum = { file: written.file, updated: true };
+        }
+      }
+    }
+    result.ok = true;
+  } catch (err) {
+    result.error = isTidemarkError(err) ? err : new TidemarkError('baseline-failed', (err as Error)?.message ?? String(err), { service: name, cause: err });
+  } finally {
+    result.durationMs = performance.now() - started;
+  }
+  return result;
+}
+
+function isOwnDir(service: Service, dir: string): boolean {
+  return service.format === 'tidemark' && path.resolve(service.migrationsDir) === path.resolve(dir);
+}
+
+async function refuseExisting(service: string, dir: string, fileName: string, force: boolean): Promise<void> {
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return;
+  }
+  const firsts = names.filter((n) => parseMigrationName(service, n)?.number === 1).sort();
+  const others = firsts.filter((n) => n !== fileName);
+  if (others.length > 0) {
+    throw new TidemarkError(
+      'baseline-exists',
+      `${displayPath(path.join(dir, others[0]))} already is migration 001 of ${service}; baseline writes ${fileName} and will not add a second 001.`,
+      { kind: 'input', service, file: path.join(dir, others[0]), hint: 'Write the baseline elsewhere with --dir, or move the old migrations away first.' },
+    );
+  }
+  if (firsts.includes(fileName) && !force) {
+    throw new TidemarkError('baseline-exists', `${displayPath(path.join(dir, fileName))} already exists; baseline does not overwrite it without --force.`, {
+      kind: 'input',
+      service,
+      file: path.join(dir, fileName),
+      hint: 'Run again with --force to replace it, or --dir to write elsewhere.',
+    });
+  }
+}
+
+/** The id of the highest-numbered migration of a tidemark service, or undefined. */
+async function latestMigration(workspace: Workspace, name: string): Promise<string | undefined> {
+  const s = workspace.services.find((x) => x.name === name);
+  if (!s || s.format !== 'tidemark') return undefined;
+  const history = await readTidemarkHistory(s.name, s.migrationsDir);
+  let best: { id: string; number: number } | undefined;
+  for (const m of history.migrations) if (!best || m.number > best.number) best = m;
+  return best?.id;
+}
+
+/** The services `name` requires, transitively, dependencies first. */
+function requiredServices(workspace: Workspace, name: string): Service[] {
+  const out: Service[] = [];
+  const seen = new Set<string>([name]);
+  const visit = (n: string) => {
+    const s = workspace.services.find((x) => x.name === n);
+    for (const r of s?.requires ?? []) {
+      if (seen.has(r)) continue;
+      seen.add(r);
+      visit(r);
+      const rs = workspace.services.find((x) => x.name === r);
+      if (rs) out.push(rs);
+    }
+  };
+  visit(name);
+  return out;
+}
+
+async function prove(options: BaselineOptions, service: Service, live: Snapshot, upSql: string, result: BaselineResult): Promise<SchemaDifference[]> {
+  const { workspace } = options;
+  let shadow = options.shadow;
+  let close = async () => {};
+  if (!shadow) {
+    const { openDatabase } = await import('../db/open.js');
+    shadow = await openDatabase('pglite:memory');
+    const opened = shadow;
+    close = () => opened.close();
+    result.shadow = 'pglite:memory (in-process PostgreSQL 18)';
+  } else {
+    result.shadow = shadow.displayUrl;
+  }
+  try {
+    // What the service requires: tidemark services by their migrations, others from their live objects.
+    const required = requiredServices(workspace, service.name);
+    const viaMigrations = required.filter((s) => s.format === 'tidemark').map((s) => s.name);
+    if (viaMigrations.length > 0) {
+      const replay = await up({ workspace, database: shadow, service: viaMigrations });
+      if (!replay.ok) {
+        throw new TidemarkError(
+          'baseline-prerequisite-failed',
+          `Cannot prove the baseline of ${service.name}: the migrations of ${viaMigrations.join(', ')} (which it requires) do not replay on the shadow database: ${replay.error?.message ?? 'unknown error'}`,
+          { service: service.name, hint: 'Fix that history first (`tidemark check`).' },
+        );
+      }
+      result.prerequisites.push(...viaMigrations.map((s) => `${s} (its migrations)`));
+    }
+    for (const other of required.filter((s) => s.format !== 'tidemark')) {
+      const theirs = await introspect(options.database, { workspace, service: other.name });
+      if (unsupportedObjects(theirs).length > 0) continue;
+      const rendered = renderBaseline(theirs, other.name);
+      try {
+        await shadow.transaction((tx) => tx.exec(rendered.up));
+      } catch (err) {
+        throw new TidemarkError(
+          'baseline-prerequisite-failed',
+          `Cannot prove the baseline of ${service.name}: the live objects of ${other.name} (which it requires) do not rebuild on the shadow database: ${(err as Error).message}.`,
+          { service: service.name, cause: err },
+        );
+      }
+      result.prerequisites.push(`${other.name} (its live objects)`);
+    }
+
+    try {
+      await shadow.transaction((tx) => tx.exec(upSql));
+    } catch (err) {
+      const e = err as { message?: string };
+      throw new TidemarkError(
+        'baseline-replay-failed',
+        `The baseline of ${service.name} does not run on the shadow database (${result.shadow}): ${e.message ?? String(err)}. Nothing was written.`,
+        { service: service.name, hint: 'This is a gap in tidemark\'s DDL rendering: report it with the object named above.', cause: err },
+      );
+    }
+    const replayed = await introspect(shadow, { workspace, service: service.name });
+    return compareSnapshots(live, replayed);
+  } finally {
+    await closeQuietly(close);
+  }
+}
+
+function countObjects(s: Snapshot): Record<string, number> {
+  return {
+    tables: s.tables.length,
+    columns: s.tables.reduce((n, t) => n + t.columns.length, 0),
+    constraints: s.tables.reduce((n, t) => n + t.constraints.length, 0),
+    indexes: s.tables.reduce((n, t) => n + t.indexes.length, 0) + s.views.reduce((n, v) => n + v.indexes.length, 0),
+    sequences: s.sequences.length,
+    types: s.types.length,
+    functions: s.functions.length,
+    views: s.views.length,
+    triggers: s.tables.reduce((n, t) => n + t.triggers.length, 0),
+    policies: s.tables.reduce((n, t) => n + t.policies.length, 0),
+    extensions: s.extensions.length,
+  };
+}
