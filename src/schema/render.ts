@@ -123,7 +123,9 @@ export function renderBaseline(snapshot: Snapshot, service: string, options: Ren
   const version = formatVersion(snapshot.serverVersion);
   const upText = [
     `-- ${service} baseline, written by \`tidemark baseline\` from the live schema (PostgreSQL ${version}).`,
-    '-- Runs on PostgreSQL 15 and later.',
+    snapshot.tables.some((t) => t.columns.some((c) => c.generated?.kind === 'virtual'))
+      ? '-- Uses PostgreSQL 18 syntax (virtual generated columns), as the live schema does.'
+      : '-- Runs on PostgreSQL 15 and later.',
     ...notes,
     '',
     ...up,
