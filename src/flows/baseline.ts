@@ -6,7 +6,8 @@
  *    cannot be reproduced (a rule, a partitioned table, …) or when S owns nothing live;
  * 2. render the migration (src/schema/render.ts), with `-- tidemark:requires` for the latest migration
  *    of every service whose objects it references;
- * 3. PROVE it: on a fresh in-process PGlite shadow, build what S requires (their migrations; a service
+ * 3. PROVE it: on a fresh in-process PGlite shadow (a temporary database on the live server when the
+ *    baseline needs extensions, which PGlite lacks; or the `shadowUrl` given), build what S requires (their migrations; a service
  *    still kept by Alembic from its own live objects), run the baseline's up section, introspect the
  *    shadow with the same scope and compare with the live snapshot: equal, or refuse listing every
  *    difference and write nothing;
@@ -43,6 +44,12 @@ export interface BaselineOptions {
   dryRun?: boolean;
   /** A shadow database to prove on (default: a fresh `pglite:memory`, closed afterwards). Must be empty. */
   shadow?: Database;
+  /** An explicit empty database to prove on (`--shadow URL`), emptied again afterwards. */
+  shadowUrl?: string;
+  /** The live database's URL with credentials: lets the proof use a temporary database on that server. */
+  targetUrl?: string;
+  /** Where relative `pglite:PATH` URLs are resolved from. */
+  cwd?: string;
 }
 
 export interface BaselineResult {
@@ -241,14 +248,23 @@ async function prove(options: BaselineOptions, service: Service, live: Snapshot,
   const { workspace } = options;
   let shadow = options.shadow;
   let close = async () => {};
-  if (!shadow) {
+  if (shadow) {
+    result.shadow = shadow.displayUrl;
+  } else if (options.shadowUrl !== undefined || (live.extensions.length > 0 && options.database.backend === 'postgres')) {
+    // PGlite has no contrib extensions: a baseline that needs some is proven on the live server's
+    // version instead (a temporary database there), or on the database given.
+    const { openShadow } = await import('../db/shadow.js');
+    const opened = await openShadow({ target: options.database, targetUrl: options.targetUrl, shadowUrl: options.shadowUrl, cwd: options.cwd });
+    shadow = opened.database;
+    close = () => opened.dispose();
+    const why = options.shadowUrl === undefined ? ` (the baseline needs extension${live.extensions.length === 1 ? '' : 's'} ${live.extensions.map((e) => e.name).join(', ')})` : '';
+    result.shadow = `${opened.description}${why}`;
+  } else {
     const { openDatabase } = await import('../db/open.js');
     shadow = await openDatabase('pglite:memory');
     const opened = shadow;
     close = () => opened.close();
     result.shadow = 'pglite:memory (in-process PostgreSQL 18)';
-  } else {
-    result.shadow = shadow.displayUrl;
   }
   try {
     // What the service requires: tidemark services by their migrations, others from their live objects.

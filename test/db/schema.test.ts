@@ -264,6 +264,24 @@ forEachBackend('schema snapshot and baseline', (backend) => {
       }
     }));
 
+  it('a baseline that needs an extension is proven on a temporary database of the server (PGlite has none)', { skip: backend.name !== 'postgres' ? 'contrib extensions: server only' : false }, () =>
+    withDatabase(backend, async (db) => {
+      const ws = makeWorkspace({ tags: { owns: ['tag_*'] } });
+      try {
+        const workspace = await loadWorkspace({ cwd: ws.dir });
+        await db.exec(`CREATE EXTENSION citext; CREATE TABLE tag_names (name citext PRIMARY KEY, aliases citext[] NOT NULL DEFAULT '{}')`);
+        const live = await introspect(db, { workspace, service: 'tags' });
+        assert.deepEqual(live.extensions, [{ name: 'citext', schema: 'public' }]);
+        const result = await baseline({ workspace, database: db, service: 'tags', dryRun: true });
+        assert.ifError(result.error);
+        assert.match(result.shadow, /^temporary database tidemark_shadow_\w+ on the target server .*\(the baseline needs extension citext\)$/);
+        assert.match(result.up, /^CREATE EXTENSION IF NOT EXISTS citext;$/m);
+        assert.deepEqual(result.differences, []);
+      } finally {
+        ws.remove();
+      }
+    }));
+
   it('refuses an object it cannot reproduce, naming it, and writes nothing', () =>
     withDatabase(backend, async (db) => {
       const ws = shopWorkspace();
