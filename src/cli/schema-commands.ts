@@ -7,11 +7,12 @@ export interface BaselineFlags extends GlobalOptions {
   dir?: string;
   force?: boolean;
   dryRun?: boolean;
+  shadow?: string;
 }
 
 /** `tidemark baseline`: exit 0 written (or proven on a dry run), 1 not reproducible or failed, 2 bad usage or input. */
 export async function runBaseline(flags: BaselineFlags): Promise<void> {
-  const [{ resolveWorkspace, connect, closeQuietly }, { baseline }] = await Promise.all([import('../apply/migrate.js'), import('../flows/baseline.js')]);
+  const [{ resolveWorkspace, resolveDatabaseUrl, connect, closeQuietly }, { baseline }] = await Promise.all([import('../apply/migrate.js'), import('../flows/baseline.js')]);
   const options = { configFile: flags.config, database: flags.database };
   const workspace = await resolveWorkspace(options);
   const conn = await connect(
@@ -25,7 +26,17 @@ export async function runBaseline(flags: BaselineFlags): Promise<void> {
   );
   let result;
   try {
-    result = await baseline({ workspace, database: conn.db, service: flags.service, dir: flags.dir, force: flags.force, dryRun: flags.dryRun });
+    result = await baseline({
+      workspace,
+      database: conn.db,
+      service: flags.service,
+      dir: flags.dir,
+      force: flags.force,
+      dryRun: flags.dryRun,
+      shadowUrl: flags.shadow,
+      targetUrl: resolveDatabaseUrl(flags.database, workspace).url,
+      cwd: conn.source === 'config' || conn.source === 'default' ? workspace.root : process.cwd(),
+    });
   } finally {
     await closeQuietly(conn.close);
   }
