@@ -226,13 +226,17 @@ async function latestMigration(workspace: Workspace, name: string): Promise<stri
   return best?.id;
 }
 
-/** The services `name` requires, transitively, dependencies first. */
-function requiredServices(workspace: Workspace, name: string): Service[] {
+/**
+ * What must exist before the baseline of `name` runs: the services it requires and the services whose
+ * objects it references (a foreign key into another service's table, even without `requires`), with
+ * what those require in turn; dependencies first.
+ */
+function requiredServices(workspace: Workspace, name: string, referenced: readonly string[]): Service[] {
   const out: Service[] = [];
   const seen = new Set<string>([name]);
-  const visit = (n: string) => {
+  const visit = (n: string, extra: readonly string[] = []) => {
     const s = workspace.services.find((x) => x.name === n);
-    for (const r of s?.requires ?? []) {
+    for (const r of [...(s?.requires ?? []), ...extra]) {
       if (seen.has(r)) continue;
       seen.add(r);
       visit(r);
@@ -240,7 +244,7 @@ function requiredServices(workspace: Workspace, name: string): Service[] {
       if (rs) out.push(rs);
     }
   };
-  visit(name);
+  visit(name, referenced);
   return out;
 }
 
@@ -268,7 +272,7 @@ async function prove(options: BaselineOptions, service: Service, live: Snapshot,
   }
   try {
     // What the service requires: tidemark services by their migrations, others from their live objects.
-    const required = requiredServices(workspace, service.name);
+    const required = requiredServices(workspace, service.name, live.references.map((r) => r.service).filter((s) => s !== ''));
     const viaMigrations = required.filter((s) => s.format === 'tidemark').map((s) => s.name);
     if (viaMigrations.length > 0) {
       const replay = await up({ workspace, database: shadow, service: viaMigrations });
