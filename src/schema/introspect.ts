@@ -222,6 +222,15 @@ export async function introspect(db: Queryable, scope: SchemaScope): Promise<Sna
   };
   const neededExtensions = new Set<number>();
 
+  // Serial (a) and identity (i) sequences belong to their column's table.
+  const seqOwners = new Map<number, { rel: number; deptype: string }>();
+  for (const e of edges) {
+    if ((e.deptype === 'a' || e.deptype === 'i') && e.src.startsWith('r:') && e.dst.startsWith('r:')) {
+      const src = relById.get(Number(e.src.slice(2)));
+      if (src?.kind === 'S') seqOwners.set(src.oid, { rel: Number(e.dst.slice(2)), deptype: e.deptype });
+    }
+  }
+
   // ---- owned by name ----
   const ownedTables = new Set<number>();
   const views = new Set<number>();
@@ -241,7 +250,11 @@ export async function introspect(db: Queryable, scope: SchemaScope): Promise<Sna
       else if (r.typed) unsupported.push({ kind: 'typed table', name: label, reason: 'tables OF a composite type are not reproduced' });
       else ownedTables.add(r.oid);
     } else if (r.kind === 'v' || r.kind === 'm') views.add(r.oid);
-    else if (r.kind === 'S') sequences.add(r.oid);
+    else if (r.kind === 'S') {
+      // A sequence owned by a column goes with that column's table, whatever its name.
+      const o = seqOwners.get(r.oid);
+      if (!o) sequences.add(r.oid);
+    }
   }
   for (const t of types) {
     if (memberOf.has(`t:${t.oid}`) || t.category === 'A') continue;
@@ -274,14 +287,6 @@ export async function introspect(db: Queryable, scope: SchemaScope): Promise<Sna
     }
     return `extension ${extById.get(id)?.name ?? id}`;
   };
-
-  const seqOwners = new Map<number, { rel: number; deptype: string }>();
-  for (const e of edges) {
-    if ((e.deptype === 'a' || e.deptype === 'i') && e.src.startsWith('r:') && e.dst.startsWith('r:')) {
-      const src = relById.get(Number(e.src.slice(2)));
-      if (src?.kind === 'S') seqOwners.set(src.oid, { rel: Number(e.dst.slice(2)), deptype: e.deptype });
-    }
-  }
 
   const visited = new Set<string>();
   const queue: string[] = [];
@@ -330,7 +335,11 @@ export async function introspect(db: Queryable, scope: SchemaScope): Promise<Sna
         }
         if (t.typtype === 'c' && t.relkind !== 'c') {
           const rel = relById.get(t.relid);
-          if (rel && (ownedTables.has(rel.oid) || views.has(rel.oid))) continue;
+          if (rel && (ownedTables.has(rel.oid) || views.has(rel.oid))) {
+            // A function taking or returning a row of one of our tables is created after the tables.
+            if (src.startsWith('p:')) lateProcs.add(Number(src.slice(2)));
+            continue;
+          }
           unsupported.push({ kind: 'row type', name: `${displayName(t)} used by ${from}`, reason: "a column typed by another table's row type is not reproduced" });
           continue;
         }
@@ -581,6 +590,15 @@ export async function introspect(db: Queryable, scope: SchemaScope): Promise<Sna
         [oidList(ruleRels)],
       )
     ).rows;
+    const viewTriggers = (
+      await db.query<{ rel: number; name: string }>(
+        `SELECT tgrelid::int8::float8 AS rel, tgname AS name FROM pg_trigger WHERE ${IN_OIDS('tgrelid')} AND NOT tgisinternal`,
+        [oidList(views)],
+      )
+    ).rows;
+    for (const t of viewTriggers) {
+      unsupported.push({ kind: 'trigger on a view', name: `${t.name} on ${displayName(relById.get(t.rel) as RelRow)}`, reason: 'INSTEAD OF triggers are not reproduced' });
+    }
     for (const r of rules) unsupported.push({ kind: 'rule', name: `${r.name} on ${displayName(relById.get(r.rel) as RelRow)}`, reason: 'CREATE RULE is not reproduced' });
   }
 

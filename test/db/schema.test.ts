@@ -91,6 +91,8 @@ CREATE VIEW shop_open_orders AS
 CREATE VIEW shop_big_open_orders WITH (security_barrier = true) AS SELECT * FROM shop_open_orders WHERE id > 10;
 CREATE MATERIALIZED VIEW shop_customer_totals AS SELECT customer_id, sum(total) AS total FROM shop_orders GROUP BY customer_id;
 CREATE UNIQUE INDEX shop_customer_totals_key ON shop_customer_totals (customer_id);
+-- Takes a row of an owned table: created after the tables.
+CREATE FUNCTION shop_order_label(o shop_orders) RETURNS text LANGUAGE sql STABLE AS $$ SELECT o.id::text || ' ' || coalesce(o.note, '') $$;
 CREATE TABLE billing.invoices (id serial PRIMARY KEY, order_id bigint REFERENCES shop_orders (id), amount numeric);
 CREATE UNLOGGED TABLE shop_cache (k text PRIMARY KEY, v jsonb) WITH (fillfactor = 70);
 COMMENT ON TABLE shop_customers IS 'Customers of the shop';
@@ -196,8 +198,10 @@ forEachBackend('schema snapshot and baseline', (backend) => {
         assert.deepEqual(live.functions.map((f) => `${f.kind} ${f.name}(${f.arguments})`), [
           'function normalize_code(t text)',
           'procedure shop_archive(IN days integer)',
+          'function shop_order_label(o shop_orders)',
           'function shop_touch()',
         ]);
+        assert.deepEqual(live.functions.filter((f) => f.late).map((f) => f.name), ['shop_order_label']);
         assert.deepEqual(names(live.sequences), ['billing.invoices_id_seq', 'shop_invoice_no', 'shop_orders_id_seq']);
         assert.deepEqual(live.sequences[2].ownedBy, { schema: 'public', table: 'shop_orders', column: 'id' });
         assert.deepEqual(names(live.views), ['shop_big_open_orders', 'shop_customer_totals', 'shop_open_orders']);
@@ -288,9 +292,15 @@ forEachBackend('schema snapshot and baseline', (backend) => {
       try {
         const workspace = await loadShop(db, ws);
         await db.exec(`CREATE RULE shop_cache_no_delete AS ON DELETE TO shop_cache DO INSTEAD NOTHING;
-                       CREATE TABLE shop_archive_2020 () INHERITS (shop_cache);`);
+                       CREATE TABLE shop_archive_2020 () INHERITS (shop_cache);
+                       CREATE VIEW shop_v AS SELECT 1 AS x;
+                       CREATE TRIGGER shop_v_insert INSTEAD OF INSERT ON shop_v FOR EACH ROW EXECUTE FUNCTION shop_touch();`);
         const snapshot = await introspect(db, { workspace, service: 'shop' });
-        assert.deepEqual(unsupportedObjects(snapshot), ['rule shop_cache_no_delete on shop_cache', 'table inheritance shop_archive_2020 inherits shop_cache']);
+        assert.deepEqual(unsupportedObjects(snapshot), [
+          'rule shop_cache_no_delete on shop_cache',
+          'table inheritance shop_archive_2020 inherits shop_cache',
+          'trigger on a view shop_v_insert on shop_v',
+        ]);
         const result = await baseline({ workspace, database: db, service: 'shop' });
         assert.equal(result.ok, false);
         assert.equal(result.error?.code, 'baseline-unsupported');
