@@ -164,7 +164,7 @@ function describe(step: PreparedStep): PlannedStep {
 }
 
 /** Holds the advisory locks of several services (taken in name order, so two runs cannot deadlock). */
-async function withServiceLocks<T>(db: Database, services: readonly string[], options: MigrateOptions, fn: () => Promise<T>): Promise<T> {
+export async function withServiceLocks<T>(db: Database, services: readonly string[], options: Pick<MigrateOptions, 'lockTimeoutMs' | 'onWait'>, fn: () => Promise<T>): Promise<T> {
   const sorted = [...new Set(services)].sort();
   const take = async (i: number): Promise<T> => {
     if (i === sorted.length) return fn();

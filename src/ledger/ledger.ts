@@ -208,3 +208,9 @@ export async function logEvent(
     [ACTOR, TOOL_VERSION, event.action, event.service ?? null, event.migration ?? null, event.outcome, event.detail === undefined ? null : JSON.stringify(event.detail)],
   );
 }
+
+/** Deletes every ledger row of a service (reset, rebaseline, adopt) and returns how many there were. */
+export async function forgetService(q: Queryable, service: string): Promise<number> {
+  const { rowCount } = await q.query(`DELETE FROM ${LEDGER_SCHEMA}.applied WHERE service = $1`, [service]);
+  return rowCount;
+}

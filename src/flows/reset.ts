@@ -1,0 +1,152 @@
+/**
+ * `tidemark reset --service S` (DESIGN §3, issue 5 item 3): the developer's "start this service over".
+ *
+ * Drops only the objects the service owns (the Snapshot of src/schema says which, src/schema/render
+ * orders the drops) together with its ledger rows in ONE transaction, then re-applies its migrations
+ * with `up`. Dropping never cascades: an object of another service that depends on ours (a foreign
+ * key from budgets into users) makes the reset fail with nothing changed — reset both services
+ * together instead. Guarded targets (config `protected`, a host that is not this machine) are refused
+ * unless overridden (src/flows/guard.ts).
+ */
+import { connect, closeQuietly, resolveDatabaseUrl, resolveWorkspace, selectServices, up, withServiceLocks, type DatabaseSource, type MigrateResult, type WorkspaceOptions } from '../apply/migrate.js';
+import type { ApplyEvent } from '../apply/execute.js';
+import type { Workspace } from '../config/types.js';
+import { redactUrl } from '../db/url.js';
+import { TidemarkError, isTidemarkError } from '../errors.js';
+import { ensureLedger, forgetService, logEvent } from '../ledger/ledger.js';
+import { introspect } from '../schema/introspect.js';
+import { renderDrop, unsupportedObjects } from '../schema/render.js';
+import { enforceGuard, guardTarget, type GuardOverride } from './guard.js';
+
+export interface ResetOptions extends WorkspaceOptions, GuardOverride {
+  /** One service or several (reset together: dependents dropped first, all re-applied in order). */
+  service: string | readonly string[];
+  lockTimeoutMs?: number;
+  /** Show what would be dropped; change nothing. */
+  dryRun?: boolean;
+  onEvent?: (event: ApplyEvent) => void;
+}
+
+export interface ResetServiceResult {
+  service: string;
+  /** The DROP statements, in the order they run. */
+  dropSql: string;
+  /** Ledger rows deleted. */
+  forgotten: number;
+}
+
+export interface ResetResult {
+  ok: boolean;
+  dryRun: boolean;
+  database: string;
+  databaseSource: DatabaseSource;
+  services: ResetServiceResult[];
+  /** The re-apply (absent on a dry run or when the drop failed). */
+  migrate?: MigrateResult;
+  durationMs: number;
+  error?: TidemarkError;
+}
+
+/** Services in requirement order (a required service before the one requiring it). */
+export function requirementOrder(workspace: Workspace, names: readonly string[]): string[] {
+  const wanted = new Set(names);
+  const out: string[] = [];
+  const seen = new Set<string>();
+  const visit = (name: string) => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    for (const r of workspace.services.find((s) => s.name === name)?.requires ?? []) if (wanted.has(r)) visit(r);
+    out.push(name);
+  };
+  for (const s of workspace.services) if (wanted.has(s.name)) visit(s.name);
+  return out;
+}
+
+export async function reset(options: ResetOptions): Promise<ResetResult> {
+  const started = performance.now();
+  const result: ResetResult = { ok: false, dryRun: !!options.dryRun, database: '', databaseSource: 'default', services: [], durationMs: 0 };
+  let close = async () => {};
+  try {
+    const workspace = await resolveWorkspace(options);
+    const names = requirementOrder(
+      workspace,
+      selectServices(workspace, options.service).map((s) => s.name),
+    );
+    // Guarded targets are refused before anything is opened.
+    const target = typeof options.database === 'object' ? options.database.displayUrl : resolveDatabaseUrl(options.database, workspace);
+    const targetUrl = typeof target === 'string' ? target : target.url;
+    const fromWorkspace = typeof target !== 'string' && (target.source === 'config' || target.source === 'default');
+    const guard = guardTarget(targetUrl, workspace.protected, fromWorkspace ? workspace.root : options.cwd);
+    await enforceGuard('reset', guard, redactUrl(targetUrl), options);
+
+    const conn = await connect(options, workspace);
+    close = conn.close;
+    const { db } = conn;
+    result.database = conn.url;
+    result.databaseSource = conn.source;
+
+    await withServiceLocks(db, names, options, async () => {
+      for (const service of [...names].reverse()) {
+        const snapshot = await introspect(db, { workspace, service });
+        const unsupported = unsupportedObjects(snapshot);
+        if (unsupported.length) {
+          throw new TidemarkError('reset-unsupported', `Cannot reset service ${service}: tidemark cannot drop and recreate ${unsupported.join(', ')}. Nothing was changed.`, {
+            kind: 'input',
+            service,
+            hint: 'Drop those objects by hand (or move them into a migration tidemark can replay), then reset again.',
+          });
+        }
+        result.services.unshift({ service, dropSql: renderDrop(snapshot), forgotten: 0 });
+      }
+      if (options.dryRun) return;
+      await ensureLedger(db);
+      try {
+        await db.transaction(async (tx) => {
+          for (const s of [...result.services].reverse()) {
+            if (s.dropSql.trim()) await tx.exec(s.dropSql);
+            s.forgotten = await forgetService(tx, s.service);
+            await logEvent(tx, { action: 'reset', service: s.service, outcome: 'ok', detail: { forgotten: s.forgotten } });
+          }
+        });
+      } catch (err) {
+        throw dropFailure(names, err);
+      }
+    });
+    if (options.dryRun) {
+      result.ok = true;
+      return result;
+    }
+    // `up` takes the same locks itself (they are not reentrant on PGlite): another run that slips in
+    // between would apply the same migrations, which is what this one is about to do.
+    result.migrate = await up({ workspace, database: db, service: names, lockTimeoutMs: options.lockTimeoutMs, onEvent: options.onEvent });
+    if (!result.migrate.ok) {
+      const e = result.migrate.error;
+      throw new TidemarkError('reset-reapply-failed', `Reset dropped ${names.join(', ')} but re-applying the migrations failed: ${e?.message ?? 'unknown error'}`, {
+        service: e?.service,
+        file: e?.file,
+        line: e?.line,
+        hint: 'Fix the migration and run `tidemark up` (or reset again): the service is empty up to the failing migration.',
+      });
+    }
+    result.ok = true;
+  } catch (err) {
+    result.error = isTidemarkError(err) ? err : new TidemarkError('reset-failed', (err as Error)?.message ?? String(err), { cause: err });
+  } finally {
+    await closeQuietly(close);
+    result.durationMs = performance.now() - started;
+  }
+  return result;
+}
+
+function dropFailure(names: readonly string[], err: unknown): TidemarkError {
+  const e = err as { code?: string; message?: string; detail?: string };
+  const which = names.join(', ');
+  if (e?.code === '2BP01') {
+    return new TidemarkError('reset-dependents', `Cannot reset ${which}: ${e.message}${e.detail ? ` (${e.detail.replace(/\n/g, '; ')})` : ''}. Nothing was changed.`, {
+      kind: 'input',
+      hint: 'Another service depends on these objects: reset it in the same run (repeat --service), dependents are dropped first.',
+      cause: err,
+    });
+  }
+  return new TidemarkError('reset-failed', `Cannot reset ${which}: ${e?.message ?? String(err)}. Nothing was changed (the drop rolled back).`, { cause: err });
+}
