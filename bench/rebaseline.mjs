@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+// bench/rebaseline: `tidemark rebaseline --service budget` on the CRM with N budget_items (default 1M,
+// 250k budgets), on the PostgreSQL server, in the same run as `tidemark backup` and `tidemark restore`:
+//   (a) the live schema equals the baseline → metadata only: the time of its transaction (aim ≤ 1 s);
+//   (b) a hand-made drift (an extra index) → the full path: drop, baseline, restore, validate, in one
+//       transaction — each step's time as rebaseline reports it (`--json`), next to backup + restore.
+//
+//   npm run build && node bench/rebaseline.mjs [--rows 1000000] [--runs 3]
+import { spawnSync, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import pg from 'pg';
+import { dropDatabase, fmt, freshDatabase, stats } from './lib.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const cli = path.join(root, 'dist/src/cli/main.js');
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? dflt : process.argv[i + 1];
+};
+const rows = Number(arg('rows', 1_000_000));
+const runs = Number(arg('runs', 3));
+const { crmDataStatements } = await import(pathToFileURL(path.join(root, 'examples/crm-ditual/data.mjs')).href);
+
+const work = mkdtempSync(path.join(os.tmpdir(), 'tidemark-bench-rebaseline-'));
+const dbName = 'tidemark_bench_rebaseline';
+const url = await freshDatabase(dbName);
+const ws = path.join(work, 'ws');
+execFileSync('cp', ['-r', path.join(root, 'examples/crm-ditual'), ws]);
+execFileSync(process.execPath, [cli, 'up', '--database', url], { cwd: ws, stdio: 'ignore' });
+const client = new pg.Client({ connectionString: url });
+await client.connect();
+for (const sql of crmDataStatements({ users: Math.ceil(rows / 20) })) await client.query(sql);
+await client.query('VACUUM ANALYZE');
+const counted = (await client.query(`SELECT (SELECT count(*) FROM budgets) AS b, (SELECT count(*) FROM budget_items) AS i`)).rows[0];
+process.stderr.write(`loaded ${counted.b} budgets and ${counted.i} budget_items\n`);
+
+function run(args) {
+  const started = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, [cli, ...args, '--database', url, '--json'], { cwd: ws, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const wall = Number(process.hrtime.bigint() - started) / 1e9;
+  if (r.status !== 0) throw new Error(`tidemark ${args.join(' ')} exited ${r.status}: ${r.stdout.slice(-1500)} ${r.stderr.slice(-1500)}`);
+  return { wall, json: JSON.parse(r.stdout) };
+}
+
+const samples = { metaTx: [], metaWall: [], fullTx: [], fullWall: [], fullBackup: [], fullShadow: [], backup: [], restore: [] };
+for (let i = 0; i < runs; i++) {
+  // (a) metadata only.
+  const meta = run(['rebaseline', '--service', 'budget', '--backup-dir', path.join(work, `meta-${i}`)]);
+  if (meta.json.mode !== 'metadata') throw new Error(`expected the metadata path, got ${meta.json.mode}`);
+  samples.metaTx.push(meta.json.steps.find((s) => s.step === 'transaction').ms / 1000);
+  samples.metaWall.push(meta.wall);
+
+  // (b) full path: an index made by hand is a difference from the baseline.
+  await client.query('CREATE INDEX budget_items_description_idx ON budget_items (description)');
+  const full = run(['rebaseline', '--service', 'budget', '--backup-dir', path.join(work, `full-${i}`)]);
+  if (full.json.mode !== 'full') throw new Error(`expected the full path, got ${full.json.mode}`);
+  samples.fullTx.push(full.json.steps.find((s) => s.step === 'transaction').ms / 1000);
+  samples.fullBackup.push(full.json.steps.find((s) => s.step === 'backup').ms / 1000);
+  samples.fullShadow.push(full.json.steps.find((s) => s.step === 'shadow').ms / 1000);
+  samples.fullWall.push(full.wall);
+
+  // The same data through the two commands a user would otherwise run.
+  samples.backup.push(run(['backup', '--service', 'budget', '--out', path.join(work, `bk-${i}`)]).wall);
+  samples.restore.push(run(['restore', path.join(work, `bk-${i}`), '--replace']).wall);
+  for (const d of [`meta-${i}`, `full-${i}`, `bk-${i}`]) rmSync(path.join(work, d), { recursive: true, force: true });
+}
+await client.end();
+await dropDatabase(dbName);
+rmSync(work, { recursive: true, force: true });
+
+const line = (what, values, ratioTo) => {
+  const s = stats(values);
+  return `| ${what} | ${fmt(s)} |${ratioTo ? ` ${(s.median / stats(ratioTo).median).toFixed(2)}× |` : ' – |'}`;
+};
+const both = samples.backup.map((b, i) => b + samples.restore[i]);
+console.log(`bench/rebaseline — budget service, ${counted.b} budgets + ${counted.i} budget_items, ${runs} runs, node ${process.version}, ${new Date().toISOString().slice(0, 10)}\n`);
+console.log('| what | time, median (min, max) | vs backup + restore |');
+console.log('|---|---|---|');
+console.log(line('rebaseline, metadata only: its transaction', samples.metaTx));
+console.log(line('rebaseline, metadata only: whole command', samples.metaWall, both));
+console.log(line('rebaseline, full path: backup step', samples.fullBackup));
+console.log(line('rebaseline, full path: shadow replay', samples.fullShadow));
+console.log(line('rebaseline, full path: its transaction (drop, baseline, restore, validate, ledger)', samples.fullTx));
+console.log(line('rebaseline, full path: whole command', samples.fullWall, both));
+console.log(line('tidemark backup --service budget', samples.backup));
+console.log(line('tidemark restore --replace', samples.restore));
+console.log(line('backup + restore', both, both));

@@ -1,0 +1,334 @@
+/**
+ * `tidemark rebaseline --service S` (DESIGN §6, issue 5 item 4): the seed's production reset, made
+ * atomic. The service's migrations directory holds its baseline (normally one
+ * `<service>_001_initial_schema.sql`, written by `tidemark baseline` or by hand).
+ *
+ * 1. Preflight: the doctor is clean for S (or `force`), S's lock is taken for the whole run, a backup
+ *    of S's tables is written AND verified on disk, and the baseline is replayed on a shadow database.
+ * 2. Live schema equal to the replayed baseline → metadata only: ONE transaction replaces S's ledger
+ *    rows by the baseline's and retires S's Alembic version rows. No data moves.
+ * 3. Otherwise ONE transaction: drop S's owned objects, apply the baseline, restore the backup into it
+ *    (column mapping), compare the result with the shadow's snapshot, validate counts, content digests
+ *    (restore does) and relationships (no orphan that was not there before), write the ledger and the
+ *    event — COMMIT only if all of it held. Any failure, or the process dying, rolls everything back:
+ *    PostgreSQL DDL is transactional, so the "automatic rollback" is a property, not a script.
+ * 4. A report: what changed, rows per table before and after, the backup's path, time per step.
+ *
+ * Results as values: never throws.
+ */
+import { closeQuietly, connect, readHistories, resolveWorkspace, selectServices, up, withServiceLocks, type DatabaseSource, type WorkspaceOptions } from '../apply/migrate.js';
+import type { Workspace } from '../config/types.js';
+import type { Database, Queryable } from '../db/database.js';
+import { TidemarkError, isTidemarkError } from '../errors.js';
+import type { MigrationFile } from '../history/migration.js';
+import { splitStatements } from '../history/sql-statements.js';
+import { ensureLedger, forgetService, logEvent, recordMigration } from '../ledger/ledger.js';
+import { displayPath } from '../paths.js';
+import type { Snapshot, SchemaDifference } from '../schema/snapshot.js';
+import { retireAlembicRows, type RetiredRows } from './alembic-retire.js';
+
+export type RebaselineStepName = 'preflight' | 'backup' | 'verify-backup' | 'shadow' | 'compare' | 'transaction';
+
+export interface RebaselineStep {
+  step: RebaselineStepName | string;
+  ms: number;
+}
+
+export interface RebaselineOptions extends WorkspaceOptions {
+  service: string;
+  /** Where the backup goes (default ./backups/<database>-<timestamp>). */
+  backupDir?: string;
+  backupFormat?: 'ndjson' | 'csv';
+  /** Go on although the doctor reports errors for the service. */
+  force?: boolean;
+  /** Preflight only (doctor, shadow, comparison): no backup, no change. */
+  dryRun?: boolean;
+  /** The service's old Alembic versions directory: its revisions are deleted from `alembicVersionTable`. */
+  retireAlembic?: string;
+  alembicVersionTable?: string;
+  lockTimeoutMs?: number;
+  onStep?: (step: string, detail?: string) => void;
+  /**
+   * Called inside the transaction after the restore, before validation: a seam for fault-injection
+   * tests (a change made here must be caught by validation and roll everything back).
+   */
+  beforeValidate?: (tx: Queryable) => Promise<void>;
+}
+
+export interface RebaselineTableRows {
+  table: string;
+  before: number;
+  after: number;
+}
+
+export interface RebaselineResult {
+  ok: boolean;
+  dryRun: boolean;
+  service: string;
+  database: string;
+  databaseSource: DatabaseSource;
+  /** `metadata`: schema already equal, only the ledger changed; `full`: dropped, rebuilt, restored. */
+  mode?: 'metadata' | 'full';
+  /** What differs between the live schema and the baseline (empty for `metadata`). */
+  differences: SchemaDifference[];
+  /** The baseline's migrations, now the service's ledger. */
+  migrations: string[];
+  /** Ledger rows replaced. */
+  previousLedger: string[];
+  retired?: RetiredRows;
+  backupDir?: string;
+  rows: RebaselineTableRows[];
+  /** Orphans that existed before and still exist (not a failure; reported). */
+  notes: string[];
+  steps: RebaselineStep[];
+  durationMs: number;
+  error?: TidemarkError;
+}
+
+/** The service and, transitively, the tidemark services it requires. */
+export function withRequired(workspace: Workspace, service: string): string[] {
+  const out = new Set<string>();
+  const visit = (name: string) => {
+    if (out.has(name)) return;
+    const s = workspace.services.find((x) => x.name === name);
+    if (!s || s.format !== 'tidemark') return;
+    out.add(name);
+    s.requires.forEach(visit);
+  };
+  visit(service);
+  return [...out];
+}
+
+export async function rebaseline(options: RebaselineOptions): Promise<RebaselineResult> {
+  const started = performance.now();
+  const result: RebaselineResult = {
+    ok: false,
+    dryRun: !!options.dryRun,
+    service: options.service,
+    database: '',
+    databaseSource: 'default',
+    differences: [],
+    migrations: [],
+    previousLedger: [],
+    rows: [],
+    notes: [],
+    steps: [],
+    durationMs: 0,
+  };
+  let mark = performance.now();
+  const step = (name: string) => {
+    const now = performance.now();
+    result.steps.push({ step: name, ms: now - mark });
+    mark = now;
+  };
+  const say = (name: string, detail?: string) => options.onStep?.(name, detail);
+  let close = async () => {};
+  try {
+    const workspace = await resolveWorkspace(options);
+    const [service] = selectServices(workspace, options.service);
+    const histories = await readHistories(workspace, [service]);
+    const history = histories.find((h) => h.service === service.name)!;
+    const migrations = history.migrations;
+    if (migrations.length === 0) {
+      throw new TidemarkError('no-baseline', `Service ${service.name} has no migration in ${displayPath(service.migrationsDir)}: nothing to rebaseline onto.`, {
+        kind: 'input',
+        service: service.name,
+        hint: `Write one with \`tidemark baseline --service ${service.name}\` first.`,
+      });
+    }
+    for (const m of migrations) {
+      if (m.kind !== 'sql' || !m.transactional) {
+        throw new TidemarkError('rebaseline-not-transactional', `${displayPath(m.file)}: ${m.id} is ${m.kind !== 'sql' ? 'a script' : 'marked no-transaction'}; rebaseline runs the baseline inside ONE transaction, so every migration of ${service.name} must be transactional SQL.`, {
+          kind: 'input',
+          file: m.file,
+          service: service.name,
+          hint: 'Squash the service into one SQL baseline (`tidemark baseline`), or apply it with `tidemark up`.',
+        });
+      }
+    }
+    result.migrations = migrations.map((m) => m.id);
+
+    // The doctor first: a rebaseline on a broken history would bake the breakage in.
+    say('preflight', 'running the doctor');
+    const { check } = await import('../check/run.js');
+    const doctor = await check({ workspace, service: [service.name], db: false });
+    if (doctor.error) throw doctor.error;
+    const errors = doctor.diagnostics.filter((d) => d.severity === 'error' && (d.service === service.name || d.service === undefined));
+    if (errors.length && !options.force) {
+      const first = errors[0];
+      throw new TidemarkError('rebaseline-doctor', `The doctor reports ${errors.length} error${errors.length === 1 ? '' : 's'} for ${service.name} (first: ${first.file ? `${displayPath(first.file)}${first.line ? `:${first.line}` : ''}: ` : ''}${first.message.replace(/\.$/, '')}); nothing was changed.`, {
+        kind: 'input',
+        service: service.name,
+        hint: 'Fix them (`tidemark check` lists them all), or pass --force to rebaseline anyway.',
+      });
+    }
+
+    const conn = await connect(options, workspace);
+    close = conn.close;
+    const db = conn.db;
+    result.database = conn.url;
+    result.databaseSource = conn.source;
+    step('preflight');
+
+    await withServiceLocks(db, [service.name], options, async () => {
+      // The baseline, replayed where nothing else lives.
+      say('shadow', 'replaying the baseline on a shadow database');
+      const { introspect } = await import('../schema/introspect.js');
+      const { compareSnapshots } = await import('../schema/compare.js');
+      const { renderDrop, unsupportedObjects } = await import('../schema/render.js');
+      const expected = await replayOnShadow(workspace, service.name, introspect);
+      step('shadow');
+      const live = await introspect(db, { workspace, service: service.name });
+      const unsupported = unsupportedObjects(live);
+      if (unsupported.length) {
+        throw new TidemarkError('rebaseline-unsupported', `Service ${service.name} owns ${unsupported.join(', ')}, which tidemark cannot reproduce; nothing was changed.`, {
+          kind: 'input',
+          service: service.name,
+          hint: 'Move those objects out of the service (or drop them), then rebaseline.',
+        });
+      }
+      result.differences = compareSnapshots(expected, live);
+      result.mode = result.differences.length === 0 ? 'metadata' : 'full';
+      step('compare');
+      const ledgerBefore = await readServiceLedger(db, service.name);
+      result.previousLedger = ledgerBefore;
+      if (options.dryRun) return;
+
+      // The backup, written and verified on disk before anything changes.
+      say('backup', 'backing up the service\'s tables');
+      const { backup } = await import('../data/backup.js');
+      const written = await backup({ workspace, database: db, service: service.name, out: options.backupDir, format: options.backupFormat ?? 'ndjson', cwd: options.cwd });
+      if (!written.ok || !written.dir) throw written.error ?? new TidemarkError('backup-failed', `The backup of ${service.name} failed; nothing was changed.`);
+      result.backupDir = written.dir;
+      for (const t of written.tables) result.rows.push({ table: t.table, before: t.rows, after: t.rows });
+      step('backup');
+      say('verify-backup', written.dir);
+      const { verifyBackup } = await import('../data/verify.js');
+      const verified = await verifyBackup(written.dir);
+      if (!verified.ok) {
+        throw new TidemarkError('backup-corrupt', `The backup just written to ${written.dir} does not verify (${verified.problems.map((p) => p.message).join('; ')}); nothing was changed.`, {
+          hint: 'Check the disk, then run again.',
+        });
+      }
+      step('verify-backup');
+
+      await ensureLedger(db);
+      const { validate } = await import('../data/validate.js');
+      const orphansBefore = result.mode === 'full' ? await orphanFindings(validate, workspace, db, service.name) : new Map<string, string>();
+
+      say('transaction', result.mode === 'metadata' ? 'schema equal to the baseline: replacing the ledger only' : 'dropping, applying the baseline, restoring, validating');
+      await db.transaction(async (tx) => {
+        if (result.mode === 'full') {
+          await tx.exec(renderDrop(live));
+          await applyBaseline(tx, migrations, say);
+          say('restore', `${result.rows.reduce((n, r) => n + r.before, 0)} rows`);
+          const { restore } = await import('../data/restore.js');
+          const restored = await restore({ workspace, database: db, dir: written.dir!, service: [service.name], inTransaction: true });
+          if (!restored.ok) throw restored.error ?? new TidemarkError('restore-failed', 'The restore into the baseline failed.');
+          if (options.beforeValidate) await options.beforeValidate(tx);
+          say('validate', 'structure, counts, relationships');
+          const rebuilt = await introspect(tx, { workspace, service: service.name });
+          const left = compareSnapshots(expected, rebuilt);
+          if (left.length) {
+            throw new TidemarkError('rebaseline-structure', `After applying the baseline, ${service.name}'s schema still differs from the replayed baseline: ${left.map((d) => d.message).join('; ')}.`);
+          }
+          const checked = await validate({ workspace, database: db, service: [service.name], against: written.dir, structure: false });
+          if (checked.error) throw checked.error;
+          const fresh: string[] = [];
+          for (const f of checked.findings) {
+            if (f.check === 'relationships' && orphansBefore.get(f.table ?? '') === f.message) {
+              result.notes.push(`Orphans already there before the rebaseline, kept: ${f.message}`);
+              continue;
+            }
+            fresh.push(f.message);
+          }
+          if (fresh.length) throw new TidemarkError('rebaseline-validation', `Validation failed after the restore: ${fresh.join('; ')}.`);
+          const counts = new Map(checked.counts.map((c) => [c.table, c.live]));
+          for (const r of result.rows) r.after = counts.get(r.table) ?? r.after;
+        }
+        await forgetService(tx, service.name);
+        for (const m of migrations) {
+          await recordMigration(tx, { action: 'rebaseline', service: service.name, migration: m.id, checksum: m.checksum, durationMs: 0 });
+        }
+        if (options.retireAlembic) {
+          result.retired = await retireAlembicRows(tx, { dir: options.retireAlembic, service: service.name, versionTable: options.alembicVersionTable ?? 'alembic_version' });
+        }
+        await logEvent(tx, {
+          action: 'rebaseline',
+          service: service.name,
+          outcome: 'ok',
+          detail: { mode: result.mode, backup: result.backupDir, previous: ledgerBefore, migrations: result.migrations, differences: result.differences.length },
+        });
+      });
+      step('transaction');
+    });
+    result.ok = true;
+  } catch (err) {
+    result.error = isTidemarkError(err) ? err : new TidemarkError('rebaseline-failed', `Rebaseline failed and rolled back: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+  } finally {
+    await closeQuietly(close);
+    result.durationMs = performance.now() - started;
+  }
+  return result;
+}
+
+async function readServiceLedger(db: Queryable, service: string): Promise<string[]> {
+  const { readLedger } = await import('../ledger/ledger.js');
+  return (await readLedger(db, [service])).map((r) => r.migration);
+}
+
+/** Replays the service (and what it requires) on a fresh shadow database and snapshots it. */
+async function replayOnShadow(
+  workspace: Workspace,
+  service: string,
+  introspect: (db: Queryable, scope: { workspace: Workspace; service: string }) => Promise<Snapshot>,
+): Promise<Snapshot> {
+  const { openDatabase } = await import('../db/open.js');
+  const shadow: Database = await openDatabase('pglite:memory');
+  try {
+    const replay = await up({ workspace, database: shadow, service: withRequired(workspace, service) });
+    if (!replay.ok) {
+      throw new TidemarkError('rebaseline-baseline-fails', `The baseline of ${service} does not replay on a fresh shadow database: ${replay.error?.message ?? 'unknown error'}; nothing was changed.`, {
+        kind: 'input',
+        service,
+        file: replay.error?.file,
+        line: replay.error?.line,
+        hint: 'Fix the baseline file, then rebaseline again.',
+      });
+    }
+    return await introspect(shadow, { workspace, service });
+  } finally {
+    await closeQuietly(() => shadow.close());
+  }
+}
+
+async function applyBaseline(tx: Queryable, migrations: readonly MigrationFile[], say: (step: string, detail?: string) => void): Promise<void> {
+  for (const m of migrations) {
+    say('baseline', m.id);
+    const statements = m.up ? await splitStatements(m.up, displayPath(m.file), m.id) : [];
+    for (const s of statements) {
+      try {
+        await tx.exec(s.text);
+      } catch (err) {
+        const e = err as { message?: string; code?: string };
+        throw new TidemarkError('rebaseline-baseline-failed', `${displayPath(m.file)}:${s.line}: ${m.id} failed inside the rebaseline transaction: ${e.message ?? String(err)}${e.code ? ` (SQLSTATE ${e.code})` : ''}; everything rolled back.`, {
+          file: m.file,
+          line: s.line,
+          service: m.service,
+          cause: err,
+        });
+      }
+    }
+  }
+}
+
+type ValidateFn = typeof import('../data/validate.js').validate;
+
+/** Relationship findings before anything changes, keyed by table: pre-existing orphans do not fail the rebaseline. */
+async function orphanFindings(validate: ValidateFn, workspace: Workspace, db: Database, service: string): Promise<Map<string, string>> {
+  const r = await validate({ workspace, database: db, service: [service], structure: false });
+  const out = new Map<string, string>();
+  for (const f of r.findings) if (f.check === 'relationships') out.set(f.table ?? '', f.message);
+  return out;
+}
+
