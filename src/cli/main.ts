@@ -193,6 +193,60 @@ function build(): Command {
       await runValidate({ ...globals(cmd), ...flags });
     });
 
+  program
+    .command('reset')
+    .description('dev only: drop the objects a service owns and re-apply its migrations (refuses protected and remote databases)')
+    .requiredOption('-s, --service <name>', 'the service (repeatable: services reset together, dependents dropped first)', collect)
+    .option('--force-protected', 'allow a protected or remote database (its name must still be typed back)')
+    .option('--yes-i-mean <database>', 'the database name, typed back without a prompt (with --force-protected)')
+    .option('--dry-run', 'show what would be dropped; change nothing')
+    .option('--lock-timeout <seconds>', 'how long to wait for another run of the same service', '600')
+    .action(async (flags: { service: string[]; forceProtected?: boolean; yesIMean?: string; dryRun?: boolean; lockTimeout?: string }, cmd: Command) => {
+      const { runReset } = await import('./flow-commands.js');
+      await runReset({ ...globals(cmd), ...flags });
+    });
+
+  program
+    .command('rebaseline')
+    .description("production reset of a service onto its baseline: backup (verified), then ONE transaction that commits only if the data came back intact")
+    .requiredOption('-s, --service <name>', 'the service')
+    .option('--backup-dir <dir>', 'where the backup goes (default: ./backups/<database>-<UTC timestamp>)')
+    .option('-f, --format <format>', 'backup format: ndjson or csv', 'ndjson')
+    .option('--retire-alembic <dir>', "the service's old Alembic versions directory: its rows leave the version table")
+    .option('--version-table <name>', 'the Alembic version table (with --retire-alembic)', 'alembic_version')
+    .option('--force', 'go on although the doctor reports errors for the service')
+    .option('--dry-run', 'preflight only: compare the live schema with the baseline and show the plan')
+    .option('--lock-timeout <seconds>', 'how long to wait for another run of the same service', '600')
+    .action(async (flags: { service: string; backupDir?: string; format?: string; retireAlembic?: string; versionTable?: string; force?: boolean; dryRun?: boolean; lockTimeout?: string }, cmd: Command) => {
+      const { runRebaseline } = await import('./flow-commands.js');
+      await runRebaseline({ ...globals(cmd), ...flags });
+    });
+
+  program
+    .command('adopt')
+    .description('move a service from Alembic to tidemark: baseline from the live schema (proven on a shadow), stamped, its alembic_version rows retired')
+    .requiredOption('-s, --service <name>', 'the Alembic service')
+    .option('--as <name>', 'its name from now on (e.g. user_service → user, so files read user_001_…)')
+    .option('--dir <dir>', 'the new migrations directory (default: migrations/<name>)')
+    .option('--write', 'rewrite the config file (else the change is printed)')
+    .option('--archive', 'move the old Alembic directory to archive/alembic/<service>')
+    .option('--lock-timeout <seconds>', 'how long to wait for another run of the same service', '600')
+    .action(async (flags: { service: string; as?: string; dir?: string; write?: boolean; archive?: boolean; lockTimeout?: string }, cmd: Command) => {
+      const { runAdopt } = await import('./flow-commands.js');
+      await runAdopt({ ...globals(cmd), ...flags });
+    });
+
+  program
+    .command('demo')
+    .description('the CRM Ditual story end to end on an embedded PGlite: legacy database, doctor, backup, adopt, validate, new migrations')
+    .option('--dir <dir>', 'build it here (a new or empty directory) and keep it')
+    .option('--keep', 'keep the temporary directory afterwards')
+    .option('--users <n>', 'how many users (5 budgets each, 4 items a budget)', '10000')
+    .action(async (flags: { dir?: string; keep?: boolean; users?: string }, cmd: Command) => {
+      const { runDemo } = await import('./flow-commands.js');
+      await runDemo({ ...globals(cmd), ...flags });
+    });
+
   const alembic = program.command('alembic').description('helpers for services still kept by Alembic');
   alembic
     .command('split-version-table')
