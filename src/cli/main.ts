@@ -184,11 +184,12 @@ function build(): Command {
 
   program
     .command('validate')
-    .description('check live data: owned tables against their migrations (PGlite shadow), row counts against a backup, orphans of foreign keys and soft relations')
+    .description('check live data: owned tables against their migrations (replayed on a shadow database), row counts against a backup, orphans of foreign keys and soft relations')
     .option('-s, --service <name>', 'only the tables this service owns (repeatable; default: every tidemark service)', collect)
     .option('--against <dir>', 'a backup directory: compare live row counts with its manifest.json')
     .option('--no-structure', 'skip the structure check (no shadow replay of the migrations)')
-    .action(async (flags: { service?: string[]; against?: string; structure?: boolean }, cmd: Command) => {
+    .option('--shadow <url>', 'an empty database to replay the migrations on (default: a temporary database on the target server, else in-process PGlite)')
+    .action(async (flags: { service?: string[]; against?: string; structure?: boolean; shadow?: string }, cmd: Command) => {
       const { runValidate } = await import('./validate-command.js');
       await runValidate({ ...globals(cmd), ...flags });
     });
