@@ -18,7 +18,7 @@ import { validate, type ValidateResult } from '../../src/data/validate.js';
 import type { Database } from '../../src/db/database.js';
 import { openDatabase } from '../../src/db/open.js';
 import { backends, forEachBackend, withDatabase } from '../support/backends.js';
-import { CRM_EXAMPLE, copyCrmExample, makeWorkspace, sqlMigration, type TempWorkspace } from '../support/workspace.js';
+import { CRM_EXAMPLE, copyCrmExample, makeWorkspace, runCli, sqlMigration, type TempWorkspace } from '../support/workspace.js';
 
 interface CrmData {
   crmDataStatements(opts?: { users?: number }): string[];
@@ -370,6 +370,13 @@ forEachBackend('validate --shadow', (backend) => {
           assert.equal((await cli({ config, database: url, shadow: url.replace('127.0.0.1', 'localhost') })).code, 2);
           const run = await cli({ config, database: url, shadow: other.url, service: ['budget'] });
           assert.equal(run.code, 0, run.stdout);
+          // The real CLI, flags parsed by commander: the shadow is named on stderr.
+          const real = await runCli(['validate', '--database', url, '--shadow', other.url, '--service', 'budget'], ws.dir);
+          assert.equal(real.code, 0, real.stdout + real.stderr);
+          assert.match(real.stderr, /Migrations replayed on a shadow database: the shadow database postgres:\/\/.*\/tidemark_test_[0-9a-f]+ \(PostgreSQL \d+\)\./);
+          const refused = await runCli(['validate', '--database', url, '--shadow', url], ws.dir);
+          assert.equal(refused.code, 2);
+          assert.match(refused.stderr, /is the target database itself/);
         }
       } finally {
         await other.drop();
