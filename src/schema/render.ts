@@ -7,8 +7,8 @@
  * pg_get_indexdef, pg_get_triggerdef, pg_get_viewdef, pg_get_functiondef) and plain syntax around
  * it; no NOT NULL constraint names (18), no NULLS NOT DISTINCT unless the live schema has it.
  * Order of creation: schemas, extensions, types, functions, sequences, tables (columns, identity and
- * non-foreign-key constraints), foreign keys and NOT VALID constraints (ALTER TABLE, so cycles work),
- * indexes, functions that read tables, views (dependency order), triggers, policies, row level
+ * non-foreign-key constraints), indexes (a foreign key may reference a unique index), foreign keys and
+ * NOT VALID constraints (ALTER TABLE, so cycles work), functions that read tables, views (dependency order), triggers, policies, row level
  * security, comments, then OWNED BY for serial sequences.
  */
 import { ident, literal, qualified } from './ident.js';
@@ -77,8 +77,9 @@ export function renderBaseline(snapshot: Snapshot, service: string, options: Ren
       if (c.kind === 'foreign key' || !c.validated) later.push(`ALTER TABLE ${qualified(t)} ADD CONSTRAINT ${ident(c.name)} ${c.definition};`);
     }
   }
-  section('foreign keys and NOT VALID constraints', later);
+  // Indexes before foreign keys: a foreign key may reference the columns of a unique index.
   section('indexes', snapshot.tables.flatMap((t) => t.indexes.map(indexStatement)));
+  section('foreign keys and NOT VALID constraints', later);
   section('functions that read tables', late.map(renderFunction));
   const views = orderViews(snapshot.views);
   section('views', views.flatMap((v) => [renderView(v), ...v.indexes.map(indexStatement)]));

@@ -35,11 +35,11 @@ CREATE TABLE budgets (
   CONSTRAINT budgets_status_check CHECK ((status = ANY (ARRAY['draft'::text, 'sent'::text])))
 );
 
--- foreign keys and NOT VALID constraints
-ALTER TABLE budgets ADD CONSTRAINT budgets_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id);
-
 -- indexes
 CREATE INDEX budgets_status_idx ON public.budgets USING btree (status);
+
+-- foreign keys and NOT VALID constraints
+ALTER TABLE budgets ADD CONSTRAINT budgets_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id);
 
 -- triggers
 CREATE TRIGGER budgets_touch BEFORE UPDATE ON public.budgets FOR EACH ROW EXECUTE FUNCTION touch();
