@@ -254,14 +254,14 @@ async function prove(options: BaselineOptions, service: Service, live: Snapshot,
   let close = async () => {};
   if (shadow) {
     result.shadow = shadow.displayUrl;
-  } else if (options.shadowUrl !== undefined || (live.extensions.length > 0 && options.database.backend === 'postgres')) {
-    // PGlite has no contrib extensions: a baseline that needs some is proven on the live server's
-    // version instead (a temporary database there), or on the database given.
+  } else if (options.shadowUrl !== undefined || (needsServer(live).length > 0 && options.database.backend === 'postgres')) {
+    // PGlite has no contrib extensions and only its own role: a baseline that needs either is proven
+    // on the live server's version instead (a temporary database there), or on the database given.
     const { openShadow } = await import('../db/shadow.js');
     const opened = await openShadow({ target: options.database, targetUrl: options.targetUrl, shadowUrl: options.shadowUrl, cwd: options.cwd });
     shadow = opened.database;
     close = () => opened.dispose();
-    const why = options.shadowUrl === undefined ? ` (the baseline needs extension${live.extensions.length === 1 ? '' : 's'} ${live.extensions.map((e) => e.name).join(', ')})` : '';
+    const why = options.shadowUrl === undefined ? ` (the baseline needs ${needsServer(live).join(' and ')})` : '';
     result.shadow = `${opened.description}${why}`;
   } else {
     const { openDatabase } = await import('../db/open.js');
@@ -316,6 +316,15 @@ async function prove(options: BaselineOptions, service: Service, live: Snapshot,
   } finally {
     await closeQuietly(close);
   }
+}
+
+/** What an in-process PGlite cannot provide: contrib extensions, roles other than PUBLIC in policies. */
+function needsServer(s: Snapshot): string[] {
+  const out: string[] = [];
+  if (s.extensions.length > 0) out.push(`extension${s.extensions.length === 1 ? '' : 's'} ${s.extensions.map((e) => e.name).join(', ')}`);
+  const roles = [...new Set(s.tables.flatMap((t) => t.policies.flatMap((p) => p.roles)).filter((r) => r !== 'PUBLIC'))].sort();
+  if (roles.length > 0) out.push(`role${roles.length === 1 ? '' : 's'} ${roles.join(', ')}`);
+  return out;
 }
 
 function countObjects(s: Snapshot): Record<string, number> {

@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { it } from 'node:test';
@@ -93,7 +94,9 @@ CREATE MATERIALIZED VIEW shop_customer_totals AS SELECT customer_id, sum(total) 
 CREATE UNIQUE INDEX shop_customer_totals_key ON shop_customer_totals (customer_id);
 -- Takes a row of an owned table: created after the tables.
 CREATE FUNCTION shop_order_label(o shop_orders) RETURNS text LANGUAGE sql STABLE AS $$ SELECT o.id::text || ' ' || coalesce(o.note, '') $$;
-CREATE TABLE billing.invoices (id serial PRIMARY KEY, order_id bigint REFERENCES shop_orders (id), amount numeric);
+CREATE UNIQUE INDEX shop_customers_code_key ON shop_customers (code);
+-- A foreign key onto a unique index (not a constraint): the index must exist first.
+CREATE TABLE billing.invoices (id serial PRIMARY KEY, order_id bigint REFERENCES shop_orders (id), customer_code text REFERENCES shop_customers (code), amount numeric);
 CREATE UNLOGGED TABLE shop_cache (k text PRIMARY KEY, v jsonb) WITH (fillfactor = 70);
 COMMENT ON TABLE shop_customers IS 'Customers of the shop';
 COMMENT ON COLUMN shop_customers.email IS 'Where invoices go';
@@ -232,7 +235,7 @@ forEachBackend('schema snapshot and baseline', (backend) => {
           'shop_orders_visible SELECT permissive',
         ]);
         assert.equal(orders.rowSecurity && orders.forceRowSecurity, true);
-        assert.deepEqual(customers.indexes.map((i) => i.name), ['shop_customers_code_idx', 'shop_customers_name_hash']);
+        assert.deepEqual(customers.indexes.map((i) => i.name), ['shop_customers_code_idx', 'shop_customers_code_key', 'shop_customers_name_hash']);
         const cache = live.tables.find((t) => t.name === 'shop_cache')!;
         assert.equal(cache.unlogged, true);
         assert.deepEqual(cache.options, ['fillfactor=70']);
@@ -285,6 +288,30 @@ forEachBackend('schema snapshot and baseline', (backend) => {
         ws.remove();
       }
     }));
+
+  it('a policy for a role is proven on a temporary database of the server (PGlite has only its own role)', { skip: backend.name !== 'postgres' ? 'roles: server only' : false }, async () => {
+    const role = `tidemark_test_${randomBytes(4).toString('hex')}`;
+    try {
+      await withDatabase(backend, async (db) => {
+        const ws = makeWorkspace({ notes: { owns: ['note*'] } });
+        try {
+          const workspace = await loadWorkspace({ cwd: ws.dir });
+          await db.exec(`CREATE ROLE ${role}; CREATE TABLE notes (id int PRIMARY KEY, author name NOT NULL);
+                         CREATE POLICY notes_own ON notes FOR UPDATE TO ${role} USING (author = current_user);
+                         ALTER TABLE notes ENABLE ROW LEVEL SECURITY;`);
+          const result = await baseline({ workspace, database: db, service: 'notes', dryRun: true });
+          assert.ifError(result.error);
+          assert.match(result.shadow, new RegExp(`^temporary database tidemark_shadow_\\w+ on the target server .*\\(the baseline needs role ${role}\\)$`));
+          assert.match(result.up, new RegExp(`^CREATE POLICY notes_own ON notes FOR UPDATE TO ${role} USING \\(\\(author = CURRENT_USER\\)\\);$`, 'm'));
+          assert.deepEqual(result.differences, []);
+        } finally {
+          ws.remove();
+        }
+      });
+    } finally {
+      await withDatabase(backend, (db) => db.exec(`DROP ROLE IF EXISTS ${role}`));
+    }
+  });
 
   it('refuses an object it cannot reproduce, naming it, and writes nothing', () =>
     withDatabase(backend, async (db) => {
