@@ -248,6 +248,19 @@ function build(): Command {
       await runDemo({ ...globals(cmd), ...flags });
     });
 
+  program
+    .command('baseline')
+    .description('write <service>_001_initial_schema.sql from the live objects a service owns, proven on a PGlite shadow first')
+    .requiredOption('-s, --service <name>', 'the service')
+    .option('--dir <dir>', 'write into this directory instead of the service\'s migrations directory')
+    .option('--force', 'overwrite an existing <service>_001_initial_schema.sql')
+    .option('--dry-run', 'print the migration and prove it; write nothing')
+    .option('--shadow <url>', 'prove it on this empty database instead of an in-process PGlite')
+    .action(async (flags: { service: string; dir?: string; force?: boolean; dryRun?: boolean; shadow?: string }, cmd: Command) => {
+      const { runBaseline } = await import('./schema-commands.js');
+      await runBaseline({ ...globals(cmd), ...flags });
+    });
+
   const alembic = program.command('alembic').description('helpers for services still kept by Alembic');
   alembic
     .command('split-version-table')
