@@ -99,6 +99,9 @@ export async function demo(options: DemoOptions = {}): Promise<DemoResult> {
     // The file's handful of sample rows make way for the generated ones (same ids).
     await db.exec('DELETE FROM budget_items; DELETE FROM budgets; DELETE FROM users;');
     await db.transaction(async (tx) => {
+      // Generated rows are consistent by construction: foreign-key triggers off while loading them
+      // (validate checks every relationship later anyway). PGlite's user is a superuser.
+      await tx.exec(`SET LOCAL session_replication_role = replica`);
       for (const sql of crm.crmDataStatements(sizes)) await tx.exec(sql);
     });
     const versions = (await db.query<{ v: string }>('SELECT version_num AS v FROM alembic_version ORDER BY 1')).rows.map((r) => r.v);
@@ -113,10 +116,16 @@ export async function demo(options: DemoOptions = {}): Promise<DemoResult> {
     const doctor = await check({ workspace, database: db, db: true });
     if (doctor.error) throw doctor.error;
     const errors = doctor.diagnostics.filter((d) => d.severity === 'error');
-    result.legacyRules = [...new Set(errors.map((d) => d.rule))].sort();
-    const byRule = new Map<string, string>();
-    for (const d of errors) if (!byRule.has(d.rule)) byRule.set(d.rule, `${d.rule}: ${d.message}`);
-    done(`The doctor on the legacy histories: ${errors.length} errors`, [...byRule.values()], false);
+    result.legacyRules = [...new Set(doctor.diagnostics.map((d) => d.rule))].sort();
+    const order = ['duplicate-id', 'cross-service-reference', 'mixed-id-format', 'multiple-heads', 'alembic-version-contamination'];
+    const rules = [...result.legacyRules].sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99));
+    const shorten = (text: string) => text.split(`${dir}${path.sep}`).join('').replace(/services\/\w+\/alembic\/versions\//g, '');
+    const doctorLines = rules.map((rule) => {
+      const found = doctor.diagnostics.filter((d) => d.rule === rule);
+      const mark = found.some((d) => d.severity === 'error') ? '✗' : '⚠';
+      return `${mark} ${rule}${found.length > 1 ? ` (${found.length})` : ''}: ${shorten(found[0].message)}`;
+    });
+    done(`The doctor on the legacy histories (tidemark check --db): ${errors.length} errors, ${doctor.warnings} warning${doctor.warnings === 1 ? '' : 's'}`, doctorLines, false);
 
     // 3. Backup, verified.
     const { backup } = await import('../data/backup.js');
@@ -143,7 +152,16 @@ export async function demo(options: DemoOptions = {}): Promise<DemoResult> {
       workspace = await loadWorkspace({ cwd: dir });
     }
     const left = (await db.query<{ v: string }>('SELECT version_num AS v FROM alembic_version ORDER BY 1').catch(() => ({ rows: [] as { v: string }[] }))).rows.map((r) => r.v);
-    adoptLines.push(left.length ? `alembic_version keeps ${left.map((v) => `'${v}'`).join(', ')}: no directory defines it, \`tidemark check --db\` names it` : 'alembic_version is gone');
+    if (left.length) {
+      // What the doctor's hint says to do with a row no directory defines, once checked: delete it.
+      await db.transaction(async (tx) => {
+        await tx.query('DELETE FROM alembic_version WHERE version_num = ANY($1::text[])', [left]);
+        await tx.exec('DROP TABLE alembic_version');
+      });
+      adoptLines.push(`${left.map((v) => `'${v}'`).join(', ')}, the row no directory defined, deleted as the doctor advised; alembic_version, now empty, dropped`);
+    } else {
+      adoptLines.push('alembic_version, now empty, dropped');
+    }
     done('Adopt: each service gets one baseline and its own history', adoptLines);
 
     // 5. Validate against the backup.
