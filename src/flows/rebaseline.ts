@@ -187,7 +187,7 @@ export async function rebaseline(options: RebaselineOptions): Promise<Rebaseline
           hint: 'Move those objects out of the service (or drop them), then rebaseline.',
         });
       }
-      result.differences = compareSnapshots(expected, live);
+      result.differences = compareSnapshots(live, expected);
       result.mode = result.differences.length === 0 ? 'metadata' : 'full';
       step('compare');
       const ledgerBefore = await readServiceLedger(db, service.name);
@@ -228,7 +228,7 @@ export async function rebaseline(options: RebaselineOptions): Promise<Rebaseline
           if (options.beforeValidate) await options.beforeValidate(tx);
           say('validate', 'structure, counts, relationships');
           const rebuilt = await introspect(tx, { workspace, service: service.name });
-          const left = compareSnapshots(expected, rebuilt);
+          const left = compareSnapshots(rebuilt, expected, { expected: 'rebuilt', actual: 'baseline' });
           if (left.length) {
             throw new TidemarkError('rebaseline-structure', `After applying the baseline, ${service.name}'s schema still differs from the replayed baseline: ${left.map((d) => d.message).join('; ')}.`);
           }
