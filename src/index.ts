@@ -27,3 +27,11 @@ export { renderBaseline, renderDrop, unsupportedObjects } from './schema/render.
 export type { Snapshot, SchemaDifference } from './schema/snapshot.js';
 export { baseline } from './flows/baseline.js';
 export type { BaselineOptions, BaselineResult } from './flows/baseline.js';
+export { reset } from './flows/reset.js';
+export type { ResetOptions, ResetResult } from './flows/reset.js';
+export { rebaseline } from './flows/rebaseline.js';
+export type { RebaselineOptions, RebaselineResult } from './flows/rebaseline.js';
+export { adopt } from './flows/adopt.js';
+export type { AdoptOptions, AdoptResult } from './flows/adopt.js';
+export { demo } from './flows/demo.js';
+export type { DemoOptions, DemoResult } from './flows/demo.js';

@@ -119,7 +119,8 @@ export async function demo(options: DemoOptions = {}): Promise<DemoResult> {
     result.legacyRules = [...new Set(doctor.diagnostics.map((d) => d.rule))].sort();
     const order = ['duplicate-id', 'cross-service-reference', 'mixed-id-format', 'multiple-heads', 'alembic-version-contamination'];
     const rules = [...result.legacyRules].sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99));
-    const shorten = (text: string) => text.split(`${dir}${path.sep}`).join('').replace(/services\/\w+\/alembic\/versions\//g, '');
+    // File names are enough to read the story: drop the directories in front of them.
+    const shorten = (text: string) => text.replace(/[^\s,(]*services\/\w+\/alembic\/versions\//g, '');
     const doctorLines = rules.map((rule) => {
       const found = doctor.diagnostics.filter((d) => d.rule === rule);
       const mark = found.some((d) => d.severity === 'error') ? '✗' : '⚠';
