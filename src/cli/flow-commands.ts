@@ -81,6 +81,7 @@ export interface RebaselineFlags extends GlobalOptions {
   dryRun?: boolean;
   retireAlembic?: string;
   versionTable?: string;
+  shadow?: string;
   lockTimeout?: string;
 }
 
@@ -98,6 +99,7 @@ export async function runRebaseline(flags: RebaselineFlags): Promise<void> {
     dryRun: flags.dryRun,
     retireAlembic: flags.retireAlembic,
     alembicVersionTable: flags.versionTable,
+    shadow: flags.shadow,
     lockTimeoutMs: flags.lockTimeout === undefined ? undefined : Number(flags.lockTimeout) * 1000,
     onStep: flags.json
       ? undefined
@@ -132,6 +134,7 @@ export async function runRebaseline(flags: RebaselineFlags): Promise<void> {
     process.stdout.write(`  retired ${result.retired.deleted.length} row${result.retired.deleted.length === 1 ? '' : 's'} of ${result.retired.versionTable}${result.retired.droppedTable ? ' (table dropped, now empty)' : ''}\n`);
   }
   for (const n of result.notes) process.stdout.write(`  ${pc.dim(n)}\n`);
+  if (result.shadow) process.stdout.write(`  baseline proven on: ${result.shadow}\n`);
   process.stdout.write(`  backup: ${result.backupDir}\n`);
   process.stdout.write(`  ${pc.dim(result.steps.map((s) => `${s.step} ${formatMs(s.ms)}`).join(' · '))}\n`);
   finish(undefined, flags);

@@ -215,10 +215,11 @@ function build(): Command {
     .option('-f, --format <format>', 'backup format: ndjson or csv', 'ndjson')
     .option('--retire-alembic <dir>', "the service's old Alembic versions directory: its rows leave the version table")
     .option('--version-table <name>', 'the Alembic version table (with --retire-alembic)', 'alembic_version')
+    .option('--shadow <url>', 'replay the baseline on this empty database (default: a temporary database on the same server, else PGlite)')
     .option('--force', 'go on although the doctor reports errors for the service')
     .option('--dry-run', 'preflight only: compare the live schema with the baseline and show the plan')
     .option('--lock-timeout <seconds>', 'how long to wait for another run of the same service', '600')
-    .action(async (flags: { service: string; backupDir?: string; format?: string; retireAlembic?: string; versionTable?: string; force?: boolean; dryRun?: boolean; lockTimeout?: string }, cmd: Command) => {
+    .action(async (flags: { service: string; backupDir?: string; format?: string; retireAlembic?: string; versionTable?: string; shadow?: string; force?: boolean; dryRun?: boolean; lockTimeout?: string }, cmd: Command) => {
       const { runRebaseline } = await import('./flow-commands.js');
       await runRebaseline({ ...globals(cmd), ...flags });
     });

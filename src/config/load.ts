@@ -87,6 +87,20 @@ export async function loadWorkspace(options: LoadOptions = {}): Promise<Workspac
   return validateConfig(raw, { root, cwd, configFile: file });
 }
 
+/** The named services and, transitively, the tidemark services they require (declaration-independent order). */
+export function withRequiredServices(workspace: Workspace, names: readonly string[]): string[] {
+  const out = new Set<string>();
+  const visit = (name: string) => {
+    if (out.has(name)) return;
+    const s = workspace.services.find((x) => x.name === name);
+    if (!s || s.format !== 'tidemark') return;
+    out.add(name);
+    s.requires.forEach(visit);
+  };
+  names.forEach(visit);
+  return [...out];
+}
+
 /**
  * The service that owns a table, or undefined. `tableName` may be `table` or `schema.table`.
  * Owns entries: exact names (`users`, `crm.users`; unqualified means schema `public`), globs with `*` and `?`,

@@ -13,7 +13,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ownerOf } from '../config/load.js';
+import { ownerOf, withRequiredServices } from '../config/load.js';
 import type { Service, Workspace } from '../config/types.js';
 import type { Database } from '../db/database.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
@@ -190,20 +190,6 @@ function readManifest(dir: string): Manifest {
 
 // ---- (a) structure ----
 
-/** The service and, transitively, the tidemark services it requires. */
-function withRequired(workspace: Workspace, services: readonly Service[]): string[] {
-  const out = new Set<string>();
-  const visit = (name: string) => {
-    if (out.has(name)) return;
-    const s = workspace.services.find((x) => x.name === name);
-    if (!s || s.format !== 'tidemark') return;
-    out.add(name);
-    s.requires.forEach(visit);
-  };
-  services.forEach((s) => visit(s.name));
-  return [...out];
-}
-
 interface ShadowTarget {
   /** The target's URL with credentials, when validate opened it from a URL (a given Database has only its redacted one). */
   targetUrl?: string;
@@ -232,7 +218,7 @@ async function checkStructure(workspace: Workspace, services: readonly Service[]
     }
     let failed = false;
     try {
-      const replay = await up({ workspace, database: shadow, service: withRequired(workspace, [service]) });
+      const replay = await up({ workspace, database: shadow, service: withRequiredServices(workspace, [service.name]) });
       if (!replay.ok) {
         result.findings.push({
           check: 'structure',

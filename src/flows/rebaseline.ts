@@ -17,6 +17,7 @@
  * Results as values: never throws.
  */
 import { closeQuietly, connect, readHistories, resolveWorkspace, selectServices, up, withServiceLocks, type DatabaseSource, type WorkspaceOptions } from '../apply/migrate.js';
+import { withRequiredServices } from '../config/load.js';
 import type { Workspace } from '../config/types.js';
 import type { Database, Queryable } from '../db/database.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
@@ -46,6 +47,8 @@ export interface RebaselineOptions extends WorkspaceOptions {
   /** The service's old Alembic versions directory: its revisions are deleted from `alembicVersionTable`. */
   retireAlembic?: string;
   alembicVersionTable?: string;
+  /** An explicit shadow database (`--shadow URL`); default a temporary one on the same server, else PGlite. */
+  shadow?: string;
   lockTimeoutMs?: number;
   onStep?: (step: string, detail?: string) => void;
   /**
@@ -76,6 +79,8 @@ export interface RebaselineResult {
   /** Ledger rows replaced. */
   previousLedger: string[];
   retired?: RetiredRows;
+  /** Where the baseline was replayed. */
+  shadow?: string;
   backupDir?: string;
   rows: RebaselineTableRows[];
   /** Orphans that existed before and still exist (not a failure; reported). */
@@ -83,20 +88,6 @@ export interface RebaselineResult {
   steps: RebaselineStep[];
   durationMs: number;
   error?: TidemarkError;
-}
-
-/** The service and, transitively, the tidemark services it requires. */
-export function withRequired(workspace: Workspace, service: string): string[] {
-  const out = new Set<string>();
-  const visit = (name: string) => {
-    if (out.has(name)) return;
-    const s = workspace.services.find((x) => x.name === name);
-    if (!s || s.format !== 'tidemark') return;
-    out.add(name);
-    s.requires.forEach(visit);
-  };
-  visit(service);
-  return [...out];
 }
 
 export async function rebaseline(options: RebaselineOptions): Promise<RebaselineResult> {
@@ -176,7 +167,9 @@ export async function rebaseline(options: RebaselineOptions): Promise<Rebaseline
       const { introspect } = await import('../schema/introspect.js');
       const { compareSnapshots } = await import('../schema/compare.js');
       const { renderDrop, unsupportedObjects } = await import('../schema/render.js');
-      const expected = await replayOnShadow(workspace, service.name, introspect);
+      const replayed = await replayOnShadow(workspace, service.name, db, options, introspect);
+      const expected = replayed.snapshot;
+      result.shadow = replayed.description;
       step('shadow');
       const live = await introspect(db, { workspace, service: service.name });
       const unsupported = unsupportedObjects(live);
@@ -277,18 +270,29 @@ async function readServiceLedger(db: Queryable, service: string): Promise<string
   return (await readLedger(db, [service])).map((r) => r.migration);
 }
 
-/** Replays the service (and what it requires) on a fresh shadow database and snapshots it. */
+/**
+ * Replays the service (and what it requires) on a fresh shadow database and snapshots it. Against a
+ * server the shadow is a temporary database on that server (so the baseline is proven on the
+ * target's PostgreSQL version), else an in-process PGlite; `description` says which.
+ */
 async function replayOnShadow(
   workspace: Workspace,
   service: string,
+  target: Database,
+  options: Pick<RebaselineOptions, 'database' | 'shadow' | 'cwd'>,
   introspect: (db: Queryable, scope: { workspace: Workspace; service: string }) => Promise<Snapshot>,
-): Promise<Snapshot> {
-  const { openDatabase } = await import('../db/open.js');
-  const shadow: Database = await openDatabase('pglite:memory');
+): Promise<{ snapshot: Snapshot; description: string }> {
+  const { openShadow } = await import('../db/shadow.js');
+  const shadow = await openShadow({
+    target,
+    targetUrl: typeof options.database === 'string' ? options.database : process.env.DATABASE_URL || workspace.database,
+    shadowUrl: options.shadow,
+    cwd: options.cwd,
+  });
   try {
-    const replay = await up({ workspace, database: shadow, service: withRequired(workspace, service) });
+    const replay = await up({ workspace, database: shadow.database, service: withRequiredServices(workspace, [service]) });
     if (!replay.ok) {
-      throw new TidemarkError('rebaseline-baseline-fails', `The baseline of ${service} does not replay on a fresh shadow database: ${replay.error?.message ?? 'unknown error'}; nothing was changed.`, {
+      throw new TidemarkError('rebaseline-baseline-fails', `The baseline of ${service} does not replay on a fresh shadow database (${shadow.description}): ${replay.error?.message ?? 'unknown error'}; nothing was changed.`, {
         kind: 'input',
         service,
         file: replay.error?.file,
@@ -296,9 +300,9 @@ async function replayOnShadow(
         hint: 'Fix the baseline file, then rebaseline again.',
       });
     }
-    return await introspect(shadow, { workspace, service });
+    return { snapshot: await introspect(shadow.database, { workspace, service }), description: shadow.description };
   } finally {
-    await closeQuietly(() => shadow.close());
+    await closeQuietly(() => shadow.dispose());
   }
 }
 
