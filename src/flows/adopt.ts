@@ -202,8 +202,8 @@ async function switchConfig(workspace: Workspace, service: Service, name: string
   const { switchServiceToTidemark } = await import('../config/edit.js');
   const text = fs.readFileSync(workspace.configFile, 'utf8');
   const ext = path.extname(workspace.configFile) as '.json' | '.mjs' | '.js' | '.ts';
-  const edited = switchServiceToTidemark(text, ext, service.name, dirText, { rename: name === service.name ? undefined : name, addRequires: requiresAdded });
+  const edited = switchServiceToTidemark(text, ext, service.name, dirText, { rename: name === service.name ? undefined : name, addRequires: requiresAdded, file: displayPath(workspace.configFile) });
   if ('error' in edited) return { file: workspace.configFile, written: false, change: wanted, problem: edited.error };
   if (write && edited.changed) fs.writeFileSync(workspace.configFile, edited.text);
-  return { file: workspace.configFile, written: write && edited.changed, change: edited.diff ?? wanted };
+  return { file: workspace.configFile, written: write && edited.changed, change: edited.diff || wanted };
 }
