@@ -15,7 +15,6 @@ import { up } from '../../src/apply/migrate.js';
 import { loadWorkspace } from '../../src/config/load.js';
 import type { Workspace } from '../../src/config/types.js';
 import type { Database } from '../../src/db/database.js';
-import { openDatabase } from '../../src/db/open.js';
 import { baseline } from '../../src/flows/baseline.js';
 import { compareSnapshots } from '../../src/schema/compare.js';
 import { introspect } from '../../src/schema/introspect.js';
@@ -320,6 +319,8 @@ forEachBackend('schema snapshot and baseline', (backend) => {
         const workspace = await loadShop(db, ws);
         await db.exec(`CREATE RULE shop_cache_no_delete AS ON DELETE TO shop_cache DO INSTEAD NOTHING;
                        CREATE TABLE shop_archive_2020 () INHERITS (shop_cache);
+                       CREATE VIEW crm_active AS SELECT id FROM crm_accounts;
+                       CREATE VIEW shop_on_crm AS SELECT id FROM crm_active;
                        CREATE VIEW shop_v AS SELECT 1 AS x;
                        CREATE TRIGGER shop_v_insert INSTEAD OF INSERT ON shop_v FOR EACH ROW EXECUTE FUNCTION shop_touch();`);
         const snapshot = await introspect(db, { workspace, service: 'shop' });
@@ -327,12 +328,28 @@ forEachBackend('schema snapshot and baseline', (backend) => {
           'rule shop_cache_no_delete on shop_cache',
           'table inheritance shop_archive_2020 inherits shop_cache',
           'trigger on a view shop_v_insert on shop_v',
+          'view dependency view shop_on_crm reads view crm_active',
         ]);
         const result = await baseline({ workspace, database: db, service: 'shop' });
         assert.equal(result.ok, false);
         assert.equal(result.error?.code, 'baseline-unsupported');
         assert.match(result.error!.message, /cannot reproduce rule shop_cache_no_delete on shop_cache, table inheritance shop_archive_2020 inherits shop_cache/);
         assert.equal(fs.existsSync(path.join(ws.dir, 'migrations/shop/shop_001_initial_schema.sql')), false);
+      } finally {
+        ws.remove();
+      }
+    }));
+
+  it('the ledger and Alembic version tables are never owned, even by a service that owns everything', () =>
+    withDatabase(backend, async (db) => {
+      const ws = makeWorkspace({ app: { owns: ['*', 'schema:tidemark'] } }, { 'migrations/app/app_001_t.sql': sqlMigration('CREATE TABLE t (id int PRIMARY KEY);') });
+      try {
+        const workspace = await loadWorkspace({ cwd: ws.dir });
+        assert.ifError((await up({ workspace, database: db })).error);
+        await db.exec(`CREATE TABLE alembic_version (version_num varchar(32) NOT NULL PRIMARY KEY)`);
+        const snapshot = await introspect(db, { workspace, service: 'app' });
+        assert.deepEqual(names(snapshot.tables), ['t']);
+        assert.deepEqual(snapshot.schemas, []);
       } finally {
         ws.remove();
       }
