@@ -22,7 +22,7 @@ export { validate } from './data/validate.js';
 export { restore } from './data/restore.js';
 export { introspect } from './schema/introspect.js';
 export type { SchemaScope } from './schema/introspect.js';
-export { compareSnapshots } from './schema/compare.js';
+export { compareSnapshots, normalizeSnapshot } from './schema/compare.js';
 export { renderBaseline, renderDrop, unsupportedObjects } from './schema/render.js';
 export type { Snapshot, SchemaDifference } from './schema/snapshot.js';
 export { baseline } from './flows/baseline.js';

@@ -220,3 +220,44 @@ function article(word: string): string {
 function quote(s: string): string {
   return `'${s.replaceAll("'", "''")}'`;
 }
+
+/**
+ * The snapshot with everything compareSnapshots ignores taken out: SQL text normalized (normalize.ts),
+ * columns by name with no position, no server version, view queries by their parse-tree hash. Two
+ * snapshots of equal schemas are deep-equal after this, whichever PostgreSQL printed them.
+ */
+export function normalizeSnapshot(snapshot: Snapshot): Snapshot {
+  const s: Snapshot = structuredClone(snapshot);
+  s.serverVersion = 0;
+  const sql = (text: string | undefined) => (text === undefined ? undefined : normalizeSql(text));
+  const setSql = <T extends object, K extends keyof T>(o: T, k: K) => {
+    if (o[k] !== undefined) (o as Record<K, unknown>)[k] = normalizeSql(o[k] as string);
+  };
+  for (const t of s.types) {
+    if (t.kind === 'domain') {
+      setSql(t, 'default');
+      for (const c of t.constraints) c.definition = normalizeSql(c.definition);
+    }
+  }
+  for (const f of s.functions) f.definition = normalizeFunctionDef(f.definition);
+  for (const t of s.tables) {
+    t.columns.sort((a, b) => a.name.localeCompare(b.name));
+    for (const c of t.columns) {
+      c.position = 0;
+      setSql(c, 'default');
+      if (c.generated) c.generated.expression = sql(c.generated.expression) as string;
+    }
+    for (const c of t.constraints) c.definition = normalizeSql(c.definition);
+    for (const i of t.indexes) i.definition = normalizeIndexDef(i.definition, i.name, t.schema, t.name);
+    for (const tr of t.triggers) tr.definition = normalizeSql(tr.definition);
+    for (const p of t.policies) {
+      setSql(p, 'using');
+      setSql(p, 'withCheck');
+    }
+  }
+  for (const v of s.views) {
+    v.definition = v.queryHash !== undefined ? '' : normalizeSql(v.definition);
+    for (const i of v.indexes) i.definition = normalizeIndexDef(i.definition, i.name, v.schema, v.name);
+  }
+  return s;
+}

@@ -15,8 +15,9 @@ import { up } from '../../src/apply/migrate.js';
 import { loadWorkspace } from '../../src/config/load.js';
 import type { Workspace } from '../../src/config/types.js';
 import type { Database } from '../../src/db/database.js';
+import { openDatabase } from '../../src/db/open.js';
 import { baseline } from '../../src/flows/baseline.js';
-import { compareSnapshots } from '../../src/schema/compare.js';
+import { compareSnapshots, normalizeSnapshot } from '../../src/schema/compare.js';
 import { introspect } from '../../src/schema/introspect.js';
 import { renderBaseline, renderDrop, unsupportedObjects } from '../../src/schema/render.js';
 import type { Snapshot } from '../../src/schema/snapshot.js';
@@ -169,6 +170,19 @@ forEachBackend('schema snapshot and baseline', (backend) => {
             assert.deepEqual(compareSnapshots(live[service], await introspect(fresh, { workspace, service })), [], service);
           }
         });
+
+        // The same migrations replayed on PGlite (PostgreSQL 18): deep-equal once normalized, also against a 15 server.
+        const pglite = await openDatabase('pglite:memory');
+        try {
+          assert.ifError((await up({ workspace, database: pglite })).error);
+          for (const service of ['user', 'budget']) {
+            const replayed = await introspect(pglite, { workspace, service });
+            assert.deepEqual(normalizeSnapshot(replayed), normalizeSnapshot(live[service]));
+            assert.deepEqual(compareSnapshots(live[service], replayed), []);
+          }
+        } finally {
+          await pglite.close();
+        }
 
         const proven = await baseline({ workspace, database: db, service: 'budget', dryRun: true });
         assert.ifError(proven.error);

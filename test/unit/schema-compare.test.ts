@@ -1,7 +1,7 @@
 /** compareSnapshots (pure): equal across PostgreSQL 15/18 printing, differences in plain words. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compareSnapshots } from '../../src/schema/compare.js';
+import { compareSnapshots, normalizeSnapshot } from '../../src/schema/compare.js';
 import { canonicalQuery, normalizeFunctionDef, normalizeSql } from '../../src/schema/normalize.js';
 import type { Snapshot, ViewInfo } from '../../src/schema/snapshot.js';
 import { loadPgParser } from '../../src/history/pg-parser.js';
@@ -26,6 +26,14 @@ describe('compareSnapshots', () => {
     assert.deepEqual(compareSnapshots(budgetsOn15(), budgetsOn15()), []);
     assert.deepEqual(compareSnapshots(budgetsOn15(), budgetsOn18()), []);
     assert.deepEqual(compareSnapshots(budgetsOn18(), budgetsOn15()), []);
+  });
+
+  it('normalizeSnapshot: equal schemas are deep-equal whichever version printed them; a real difference stays', () => {
+    assert.deepEqual(normalizeSnapshot(budgetsOn15()), normalizeSnapshot(budgetsOn18()));
+    const other = budgetsOn18();
+    other.tables[0].constraints[1].definition = "CHECK ((status = ANY (ARRAY['draft', 'open'])))";
+    assert.notDeepEqual(normalizeSnapshot(budgetsOn15()), normalizeSnapshot(other));
+    assert.equal(budgetsOn15().tables[0].columns[0].position, 1); // the input is left alone
   });
 
   it('a default that differs is named with both values', () => {
