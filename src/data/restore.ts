@@ -6,16 +6,23 @@
  *    target are skipped (and reported); target columns absent from the backup take their default,
  *    identity or generated value, a `fill` value, NULL when nullable — else the restore is refused
  *    naming table.column. A non-empty target table is refused unless `replace`.
- * 3. ONE transaction: `SET CONSTRAINTS ALL DEFERRED`; with `replace`, `DELETE FROM` in reverse
- *    foreign-key order; then per table in foreign-key order (parents first; a cycle is loaded in
- *    manifest order and relies on the deferral, which only DEFERRABLE constraints honour):
- *    the file is streamed into a temporary staging table by COPY (ndjson: one `json` value per line,
- *    CSV quoting with \x01/\x02 so the JSON stays exact; csv: a table shaped like the backup's
- *    columns), then `INSERT … OVERRIDING SYSTEM VALUE SELECT` the mapped columns (ndjson through
- *    json_populate_record). Values never pass through JS. Staging is `json`, not `jsonb`: a `json`
- *    column's text (key order, spaces) then survives byte for byte, and it loads as fast (measured).
- *    One known loss, caught by the digest (the restore rolls back): a `json` SCALAR with whitespace
- *    around it (`'  "x"'`) comes back trimmed from ndjson; csv keeps it.
+ * 3. ONE transaction (the services' `up` locks held around it; or the caller's, `inTransaction`):
+ *    `SET CONSTRAINTS ALL DEFERRED`; with `replace`, `DELETE FROM` in reverse foreign-key order; then
+ *    per table in foreign-key order (parents first; a cycle is loaded in manifest order and relies on
+ *    the deferral, which only DEFERRABLE constraints honour):
+ *    - csv, and ndjson whose column types the client converts (ndjson-csv.ts: each line becomes a
+ *      CSV record while Node streams the file, on the other core): COPY straight into the table when
+ *      every backup column maps to a plain target column, else into a temporary staging table typed
+ *      as the backup typed them, then `INSERT … OVERRIDING SYSTEM VALUE SELECT` the mapped columns.
+ *    - ndjson of a table having a column the client does not convert (a composite, an array of
+ *      json/jsonb/composites/domains, a type with its own json cast, a type missing here): the json
+ *      staging path — one `json` value per line by COPY (CSV quoting with \x01/\x02 so the JSON stays
+ *      exact), then INSERT … SELECT through json_populate_record. Staging is `json`, not `jsonb`, so
+ *      a `json` column's text survives; one known loss there, caught by the digest (the restore rolls
+ *      back): a `json` SCALAR with whitespace around it (`'  "x"'`) comes back trimmed. The client
+ *      conversion keeps it.
+ *    Values never pass through JS numbers. In both ndjson paths a json/jsonb column holding the JSON
+ *    literal `null` reads back as SQL NULL (row_to_json writes both as `null`): the digest catches it.
  * 4. Identity/serial sequences are set past the restored maximum.
  * 5. The content digest is recomputed in the database: columns identical to the backup's → the
  *    target's digest must equal the manifest's; otherwise the staging rows (typed as the backup
@@ -36,6 +43,7 @@ import { ownerOf } from '../config/load.js';
 import { ensureLedger, logEvent, readLedger, serviceLockKey } from '../ledger/ledger.js';
 import { DIGEST_SETTINGS_SQL, contentDigestSql, quoteIdent, quoteTable } from './digest.js';
 import type { Manifest, ManifestTable } from './manifest.js';
+import { ndjsonToCsv, type CsvColumn } from './ndjson-csv.js';
 import { MANIFEST_FILE, verifyBackup } from './verify.js';
 
 export interface RestoreOptions extends WorkspaceOptions {
@@ -81,6 +89,12 @@ export interface RestoreTableResult {
   /** The columns the digest was compared over. */
   comparedColumns: string[];
   digestMatched: boolean;
+  /**
+   * How the rows went in: `csv` (a csv backup), `ndjson-as-csv` (ndjson converted to csv on the
+   * client), `json-staging` (ndjson through a json staging table: a column type the client does not
+   * convert, see ndjson-csv.ts).
+   */
+  loadedAs?: 'csv' | 'ndjson-as-csv' | 'json-staging';
   /** Rows that differ between the backup and the restored table (set when the digest did not match). */
   differingRows?: number;
   sequences: { column: string; sequence: string; value: string }[];
@@ -130,6 +144,8 @@ interface TablePlan {
   compared: string[];
   /** Staging type per backup column: the backup's type when it exists here, else text. */
   stagingTypes: Map<string, string>;
+  /** ndjson backups: how to convert each column to csv on the client; undefined → json staging. */
+  csvColumns?: CsvColumn[];
   result: RestoreTableResult;
 }
 
@@ -250,17 +266,24 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
         const t0 = performance.now();
         const staging = `tidemark_restore_${i}`;
         let source: string | undefined;
-        if (manifest.format === 'csv' && direct(p)) {
+        // ndjson whose column types the client can convert is loaded as csv (see ndjson-csv.ts).
+        const file = path.join(result.dir, p.m.file);
+        const viaCsv = manifest.format === 'csv' || p.csvColumns !== undefined;
+        const input = (): AsyncIterable<Uint8Array> => {
+          const raw = fs.createReadStream(file, { highWaterMark: 1 << 20 });
+          return manifest.format === 'ndjson' && p.csvColumns ? ndjsonToCsv(raw, p.csvColumns, p.m.file) : raw;
+        };
+        if (viaCsv) p.result.loadedAs = manifest.format === 'csv' ? 'csv' : 'ndjson-as-csv';
+        else p.result.loadedAs = 'json-staging';
+        if (viaCsv && direct(p)) {
           // Every backup column lands in a plain target column of the same name: COPY straight in.
           const list = p.m.columns.map((c) => quoteIdent(c.name)).join(', ');
-          p.result.rows = await database.copyIn(
-            `COPY ${p.qualified} (${list}) FROM STDIN WITH (FORMAT csv, HEADER MATCH)`,
-            fs.createReadStream(path.join(result.dir, p.m.file), { highWaterMark: 1 << 20 }),
-          );
+          p.result.rows = await database.copyIn(`COPY ${p.qualified} (${list}) FROM STDIN WITH (FORMAT csv, HEADER MATCH)`, input());
         } else {
-          await stage(database, p, staging, result.dir, manifest.format);
-          source = stagingSource(p, staging, manifest.format);
-          p.result.rows = (await database.query(insertSql(p, staging, manifest.format))).rowCount;
+          const mode = viaCsv ? 'csv' : 'ndjson';
+          await stage(database, p, staging, input(), mode);
+          source = stagingSource(p, staging, mode);
+          p.result.rows = (await database.query(insertSql(p, staging, mode))).rowCount;
         }
         p.result.sequences = await bumpSequences(database, p);
         const t1 = performance.now();
@@ -477,10 +500,12 @@ async function planTable(db: Queryable, m: ManifestTable): Promise<TablePlan> {
     const ok = (await db.query<{ t: string | null }>(`SELECT to_regtype($1)::text AS t`, [c.type])).rows[0].t;
     stagingTypes.set(c.name, ok ? c.type : 'text');
   }
+  const csvColumns = m.file.endsWith('.ndjson') ? await classifyColumns(db, m) : undefined;
   return {
     m,
     qualified,
     oid: rel.oid,
+    ...(csvColumns ? { csvColumns } : {}),
     target,
     mapped,
     skipped,
@@ -490,6 +515,52 @@ async function planTable(db: Queryable, m: ManifestTable): Promise<TablePlan> {
     stagingTypes,
     result: { table: m.table, rows: 0, skippedColumns: skipped, filledColumns: filled, comparedColumns: compared, digestMatched: false, sequences: [] },
   };
+}
+
+const JSON_OID = 114;
+const JSONB_OID = 3802;
+const FIRST_NORMAL_OID = 16384;
+
+/**
+ * How row_to_json wrote each backup column (by its type, resolved HERE: domains to their base type),
+ * so ndjson-csv can turn it into COPY csv input: json/jsonb → raw JSON text; arrays (array_in input)
+ * of plain elements → array literals; enums, ranges and other base types → scalar text. Undefined —
+ * the table then goes through the json staging path — when any column's type is missing here, is
+ * composite, is an array of json/jsonb, composites or domains, or (a non-built-in type) has its own
+ * cast to json (row_to_json would have written an object or array).
+ */
+async function classifyColumns(db: Queryable, m: ManifestTable): Promise<CsvColumn[] | undefined> {
+  const out: CsvColumn[] = [];
+  for (const c of m.columns) {
+    const r = (
+      await db.query<{ oid: number; typtype: string; typcategory: string; input: string; eoid: number | null; etyptype: string | null; edelim: string | null; bcast: boolean; ecast: boolean }>(
+        `WITH RECURSIVE d(oid, depth) AS (
+           SELECT to_regtype($1)::oid, 0
+           UNION ALL
+           SELECT t.typbasetype, d.depth + 1 FROM d JOIN pg_type t ON t.oid = d.oid WHERE t.typtype = 'd' AND d.depth < 50
+         )
+         SELECT b.oid::int8::float8 AS oid, b.typtype::text AS typtype, b.typcategory::text AS typcategory, b.typinput::text AS input,
+                e.oid::int8::float8 AS eoid, e.typtype::text AS etyptype, e.typdelim::text AS edelim,
+                EXISTS (SELECT 1 FROM pg_cast k WHERE k.castsource = b.oid AND k.casttarget = 'json'::regtype) AS bcast,
+                EXISTS (SELECT 1 FROM pg_cast k WHERE k.castsource = e.oid AND k.casttarget = 'json'::regtype) AS ecast
+           FROM (SELECT oid FROM d ORDER BY depth DESC LIMIT 1) x
+           JOIN pg_type b ON b.oid = x.oid
+           LEFT JOIN pg_type e ON e.oid = b.typelem AND b.typinput = 'array_in'::regproc`,
+        [c.type],
+      )
+    ).rows[0];
+    if (!r) return undefined; // the type does not exist here
+    const oid = Number(r.oid);
+    const plain = (typtype: string | null, typeOid: number, cast: boolean) =>
+      (typtype === 'b' || typtype === 'e' || typtype === 'r' || typtype === 'm') && typeOid !== JSON_OID && typeOid !== JSONB_OID && !(typeOid >= FIRST_NORMAL_OID && cast);
+    if (oid === JSON_OID || oid === JSONB_OID) out.push({ name: c.name, kind: 'json' });
+    else if (r.input === 'array_in' && r.eoid !== null) {
+      if (!plain(r.etyptype, Number(r.eoid), r.ecast) || !r.edelim) return undefined;
+      out.push({ name: c.name, kind: 'array', delimiter: r.edelim });
+    } else if (r.typcategory !== 'A' && plain(r.typtype, oid, r.bcast)) out.push({ name: c.name, kind: 'scalar' });
+    else return undefined;
+  }
+  return out;
 }
 
 /** `table.col` or `schema.table.col` → the plan and column it names, if any. */
@@ -605,17 +676,16 @@ async function refuseCascades(db: Queryable, emptied: TablePlan[], restored: Tab
 // ---------------------------------------------------------------------------------------------
 // Loading
 
-async function stage(db: Database, p: TablePlan, staging: string, dir: string, format: 'ndjson' | 'csv'): Promise<void> {
-  const file = path.join(dir, p.m.file);
+async function stage(db: Database, p: TablePlan, staging: string, input: AsyncIterable<Uint8Array>, format: 'ndjson' | 'csv'): Promise<void> {
   if (format === 'ndjson') {
     await db.exec(`CREATE TEMP TABLE ${staging} (j json) ON COMMIT DROP`);
-    await db.copyIn(`COPY ${staging} (j) FROM STDIN WITH ${NDJSON_COPY_OPTIONS}`, fs.createReadStream(file, { highWaterMark: 1 << 20 }));
+    await db.copyIn(`COPY ${staging} (j) FROM STDIN WITH ${NDJSON_COPY_OPTIONS}`, input);
   } else {
     const cols = p.m.columns.map((c) => `${quoteIdent(c.name)} ${p.stagingTypes.get(c.name)}`).join(', ');
     await db.exec(`CREATE TEMP TABLE ${staging} (${cols}) ON COMMIT DROP`);
     const list = p.m.columns.map((c) => quoteIdent(c.name)).join(', ');
     // HEADER MATCH: the file's header must name exactly the manifest's columns, in order.
-    await db.copyIn(`COPY ${staging} (${list}) FROM STDIN WITH (FORMAT csv, HEADER MATCH)`, fs.createReadStream(file, { highWaterMark: 1 << 20 }));
+    await db.copyIn(`COPY ${staging} (${list}) FROM STDIN WITH (FORMAT csv, HEADER MATCH)`, input);
   }
 }
 
