@@ -177,7 +177,8 @@ function build(): Command {
     .option('-s, --service <name>', 'only the tables of this service in the backup (repeatable; default: all)', collect)
     .option('--replace', 'delete the rows of non-empty target tables first (same transaction)')
     .option('--fill <table.col=value>', 'a value for a NOT NULL column the backup lacks (repeatable)', collect)
-    .action(async (dir: string, flags: { service?: string[]; replace?: boolean; fill?: string[] }, cmd: Command) => {
+    .option('--lock-timeout <seconds>', 'how long to wait for another run of a restored service', '600')
+    .action(async (dir: string, flags: { service?: string[]; replace?: boolean; fill?: string[]; lockTimeout?: string }, cmd: Command) => {
       const { runRestore } = await import('./restore-command.js');
       await runRestore(dir, { ...globals(cmd), ...flags });
     });

@@ -100,8 +100,9 @@ async function hasLedgerSchema(db: Database): Promise<boolean> {
 }
 
 /** `tidemark restore DIR …`, run as a user would. */
-function cliRestore(dir: string, flags: { database: string; fill?: string[]; replace?: boolean }) {
+function cliRestore(dir: string, flags: { database: string; fill?: string[]; replace?: boolean; lockTimeout?: string }) {
   const args = ['restore', dir, '--database', flags.database];
+  if (flags.lockTimeout) args.push('--lock-timeout', flags.lockTimeout);
   for (const f of flags.fill ?? []) args.push('--fill', f);
   if (flags.replace) args.push('--replace');
   return runCli(args, os.tmpdir());
@@ -520,6 +521,12 @@ forEachBackend('restore', (backend) => {
           assert.deepEqual(waited, ['app']);
           assert.deepEqual(await digest(db, 'public.all_types', ALL_COLUMNS), start);
           assert.equal(await hasLedgerSchema(db), false);
+
+          // The CLI: --lock-timeout in seconds, exit 1, the service named.
+          const cli = await cliRestore(dir, { database: url, lockTimeout: '1' });
+          assert.equal(cli.code, 1, cli.stderr);
+          assert.match(cli.stderr, /Waiting for another tidemark run on app to finish/);
+          assert.match(cli.stderr, /service app held its lock/);
 
           // Released while the restore waits: it goes on and restores.
           const release = new Promise((r) => setTimeout(r, 400)).then(() => holder.query('SELECT pg_advisory_unlock($1, $2)', [k1, k2]));
