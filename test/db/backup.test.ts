@@ -357,21 +357,16 @@ forEachBackend('backup', (backend) => {
               )
             ).rows[0].n,
           );
-        const watch = async <T>(run: Promise<T>): Promise<{ result: T; peak: number }> => {
+        // Polled back to back while the backup runs: the digest connection lives through every COPY.
+        const watch = async <T>(run: () => Promise<T>): Promise<{ result: T; peak: number }> => {
           let peak = 0;
           let done = false;
-          const poll = (async () => {
-            while (!done) {
-              peak = Math.max(peak, await others());
-              await new Promise((r) => setTimeout(r, 5));
-            }
-          })();
-          const result = await run.finally(() => (done = true));
-          await poll;
-          return { result, peak };
+          const pending = run().finally(() => (done = true));
+          while (!done) peak = Math.max(peak, await others());
+          return { result: await pending, peak };
         };
         try {
-          const viaUrl = await watch(backup({ cwd: dir, database: url, out: tmpOut() }));
+          const viaUrl = await watch(() => backup({ cwd: dir, database: url, out: tmpOut() }));
           assert.ifError(viaUrl.result.error);
           assert.equal(viaUrl.peak, 2, 'the COPY connection and the digest connection, at once');
           assert.equal(await others(), 0, 'both closed after the backup');
