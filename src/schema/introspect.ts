@@ -370,6 +370,12 @@ export async function introspect(db: Queryable, scope: SchemaScope): Promise<Sna
         if (r.kind === 'S') {
           const seqOwner = seqOwners.get(r.oid);
           if (seqOwner && ownedTables.has(seqOwner.rel)) continue; // a serial of ours, read below
+          if (seqOwner) {
+            // Owned by a column of a table that is not ours: it comes and goes with that table.
+            const t = relById.get(seqOwner.rel);
+            addReference({ service: (t && ownerName(t.name, t.schema)) ?? '', object: describe(dst), from });
+            continue;
+          }
           if (owner !== undefined && owner !== service) {
             addReference({ service: owner, object: describe(dst), from });
             continue;

@@ -369,6 +369,23 @@ forEachBackend('schema snapshot and baseline', (backend) => {
       }
     }));
 
+  it("a sequence owned by another service's column is a reference, not ours to create or drop", () =>
+    withDatabase(backend, async (db) => {
+      const ws = makeWorkspace({ a: { owns: ['a_*'] }, b: { owns: ['b_*'], requires: ['a'] } });
+      try {
+        const workspace = await loadWorkspace({ cwd: ws.dir });
+        await db.exec(`CREATE TABLE a_t (id serial PRIMARY KEY); CREATE TABLE b_t (n integer NOT NULL DEFAULT nextval('a_t_id_seq'))`);
+        const a = await introspect(db, { workspace, service: 'a' });
+        const b = await introspect(db, { workspace, service: 'b' });
+        assert.deepEqual(names(a.sequences), ['a_t_id_seq']);
+        assert.deepEqual(b.sequences, []);
+        assert.deepEqual(b.references.map((r) => `${r.service}: ${r.object}`), ['a: sequence a_t_id_seq']);
+        assert.equal(renderDrop(b), 'DROP TABLE b_t;\n');
+      } finally {
+        ws.remove();
+      }
+    }));
+
   it('renderDrop leaves no object of the service behind and every object of the others', () =>
     withDatabase(backend, async (db) => {
       const ws = shopWorkspace();
