@@ -124,7 +124,8 @@ export async function adopt(options: AdoptOptions): Promise<AdoptResult> {
       say('introspect', `the objects ${service.name} owns`);
       const { introspect } = await import('../schema/introspect.js');
       const live = await introspect(db, { workspace, service: service.name });
-      const referenced = [...new Set(live.references.map((r) => r.service))].filter((s) => s !== service.name).sort();
+      // '' is an object no service owns: not a service to require.
+      const referenced = [...new Set(live.references.map((r) => r.service))].filter((s) => s !== '' && s !== service.name).sort();
       for (const r of referenced) {
         const other = workspace.services.find((s) => s.name === r);
         if (other?.format !== 'tidemark') {
