@@ -260,8 +260,9 @@ interface Digester {
  * connection imports the backup's snapshot (`SET TRANSACTION SNAPSHOT`, same REPEATABLE READ READ
  * ONLY, same output settings) and computes every table's digest, one after another, while the main
  * connection streams the COPYs. The digests are then of exactly the rows the files hold. Anything
- * else (PGlite, a Database handed in by an API caller, no exported snapshot): on the main
- * connection, before each table's COPY, as before.
+ * else (PGlite, a Database handed in by an API caller, no exported snapshot, a second connection
+ * that cannot be opened or cannot import the snapshot): on the main connection, before each
+ * table's COPY.
  */
 async function openDigester(
   db: Database,
@@ -279,7 +280,12 @@ async function openDigester(
     return sequential;
   }
   const { openDatabase } = await import('../db/open.js');
-  const second = await openDatabase(resolveDatabaseUrl(options.database, workspace).url, { cwd: options.cwd });
+  let second: Database;
+  try {
+    second = await openDatabase(resolveDatabaseUrl(options.database, workspace).url, { cwd: options.cwd });
+  } catch {
+    return sequential; // no second connection to be had (max_connections, a pooler): one after another
+  }
   let closed = false;
   let pid: number | undefined;
   let pending = 0;
@@ -292,9 +298,9 @@ async function openDigester(
   try {
     pid = (await second.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
     await second.exec(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\nSET TRANSACTION SNAPSHOT ${sqlLiteral(snapshot)};\n${DIGEST_SETTINGS_SQL}`);
-  } catch (err) {
+  } catch {
     await close();
-    throw err;
+    return sequential; // e.g. a pooler that cannot import a snapshot: one after another, as on PGlite
   }
   // One after another on the second connection (a pg client queues them); each promise gets a
   // handler at once, so a failure is reported where it is awaited, never as an unhandled rejection.
