@@ -163,8 +163,17 @@ function describe(step: PreparedStep): PlannedStep {
   return { service: step.service, migration: m.id, file: m.file, direction: step.direction, transactional: step.transactional, sql };
 }
 
-/** Holds the advisory locks of several services (taken in name order, so two runs cannot deadlock). */
-export async function withServiceLocks<T>(db: Database, services: readonly string[], options: Pick<MigrateOptions, 'lockTimeoutMs' | 'onWait'>, fn: () => Promise<T>): Promise<T> {
+/**
+ * Holds the advisory locks of several services (taken in name order, so two runs cannot deadlock).
+ * `unchanged` ends the timeout message, e.g. ', nothing restored'.
+ */
+export async function withServiceLocks<T>(
+  db: Database,
+  services: readonly string[],
+  options: Pick<MigrateOptions, 'lockTimeoutMs' | 'onWait'>,
+  fn: () => Promise<T>,
+  unchanged = '',
+): Promise<T> {
   const sorted = [...new Set(services)].sort();
   const take = async (i: number): Promise<T> => {
     if (i === sorted.length) return fn();
@@ -175,7 +184,7 @@ export async function withServiceLocks<T>(db: Database, services: readonly strin
       });
     } catch (err) {
       if (isTidemarkError(err) && err.code === 'lock-timeout' && !err.service) {
-        throw new TidemarkError('lock-timeout', `Another tidemark run on service ${sorted[i]} held its lock for longer than the lock timeout; ${err.message}.`, {
+        throw new TidemarkError('lock-timeout', `Another tidemark run on service ${sorted[i]} held its lock for longer than the lock timeout${unchanged}; ${err.message}.`, {
           service: sorted[i],
           hint: 'Wait for it to finish and run again, or raise --lock-timeout.',
         });

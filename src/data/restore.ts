@@ -35,7 +35,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { connect, resolveWorkspace, type DatabaseSource, type WorkspaceOptions } from '../apply/migrate.js';
+import { connect, resolveWorkspace, withServiceLocks, type DatabaseSource, type WorkspaceOptions } from '../apply/migrate.js';
 import type { Workspace } from '../config/types.js';
 import type { Database, Queryable } from '../db/database.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
@@ -215,7 +215,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
           inTransaction = false;
           throw err;
         }
-      });
+      }, ', nothing restored');
     }
 
     async function restoreLocked(ownTransaction: boolean): Promise<void> {
@@ -359,29 +359,6 @@ function restoredServices(tables: ManifestTable[], workspace: Workspace | undefi
     if (owner) names.add(owner.name);
   }
   return [...names].sort();
-}
-
-/** The per-service advisory locks `up` takes, in name order (as `up` takes them, so no deadlock). */
-async function withServiceLocks<T>(db: Database, services: readonly string[], options: RestoreOptions, fn: () => Promise<T>): Promise<T> {
-  const take = async (i: number): Promise<T> => {
-    if (i === services.length) return fn();
-    try {
-      return await db.withAdvisoryLock(serviceLockKey(services[i]), () => take(i + 1), {
-        timeoutMs: options.lockTimeoutMs,
-        onWait: () => options.onWait?.(services[i]),
-      });
-    } catch (err) {
-      if (isTidemarkError(err) && err.code === 'lock-timeout' && !err.service) {
-        throw new TidemarkError(
-          'lock-timeout',
-          `Another tidemark run on service ${services[i]} held its lock for longer than the lock timeout, nothing restored; ${err.message}.`,
-          { service: services[i], hint: 'Wait for it to finish and run again, or raise --lock-timeout.' },
-        );
-      }
-      throw err;
-    }
-  };
-  return take(0);
 }
 
 /**
