@@ -9,16 +9,9 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
-import { dropDatabase, fmt, freshDatabase, stats, timeCommand } from './lib.mjs';
+import { arg, CLI as cli, dropDatabase, fmt, freshDatabase, ROOT as root, stats, timeCommand } from './lib.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const cli = path.join(root, 'dist/src/cli/main.js');
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? dflt : process.argv[i + 1];
-};
 const runs = Number(arg('runs', 5));
 const count = Number(arg('count', 1000));
 const withPeers = !process.argv.includes('--no-peers');

@@ -7,36 +7,22 @@
 //   npm run build && node bench/backup.mjs [--rows 1000000] [--runs 5]
 //
 // Wall time and peak RSS from /usr/bin/time -f '%e %M' around each whole command.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { dropDatabase, fmt, freshDatabase, stats } from './lib.mjs';
+import { arg, CLI as cli, crmDatabase, dropDatabase, fmt, stats } from './lib.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const cli = path.join(root, 'dist/src/cli/main.js');
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? dflt : process.argv[i + 1];
-};
 const rows = Number(arg('rows', 1_000_000));
 const runs = Number(arg('runs', 5));
-const { crmDataStatements } = await import(pathToFileURL(path.join(root, 'examples/crm-ditual/data.mjs')).href);
-
 const work = mkdtempSync(path.join(os.tmpdir(), 'tidemark-bench-backup-'));
 const dbName = 'tidemark_bench_backup';
-const url = await freshDatabase(dbName);
+const t0 = Date.now();
 // The CRM schema, then data: itemsPerBudget 4, budgetsPerUser 5 → 20 items per user.
-const ws = path.join(work, 'ws');
-execFileSync('cp', ['-r', path.join(root, 'examples/crm-ditual'), ws]);
-execFileSync(process.execPath, [cli, 'up', '--database', url], { cwd: ws, stdio: 'ignore' });
+const { url, ws } = await crmDatabase(dbName, rows, work);
 const client = new pg.Client({ connectionString: url });
 await client.connect();
-const t0 = Date.now();
-for (const sql of crmDataStatements({ users: Math.ceil(rows / 20) })) await client.query(sql);
-await client.query('VACUUM ANALYZE');
 const { rows: [{ n, size }] } = await client.query(`SELECT count(*)::bigint AS n, pg_size_pretty(pg_total_relation_size('budget_items')) AS size FROM budget_items`);
 await client.end();
 process.stderr.write(`loaded ${n} budget_items (${size}) in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);

@@ -18,15 +18,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { fmt, stats, timeCommand } from './lib.mjs';
+import { pathToFileURL } from 'node:url';
+import { arg, CLI as cli, fmt, ROOT as root, stats, timeCommand } from './lib.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const cli = path.join(root, 'dist/src/cli/main.js');
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? dflt : process.argv[i + 1];
-};
 const runs = Number(arg('runs', 5));
 const serviceCount = Number(arg('services', 10));
 const perService = Number(arg('migrations', 1000));

@@ -1,6 +1,40 @@
 // Shared helpers of the benchmarks: timing whole commands, median and spread, fresh databases.
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
+
+/** The repository and the built CLI every benchmark runs. */
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const CLI = path.join(ROOT, 'dist/src/cli/main.js');
+
+/** `--name value` from the command line, else the default. */
+export function arg(name, dflt) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? dflt : process.argv[i + 1];
+}
+
+/**
+ * A fresh server database `name` with the CRM example migrated (from a copy in `workDir/ws`) and
+ * `rows` budget_items of the deterministic generator (20 items per user), vacuumed.
+ * Returns its URL and the workspace directory.
+ */
+export async function crmDatabase(name, rows, workDir) {
+  const url = await freshDatabase(name);
+  const ws = path.join(workDir, 'ws');
+  execFileSync('cp', ['-r', path.join(ROOT, 'examples/crm-ditual'), ws]);
+  execFileSync(process.execPath, [CLI, 'up', '--database', url], { cwd: ws, stdio: 'ignore' });
+  const { crmDataStatements } = await import(pathToFileURL(path.join(ROOT, 'examples/crm-ditual/data.mjs')).href);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    for (const sql of crmDataStatements({ users: Math.ceil(rows / 20) })) await client.query(sql);
+    await client.query('VACUUM ANALYZE');
+  } finally {
+    await client.end();
+  }
+  return { url, ws };
+}
 
 export const ADMIN_URL = process.env.TIDEMARK_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 

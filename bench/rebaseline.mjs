@@ -6,34 +6,20 @@
 //       transaction — each step's time as rebaseline reports it (`--json`), next to backup + restore.
 //
 //   npm run build && node bench/rebaseline.mjs [--rows 1000000] [--runs 3]
-import { spawnSync, execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { dropDatabase, fmt, freshDatabase, stats } from './lib.mjs';
+import { arg, CLI as cli, crmDatabase, dropDatabase, fmt, stats } from './lib.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const cli = path.join(root, 'dist/src/cli/main.js');
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? dflt : process.argv[i + 1];
-};
 const rows = Number(arg('rows', 1_000_000));
 const runs = Number(arg('runs', 3));
-const { crmDataStatements } = await import(pathToFileURL(path.join(root, 'examples/crm-ditual/data.mjs')).href);
-
 const work = mkdtempSync(path.join(os.tmpdir(), 'tidemark-bench-rebaseline-'));
 const dbName = 'tidemark_bench_rebaseline';
-const url = await freshDatabase(dbName);
-const ws = path.join(work, 'ws');
-execFileSync('cp', ['-r', path.join(root, 'examples/crm-ditual'), ws]);
-execFileSync(process.execPath, [cli, 'up', '--database', url], { cwd: ws, stdio: 'ignore' });
+const { url, ws } = await crmDatabase(dbName, rows, work);
 const client = new pg.Client({ connectionString: url });
 await client.connect();
-for (const sql of crmDataStatements({ users: Math.ceil(rows / 20) })) await client.query(sql);
-await client.query('VACUUM ANALYZE');
 const counted = (await client.query(`SELECT (SELECT count(*) FROM budgets) AS b, (SELECT count(*) FROM budget_items) AS i`)).rows[0];
 process.stderr.write(`loaded ${counted.b} budgets and ${counted.i} budget_items\n`);
 
