@@ -18,7 +18,7 @@ import type { Database } from '../db/database.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
 import { readLedger } from '../ledger/ledger.js';
 import { TOOL_VERSION } from '../version.js';
-import { DIGEST_SETTINGS_SQL, contentDigestSql, quoteIdent, quoteTable } from './digest.js';
+import { DIGEST_ALGORITHM, DIGEST_SETTINGS_SQL, contentDigestSql, quoteIdent, quoteTable } from './digest.js';
 import { MANIFEST_FORMAT_VERSION, type Manifest, type ManifestColumn, type ManifestForeignKey, type ManifestTable } from './manifest.js';
 
 /**
@@ -132,7 +132,7 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
       schemaFks.push(...info.fkDdl);
       described.push({ t, name: `${t.schema}.${t.name}`, info, columns: info.columns.map((c) => c.name) });
     }
-    const digestQueries = described.map((d) => contentDigestSql(quoteTable(d.t.name, d.t.schema), d.columns));
+    const digestQueries = described.map((d) => contentDigestSql(quoteTable(d.t.name, d.t.schema), d.columns, DIGEST_ALGORITHM));
     // Server: the digests run on a second connection inside THIS snapshot, in parallel with the
     // COPYs (one full scan each, on two cores). PGlite, or a Database handed in: one after another.
     const digester = await openDigester(db, options, workspace, snapshot, digestQueries);
@@ -203,6 +203,7 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
       serverVersion,
       database: meta.db,
       format: dataFormat,
+      contentDigestAlgorithm: DIGEST_ALGORITHM,
       services,
       tables,
       ledger: ledger.map((r) => ({ service: r.service, migration: r.migration, checksum: r.checksum, status: r.status, appliedAt: r.appliedAt.toISOString() })),

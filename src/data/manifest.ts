@@ -1,8 +1,15 @@
 /**
- * The backup manifest (`manifest.json` in a backup directory, DESIGN §2 "Backup"). Format version 1.
- * Everything `verify-backup` and `restore` need to trust a backup without the database that made it.
+ * The backup manifest (`manifest.json` in a backup directory, DESIGN §2 "Backup"). Everything
+ * `verify-backup` and `restore` need to trust a backup without the database that made it.
+ *
+ * Format 2 (written now) adds `contentDigestAlgorithm` (`hash64`); format 1 has none and its digests
+ * are md5-based (see digest.ts). Both are read. A tidemark that only knows format 1 refuses a format 2
+ * backup by its version instead of failing its digests.
  */
-export const MANIFEST_FORMAT_VERSION = 1;
+import type { DigestAlgorithm } from './digest.js';
+
+export const MANIFEST_FORMAT_VERSION = 2;
+export const READABLE_FORMAT_VERSIONS: readonly number[] = [1, 2];
 
 export interface ManifestColumn {
   name: string;
@@ -53,6 +60,8 @@ export interface Manifest {
   /** Database name only: never a URL, never credentials. */
   database: string;
   format: 'ndjson' | 'csv';
+  /** How the tables' contentDigest was computed (format 2); absent in format 1, meaning `md5`. */
+  contentDigestAlgorithm?: DigestAlgorithm;
   services: string[];
   tables: ManifestTable[];
   /** tidemark.applied rows of the services backed up, as they were in the snapshot. */

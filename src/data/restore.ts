@@ -41,7 +41,7 @@ import type { Database, Queryable } from '../db/database.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
 import { ownerOf } from '../config/load.js';
 import { ensureLedger, logEvent, readLedger, serviceLockKey } from '../ledger/ledger.js';
-import { DIGEST_SETTINGS_SQL, contentDigestSql, quoteIdent, quoteTable } from './digest.js';
+import { DIGEST_SETTINGS_SQL, contentDigestSql, digestAlgorithmOf, quoteIdent, quoteTable, type DigestAlgorithm } from './digest.js';
 import type { Manifest, ManifestTable } from './manifest.js';
 import { ndjsonToCsv, type CsvColumn } from './ndjson-csv.js';
 import { MANIFEST_FILE, verifyBackup } from './verify.js';
@@ -183,6 +183,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
     }
     const manifest = JSON.parse(fs.readFileSync(path.join(result.dir, MANIFEST_FILE), 'utf8')) as Manifest;
     result.format = manifest.format;
+    const algorithm = digestAlgorithmOf(manifest)!; // verifyBackup refused an unknown one
     const tables = pickTables(manifest, options.service);
 
     const workspace = await loadWorkspaceFor(options);
@@ -288,7 +289,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
         p.result.sequences = await bumpSequences(database, p);
         const t1 = performance.now();
         result.loadMs += t1 - t0;
-        await verifyTable(database, p, source);
+        await verifyTable(database, p, source, algorithm);
         // ON COMMIT DROP would keep it to the end of a caller's transaction (inTransaction): drop it now.
         if (source !== undefined) await database.exec(`DROP TABLE ${staging}`);
         result.verifyMs += performance.now() - t1;
@@ -707,8 +708,8 @@ async function bumpSequences(db: Queryable, p: TablePlan): Promise<RestoreTableR
 // ---------------------------------------------------------------------------------------------
 // Verifying
 
-async function digestOf(db: Queryable, from: string, columns: readonly string[]): Promise<{ rows: string; digest: string }> {
-  return (await db.query<{ rows: string; digest: string }>(contentDigestSql(from, columns))).rows[0];
+async function digestOf(db: Queryable, from: string, columns: readonly string[], algorithm: DigestAlgorithm): Promise<{ rows: string; digest: string }> {
+  return (await db.query<{ rows: string; digest: string }>(contentDigestSql(from, columns, algorithm))).rows[0];
 }
 
 /**
@@ -724,15 +725,16 @@ function sameColumns(p: TablePlan): boolean {
   return p.compared.length === p.m.digestColumns.length && p.compared.every((c, i) => c === p.m.digestColumns[i]);
 }
 
-async function verifyTable(db: Queryable, p: TablePlan, source: string | undefined): Promise<void> {
+/** `algorithm`: the manifest's, so the digests compare with the ones the backup recorded. */
+async function verifyTable(db: Queryable, p: TablePlan, source: string | undefined, algorithm: DigestAlgorithm): Promise<void> {
   const same = sameColumns(p);
-  const target = await digestOf(db, p.qualified, p.compared);
+  const target = await digestOf(db, p.qualified, p.compared, algorithm);
   if (same || source === undefined) {
     p.result.digestMatched = target.digest === p.m.contentDigest && Number(target.rows) === p.m.rowCount;
   } else {
     // The staging rows must be the backup's rows (all its columns), and the target must hold them (common columns).
-    const full = await digestOf(db, source, p.m.digestColumns);
-    const common = await digestOf(db, source, p.compared);
+    const full = await digestOf(db, source, p.m.digestColumns, algorithm);
+    const common = await digestOf(db, source, p.compared, algorithm);
     p.result.digestMatched = full.digest === p.m.contentDigest && common.digest === target.digest && Number(target.rows) === p.m.rowCount;
   }
   if (!p.result.digestMatched && source !== undefined) p.result.differingRows = await countDiffering(db, source, p.qualified, p.compared);

@@ -16,7 +16,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { TidemarkError } from '../errors.js';
 import { RecordCounter } from './backup.js';
-import { MANIFEST_FORMAT_VERSION, type Manifest } from './manifest.js';
+import { digestAlgorithmOf } from './digest.js';
+import { MANIFEST_FORMAT_VERSION, READABLE_FORMAT_VERSIONS, type Manifest } from './manifest.js';
 
 export interface VerifyProblem {
   /** Relative to the backup directory, e.g. `data/public.users.ndjson` or `manifest.json`. */
@@ -131,8 +132,17 @@ function readManifest(root: string, problem: (file: string, kind: VerifyProblem[
     problem(MANIFEST_FILE, 'manifest', `not valid JSON (${(err as Error).message})`);
     return undefined;
   }
-  if (manifest?.formatVersion !== MANIFEST_FORMAT_VERSION) {
-    problem(MANIFEST_FILE, 'manifest', `format version ${JSON.stringify(manifest?.formatVersion)}, this tidemark reads version ${MANIFEST_FORMAT_VERSION}`);
+  if (!READABLE_FORMAT_VERSIONS.includes(manifest?.formatVersion)) {
+    const newer = typeof manifest?.formatVersion === 'number' && manifest.formatVersion > MANIFEST_FORMAT_VERSION;
+    problem(
+      MANIFEST_FILE,
+      'manifest',
+      `format version ${JSON.stringify(manifest?.formatVersion)}, this tidemark reads versions ${READABLE_FORMAT_VERSIONS.join(' and ')}${newer ? ': a newer tidemark wrote it, upgrade tidemark' : ''}`,
+    );
+    return undefined;
+  }
+  if (digestAlgorithmOf(manifest) === undefined || (manifest.formatVersion >= 2 && manifest.contentDigestAlgorithm === undefined)) {
+    problem(MANIFEST_FILE, 'manifest', `content digest algorithm ${JSON.stringify(manifest.contentDigestAlgorithm)} is not one this tidemark computes (hash64, md5)`);
     return undefined;
   }
   const shapeOk =

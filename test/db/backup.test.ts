@@ -103,7 +103,8 @@ forEachBackend('backup', (backend) => {
           assert.deepEqual(fs.readdirSync(path.dirname(out)), ['backup'], 'no temp directory left');
 
           const m = readManifest(out);
-          assert.equal(m.formatVersion, 1);
+          assert.equal(m.formatVersion, 2);
+          assert.equal(m.contentDigestAlgorithm, 'hash64');
           assert.equal(m.format, format);
           assert.deepEqual(m.services, ['app']);
           assert.ok(!/[@:/]/.test(m.database), 'database name only');
@@ -194,12 +195,23 @@ forEachBackend('backup', (backend) => {
       const lines = fs.readFileSync(path.join(out, budgets.file), 'utf8').split('\n').filter(Boolean);
       assert.equal(lines.length, counts.budgets);
       for (const l of lines) JSON.parse(l);
-      // The example's digest is md5 over t::text, i.e. ROW(every column): the same formula, the same value.
+      // The example's digest is md5 over t::text, i.e. ROW(every column): format 1's formula (md5), the
+      // same value; the manifest's (hash64) is the same query with the other algorithm.
       const example = await db.transaction(async (tx) => {
         await tx.exec(DIGEST_SETTINGS_SQL);
-        return (await tx.query<{ table: string; digest: string }>(crm.crmDigestSql())).rows;
+        const ex = (await tx.query<{ table: string; digest: string }>(crm.crmDigestSql())).rows;
+        const ours = [];
+        for (const t of m.tables) {
+          const q = (a: 'md5' | 'hash64') => tx.query<{ digest: string }>(contentDigestSql(quoteTable(t.table), t.digestColumns, a)).then((r) => r.rows[0].digest);
+          ours.push({ table: t.table, md5: await q('md5'), hash64: await q('hash64') });
+        }
+        return { ex, ours };
       });
-      for (const t of m.tables) assert.equal(t.contentDigest, example.find((e) => `public.${e.table}` === t.table)?.digest, t.table);
+      for (const t of m.tables) {
+        const o = example.ours.find((x) => x.table === t.table)!;
+        assert.equal(o.md5, example.ex.find((e) => `public.${e.table}` === t.table)?.digest, t.table);
+        assert.equal(t.contentDigest, o.hash64, t.table);
+      }
 
       // All services: users too; the default directory is ./backups/<database>-<timestamp>.
       const all = await backup({ cwd: dir, database: db });

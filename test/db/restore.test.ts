@@ -4,6 +4,7 @@
  * rollback on a new CHECK, identity sequences, and the CRM example in foreign-key order.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -228,6 +229,72 @@ forEachBackend('restore', (backend) => {
         assert.ifError(replaced.error);
         assert.deepEqual(await digest(db, 'public.all_types', ALL_COLUMNS), original);
         assert.ok(replaced.notes.some((n) => n.includes('--replace')));
+      } finally {
+        ws.remove();
+      }
+    }));
+
+  it('restores a format 1 backup (md5 digests, written by earlier tidemark) and refuses a newer format by its version', () =>
+    withDatabase(backend, async (db) => {
+      await db.exec(`${ENUM_SQL}\n${tableSql()}\n${INSERT_SQL}`);
+      const ws = makeWorkspace({ app: { owns: ['all_types'] } });
+      try {
+        const before = await rowTexts(db);
+        const dir = await makeBackup(db, ws.dir, 'ndjson');
+        const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
+        assert.equal(m.formatVersion, 2);
+        assert.equal(m.contentDigestAlgorithm, 'hash64');
+        // Rewrite it as format 1 wrote it: no algorithm named, md5 digests, the manifest's hash redone.
+        const md5 = await db.transaction(async (tx) => {
+          await tx.exec(DIGEST_SETTINGS_SQL);
+          return (await tx.query<{ digest: string }>(contentDigestSql(quoteTable('public.all_types'), ALL_COLUMNS, 'md5'))).rows[0].digest;
+        });
+        assert.notEqual(md5, m.tables[0].contentDigest);
+        const rewrite = (target: string, edit: (x: Manifest) => void) => {
+          const copy = structuredClone(m);
+          edit(copy);
+          const text = `${JSON.stringify(copy, null, 2)}\n`;
+          fs.writeFileSync(path.join(target, 'manifest.json'), text);
+          const sha = (text_: string) => createHash('sha256').update(text_).digest('hex');
+          fs.writeFileSync(path.join(target, 'manifest.sha256'), `${sha(text)}  manifest.json\n`);
+        };
+        const v1 = tmpOut();
+        fs.cpSync(dir, v1, { recursive: true });
+        rewrite(v1, (x) => {
+          x.formatVersion = 1;
+          delete x.contentDigestAlgorithm;
+          x.tables[0].contentDigest = md5;
+        });
+        await db.exec(`DROP TABLE all_types; ${tableSql()}`);
+        const r = await restore({ cwd: ws.dir, database: db, dir: v1 });
+        assert.ifError(r.error);
+        assert.equal(r.tables[0].digestMatched, true);
+        assert.deepEqual(await rowTexts(db), before);
+
+        // A format 1 manifest with the new digest would not match: the algorithm is what the manifest says.
+        const wrong = tmpOut();
+        fs.cpSync(dir, wrong, { recursive: true });
+        rewrite(wrong, (x) => {
+          x.formatVersion = 1;
+          delete x.contentDigestAlgorithm;
+        });
+        const rolledBack = await restore({ cwd: ws.dir, database: db, dir: wrong, replace: true });
+        assert.equal(rolledBack.ok, false);
+        assert.deepEqual(await rowTexts(db), before);
+
+        for (const [edit, pattern] of [
+          [(x: Manifest) => void (x.formatVersion = 3), /format version 3, this tidemark reads versions 1 and 2: a newer tidemark wrote it/],
+          [(x: Manifest) => void ((x as { contentDigestAlgorithm?: string }).contentDigestAlgorithm = 'sha3'), /content digest algorithm "sha3"/],
+          [(x: Manifest) => void delete x.contentDigestAlgorithm, /content digest algorithm undefined/],
+        ] as const) {
+          const bad = tmpOut();
+          fs.cpSync(dir, bad, { recursive: true });
+          rewrite(bad, edit);
+          const refused = await restore({ cwd: ws.dir, database: db, dir: bad, replace: true });
+          assert.equal(refused.error?.code, 'backup-corrupt');
+          assert.match(refused.error!.message, pattern);
+        }
+        assert.deepEqual(await rowTexts(db), before);
       } finally {
         ws.remove();
       }
