@@ -43,6 +43,11 @@ export interface BackupOptions extends WorkspaceOptions {
   /** Target directory; must not exist or be empty. Default `./backups/<database>-<UTC timestamp>`. */
   out?: string;
   onProgress?: (event: BackupEvent) => void;
+  /**
+   * For tests: the heap pages per COPY piece (see `readPlan`). Default: PGlite reads 1,024 pages
+   * (8 MiB) at a time; a server table of 8,192 pages (64 MiB) or more is read in two halves at once.
+   */
+  piecePages?: number;
 }
 
 export interface BackupResult {
@@ -52,7 +57,8 @@ export interface BackupResult {
   /** The finished backup directory (absolute), set only when ok. */
   dir?: string;
   format: BackupFormat;
-  tables: { table: string; service?: string; rows: number; bytes: number; file: string }[];
+  /** `pieces`: COPY statements the table was read with; `parallel`: two of them at once (server). */
+  tables: { table: string; service?: string; rows: number; bytes: number; file: string; pieces: number; parallel: boolean }[];
   rows: number;
   bytes: number;
   durationMs: number;
@@ -72,6 +78,7 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
   let inTransaction = false;
   let db: Database | undefined;
   let closeDigester: (canceller?: Database) => Promise<void> = async () => {};
+  let helper: SnapshotSession | undefined;
   try {
     if (format !== 'ndjson' && format !== 'csv' && format !== 'pgdump') {
       throw new TidemarkError('bad-usage', `Unknown backup format ${String(format)}: use ndjson, csv or pgdump.`, { kind: 'usage' });
@@ -137,6 +144,11 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
     // COPYs (one full scan each, on two cores). PGlite, or a Database handed in: one after another.
     const digester = await openDigester(db, options, workspace, snapshot, digestQueries);
     closeDigester = digester.close;
+    const plans = [];
+    for (const d of described) plans.push(await readPlan(db, d.t, options.piecePages));
+    // A big table is read in two halves at once: row_to_json costs the server more than the client
+    // costs to take it in, so one COPY leaves a core idle. The second half needs a third connection.
+    if (plans.some((p) => p.parallel)) helper = await openSnapshotSession(db, options, workspace, snapshot);
 
     for (const [index, d] of described.entries()) {
       const { t, name, info, columns } = d;
@@ -148,7 +160,7 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
       options.onProgress?.({ type: 'table-start', table: name, index, total: chosen.length, rows: total, ...(early ? {} : { estimated: true }) });
 
       const file = `${DATA_DIR}/${fileComponent(t.schema)}.${fileComponent(t.name)}.${dataFormat}`;
-      const written = await copyTable(db, copySql(dataFormat, t.schema, t.name, columns), path.join(tmpDir, file), dataFormat, (rows, bytes) =>
+      const written = await copyTable(db, helper?.db, readPieces(plans[index], dataFormat, t, columns, helper !== undefined), path.join(tmpDir, file), dataFormat, (rows, bytes) =>
         options.onProgress?.({ type: 'table-progress', table: name, rows, bytes, elapsedMs: performance.now() - tableStarted }),
       );
       const digest = early ?? (await digestPromise);
@@ -177,7 +189,7 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
         contentDigest: digest.digest,
         digestColumns: columns,
       });
-      result.tables.push({ table: name, ...(service ? { service } : {}), rows: rowCount, bytes: written.bytes, file });
+      result.tables.push({ table: name, ...(service ? { service } : {}), rows: rowCount, bytes: written.bytes, file, pieces: written.pieces, parallel: written.parallel });
       result.rows += rowCount;
       result.bytes += written.bytes;
       options.onProgress?.({ type: 'table-done', table: name, rows: rowCount, bytes: written.bytes, elapsedMs: performance.now() - tableStarted });
@@ -191,6 +203,7 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
       result.bytes += dumpFile.bytes;
     }
     await closeDigester();
+    await helper?.close();
     await db.exec('COMMIT'); // read only: nothing to commit, it just ends the snapshot
     inTransaction = false;
 
@@ -227,6 +240,7 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
   } finally {
     if (inTransaction && db) await db.exec('ROLLBACK').catch(() => {});
     await closeDigester(db).catch(() => {}); // the second connection, on every path
+    await helper?.close(db).catch(() => {});
 
     if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
     try {
@@ -257,13 +271,9 @@ interface Digester {
 }
 
 /**
- * On the server, when tidemark opened the connection itself (so it knows the URL): a second
- * connection imports the backup's snapshot (`SET TRANSACTION SNAPSHOT`, same REPEATABLE READ READ
- * ONLY, same output settings) and computes every table's digest, one after another, while the main
- * connection streams the COPYs. The digests are then of exactly the rows the files hold. Anything
- * else (PGlite, a Database handed in by an API caller, no exported snapshot, a second connection
- * that cannot be opened or cannot import the snapshot): on the main connection, before each
- * table's COPY.
+ * The digests on a snapshot session (see openSnapshotSession), one after another, while the main
+ * connection streams the COPYs: they are of exactly the rows the files hold. Without such a session:
+ * on the main connection, before each table's COPY.
  */
 async function openDigester(
   db: Database,
@@ -277,15 +287,48 @@ async function openDigester(
     digest: async (i) => (await db.query<DigestRow>(queries[i])).rows[0],
     close: async () => {},
   };
-  if (db.backend !== 'postgres' || !snapshot || (options.database !== undefined && typeof options.database !== 'string') || queries.length === 0) {
-    return sequential;
-  }
+  const session = queries.length ? await openSnapshotSession(db, options, workspace, snapshot) : undefined;
+  if (!session) return sequential;
+  // One after another on the second connection (a pg client queues them); each promise gets a
+  // handler at once, so a failure is reported where it is awaited, never as an unhandled rejection.
+  const results = queries.map((sql) => session.track(session.db.query<DigestRow>(sql).then((r) => r.rows[0])));
+  return { parallel: true, digest: (i) => results[i], close: (canceller) => session.close(canceller) };
+}
+
+/** A second connection reading the backup's snapshot (see openSnapshotSession). */
+interface SnapshotSession {
+  db: Database;
+  /** Counts `work` as running until it settles, so close() knows to cancel it; returns it. */
+  track<T>(work: Promise<T>): Promise<T>;
+  /**
+   * Closes the connection (ending its read-only transaction); idempotent, never throws. Work still
+   * running is first cancelled through `canceller` (a usable session), so the server does not go on
+   * scanning for a client that has gone.
+   */
+  close(canceller?: Database): Promise<void>;
+}
+
+/**
+ * On the server, when tidemark opened the connection itself (so it knows the URL): a new connection
+ * that imports the backup's snapshot (`SET TRANSACTION SNAPSHOT`, same REPEATABLE READ READ ONLY,
+ * same output settings), so what it reads is exactly what the main connection reads. Undefined on
+ * PGlite, for a Database handed in by an API caller, without an exported snapshot, or when a
+ * connection cannot be opened or cannot import the snapshot (max_connections, a pooler): the caller
+ * then does the work on the main connection.
+ */
+async function openSnapshotSession(
+  db: Database,
+  options: BackupOptions,
+  workspace: Workspace | undefined,
+  snapshot: string | undefined,
+): Promise<SnapshotSession | undefined> {
+  if (db.backend !== 'postgres' || !snapshot || (options.database !== undefined && typeof options.database !== 'string')) return undefined;
   const { openDatabase } = await import('../db/open.js');
   let second: Database;
   try {
     second = await openDatabase(resolveDatabaseUrl(options.database, workspace).url, { cwd: options.cwd });
   } catch {
-    return sequential; // no second connection to be had (max_connections, a pooler): one after another
+    return undefined;
   }
   let closed = false;
   let pid: number | undefined;
@@ -301,20 +344,68 @@ async function openDigester(
     await second.exec(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\nSET TRANSACTION SNAPSHOT ${sqlLiteral(snapshot)};\n${DIGEST_SETTINGS_SQL}`);
   } catch {
     await close();
-    return sequential; // e.g. a pooler that cannot import a snapshot: one after another, as on PGlite
+    return undefined;
   }
-  // One after another on the second connection (a pg client queues them); each promise gets a
-  // handler at once, so a failure is reported where it is awaited, never as an unhandled rejection.
-  const results = queries.map((sql) => {
+  const track = <T>(work: Promise<T>): Promise<T> => {
     pending++;
-    const p = second.query<DigestRow>(sql).then((r) => r.rows[0]);
-    p.then(
+    work.then(
       () => pending--,
       () => pending--,
     );
-    return p;
-  });
-  return { parallel: true, digest: (i) => results[i], close };
+    return work;
+  };
+  return { db: second, track, close };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading a table in pieces
+
+/** How a table is read: as one COPY, in page ranges one after another, or in two halves at once. */
+interface ReadPlan {
+  /** Upper page bounds of the pieces, in order; the last piece is open-ended (`ctid >= last bound`). */
+  bounds: number[];
+  parallel: boolean;
+}
+
+const PGLITE_PIECE_PAGES = 1024; // 8 MiB of heap: PGlite hands each COPY back as one blob in memory
+const SPLIT_MIN_PAGES = 8192; // 64 MiB: below that a second COPY costs more than it saves
+
+/**
+ * Pieces are ctid ranges (a TID range scan reads just those pages, PostgreSQL 14+): complementary
+ * predicates, so every row is in exactly one piece whatever the bounds, and rows added to new pages
+ * after the snapshot are invisible to it anyway. Partitioned tables are read whole (their pages are
+ * their partitions').
+ */
+async function readPlan(db: Database, t: LiveTable, piecePages: number | undefined): Promise<ReadPlan> {
+  const r = await db.query<{ pages: number; kind: string }>(
+    `SELECT (pg_relation_size(c.oid) / current_setting('block_size')::int)::float8 AS pages, c.relkind::text AS kind FROM pg_class c WHERE c.oid = $1::int8::oid`,
+    [t.oid],
+  );
+  const pages = Number(r.rows[0]?.pages ?? 0);
+  if (r.rows[0]?.kind !== 'r') return { bounds: [], parallel: false };
+  if (db.backend === 'pglite') {
+    const step = piecePages ?? PGLITE_PIECE_PAGES;
+    const bounds: number[] = [];
+    for (let b = step; b < pages; b += step) bounds.push(b);
+    return { bounds, parallel: false };
+  }
+  const min = piecePages ?? SPLIT_MIN_PAGES;
+  return pages >= min && pages >= 2 ? { bounds: [Math.floor(pages / 2)], parallel: true } : { bounds: [], parallel: false };
+}
+
+/** The COPY statements of a plan, in file order; `parallel` false when no second connection was had. */
+function readPieces(plan: ReadPlan, format: 'ndjson' | 'csv', t: LiveTable, columns: string[], helper: boolean): { sql: string[]; parallel: boolean } {
+  const parallel = plan.parallel && helper;
+  if (plan.parallel && !helper) return { sql: [copySql(format, t.schema, t.name, columns)], parallel: false };
+  if (!plan.bounds.length) return { sql: [copySql(format, t.schema, t.name, columns)], parallel: false };
+  const sql: string[] = [];
+  let from = 0;
+  for (const to of [...plan.bounds, undefined]) {
+    const where = [from > 0 ? `t.ctid >= '(${from},0)'::tid` : '', to !== undefined ? `t.ctid < '(${to},0)'::tid` : ''].filter(Boolean).join(' AND ');
+    sql.push(copySql(format, t.schema, t.name, columns, where, from === 0));
+    if (to !== undefined) from = to;
+  }
+  return { sql, parallel };
 }
 
 /** The planner's row estimate (0 when never analyzed): only for the progress bar's total. */
@@ -647,63 +738,124 @@ function renderSchemaSql(database: string, serverVersion: string, enums: string[
 // ---------------------------------------------------------------------------------------------
 // The data
 
-function copySql(format: BackupFormat, schema: string, table: string, columns: string[]): string {
+/** `where` restricts the rows (a ctid range); `header` (csv) is for the first piece of a file only. */
+function copySql(format: BackupFormat, schema: string, table: string, columns: string[], where = '', header = true): string {
   const qualified = quoteTable(table, schema);
+  const filter = where ? ` WHERE ${where}` : '';
   if (format === 'ndjson') {
     // CSV mode with quote and delimiter set to bytes JSON never contains raw (row_to_json escapes
     // control characters): exact JSON lines. Text mode would double every backslash in the JSON.
-    return `COPY (SELECT row_to_json(t) FROM ${qualified} AS t) TO STDOUT WITH (FORMAT csv, QUOTE e'\\x01', DELIMITER e'\\x02')`;
+    return `COPY (SELECT row_to_json(t) FROM ${qualified} AS t${filter}) TO STDOUT WITH (FORMAT csv, QUOTE e'\\x01', DELIMITER e'\\x02')`;
   }
   // Explicit columns: a virtual generated column (PostgreSQL 18) is not copied by `COPY table`.
-  const list = columns.map(quoteIdent).join(', ');
-  return `COPY (SELECT ${list} FROM ${qualified}) TO STDOUT WITH (FORMAT csv, HEADER)`;
+  const list = columns.map((c) => `t.${quoteIdent(c)}`).join(', ');
+  return `COPY (SELECT ${list} FROM ${qualified} AS t${filter}) TO STDOUT WITH (FORMAT csv${header ? ', HEADER' : ''})`;
+}
+
+/** Bytes from one COPY, batched into ~1 MiB writes (COPY hands out many small chunks). */
+class PieceWriter {
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  bytes = 0;
+  readonly counter: RecordCounter;
+
+  constructor(
+    private readonly fh: fs.promises.FileHandle,
+    format: BackupFormat,
+    header: boolean,
+    private readonly hash?: ReturnType<typeof createHash>,
+  ) {
+    this.counter = new RecordCounter(format, header);
+  }
+
+  async add(chunk: Uint8Array): Promise<void> {
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    this.bytes += chunk.length;
+    if (this.pendingBytes >= FLUSH_BYTES) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (!this.pendingBytes) return;
+    const buf = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    // Hash and count a block at a time: far fewer calls than per COPY chunk.
+    this.hash?.update(buf);
+    this.counter.feed(buf);
+    await this.fh.write(buf);
+  }
 }
 
 /**
- * Streams one COPY into `file` (0600) through SHA-256 and a byte and record counter. On the server
- * the chunks come from pg-copy-streams, so memory stays flat; PGlite hands the whole table over as
- * one blob (its only COPY path, /dev/blob), so there a table is in memory once.
+ * Streams a table's COPY pieces into `file` (0600) through SHA-256 and a byte and record counter,
+ * in the pieces' order. On the server the chunks come from pg-copy-streams, so memory stays flat;
+ * PGlite hands each COPY over as one blob, so there a table is read in page ranges (readPlan).
+ * With `parallel` the last piece is read at the same time on `helper` into a side file, appended
+ * (and hashed) once the first is written.
  */
 async function copyTable(
   db: Database,
-  sql: string,
+  helper: Database | undefined,
+  pieces: { sql: string[]; parallel: boolean },
   file: string,
   format: BackupFormat,
   onProgress: (rows: number, bytes: number) => void,
-): Promise<{ sha256: string; bytes: number; records: number }> {
+): Promise<{ sha256: string; bytes: number; records: number; pieces: number; parallel: boolean }> {
   const hash = createHash('sha256');
-  const counter = new RecordCounter(format);
   const fh = await fs.promises.open(file, 'wx', 0o600);
-  let bytes = 0;
-  let pending: Uint8Array[] = [];
-  let pendingBytes = 0;
+  const parallel = pieces.parallel && helper !== undefined && pieces.sql.length === 2;
+  const writers: PieceWriter[] = [];
   let lastProgress = performance.now();
-  const flush = async () => {
-    if (!pendingBytes) return;
-    const buf = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
-    pending = [];
-    pendingBytes = 0;
-    await fh.write(buf);
+  const progress = () => {
+    if (performance.now() - lastProgress < PROGRESS_EVERY_MS) return;
+    lastProgress = performance.now();
+    onProgress(
+      writers.reduce((n, w) => n + w.counter.records, 0),
+      writers.reduce((n, w) => n + w.bytes, 0),
+    );
   };
-  try {
-    for await (const chunk of db.copyOut(sql)) {
-      hash.update(chunk);
-      counter.feed(chunk);
-      bytes += chunk.length;
-      pending.push(chunk);
-      pendingBytes += chunk.length;
-      if (pendingBytes >= FLUSH_BYTES) await flush();
-      if (performance.now() - lastProgress >= PROGRESS_EVERY_MS) {
-        lastProgress = performance.now();
-        onProgress(counter.records, bytes);
-      }
+  const read = async (from: Database, sql: string, writer: PieceWriter) => {
+    writers.push(writer);
+    for await (const chunk of from.copyOut(sql)) {
+      await writer.add(chunk);
+      progress();
     }
-    await flush();
+    await writer.flush();
+  };
+  const side = `${file}.part`;
+  let sideHandle: fs.promises.FileHandle | undefined;
+  try {
+    if (parallel) {
+      sideHandle = await fs.promises.open(side, 'wx', 0o600);
+      const first = new PieceWriter(fh, format, true, hash);
+      const second = new PieceWriter(sideHandle, format, false);
+      // Both settle before anything else happens: a failed half never leaves the other writing.
+      const settled = await Promise.allSettled([read(db, pieces.sql[0], first), read(helper!, pieces.sql[1], second)]);
+      for (const s of settled) if (s.status === 'rejected') throw s.reason;
+      await sideHandle.close();
+      sideHandle = undefined;
+      // Append the second half: hashed in file order, read back from the page cache.
+      for await (const chunk of fs.createReadStream(side, { highWaterMark: FLUSH_BYTES })) {
+        hash.update(chunk as Buffer);
+        await fh.write(chunk as Buffer);
+      }
+    } else {
+      for (const [i, sql] of pieces.sql.entries()) await read(db, sql, new PieceWriter(fh, format, i === 0, hash));
+    }
     await fh.sync();
   } finally {
     await fh.close();
+    await sideHandle?.close().catch(() => {});
+    await fs.promises.rm(side, { force: true });
   }
-  return { sha256: hash.digest('hex'), bytes, records: counter.records };
+  return {
+    sha256: hash.digest('hex'),
+    bytes: writers.reduce((n, w) => n + w.bytes, 0),
+    records: writers.reduce((n, w) => n + w.counter.records, 0),
+    pieces: pieces.sql.length,
+    parallel,
+  };
 }
 
 /**
@@ -715,7 +867,11 @@ export class RecordCounter {
   private inQuotes = false;
   private sawData = false;
 
-  constructor(private readonly format: BackupFormat) {}
+  /** `header`: csv output that starts with a header line (the first piece of a file). */
+  constructor(
+    private readonly format: BackupFormat,
+    private readonly header = true,
+  ) {}
 
   feed(chunk: Uint8Array): void {
     if (this.format === 'ndjson') {
@@ -734,7 +890,7 @@ export class RecordCounter {
 
   /** Data records (the CSV header line is not one). */
   get records(): number {
-    return this.format === 'csv' ? Math.max(0, this.lines - (this.sawData ? 1 : 0)) : this.lines;
+    return this.format === 'csv' && this.header ? Math.max(0, this.lines - (this.sawData ? 1 : 0)) : this.lines;
   }
 }
 
