@@ -484,6 +484,80 @@ forEachBackend('restore', (backend) => {
       }
     }));
 
+  it('checks the foreign keys of big tables in one pass after loading: kept exactly (comment, DEFERRABLE, NOT VALID), orphans named and rolled back', () =>
+    withDatabase(backend, async (db) => {
+      const ws = copyCrmExample();
+      try {
+        assert.ifError((await up({ cwd: ws.dir, database: db })).error);
+        for (const sql of crm.crmDataStatements({ users: 30 })) await db.exec(sql);
+        // Keys of every flavour on the big table: a comment, a deferrable one, a NOT VALID one.
+        await db.exec(`
+          COMMENT ON CONSTRAINT budget_items_budget_id_fkey ON budget_items IS 'item → budget';
+          ALTER TABLE budget_items ADD CONSTRAINT items_budget_deferrable FOREIGN KEY (budget_id) REFERENCES budgets (id) DEFERRABLE INITIALLY DEFERRED;
+          ALTER TABLE budget_items ADD CONSTRAINT items_budget_not_valid FOREIGN KEY (budget_id) REFERENCES budgets (id) ON DELETE CASCADE NOT VALID;`);
+        const keys = async () =>
+          (
+            await db.query<{ k: string }>(
+              `SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid) || ' ' || convalidated::text || ' ' || coalesce(obj_description(oid, 'pg_constraint'), '-') AS k
+                 FROM pg_constraint WHERE contype = 'f' ORDER BY 1`,
+            )
+          ).rows.map((r) => r.k);
+        const before = await keys();
+        assert.equal(before.length, 4);
+        const dir = await makeBackup(db, ws.dir, 'ndjson');
+        const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
+        const digests = Object.fromEntries(m.tables.map((t) => [t.table, t.contentDigest]));
+
+        // budgets (150 rows) and budget_items (600) count as big here; users (30) does not.
+        const r = await restore({ cwd: ws.dir, database: db, dir, replace: true, bulkRows: 100 });
+        assert.ifError(r.error);
+        assert.ok(
+          r.notes.some((n) => n.startsWith('Checked 4 foreign keys of public.budgets, public.budget_items in one pass after loading')),
+          r.notes.join('\n'),
+        );
+        assert.deepEqual(await keys(), before, 'the same keys, definitions, validity and comments');
+        for (const t of m.tables) assert.equal((await digest(db, t.table, t.digestColumns)).digest, digests[t.table], t.table);
+
+        // Parents gone: users 1-3 and their budgets; restoring the budget service alone breaks budgets_user_id_fkey.
+        await db.exec('DELETE FROM budgets WHERE user_id <= 3; DELETE FROM users WHERE id <= 3');
+        const state = async () => {
+          const out: string[] = [];
+          for (const t of m.tables) out.push(`${t.table} ${JSON.stringify(await digest(db, t.table, t.digestColumns))}`);
+          return [...out, ...(await keys())];
+        };
+        const start = await state();
+        const broken = await restore({ cwd: ws.dir, database: db, dir, service: ['budget'], replace: true, bulkRows: 100 });
+        assert.equal(broken.ok, false);
+        assert.equal(broken.error?.code, 'restore-foreign-key');
+        assert.equal(
+          broken.error!.message,
+          'Restored rows of public.budgets break its foreign key budgets_user_id_fkey (user_id → users(id)): 15 rows reference no row there; rolled back, nothing restored.',
+        );
+        assert.deepEqual(await state(), start, 'rows and keys as they were');
+        // The same restore row by row (small-table path) is refused too, by PostgreSQL's own check.
+        const rowByRow = await restore({ cwd: ws.dir, database: db, dir, service: ['budget'], replace: true });
+        assert.equal(rowByRow.ok, false);
+        assert.match(rowByRow.error!.message, /budgets_user_id_fkey/);
+        assert.deepEqual(await state(), start);
+
+        // A NOT VALID key spares the rows it found, never restored ones (as row by row): refused too.
+        await db.exec(`CREATE TABLE notes (id int PRIMARY KEY, budget_id bigint);
+          INSERT INTO notes VALUES (1, 999999), (2, NULL), (3, 999998);
+          ALTER TABLE notes ADD CONSTRAINT notes_budget_fkey FOREIGN KEY (budget_id) REFERENCES budgets (id) NOT VALID;`);
+        const notesDir = tmpOut();
+        assert.ifError((await backup({ cwd: ws.dir, database: db, table: ['notes'], out: notesDir })).error);
+        for (const bulkRows of [1, undefined]) {
+          const refused = await restore({ cwd: ws.dir, database: db, dir: notesDir, replace: true, bulkRows });
+          assert.equal(refused.ok, false);
+          if (bulkRows) assert.match(refused.error!.message, /^Restored rows of public\.notes break its foreign key notes_budget_fkey \(budget_id → budgets\(id\)\): 2 rows reference no row there/);
+          else assert.match(refused.error!.message, /notes_budget_fkey/);
+          assert.deepEqual((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM notes`)).rows[0].n, '3');
+        }
+      } finally {
+        ws.remove();
+      }
+    }));
+
   it('keeps the target\'s ledger: says so in one line when the backup\'s ledger rows differ; a ledger created on success only', () =>
     withDatabase(backend, async (db, url) => {
       const ws = copyCrmExample();
