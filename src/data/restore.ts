@@ -23,6 +23,8 @@
  *      conversion keeps it.
  *    Values never pass through JS numbers. In both ndjson paths a json/jsonb column holding the JSON
  *    literal `null` reads back as SQL NULL (row_to_json writes both as `null`): the digest catches it.
+ *    On PGlite, whose COPY holds its whole input in memory, each COPY runs once per 8 MiB piece of
+ *    its input cut at record ends (copy-pieces.ts), in the same transaction: memory stays flat.
  * 4. Identity/serial sequences are set past the restored maximum.
  * 5. The content digest is recomputed in the database: columns identical to the backup's → the
  *    target's digest must equal the manifest's; otherwise the staging rows (typed as the backup
@@ -41,6 +43,7 @@ import type { Database, Queryable } from '../db/database.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
 import { ownerOf } from '../config/load.js';
 import { ensureLedger, logEvent, readLedger, serviceLockKey } from '../ledger/ledger.js';
+import { copyPieces } from './copy-pieces.js';
 import { DIGEST_SETTINGS_SQL, contentDigestSql, digestAlgorithmOf, quoteIdent, quoteTable, type DigestAlgorithm } from './digest.js';
 import type { Manifest, ManifestTable } from './manifest.js';
 import { ndjsonToCsv, type CsvColumn } from './ndjson-csv.js';
@@ -75,6 +78,11 @@ export interface RestoreOptions extends WorkspaceOptions {
    * the load instead of row by row (default BULK_FOREIGN_KEY_ROWS).
    */
   bulkRows?: number;
+  /**
+   * For tests only (no CLI flag): the size of the pieces a PGlite restore loads each table in,
+   * instead of PGLITE_COPY_PIECE_BYTES, so a small table already spans several pieces.
+   */
+  pgliteCopyPieceBytes?: number;
 }
 
 export interface FilledColumn {
@@ -155,6 +163,9 @@ interface TablePlan {
 }
 
 const NDJSON_COPY_OPTIONS = `(FORMAT csv, QUOTE e'\\x01', DELIMITER e'\\x02')`;
+
+/** PGlite's COPY holds its whole input in memory as one Blob: pieces this big keep a restore's memory flat. */
+const PGLITE_COPY_PIECE_BYTES = 8 * 1024 * 1024;
 
 export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   const started = performance.now();
@@ -276,6 +287,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
         for (const p of [...ordered].reverse()) if (nonEmpty.includes(p.m.table)) await database.exec(`DELETE FROM ${p.qualified}`);
         result.notes.push(`Deleted the rows of ${nonEmpty.join(', ')} first (--replace).`);
       }
+      const pieceBytes = options.pgliteCopyPieceBytes ?? PGLITE_COPY_PIECE_BYTES;
       for (const [i, p] of ordered.entries()) {
         const t0 = performance.now();
         const staging = `tidemark_restore_${i}`;
@@ -292,10 +304,10 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
         if (viaCsv && direct(p)) {
           // Every backup column lands in a plain target column of the same name: COPY straight in.
           const list = p.m.columns.map((c) => quoteIdent(c.name)).join(', ');
-          p.result.rows = await database.copyIn(`COPY ${p.qualified} (${list}) FROM STDIN WITH (FORMAT csv, HEADER MATCH)`, input());
+          p.result.rows = await copyIn(database, `COPY ${p.qualified} (${list}) FROM STDIN WITH (FORMAT csv, HEADER MATCH)`, input(), 'csv', pieceBytes);
         } else {
           const mode = viaCsv ? 'csv' : 'ndjson';
-          await stage(database, p, staging, input(), mode);
+          await stage(database, p, staging, input(), mode, pieceBytes);
           source = stagingSource(p, staging, mode);
           p.result.rows = (await database.query(insertSql(p, staging, mode))).rowCount;
         }
@@ -775,16 +787,28 @@ function orphanError(k: HeldForeignKey, n: number): TidemarkError {
 // ---------------------------------------------------------------------------------------------
 // Loading
 
-async function stage(db: Database, p: TablePlan, staging: string, input: AsyncIterable<Uint8Array>, format: 'ndjson' | 'csv'): Promise<void> {
+/**
+ * One COPY … FROM STDIN of `input` (csv with its header, or ndjson lines), returning the rows copied.
+ * On a server it is one stream. On PGlite, whose COPY takes its whole input as one Blob, the same
+ * statement runs once per piece cut at record ends (copy-pieces.ts), in the caller's transaction.
+ */
+async function copyIn(db: Database, sql: string, input: AsyncIterable<Uint8Array>, format: 'ndjson' | 'csv', pieceBytes: number): Promise<number> {
+  if (db.backend !== 'pglite') return db.copyIn(sql, input);
+  let rows = 0;
+  for await (const piece of copyPieces(input, { format, maxBytes: pieceBytes })) rows += await db.copyIn(sql, piece);
+  return rows;
+}
+
+async function stage(db: Database, p: TablePlan, staging: string, input: AsyncIterable<Uint8Array>, format: 'ndjson' | 'csv', pieceBytes: number): Promise<void> {
   if (format === 'ndjson') {
     await db.exec(`CREATE TEMP TABLE ${staging} (j json) ON COMMIT DROP`);
-    await db.copyIn(`COPY ${staging} (j) FROM STDIN WITH ${NDJSON_COPY_OPTIONS}`, input);
+    await copyIn(db, `COPY ${staging} (j) FROM STDIN WITH ${NDJSON_COPY_OPTIONS}`, input, 'ndjson', pieceBytes);
   } else {
     const cols = p.m.columns.map((c) => `${quoteIdent(c.name)} ${p.stagingTypes.get(c.name)}`).join(', ');
     await db.exec(`CREATE TEMP TABLE ${staging} (${cols}) ON COMMIT DROP`);
     const list = p.m.columns.map((c) => quoteIdent(c.name)).join(', ');
     // HEADER MATCH: the file's header must name exactly the manifest's columns, in order.
-    await db.copyIn(`COPY ${staging} (${list}) FROM STDIN WITH (FORMAT csv, HEADER MATCH)`, input);
+    await copyIn(db, `COPY ${staging} (${list}) FROM STDIN WITH (FORMAT csv, HEADER MATCH)`, input, 'csv', pieceBytes);
   }
 }
 
