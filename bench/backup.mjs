@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // bench/backup: tidemark backup (ndjson and csv) of one table of N rows against pg_dump -Fc and
-// psql \copy, and tidemark restore of those backups against pg_restore --data-only, in the same run,
+// psql \copy, and tidemark restore of those backups against pg_restore --data-only and psql \copy, in the same run,
 // with peak RSS. The table is the CRM's budget_items, filled by the
 // deterministic generator (examples/crm-ditual/data.mjs).
 //
@@ -47,6 +47,8 @@ for (let r = 0; r < runs; r++) {
   const truncate = () => spawnSync('psql', ['-X', '-q', url, '-c', 'TRUNCATE budget_items'], { stdio: 'ignore' });
   truncate();
   add('pg_restore --data-only -t budget_items', timed('pg_restore', ['--data-only', '-t', 'budget_items', '-d', url, out('dump')]));
+  truncate();
+  add('psql \\copy budget_items from csv (restore)', timed('psql', ['-X', '-q', url, '-c', `\\copy budget_items FROM '${out('copy')}.csv' WITH (FORMAT csv)`]));
   for (const format of ['csv', 'ndjson']) {
     truncate();
     const r = timed(process.execPath, [cli, 'restore', out(format), '--database', url], { cwd: ws });
