@@ -16,6 +16,7 @@ import type { Manifest } from '../../src/data/manifest.js';
 import { verifyBackup } from '../../src/data/verify.js';
 import type { Database } from '../../src/db/database.js';
 import { backends, forEachBackend, withDatabase } from '../support/backends.js';
+import { ALL_TYPES_SQL, BIG_NUMERIC } from '../support/all-types.js';
 import { CRM_EXAMPLE, copyCrmExample, makeWorkspace, runCli } from '../support/workspace.js';
 
 interface CrmData {
@@ -25,38 +26,6 @@ interface CrmData {
 }
 const crm = (await import(pathToFileURL(path.join(CRM_EXAMPLE, 'data.mjs')).href)) as CrmData;
 
-const BIG_NUMERIC = '12345678901234567890.123456789';
-const ALL_TYPES_SQL = String.raw`
-CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
-CREATE TABLE all_types (
-  id        int GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  i         int,
-  big       bigint,
-  n         numeric,
-  money     numeric(14,2),
-  r         real,
-  d         double precision,
-  s         text,
-  b         boolean,
-  day       date,
-  at        timestamptz,
-  u         uuid,
-  j         jsonb,
-  tags      text[],
-  raw       bytea,
-  m         mood,
-  doubled   bigint GENERATED ALWAYS AS (i::bigint * 2) STORED
-);
-INSERT INTO all_types (i, big, n, money, r, d, s, b, day, at, u, j, tags, raw, m) VALUES
-  (1, 9223372036854775807, ${BIG_NUMERIC}, 1234.50, 1.1, 0.1,
-   e'ünïcødé 美咲 🚚\nline 2\tcol "quoted" back\\slash, comma', true, '2024-02-29',
-   '2024-01-01 12:00:00.123456+02', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
-   '{"path": "C:\\Clientes\\Ditual", "q": "say \"hi\"", "nested": {"a": [1, 2.50, null]}}',
-   ARRAY['x', 'y,z', '"q"', NULL, ''], '\xdeadbeef00', 'happy'),
-  (-2, -9223372036854775808, -0.000000000000000000001, 0, -3.4e38, 1e-300, '', false, '0001-01-01',
-   '1970-01-01 00:00:00+00', '00000000-0000-0000-0000-000000000000', '[]', '{}', '\x', 'sad'),
-  (NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
-`;
 
 /** Digests and file hashes per backend, compared after both suites ran. */
 const seen = new Map<string, { digest: string; ndjsonSha: string; csvSha: string }>();

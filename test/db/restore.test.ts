@@ -19,6 +19,7 @@ import { restore } from '../../src/data/restore.js';
 import { serviceLockKey } from '../../src/ledger/ledger.js';
 import type { Database } from '../../src/db/database.js';
 import { forEachBackend, withDatabase } from '../support/backends.js';
+import { ALL_COLUMNS, ALL_TYPES_INSERT_SQL, BIG_NUMERIC, ENUM_SQL, allTypesTableSql } from '../support/all-types.js';
 import { CRM_EXAMPLE, copyCrmExample, makeWorkspace, runCli } from '../support/workspace.js';
 
 interface CrmData {
@@ -26,44 +27,6 @@ interface CrmData {
   crmCounts(opts?: { users?: number }): { users: number; budgets: number; budget_items: number };
 }
 const crm = (await import(pathToFileURL(path.join(CRM_EXAMPLE, 'data.mjs')).href)) as CrmData;
-
-const BIG_NUMERIC = '12345678901234567890.123456789';
-const ENUM_SQL = `CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');`;
-/** The all_types table of test/db/backup.test.ts; `extra` adds columns or constraints. */
-const tableSql = (extra = '', drop: string[] = []) => {
-  const cols = [
-    'id        int GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
-    'i         int',
-    'big       bigint',
-    'n         numeric',
-    'money     numeric(14,2)',
-    'r         real',
-    'd         double precision',
-    's         text',
-    'b         boolean',
-    'day       date',
-    'at        timestamptz',
-    'u         uuid',
-    'j         jsonb',
-    'tags      text[]',
-    'raw       bytea',
-    'm         mood',
-    'doubled   bigint GENERATED ALWAYS AS (i::bigint * 2) STORED',
-  ].filter((c) => !drop.includes(c.split(/\s+/)[0]));
-  return `CREATE TABLE all_types (\n  ${cols.join(',\n  ')}${extra ? `,\n  ${extra}` : ''}\n);`;
-};
-const INSERT_SQL = String.raw`
-INSERT INTO all_types (i, big, n, money, r, d, s, b, day, at, u, j, tags, raw, m) VALUES
-  (1, 9223372036854775807, ${BIG_NUMERIC}, 1234.50, 1.1, 0.1,
-   e'ünïcødé 美咲 🚚\nline 2\tcol "quoted" back\\slash, comma', true, '2024-02-29',
-   '2024-01-01 12:00:00.123456+02', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
-   '{"path": "C:\\Clientes\\Ditual", "q": "say \"hi\"", "nested": {"a": [1, 2.50, null]}}',
-   ARRAY['x', 'y,z', '"q"', NULL, ''], '\xdeadbeef00', 'happy'),
-  (-2, -9223372036854775808, -0.000000000000000000001, 0, -3.4e38, 1e-300, '', false, '0001-01-01',
-   '1970-01-01 00:00:00+00', '00000000-0000-0000-0000-000000000000', '[]', '{}', '\x', 'sad'),
-  (NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
-`;
-const ALL_COLUMNS = ['id', 'i', 'big', 'n', 'money', 'r', 'd', 's', 'b', 'day', 'at', 'u', 'j', 'tags', 'raw', 'm', 'doubled'];
 
 function tmpOut(): string {
   return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tidemark-rs-')), 'backup');
@@ -136,14 +99,14 @@ forEachBackend('restore', (backend) => {
   for (const format of ['ndjson', 'csv'] as const) {
     it(`round-trips every common column type through ${format}: rows, digest, identity sequence`, () =>
       withDatabase(backend, async (db) => {
-        await db.exec(`${ENUM_SQL}\n${tableSql()}\n${INSERT_SQL}`);
+        await db.exec(`${ENUM_SQL}\n${allTypesTableSql()}\n${ALL_TYPES_INSERT_SQL}`);
         const ws = makeWorkspace({ app: { owns: ['all_types'] } });
         try {
           const before = await rowTexts(db);
           const dir = await makeBackup(db, ws.dir, format);
           const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
           // A fresh table: its identity sequence starts again at 1.
-          await db.exec(`DROP TABLE all_types; ${tableSql()}`);
+          await db.exec(`DROP TABLE all_types; ${allTypesTableSql()}`);
           const r = await restore({ cwd: ws.dir, database: db, dir });
           assert.ifError(r.error);
           assert.equal(r.ok, true);
@@ -165,13 +128,13 @@ forEachBackend('restore', (backend) => {
 
   it('restores into a changed schema: a dropped column is skipped, a NOT NULL column with a default filled', () =>
     withDatabase(backend, async (db) => {
-      await db.exec(`${ENUM_SQL}\n${tableSql()}\n${INSERT_SQL}`);
+      await db.exec(`${ENUM_SQL}\n${allTypesTableSql()}\n${ALL_TYPES_INSERT_SQL}`);
       const ws = makeWorkspace({ app: { owns: ['all_types'] } });
       try {
         const dir = await makeBackup(db, ws.dir, 'ndjson');
         const common = ALL_COLUMNS.filter((c) => c !== 's');
         const before = await rowTexts(db, 'all_types', common);
-        await db.exec(`DROP TABLE all_types; ${tableSql(`plan text NOT NULL DEFAULT 'free'`, ['s'])}`);
+        await db.exec(`DROP TABLE all_types; ${allTypesTableSql(`plan text NOT NULL DEFAULT 'free'`, ['s'])}`);
         const r = await restore({ cwd: ws.dir, database: db, dir });
         assert.ifError(r.error);
         const t = r.tables[0];
@@ -189,11 +152,11 @@ forEachBackend('restore', (backend) => {
 
   it('refuses a NOT NULL column with no default before writing anything; --fill supplies it', () =>
     withDatabase(backend, async (db) => {
-      await db.exec(`${ENUM_SQL}\n${tableSql()}\n${INSERT_SQL}`);
+      await db.exec(`${ENUM_SQL}\n${allTypesTableSql()}\n${ALL_TYPES_INSERT_SQL}`);
       const ws = makeWorkspace({ app: { owns: ['all_types'] } });
       try {
         const dir = await makeBackup(db, ws.dir, 'csv');
-        await db.exec(`DROP TABLE all_types; ${tableSql('note text NOT NULL')}; INSERT INTO all_types (note) OVERRIDING SYSTEM VALUE VALUES ('already here')`);
+        await db.exec(`DROP TABLE all_types; ${allTypesTableSql('note text NOT NULL')}; INSERT INTO all_types (note) OVERRIDING SYSTEM VALUE VALUES ('already here')`);
         const cols = [...ALL_COLUMNS, 'note'];
         const start = await digest(db, 'public.all_types', cols);
         const refused = await restore({ cwd: ws.dir, database: db, dir, replace: true });
@@ -222,7 +185,7 @@ forEachBackend('restore', (backend) => {
 
   it('refuses a non-empty target unless --replace, and a corrupted backup always', () =>
     withDatabase(backend, async (db) => {
-      await db.exec(`${ENUM_SQL}\n${tableSql()}\n${INSERT_SQL}`);
+      await db.exec(`${ENUM_SQL}\n${allTypesTableSql()}\n${ALL_TYPES_INSERT_SQL}`);
       const ws = makeWorkspace({ app: { owns: ['all_types'] } });
       try {
         const dir = await makeBackup(db, ws.dir, 'ndjson');
@@ -259,7 +222,7 @@ forEachBackend('restore', (backend) => {
 
   it('restores a format 1 backup (md5 digests, written by earlier tidemark) and refuses a newer format by its version', () =>
     withDatabase(backend, async (db) => {
-      await db.exec(`${ENUM_SQL}\n${tableSql()}\n${INSERT_SQL}`);
+      await db.exec(`${ENUM_SQL}\n${allTypesTableSql()}\n${ALL_TYPES_INSERT_SQL}`);
       const ws = makeWorkspace({ app: { owns: ['all_types'] } });
       try {
         const before = await rowTexts(db);
@@ -288,7 +251,7 @@ forEachBackend('restore', (backend) => {
           delete x.contentDigestAlgorithm;
           x.tables[0].contentDigest = md5;
         });
-        await db.exec(`DROP TABLE all_types; ${tableSql()}`);
+        await db.exec(`DROP TABLE all_types; ${allTypesTableSql()}`);
         const r = await restore({ cwd: ws.dir, database: db, dir: v1 });
         assert.ifError(r.error);
         assert.equal(r.tables[0].digestMatched, true);
@@ -325,11 +288,11 @@ forEachBackend('restore', (backend) => {
 
   it('rolls back a restore that violates a new CHECK: the database is unchanged', () =>
     withDatabase(backend, async (db) => {
-      await db.exec(`${ENUM_SQL}\n${tableSql()}\n${INSERT_SQL}`);
+      await db.exec(`${ENUM_SQL}\n${allTypesTableSql()}\n${ALL_TYPES_INSERT_SQL}`);
       const ws = makeWorkspace({ app: { owns: ['all_types'] } });
       try {
         const dir = await makeBackup(db, ws.dir, 'csv');
-        await db.exec(`DROP TABLE all_types; ${tableSql('CONSTRAINT positive_i CHECK (i > 0)')}; INSERT INTO all_types (i, s) VALUES (7, 'kept')`);
+        await db.exec(`DROP TABLE all_types; ${allTypesTableSql('CONSTRAINT positive_i CHECK (i > 0)')}; INSERT INTO all_types (i, s) VALUES (7, 'kept')`);
         const start = await digest(db, 'public.all_types', ALL_COLUMNS);
         const r = await restore({ cwd: ws.dir, database: db, dir, replace: true });
         assert.equal(r.ok, false);
@@ -346,7 +309,7 @@ forEachBackend('restore', (backend) => {
 
   it('rolls back when the restored rows do not match the backup digest, naming the table and the rows that differ', () =>
     withDatabase(backend, async (db) => {
-      await db.exec(`${ENUM_SQL}\n${tableSql()}\n${INSERT_SQL}`);
+      await db.exec(`${ENUM_SQL}\n${allTypesTableSql()}\n${ALL_TYPES_INSERT_SQL}`);
       const ws = makeWorkspace({ app: { owns: ['all_types'] } });
       try {
         for (const format of ['ndjson', 'csv'] as const) {
@@ -689,7 +652,7 @@ forEachBackend('restore', (backend) => {
 
   it('inTransaction: joins the caller\'s transaction (a flow holding the locks), leaves its settings, and goes when it rolls back', () =>
     withDatabase(backend, async (db) => {
-      await db.exec(`${ENUM_SQL}\n${tableSql()}\n${INSERT_SQL}`);
+      await db.exec(`${ENUM_SQL}\n${allTypesTableSql()}\n${ALL_TYPES_INSERT_SQL}`);
       const ws = makeWorkspace({ app: { owns: ['all_types'] } });
       try {
         const before = await rowTexts(db);
@@ -725,7 +688,7 @@ forEachBackend('restore', (backend) => {
   if (backend.name === 'postgres') {
     it('takes the advisory locks `up` takes for every restored service: waits for a holder, times out with a clear message and changes nothing', () =>
       withDatabase(backend, async (db, url) => {
-        await db.exec(`${ENUM_SQL}\n${tableSql()}\n${INSERT_SQL}`);
+        await db.exec(`${ENUM_SQL}\n${allTypesTableSql()}\n${ALL_TYPES_INSERT_SQL}`);
         const ws = makeWorkspace({ app: { owns: ['all_types'] }, other: { owns: ['unrelated'] } });
         const pg = (await import('pg')).default;
         const holder = new pg.Client({ connectionString: url });
@@ -777,7 +740,7 @@ forEachBackend('restore', (backend) => {
   it('runs as `tidemark restore`: exit 0 restored, 2 refused or bad --fill', async () => {
     if (backend.name !== 'postgres') return; // one process per database: PGlite cannot be shared with a child
     await withDatabase(backend, async (db, url) => {
-      await db.exec(`${ENUM_SQL}\n${tableSql()}\n${INSERT_SQL}`);
+      await db.exec(`${ENUM_SQL}\n${allTypesTableSql()}\n${ALL_TYPES_INSERT_SQL}`);
       const ws = makeWorkspace({ app: { owns: ['all_types'] } });
       try {
         const dir = await makeBackup(db, ws.dir, 'ndjson');
