@@ -18,7 +18,7 @@ export { verifyBackup } from './data/verify.js';
 export type { Manifest, ManifestTable } from './data/manifest.js';
 export { check } from './check/run.js';
 export type { CheckReport, ServiceReport } from './check/run.js';
-export { validate } from './data/validate.js';
+export { validate } from './flows/validate.js';
 export { restore } from './data/restore.js';
 export { introspect } from './schema/introspect.js';
 export type { SchemaScope } from './schema/introspect.js';

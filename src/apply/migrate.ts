@@ -1,8 +1,9 @@
 import path from 'node:path';
-import { loadWorkspace } from '../config/load.js';
-import type { Service, TidemarkConfig, Workspace } from '../config/types.js';
+import { selectServices } from '../config/select.js';
+import type { Service, Workspace } from '../config/types.js';
+import { closeQuietly, connect, resolveDatabaseUrl, resolveWorkspace, type DatabaseSource, type WorkspaceOptions } from '../db/connect.js';
 import type { Database } from '../db/database.js';
-import { DEFAULT_DATABASE_URL } from '../db/url.js';
+import { withServiceLocks } from '../ledger/locks.js';
 import type { Diagnostic } from '../diagnostic.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
 import type { History, MigrationFile } from '../history/migration.js';
@@ -12,23 +13,9 @@ import { displayPath } from '../paths.js';
 import { executePlan, prepareSteps, type ApplyEvent, type PreparedStep, type StepResult } from './execute.js';
 import { BASE, planDown, planUp, resolveMigration, type Direction, type Plan } from './plan.js';
 
+// Moved below apply (data and check use them too); re-exported for the commands and the API.
+export { closeQuietly, connect, resolveDatabaseUrl, resolveWorkspace, selectServices, withServiceLocks, type DatabaseSource, type WorkspaceOptions };
 
-/** Where the database URL came from, so the CLI can say which one it uses. */
-export type DatabaseSource = 'option' | 'env' | 'config' | 'default' | 'given';
-
-export interface WorkspaceOptions {
-  /** A config as a value (service start-up), or … */
-  config?: TidemarkConfig;
-  /** … an already loaded workspace, or … */
-  workspace?: Workspace;
-  /** … a config file (else tidemark.config.* is looked up from cwd). */
-  configFile?: string;
-  cwd?: string;
-  /** A URL, or an open Database (left open afterwards). Else DATABASE_URL, the config, the embedded default. */
-  database?: string | Database;
-  /** Told which database is used (redacted URL) and where its URL came from, once it is open. */
-  onConnect?: (database: string, source: DatabaseSource) => void;
-}
 
 export interface MigrateOptions extends WorkspaceOptions {
   /** One service or several; default all tidemark services. */
@@ -67,61 +54,6 @@ export interface MigrateResult {
   error?: TidemarkError;
 }
 
-export function resolveDatabaseUrl(
-  given: string | undefined,
-  workspace: Pick<Workspace, 'database'> | undefined,
-): { url: string; source: DatabaseSource } {
-  if (given) return { url: given, source: 'option' };
-  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, source: 'env' };
-  if (workspace?.database) return { url: workspace.database, source: 'config' };
-  return { url: DEFAULT_DATABASE_URL, source: 'default' };
-}
-
-export async function resolveWorkspace(options: WorkspaceOptions): Promise<Workspace> {
-  if (options.workspace) return options.workspace;
-  return loadWorkspace({ cwd: options.cwd, configFile: options.configFile, config: options.config });
-}
-
-/** Opens the database the options point at; `close` is a no-op for a Database the caller gave. */
-export async function connect(
-  options: WorkspaceOptions,
-  workspace: Workspace | undefined,
-): Promise<{ db: Database; url: string; source: DatabaseSource; close: () => Promise<void> }> {
-  if (options.database && typeof options.database !== 'string') {
-    const db = options.database;
-    return { db, url: db.displayUrl, source: 'given', close: async () => {} };
-  }
-  const { url, source } = resolveDatabaseUrl(options.database, workspace);
-  // URLs from the config and the default are relative to the config's directory.
-  const cwd = source === 'config' || source === 'default' ? (workspace?.root ?? options.cwd) : options.cwd;
-  const { openDatabase } = await import('../db/open.js');
-  const db = await openDatabase(url, { cwd });
-  options.onConnect?.(db.displayUrl, source);
-  return { db, url: db.displayUrl, source, close: () => db.close() };
-}
-
-/** The services named (or all tidemark services), refusing unknown and Alembic-kept ones. */
-export function selectServices(workspace: Workspace, service: string | readonly string[] | undefined): Service[] {
-  const names = service === undefined ? undefined : typeof service === 'string' ? [service] : [...service];
-  if (!names) return workspace.services.filter((s) => s.format === 'tidemark');
-  return names.map((name) => {
-    const found = workspace.services.find((s) => s.name === name);
-    if (!found) {
-      throw new TidemarkError('unknown-service', `No service ${name} in ${workspace.configFile ? displayPath(workspace.configFile) : 'the config'}.`, {
-        kind: 'usage',
-        hint: `Declared services: ${workspace.services.map((s) => s.name).join(', ') || 'none'}.`,
-      });
-    }
-    if (found.format !== 'tidemark') {
-      throw new TidemarkError('alembic-service', `Service ${name} is kept by Alembic (format: 'alembic'); tidemark does not run its migrations.`, {
-        kind: 'usage',
-        hint: `Run Alembic for it, or move it to tidemark with \`tidemark adopt --service ${name}\`.`,
-      });
-    }
-    return found;
-  });
-}
-
 /** Reads every tidemark service's history; refuses with the first error found in the given ones. */
 export async function readHistories(workspace: Workspace, mustBeClean: readonly Service[]): Promise<History[]> {
   const histories = await Promise.all(
@@ -145,11 +77,6 @@ export async function readHistories(workspace: Workspace, mustBeClean: readonly 
   return histories;
 }
 
-/** Closing a broken connection must not hide the real outcome. */
-export async function closeQuietly(close: () => Promise<void>): Promise<void> {
-  await close().catch(() => {});
-}
-
 function toUnexpected(err: unknown): TidemarkError {
   if (isTidemarkError(err)) return err;
   return new TidemarkError('unexpected', (err as Error)?.message ?? String(err), { cause: err });
@@ -161,38 +88,6 @@ function describe(step: PreparedStep): PlannedStep {
     ? step.statements.map((s) => `${s.text};`).join('\n')
     : `-- runs ${step.direction}(ctx) exported by ${path.basename(m.file)}`;
   return { service: step.service, migration: m.id, file: m.file, direction: step.direction, transactional: step.transactional, sql };
-}
-
-/**
- * Holds the advisory locks of several services (taken in name order, so two runs cannot deadlock).
- * `unchanged` ends the timeout message, e.g. ', nothing restored'.
- */
-export async function withServiceLocks<T>(
-  db: Database,
-  services: readonly string[],
-  options: Pick<MigrateOptions, 'lockTimeoutMs' | 'onWait'>,
-  fn: () => Promise<T>,
-  unchanged = '',
-): Promise<T> {
-  const sorted = [...new Set(services)].sort();
-  const take = async (i: number): Promise<T> => {
-    if (i === sorted.length) return fn();
-    try {
-      return await db.withAdvisoryLock(serviceLockKey(sorted[i]), () => take(i + 1), {
-        timeoutMs: options.lockTimeoutMs,
-        onWait: () => options.onWait?.(sorted[i]),
-      });
-    } catch (err) {
-      if (isTidemarkError(err) && err.code === 'lock-timeout' && !err.service) {
-        throw new TidemarkError('lock-timeout', `Another tidemark run on service ${sorted[i]} held its lock for longer than the lock timeout${unchanged}; ${err.message}.`, {
-          service: sorted[i],
-          hint: 'Wait for it to finish and run again, or raise --lock-timeout.',
-        });
-      }
-      throw err;
-    }
-  };
-  return take(0);
 }
 
 async function migrate(direction: Direction, options: MigrateOptions): Promise<MigrateResult> {

@@ -2,6 +2,9 @@ import type { Diagnostic } from '../diagnostic.js';
 import { TidemarkError } from '../errors.js';
 import type { History, MigrationFile } from '../history/migration.js';
 import type { LedgerRow } from '../ledger/ledger.js';
+import { resolveMigration } from '../history/resolve.js';
+
+export { resolveMigration };
 
 /** Sentinel target of `down --to base`: revert everything (Kysely's NO_MIGRATIONS). */
 export const BASE = 'base';
@@ -47,31 +50,9 @@ export interface PlanDownInput {
 const NUMBER_OF_ID = /_(\d+)(?:_|$)/;
 
 /** The service a migration id belongs to: the longest service name that prefixes `<name>_<digits>`. */
-function serviceOfRef(ref: string, services: readonly string[]): string | undefined {
-  let best: string | undefined;
-  for (const s of services) {
-    if (ref.startsWith(`${s}_`) && /^\d+(_|$)/.test(ref.slice(s.length + 1)) && (!best || s.length > best.length)) best = s;
-  }
-  return best;
-}
-
 function numberOfId(service: string, id: string): number | undefined {
   const m = NUMBER_OF_ID.exec(id.slice(service.length));
   return m ? Number(m[1]) : undefined;
-}
-
-/** Finds a migration by full id, or by the short form `<service>_<NNN>`. */
-export function resolveMigration(histories: readonly History[], ref: string): MigrationFile | undefined {
-  const service = serviceOfRef(
-    ref,
-    histories.map((h) => h.service),
-  );
-  const history = histories.find((h) => h.service === service);
-  if (!history) return undefined;
-  const exact = history.migrations.find((m) => m.id === ref);
-  if (exact) return exact;
-  const short = /^(\d+)$/.exec(ref.slice(history.service.length + 1));
-  return short ? history.migrations.find((m) => m.number === Number(short[1])) : undefined;
 }
 
 function rowsByService(ledger: readonly LedgerRow[], service: string): Map<string, LedgerRow> {

@@ -1,7 +1,7 @@
 import type { Revision } from '../history/revision.js';
-import type { WorkspaceOptions } from '../apply/migrate.js';
+import type { WorkspaceOptions } from '../db/connect.js';
 import { buildServiceViews, sourceOf } from './views.js';
-import { resolveWorkspace } from '../apply/migrate.js';
+import { resolveWorkspace } from '../db/connect.js';
 import { resolveAlembicLocation } from '../history/read-alembic.js';
 
 export interface GraphView {

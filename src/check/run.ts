@@ -5,7 +5,7 @@ import { summarizeGraph, type GraphSummary } from '../history/graph.js';
 
 export type { GraphSummary };
 import { resolveAlembicLocation } from '../history/read-alembic.js';
-import type { DatabaseSource, WorkspaceOptions } from '../apply/migrate.js';
+import type { DatabaseSource, WorkspaceOptions } from '../db/connect.js';
 import { readDatabaseFacts } from './database-facts.js';
 import { RULES } from './registry.js';
 import type { CheckContext, DatabaseFacts, Rule, ServiceView } from './rule.js';
@@ -58,7 +58,7 @@ async function sourcesOf(options: CheckOptions): Promise<{ sources: ServiceSourc
     return { sources };
   }
   // Loaded only with a config: `check --alembic` never pays for config validation (zod).
-  const { resolveWorkspace } = await import('../apply/migrate.js');
+  const { resolveWorkspace } = await import('../db/connect.js');
   const workspace = await resolveWorkspace(options);
   return { sources: workspace.services.map(sourceOf), workspace };
 }
@@ -79,7 +79,7 @@ export async function check(options: CheckOptions = {}): Promise<CheckReport> {
     let database: DatabaseFacts | undefined;
     // A database named in the config is checked without asking; --no-db skips it.
     if (options.db ?? Boolean(workspace?.database)) {
-      const { connect } = await import('../apply/migrate.js');
+      const { connect } = await import('../db/connect.js');
       const conn = await connect(options, workspace);
       close = conn.close;
       report.database = conn.url;

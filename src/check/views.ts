@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Service } from '../config/types.js';
 import type { Diagnostic } from '../diagnostic.js';
-import { resolveMigration } from '../apply/plan.js';
+import { resolveMigration } from '../history/resolve.js';
 import type { History, MigrationFile } from '../history/migration.js';
 import { readAlembicHistory } from '../history/read-alembic.js';
 import { readTidemarkHistory } from '../history/read-tidemark.js';

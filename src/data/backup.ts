@@ -11,7 +11,7 @@ import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { connect, resolveDatabaseUrl, resolveWorkspace, type DatabaseSource, type WorkspaceOptions } from '../apply/migrate.js';
+import { connect, resolveDatabaseUrl, resolveWorkspace, type DatabaseSource, type WorkspaceOptions } from '../db/connect.js';
 import { ownerOf } from '../config/load.js';
 import type { Workspace } from '../config/types.js';
 import type { Database } from '../db/database.js';

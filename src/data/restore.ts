@@ -37,7 +37,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { connect, resolveWorkspace, withServiceLocks, type DatabaseSource, type WorkspaceOptions } from '../apply/migrate.js';
+import { connect, resolveWorkspace, type DatabaseSource, type WorkspaceOptions } from '../db/connect.js';
+import { withServiceLocks } from '../ledger/locks.js';
 import type { Workspace } from '../config/types.js';
 import type { Database, Queryable } from '../db/database.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';

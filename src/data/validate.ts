@@ -18,7 +18,8 @@ import type { Service, Workspace } from '../config/types.js';
 import type { Database } from '../db/database.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
 import { displayPath } from '../paths.js';
-import { closeQuietly, connect, resolveDatabaseUrl, resolveWorkspace, selectServices, up, type DatabaseSource, type WorkspaceOptions } from '../apply/migrate.js';
+import { selectServices } from '../config/select.js';
+import { closeQuietly, connect, resolveDatabaseUrl, resolveWorkspace, type DatabaseSource, type WorkspaceOptions } from '../db/connect.js';
 import type { ShadowKind } from '../db/shadow.js';
 import { quoteIdent, quoteTable } from './digest.js';
 import type { Manifest } from './manifest.js';
@@ -65,7 +66,16 @@ export interface ValidateOptions extends WorkspaceOptions {
   structure?: boolean;
   /** An empty database to replay on (`--shadow URL`); default a temporary database on the target server, else PGlite. */
   shadow?: string;
+  /**
+   * Applies the services' migrations to the shadow: needed for the structure check. data/ sits below
+   * apply/, so the migration executor is handed in; `validate` from src/flows/validate.ts (what the
+   * CLI and the package export) hands in `up`.
+   */
+  replay?: MigrationReplay;
 }
+
+/** Applies `services`' migrations (each with what it requires) to `shadow`; results as values. */
+export type MigrationReplay = (shadow: Database, workspace: Workspace, services: string[]) => Promise<{ ok: boolean; error?: { message: string } }>;
 
 export interface ValidateResult {
   ok: boolean;
@@ -119,7 +129,12 @@ export async function validate(options: ValidateOptions = {}): Promise<ValidateR
     });
     result.tables = owned.map((t) => `${t.schema}.${t.name}`);
 
-    if (options.structure !== false) await checkStructure(workspace, services, db, shadowTarget(options, workspace), result);
+    if (options.structure !== false) {
+      if (!options.replay) {
+        throw new TidemarkError('bad-usage', 'validate checks structure by replaying migrations: pass options.replay, or use validate from the tidemark package (src/flows/validate.ts).', { kind: 'usage' });
+      }
+      await checkStructure(workspace, services, db, shadowTarget(options, workspace), options.replay, result);
+    }
     if (manifest) await checkCounts(workspace, manifest, live, db, result);
     await checkForeignKeys(workspace, owned, db, result);
     await checkSoftRelations(workspace, live, db, result);
@@ -205,7 +220,14 @@ function shadowTarget(options: ValidateOptions, workspace: Workspace): ShadowTar
   return { targetUrl: url, shadowUrl: options.shadow, cwd: source === 'config' || source === 'default' ? (workspace.root ?? cwd) : cwd };
 }
 
-async function checkStructure(workspace: Workspace, services: readonly Service[], db: Database, target: ShadowTarget, result: ValidateResult): Promise<void> {
+async function checkStructure(
+  workspace: Workspace,
+  services: readonly Service[],
+  db: Database,
+  target: ShadowTarget,
+  replayMigrations: MigrationReplay,
+  result: ValidateResult,
+): Promise<void> {
   const { openShadow } = await import('../db/shadow.js');
   for (const service of services) {
     // A fresh shadow per service with only that service and what it requires: what its own
@@ -218,7 +240,7 @@ async function checkStructure(workspace: Workspace, services: readonly Service[]
     }
     let failed = false;
     try {
-      const replay = await up({ workspace, database: shadow, service: withRequiredServices(workspace, [service.name]) });
+      const replay = await replayMigrations(shadow, workspace, withRequiredServices(workspace, [service.name]));
       if (!replay.ok) {
         result.findings.push({
           check: 'structure',

@@ -166,7 +166,7 @@ export async function demo(options: DemoOptions = {}): Promise<DemoResult> {
     done('Adopt: each service gets one baseline and its own history', adoptLines);
 
     // 5. Validate against the backup.
-    const { validate } = await import('../data/validate.js');
+    const { validate } = await import('./validate.js');
     const valid = await validate({ workspace, database: db, against: backupDir });
     if (valid.error) throw valid.error;
     if (!valid.ok) throw new TidemarkError('demo-validate', `validate found: ${valid.findings.map((f) => f.message).join('; ')}`);

@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { status, up } from '../../src/apply/migrate.js';
 import { check } from '../../src/check/run.js';
 import { loadWorkspace } from '../../src/config/load.js';
-import { validate } from '../../src/data/validate.js';
+import { validate } from '../../src/flows/validate.js';
 import type { Database } from '../../src/db/database.js';
 import { adopt } from '../../src/flows/adopt.js';
 import { reset } from '../../src/flows/reset.js';

@@ -1,0 +1,13 @@
+/**
+ * `tidemark validate` as the CLI and the package run it: src/data/validate.ts with its structure
+ * check wired to the migration executor (`up` on the shadow). data/ sits below apply/ (DESIGN §7), so
+ * the wiring is done here, where flows compose the layers.
+ */
+import { up } from '../apply/migrate.js';
+import { validate as validateWith, type MigrationReplay, type ValidateOptions, type ValidateResult } from '../data/validate.js';
+
+const replayMigrations: MigrationReplay = (shadow, workspace, services) => up({ workspace, database: shadow, service: services });
+
+export function validate(options: ValidateOptions = {}): Promise<ValidateResult> {
+  return validateWith({ replay: replayMigrations, ...options });
+}
