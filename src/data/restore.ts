@@ -277,7 +277,12 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
       // 3. Write, all in this one transaction.
       // Big tables: their foreign keys go for the load and come back validated in one pass each. First
       // of all: a table with pending (deferred) trigger events cannot be altered.
-      const held = await holdForeignKeys(database, ordered.filter((p) => p.m.rowCount >= (options.bulkRows ?? BULK_FOREIGN_KEY_ROWS)));
+      const held = await holdForeignKeys(
+        database,
+        ordered.filter((p) => p.m.rowCount >= (options.bulkRows ?? BULK_FOREIGN_KEY_ROWS)),
+        ordered,
+        result.notes,
+      );
       if (held.length) {
         result.notes.push(
           `Checked ${held.length === 1 ? 'the foreign key' : `${held.length} foreign keys`} of ${[...new Set(held.map((h) => h.table))].join(', ')} in one pass after loading, not row by row (${held.map((h) => h.name).join(', ')}).`,
@@ -693,10 +698,15 @@ async function refuseCascades(db: Queryable, emptied: TablePlan[], restored: Tab
  * From this many backup rows a table's foreign keys are dropped before its load and added back after
  * every table is loaded, in the same transaction: PostgreSQL then checks each in one join instead of
  * one lookup (and one row lock on the parent) per row — the bulk-load advice of its manual
- * ("Populating a Database"). It costs an ACCESS EXCLUSIVE lock on the table until COMMIT, which a
- * restore into it effectively holds anyway. Small tables keep their keys: the per-row cost is small.
+ * ("Populating a Database"). Only keys between tables this restore loads (a table and itself
+ * included): dropping a key locks BOTH its tables ACCESS EXCLUSIVE until COMMIT, which must never
+ * reach a table the restore does not load (another service's, in a shared database). Small tables
+ * keep their keys: the per-row cost is small.
  */
 export const BULK_FOREIGN_KEY_ROWS = 10_000;
+
+/** How long a key's drop may wait for readers of its two tables before the key stays row by row. */
+const HOLD_LOCK_TIMEOUT = '5s';
 
 interface HeldForeignKey {
   /** `schema.table` (as the manifest names it) and quoted. */
@@ -709,35 +719,86 @@ interface HeldForeignKey {
   columns: string[];
   references: string;
   referencedColumns: string[];
+  /** From the catalog, not the definition's text (a column may be called "NOT VALID"). */
+  validated: boolean;
+  matchFull: boolean;
 }
 
 /**
- * Drops the foreign keys declared ON these tables (ordinary tables, not partitions or partitioned
- * ones, whose keys are inherited) and returns them to be added back. Keys pointing at these tables
- * from elsewhere are not touched.
+ * Drops the foreign keys declared ON the big tables (ordinary tables, not partitions or partitioned
+ * ones, whose keys are inherited) that point at a table this restore loads, and returns them to be
+ * added back. Kept row by row instead: keys to other tables, keys whose table the user does not own
+ * or whose parent it may not reference (ALTER TABLE and ADD FOREIGN KEY need those), and keys whose
+ * tables are in use for longer than HOLD_LOCK_TIMEOUT. Keys pointing at these tables from tables the
+ * restore does not load are not touched.
  */
-async function holdForeignKeys(db: Queryable, plans: TablePlan[]): Promise<HeldForeignKey[]> {
-  if (!plans.length) return [];
-  const byOid = new Map(plans.map((p) => [p.oid, p]));
-  const r = await db.query<{ rel: number; name: string; def: string; comment: string | null; cols: string[]; ref: string; refcols: string[] }>(
+async function holdForeignKeys(db: Queryable, big: TablePlan[], restored: TablePlan[], notes: string[]): Promise<HeldForeignKey[]> {
+  if (!big.length) return [];
+  const byOid = new Map(big.map((p) => [p.oid, p]));
+  const r = await db.query<{
+    rel: number;
+    name: string;
+    def: string;
+    comment: string | null;
+    cols: string[];
+    ref: string;
+    refcols: string[];
+    validated: boolean;
+    matchtype: string;
+  }>(
     `SELECT con.conrelid::int8::float8 AS rel, con.conname AS name, pg_get_constraintdef(con.oid) AS def,
             obj_description(con.oid, 'pg_constraint') AS comment,
             ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(n, i)
                     JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.i) AS cols,
             con.confrelid::regclass::text AS ref,
             ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(n, i)
-                    JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.i) AS refcols
+                    JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.i) AS refcols,
+            con.convalidated AS validated, con.confmatchtype::text AS matchtype
        FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid
-      WHERE con.contype = 'f' AND con.conrelid = ANY($1::int8[]::oid[]) AND con.conparentid = 0
-        AND c.relkind = 'r' AND NOT c.relispartition
+      WHERE con.contype = 'f' AND con.conrelid = ANY($1::int8[]::oid[]) AND con.confrelid = ANY($2::int8[]::oid[])
+        AND con.conparentid = 0 AND c.relkind = 'r' AND NOT c.relispartition
+        AND pg_has_role(c.relowner, 'USAGE') AND has_table_privilege(con.confrelid, 'REFERENCES')
       ORDER BY con.conrelid, con.conname`,
-    [plans.map((p) => p.oid)],
+    [big.map((p) => p.oid), restored.map((p) => p.oid)],
   );
-  const held: HeldForeignKey[] = r.rows.map((k) => {
+  const candidates: HeldForeignKey[] = r.rows.map((k) => {
     const p = byOid.get(Number(k.rel))!;
-    return { table: p.m.table, qualified: p.qualified, name: k.name, def: k.def, comment: k.comment, columns: k.cols, references: k.ref, referencedColumns: k.refcols };
+    return {
+      table: p.m.table,
+      qualified: p.qualified,
+      name: k.name,
+      def: k.def,
+      comment: k.comment,
+      columns: k.cols,
+      references: k.ref,
+      referencedColumns: k.refcols,
+      validated: k.validated,
+      matchFull: k.matchtype === 'f',
+    };
   });
-  for (const k of held) await db.exec(`ALTER TABLE ${k.qualified} DROP CONSTRAINT ${quoteIdent(k.name)}`);
+  if (!candidates.length) return [];
+  const previous = (await db.query<{ t: string }>(`SELECT current_setting('lock_timeout') AS t`)).rows[0].t;
+  const held: HeldForeignKey[] = [];
+  let busy: HeldForeignKey[] = [];
+  await db.exec(`SET LOCAL lock_timeout = '${HOLD_LOCK_TIMEOUT}'`);
+  for (const [i, k] of candidates.entries()) {
+    await db.exec('SAVEPOINT tidemark_hold_key');
+    try {
+      await db.exec(`ALTER TABLE ${k.qualified} DROP CONSTRAINT ${quoteIdent(k.name)}`);
+      await db.exec('RELEASE SAVEPOINT tidemark_hold_key');
+      held.push(k);
+    } catch (err) {
+      await db.exec('ROLLBACK TO SAVEPOINT tidemark_hold_key');
+      if ((err as { code?: string }).code !== '55P03') throw err;
+      // Readers of these tables: wait no longer, the rest stay row by row too.
+      busy = candidates.slice(i);
+      break;
+    }
+  }
+  await db.query(`SELECT set_config('lock_timeout', $1, true)`, [previous]);
+  if (busy.length) {
+    notes.push(`Checked ${busy.map((k) => `${k.name} of ${k.table}`).join(', ')} row by row: other sessions were using the tables (no lock within ${HOLD_LOCK_TIMEOUT}).`);
+  }
   return held;
 }
 
@@ -758,7 +819,7 @@ async function restoreForeignKeys(db: Queryable, held: HeldForeignKey[]): Promis
     }
     // NOT VALID spares the rows that were there, never new ones: row by row every restored row would
     // have been checked, so they are checked here too.
-    if (/\bNOT VALID\b/.test(k.def)) {
+    if (!k.validated) {
       const n = await orphans(db, k);
       if (n > 0) throw orphanError(k, n);
     }
@@ -771,7 +832,7 @@ async function orphans(db: Queryable, k: HeldForeignKey): Promise<number> {
   const cols = k.columns.map((c) => `c.${quoteIdent(c)}`);
   const parent = `EXISTS (SELECT 1 FROM ${k.references} AS p WHERE ${k.referencedColumns.map((rc, i) => `p.${quoteIdent(rc)} = ${cols[i]}`).join(' AND ')})`;
   const allSet = cols.map((c) => `${c} IS NOT NULL`).join(' AND ');
-  const where = /\bMATCH FULL\b/.test(k.def)
+  const where = k.matchFull
     ? `NOT (${cols.map((c) => `${c} IS NULL`).join(' AND ')}) AND NOT (${allSet} AND ${parent})`
     : `${allSet} AND NOT ${parent}`;
   return Number((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${k.qualified} AS c WHERE ${where}`)).rows[0].n);

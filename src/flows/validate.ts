@@ -9,5 +9,5 @@ import { validate as validateWith, type MigrationReplay, type ValidateOptions, t
 const replayMigrations: MigrationReplay = (shadow, workspace, services) => up({ workspace, database: shadow, service: services });
 
 export function validate(options: ValidateOptions = {}): Promise<ValidateResult> {
-  return validateWith({ replay: replayMigrations, ...options });
+  return validateWith({ ...options, replay: options.replay ?? replayMigrations });
 }

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { it } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import pg from 'pg';
 import { up } from '../../src/apply/migrate.js';
 import { backup } from '../../src/data/backup.js';
 import { DIGEST_SETTINGS_SQL, contentDigestSql, quoteTable } from '../../src/data/digest.js';
@@ -568,15 +569,29 @@ forEachBackend('restore', (backend) => {
         assert.deepEqual(await keys(), before, 'the same keys, definitions, validity and comments');
         for (const t of m.tables) assert.equal((await digest(db, t.table, t.digestColumns)).digest, digests[t.table], t.table);
 
-        // Parents gone: users 1-3 and their budgets; restoring the budget service alone breaks budgets_user_id_fkey.
-        await db.exec('DELETE FROM budgets WHERE user_id <= 3; DELETE FROM users WHERE id <= 3');
+        // Only keys between restored tables are held: restoring the budget service leaves
+        // budgets_user_id_fkey (to users, which it does not load) row by row, so users is never locked.
+        const byService = await restore({ cwd: ws.dir, database: db, dir, service: ['budget'], replace: true, bulkRows: 100 });
+        assert.ifError(byService.error);
+        assert.ok(
+          byService.notes.some((n) => n.startsWith('Checked 3 foreign keys of public.budget_items in one pass after loading, not row by row (budget_items_budget_id_fkey, items_budget_deferrable, items_budget_not_valid)')),
+          byService.notes.join('\n'),
+        );
+        assert.deepEqual(await keys(), before);
+
+        // A backup with orphans (taken while budgets_user_id_fkey was gone): restoring everything breaks it.
+        await db.exec('ALTER TABLE budgets DROP CONSTRAINT budgets_user_id_fkey; DELETE FROM users WHERE id <= 3');
+        const orphanDir = await makeBackup(db, ws.dir, 'ndjson');
+        assert.ifError((await restore({ cwd: ws.dir, database: db, dir, replace: true })).error);
+        await db.exec('ALTER TABLE budgets ADD CONSTRAINT budgets_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id)');
+        assert.deepEqual(await keys(), before);
         const state = async () => {
           const out: string[] = [];
           for (const t of m.tables) out.push(`${t.table} ${JSON.stringify(await digest(db, t.table, t.digestColumns))}`);
           return [...out, ...(await keys())];
         };
         const start = await state();
-        const broken = await restore({ cwd: ws.dir, database: db, dir, service: ['budget'], replace: true, bulkRows: 100 });
+        const broken = await restore({ cwd: ws.dir, database: db, dir: orphanDir, replace: true, bulkRows: 100 });
         assert.equal(broken.ok, false);
         assert.equal(broken.error?.code, 'restore-foreign-key');
         assert.equal(
@@ -585,28 +600,54 @@ forEachBackend('restore', (backend) => {
         );
         assert.deepEqual(await state(), start, 'rows and keys as they were');
         // The same restore row by row (small-table path) is refused too, by PostgreSQL's own check.
-        const rowByRow = await restore({ cwd: ws.dir, database: db, dir, service: ['budget'], replace: true });
+        const rowByRow = await restore({ cwd: ws.dir, database: db, dir: orphanDir, replace: true });
         assert.equal(rowByRow.ok, false);
         assert.match(rowByRow.error!.message, /budgets_user_id_fkey/);
         assert.deepEqual(await state(), start);
 
         // A NOT VALID key spares the rows it found, never restored ones (as row by row): refused too.
-        await db.exec(`CREATE TABLE notes (id int PRIMARY KEY, budget_id bigint);
-          INSERT INTO notes VALUES (1, 999999), (2, NULL), (3, 999998);
-          ALTER TABLE notes ADD CONSTRAINT notes_budget_fkey FOREIGN KEY (budget_id) REFERENCES budgets (id) NOT VALID;`);
+        await db.exec(`CREATE TABLE notes (id int PRIMARY KEY, parent_id int);
+          INSERT INTO notes VALUES (1, NULL), (2, 1), (3, 99), (4, 98);
+          ALTER TABLE notes ADD CONSTRAINT notes_parent_fkey FOREIGN KEY (parent_id) REFERENCES notes (id) NOT VALID;`);
         const notesDir = tmpOut();
         assert.ifError((await backup({ cwd: ws.dir, database: db, table: ['notes'], out: notesDir })).error);
         for (const bulkRows of [1, undefined]) {
           const refused = await restore({ cwd: ws.dir, database: db, dir: notesDir, replace: true, bulkRows });
           assert.equal(refused.ok, false);
-          if (bulkRows) assert.match(refused.error!.message, /^Restored rows of public\.notes break its foreign key notes_budget_fkey \(budget_id → budgets\(id\)\): 2 rows reference no row there/);
-          else assert.match(refused.error!.message, /notes_budget_fkey/);
-          assert.deepEqual((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM notes`)).rows[0].n, '3');
+          if (bulkRows) assert.match(refused.error!.message, /^Restored rows of public\.notes break its foreign key notes_parent_fkey \(parent_id → notes\(id\)\): 2 rows reference no row there/);
+          else assert.match(refused.error!.message, /notes_parent_fkey/);
+          assert.deepEqual((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM notes`)).rows[0].n, '4');
         }
       } finally {
         ws.remove();
       }
     }));
+
+  if (backend.name === 'postgres') {
+    it('keeps keys row by row when another session reads their tables: waits at most the hold timeout, then loads anyway', () =>
+      withDatabase(backend, async (db, url) => {
+        const ws = copyCrmExample();
+        const reader = new pg.Client({ connectionString: url });
+        try {
+          assert.ifError((await up({ cwd: ws.dir, database: db })).error);
+          for (const sql of crm.crmDataStatements({ users: 30 })) await db.exec(sql);
+          const dir = await makeBackup(db, ws.dir, 'ndjson');
+          await reader.connect();
+          await reader.query('BEGIN; SELECT count(*) FROM budgets');
+          const started = performance.now();
+          const r = await restore({ cwd: ws.dir, database: db, dir, service: ['budget'], replace: true, bulkRows: 100 });
+          const seconds = (performance.now() - started) / 1000;
+          assert.ifError(r.error);
+          assert.ok(r.notes.some((n) => n.startsWith('Checked budget_items_budget_id_fkey of public.budget_items row by row: other sessions were using the tables')), r.notes.join('\n'));
+          assert.ok(!r.notes.some((n) => n.includes('in one pass')), r.notes.join('\n'));
+          assert.ok(seconds >= 4.5 && seconds < 30, `waited ${seconds.toFixed(1)} s once, not per key`);
+          assert.equal((await reader.query('SELECT count(*)::int AS n FROM budgets')).rows[0].n, 150, 'the reader still reads');
+        } finally {
+          await reader.end().catch(() => {});
+          ws.remove();
+        }
+      }));
+  }
 
   it('keeps the target\'s ledger: says so in one line when the backup\'s ledger rows differ; a ledger created on success only', () =>
     withDatabase(backend, async (db, url) => {
