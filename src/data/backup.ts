@@ -18,7 +18,7 @@ import type { Database } from '../db/database.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
 import { readLedger } from '../ledger/ledger.js';
 import { TOOL_VERSION } from '../version.js';
-import { DIGEST_ALGORITHM, DIGEST_SETTINGS_SQL, contentDigestSql, quoteIdent, quoteTable } from './digest.js';
+import { DIGEST_ALGORITHM, DIGEST_SETTINGS_SQL, contentDigestSql, ownRows, quoteIdent, quoteTable } from './digest.js';
 import { MANIFEST_FORMAT_VERSION, type Manifest, type ManifestColumn, type ManifestForeignKey, type ManifestTable } from './manifest.js';
 
 /**
@@ -139,7 +139,7 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
       schemaFks.push(...info.fkDdl);
       described.push({ t, name: `${t.schema}.${t.name}`, info, columns: info.columns.map((c) => c.name) });
     }
-    const digestQueries = described.map((d) => contentDigestSql(quoteTable(d.t.name, d.t.schema), d.columns, DIGEST_ALGORITHM));
+    const digestQueries = described.map((d) => contentDigestSql(ownRows(quoteTable(d.t.name, d.t.schema), d.t.kind), d.columns, DIGEST_ALGORITHM));
     // Server: the digests run on a second connection inside THIS snapshot, in parallel with the
     // COPYs (one full scan each, on two cores). PGlite, or a Database handed in: one after another.
     const digester = await openDigester(db, options, workspace, snapshot, digestQueries);
@@ -396,13 +396,13 @@ async function readPlan(db: Database, t: LiveTable, piecePages: number | undefin
 /** The COPY statements of a plan, in file order; `parallel` false when no second connection was had. */
 function readPieces(plan: ReadPlan, format: 'ndjson' | 'csv', t: LiveTable, columns: string[], helper: boolean): { sql: string[]; parallel: boolean } {
   const parallel = plan.parallel && helper;
-  if (plan.parallel && !helper) return { sql: [copySql(format, t.schema, t.name, columns)], parallel: false };
-  if (!plan.bounds.length) return { sql: [copySql(format, t.schema, t.name, columns)], parallel: false };
+  if (plan.parallel && !helper) return { sql: [copySql(format, t, columns)], parallel: false };
+  if (!plan.bounds.length) return { sql: [copySql(format, t, columns)], parallel: false };
   const sql: string[] = [];
   let from = 0;
   for (const to of [...plan.bounds, undefined]) {
     const where = [from > 0 ? `t.ctid >= '(${from},0)'::tid` : '', to !== undefined ? `t.ctid < '(${to},0)'::tid` : ''].filter(Boolean).join(' AND ');
-    sql.push(copySql(format, t.schema, t.name, columns, where, from === 0));
+    sql.push(copySql(format, t, columns, where, from === 0));
     if (to !== undefined) from = to;
   }
   return { sql, parallel };
@@ -570,19 +570,21 @@ interface LiveTable {
   oid: number;
   schema: string;
   name: string;
+  /** pg_class.relkind: 'r' ordinary, 'p' partitioned. */
+  kind: string;
 }
 
 async function liveTables(db: Database): Promise<LiveTable[]> {
   // Ordinary and partitioned tables; partitions are read through their parent. tidemark's own ledger
   // is recorded in the manifest, not as a table.
-  const { rows } = await db.query<{ oid: number; schema: string; name: string }>(
-    `SELECT c.oid::int8::float8 AS oid, n.nspname AS schema, c.relname AS name
+  const { rows } = await db.query<{ oid: number; schema: string; name: string; kind: string }>(
+    `SELECT c.oid::int8::float8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind::text AS kind
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
         AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'tidemark') AND n.nspname NOT LIKE 'pg\\_%'
       ORDER BY n.nspname, c.relname`,
   );
-  return rows.map((r) => ({ oid: Number(r.oid), schema: r.schema, name: r.name }));
+  return rows.map((r) => ({ oid: Number(r.oid), schema: r.schema, name: r.name, kind: r.kind }));
 }
 
 function chooseTables(live: LiveTable[], workspace: Workspace | undefined, services: string[], named: readonly string[] | undefined): LiveTable[] {
@@ -739,8 +741,8 @@ function renderSchemaSql(database: string, serverVersion: string, enums: string[
 // The data
 
 /** `where` restricts the rows (a ctid range); `header` (csv) is for the first piece of a file only. */
-function copySql(format: BackupFormat, schema: string, table: string, columns: string[], where = '', header = true): string {
-  const qualified = quoteTable(table, schema);
+function copySql(format: BackupFormat, t: LiveTable, columns: string[], where = '', header = true): string {
+  const qualified = ownRows(quoteTable(t.name, t.schema), t.kind);
   const filter = where ? ` WHERE ${where}` : '';
   if (format === 'ndjson') {
     // CSV mode with quote and delimiter set to bytes JSON never contains raw (row_to_json escapes

@@ -36,6 +36,15 @@ export function quoteTable(table: string, schema?: string): string {
 }
 
 /**
+ * A table's own rows as a FROM item: `ONLY t` for an ordinary table, so an inheritance parent does not
+ * also read (back up, count, delete) its children's rows, which are tables of their own; a
+ * partitioned table as it is (its rows are its partitions'). `relkind` from pg_class.
+ */
+export function ownRows(qualified: string, relkind: string): string {
+  return relkind === 'p' ? qualified : `ONLY ${qualified}`;
+}
+
+/**
  * Output settings the digest (and the data files) depend on. Run inside the transaction (SET LOCAL)
  * before `contentDigestSql`: timestamptz in UTC/ISO, floats shortest-exact, bytea as hex.
  */

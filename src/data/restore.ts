@@ -45,7 +45,7 @@ import { TidemarkError, isTidemarkError } from '../errors.js';
 import { ownerOf } from '../config/load.js';
 import { ensureLedger, logEvent, readLedger, serviceLockKey } from '../ledger/ledger.js';
 import { copyPieces } from './copy-pieces.js';
-import { DIGEST_SETTINGS_SQL, contentDigestSql, digestAlgorithmOf, quoteIdent, quoteTable, type DigestAlgorithm } from './digest.js';
+import { DIGEST_SETTINGS_SQL, contentDigestSql, digestAlgorithmOf, ownRows, quoteIdent, quoteTable, type DigestAlgorithm } from './digest.js';
 import type { Manifest, ManifestTable } from './manifest.js';
 import { ndjsonToCsv, type CsvColumn } from './ndjson-csv.js';
 import { MANIFEST_FILE, verifyBackup } from './verify.js';
@@ -147,6 +147,8 @@ interface TargetColumn {
 interface TablePlan {
   m: ManifestTable;
   qualified: string;
+  /** The table's own rows as a FROM item (ownRows: `ONLY t` for an ordinary table). */
+  rowsFrom: string;
   oid: number;
   target: TargetColumn[];
   /** Backup columns inserted (present in the target, not generated there). */
@@ -262,7 +264,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
       }
       const nonEmpty: string[] = [];
       for (const p of ordered) {
-        const r = await database.query<{ some: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${p.qualified}) AS some`);
+        const r = await database.query<{ some: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${p.rowsFrom}) AS some`);
         if (r.rows[0].some) nonEmpty.push(p.m.table);
       }
       if (nonEmpty.length && !options.replace) {
@@ -290,7 +292,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
       }
       await database.exec('SET CONSTRAINTS ALL DEFERRED');
       if (options.replace && nonEmpty.length) {
-        for (const p of [...ordered].reverse()) if (nonEmpty.includes(p.m.table)) await database.exec(`DELETE FROM ${p.qualified}`);
+        for (const p of [...ordered].reverse()) if (nonEmpty.includes(p.m.table)) await database.exec(`DELETE FROM ${p.rowsFrom}`);
         result.notes.push(`Deleted the rows of ${nonEmpty.join(', ')} first (--replace).`);
       }
       const pieceBytes = options.pgliteCopyPieceBytes ?? PGLITE_COPY_PIECE_BYTES;
@@ -478,7 +480,12 @@ function pickTables(manifest: Manifest, services: string[] | undefined): Manifes
 
 async function planTable(db: Queryable, m: ManifestTable): Promise<TablePlan> {
   const qualified = quoteTable(m.table);
-  const rel = (await db.query<{ oid: number | null }>(`SELECT to_regclass($1)::oid::int8::float8 AS oid`, [qualified])).rows[0];
+  const rel = (
+    await db.query<{ oid: number | null; kind: string | null }>(
+      `SELECT r::oid::int8::float8 AS oid, (SELECT relkind::text FROM pg_class WHERE oid = r) AS kind FROM to_regclass($1) AS r`,
+      [qualified],
+    )
+  ).rows[0];
   if (rel.oid === null) {
     throw new TidemarkError('restore-no-table', `Table ${m.table} is in the backup but not in the database: nothing restored.`, {
       kind: 'input',
@@ -522,6 +529,7 @@ async function planTable(db: Queryable, m: ManifestTable): Promise<TablePlan> {
   return {
     m,
     qualified,
+    rowsFrom: ownRows(qualified, rel.kind ?? 'r'),
     oid: rel.oid,
     ...(csvColumns ? { csvColumns } : {}),
     target,
@@ -718,6 +726,8 @@ interface HeldForeignKey {
   comment: string | null;
   columns: string[];
   references: string;
+  /** The referenced table's own rows (a key sees neither inheritance children nor, for a child, its parent). */
+  referencedRows: string;
   referencedColumns: string[];
   /** From the catalog, not the definition's text (a column may be called "NOT VALID"). */
   validated: boolean;
@@ -745,6 +755,7 @@ async function holdForeignKeys(db: Queryable, big: TablePlan[], restored: TableP
     refcols: string[];
     validated: boolean;
     matchtype: string;
+    refkind: string;
   }>(
     `SELECT con.conrelid::int8::float8 AS rel, con.conname AS name, pg_get_constraintdef(con.oid) AS def,
             obj_description(con.oid, 'pg_constraint') AS comment,
@@ -753,7 +764,8 @@ async function holdForeignKeys(db: Queryable, big: TablePlan[], restored: TableP
             con.confrelid::regclass::text AS ref,
             ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(n, i)
                     JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.i) AS refcols,
-            con.convalidated AS validated, con.confmatchtype::text AS matchtype
+            con.convalidated AS validated, con.confmatchtype::text AS matchtype,
+            (SELECT relkind::text FROM pg_class WHERE oid = con.confrelid) AS refkind
        FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid
       WHERE con.contype = 'f' AND con.conrelid = ANY($1::int8[]::oid[]) AND con.confrelid = ANY($2::int8[]::oid[])
         AND con.conparentid = 0 AND c.relkind = 'r' AND NOT c.relispartition
@@ -771,6 +783,7 @@ async function holdForeignKeys(db: Queryable, big: TablePlan[], restored: TableP
       comment: k.comment,
       columns: k.cols,
       references: k.ref,
+      referencedRows: ownRows(k.ref, k.refkind),
       referencedColumns: k.refcols,
       validated: k.validated,
       matchFull: k.matchtype === 'f',
@@ -830,12 +843,12 @@ async function restoreForeignKeys(db: Queryable, held: HeldForeignKey[]): Promis
 /** Rows of the table the key rejects: MATCH SIMPLE passes a key with any NULL, MATCH FULL only an all-NULL one. */
 async function orphans(db: Queryable, k: HeldForeignKey): Promise<number> {
   const cols = k.columns.map((c) => `c.${quoteIdent(c)}`);
-  const parent = `EXISTS (SELECT 1 FROM ${k.references} AS p WHERE ${k.referencedColumns.map((rc, i) => `p.${quoteIdent(rc)} = ${cols[i]}`).join(' AND ')})`;
+  const parent = `EXISTS (SELECT 1 FROM ${k.referencedRows} AS p WHERE ${k.referencedColumns.map((rc, i) => `p.${quoteIdent(rc)} = ${cols[i]}`).join(' AND ')})`;
   const allSet = cols.map((c) => `${c} IS NOT NULL`).join(' AND ');
   const where = k.matchFull
     ? `NOT (${cols.map((c) => `${c} IS NULL`).join(' AND ')}) AND NOT (${allSet} AND ${parent})`
     : `${allSet} AND NOT ${parent}`;
-  return Number((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${k.qualified} AS c WHERE ${where}`)).rows[0].n);
+  return Number((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM ONLY ${k.qualified} AS c WHERE ${where}`)).rows[0].n);
 }
 
 function orphanError(k: HeldForeignKey, n: number): TidemarkError {
@@ -935,7 +948,7 @@ function sameColumns(p: TablePlan): boolean {
 /** `algorithm`: the manifest's, so the digests compare with the ones the backup recorded. */
 async function verifyTable(db: Queryable, p: TablePlan, source: string | undefined, algorithm: DigestAlgorithm): Promise<void> {
   const same = sameColumns(p);
-  const target = await digestOf(db, p.qualified, p.compared, algorithm);
+  const target = await digestOf(db, p.rowsFrom, p.compared, algorithm);
   if (same || source === undefined) {
     p.result.digestMatched = target.digest === p.m.contentDigest && Number(target.rows) === p.m.rowCount;
   } else {
@@ -944,7 +957,7 @@ async function verifyTable(db: Queryable, p: TablePlan, source: string | undefin
     const common = await digestOf(db, source, p.compared, algorithm);
     p.result.digestMatched = full.digest === p.m.contentDigest && common.digest === target.digest && Number(target.rows) === p.m.rowCount;
   }
-  if (!p.result.digestMatched && source !== undefined) p.result.differingRows = await countDiffering(db, source, p.qualified, p.compared);
+  if (!p.result.digestMatched && source !== undefined) p.result.differingRows = await countDiffering(db, source, p.rowsFrom, p.compared);
 }
 
 /**

@@ -21,7 +21,7 @@ import { displayPath } from '../paths.js';
 import { selectServices } from '../config/select.js';
 import { closeQuietly, connect, resolveDatabaseUrl, resolveWorkspace, type DatabaseSource, type WorkspaceOptions } from '../db/connect.js';
 import type { ShadowKind } from '../db/shadow.js';
-import { quoteIdent, quoteTable } from './digest.js';
+import { ownRows, quoteIdent, quoteTable } from './digest.js';
 import type { Manifest } from './manifest.js';
 import { compareStructures, readTableStructure } from './structure.js';
 
@@ -153,11 +153,13 @@ export async function validate(options: ValidateOptions = {}): Promise<ValidateR
 interface LiveTable {
   schema: string;
   name: string;
+  /** pg_class.relkind: 'r' ordinary, 'p' partitioned. */
+  kind: string;
 }
 
 async function liveTables(db: Database): Promise<LiveTable[]> {
   const { rows } = await db.query<LiveTable>(
-    `SELECT n.nspname AS schema, c.relname AS name
+    `SELECT n.nspname AS schema, c.relname AS name, c.relkind::text AS kind
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
         AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'tidemark') AND n.nspname NOT LIKE 'pg\\_%'
@@ -280,14 +282,14 @@ async function checkStructure(
 // ---- (b) counts ----
 
 async function checkCounts(workspace: Workspace, manifest: Manifest, live: readonly LiveTable[], db: Database, result: ValidateResult): Promise<void> {
-  const liveNames = new Set(live.map((t) => `${t.schema}.${t.name}`));
+  const liveKinds = new Map(live.map((t) => [`${t.schema}.${t.name}`, t.kind]));
   for (const t of manifest.tables) {
     const name = t.table.includes('.') ? t.table : `public.${t.table}`;
     const service = ownerOf(workspace, name)?.name ?? t.service;
     if (!service || !result.services.includes(service)) continue;
     const comparison: CountComparison = { table: name, service, backup: t.rowCount };
     result.counts.push(comparison);
-    if (!liveNames.has(name)) {
+    if (!liveKinds.has(name)) {
       result.findings.push({
         check: 'counts',
         service,
@@ -297,7 +299,8 @@ async function checkCounts(workspace: Workspace, manifest: Manifest, live: reado
       });
       continue;
     }
-    const n = Number((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${quoteTable(name)}`)).rows[0].n);
+    // As backup counted: the table's own rows, not an inheritance parent's children too.
+    const n = Number((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${ownRows(quoteTable(name), liveKinds.get(name)!)}`)).rows[0].n);
     comparison.live = n;
     if (n !== t.rowCount) {
       const diff = n - t.rowCount;

@@ -649,6 +649,38 @@ forEachBackend('restore', (backend) => {
       }));
   }
 
+  it('an inheritance parent and its child are separate tables: each backed up, counted, replaced and restored with its own rows only', () =>
+    withDatabase(backend, async (db) => {
+      await db.exec(`CREATE TABLE events (id int PRIMARY KEY, body text);
+        CREATE TABLE special_events (level int) INHERITS (events);
+        INSERT INTO events VALUES (1, 'a'), (2, 'b');
+        INSERT INTO special_events VALUES (10, 'x', 1), (11, 'y', 2), (12, 'z', 3);`);
+      const ws = makeWorkspace({ app: { owns: ['events'] }, audit: { owns: ['special_events'] } });
+      try {
+        const dir = await makeBackup(db, ws.dir, 'ndjson');
+        const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
+        assert.deepEqual(m.tables.map((t) => [t.table, t.rowCount]), [['public.events', 2], ['public.special_events', 3]]);
+        const lines = (file: string) => fs.readFileSync(path.join(dir, file), 'utf8').split('\n').filter(Boolean).length;
+        assert.deepEqual(m.tables.map((t) => lines(t.file)), [2, 3], 'the parent\'s file holds its own rows only');
+        const rows = async () => (await db.query<{ t: string }>(`SELECT tableoid::regclass::text || ' ' || id AS t FROM events ORDER BY id`)).rows.map((r) => r.t);
+        const before = await rows();
+        assert.equal(before.length, 5);
+
+        // --replace of the parent's service leaves the child's rows alone (DELETE FROM ONLY).
+        const parentOnly = await restore({ cwd: ws.dir, database: db, dir, service: ['app'], replace: true });
+        assert.ifError(parentOnly.error);
+        assert.deepEqual(parentOnly.tables.map((t) => [t.table, t.rows, t.digestMatched]), [['public.events', 2, true]]);
+        assert.deepEqual(await rows(), before);
+
+        await db.exec('DELETE FROM events'); // both tables' rows
+        const all = await restore({ cwd: ws.dir, database: db, dir });
+        assert.ifError(all.error);
+        assert.deepEqual(await rows(), before, 'no row twice');
+      } finally {
+        ws.remove();
+      }
+    }));
+
   it('keeps the target\'s ledger: says so in one line when the backup\'s ledger rows differ; a ledger created on success only', () =>
     withDatabase(backend, async (db, url) => {
       const ws = copyCrmExample();
