@@ -1,3 +1,5 @@
+import { findHeads, findMergePoints, topologicalOrder } from '../history/graph.js';
+import type { GraphService } from '../report/graph-render.js';
 import type { Revision } from '../history/revision.js';
 import type { WorkspaceOptions } from '../db/connect.js';
 import { buildServiceViews, sourceOf } from './views.js';
@@ -5,7 +7,7 @@ import { resolveWorkspace } from '../db/connect.js';
 import { resolveAlembicLocation } from '../history/read-alembic.js';
 
 export interface GraphView {
-  services: { name: string; revisions: Revision[] }[];
+  services: (GraphService & { revisions: Revision[] })[];
   duplicateIds: { service: string; id: string }[];
   crossServiceEdges: { from: { service: string; id: string }; to: { service: string; id: string } }[];
 }
@@ -40,5 +42,10 @@ export async function graphView(options: WorkspaceOptions & { alembic?: string[]
       }
     }
   }
-  return { services: views.map((v) => ({ name: v.name, revisions: v.revisions })), duplicateIds, crossServiceEdges };
+  return { services: views.map((v) => serviceGraph(v.name, v.revisions)), duplicateIds, crossServiceEdges };
+}
+
+/** A service's revisions with the graph facts the renderer draws (heads, merge points, order). */
+export function serviceGraph(name: string, revisions: Revision[]): GraphService & { revisions: Revision[] } {
+  return { name, revisions, heads: findHeads(revisions), merges: findMergePoints(revisions), order: topologicalOrder(revisions) };
 }

@@ -1,6 +1,4 @@
 import { TidemarkError } from '../errors.js';
-import { findHeads, findMergePoints, topologicalOrder } from '../history/graph.js';
-import type { Revision } from '../history/revision.js';
 
 /**
  * `tidemark graph`: every service's revisions drawn as Mermaid, Graphviz DOT, SVG or a small HTML page.
@@ -13,7 +11,7 @@ import type { Revision } from '../history/revision.js';
  * as `001`, `1f4f4176aeb7`, `20250915_124515`, or ones with quotes and spaces are safe.
  */
 export interface GraphView {
-  services: { name: string; revisions: Revision[] }[];
+  services: GraphService[];
   duplicateIds?: { service: string; id: string }[];
   crossServiceEdges?: { from: { service: string; id: string }; to: { service: string; id: string } }[];
 }
@@ -36,6 +34,29 @@ interface Edge {
   to: string;
   dashed: boolean;
   red: boolean;
+}
+/**
+ * One service as drawn. The graph facts (heads, merge points, a parents-first order) come with the
+ * view: they are computed by src/history/graph.ts, which the view's builder (src/check/graph-view.ts,
+ * `serviceGraph`) calls — report/ sits below history/ and only draws.
+ */
+export interface GraphService {
+  name: string;
+  revisions: GraphRevision[];
+  /** Revision ids nothing descends from. */
+  heads: string[];
+  /** Revision ids with two or more parents. */
+  merges: string[];
+  /** The ids in drawing order, parents first (revisions in a cycle may be missing: drawn last). */
+  order: string[];
+}
+
+/** What the drawing needs of a revision (history's Revision has it all). */
+export interface GraphRevision {
+  id: string;
+  parents: readonly string[];
+  dependsOn: readonly string[];
+  branchLabels: readonly string[];
 }
 
 interface Model {
@@ -89,11 +110,11 @@ function buildModel(view: GraphView): Model {
   for (const s of services) {
     const counts = new Map<string, number>();
     for (const r of s.revisions) counts.set(r.id, (counts.get(r.id) ?? 0) + 1);
-    const heads = new Set(findHeads(s.revisions));
-    const merges = new Set(findMergePoints(s.revisions));
+    const heads = new Set(s.heads ?? []);
+    const merges = new Set(s.merges ?? []);
     const seen = new Set<string>();
     const order: string[] = [];
-    for (const id of topologicalOrder(s.revisions)) (seen.add(id), order.push(id));
+    for (const id of s.order ?? []) if (!seen.has(id)) (seen.add(id), order.push(id));
     for (const r of s.revisions) if (!seen.has(r.id)) (seen.add(r.id), order.push(r.id));
     const cluster: Node[] = [];
     for (const id of order) {

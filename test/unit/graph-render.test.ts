@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TidemarkError } from '../../src/errors.js';
+import { serviceGraph } from '../../src/check/graph-view.js';
 import type { Revision } from '../../src/history/revision.js';
 import { renderDot, renderDotToSvg, renderHtml, renderMermaid, renderSvg, type GraphView } from '../../src/report/graph-render.js';
 
@@ -11,25 +12,22 @@ function rev(service: string, id: string, parents: string[] = [], dependsOn: str
 /** The seed's CRM legacy history: mixed id formats, two 005 files, a merge, and budget reaching into crm. */
 const view: GraphView = {
   services: [
-    {
-      name: 'crm',
-      revisions: [
-        rev('crm', '001'),
-        rev('crm', '1f4f4176aeb7', ['001']),
-        rev('crm', '20250915_124515', ['001']),
-        rev('crm', 'c0eefe7ade9c', ['1f4f4176aeb7', '20250915_124515']),
-        rev('crm', '005', ['c0eefe7ade9c']),
-        rev('crm', '005', ['c0eefe7ade9c']),
-      ],
-    },
-    { name: 'budget', revisions: [rev('budget', '001'), rev('budget', '002', ['001'], ['1f4f4176aeb7'])] },
+    serviceGraph('crm', [
+      rev('crm', '001'),
+      rev('crm', '1f4f4176aeb7', ['001']),
+      rev('crm', '20250915_124515', ['001']),
+      rev('crm', 'c0eefe7ade9c', ['1f4f4176aeb7', '20250915_124515']),
+      rev('crm', '005', ['c0eefe7ade9c']),
+      rev('crm', '005', ['c0eefe7ade9c']),
+    ]),
+    serviceGraph('budget', [rev('budget', '001'), rev('budget', '002', ['001'], ['1f4f4176aeb7'])]),
   ],
   duplicateIds: [{ service: 'crm', id: '005' }],
   crossServiceEdges: [{ from: { service: 'budget', id: '002' }, to: { service: 'crm', id: '1f4f4176aeb7' } }],
 };
 
 const tricky: GraphView = {
-  services: [{ name: 'my service', revisions: [rev('my service', 'say "hi"'), rev('my service', 'back\\slash #1 <b>', ['say "hi"'])] }],
+  services: [serviceGraph('my service', [rev('my service', 'say "hi"'), rev('my service', 'back\\slash #1 <b>', ['say "hi"'])])],
 };
 
 describe('renderDot', () => {
@@ -67,7 +65,7 @@ describe('renderDot', () => {
   });
 
   it('draws an unresolved reference as a grey missing node in its cluster', () => {
-    const t = renderDot({ services: [{ name: 'crm', revisions: [rev('crm', 'a', ['gone'])] }] });
+    const t = renderDot({ services: [serviceGraph('crm', [rev('crm', 'a', ['gone'])])] });
     assert.match(t, /"crm:gone" \[label="gone\\n\(missing\)", style="dashed"/);
     assert.match(t, /"crm:gone" -> "crm:a";/);
   });
