@@ -395,9 +395,8 @@ async function readPlan(db: Database, t: LiveTable, piecePages: number | undefin
 
 /** The COPY statements of a plan, in file order; `parallel` false when no second connection was had. */
 function readPieces(plan: ReadPlan, format: 'ndjson' | 'csv', t: LiveTable, columns: string[], helper: boolean): { sql: string[]; parallel: boolean } {
-  const parallel = plan.parallel && helper;
-  if (plan.parallel && !helper) return { sql: [copySql(format, t, columns)], parallel: false };
-  if (!plan.bounds.length) return { sql: [copySql(format, t, columns)], parallel: false };
+  // Two halves need the second connection; without it, one COPY (the server streams it anyway).
+  if (!plan.bounds.length || (plan.parallel && !helper)) return { sql: [copySql(format, t, columns)], parallel: false };
   const sql: string[] = [];
   let from = 0;
   for (const to of [...plan.bounds, undefined]) {
@@ -405,7 +404,7 @@ function readPieces(plan: ReadPlan, format: 'ndjson' | 'csv', t: LiveTable, colu
     sql.push(copySql(format, t, columns, where, from === 0));
     if (to !== undefined) from = to;
   }
-  return { sql, parallel };
+  return { sql, parallel: plan.parallel };
 }
 
 /** The planner's row estimate (0 when never analyzed): only for the progress bar's total. */
@@ -806,7 +805,7 @@ async function copyTable(
 ): Promise<{ sha256: string; bytes: number; records: number; pieces: number; parallel: boolean }> {
   const hash = createHash('sha256');
   const fh = await fs.promises.open(file, 'wx', 0o600);
-  const parallel = pieces.parallel && helper !== undefined && pieces.sql.length === 2;
+  const parallel = pieces.parallel && helper !== undefined;
   const writers: PieceWriter[] = [];
   let lastProgress = performance.now();
   const progress = () => {
@@ -828,12 +827,12 @@ async function copyTable(
   const side = `${file}.part`;
   let sideHandle: fs.promises.FileHandle | undefined;
   try {
-    if (parallel) {
+    if (parallel && helper) {
       sideHandle = await fs.promises.open(side, 'wx', 0o600);
       const first = new PieceWriter(fh, format, true, hash);
       const second = new PieceWriter(sideHandle, format, false);
       // Both settle before anything else happens: a failed half never leaves the other writing.
-      const settled = await Promise.allSettled([read(db, pieces.sql[0], first), read(helper!, pieces.sql[1], second)]);
+      const settled = await Promise.allSettled([read(db, pieces.sql[0], first), read(helper, pieces.sql[1], second)]);
       for (const s of settled) if (s.status === 'rejected') throw s.reason;
       await sideHandle.close();
       sideHandle = undefined;

@@ -7,7 +7,9 @@
  *    identity or generated value, a `fill` value, NULL when nullable — else the restore is refused
  *    naming table.column. A non-empty target table is refused unless `replace`.
  * 3. ONE transaction (the services' `up` locks held around it; or the caller's, `inTransaction`):
- *    `SET CONSTRAINTS ALL DEFERRED`; with `replace`, `DELETE FROM` in reverse foreign-key order; then
+ *    the foreign keys of big tables that point at restored tables dropped, to come back after the
+ *    load checked in one pass (holdForeignKeys); `SET CONSTRAINTS ALL DEFERRED`; with `replace`,
+ *    `DELETE FROM ONLY` (a table's own rows) in reverse foreign-key order; then
  *    per table in foreign-key order (parents first; a cycle is loaded in manifest order and relies on
  *    the deferral, which only DEFERRABLE constraints honour):
  *    - csv, and ndjson whose column types the client converts (ndjson-csv.ts: each line becomes a
