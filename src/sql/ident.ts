@@ -1,0 +1,97 @@
+/**
+ * The one identifier model and SQL-quoting module (issue 11 §3, issue 12 §5).
+ *
+ * A database object's name is a pair `{ schema, name }` from the catalog to the SQL text: never a
+ * joined `schema.name` string split on `.` again (`"a.b".c` and `a."b.c"` are two different tables).
+ * Everything that puts a name or a value into generated SQL goes through this file. It imports
+ * nothing, so every layer may use it.
+ */
+
+/** A schema-qualified object name, exactly as the catalog spells it (no quoting, no case folding). */
+export interface QualifiedName {
+  readonly schema: string;
+  readonly name: string;
+}
+
+/** PostgreSQL's NAMEDATALEN - 1: longer identifiers are truncated by the server, so refuse them. */
+export const MAX_IDENTIFIER_BYTES = 63;
+
+// pg_get_keywords() where catcode <> 'U' (reserved, column-name and type-function-name keywords),
+// PostgreSQL 18 (a superset of 15's list).
+const KEYWORDS = new Set(
+  (
+    'all analyse analyze and any array as asc asymmetric authorization between bigint binary bit boolean both case cast char ' +
+    'character check coalesce collate collation column concurrently constraint create cross current_catalog current_date ' +
+    'current_role current_schema current_time current_timestamp current_user dec decimal default deferrable desc distinct do ' +
+    'else end except exists extract false fetch float for foreign freeze from full grant greatest group grouping having ilike in ' +
+    'initially inner inout int integer intersect interval into is isnull join json json_array json_arrayagg json_exists ' +
+    'json_object json_objectagg json_query json_scalar json_serialize json_table json_value lateral leading least left like ' +
+    'limit localtime localtimestamp merge_action national natural nchar none normalize not notnull null nullif numeric offset on ' +
+    'only or order out outer overlaps overlay placing position precision primary real references returning right row select ' +
+    'session_user setof similar smallint some substring symmetric system_user table tablesample then time timestamp to trailing ' +
+    'treat trim true union unique user using values varchar variadic verbose when where window with xmlattributes xmlconcat ' +
+    'xmlelement xmlexists xmlforest xmlnamespaces xmlparse xmlpi xmlroot xmlserialize xmltable'
+  ).split(' '),
+);
+
+/** Always quoted: `"a""b"`. For SQL tidemark runs (case, dots and keywords survive untouched). */
+export function quoteIdent(name: string): string {
+  if (name.includes('\0')) throw new Error('an identifier cannot contain a NUL byte');
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/**
+ * Quoted only when needed (PostgreSQL's quote_ident rule), for DDL a person reads: `users` → `users`,
+ * `Users` → `"Users"`, `order` → `"order"`.
+ */
+export function ident(name: string): string {
+  if (/^[a-z_][a-z0-9_$]*$/.test(name) && !KEYWORDS.has(name)) return name;
+  return quoteIdent(name);
+}
+
+/** `"schema"."name"`, always quoted: for SQL tidemark runs. */
+export function quoteQualified(q: QualifiedName): string {
+  return `${quoteIdent(q.schema)}.${quoteIdent(q.name)}`;
+}
+
+/** `budgets` for public objects, `billing.invoices` otherwise, each part quoted when needed: for readable DDL. */
+export function qualified(q: QualifiedName): string {
+  return q.schema === 'public' ? ident(q.name) : `${ident(q.schema)}.${ident(q.name)}`;
+}
+
+/** A string literal: `'it''s'` (standard_conforming_strings is on in every supported server). */
+export function literal(text: string): string {
+  if (text.includes('\0')) throw new Error('a string literal cannot contain a NUL byte');
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
+/**
+ * A name for messages and terminals: `schema.name` with each part quoted when it needs it (so
+ * `"a.b".c` and `a."b.c"` read differently), and control characters shown as `\x1b`, never raw.
+ */
+export function displayName(q: QualifiedName | string): string {
+  const text = typeof q === 'string' ? ident(q) : q.schema === 'public' ? ident(q.name) : `${ident(q.schema)}.${ident(q.name)}`;
+  // A name never holds a legitimate newline or tab: escape those too.
+  return escapeControl(text).replace(/[\t\n]/g, (c) => (c === '\t' ? '\\t' : '\\n'));
+}
+
+/** Control characters (C0, DEL, C1) as `\xNN`, so a hostile name cannot drive the terminal. */
+export function escapeControl(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** Same object: compared as a pair, exactly (identifiers are case-sensitive once quoted). */
+export function sameName(a: QualifiedName, b: QualifiedName): boolean {
+  return a.schema === b.schema && a.name === b.name;
+}
+
+/** A stable map key for a pair that cannot collide (a NUL cannot occur in an identifier). */
+export function nameKey(q: QualifiedName): string {
+  return `${q.schema}\0${q.name}`;
+}
+
+/** The UTF-8 length PostgreSQL checks against NAMEDATALEN. */
+export function identifierBytes(name: string): number {
+  return Buffer.byteLength(name, 'utf8');
+}
