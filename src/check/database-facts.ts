@@ -1,7 +1,7 @@
 import type { Database } from '../db/database.js';
 import { LEDGER_SCHEMA, readLedger } from '../ledger/ledger.js';
 import type { DatabaseFacts } from './rule.js';
-import { quoteIdent } from '../data/digest.js';
+import { escapeControl, quoteQualified, type QualifiedName } from '../sql/ident.js';
 
 const SYSTEM_SCHEMAS = ['pg_catalog', 'information_schema', 'pg_toast', LEDGER_SCHEMA];
 
@@ -20,18 +20,19 @@ export async function readDatabaseFacts(db: Database): Promise<DatabaseFacts> {
   );
   const alembicVersions: DatabaseFacts['alembicVersions'] = [];
   for (const t of versionTables.rows) {
-    const table = t.schema === 'public' ? t.name : `${t.schema}.${t.name}`;
-    const rows = await db.query<{ v: string }>(`SELECT version_num::text AS v FROM ${quoteIdent(t.schema)}.${quoteIdent(t.name)} ORDER BY 1`);
+    // Compared with the config's `versionTable` (`table` or `schema.table`, plain identifiers only).
+    const table = escapeControl(t.schema === 'public' ? t.name : `${t.schema}.${t.name}`);
+    const rows = await db.query<{ v: string }>(`SELECT version_num::text AS v FROM ${quoteQualified(t)} ORDER BY 1`);
     for (const r of rows.rows) alembicVersions.push({ table, versionNum: r.v });
   }
-  const tables = await db.query<{ t: string }>(
-    `SELECT n.nspname || '.' || c.relname AS t
+  const tables = await db.query<QualifiedName>(
+    `SELECT n.nspname AS schema, c.relname AS name
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
         AND n.nspname <> ALL($1::text[]) AND n.nspname NOT LIKE 'pg\\_%'
         AND c.relname NOT LIKE 'alembic\\_version%'
-      ORDER BY 1`,
+      ORDER BY 1, 2`,
     [SYSTEM_SCHEMAS],
   );
-  return { url: db.displayUrl, ledger, alembicVersions, tables: tables.rows.map((r) => r.t) };
+  return { url: db.displayUrl, ledger, alembicVersions, tables: tables.rows.map((r) => ({ schema: r.schema, name: r.name })) };
 }

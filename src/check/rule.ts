@@ -1,4 +1,5 @@
 import type { Diagnostic, Severity } from '../diagnostic.js';
+import type { QualifiedName } from '../sql/ident.js';
 import type { MigrationFile } from '../history/migration.js';
 import type { AlembicHistory, Revision, SumVerification, TableReference } from '../history/revision.js';
 
@@ -34,14 +35,14 @@ export interface DatabaseFacts {
   ledger: { service: string; migration: string; checksum: string; status: string }[];
   /** Rows of every table named like alembic_version*, by table. */
   alembicVersions: { table: string; versionNum: string }[];
-  /** User tables (schema-qualified `schema.table`), excluding tidemark's own schema. */
-  tables: string[];
+  /** User tables as (schema, name) pairs, excluding tidemark's own schema. */
+  tables: QualifiedName[];
 }
 
 export interface CheckContext {
   services: ServiceView[];
-  /** The service that owns a table (`table` or `schema.table`), if any. */
-  ownerOf(table: string): string | undefined;
+  /** The service that owns a table, if any. */
+  ownerOf(table: QualifiedName): string | undefined;
   database?: DatabaseFacts;
 }
 

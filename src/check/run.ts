@@ -1,6 +1,7 @@
 import type { Workspace } from '../config/types.js';
 import { compareDiagnostics, type Diagnostic } from '../diagnostic.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
+import { ownerOf } from '../config/owns.js';
 import { summarizeGraph, type GraphSummary } from '../history/graph.js';
 
 export type { GraphSummary };
@@ -86,10 +87,10 @@ export async function check(options: CheckOptions = {}): Promise<CheckReport> {
       report.databaseSource = conn.source;
       database = await readDatabaseFacts(conn.db);
     }
-    const configOwnerOf = workspace ? (await import('../config/load.js')).ownerOf : undefined;
     const ctx: CheckContext = {
       services: views,
-      ownerOf: (table) => (workspace && configOwnerOf ? configOwnerOf(workspace, ...splitTable(table))?.name : undefined),
+      // `check --alembic` (no config) knows no `owns`: the views' entries are empty.
+      ownerOf: (table) => ownerOf({ services: views }, table)?.name,
       database,
     };
     const found: Diagnostic[] = views.flatMap((v) => v.readProblems);
@@ -113,11 +114,6 @@ export async function check(options: CheckOptions = {}): Promise<CheckReport> {
     await close().catch(() => {});
   }
   return report;
-}
-
-function splitTable(table: string): [string, string] {
-  const dot = table.indexOf('.');
-  return dot === -1 ? [table, 'public'] : [table.slice(dot + 1), table.slice(0, dot)];
 }
 
 function summarize(view: ServiceView): GraphSummary {

@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { ownsPattern, partSearchSource } from '../config/owns.js';
 import type { Service } from '../config/types.js';
 import type { Diagnostic } from '../diagnostic.js';
 import { resolveMigration } from '../history/resolve.js';
@@ -62,10 +63,6 @@ export function tidemarkRevisions(history: History, all: readonly History[]): Re
   });
 }
 
-function globToPattern(glob: string): string {
-  return glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '\\w*').replace(/\?/g, '\\w');
-}
-
 /**
  * A cheap text test before parsing: does this SQL mention any table another service owns? Parsing
  * every migration with libpg-query would cost ~50 µs each; most never name a foreign table.
@@ -75,11 +72,13 @@ function foreignNamePattern(self: string, sources: readonly ServiceSource[]): Re
   for (const s of sources) {
     if (s.name === self) continue;
     for (const owned of s.owns) {
-      if (owned.startsWith('schema:')) parts.push(`${globToPattern(owned.slice(7))}"?\\s*\\.`);
-      else parts.push(globToPattern(owned.includes('.') ? owned.split('.').pop()! : owned));
+      const p = ownsPattern(owned);
+      // A schema: entry shows up as the schema part of a qualified name; a table entry by its table part.
+      if (p) parts.push(p.kind === 'schema' ? `${partSearchSource(p.schema)}"?\\s*\\.` : partSearchSource(p.table));
     }
   }
-  return parts.length ? new RegExp(`(?<![\\w$])"?(?:${parts.join('|')})"?(?![\\w$])`, 'i') : undefined;
+  // A pre-filter: it may find a name that is not there (then the parse finds nothing), never miss one.
+  return parts.length ? new RegExp(`(?:${parts.join('|')})`, 'iu') : undefined;
 }
 
 async function listFiles(dirs: readonly string[]): Promise<string[]> {

@@ -10,7 +10,10 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { TidemarkError } from '../errors.js';
+import { ownershipConflict, parseOwns, type OwnsClaim } from './owns.js';
 import type { Service, SoftRelation, TidemarkConfig, Workspace } from './types.js';
+
+export { ownerOf } from './owns.js';
 
 /** Looked for in this order in each directory. */
 export const CONFIG_FILE_NAMES = [
@@ -23,8 +26,6 @@ export const CONFIG_FILE_NAMES = [
 const SERVICE_NAME = /^[a-z][a-z0-9_]*$/;
 const IDENT = '[A-Za-z_][A-Za-z0-9_$]*';
 const TABLE_COLUMN = new RegExp(`^${IDENT}\\.${IDENT}$`);
-// An owns entry: `schema:<name>`, `table` or `schema.table`; `*` and `?` allowed in every part.
-const OWNS_ENTRY = /^(?:schema:[^\s.:]+|[^\s.:]+(?:\.[^\s.:]+)?)$/;
 
 export interface LoadOptions {
   /** Where the lookup starts and what relative paths in options are resolved from. Default: process.cwd(). */
@@ -99,33 +100,6 @@ export function withRequiredServices(workspace: Workspace, names: readonly strin
   };
   names.forEach(visit);
   return [...out];
-}
-
-/**
- * The service that owns a table, or undefined. `tableName` may be `table` or `schema.table`.
- * Owns entries: exact names (`users`, `crm.users`; unqualified means schema `public`), globs with `*` and `?`,
- * and `schema:<name>` for every table of a schema. An exact name wins over a glob, a glob over `schema:`.
- */
-export function ownerOf(workspace: Workspace, tableName: string, schema = 'public'): Service | undefined {
-  let s = schema;
-  let t = tableName;
-  const dot = tableName.indexOf('.');
-  if (dot >= 0) {
-    s = tableName.slice(0, dot);
-    t = tableName.slice(dot + 1);
-  }
-  let best: Service | undefined;
-  let bestRank = 0;
-  for (const service of workspace.services) {
-    for (const entry of service.owns) {
-      const rank = matchRank(parseOwns(entry), s, t);
-      if (rank > bestRank) {
-        best = service;
-        bestRank = rank;
-      }
-    }
-  }
-  return best;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -484,19 +458,21 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Workspac
   }
 
   // owns: entry syntax, then conflicts between services.
-  const owned: { service: string; entry: string; pattern: OwnsPattern }[] = [];
+  const owned: OwnsClaim[] = [];
   for (const name of names) {
     for (const entry of config.services[name].owns ?? []) {
-      if (!OWNS_ENTRY.test(entry)) {
+      const parsed = parseOwns(entry);
+      if (!parsed.ok) {
         problems.push({
           code: 'config-invalid',
           service: name,
           line: lineOf('services', name, 'owns'),
-          message: `${at(lineOf('services', name, 'owns'))}: service ${name} owns ${JSON.stringify(entry)}, which is not a table name, \`schema.table\`, a glob like \`budget_*\` or \`schema:<name>\`.`,
+          message: `${at(lineOf('services', name, 'owns'))}: service ${name} owns ${JSON.stringify(entry)}, which ${parsed.error.message}.`,
+          hint: parsed.error.hint ?? 'an entry is a table name, `schema.table`, a glob like `budget_*`, or `schema:<name>`; quote names with dots, spaces or capitals: "sales.orders"',
         });
         continue;
       }
-      owned.push({ service: name, entry, pattern: parseOwns(entry) });
+      owned.push({ service: name, entry, pattern: parsed.pattern });
     }
   }
   const reported = new Set<string>();
@@ -719,113 +695,6 @@ function findCycles(names: string[], edges: Map<string, string[]>): string[][] {
   };
   for (const name of names) if (!state.has(name)) visit(name);
   return cycles;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Ownership patterns
-
-type OwnsPattern =
-  | { kind: 'schema'; schema: string }
-  | { kind: 'table'; schema: string; table: string; literal: boolean };
-
-function parseOwns(entry: string): OwnsPattern {
-  if (entry.startsWith('schema:')) return { kind: 'schema', schema: entry.slice('schema:'.length) };
-  const dot = entry.indexOf('.');
-  const schema = dot >= 0 ? entry.slice(0, dot) : 'public';
-  const table = dot >= 0 ? entry.slice(dot + 1) : entry;
-  return { kind: 'table', schema, table, literal: !/[*?]/.test(entry) };
-}
-
-/** 0 = no match; higher = more specific. */
-function matchRank(p: OwnsPattern, schema: string, table: string): number {
-  if (p.kind === 'schema') return globMatch(p.schema, schema) ? 1 : 0;
-  if (!globMatch(p.schema, schema) || !globMatch(p.table, table)) return 0;
-  return p.literal ? 3 : 2;
-}
-
-function ownershipConflict(
-  a: { service: string; entry: string; pattern: OwnsPattern },
-  b: { service: string; entry: string; pattern: OwnsPattern },
-): string | undefined {
-  const pa = a.pattern;
-  const pb = b.pattern;
-  const both = `both ${a.service} and ${b.service}`;
-  if (pa.kind === 'schema' && pb.kind === 'schema') {
-    if (pa.schema === pb.schema) return `\`${a.entry}\` is owned by ${both}`;
-    return globsOverlap(pa.schema, pb.schema)
-      ? `\`${a.entry}\` (${a.service}) and \`${b.entry}\` (${b.service}) overlap, so some schemas would be owned by both`
-      : undefined;
-  }
-  if (pa.kind === 'table' && pb.kind === 'table') {
-    if (pa.literal && pb.literal) {
-      if (pa.schema !== pb.schema || pa.table !== pb.table) return undefined;
-      const same = a.entry === b.entry;
-      return `table ${a.entry} is owned by ${same ? both : `both ${a.service} (\`${a.entry}\`) and ${b.service} (\`${b.entry}\`)`}`;
-    }
-    if (pa.literal || pb.literal) {
-      const [lit, glob] = pa.literal ? [a, b] : [b, a];
-      const l = lit.pattern as Extract<OwnsPattern, { kind: 'table' }>;
-      const g = glob.pattern as Extract<OwnsPattern, { kind: 'table' }>;
-      if (!globMatch(g.schema, l.schema) || !globMatch(g.table, l.table)) return undefined;
-      return `table ${lit.entry} is owned by both ${lit.service} and ${glob.service} (through \`${glob.entry}\`)`;
-    }
-    if (pa.schema === pb.schema && pa.table === pb.table) return `\`${a.entry}\` is owned by ${both}`;
-    return globsOverlap(pa.schema, pb.schema) && globsOverlap(pa.table, pb.table)
-      ? `\`${a.entry}\` (${a.service}) and \`${b.entry}\` (${b.service}) overlap, so some tables would be owned by both`
-      : undefined;
-  }
-  // A schema: entry against a table entry.
-  const [sch, tab] = pa.kind === 'schema' ? [a, b] : [b, a];
-  const s = (sch.pattern as Extract<OwnsPattern, { kind: 'schema' }>).schema;
-  const t = tab.pattern as Extract<OwnsPattern, { kind: 'table' }>;
-  if (t.literal) {
-    if (!globMatch(s, t.schema)) return undefined;
-    return `table ${t.schema}.${t.table} is owned by both ${tab.service} and ${sch.service} (through \`${sch.entry}\`)`;
-  }
-  return globsOverlap(s, t.schema)
-    ? `\`${tab.entry}\` (${tab.service}) and \`${sch.entry}\` (${sch.service}) overlap, so some tables would be owned by both`
-    : undefined;
-}
-
-/** `*` = any run of characters, `?` = one character; everything else literal. */
-function globMatch(pattern: string, text: string): boolean {
-  let p = 0;
-  let t = 0;
-  let star = -1;
-  let mark = 0;
-  while (t < text.length) {
-    if (p < pattern.length && (pattern[p] === '?' || pattern[p] === text[t])) {
-      p++;
-      t++;
-    } else if (p < pattern.length && pattern[p] === '*') {
-      star = p++;
-      mark = t;
-    } else if (star >= 0) {
-      p = star + 1;
-      t = ++mark;
-    } else return false;
-  }
-  while (pattern[p] === '*') p++;
-  return p === pattern.length;
-}
-
-/** Whether some string matches both globs. */
-function globsOverlap(a: string, b: string): boolean {
-  const memo = new Map<number, boolean>();
-  const go = (i: number, j: number): boolean => {
-    const key = i * (b.length + 1) + j;
-    const cached = memo.get(key);
-    if (cached !== undefined) return cached;
-    let r: boolean;
-    if (i === a.length && j === b.length) r = true;
-    else if (a[i] === '*') r = go(i + 1, j) || (j < b.length && go(i, j + 1));
-    else if (b[j] === '*') r = go(i, j + 1) || (i < a.length && go(i + 1, j));
-    else if (i === a.length || j === b.length) r = false;
-    else r = (a[i] === b[j] || a[i] === '?' || b[j] === '?') && go(i + 1, j + 1);
-    memo.set(key, r);
-    return r;
-  };
-  return go(0, 0);
 }
 
 // ---------------------------------------------------------------------------------------------

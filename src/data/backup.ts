@@ -169,7 +169,7 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
       if (written.records !== rowCount) {
         throw new TidemarkError('backup-count-mismatch', `${name}: COPY wrote ${written.records} rows but the snapshot counts ${rowCount}.`);
       }
-      const service = workspace ? ownerOf(workspace, t.name, t.schema)?.name : undefined;
+      const service = workspace ? ownerOf(workspace, t)?.name : undefined;
       tables.push({
         table: name,
         ...(service ? { service } : {}),
@@ -590,7 +590,7 @@ function chooseTables(live: LiveTable[], workspace: Workspace | undefined, servi
   const chosen = new Map<number, LiveTable>();
   if (services.length && workspace) {
     for (const t of live) {
-      const owner = ownerOf(workspace, t.name, t.schema);
+      const owner = ownerOf(workspace, t);
       if (owner && services.includes(owner.name)) chosen.set(t.oid, t);
     }
   }

@@ -45,6 +45,7 @@ import type { Workspace } from '../config/types.js';
 import type { Database, Queryable } from '../db/database.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
 import { ownerOf } from '../config/load.js';
+import { splitJoinedName } from '../config/owns.js';
 import { ensureLedger, logEvent, readLedger, serviceLockKey } from '../ledger/ledger.js';
 import { copyPieces } from './copy-pieces.js';
 import { DIGEST_SETTINGS_SQL, contentDigestSql, digestAlgorithmOf, ownRows, quoteIdent, quoteTable, type DigestAlgorithm } from './digest.js';
@@ -400,7 +401,7 @@ function restoredServices(tables: ManifestTable[], workspace: Workspace | undefi
   const names = new Set<string>();
   for (const t of tables) {
     if (t.service) names.add(t.service);
-    const owner = workspace ? ownerOf(workspace, t.table) : undefined;
+    const owner = workspace ? ownerOf(workspace, splitJoinedName(t.table)) : undefined;
     if (owner) names.add(owner.name);
   }
   return [...names].sort();

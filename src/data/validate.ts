@@ -14,6 +14,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ownerOf, withRequiredServices } from '../config/load.js';
+import { splitJoinedName } from '../config/owns.js';
 import type { Service, Workspace } from '../config/types.js';
 import type { Database } from '../db/database.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
@@ -124,7 +125,7 @@ export async function validate(options: ValidateOptions = {}): Promise<ValidateR
 
     const live = await liveTables(db);
     const owned = live.filter((t) => {
-      const owner = ownerOf(workspace, t.name, t.schema);
+      const owner = ownerOf(workspace, t);
       return owner !== undefined && result.services.includes(owner.name);
     });
     result.tables = owned.map((t) => `${t.schema}.${t.name}`);
@@ -169,7 +170,7 @@ async function liveTables(db: Database): Promise<LiveTable[]> {
 }
 
 function ownedBy(workspace: Workspace, tables: readonly LiveTable[], service: string): string[] {
-  return tables.filter((t) => ownerOf(workspace, t.name, t.schema)?.name === service).map((t) => `${t.schema}.${t.name}`);
+  return tables.filter((t) => ownerOf(workspace, t)?.name === service).map((t) => `${t.schema}.${t.name}`);
 }
 
 function short(table: string): string {
@@ -285,7 +286,7 @@ async function checkCounts(workspace: Workspace, manifest: Manifest, live: reado
   const liveKinds = new Map(live.map((t) => [`${t.schema}.${t.name}`, t.kind]));
   for (const t of manifest.tables) {
     const name = t.table.includes('.') ? t.table : `public.${t.table}`;
-    const service = ownerOf(workspace, name)?.name ?? t.service;
+    const service = ownerOf(workspace, splitJoinedName(name))?.name ?? t.service;
     if (!service || !result.services.includes(service)) continue;
     const comparison: CountComparison = { table: name, service, backup: t.rowCount };
     result.counts.push(comparison);
@@ -361,7 +362,7 @@ async function checkForeignKeys(workspace: Workspace, owned: readonly LiveTable[
       [t.schema, t.name],
     );
     const child = `${t.schema}.${t.name}`;
-    const service = ownerOf(workspace, t.name, t.schema)?.name;
+    const service = ownerOf(workspace, t)?.name;
     for (const fk of rows) {
       const parent = `${fk.ref_schema}.${fk.ref_table}`;
       const from = `${short(child)}(${fk.cols.join(', ')})`;
@@ -394,8 +395,8 @@ async function checkSoftRelations(workspace: Workspace, live: readonly LiveTable
   for (const rel of workspace.softRelations) {
     const [child, childCol] = splitColumnRef(rel.from);
     const [parent, parentCol] = splitColumnRef(rel.to);
-    const childOwner = ownerOf(workspace, child)?.name;
-    const parentOwner = ownerOf(workspace, parent)?.name;
+    const childOwner = ownerOf(workspace, splitJoinedName(child))?.name;
+    const parentOwner = ownerOf(workspace, splitJoinedName(parent))?.name;
     // A soft relation concerns the selected services when either end is theirs.
     const selected = [childOwner, parentOwner].some((s) => s !== undefined && result.services.includes(s));
     const unowned = childOwner === undefined && parentOwner === undefined;

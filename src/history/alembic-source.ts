@@ -1,6 +1,7 @@
 import { Buffer, isUtf8 } from 'node:buffer';
 import path from 'node:path';
 import type { Diagnostic } from '../diagnostic.js';
+import type { QualifiedName } from '../sql/ident.js';
 import type { EmbeddedSql, Revision, TableReference } from './revision.js';
 
 /**
@@ -626,6 +627,12 @@ function tableOfColumn(ref: string): string | undefined {
   return dot > 0 ? ref.slice(0, dot) : undefined;
 }
 
+/** The table of a foreign key's `schema.table.column` spec: the schema is everything before the last dot, as in SQLAlchemy. */
+function fkTable(table: string): QualifiedName {
+  const dot = table.lastIndexOf('.');
+  return dot < 0 ? { schema: 'public', name: table } : { schema: table.slice(0, dot), name: table.slice(dot + 1) };
+}
+
 interface OpCall {
   t: Tokens;
   args: Arg[];
@@ -641,7 +648,7 @@ function opTable(r: OpCall, arg: Arg | undefined, schemaKw: string): void {
   if (!lit || !lit.value) return;
   const s = keyword(r.args, schemaKw) ?? (schemaKw === 'source_schema' ? keyword(r.args, 'schema') : undefined);
   const schema = s && literal(r.t, s.a, s.b)?.value;
-  r.out.push({ table: schema ? `${schema}.${lit.value}` : lit.value, file: r.file, line: lit.line, via: 'op', action: r.action });
+  r.out.push({ table: schema ? `${schema}.${lit.value}` : lit.value, name: { schema: schema || 'public', name: lit.value }, file: r.file, line: lit.line, via: 'op', action: r.action });
 }
 
 function scanReferences(t: Tokens, file: string, tableReferences: TableReference[], embeddedSql: EmbeddedSql[]): void {
@@ -682,7 +689,7 @@ function scanReferences(t: Tokens, file: string, tableReferences: TableReference
       const first = call && (nth(t, call.args, 0) ?? keyword(call.args, 'column'));
       const lit = first && literal(t, first.a, first.b);
       const table = lit && tableOfColumn(lit.value);
-      if (table) tableReferences.push({ table, file, line: lit.line, via: 'foreign-key', action: 'REFERENCES' });
+      if (table) tableReferences.push({ table, name: fkTable(table), file, line: lit.line, via: 'foreign-key', action: 'REFERENCES' });
       continue;
     }
     if (t.isName(k, 'ForeignKeyConstraint')) {
@@ -696,7 +703,7 @@ function scanReferences(t: Tokens, file: string, tableReferences: TableReference
         const table = lit && tableOfColumn(lit.value);
         if (table && !seen.has(table)) {
           seen.add(table);
-          tableReferences.push({ table, file, line: lit.line, via: 'foreign-key', action: 'REFERENCES' });
+          tableReferences.push({ table, name: fkTable(table), file, line: lit.line, via: 'foreign-key', action: 'REFERENCES' });
         }
       }
     }

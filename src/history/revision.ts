@@ -1,4 +1,5 @@
 import type { Diagnostic } from '../diagnostic.js';
+import type { QualifiedName } from '../sql/ident.js';
 
 /**
  * A node of a migration graph — from an Alembic file or a tidemark file — as plain data, so the
@@ -23,8 +24,10 @@ export interface Revision {
 
 /** A reference to a table found in a migration, for the cross-service-reference rule. */
 export interface TableReference {
-  /** As written, possibly `schema.table`; lower-cased unless quoted. */
+  /** As written, possibly `schema.table`; lower-cased unless quoted. For messages only. */
   table: string;
+  /** The table as a (schema, name) pair; `public` when unqualified. What ownership is matched on. */
+  name: QualifiedName;
   file: string;
   line: number;
   /** `op` for an Alembic op.* call or sa.ForeignKey, `sql` for SQL text. */

@@ -44,9 +44,6 @@ interface RangeVarLike {
   location?: number;
 }
 
-function qualified(r: { relname: string; schemaname?: string }): string {
-  return r.schemaname ? `${r.schemaname}.${r.relname}` : r.relname;
-}
 
 /**
  * The tables a piece of SQL touches, with the line of each mention, from the real PostgreSQL parse
@@ -70,20 +67,27 @@ export async function findTableReferences(sql: string, file: string, firstLine: 
     const action = STATEMENT_ACTIONS[kind] ?? kind.replace(/Stmt$/, '').toUpperCase();
     // CTE names are not tables; collected first, wherever the WITH sits in the tree.
     const ctes = new Set([...JSON.stringify(body).matchAll(/"ctename":"((?:[^"\\]|\\.)*)"/g)].map((m) => JSON.parse(`"${m[1]}"`) as string));
-    const add = (table: string, location: number | undefined, what: string) =>
-      found.push({ table, file, line: lineAt(bytes, location ?? stmt_location ?? 0, firstLine), via, action: what });
+    const add = (parts: string[], location: number | undefined, what: string) =>
+      found.push({
+        table: parts.join('.'),
+        name: parts.length > 1 ? { schema: parts[parts.length - 2], name: parts[parts.length - 1] } : { schema: 'public', name: parts[0] },
+        file,
+        line: lineAt(bytes, location ?? stmt_location ?? 0, firstLine),
+        via,
+        action: what,
+      });
 
     // Names that are lists of strings, not RangeVars: DROP TABLE a, b; COMMENT ON TABLE a.
     if (kind === 'DropStmt' && DROPPABLE.has(String(body.removeType))) {
       for (const obj of (body.objects as { List?: { items: { String: { sval: string } }[] } }[]) ?? []) {
         const parts = obj.List?.items.map((i) => i.String?.sval).filter(Boolean) ?? [];
-        if (parts.length) add(parts.join('.'), stmt_location, 'DROP');
+        if (parts.length) add(parts, stmt_location, 'DROP');
       }
     }
     if (kind === 'CommentStmt' && ['OBJECT_TABLE', 'OBJECT_COLUMN'].includes(String(body.objtype))) {
       const items = (body.object as { List?: { items: { String: { sval: string } }[] } })?.List?.items.map((i) => i.String?.sval) ?? [];
       const parts = body.objtype === 'OBJECT_COLUMN' ? items.slice(0, -1) : items;
-      if (parts.length) add(parts.join('.'), stmt_location, 'COMMENT ON');
+      if (parts.length) add(parts, stmt_location, 'COMMENT ON');
     }
 
     // Walk the tree iteratively; the statement's own relation gets the statement's action.
@@ -99,7 +103,7 @@ export async function findTableReferences(sql: string, file: string, firstLine: 
       if (typeof obj.relname === 'string') {
         const rv = obj as unknown as RangeVarLike;
         if (!rv.schemaname && ctes.has(rv.relname)) continue;
-        add(qualified(rv), rv.location, role);
+        add(rv.schemaname ? [rv.schemaname, rv.relname] : [rv.relname], rv.location, role);
         continue;
       }
       for (const [key, value] of Object.entries(obj)) {

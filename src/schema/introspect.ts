@@ -123,7 +123,7 @@ function comment(c: string | null | undefined): { comment?: string } {
 /** Reads the Snapshot of what `scope.service` owns. Reads only; runs on PostgreSQL 15 and 18. */
 export async function introspect(db: Queryable, scope: SchemaScope): Promise<Snapshot> {
   const { workspace, service } = scope;
-  const ownerName = (name: string, schema: string) => ownerOf(workspace, name, schema)?.name;
+  const ownerName = (name: string, schema: string) => ownerOf(workspace, { schema, name })?.name;
   const versionTables = new Set(['alembic_version', ...workspace.services.map((s) => s.versionTable.split('.').pop() as string)]);
 
   const serverVersion = Number((await db.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)).rows[0].v);

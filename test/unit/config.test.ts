@@ -598,19 +598,19 @@ describe('ownerOf', () => {
     protected: [],
     softRelations: [],
   };
-  const owner = (table: string, schema?: string) => ownerOf(ws, table, schema)?.name;
+  const owner = (name: string, schema = 'public') => ownerOf(ws, { schema, name })?.name;
 
   test('exact names, in public by default', () => {
     assert.equal(owner('users'), 'user');
     assert.equal(owner('budgets'), 'budget');
     assert.equal(owner('users', 'public'), 'user');
-    assert.equal(owner('public.users'), 'user');
+    assert.equal(owner('public.users'), undefined, 'a table named public.users (with a dot) is not public.users');
     assert.equal(owner('users', 'other'), undefined, 'an unqualified entry means schema public');
   });
 
   test('schema-qualified entries', () => {
     assert.equal(owner('ledger', 'finance'), 'budget');
-    assert.equal(owner('finance.ledger'), 'budget');
+    assert.equal(owner('finance.ledger'), undefined, 'public."finance.ledger" is another table');
     assert.equal(owner('ledger'), undefined);
   });
 
@@ -625,14 +625,14 @@ describe('ownerOf', () => {
 
   test('schema:<name> owns every table of that schema, globs allowed', () => {
     assert.equal(owner('anything', 'crm'), 'crm');
-    assert.equal(owner('crm.contacts'), 'crm');
+    assert.equal(owner('contacts', 'crm'), 'crm');
     assert.equal(owner('contacts', 'tenant_42'), 'crm');
     assert.equal(owner('contacts', 'crmx'), undefined);
   });
 
   test('unknown tables have no owner', () => {
     assert.equal(owner('orphans'), undefined);
-    assert.equal(ownerOf({ ...ws, services: [] }, 'users'), undefined);
+    assert.equal(ownerOf({ ...ws, services: [] }, { schema: 'public', name: 'users' }), undefined);
   });
 
   test('an exact name wins over a glob, a glob over schema:', () => {
@@ -640,15 +640,15 @@ describe('ownerOf', () => {
       ...ws,
       services: [service('whole', ['schema:public']), service('globs', ['audit_*']), service('exact', ['audit_log'])],
     };
-    assert.equal(ownerOf(overlapping, 'audit_log')?.name, 'exact');
-    assert.equal(ownerOf(overlapping, 'audit_trail')?.name, 'globs');
-    assert.equal(ownerOf(overlapping, 'other')?.name, 'whole');
+    assert.equal(ownerOf(overlapping, { schema: 'public', name: 'audit_log' })?.name, 'exact');
+    assert.equal(ownerOf(overlapping, { schema: 'public', name: 'audit_trail' })?.name, 'globs');
+    assert.equal(ownerOf(overlapping, { schema: 'public', name: 'other' })?.name, 'whole');
   });
 
   test('works on a loaded workspace', async () => {
     const dir = jsonWorkspace({ services: { user: { migrations: 'u', owns: ['users'] }, budget: { migrations: 'b', owns: ['budget_*'] } } });
     const loaded = await loadWorkspace({ cwd: dir });
-    assert.equal(ownerOf(loaded, 'budget_lines')?.name, 'budget');
-    assert.equal(ownerOf(loaded, 'users')?.name, 'user');
+    assert.equal(ownerOf(loaded, { schema: 'public', name: 'budget_lines' })?.name, 'budget');
+    assert.equal(ownerOf(loaded, { schema: 'public', name: 'users' })?.name, 'user');
   });
 });

@@ -1,4 +1,5 @@
 import type { Diagnostic } from '../../diagnostic.js';
+import { displayName } from '../../sql/ident.js';
 import type { Rule, ServiceView } from '../rule.js';
 
 /** Actions that change another service's table (DDL or data): never allowed, even with `requires`. */
@@ -66,11 +67,12 @@ export const rule: Rule = {
         }
       }
       for (const ref of s.tableReferences) {
-        const owner = ctx.ownerOf(ref.table);
+        const owner = ctx.ownerOf(ref.name);
         if (!owner || owner === s.name) continue;
         const changes = CHANGES.test(ref.action);
         if (!changes && s.requires.includes(owner)) continue;
-        const verb = changes ? `changes table ${ref.table} (${ref.action})` : `reads table ${ref.table} (${ref.action})`;
+        const shown = displayName(ref.name);
+        const verb = changes ? `changes table ${shown} (${ref.action})` : `reads table ${shown} (${ref.action})`;
         out.push({
           rule: 'cross-service-reference',
           severity: 'error',

@@ -1,4 +1,5 @@
 import type { Diagnostic } from '../../diagnostic.js';
+import { displayName } from '../../sql/ident.js';
 import type { Rule } from '../rule.js';
 
 /** unowned-object — a table in the database that no service's `owns` covers. */
@@ -18,7 +19,7 @@ export const rule: Rule = {
       out.push({
         rule: 'unowned-object',
         severity: 'warning',
-        message: `Table ${table} in ${ctx.database.url} is owned by no service.`,
+        message: `Table ${displayName(table)} in ${ctx.database.url} is owned by no service.`,
         hint: 'Add it to the `owns` list of the service that creates it, or drop it if it is a leftover.',
       });
     }

@@ -33,7 +33,7 @@ it('cross-service-reference: reading an undeclared service\'s table, and changin
     [
       [7, 'A migration of budget reads table users (REFERENCES), which user owns, and budget does not list user in `requires`.'],
       [9, 'A migration of budget changes table users (op.add_column), which user owns.'],
-      [12, 'A migration of budget changes table public.users (UPDATE), which user owns.'],
+      [12, 'A migration of budget changes table users (UPDATE), which user owns.'],
     ],
   );
   const declared = rule.check(context([user, { ...budget, requires: ['user'] }], owners));

@@ -51,15 +51,15 @@ describe('foreign-ledger-rows', () => {
 describe('unowned-object', () => {
   const ctx = context([user], { users: 'user' });
   it('ok when every table is owned; reports the others', () => {
-    assert.deepEqual(unownedObject.check(withDatabase(ctx, { tables: ['public.users'] })), []);
-    const found = unownedObject.check(withDatabase(ctx, { tables: ['public.users', 'public.temp_import'] }));
+    assert.deepEqual(unownedObject.check(withDatabase(ctx, { tables: [{ schema: 'public', name: 'users' }] })), []);
+    const found = unownedObject.check(withDatabase(ctx, { tables: [{ schema: 'public', name: 'users' }, { schema: 'public', name: 'temp_import' }] }));
     assert.deepEqual(
       found.map((d) => d.message),
-      ['Table public.temp_import in postgres://db/x is owned by no service.'],
+      ['Table temp_import in postgres://db/x is owned by no service.'],
     );
   });
   it('says nothing when no service declares owns (no ownership to compare with)', () => {
-    assert.deepEqual(unownedObject.check(withDatabase(context([{ ...user, owns: [] }]), { tables: ['public.x'] })), []);
+    assert.deepEqual(unownedObject.check(withDatabase(context([{ ...user, owns: [] }]), { tables: [{ schema: 'public', name: 'x' }] })), []);
   });
 });
 

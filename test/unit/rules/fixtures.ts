@@ -1,4 +1,5 @@
 import type { CheckContext, ServiceView } from '../../../src/check/rule.js';
+import { ownerOf, splitJoinedName } from '../../../src/config/owns.js';
 import type { MigrationFile } from '../../../src/history/migration.js';
 import type { Revision, TableReference } from '../../../src/history/revision.js';
 
@@ -55,11 +56,12 @@ export function tidemarkService(name: string, migrations: MigrationFile[], extra
 }
 
 export function context(services: ServiceView[], owners: Record<string, string> = {}): CheckContext {
-  return { services, ownerOf: (table) => owners[table] ?? owners[table.replace(/^public\./, '')] };
+  // Keys are owns entries of exact tables (`users`, `crm.users`, `"a.b".c`): matched as pairs, never split.
+  return { services, ownerOf: (table) => ownerOf({ services: Object.entries(owners).map(([entry, name]) => ({ name, owns: [entry] })) }, table)?.name };
 }
 
 export function tableRef(table: string, action: string, line = 5, file = '/p/budget/versions/b2.py'): TableReference {
-  return { table, file, line, via: action.startsWith('op.') ? 'op' : 'sql', action };
+  return { table, name: splitJoinedName(table), file, line, via: action.startsWith('op.') ? 'op' : 'sql', action };
 }
 
 export function withDatabase(ctx: CheckContext, facts: Partial<NonNullable<CheckContext['database']>>): CheckContext {
