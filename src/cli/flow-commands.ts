@@ -1,4 +1,5 @@
 import { pc } from '../report/colors.js';
+import { describeCounts, describeObject } from '../report/reset-report.js';
 import path from 'node:path';
 import type { ApplyEvent } from '../apply/execute.js';
 import { finish, formatMs, note, printJson, type GlobalOptions } from './output.js';
@@ -58,12 +59,11 @@ export async function runReset(flags: ResetFlags): Promise<void> {
   }
   if (result.error) return finish(result.error, flags);
   for (const s of result.services) {
-    const drops = s.dropSql.split('\n').filter((l) => /^\s*DROP\b/i.test(l));
     if (result.dryRun) {
-      process.stdout.write(`${pc.bold(s.service)}: would drop ${drops.length} object${drops.length === 1 ? '' : 's'} and forget its ledger rows, then re-apply its migrations\n`);
-      for (const d of drops) process.stdout.write(`  ${pc.dim(d.trim())}\n`);
+      process.stdout.write(`${pc.bold(s.service)}: would drop ${describeCounts(s.dropped)} and forget its ledger rows, then re-apply its migrations\n`);
+      for (const d of s.dropped) process.stdout.write(`  ${pc.dim(describeObject(d))}\n`);
     } else {
-      process.stdout.write(`${pc.yellow('reset')} ${s.service}: dropped ${drops.length} object${drops.length === 1 ? '' : 's'}, forgot ${s.forgotten} ledger row${s.forgotten === 1 ? '' : 's'}\n`);
+      process.stdout.write(`${pc.yellow('reset')} ${s.service}: dropped ${describeCounts(s.dropped)}, forgot ${s.forgotten} ledger row${s.forgotten === 1 ? '' : 's'}\n`);
     }
   }
   if (!result.dryRun) {

@@ -12,10 +12,13 @@ import { connect, closeQuietly, resolveDatabaseUrl, resolveWorkspace, selectServ
 import type { ApplyEvent } from '../apply/execute.js';
 import type { Workspace } from '../config/types.js';
 import { redactUrl } from '../db/url.js';
+import { nameKey } from '../sql/ident.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
 import { ensureLedger, forgetService, logEvent } from '../ledger/ledger.js';
 import { introspect } from '../schema/introspect.js';
 import { renderDrop, unsupportedObjects } from '../schema/render.js';
+import type { Snapshot } from '../schema/snapshot.js';
+import { countByKind, type DroppedObject } from '../report/reset-report.js';
 import { enforceGuard, guardTarget, type GuardOverride } from './guard.js';
 
 export interface ResetOptions extends WorkspaceOptions, GuardOverride {
@@ -31,6 +34,8 @@ export interface ResetServiceResult {
   service: string;
   /** The DROP statements, in the order they run. */
   dropSql: string;
+  /** Every object those statements name, one entry per object (serial sequences go with their table). */
+  dropped: DroppedObject[];
   /** Ledger rows deleted. */
   forgotten: number;
 }
@@ -96,7 +101,7 @@ export async function reset(options: ResetOptions): Promise<ResetResult> {
             hint: 'Drop those objects by hand (or move them into a migration tidemark can replay), then reset again.',
           });
         }
-        result.services.unshift({ service, dropSql: renderDrop(snapshot), forgotten: 0 });
+        result.services.unshift({ service, dropSql: renderDrop(snapshot), dropped: droppedObjects(snapshot), forgotten: 0 });
       }
       if (options.dryRun) return;
       await ensureLedger(db);
@@ -105,7 +110,7 @@ export async function reset(options: ResetOptions): Promise<ResetResult> {
           for (const s of [...result.services].reverse()) {
             if (s.dropSql.trim()) await tx.exec(s.dropSql);
             s.forgotten = await forgetService(tx, s.service);
-            await logEvent(tx, { action: 'reset', service: s.service, outcome: 'ok', detail: { forgotten: s.forgotten } });
+            await logEvent(tx, { action: 'reset', service: s.service, outcome: 'ok', detail: { forgotten: s.forgotten, dropped: countByKind(s.dropped) } });
           }
         });
       } catch (err) {
@@ -136,6 +141,21 @@ export async function reset(options: ResetOptions): Promise<ResetResult> {
     result.durationMs = performance.now() - started;
   }
   return result;
+}
+
+/** The objects renderDrop names, one each: what reset reports as dropped. */
+export function droppedObjects(snapshot: Snapshot): DroppedObject[] {
+  const name = (o: { schema: string; name: string }) => ({ schema: o.schema, name: o.name });
+  const tables = new Set(snapshot.tables.map((t) => nameKey(t)));
+  return [
+    ...snapshot.tables.map((t) => ({ kind: 'table' as const, name: name(t) })),
+    ...snapshot.views.map((v) => ({ kind: v.materialized ? ('materialized view' as const) : ('view' as const), name: name(v) })),
+    ...snapshot.sequences
+      .filter((s) => !(s.ownedBy && tables.has(nameKey({ schema: s.ownedBy.schema, name: s.ownedBy.table }))))
+      .map((s) => ({ kind: 'sequence' as const, name: name(s) })),
+    ...snapshot.functions.map((f) => ({ kind: f.kind, name: name(f) })),
+    ...snapshot.types.map((t) => ({ kind: t.kind === 'domain' ? ('domain' as const) : ('type' as const), name: name(t) })),
+  ];
 }
 
 function dropFailure(names: readonly string[], err: unknown): TidemarkError {
