@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { TidemarkError } from '../errors.js';
+import { escapeControl } from '../sql/ident.js';
 import { ownershipConflict, parseOwns, type OwnsClaim } from './owns.js';
 import type { Service, SoftRelation, TidemarkConfig, Workspace } from './types.js';
 
@@ -467,7 +468,7 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Workspac
           code: 'config-invalid',
           service: name,
           line: lineOf('services', name, 'owns'),
-          message: `${at(lineOf('services', name, 'owns'))}: service ${name} owns ${JSON.stringify(entry)}, which ${parsed.error.message}.`,
+          message: `${at(lineOf('services', name, 'owns'))}: service ${name} owns \`${escapeControl(entry)}\`, which ${parsed.error.message}.`,
           hint: parsed.error.hint ?? 'an entry is a table name, `schema.table`, a glob like `budget_*`, or `schema:<name>`; quote names with dots, spaces or capitals: "sales.orders"',
         });
         continue;

@@ -521,10 +521,32 @@ describe('loadWorkspace: validation', () => {
   });
 
   test('owns entries must be names, globs or schema:<name>', async () => {
-    for (const bad of ['', 'a.b.c', 'schema:', 'my table']) {
+    for (const bad of ['', 'a.b.c', 'schema:', 'my table', '"open', 'a:b']) {
       const dir = jsonWorkspace({ services: { user: svc('u', { owns: [bad] }) } });
-      await rejectsWith(loadWorkspace({ cwd: dir }), 'config-invalid', [CONFIG, 'service user owns', JSON.stringify(bad)]);
+      await rejectsWith(loadWorkspace({ cwd: dir }), 'config-invalid', [CONFIG, 'service user owns', `\`${bad}\``]);
     }
+  });
+
+  test('owns: quoted identifiers are accepted; capitals outside quotes and names over 63 bytes are errors with file:line', async () => {
+    const ok = jsonWorkspace({ services: { user: svc('u', { owns: ['"sales.orders"', '"My Schema".*', 'a."b.c"', '"Users"'] }), budget: svc('b', { owns: ['schema:"My"x', '"a.b".c', 'sales.orders'] }) } });
+    assert.equal((await loadWorkspace({ cwd: ok })).services.length, 2);
+
+    const text = '{\n  "services": {\n    "user": {\n      "migrations": "u",\n      "owns": ["Users"]\n    }\n  }\n}\n';
+    const caps = workspace({ 'tidemark.config.json': text, 'u/': '' });
+    const err = await rejectsWith(loadWorkspace({ cwd: caps }), 'config-invalid', [`${CONFIG}:5`, 'service user owns `Users`', 'capital letters outside quotes']);
+    assert.equal(err.line, 5);
+    assert.match(err.hint ?? '', /write "Users" for the name with capitals, or users for the lower-case one/);
+
+    const long = 'x'.repeat(64);
+    const dir = jsonWorkspace({ services: { user: svc('u', { owns: [`crm.${long}`] }) } });
+    await rejectsWith(loadWorkspace({ cwd: dir }), 'config-invalid', [CONFIG, long, '64 bytes', 'limit of 63']);
+  });
+
+  test('owns: the same table spelled quoted and unquoted is owned twice; a dotted name and schema.table are not', async () => {
+    const twice = jsonWorkspace({ services: { user: svc('u', { owns: ['orders'] }), budget: svc('b', { owns: ['"orders"'] }) } });
+    await rejectsWith(loadWorkspace({ cwd: twice }), 'owned-twice', [CONFIG, 'owned by both user']);
+    const apart = jsonWorkspace({ services: { user: svc('u', { owns: ['sales.orders'] }), budget: svc('b', { owns: ['"sales.orders"'] }) } });
+    assert.equal((await loadWorkspace({ cwd: apart })).services.length, 2);
   });
 
   test('softRelations must be table.column', async () => {
