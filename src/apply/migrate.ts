@@ -109,7 +109,7 @@ async function migrate(direction: Direction, options: MigrateOptions): Promise<M
     }
     const services = selectServices(workspace, options.service);
     const histories = await readHistories(workspace, services);
-    const conn = await connect(options, workspace);
+    const conn = await connect(options, workspace, result);
     close = conn.close;
     result.database = conn.url;
     result.databaseSource = conn.source;
@@ -203,7 +203,7 @@ export async function status(options: WorkspaceOptions & { service?: string | re
     const workspace = await resolveWorkspace(options);
     const services = selectServices(workspace, options.service);
     const histories = await readHistories(workspace, services);
-    const conn = await connect(options, workspace);
+    const conn = await connect(options, workspace, result); // names the database and its source even if connecting fails
     close = conn.close;
     result.database = conn.url;
     result.databaseSource = conn.source;

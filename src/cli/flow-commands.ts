@@ -83,6 +83,8 @@ export interface RebaselineFlags extends GlobalOptions {
   versionTable?: string;
   shadow?: string;
   lockTimeout?: string;
+  forceProtected?: boolean;
+  yesIMean?: string;
 }
 
 export async function runRebaseline(flags: RebaselineFlags): Promise<void> {
@@ -100,6 +102,9 @@ export async function runRebaseline(flags: RebaselineFlags): Promise<void> {
     retireAlembic: flags.retireAlembic,
     alembicVersionTable: flags.versionTable,
     shadow: flags.shadow,
+    forceProtected: flags.forceProtected,
+    yesIMean: flags.yesIMean,
+    ask: askOnTty,
     lockTimeoutMs: flags.lockTimeout === undefined ? undefined : Number(flags.lockTimeout) * 1000,
     onStep: flags.json
       ? undefined

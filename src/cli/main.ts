@@ -5,6 +5,7 @@ import { TidemarkError } from '../errors.js';
 import { displayPath } from '../paths.js';
 import { TOOL_VERSION } from '../version.js';
 import { finish, printError, printJson, type GlobalOptions } from './output.js';
+import { registerProtect } from './protect-command.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -274,6 +275,7 @@ function build(): Command {
       await runSplitVersionTable({ ...globals(cmd), ...flags });
     });
 
+  registerProtect(program);
   return program;
 }
 

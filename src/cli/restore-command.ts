@@ -11,6 +11,8 @@ export interface RestoreFlags extends GlobalOptions {
   fill?: string[];
   /** Seconds to wait for another run holding a restored service's lock. */
   lockTimeout?: string;
+  forceProtected?: boolean;
+  yesIMean?: string;
 }
 
 /** `--fill table.col=value` flags → the API's map; a malformed one is bad usage. */
@@ -48,6 +50,9 @@ export async function runRestore(dir: string, flags: RestoreFlags): Promise<void
     },
     service: flags.service?.length ? flags.service : undefined,
     replace: flags.replace,
+    forceProtected: flags.forceProtected,
+    yesIMean: flags.yesIMean,
+    ask: async (question: string) => (await import('./flow-commands.js')).askOnTty(question),
     fill,
     lockTimeoutMs: flags.lockTimeout === undefined ? undefined : Number(flags.lockTimeout) * 1000,
     onWait: (service) => {

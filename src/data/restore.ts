@@ -47,13 +47,14 @@ import { TidemarkError, isTidemarkError } from '../errors.js';
 import { ownerOf } from '../config/load.js';
 import { splitJoinedName } from '../config/owns.js';
 import { ensureLedger, logEvent, readLedger, serviceLockKey } from '../ledger/ledger.js';
+import { connectGuarded, type GuardOverride } from '../ledger/guard.js';
 import { copyPieces } from './copy-pieces.js';
 import { DIGEST_SETTINGS_SQL, contentDigestSql, digestAlgorithmOf, ownRows, quoteIdent, quoteTable, type DigestAlgorithm } from './digest.js';
 import type { Manifest, ManifestTable } from './manifest.js';
 import { ndjsonToCsv, type CsvColumn } from './ndjson-csv.js';
 import { MANIFEST_FILE, verifyBackup } from './verify.js';
 
-export interface RestoreOptions extends WorkspaceOptions {
+export interface RestoreOptions extends WorkspaceOptions, GuardOverride {
   /** The backup directory. */
   dir: string;
   /** Restore only the tables these services own (as recorded in the manifest). Default: all. */
@@ -209,7 +210,8 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
     const tables = pickTables(manifest, options.service);
 
     const workspace = await loadWorkspaceFor(options);
-    const conn = await connect(options, workspace);
+    // --replace deletes rows: the same guard as reset (protected list, remote host, in-database mark).
+    const conn = options.replace && !options.inTransaction ? await connectGuarded('restore --replace into', options, workspace, result) : await connect(options, workspace, result);
     close = conn.close;
     db = conn.db;
     result.database = conn.url;

@@ -5,21 +5,22 @@
  */
 import { TidemarkError } from '../errors.js';
 import type { AdvisoryLockKey, Database, Queryable } from './database.js';
-import { parseDatabaseUrl } from './url.js';
+import { resolveTarget, type DatabaseTarget } from './url.js';
 
 export interface OpenOptions {
   /** Where a relative `pglite:PATH` is resolved from (default: process.cwd()). */
   cwd?: string;
 }
 
-export async function openDatabase(url: string, options: OpenOptions = {}): Promise<Database> {
-  const parsed = parseDatabaseUrl(url, options.cwd);
-  if (parsed.backend === 'pglite') {
+export async function openDatabase(url: string | DatabaseTarget, options: OpenOptions = {}): Promise<Database> {
+  // A server URL is resolved once (pg's parser + PG* variables); the client is made from that object.
+  const target = typeof url === 'string' ? resolveTarget(url, options.cwd) : url;
+  if (target.backend === 'pglite') {
     const { openPglite } = await import('./pglite.js');
-    return openPglite(url, parsed);
+    return openPglite(target.url, target);
   }
   const { openPostgres } = await import('./postgres.js');
-  return openPostgres(url);
+  return openPostgres(target.server);
 }
 
 // ---- shared by the adapters ----

@@ -9,51 +9,55 @@ import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { TidemarkError } from '../errors.js';
 import type { AdvisoryLockKey, AdvisoryLockOptions, Database, QueryResult } from './database.js';
 import { checkLockKey, DEFAULT_LOCK_TIMEOUT_MS, lockTimeoutError, rewriteCopyTarget, transactionRunner } from './open.js';
-import { redactUrl } from './url.js';
+import { redactUrl, type ServerTarget } from './url.js';
 
 const CONNECT_TIMEOUT_MS = 10_000;
 
-export async function openPostgres(url: string, options: { connectTimeoutMs?: number } = {}): Promise<Database> {
-  let client: pg.Client;
-  try {
-    client = new pg.Client({
-      connectionString: url, // an application_name in the URL still wins over ours
-      application_name: 'tidemark',
-      connectionTimeoutMillis: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
-    });
-  } catch (err) {
-    // No `cause`: Node's URL error carries the raw input, password included.
-    throw new TidemarkError('bad-database-url', `cannot parse database URL "${redactUrl(url)}": ${connectReason(err, url)}`, {
-      kind: 'usage',
-      hint: 'percent-encode special characters in the user name and password (/ is %2F, @ is %40, # is %23)',
-    });
-  }
+/** The target each open server Database was created from (for pg_dump, which opens its own connection). */
+const targets = new WeakMap<Database, ServerTarget>();
+
+/** The resolved target a server Database was opened from; undefined for PGlite or a foreign Database. */
+export function serverTargetOf(db: Database): ServerTarget | undefined {
+  return targets.get(db);
+}
+
+/**
+ * Opens ONE client made from the resolved target (src/db/url.ts): host, port, database and user are
+ * given explicitly, so node-postgres connects exactly where the guard looked, whatever PG* says.
+ */
+export async function openPostgres(target: ServerTarget, options: { connectTimeoutMs?: number } = {}): Promise<Database> {
+  const client = new pg.Client({
+    application_name: 'tidemark', // an application_name in the URL still wins over ours
+    ...target.params,
+    host: target.host,
+    port: target.port,
+    database: target.database,
+    user: target.user,
+    ...(target.password !== undefined ? { password: target.password } : {}),
+    connectionTimeoutMillis: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
+  } as pg.ClientConfig);
   // A dropped connection emits 'error'; unhandled, it would kill the process. The next query fails anyway.
   client.on('error', () => {});
   try {
     await client.connect();
   } catch (err) {
-    throw new TidemarkError('database-unreachable', `cannot connect to ${redactUrl(url)}: ${connectReason(err, url)}`, {
+    throw new TidemarkError('database-unreachable', `cannot connect to ${target.display}: ${connectReason(err, target)}`, {
       kind: 'failure',
       hint: 'check that the server is running and that host, port, user and database in the URL are right',
     });
   }
-  return new PostgresDatabase(client, redactUrl(url));
+  const db = new PostgresDatabase(client, target.display);
+  targets.set(db, target);
+  return db;
 }
 
 /** One line saying why, without the password (pg's messages do not contain it, but make sure). */
-function connectReason(err: unknown, url: string): string {
+function connectReason(err: unknown, target: ServerTarget): string {
   const e = err as { message?: string; code?: string; errors?: Array<{ message?: string }> };
   // Node's happy-eyeballs connect fails with an AggregateError whose own message is empty.
   let reason = e?.message || e?.errors?.map((x) => x.message).join('; ') || e?.code || String(err);
-  reason = reason.split('\n')[0];
-  let password = '';
-  try {
-    password = decodeURIComponent(new URL(url).password);
-  } catch {
-    // unparseable: pg would not have got this far with a password either
-  }
-  if (password) reason = reason.split(password).join('***');
+  reason = redactUrl(reason.split('\n')[0]);
+  if (target.password) reason = reason.split(target.password).join('***');
   return reason;
 }
 

@@ -1,86 +1,72 @@
 /**
- * Which databases destructive commands (`reset`) refuse, and how a user overrides that.
- *
- * A target is guarded when it matches an entry of the config's `protected` list (a URL, a database
- * name or a host name, `*`/`?` globs allowed) or when its host is not this machine. Overriding takes
- * two deliberate acts, as `dropdb` and Prisma's `migrate reset` ask for: `--force-protected` AND the
- * database name typed back (at a prompt, or `--yes-i-mean <name>` for scripts).
+ * `tidemark protect [--off]`: marks a database as protected inside itself (the ledger schema), so no
+ * URL spelling, DNS alias or proxy gets a destructive command past it. The guard itself (protected
+ * list, remote host, server answers, the mark, the two acts of an override) is src/ledger/guard.ts.
  */
-import { databaseNameOf, hostOf, parseDatabaseUrl, redactUrl } from '../db/url.js';
-import { TidemarkError } from '../errors.js';
+import { connect, closeQuietly, resolveWorkspace, type DatabaseSource, type WorkspaceOptions } from '../db/connect.js';
+import { redactUrl } from '../db/url.js';
+import { TidemarkError, isTidemarkError } from '../errors.js';
+import { enforceGuard, pgliteNameOf, serverFacts, type GuardOverride } from '../ledger/guard.js';
+import { ensureLedger, markProtected, readProtection, unmarkProtected } from '../ledger/ledger.js';
 
-export interface TargetGuard {
-  /** What the user must type back: the database name, or the PGlite path. */
+export { connectGuarded, enforceGuard, guardConnected, guardTarget, serverFacts, type GuardOverride, type ServerFacts, type TargetGuard } from '../ledger/guard.js';
+
+export interface ProtectOptions extends WorkspaceOptions, GuardOverride {
+  /** Remove the mark (takes --force-protected and the name typed back). */
+  off?: boolean;
+}
+
+export interface ProtectResult {
+  ok: boolean;
+  database: string;
+  databaseSource: DatabaseSource;
+  /** Whether the database is marked protected now. */
+  protected: boolean;
+  /** False when it already was (or was not) marked. */
+  changed: boolean;
+  /** The name a destructive command asks to be typed back. */
   name: string;
-  /** Why the target is guarded; empty when it is not. */
-  reasons: string[];
+  error?: TidemarkError;
 }
 
-const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '0:0:0:0:0:0:0:1']);
-
-function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`, 'i');
-}
-
-/** Pure: the guard for a target URL given the config's `protected` list. */
-export function guardTarget(url: string, protectedList: readonly string[], cwd = process.cwd()): TargetGuard {
-  const parsed = parseDatabaseUrl(url, cwd);
-  const reasons: string[] = [];
-  if (parsed.backend === 'pglite') {
-    const name = parsed.displayPath;
-    for (const entry of protectedList) {
-      if (globToRegExp(entry).test(name) || globToRegExp(entry).test(`pglite:${name}`)) {
-        reasons.push(`it matches \`${entry}\` in the config's protected list`);
+/** Marks the database as protected inside itself (the ledger schema), or removes the mark. Never throws. */
+export async function protect(options: ProtectOptions): Promise<ProtectResult> {
+  const result: ProtectResult = { ok: false, database: '', databaseSource: 'default', protected: false, changed: false, name: '' };
+  let close = async () => {};
+  try {
+    const workspace = await resolveWorkspace(options).catch((err) => {
+      // A URL given directly needs no config.
+      if (options.database !== undefined && isTidemarkError(err) && err.code === 'config-not-found') return undefined;
+      throw err;
+    });
+    const conn = await connect(options, workspace, result);
+    close = conn.close;
+    const { db } = conn;
+    const facts = await serverFacts(db);
+    const name = db.backend === 'postgres' ? facts.database : (pgliteNameOf(options, workspace) ?? facts.database);
+    result.name = name;
+    if (!options.off) {
+      if (facts.inRecovery) {
+        throw new TidemarkError('target-in-recovery', `Cannot mark ${db.displayUrl}: the server is a standby in recovery; mark the primary (the mark replicates).`, { kind: 'usage' });
       }
+      await ensureLedger(db);
+      result.changed = await db.transaction((tx) => markProtected(tx, name));
+      result.protected = true;
+    } else {
+      const mark = await readProtection(db);
+      if (mark) {
+        const why = `it is marked protected inside the database (\`tidemark protect\`, ${mark.at.toISOString().slice(0, 10)} by ${mark.by})`;
+        await enforceGuard('remove the protection of', { name, reasons: [why] }, db.displayUrl, options);
+        await ensureLedger(db);
+        result.changed = await db.transaction((tx) => unmarkProtected(tx, name));
+      }
+      result.protected = false;
     }
-    return { name, reasons };
+    result.ok = true;
+  } catch (err) {
+    result.error = isTidemarkError(err) ? err : new TidemarkError('protect-failed', redactUrl((err as Error)?.message ?? String(err)), { cause: err });
+  } finally {
+    await closeQuietly(close);
   }
-  const name = databaseNameOf(url) ?? 'postgres';
-  const host = hostOf(url);
-  const shown = redactUrl(url);
-  for (const entry of protectedList) {
-    const re = globToRegExp(entry);
-    const isUrl = /^postgres(ql)?:\/\//i.test(entry);
-    if ((isUrl && re.test(shown)) || (isUrl && re.test(url)) || (!isUrl && (re.test(name) || (host !== undefined && re.test(host))))) {
-      reasons.push(`it matches \`${entry}\` in the config's protected list`);
-    }
-  }
-  if (host !== undefined && !host.startsWith('/') && !LOCAL_HOSTS.has(host)) {
-    reasons.push(`its host ${host} is not this machine`);
-  }
-  return { name, reasons };
-}
-
-export interface GuardOverride {
-  forceProtected?: boolean;
-  /** `--yes-i-mean <name>`. */
-  yesIMean?: string;
-  /** Asks for the name on a TTY; undefined when there is no one to ask. */
-  ask?: (question: string) => Promise<string | undefined>;
-}
-
-/** Throws unless the target is unguarded or the user overrode the guard with both acts. */
-export async function enforceGuard(command: string, guard: TargetGuard, displayUrl: string, override: GuardOverride): Promise<void> {
-  if (guard.reasons.length === 0) return;
-  const why = guard.reasons.join(' and ');
-  if (!override.forceProtected) {
-    throw new TidemarkError('protected-target', `Refusing to ${command} ${displayUrl}: ${why}. Nothing was changed.`, {
-      kind: 'usage',
-      hint: `If you really mean this database, pass --force-protected and type its name back (or --yes-i-mean ${guard.name}).`,
-    });
-  }
-  let typed = override.yesIMean;
-  if (typed === undefined && override.ask) typed = (await override.ask(`${displayUrl} is protected (${why}). Type the database name to ${command} it: `))?.trim();
-  if (typed === undefined) {
-    throw new TidemarkError('protected-target', `Refusing to ${command} ${displayUrl}: ${why}, and no one typed its name back. Nothing was changed.`, {
-      kind: 'usage',
-      hint: `Without a terminal, pass --yes-i-mean ${guard.name} next to --force-protected.`,
-    });
-  }
-  if (typed !== guard.name) {
-    throw new TidemarkError('protected-target', `Refusing to ${command} ${displayUrl}: the name typed back (${typed}) is not ${guard.name}. Nothing was changed.`, {
-      kind: 'usage',
-    });
-  }
+  return result;
 }

@@ -27,6 +27,7 @@ import { ensureLedger, forgetService, logEvent, recordMigration } from '../ledge
 import { displayPath } from '../paths.js';
 import type { Snapshot, SchemaDifference } from '../schema/snapshot.js';
 import { retireAlembicRows, type RetiredRows } from './alembic-retire.js';
+import { connectGuarded, type GuardOverride } from './guard.js';
 
 export type RebaselineStepName = 'preflight' | 'backup' | 'verify-backup' | 'shadow' | 'compare' | 'transaction';
 
@@ -35,7 +36,7 @@ export interface RebaselineStep {
   ms: number;
 }
 
-export interface RebaselineOptions extends WorkspaceOptions {
+export interface RebaselineOptions extends WorkspaceOptions, GuardOverride {
   service: string;
   /** Where the backup goes (default ./backups/<database>-<timestamp>). */
   backupDir?: string;
@@ -154,7 +155,7 @@ export async function rebaseline(options: RebaselineOptions): Promise<Rebaseline
       });
     }
 
-    const conn = await connect(options, workspace);
+    const conn = await connectGuarded('rebaseline', options, workspace, result);
     close = conn.close;
     const db = conn.db;
     result.database = conn.url;

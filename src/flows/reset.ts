@@ -8,10 +8,9 @@
  * together instead. Guarded targets (config `protected`, a host that is not this machine) are refused
  * unless overridden (src/flows/guard.ts).
  */
-import { connect, closeQuietly, resolveDatabaseUrl, resolveWorkspace, selectServices, up, withServiceLocks, type DatabaseSource, type MigrateResult, type WorkspaceOptions } from '../apply/migrate.js';
+import { closeQuietly, resolveWorkspace, selectServices, up, withServiceLocks, type DatabaseSource, type MigrateResult, type WorkspaceOptions } from '../apply/migrate.js';
 import type { ApplyEvent } from '../apply/execute.js';
 import type { Workspace } from '../config/types.js';
-import { redactUrl } from '../db/url.js';
 import { nameKey } from '../sql/ident.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
 import { ensureLedger, forgetService, logEvent } from '../ledger/ledger.js';
@@ -19,7 +18,7 @@ import { introspect } from '../schema/introspect.js';
 import { renderDrop, unsupportedObjects } from '../schema/render.js';
 import type { Snapshot } from '../schema/snapshot.js';
 import { countByKind, type DroppedObject } from '../report/reset-report.js';
-import { enforceGuard, guardTarget, type GuardOverride } from './guard.js';
+import { connectGuarded, type GuardOverride } from './guard.js';
 
 export interface ResetOptions extends WorkspaceOptions, GuardOverride {
   /** One service or several (reset together: dependents dropped first, all re-applied in order). */
@@ -77,14 +76,8 @@ export async function reset(options: ResetOptions): Promise<ResetResult> {
       workspace,
       selectServices(workspace, options.service).map((s) => s.name),
     );
-    // Guarded targets are refused before anything is opened.
-    const target = typeof options.database === 'object' ? options.database.displayUrl : resolveDatabaseUrl(options.database, workspace);
-    const targetUrl = typeof target === 'string' ? target : target.url;
-    const fromWorkspace = typeof target !== 'string' && (target.source === 'config' || target.source === 'default');
-    const guard = guardTarget(targetUrl, workspace.protected, fromWorkspace ? workspace.root : options.cwd);
-    await enforceGuard('reset', guard, redactUrl(targetUrl), options);
-
-    const conn = await connect(options, workspace);
+    // Guarded targets are refused before anything is opened, and again on what the server answers.
+    const conn = await connectGuarded('reset', options, workspace, result);
     close = conn.close;
     const { db } = conn;
     result.database = conn.url;

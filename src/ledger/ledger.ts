@@ -48,6 +48,14 @@ const BOOTSTRAP_STEPS: readonly string[] = [
      outcome      text        NOT NULL,
      detail       jsonb
    );`,
+  // 2: `tidemark protect` marks the database itself as protected (one row, or none).
+  `CREATE TABLE ${LEDGER_SCHEMA}.protection (
+     singleton    boolean     PRIMARY KEY DEFAULT true CHECK (singleton),
+     database     text        NOT NULL,
+     protected_at timestamptz NOT NULL DEFAULT now(),
+     protected_by text        NOT NULL,
+     tool_version text        NOT NULL
+   );`,
 ];
 export const LEDGER_VERSION = BOOTSTRAP_STEPS.length;
 
@@ -213,4 +221,42 @@ export async function logEvent(
 export async function forgetService(q: Queryable, service: string): Promise<number> {
   const { rowCount } = await q.query(`DELETE FROM ${LEDGER_SCHEMA}.applied WHERE service = $1`, [service]);
   return rowCount;
+}
+
+export interface ProtectionMark {
+  /** current_database() (or the PGlite path) when the mark was set. */
+  database: string;
+  at: Date;
+  by: string;
+}
+
+/**
+ * The `tidemark protect` mark, read whatever the ledger's version (an older or newer tidemark's ledger
+ * still carries it); undefined when the database is not marked. Reads only.
+ */
+export async function readProtection(q: Queryable): Promise<ProtectionMark | undefined> {
+  const { rows } = await q.query<{ present: boolean }>(`SELECT to_regclass('${LEDGER_SCHEMA}.protection') IS NOT NULL AS present`);
+  if (!rows[0]?.present) return undefined;
+  const mark = await q.query<{ database: string; protected_at: Date | string; protected_by: string }>(
+    `SELECT database, protected_at, protected_by FROM ${LEDGER_SCHEMA}.protection LIMIT 1`,
+  );
+  const r = mark.rows[0];
+  return r ? { database: r.database, at: r.protected_at instanceof Date ? r.protected_at : new Date(r.protected_at), by: r.protected_by } : undefined;
+}
+
+/** Sets the mark (kept as it was if already set) and logs the event; the ledger must exist (ensureLedger). */
+export async function markProtected(q: Queryable, database: string): Promise<boolean> {
+  const { rowCount } = await q.query(
+    `INSERT INTO ${LEDGER_SCHEMA}.protection (database, protected_by, tool_version) VALUES ($1, $2, $3) ON CONFLICT (singleton) DO NOTHING`,
+    [database, ACTOR, TOOL_VERSION],
+  );
+  if (rowCount > 0) await logEvent(q, { action: 'protect', outcome: 'ok', detail: { database } });
+  return rowCount > 0;
+}
+
+/** Removes the mark and logs the event; false when there was none. */
+export async function unmarkProtected(q: Queryable, database: string): Promise<boolean> {
+  const { rowCount } = await q.query(`DELETE FROM ${LEDGER_SCHEMA}.protection`);
+  if (rowCount > 0) await logEvent(q, { action: 'unprotect', outcome: 'ok', detail: { database } });
+  return rowCount > 0;
 }

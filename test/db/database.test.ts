@@ -351,9 +351,11 @@ describe('database URLs', () => {
   it('redacts passwords in userinfo and query parameters', () => {
     assert.equal(redactUrl('postgres://bob:s3cret@db.example:5432/app'), 'postgres://bob:***@db.example:5432/app');
     assert.equal(redactUrl('postgresql://bob:p%40ss:w@h/app?sslmode=require'), 'postgresql://bob:***@h/app?sslmode=require');
-    assert.equal(redactUrl('postgres://h/app?user=bob&password=s3cret&sslmode=require'), 'postgres://h/app?user=bob&password=***&sslmode=require');
+    // A password value runs to the end: an unencoded `&` may be part of it (issue 11 §5).
+    assert.equal(redactUrl('postgres://h/app?user=bob&password=s3cret&sslmode=require'), 'postgres://h/app?user=bob&password=***');
     assert.equal(redactUrl('postgres://bob@h/app'), 'postgres://bob@h/app');
-    assert.equal(redactUrl('postgres://bob@h/app?application_name=a:b@c'), 'postgres://bob@h/app?application_name=a:b@c');
+    // `:` … `@` may be a raw password holding `/` or `?`: hidden (more than needed, never less).
+    assert.equal(redactUrl('postgres://bob@h/app?application_name=a:b@c'), 'postgres://bob@h/app?application_name=a:***@c');
     // Not valid URLs, but what a user pastes: a raw password with '/', '#' or '@' in it.
     assert.equal(redactUrl('postgres://bob:pa/ss#w@h/app'), 'postgres://bob:***@h/app');
     assert.equal(redactUrl('postgres://bob:p@ss@h/app'), 'postgres://bob:***@h/app');

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { enforceGuard, guardTarget } from '../../src/flows/guard.js';
+import { resolveTarget, type Env } from '../../src/db/url.js';
 import { requirementOrder } from '../../src/flows/reset.js';
 import type { Workspace } from '../../src/config/types.js';
 
@@ -9,7 +11,7 @@ describe('guardTarget', () => {
     assert.deepEqual(guardTarget('postgres://postgres@127.0.0.1:5432/app_dev', []).reasons, []);
     assert.deepEqual(guardTarget('postgres://u@localhost/app_dev', []).reasons, []);
     assert.deepEqual(guardTarget('postgres://u@[::1]:5432/app_dev', []).reasons, []);
-    assert.deepEqual(guardTarget('postgres:///app_dev?host=/var/run/postgresql', []).reasons, []);
+    assert.deepEqual(guardTarget('postgres://u@localhost/app_dev?host=/var/run/postgresql', []).reasons, []);
     assert.deepEqual(guardTarget('pglite:./.tidemark/db', []).reasons, []);
     assert.equal(guardTarget('postgres://u@localhost/app_dev', []).name, 'app_dev');
   });
@@ -26,6 +28,63 @@ describe('guardTarget', () => {
     assert.equal(guardTarget('postgres://u@127.0.0.1/crm', ['127.0.0.1']).reasons.length, 1);
     assert.equal(guardTarget('postgres://u:pw@localhost/crm', ['postgres://u:***@localhost/crm']).reasons.length, 1);
     assert.equal(guardTarget('pglite:./shared/db', ['pglite:./shared/*']).reasons.length, 1);
+  });
+});
+
+/** The guard on a URL resolved under a given environment (as the driver will resolve it). */
+const guardWith = (url: string, list: readonly string[], env: Env = { USER: 'dev' }) => guardTarget(resolveTarget(url, '/work', env), list);
+
+describe('guardTarget: every spelling of the issue resolves to the target the driver connects to', () => {
+  it('PGDATABASE fills a URL without a path (`PGDATABASE=prod … postgres://postgres@127.0.0.1:5432`)', () => {
+    const g = guardWith('postgres://postgres@127.0.0.1:5432', ['prod'], { PGDATABASE: 'prod' });
+    assert.equal(g.name, 'prod');
+    assert.equal(g.reasons.length, 1);
+  });
+  it('?host=localhost&host=<other>: the last host is the one guarded', () => {
+    assert.deepEqual(guardWith('postgres://u@localhost/app?host=localhost&host=db.prod.internal', []).reasons, ['its host db.prod.internal is not this machine']);
+    assert.equal(guardWith('postgres://u@localhost/app?host=localhost&host=db.prod.internal', ['db.prod.internal']).reasons.length, 2);
+  });
+  it('PGHOST=<other> with postgres:///db', () => {
+    assert.deepEqual(guardWith('postgres:///db', [], { USER: 'dev', PGHOST: 'remote.example' }).reasons, ['its host remote.example is not this machine']);
+  });
+  it('?dbname= does not hide the database the path (or PGDATABASE, or the user) names', () => {
+    assert.equal(guardWith('postgres://u@localhost/prod?dbname=scratch', ['prod']).reasons.length, 1);
+    assert.equal(guardWith('postgres://prod@localhost?dbname=scratch', ['prod']).reasons.length, 1);
+    assert.equal(guardWith('postgres://u@localhost/scratch?dbname=prod', ['prod']).reasons.length, 0, 'dbname= is not what pg connects to');
+  });
+  it('socket directories, [::1], upper case, trailing dots, postgresql://, percent-encoding', () => {
+    assert.equal(guardWith('postgres://u@localhost/prod?host=%2Fvar%2Frun%2Fpostgresql', ['prod']).reasons.length, 1);
+    assert.equal(guardWith('postgres://u@[::1]:5432/prod', ['prod']).reasons.length, 1);
+    assert.equal(guardWith('postgresql://u@DB.PROD.INTERNAL./crm', ['db.prod.internal']).reasons.length, 2);
+    assert.equal(guardWith('postgres://u@localhost/PR%4FD', ['prod']).reasons.length, 1, 'PROD: names compare case-insensitively');
+    assert.equal(guardWith('postgres://u@localhost/pr%6Fd', ['prod']).reasons.length, 1);
+    assert.equal(guardWith('postgres://u@127.0.0.2/app', []).reasons.length, 1, '127.0.0.2 is not counted as this machine');
+  });
+  it('a protected URL matches every spelling of the same target (loopback aliases are one host)', () => {
+    const list = ['postgres://localhost:5432/prod'];
+    for (const url of ['postgres://u@127.0.0.1/prod', 'postgres://u@[::1]:5432/prod', 'postgres://u@other.example/prod?host=localhost&port=5432&dbname=y', 'postgresql://u:pw@LOCALHOST./prod']) {
+      assert.ok(guardWith(url, list).reasons.some((r) => r.includes('protected list')), url);
+    }
+    assert.equal(guardWith('postgres://u@localhost:6543/prod', list).reasons.length, 0, 'another port is another server');
+  });
+  it('a protected target is never left unguarded, whatever the spelling (generated)', () => {
+    const host = fc.constantFrom('localhost', '127.0.0.1', '[::1]', 'LOCALHOST.', '', '%2Ftmp');
+    const scheme = fc.constantFrom('postgres://', 'postgresql://');
+    fc.assert(
+      fc.property(scheme, host, fc.constantFrom('', ':5432'), fc.constantFrom('prod', 'pr%6Fd', 'PROD', 'Prod'), fc.boolean(), fc.boolean(), (sc, h, p, db, viaEnv, dbnameDecoy) => {
+        const url = `${sc}u@${h}${p}${viaEnv ? '' : `/${db}`}${dbnameDecoy ? '?dbname=scratch' : ''}`;
+        const env = { USER: 'dev', ...(viaEnv ? { PGDATABASE: decodeURIComponent(db) } : {}) };
+        let reasons: string[];
+        try {
+          reasons = guardWith(url, ['prod'], env).reasons;
+        } catch (err) {
+          assert.equal((err as { code?: string }).code, 'bad-database-url', url); // refused as unusable: also safe
+          return;
+        }
+        assert.ok(reasons.length > 0, url);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 
