@@ -3,7 +3,8 @@ import type { Database, Queryable } from '../db/database.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
 import type { MigrationFile } from '../history/migration.js';
 import { lineOfPosition, splitStatements, type SqlStatement } from '../history/sql-statements.js';
-import { recordMigration, removeMigration } from '../ledger/ledger.js';
+import { transactionChecker } from '../history/transaction-control.js';
+import { logEvent, recordMigration, removeMigration } from '../ledger/ledger.js';
 import { displayPath } from '../paths.js';
 import type { Direction, Plan, PlanStep } from './plan.js';
 
@@ -75,17 +76,32 @@ async function loadScript(m: MigrationFile): Promise<ScriptMigration> {
   return exported as ScriptMigration;
 }
 
+export interface PrepareOptions {
+  /** The target's server_version_num, when known (ALTER TYPE … ADD VALUE is refused before 12). */
+  serverVersionNum?: number;
+  /**
+   * False for a dry run: scripts are listed, never imported (importing runs their top-level code).
+   * Default true.
+   */
+  loadScripts?: boolean;
+}
+
 /**
- * Splits every SQL step and loads every script before anything runs, so a syntax error or a
- * broken script is reported as bad input with nothing applied.
+ * Splits every SQL step and loads every script before anything runs, so a syntax error, a statement
+ * that would break the migration's transaction (src/history/transaction-control.ts) or a broken
+ * script is reported as bad input with nothing applied.
  */
-export async function prepareSteps(plan: Plan): Promise<PreparedStep[]> {
+export async function prepareSteps(plan: Plan, options: PrepareOptions = {}): Promise<PreparedStep[]> {
   const prepared: PreparedStep[] = [];
   for (const step of plan.steps) {
     const m = step.migration;
     if (m.kind === 'sql') {
       const section = step.direction === 'up' ? m.up : m.down;
-      prepared.push({ ...step, statements: section ? await splitStatements(section, displayPath(m.file), m.id) : [] });
+      const file = displayPath(m.file);
+      const inspect = transactionChecker({ file, migrationId: m.id, transactional: step.transactional, serverVersionNum: options.serverVersionNum });
+      prepared.push({ ...step, statements: section ? await splitStatements(section, file, m.id, { inspect }) : [] });
+    } else if (options.loadScripts === false) {
+      prepared.push({ ...step });
     } else {
       const script = await loadScript(m);
       if (step.direction === 'down' && typeof script.down !== 'function') {
@@ -110,9 +126,38 @@ interface DbErrorFields {
   hint?: string;
 }
 
+async function transactionId(q: Queryable): Promise<string> {
+  const { rows } = await q.query<{ id: string }>('SELECT txid_current()::text AS id');
+  return rows[0].id;
+}
+
+function escapedError(step: PlanStep, what: string): TidemarkError {
+  const m = step.migration;
+  return new TidemarkError('migration-escaped-transaction', `${displayPath(m.file)}: ${m.id} ${what}.`, {
+    file: m.file,
+    service: m.service,
+    migration: m.id,
+    hint:
+      `What ran before that may have been committed, so ${m.id} is recorded as failed: check the database by hand, remove the transaction control ` +
+      `from the script, then \`tidemark stamp --service ${m.service} --to …\` (see \`tidemark status\`).`,
+  });
+}
+
+function withHint(error: TidemarkError, extra: string): TidemarkError {
+  return new TidemarkError(error.code, error.message, {
+    kind: error.kind,
+    file: error.file,
+    line: error.line,
+    service: error.service,
+    migration: error.migration,
+    hint: error.hint ? `${error.hint} ${extra}` : extra,
+    cause: (error as { cause?: unknown }).cause,
+  });
+}
+
 function failure(step: PlanStep, err: unknown, statement: SqlStatement | undefined): TidemarkError {
   const m = step.migration;
-  if (isTidemarkError(err) && err.code === 'database-unreachable') return err;
+  if (isTidemarkError(err) && (err.code === 'database-unreachable' || err.code === 'migration-escaped-transaction')) return err;
   const e = (err ?? {}) as DbErrorFields;
   const line = statement ? lineOfPosition(statement, e.position) : undefined;
   const where = line ? `${displayPath(m.file)}:${line}` : displayPath(m.file);
@@ -170,7 +215,32 @@ export async function executePlan(
           migration: m.id,
           log: (message) => emit({ type: 'log', step, message }),
         };
-        await (step.direction === 'up' ? step.script!.up(ctx) : step.script!.down!(ctx));
+        const fn = () => (step.direction === 'up' ? step.script!.up(ctx) : step.script!.down!(ctx));
+        if (step.transactional) {
+          // The same transaction id before and after: the script did not COMMIT, ROLLBACK or BEGIN anew.
+          const before = await transactionId(q);
+          await fn();
+          let after: string | undefined;
+          try {
+            after = await transactionId(q);
+          } catch (err) {
+            if ((err as DbErrorFields).code !== '25P02') throw err;
+          }
+          if (after !== before) throw escapedError(step, 'ended the migration\'s transaction (a COMMIT, ROLLBACK or BEGIN through ctx.db)');
+        } else {
+          await fn();
+          // In autocommit two statements run in two transactions; the same id means one was left open.
+          let open = true;
+          try {
+            open = (await transactionId(q)) === (await transactionId(q));
+          } catch (err) {
+            if ((err as DbErrorFields).code !== '25P02') throw err;
+          }
+          if (open) {
+            await q.exec('ROLLBACK').catch(() => {});
+            throw escapedError(step, 'left a transaction open (a BEGIN through ctx.db without its COMMIT); it was rolled back');
+          }
+        }
       }
     };
     const record = async (q: Queryable, durationMs: number) => {
@@ -195,8 +265,24 @@ export async function executePlan(
       emit({ type: 'step-done', step, durationMs });
     } catch (err) {
       const durationMs = performance.now() - started;
-      const error = failure(step, err, current);
-      if (!step.transactional) {
+      let error = failure(step, err, current);
+      const escaped = isTidemarkError(err) && err.code === 'migration-escaped-transaction';
+      if (step.transactional && !escaped) {
+        // The transaction rolled back with the migration's ledger row: record the failure on its own,
+        // after the rollback. If even that fails, say so, but the migration's error stays the error.
+        try {
+          await logEvent(db, {
+            action: options.action ?? step.direction,
+            service: step.service,
+            migration: m.id,
+            outcome: 'failed',
+            detail: { durationMs: Math.round(durationMs), error: error.message },
+          });
+        } catch (logErr) {
+          error = withHint(error, `The failure could not be recorded in tidemark.events: ${(logErr as Error)?.message ?? String(logErr)}.`);
+        }
+      }
+      if (!step.transactional || escaped) {
         // Half-done: say so in the ledger, so status and the next up know.
         try {
           await recordMigration(db, {
@@ -208,8 +294,9 @@ export async function executePlan(
             status: 'failed',
             error: error.message,
           });
-        } catch {
+        } catch (recordErr) {
           // the connection may be gone; the error below still says what happened
+          error = withHint(error, `The failure could not be recorded in the ledger: ${(recordErr as Error)?.message ?? String(recordErr)}.`);
         }
       }
       results.push({ ...base, status: 'failed', durationMs, error });

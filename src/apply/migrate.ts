@@ -86,7 +86,7 @@ function describe(step: PreparedStep): PlannedStep {
   const m = step.migration;
   const sql = step.statements
     ? step.statements.map((s) => `${s.text};`).join('\n')
-    : `-- runs ${step.direction}(ctx) exported by ${path.basename(m.file)}`;
+    : `-- runs ${step.direction}(ctx) exported by ${path.basename(m.file)}${step.script ? '' : ' (not loaded in a dry run)'}`;
   return { service: step.service, migration: m.id, file: m.file, direction: step.direction, transactional: step.transactional, sql };
 }
 
@@ -115,6 +115,7 @@ async function migrate(direction: Direction, options: MigrateOptions): Promise<M
     result.databaseSource = conn.source;
     const { db } = conn;
     const names = services.map((s) => s.name);
+    const serverVersionNum = await db.serverVersionNum();
     const declaredRequires = Object.fromEntries(workspace.services.map((s) => [s.name, s.requires]));
 
     const makePlan = async (ledger: LedgerRow[]): Promise<{ plan: Plan; prepared: PreparedStep[] }> => {
@@ -123,7 +124,8 @@ async function migrate(direction: Direction, options: MigrateOptions): Promise<M
           ? planUp({ histories, ledger, services: names, declaredRequires, to: options.to })
           : planDown({ histories, ledger, service: names[0], to: options.to, steps: options.steps });
       result.warnings = plan.warnings;
-      const prepared = await prepareSteps(plan);
+      // A dry run executes nothing: scripts are listed, not imported (importing runs their top level).
+      const prepared = await prepareSteps(plan, { serverVersionNum, loadScripts: !options.dryRun });
       result.plan = prepared.map(describe);
       return { plan, prepared };
     };

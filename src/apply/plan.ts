@@ -264,6 +264,13 @@ export function planDown(input: PlanDownInput): Plan {
     if (!Number.isInteger(input.steps) || input.steps < 1) {
       throw new TidemarkError('bad-usage', `--steps must be a positive integer, not ${input.steps}.`, { kind: 'usage' });
     }
+    if (input.steps > numbered.length && numbered.length > 0) {
+      throw new TidemarkError(
+        'too-few-applied',
+        `--steps ${input.steps} asks for ${input.steps} migrations of ${service}, but only ${numbered.length} ${numbered.length === 1 ? 'is' : 'are'} applied; nothing was reverted.`,
+        { kind: 'usage', service, hint: `Give --steps ${numbered.length} or --to base.` },
+      );
+    }
     chosen = numbered.slice(0, input.steps);
   } else if (input.to === BASE) {
     chosen = numbered;
@@ -278,6 +285,16 @@ export function planDown(input: PlanDownInput): Plan {
     chosen = numbered.filter((x) => x.number > target.number);
   }
 
+  if (chosen.length === 0) {
+    // Like Alembic's `downgrade -1` at base: asking to revert what is not there is a mistake, not a no-op.
+    throw new TidemarkError(
+      'nothing-to-revert',
+      numbered.length === 0
+        ? `Nothing to revert: no migration of ${service} is applied.`
+        : `Nothing to revert: no migration of ${service} above ${input.to} is applied.`,
+      { kind: 'usage', service, hint: 'See `tidemark status` for what is applied.' },
+    );
+  }
   const reverting = new Set(chosen.map((x) => x.row.migration));
   const steps: PlanStep[] = [];
   for (const { row } of chosen) {

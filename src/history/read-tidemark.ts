@@ -1,4 +1,4 @@
-import { promises as fs, readFileSync } from 'node:fs';
+import { promises as fs, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Diagnostic } from '../diagnostic.js';
 import { buildHistory } from './build.js';
@@ -25,6 +25,18 @@ export async function readTidemarkHistory(service: string, dir: string): Promise
     return { service, migrations: [], problems };
   }
   const migrations: MigrationFile[] = [];
+  // A directory (or a FIFO, a socket…) named like a migration is a mistake to name, never to skip.
+  for (const e of entries) {
+    if (e.isFile() || e.isSymbolicLink() || e.name.startsWith('.') || !MIGRATION_LIKE.test(e.name) || e.name.endsWith('.d.ts')) continue;
+    problems.push({
+      rule: 'migration-file',
+      severity: 'error',
+      service,
+      file: path.join(dir, e.name),
+      message: `${e.name} is ${e.isDirectory() ? 'a directory' : 'not a regular file'}, but it is named like a migration file.`,
+      hint: 'Rename or move it: a migration is one file.',
+    });
+  }
   const files = entries.filter((e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith('.')).map((e) => e.name);
   const hashes: { name: string; hash: string }[] = [];
   // Synchronous reads: for thousands of small files they are several times faster than fs.promises.
@@ -45,6 +57,21 @@ export async function readTidemarkHistory(service: string, dir: string): Promise
       return undefined;
     }
     try {
+      // A symlink to a directory or a FIFO: refuse by name (reading a FIFO would wait forever).
+      if (!statSync(file).isFile()) {
+        return {
+          problems: [
+            {
+              rule: 'migration-file',
+              severity: 'error' as const,
+              service,
+              file,
+              message: `${fileName} is not a regular file (a link to a directory or a device), but it is named like a migration file.`,
+              hint: 'Rename or move it: a migration is one file.',
+            },
+          ],
+        };
+      }
       const bytes = readFileSync(file);
       const parsed = parseMigrationSource(service, file, name, bytes);
       hashes.push({ name: fileName, hash: parsed.migration?.checksum ?? checksumOf(bytes) });
