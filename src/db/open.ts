@@ -42,6 +42,50 @@ export function lockTimeoutError(key: AdvisoryLockKey, timeoutMs: number, holder
   });
 }
 
+/**
+ * How a waiter polls for an advisory lock: `pg_try_advisory_lock` (one short statement, outside any
+ * transaction) then a sleep that doubles from `firstDelayMs` up to `maxDelayMs`, with jitter so that
+ * replicas started together do not poll in step. Nothing is held between polls: a blocking
+ * `pg_advisory_lock` would sit in a statement whose snapshot CREATE INDEX CONCURRENTLY waits for.
+ */
+export const LOCK_POLL = { firstDelayMs: 25, maxDelayMs: 1000 } as const;
+
+export interface LockPollDeps {
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+  /** In [0, 1): the jitter (each sleep is 50-100 % of the back-off step). */
+  random?: () => number;
+  firstDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+/**
+ * Calls `tryLock` until it returns true or `timeoutMs` has passed since the call (a last try is made
+ * at the deadline, never after it). Returns whether the lock was taken and how many tries it took.
+ * The caller makes the first, uncontended try itself: this is only the waiting.
+ */
+export async function pollForLock(
+  tryLock: () => Promise<boolean>,
+  timeoutMs: number,
+  deps: LockPollDeps = {},
+): Promise<{ acquired: boolean; tries: number }> {
+  const now = deps.now ?? Date.now;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const random = deps.random ?? Math.random;
+  const maxDelay = Math.max(1, deps.maxDelayMs ?? LOCK_POLL.maxDelayMs);
+  let step = Math.min(maxDelay, Math.max(1, deps.firstDelayMs ?? LOCK_POLL.firstDelayMs));
+  const deadline = now() + timeoutMs;
+  let tries = 0;
+  for (;;) {
+    const left = deadline - now();
+    if (left <= 0) return { acquired: false, tries };
+    await sleep(Math.max(1, Math.min(left, Math.round(step * (0.5 + random() / 2)))));
+    tries++;
+    if (await tryLock()) return { acquired: true, tries };
+    step = Math.min(maxDelay, step * 2);
+  }
+}
+
 interface Session extends Queryable {
   /** Runs COMMIT and returns the command tag: 'ROLLBACK' when the transaction had already failed. */
   commit(): Promise<string | undefined>;

@@ -8,7 +8,7 @@ import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { TidemarkError } from '../errors.js';
 import type { AdvisoryLockKey, AdvisoryLockOptions, Database, QueryResult } from './database.js';
-import { checkLockKey, DEFAULT_LOCK_TIMEOUT_MS, lockTimeoutError, rewriteCopyTarget, transactionRunner } from './open.js';
+import { checkLockKey, DEFAULT_LOCK_TIMEOUT_MS, lockTimeoutError, pollForLock, rewriteCopyTarget, transactionRunner } from './open.js';
 import { redactUrl, type ServerTarget } from './url.js';
 
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -93,8 +93,7 @@ class PostgresDatabase implements Database {
     checkLockKey(key);
     const [k1, k2] = key;
     const timeoutMs = Math.max(1, Math.round(options.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS));
-    const tried = await this.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [k1, k2]);
-    if (!tried.rows[0].ok) {
+    if (!(await this.tryLock(key))) {
       options.onWait?.();
       await this.waitForLock(key, timeoutMs);
     }
@@ -111,23 +110,20 @@ class PostgresDatabase implements Database {
     }
   }
 
-  /** A blocking pg_advisory_lock bounded by lock_timeout (never an unbounded wait). */
+  /**
+   * Waits by polling pg_try_advisory_lock with back-off, never in a blocking pg_advisory_lock: that
+   * call sits in one statement holding a snapshot, and CREATE INDEX CONCURRENTLY run by the lock's
+   * holder (or by any other session) waits for every such snapshot: a deadlock (40P01) with a replica
+   * of the same service, a stalled index build behind a runner of another service.
+   */
   private async waitForLock(key: AdvisoryLockKey, timeoutMs: number): Promise<void> {
-    let error: unknown;
-    await this.exec(`SET lock_timeout = ${timeoutMs}`);
-    try {
-      await this.query('SELECT pg_advisory_lock($1, $2)', [key[0], key[1]]);
-    } catch (err) {
-      error = err;
-    }
-    try {
-      await this.exec('RESET lock_timeout');
-    } catch (err) {
-      error ??= err;
-    }
-    if (error === undefined) return;
-    if ((error as { code?: string }).code === '55P03') throw lockTimeoutError(key, timeoutMs, await this.lockHolder(key));
-    throw error;
+    const { acquired } = await pollForLock(() => this.tryLock(key), timeoutMs);
+    if (!acquired) throw lockTimeoutError(key, timeoutMs, await this.lockHolder(key));
+  }
+
+  private async tryLock(key: AdvisoryLockKey): Promise<boolean> {
+    const res = await this.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [key[0], key[1]]);
+    return res.rows[0].ok;
   }
 
   /** "process 1234 (tidemark)" for the session holding the lock, to name it in the timeout hint. */

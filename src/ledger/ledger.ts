@@ -92,12 +92,19 @@ export async function hasLedger(q: Queryable): Promise<boolean> {
 
 /**
  * Creates or upgrades the ledger. Idempotent and safe when many processes start at once: the work
- * happens under a transaction-level advisory lock and re-checks the version once it holds it.
+ * happens under the bootstrap advisory lock and re-checks the version once it holds it. A waiter
+ * polls for it outside any transaction (withAdvisoryLock), never in a blocking call whose snapshot
+ * a CREATE INDEX CONCURRENTLY elsewhere would wait for; inside, the transaction-level lock (granted
+ * at once to the session holding the lock) keeps it to the end of a caller's enclosing transaction.
  */
 export async function ensureLedger(db: Database): Promise<void> {
   const current = await ledgerVersion(db);
   refuseNewer(current);
   if (current === LEDGER_VERSION) return;
+  await db.withAdvisoryLock([LOCK_NAMESPACE, 0], () => bootstrap(db), { timeoutMs: 60_000 });
+}
+
+async function bootstrap(db: Database): Promise<void> {
   await db.transaction(async (tx) => {
     await tx.exec(`SET LOCAL lock_timeout = '60s'`);
     await tx.query('SELECT pg_advisory_xact_lock($1, 0)', [LOCK_NAMESPACE]);

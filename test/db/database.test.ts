@@ -247,6 +247,36 @@ forEachBackend('Database', (backend) => {
       assert.equal(waited, false);
     });
 
+    it('waits by polling (no statement blocked on the lock), then is released when fn throws', async () => {
+      const key = [11, 12] as const;
+      const holder = await hold(key);
+      const waiting = deferred();
+      const second = db.withAdvisoryLock(
+        key,
+        async () => {
+          throw new Error('after the wait');
+        },
+        { timeoutMs: 10_000, onWait: () => waiting.resolve() },
+      );
+      await waiting.promise;
+      if (backend.name === 'postgres') {
+        // A blocking pg_advisory_lock would show as a session waiting on an advisory lock; polls don't.
+        for (let i = 0; i < 5; i++) {
+          const blocked = await other.query<{ n: number }>(
+            "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+          );
+          assert.equal(blocked.rows[0].n, 0);
+          await new Promise((r) => setTimeout(r, 30));
+        }
+      }
+      holder.release();
+      await holder.done;
+      await assert.rejects(second, /after the wait/);
+      let waited = false;
+      await other.withAdvisoryLock(key, async () => {}, { timeoutMs: 2000, onWait: () => (waited = true) });
+      assert.equal(waited, false, 'released after the error');
+    });
+
     it('refuses keys that are not int4', async () => {
       await rejectsWith(
         db.withAdvisoryLock([2 ** 31, 0], async () => {}),
