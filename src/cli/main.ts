@@ -290,7 +290,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     const opts = program.opts() as GlobalOptions;
-    if (opts.json) printJson({ ok: false, error: err instanceof TidemarkError ? err : { code: 'unexpected', message: String((err as Error)?.message ?? err) } });
+    if (opts.json) printJson({ ok: false, error: err instanceof TidemarkError ? err : new TidemarkError('unexpected', String((err as Error)?.message ?? err), { cause: err }) });
     finish(err, opts, Boolean(opts.json));
     if (!opts.json && !(err instanceof TidemarkError)) process.stderr.write(pc.dim('This is a bug in tidemark; run again with --debug and report it.\n'));
   }

@@ -1,5 +1,5 @@
 import { pc } from '../report/colors.js';
-import { TidemarkError, exitCodeFor, isTidemarkError } from '../errors.js';
+import { TidemarkError, exitCodeFor, isTidemarkError, recordErrorCode } from '../errors.js';
 
 /** Global flags every command accepts. */
 export interface GlobalOptions {
@@ -40,4 +40,6 @@ export function finish(error: unknown | undefined, options: GlobalOptions, print
   }
   if (!printed && !options.json) printError(error, options);
   process.exitCode = exitCodeFor(error);
+  const code = isTidemarkError(error) ? error.code : 'unexpected';
+  process.once('exit', (exit) => recordErrorCode(code, exit, 'exit'));
 }

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { TidemarkError } from '../errors.js';
+import { TidemarkError, type ErrorCode } from '../errors.js';
 import { escapeControl } from '../sql/ident.js';
 import { ownershipConflict, parseOwns, type OwnsClaim } from './owns.js';
 import type { Service, SoftRelation, TidemarkConfig, Workspace } from './types.js';
@@ -351,7 +351,7 @@ const configSchema = z.strictObject({
 });
 
 interface Problem {
-  code: string;
+  code: ErrorCode;
   message: string;
   service?: string;
   hint?: string;
@@ -559,7 +559,6 @@ function fail(problems: Problem[], file: string | undefined): never {
   const first = problems[0];
   const message = problems.length === 1 ? first.message : problems.map((p) => p.message).join('\n');
   throw new TidemarkError(first.code, message, {
-    kind: 'input',
     file,
     line: problems.length === 1 ? first.line : undefined,
     service: first.service,

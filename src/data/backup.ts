@@ -15,7 +15,7 @@ import { connect, resolveDatabaseUrl, resolveWorkspace, type DatabaseSource, typ
 import { ownerOf } from '../config/load.js';
 import type { Workspace } from '../config/types.js';
 import type { Database } from '../db/database.js';
-import { TidemarkError, isTidemarkError } from '../errors.js';
+import { TidemarkError, isTidemarkError, type ErrorCode } from '../errors.js';
 import { readLedger } from '../ledger/ledger.js';
 import { TOOL_VERSION } from '../version.js';
 import { DIGEST_ALGORITHM, DIGEST_SETTINGS_SQL, contentDigestSql, ownRows, quoteIdent, quoteTable } from './digest.js';
@@ -418,8 +418,8 @@ async function estimatedRows(db: Database, oid: number): Promise<number> {
 
 const PGDUMP_FILE = 'dump.pgdump';
 
-function usage(code: string, message: string, hint?: string): TidemarkError {
-  return new TidemarkError(code, message, { kind: 'usage', ...(hint ? { hint } : {}) });
+function usage(code: ErrorCode, message: string, hint?: string): TidemarkError {
+  return new TidemarkError(code, message, hint ? { hint } : {});
 }
 
 function run(bin: string, args: string[], env?: NodeJS.ProcessEnv): Promise<{ ok: boolean; stdout: string; stderr: string }> {

@@ -200,7 +200,8 @@ export async function rebaseline(options: RebaselineOptions): Promise<Rebaseline
       const { verifyBackup } = await import('../data/verify.js');
       const verified = await verifyBackup(written.dir);
       if (!verified.ok) {
-        throw new TidemarkError('backup-corrupt', `The backup just written to ${written.dir} does not verify (${verified.problems.map((p) => p.message).join('; ')}); nothing was changed.`, {
+        throw new TidemarkError('rebaseline-backup-corrupt', `The backup just written to ${written.dir} does not verify (${verified.problems.map((p) => p.message).join('; ')}); nothing was changed.`, {
+          service: service.name,
           hint: 'Check the disk, then run again.',
         });
       }
