@@ -22,6 +22,7 @@ import type {
   ViewInfo,
 } from './snapshot.js';
 import { displayName } from './snapshot.js';
+import { nameKey } from '../sql/ident.js';
 
 /** How the two sides are called in messages. Default: expected = `live`, actual = `baseline`. */
 export interface CompareLabels {
@@ -60,7 +61,7 @@ export function compareSnapshots(expected: Snapshot, actual: Snapshot, labels: C
     }
     for (const a of as) if (!em.has(key(a))) onlyActual(label(a));
   }
-  const qkey = (x: { schema: string; name: string }) => `${x.schema}.${x.name}`;
+  const qkey = (x: { schema: string; name: string }) => nameKey(x);
 
   match(expected.schemas, actual.schemas, (s) => s, () => {}, (s) => `schema ${s}`);
   match(expected.extensions, actual.extensions, (x) => x.name, (e, a) => {

@@ -8,6 +8,8 @@
  * src/data/structure.ts (`tidemark validate`) uses the same functions.
  */
 
+import { quoteIdent } from '../sql/ident.js';
+
 /** Text the catalog prints, made comparable across PostgreSQL 15 and 18. */
 export function normalizeSql(text: string): string {
   return text
@@ -25,7 +27,8 @@ function escapeRe(s: string): string {
 
 /** `CREATE [UNIQUE] INDEX name ON [ONLY] schema.table USING …` → `CREATE [UNIQUE] INDEX <index> ON <table> USING …`, normalized. */
 export function normalizeIndexDef(def: string, name: string, schema: string, table: string): string {
-  const ident = (s: string) => `(?:${escapeRe(s)}|"${escapeRe(s.replaceAll('"', '""'))}")`;
+  // The name as the catalog prints it: bare, or quoted by the one quoting rule of src/sql/ident.ts.
+  const ident = (s: string) => `(?:${escapeRe(s)}|${escapeRe(quoteIdent(s))})`;
   const head = new RegExp(`^(CREATE (?:UNIQUE )?INDEX )${ident(name)}( ON (?:ONLY )?)(?:${ident(schema)}\\.)?${ident(table)}( )`);
   return normalizeSql(def.replace(head, '$1<index>$2<table>$3'));
 }

@@ -11,7 +11,7 @@
  * NOT VALID constraints (ALTER TABLE, so cycles work), functions that read tables, views (dependency order), triggers, policies, row level
  * security, comments, then OWNED BY for serial sequences.
  */
-import { ident, literal, qualified } from './ident.js';
+import { ident, literal, nameKey, qualified } from '../sql/ident.js';
 import type { ColumnInfo, FunctionInfo, IndexInfo, SequenceInfo, SequenceOptions, Snapshot, TableInfo, TypeInfo, ViewInfo } from './snapshot.js';
 import { displayName } from './snapshot.js';
 
@@ -152,9 +152,9 @@ export function renderDrop(snapshot: Snapshot): string {
   if (snapshot.tables.length > 0) out.push(`DROP TABLE ${snapshot.tables.map((t) => qualified(t)).join(', ')};`);
   for (const f of snapshot.functions.filter((x) => !x.late)) out.push(dropFn(f));
   // Serial sequences went with their column's table.
-  const tableKeys = new Set(snapshot.tables.map((t) => `${t.schema}.${t.name}`));
+  const tableKeys = new Set(snapshot.tables.map((t) => nameKey(t)));
   for (const s of snapshot.sequences) {
-    if (s.ownedBy && tableKeys.has(`${s.ownedBy.schema}.${s.ownedBy.table}`)) continue;
+    if (s.ownedBy && tableKeys.has(nameKey({ schema: s.ownedBy.schema, name: s.ownedBy.table }))) continue;
     out.push(`DROP SEQUENCE ${qualified(s)};`);
   }
   for (const t of [...orderTypes(snapshot.types)].reverse()) out.push(`DROP ${t.kind === 'domain' ? 'DOMAIN' : 'TYPE'} ${qualified(t)};`);

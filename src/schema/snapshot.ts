@@ -9,11 +9,10 @@
  * No OIDs, no sequence current values.
  */
 
-/** A schema-qualified name. */
-export interface QualifiedName {
-  schema: string;
-  name: string;
-}
+import type { QualifiedName } from '../sql/ident.js';
+
+/** A schema-qualified name: the one identifier model of src/sql/ident.ts. */
+export type { QualifiedName };
 
 export interface IdentitySpec {
   kind: 'always' | 'by default';
@@ -214,7 +213,5 @@ export interface SchemaDifference {
   message: string;
 }
 
-/** `schema.name`, or `name` in public. */
-export function displayName(q: { schema: string; name: string }): string {
-  return q.schema === 'public' ? q.name : `${q.schema}.${q.name}`;
-}
+/** `schema.name` (`name` in public), each part quoted when it needs it, control characters escaped. */
+export { displayName } from '../sql/ident.js';

@@ -1,7 +1,7 @@
 /** renderBaseline / renderDrop / unsupportedObjects (pure), and identifier quoting. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ident, qualified } from '../../src/schema/ident.js';
+import { ident, qualified } from '../../src/sql/ident.js';
 import { renderBaseline, renderDrop, unsupportedObjects } from '../../src/schema/render.js';
 import type { Snapshot } from '../../src/schema/snapshot.js';
 import { budgetsOn15, column, emptySnapshot, table } from './schema-fixtures.js';
