@@ -3,7 +3,8 @@ import { TidemarkError, isTidemarkError } from '../errors.js';
 import { readAlembicHistory } from '../history/read-alembic.js';
 import { logEvent, ensureLedger } from '../ledger/ledger.js';
 import { connect, resolveWorkspace, type WorkspaceOptions } from './migrate.js';
-import { quoteIdent } from '../data/digest.js';
+import { versionTableName } from '../config/owns.js';
+import { quoteIdent, quoteQualified } from '../sql/ident.js';
 
 export interface SplitMove {
   service: string;
@@ -26,9 +27,15 @@ export interface SplitResult {
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/** A version table (`table` or `schema.table`, case kept) quoted for SQL; refused when it is not such a name. */
+function versionTableSql(text: string): string {
+  const q = versionTableName(text);
+  if (!q) throw new TidemarkError('bad-version-table', `${JSON.stringify(text)} is not a version table name (\`table\` or \`schema.table\`).`, { kind: 'usage' });
+  return q.schema === undefined ? quoteIdent(q.name) : quoteQualified({ schema: q.schema, name: q.name });
+}
 
-async function tableExists(db: Database, table: string): Promise<boolean> {
-  const { rows } = await db.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [table]);
+async function tableExists(db: Database, quoted: string): Promise<boolean> {
+  const { rows } = await db.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [quoted]);
   return Boolean(rows[0]?.ok);
 }
 
@@ -70,10 +77,11 @@ export async function splitVersionTable(
     close = conn.close;
     result.database = conn.url;
     const { db } = conn;
-    if (!(await tableExists(db, shared))) {
+    const sharedSql = versionTableSql(shared);
+    if (!(await tableExists(db, sharedSql))) {
       throw new TidemarkError('no-version-table', `${conn.url} has no table ${shared}: nothing to split.`, { kind: 'input' });
     }
-    const rows = (await db.query<{ v: string }>(`SELECT version_num::text AS v FROM ${quoteIdent(shared)} ORDER BY 1`)).rows.map((r) => r.v);
+    const rows = (await db.query<{ v: string }>(`SELECT version_num::text AS v FROM ${sharedSql} ORDER BY 1`)).rows.map((r) => r.v);
     for (const v of rows) {
       const owner = owners.get(v) ?? [];
       if (owner.length !== 1) {
@@ -92,12 +100,12 @@ export async function splitVersionTable(
       for (const s of result.services) {
         // The same shape Alembic creates for its version table.
         await tx.exec(
-          `CREATE TABLE IF NOT EXISTS ${quoteIdent(s.versionTable)} (version_num varchar(32) NOT NULL, CONSTRAINT ${quoteIdent(`${s.versionTable}_pkc`)} PRIMARY KEY (version_num))`,
+          `CREATE TABLE IF NOT EXISTS ${versionTableSql(s.versionTable)} (version_num varchar(32) NOT NULL, CONSTRAINT ${quoteIdent(`${versionTableName(s.versionTable)!.name}_pkc`)} PRIMARY KEY (version_num))`,
         );
       }
       for (const m of result.moves) {
-        await tx.query(`INSERT INTO ${quoteIdent(m.to)} (version_num) VALUES ($1) ON CONFLICT DO NOTHING`, [m.versionNum]);
-        await tx.query(`DELETE FROM ${quoteIdent(m.from)} WHERE version_num = $1`, [m.versionNum]);
+        await tx.query(`INSERT INTO ${versionTableSql(m.to)} (version_num) VALUES ($1) ON CONFLICT DO NOTHING`, [m.versionNum]);
+        await tx.query(`DELETE FROM ${versionTableSql(m.from)} WHERE version_num = $1`, [m.versionNum]);
       }
       await logEvent(tx, { action: 'alembic-split-version-table', outcome: 'ok', detail: { moves: result.moves, orphans: result.orphans } });
     });

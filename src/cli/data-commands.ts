@@ -2,7 +2,9 @@ import { pc } from '../report/colors.js';
 import type { BackupEvent, BackupFormat, BackupResult } from '../data/backup.js';
 import type { VerifyResult } from '../data/verify.js';
 import { TidemarkError } from '../errors.js';
+import { parseTableName } from '../config/owns.js';
 import { displayPath } from '../paths.js';
+import { escapeControl, type QualifiedName } from '../sql/ident.js';
 import { finish, formatMs, note, printJson, type GlobalOptions } from './output.js';
 
 export interface BackupFlags extends GlobalOptions {
@@ -77,6 +79,15 @@ export async function runBackup(flags: BackupFlags): Promise<void> {
   if (flags.format !== undefined && flags.format !== 'ndjson' && flags.format !== 'csv' && flags.format !== 'pgdump') {
     return finish(new TidemarkError('bad-usage', `--format must be ndjson, csv or pgdump, not ${flags.format}.`, { kind: 'usage' }), flags);
   }
+  // --table takes the owns grammar without wildcards: `orders`, `sales.orders`, `"sales.orders"`, `"My Schema"."a.b"`.
+  const tables: QualifiedName[] = [];
+  for (const text of flags.table ?? []) {
+    const parsed = parseTableName(text);
+    if (!parsed.ok) {
+      return finish(new TidemarkError('bad-table-name', `--table \`${escapeControl(text)}\` ${parsed.error.message}.`, { kind: 'usage', hint: parsed.error.hint ?? 'write `table`, `schema.table`, or quote a name with dots, spaces or capitals: "sales.orders"' }), flags);
+    }
+    tables.push(parsed.name);
+  }
   const { backup } = await import('../data/backup.js');
   const onProgress = flags.json ? undefined : process.stdout.isTTY ? ttyProgress() : plainProgress();
   const result: BackupResult = await backup({
@@ -86,7 +97,7 @@ export async function runBackup(flags: BackupFlags): Promise<void> {
       if (!flags.json && source === 'default') note(`Using the embedded database ${database} (no --database, DATABASE_URL or config database).`);
     },
     service: flags.service?.length ? flags.service : undefined,
-    table: flags.table?.length ? flags.table : undefined,
+    table: tables.length ? tables : undefined,
     format: flags.format as BackupFormat | undefined,
     out: flags.out,
     onProgress,

@@ -388,3 +388,16 @@ export function splitJoinedName(text: string): QualifiedName {
   const dot = text.indexOf('.');
   return dot < 0 ? { schema: 'public', name: text } : { schema: text.slice(0, dot), name: text.slice(dot + 1) };
 }
+
+const VERSION_TABLE = /^(?:([A-Za-z_][A-Za-z0-9_$]*)\.)?([A-Za-z_][A-Za-z0-9_$]*)$/;
+
+/**
+ * An Alembic `versionTable` (`table` or `schema.table` of plain identifiers, as the config allows):
+ * the schema apart (undefined: the search_path finds it, as Alembic does), case kept as SQLAlchemy
+ * keeps it. Undefined when the text is not such a name.
+ */
+export function versionTableName(text: string): { schema?: string; name: string } | undefined {
+  const m = VERSION_TABLE.exec(text);
+  if (!m) return undefined;
+  return m[1] === undefined ? { name: m[2] } : { schema: m[1], name: m[2] };
+}

@@ -2,7 +2,7 @@
 export interface ServiceConfig {
   /** Directory of this service's migrations, relative to the config file. */
   migrations: string;
-  /** Objects the service owns: table names, globs like `budget_*`, or `schema:<name>` for a whole schema. */
+  /** Objects the service owns: table names, globs like `budget_*`, or `schema:<name>` for a whole schema; quote names with dots, spaces or capitals (`"sales.orders"`, `"My Schema".*`), as in psql (src/config/owns.ts). */
   owns?: string[];
   /** Other services whose objects this service may reference. */
   requires?: string[];

@@ -13,6 +13,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { connect, resolveDatabaseUrl, resolveWorkspace, type DatabaseSource, type WorkspaceOptions } from '../db/connect.js';
 import { ownerOf } from '../config/load.js';
+import { splitJoinedName } from '../config/owns.js';
+import { displayName, type QualifiedName } from '../sql/ident.js';
 import type { Workspace } from '../config/types.js';
 import type { Database } from '../db/database.js';
 import { TidemarkError, isTidemarkError, type ErrorCode } from '../errors.js';
@@ -37,8 +39,8 @@ export type BackupEvent =
 export interface BackupOptions extends WorkspaceOptions {
   /** Services whose owned tables to back up (default: every service, when no table is named). */
   service?: string | readonly string[];
-  /** Tables to back up, `table` or `schema.table` (instead of, or on top of, services). */
-  table?: readonly string[];
+  /** Tables to back up (instead of, or on top of, services): (schema, name) pairs, or `table` / `schema.table` text split at the first dot. */
+  table?: readonly (string | QualifiedName)[];
   format?: BackupFormat;
   /** Target directory; must not exist or be empty. Default `./backups/<database>-<UTC timestamp>`. */
   out?: string;
@@ -586,7 +588,7 @@ async function liveTables(db: Database): Promise<LiveTable[]> {
   return rows.map((r) => ({ oid: Number(r.oid), schema: r.schema, name: r.name, kind: r.kind }));
 }
 
-function chooseTables(live: LiveTable[], workspace: Workspace | undefined, services: string[], named: readonly string[] | undefined): LiveTable[] {
+function chooseTables(live: LiveTable[], workspace: Workspace | undefined, services: string[], named: readonly (string | QualifiedName)[] | undefined): LiveTable[] {
   const chosen = new Map<number, LiveTable>();
   if (services.length && workspace) {
     for (const t of live) {
@@ -595,11 +597,9 @@ function chooseTables(live: LiveTable[], workspace: Workspace | undefined, servi
     }
   }
   for (const name of named ?? []) {
-    const dot = name.indexOf('.');
-    const schema = dot >= 0 ? name.slice(0, dot) : 'public';
-    const table = dot >= 0 ? name.slice(dot + 1) : name;
-    const found = live.find((t) => t.schema === schema && t.name === table);
-    if (!found) throw new TidemarkError('unknown-table', `No table ${schema}.${table} in the database.`, { kind: 'usage' });
+    const q = typeof name === 'string' ? splitJoinedName(name) : name;
+    const found = live.find((t) => t.schema === q.schema && t.name === q.name);
+    if (!found) throw new TidemarkError('unknown-table', `No table ${displayName(q)} in the database.`, { kind: 'usage' });
     chosen.set(found.oid, found);
   }
   return [...chosen.values()].sort((a, b) => (a.schema === b.schema ? cmp(a.name, b.name) : cmp(a.schema, b.schema)));
@@ -609,8 +609,8 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function describeSelection(services: string[], tables: readonly string[] | undefined): string {
-  if (tables?.length) return `tables ${tables.join(', ')}`;
+function describeSelection(services: string[], tables: readonly (string | QualifiedName)[] | undefined): string {
+  if (tables?.length) return `tables ${tables.map((t) => (typeof t === 'string' ? t : displayName(t))).join(', ')}`;
   return services.length === 1 ? `service ${services[0]}` : `services ${services.join(', ') || '(none configured)'}`;
 }
 

@@ -13,6 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { TidemarkError } from '../errors.js';
+import { quoteIdent } from '../sql/ident.js';
 import type { Database } from './database.js';
 import { openDatabase } from './open.js';
 import { databaseNameOf, hostOf, parseDatabaseUrl, redactUrl } from './url.js';
@@ -92,7 +93,7 @@ async function createSameServerShadow(targetUrl: string): Promise<Shadow | { rea
   let major: number;
   try {
     major = await majorVersion(admin);
-    await admin.exec(`CREATE DATABASE ${name}`);
+    await admin.exec(`CREATE DATABASE ${quoteIdent(name)}`);
   } catch (err) {
     const code = (err as { code?: string }).code;
     const role = await currentRole(admin);
@@ -109,7 +110,7 @@ async function createSameServerShadow(targetUrl: string): Promise<Shadow | { rea
   const drop = async () => {
     const again = await openDatabase(targetUrl);
     try {
-      await again.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await again.exec(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
     } finally {
       await again.close().catch(() => {});
     }
@@ -302,15 +303,13 @@ async function baseline(db: Database): Promise<Baseline> {
   return { schemas: new Set(schemas.rows.map((r) => r.n)), extensions: new Set(extensions.rows.map((r) => r.n)) };
 }
 
-const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
-
 /** Removes what the replay added to a shadow that was empty: new extensions and schemas, then every user object left. */
 async function emptyAgain(db: Database, before: Baseline): Promise<void> {
   const drops: string[] = [];
   const exts = await db.query<{ n: string }>('SELECT extname AS n FROM pg_extension ORDER BY oid DESC');
-  drops.push(...exts.rows.filter((r) => !before.extensions.has(r.n)).map((r) => `DROP EXTENSION IF EXISTS ${ident(r.n)} CASCADE`));
+  drops.push(...exts.rows.filter((r) => !before.extensions.has(r.n)).map((r) => `DROP EXTENSION IF EXISTS ${quoteIdent(r.n)} CASCADE`));
   const schemas = await db.query<{ n: string }>(`SELECT n.nspname AS n FROM pg_namespace n WHERE ${USER_SCHEMA} ORDER BY n.oid DESC`);
-  drops.push(...schemas.rows.filter((r) => !before.schemas.has(r.n)).map((r) => `DROP SCHEMA IF EXISTS ${ident(r.n)} CASCADE`));
+  drops.push(...schemas.rows.filter((r) => !before.schemas.has(r.n)).map((r) => `DROP SCHEMA IF EXISTS ${quoteIdent(r.n)} CASCADE`));
   for (const sql of drops) await db.exec(sql);
 
   const { rows } = await db.query<{ sql: string }>(

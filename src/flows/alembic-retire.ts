@@ -5,7 +5,8 @@
  * empty is dropped.
  */
 import type { Queryable } from '../db/database.js';
-import { quoteTable } from '../data/digest.js';
+import { versionTableName } from '../config/owns.js';
+import { quoteIdent, quoteQualified } from '../sql/ident.js';
 import { TidemarkError } from '../errors.js';
 import { readAlembicHistory } from '../history/read-alembic.js';
 import { displayPath } from '../paths.js';
@@ -34,7 +35,14 @@ export async function retireAlembicRows(
     });
   }
   const result: RetiredRows = { versionTable: options.versionTable, deleted: [], remaining: [], droppedTable: false };
-  const table = quoteTable(options.versionTable);
+  const name = versionTableName(options.versionTable);
+  if (!name) {
+    throw new TidemarkError('bad-version-table', `${JSON.stringify(options.versionTable)} is not a version table name (\`table\` or \`schema.table\`); nothing was changed.`, {
+      kind: 'usage',
+      service: options.service,
+    });
+  }
+  const table = name.schema === undefined ? quoteIdent(name.name) : quoteQualified({ schema: name.schema, name: name.name });
   const exists = (await tx.query<{ t: string | null }>(`SELECT to_regclass($1)::text AS t`, [table])).rows[0].t;
   if (!exists) return result;
   const ids = history.revisions.map((r) => r.id);

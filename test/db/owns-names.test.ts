@@ -58,7 +58,7 @@ async function cleanDatabase(db: Database): Promise<void> {
 
 forEachBackend('owns: names with dots, quotes and case', (backend) => {
   it('reset of the owner of sales.orders leaves the table public."sales.orders" (and its 50 rows) alone', () =>
-    withDatabase(backend, async (db) => {
+    withDatabase(backend, async (db, url) => {
       const ws = makeWorkspace(
         { user: { owns: ['sales.orders', 'users'] }, budget: { owns: ['budgets'] }, other: { owns: ['"sales.orders"'] } },
         {
@@ -81,6 +81,18 @@ forEachBackend('owns: names with dots, quotes and case', (backend) => {
         const user = r.services.find((s) => s.service === 'user')!;
         assert.deepEqual(user.dropped.map((d) => displayName(d.name)).sort(), ['sales.orders', 'users']);
         assert.doesNotMatch(user.dropSql, /"sales\.orders"/);
+        if (backend.name === 'postgres') {
+          // backup --table takes the same grammar: the quoted name is the one table with a dot.
+          const out = `${ws.dir}/b-lookalike`;
+          const cli = await runCli(['backup', '--table', '"sales.orders"', '--out', out, '--database', url, '--json'], ws.dir);
+          assert.equal(cli.code, 0, cli.stderr);
+          const result = JSON.parse(cli.stdout) as { rows: number; tables: { table: string; rows: number }[] };
+          assert.equal(result.rows, 50);
+          const bad = await runCli(['backup', '--table', 'Sales.Orders', '--out', `${ws.dir}/b-bad`, '--database', url], ws.dir);
+          assert.equal(bad.code, 2);
+          assert.match(bad.stderr, /--table `Sales\.Orders` has capital letters outside quotes/);
+          assert.match(bad.stderr, /"Sales"\."Orders"/);
+        }
       } finally {
         ws.remove();
       }

@@ -47,3 +47,22 @@ it('cross-service-reference: tidemark requires on a service not in `requires`', 
   const found = rule.check(context([u, b], owners));
   assert.equal(found[0].message, 'budget_001_init requires user_001_init of user, which budget does not list in `requires`.');
 });
+
+it('cross-service-reference: a table named with a dot is not the schema-qualified table of another service', async () => {
+  const { findTableReferences } = await import('../../../src/history/sql-tables.js');
+  const sql = 'CREATE TABLE "sales.orders" (id int);\nINSERT INTO "sales.orders" VALUES (1);\nUPDATE sales.orders SET id = 2;\nSELECT * FROM "Sales"."Orders";';
+  const refs = await findTableReferences(sql, '/w/migrations/budget/budget_001_x.sql', 1);
+  assert.deepEqual(refs.map((r) => r.name), [
+    { schema: 'public', name: 'sales.orders' },
+    { schema: 'public', name: 'sales.orders' },
+    { schema: 'sales', name: 'orders' },
+    { schema: 'Sales', name: 'Orders' },
+  ]);
+  const u = tidemarkService('user', [tidemarkMigration('user', 1, 'init')], { owns: ['sales.orders', '"Sales"."Orders"'] });
+  const b = tidemarkService('budget', [tidemarkMigration('budget', 1, 'x')], { tableReferences: refs });
+  const found = rule.check(context([u, b], { 'sales.orders': 'user', '"Sales"."Orders"': 'user' }));
+  assert.deepEqual(found.map((d) => [d.line, d.message]), [
+    [3, 'A migration of budget changes table sales.orders (UPDATE), which user owns.'],
+    [4, 'A migration of budget reads table "Sales"."Orders" (SELECT), which user owns, and budget does not list user in `requires`.'],
+  ]);
+});
