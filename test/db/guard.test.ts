@@ -18,7 +18,8 @@ import { protect } from '../../src/flows/guard.js';
 import { guardConnected } from '../../src/ledger/guard.js';
 import { rebaseline } from '../../src/flows/rebaseline.js';
 import { reset } from '../../src/flows/reset.js';
-import { forEachBackend, type TestBackend } from '../support/backends.js';
+import { ensureLedger, LEDGER_VERSION, markProtected, readLedger, readProtection } from '../../src/ledger/ledger.js';
+import { forEachBackend, withDatabase, type TestBackend } from '../support/backends.js';
 import { fingerprint } from '../support/fingerprint.js';
 import { makeWorkspace, runCli, sqlMigration, type TempWorkspace } from '../support/workspace.js';
 
@@ -204,6 +205,31 @@ forEachBackend('guard', (backend) => {
       await t.drop();
     }
   });
+});
+
+forEachBackend('guard ledger', (backend) => {
+  it('a version-1 ledger upgrades to carry the mark; the mark is read whatever the version', () =>
+    withDatabase(backend, async (db) => {
+      // A ledger as the previous release left it: version 1, no protection table.
+      await db.exec(`CREATE SCHEMA tidemark; CREATE TABLE tidemark.meta (key text PRIMARY KEY, value text NOT NULL);
+        INSERT INTO tidemark.meta VALUES ('ledger_version', '1');
+        CREATE TABLE tidemark.applied (service text NOT NULL, migration text NOT NULL, checksum text NOT NULL, status text NOT NULL DEFAULT 'applied',
+          applied_at timestamptz NOT NULL DEFAULT now(), duration_ms integer NOT NULL DEFAULT 0, applied_by text NOT NULL, tool_version text NOT NULL, error text,
+          PRIMARY KEY (service, migration));
+        CREATE TABLE tidemark.events (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), actor text NOT NULL,
+          tool_version text NOT NULL, action text NOT NULL, service text, migration text, outcome text NOT NULL, detail jsonb);
+        INSERT INTO tidemark.applied (service, migration, checksum, applied_by, tool_version) VALUES ('app', 'app_001_x', 'c', 't', '0');`);
+      assert.equal(await readProtection(db), undefined, 'no table yet: not marked, no error');
+      await ensureLedger(db);
+      assert.equal((await db.query<{ value: string }>(`SELECT value FROM tidemark.meta WHERE key = 'ledger_version'`)).rows[0].value, String(LEDGER_VERSION));
+      assert.equal(LEDGER_VERSION, 2);
+      assert.equal((await readLedger(db)).length, 1, 'rows kept');
+      assert.equal(await db.transaction((tx) => markProtected(tx, 'x')), true);
+      assert.equal((await readProtection(db))?.database, 'x');
+      await assert.rejects(db.exec(`INSERT INTO tidemark.protection (singleton, database, protected_by, tool_version) VALUES (false, 'y', 'a', 'b')`), 'one row at most');
+      const ev = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM tidemark.events WHERE action = 'protect'`);
+      assert.equal(ev.rows[0].n, 1);
+    }));
 });
 
 forEachBackend('guard CLI', (backend) => {
