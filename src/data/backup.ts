@@ -10,6 +10,7 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { connect, resolveDatabaseUrl, resolveWorkspace, type DatabaseSource, type WorkspaceOptions } from '../db/connect.js';
 import { ownerOf } from '../config/load.js';
@@ -17,6 +18,7 @@ import { splitJoinedName } from '../config/owns.js';
 import { displayName, type QualifiedName } from '../sql/ident.js';
 import type { Workspace } from '../config/types.js';
 import type { Database } from '../db/database.js';
+import { redactUrl, type ServerTarget } from '../db/url.js';
 import { TidemarkError, isTidemarkError, type ErrorCode } from '../errors.js';
 import { readLedger } from '../ledger/ledger.js';
 import { TOOL_VERSION } from '../version.js';
@@ -96,7 +98,7 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
     result.database = conn.url;
     result.databaseSource = conn.source;
 
-    let pgDump: { bin: string; url: string; password?: string } | undefined;
+    let pgDump: PgDumpCommand | undefined;
     if (format === 'pgdump') pgDump = await preparePgDump(db, options, workspace);
 
     // One snapshot for everything; the settings fix the text of timestamps, floats and bytea in the
@@ -424,9 +426,14 @@ function usage(code: ErrorCode, message: string, hint?: string): TidemarkError {
   return new TidemarkError(code, message, hint ? { hint } : {});
 }
 
-function run(bin: string, args: string[], env?: NodeJS.ProcessEnv): Promise<{ ok: boolean; stdout: string; stderr: string }> {
+function run(bin: string, args: string[], env?: NodeJS.ProcessEnv): Promise<{ ok: boolean; stdout: string; stderr: string; exit: string }> {
   return new Promise((resolve) => {
-    execFile(bin, args, { env: env ?? process.env, maxBuffer: 16 << 20 }, (err, stdout, stderr) => resolve({ ok: !err, stdout: String(stdout), stderr: String(stderr || (err && !stderr ? err.message : '')) }));
+    execFile(bin, args, { env: env ?? process.env, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      // Never err.message: it repeats the whole command line.
+      const e = err as (Error & { code?: number | string; signal?: string }) | null;
+      const exit = !e ? '' : e.signal ? `was killed by ${e.signal}` : typeof e.code === 'number' ? `exited with code ${e.code}` : `could not run (${String(e.code ?? 'unknown error')})`;
+      resolve({ ok: !err, stdout: String(stdout), stderr: String(stderr ?? ''), exit });
+    });
   });
 }
 
@@ -470,8 +477,14 @@ function isExecutable(file: string): boolean {
   }
 }
 
-/** Refuses PGlite, finds a pg_dump at least as new as the server, and the URL to give it (password apart). */
-async function preparePgDump(db: Database, options: BackupOptions, workspace: Workspace | undefined): Promise<{ bin: string; url: string; password?: string }> {
+/** How pg_dump is run: the binary and the server target the backup's own connection was opened from. */
+interface PgDumpCommand {
+  bin: string;
+  target: ServerTarget;
+}
+
+/** Refuses PGlite, finds a pg_dump at least as new as the server, and takes the connection's own target. */
+async function preparePgDump(db: Database, options: BackupOptions, _workspace: Workspace | undefined): Promise<PgDumpCommand> {
   if (db.backend === 'pglite') {
     throw usage(
       'pgdump-embedded',
@@ -479,13 +492,11 @@ async function preparePgDump(db: Database, options: BackupOptions, workspace: Wo
       'Use --format ndjson or csv for an embedded database.',
     );
   }
-  if (options.database !== undefined && typeof options.database !== 'string') {
+  const { serverTargetOf } = await import('../db/postgres.js');
+  const target = serverTargetOf(db);
+  if (!target) {
     throw usage('pgdump-needs-url', '--format pgdump needs the database as a connection URL (pg_dump opens its own connection).');
   }
-  const parsed = new URL(resolveDatabaseUrl(options.database, workspace).url);
-  const password = parsed.password ? decodeURIComponent(parsed.password) : undefined;
-  parsed.password = '';
-  const url = parsed.toString();
 
   const serverNum = Number((await db.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)).rows[0].v);
   const serverMajor = Math.floor(serverNum / 10000); // 150020 → 15, 90624 → 9
@@ -494,7 +505,7 @@ async function preparePgDump(db: Database, options: BackupOptions, workspace: Wo
     const v = await run(bin, ['--version']);
     const major = v.ok ? pgDumpMajor(v.stdout) : undefined;
     if (major === undefined) continue;
-    if (major >= serverMajor) return { bin, url, ...(password ? { password } : {}) };
+    if (major >= serverMajor) return { bin, target };
     tried.push(`${bin} is version ${major}`);
   }
   if (!tried.length) {
@@ -511,20 +522,55 @@ async function preparePgDump(db: Database, options: BackupOptions, workspace: Wo
   );
 }
 
-async function runPgDump(
-  pgDump: { bin: string; url: string; password?: string },
-  snapshot: string,
-  tables: LiveTable[],
-  file: string,
-): Promise<{ sha256: string; bytes: number }> {
+/** A libpq conninfo value: single-quoted, `\` and `'` escaped. */
+const conninfoValue = (v: string | number) => `'${String(v).replace(/[\\']/g, (c) => `\\${c}`)}'`;
+
+/** A .pgpass field: `\` and `:` escaped. */
+const passfileField = (v: string) => v.replace(/[\\:]/g, (c) => `\\${c}`);
+
+/**
+ * pg_dump's command line names the server (host, port, user, database: the very target the backup's
+ * connection uses) and never the password: that goes into a 0600 PGPASSFILE in a private 0700
+ * directory removed afterwards (or, for a password with a line break, which a passfile cannot hold,
+ * the child's environment). PG* variables that could send libpq elsewhere are dropped.
+ */
+async function runPgDump(pgDump: PgDumpCommand, snapshot: string, tables: LiveTable[], file: string): Promise<{ sha256: string; bytes: number }> {
+  const { target } = pgDump;
   // -t takes a pattern: quote each name so dots, capitals and wildcards in names stay literal.
   const pattern = (s: string) => `"${s.replaceAll('"', '""')}"`;
-  const args = ['-Fc', '--no-owner', `--snapshot=${snapshot}`, ...tables.flatMap((t) => ['-t', `${pattern(t.schema)}.${pattern(t.name)}`]), '-f', file, pgDump.url];
-  const env = { ...process.env, ...(pgDump.password ? { PGPASSWORD: pgDump.password } : {}) };
-  const r = await run(pgDump.bin, args, env);
-  if (!r.ok) {
-    const detail = pgDump.password ? r.stderr.replaceAll(pgDump.password, '***') : r.stderr;
-    throw new TidemarkError('pgdump-failed', `pg_dump failed: ${detail.trim()}`);
+  const conninfo = [
+    `host=${conninfoValue(target.host)}`,
+    `port=${conninfoValue(target.port)}`,
+    `user=${conninfoValue(target.user)}`,
+    `dbname=${conninfoValue(target.database)}`,
+    ...Object.entries(target.libpq).map(([k, v]) => `${k}=${conninfoValue(v)}`),
+  ].join(' ');
+  const args = ['-Fc', '--no-owner', `--snapshot=${snapshot}`, ...tables.flatMap((t) => ['-t', `${pattern(t.schema)}.${pattern(t.name)}`]), '-f', file, '-d', conninfo];
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of ['PGPASSWORD', 'PGHOST', 'PGHOSTADDR', 'PGPORT', 'PGDATABASE', 'PGUSER', 'PGSERVICE', 'PGSERVICEFILE']) delete env[k];
+  const password = target.password;
+  let secretDir: string | undefined;
+  try {
+    if (password !== undefined && /[\r\n]/.test(password)) {
+      env.PGPASSWORD = password;
+    } else if (password !== undefined) {
+      secretDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tidemark-pgpass-'));
+      fs.chmodSync(secretDir, 0o700);
+      const passfile = path.join(secretDir, 'pgpass');
+      fs.writeFileSync(passfile, `*:*:*:*:${passfileField(password)}\n`, { mode: 0o600, flag: 'wx' });
+      fs.chmodSync(passfile, 0o600); // libpq ignores a passfile others can read
+      env.PGPASSFILE = passfile;
+    }
+    const r = await run(pgDump.bin, args, env);
+    if (!r.ok) {
+      let detail = redactUrl(r.stderr.trim().split('\n').filter(Boolean).slice(0, 3).join('; '));
+      if (password) detail = detail.replaceAll(password, '***');
+      throw new TidemarkError('pgdump-failed', `pg_dump failed on ${target.display}: ${detail || `it ${r.exit} without a message`}.`, {
+        hint: 'Run pg_dump by hand against the same server to see why; the ndjson part of the backup needs no pg_dump (--format ndjson).',
+      });
+    }
+  } finally {
+    if (secretDir) fs.rmSync(secretDir, { recursive: true, force: true });
   }
   fs.chmodSync(file, 0o600);
   const hash = createHash('sha256');

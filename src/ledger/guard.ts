@@ -15,6 +15,8 @@
  * (at a prompt, or `--yes-i-mean <name>` for scripts). Removing the mark (`tidemark protect --off`)
  * takes the same two acts.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Workspace } from '../config/types.js';
 import { connect, connectResolved, closeQuietly, resolveConnection, type ConnectionReport, type DatabaseSource, type WorkspaceOptions } from '../db/connect.js';
 import type { Database, Queryable } from '../db/database.js';
@@ -74,6 +76,15 @@ function entryMatches(entry: string, facts: { host?: string; port?: number; data
   return true;
 }
 
+/** The real path of a directory that exists (symlinks resolved), else the path as given. */
+function realPath(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
 const listReason = (entry: string) => `it matches \`${entry}\` in the config's protected list`;
 
 /**
@@ -85,8 +96,12 @@ export function guardTarget(target: DatabaseTarget | string, protectedList: read
   const reasons: string[] = [];
   if (t.backend === 'pglite') {
     const name = t.displayPath;
+    // The directory itself, however it is spelled (relative, trailing slash, `..`, a symlink).
+    const dir = t.dataDir === undefined ? 'memory' : realPath(t.dataDir);
     for (const entry of protectedList) {
-      if (globToRegExp(entry).test(name) || globToRegExp(entry).test(`pglite:${name}`)) reasons.push(listReason(entry));
+      const bare = entry.replace(/^pglite:/i, '');
+      const entryDir = bare === 'memory' ? 'memory' : hasGlob(bare) ? path.resolve(cwd, bare) : realPath(path.resolve(cwd, bare));
+      if (globToRegExp(entry).test(name) || globToRegExp(entry).test(`pglite:${name}`) || globToRegExp(entryDir).test(dir)) reasons.push(listReason(entry));
     }
     return { name, reasons };
   }
@@ -201,7 +216,8 @@ export async function connectGuarded(
   } else {
     const resolved = resolveConnection(options, workspace);
     if (report) Object.assign(report, { database: resolved.target.display, databaseSource: resolved.source });
-    const before = guardTarget(resolved.target, protectedList);
+    // `protected` entries are relative to the config's directory, like its database URL.
+    const before = guardTarget(resolved.target, protectedList, workspace?.root ?? options.cwd ?? process.cwd());
     typed = await enforceGuard(command, before, resolved.target.display, options);
     conn = await connectResolved(options, resolved);
   }

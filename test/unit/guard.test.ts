@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { enforceGuard, guardTarget } from '../../src/flows/guard.js';
+import { enforceGuard, guardConnected, guardTarget } from '../../src/flows/guard.js';
+import type { Database } from '../../src/db/database.js';
 import { resolveTarget, type Env } from '../../src/db/url.js';
 import { requirementOrder } from '../../src/flows/reset.js';
 import type { Workspace } from '../../src/config/types.js';
@@ -124,5 +125,39 @@ describe('requirementOrder', () => {
     assert.deepEqual(requirementOrder(ws, ['budget', 'user']), ['user', 'budget']);
     assert.deepEqual(requirementOrder(ws, ['report', 'user', 'budget']), ['user', 'budget', 'report']);
     assert.deepEqual(requirementOrder(ws, ['report']), ['report']);
+  });
+});
+
+describe('guardConnected', () => {
+  /** A stand-in Database answering the guard's two questions. */
+  const fakeDb = (facts: { db: string; addr: string | null; port: number | null; recovery: boolean }, marked = false) =>
+    ({
+      backend: 'postgres',
+      displayUrl: 'postgres://u:***@localhost/x',
+      query: async (sql: string) => {
+        if (/current_database\(\)/.test(sql)) return { rows: [facts], rowCount: 1 };
+        if (/to_regclass/.test(sql)) return { rows: [{ present: marked }], rowCount: 1 };
+        return { rows: marked ? [{ database: facts.db, protected_at: new Date('2026-01-02'), protected_by: 'ops@host' }] : [], rowCount: marked ? 1 : 0 };
+      },
+    }) as unknown as Database;
+
+  it('refuses a standby in recovery outright, whatever the flags', async () => {
+    await assert.rejects(guardConnected(fakeDb({ db: 'app', addr: '127.0.0.1', port: 5432, recovery: true }), []), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'target-in-recovery');
+      assert.match(e.message, /standby in recovery/);
+      return true;
+    });
+  });
+
+  it('checks the protected list against what the server says (name, address, port) and reads the mark', async () => {
+    const facts = { db: 'prod', addr: '10.1.2.3', port: 5432, recovery: false };
+    assert.equal((await guardConnected(fakeDb(facts), [])).reasons.length, 0, 'no list, no mark: a server address elsewhere alone is not a reason (a local proxy or container)');
+    assert.match((await guardConnected(fakeDb(facts), ['prod'])).reasons[0], /the server says it is prod at 10\.1\.2\.3:5432/);
+    assert.equal((await guardConnected(fakeDb(facts), ['10.1.2.*'])).reasons.length, 1);
+    assert.equal((await guardConnected(fakeDb(facts), ['postgres://10.1.2.3:5432/prod'])).reasons.length, 1);
+    assert.equal((await guardConnected(fakeDb(facts), ['postgres://10.1.2.3:6543/prod'])).reasons.length, 0);
+    const marked = await guardConnected(fakeDb(facts, true), []);
+    assert.equal(marked.name, 'prod');
+    assert.match(marked.reasons[0], /marked protected inside the database .*2026-01-02 by ops@host/);
   });
 });
