@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { pc } from '../report/colors.js';
 import { TidemarkError } from '../errors.js';
 import { displayPath } from '../paths.js';
@@ -9,6 +9,30 @@ import { registerProtect } from './protect-command.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
+/**
+ * A flag that takes one value refuses a second one (commander would keep the last silently:
+ * `rebaseline --service a --service b` ran on b alone). Repeatable flags use `collect`. A fresh
+ * parser per flag: `build()` runs once per process.
+ */
+function once(): (value: string, previous: unknown) => string {
+  let seen = false;
+  return (value) => {
+    if (seen) throw new InvalidArgumentError('it is given more than once; this flag takes one value.');
+    seen = true;
+    return value;
+  };
+}
+
+/** `once` for an Option that also checks choices. */
+function onceOption(option: Option): Option {
+  const check = option.parseArg;
+  const guard = once();
+  return option.argParser((value: string, previous: unknown) => {
+    guard(value, previous);
+    return check ? check(value, previous) : value;
+  });
+}
+
 function globals(cmd: Command): GlobalOptions {
   return cmd.optsWithGlobals() as GlobalOptions;
 }
@@ -17,18 +41,18 @@ function build(): Command {
   const program = new Command('tidemark')
     .description('PostgreSQL migrations for several services sharing one database')
     .version(TOOL_VERSION, '-v, --version')
-    .option('-c, --config <file>', 'config file (default: tidemark.config.* here or in a parent directory)')
-    .option('-d, --database <url>', 'postgres://…, pglite:PATH or pglite:memory (default: DATABASE_URL, the config, pglite:./.tidemark/db)')
+    .option('-c, --config <file>', 'config file (default: tidemark.config.* here or in a parent directory)', once())
+    .option('-d, --database <url>', 'postgres://…, pglite:PATH or pglite:memory (default: DATABASE_URL, the config, pglite:./.tidemark/db)', once())
     .option('--json', 'machine-readable output on stdout')
     .option('--debug', 'print stack traces of unexpected errors')
-    .showHelpAfterError()
+    .showHelpAfterError('(add --help for the commands and options)')
     .exitOverride();
 
   program
     .command('init')
     .description('scaffold tidemark.config and one migrations directory per service')
     .option('-s, --service <name>', 'a service (repeatable; default: app)', collect)
-    .addOption(new Option('--format <format>', 'config file format').choices(['ts', 'mjs', 'json']).default('ts'))
+    .addOption(onceOption(new Option('--format <format>', 'config file format').choices(['ts', 'mjs', 'json']).default('ts')))
     .action(async (flags: { service?: string[]; format: 'ts' | 'mjs' | 'json' }, cmd: Command) => {
       const g = globals(cmd);
       const { initWorkspace } = await import('../config/init.js');
@@ -44,7 +68,7 @@ function build(): Command {
     .description('write the next numbered migration file of a service')
     .argument('<service>', 'service name')
     .argument('<slug>', 'what the migration does, e.g. add_role')
-    .addOption(new Option('--kind <kind>', 'sql, or a js/ts data migration exporting up(ctx)/down(ctx)').choices(['sql', 'js', 'ts']).default('sql'))
+    .addOption(onceOption(new Option('--kind <kind>', 'sql, or a js/ts data migration exporting up(ctx)/down(ctx)').choices(['sql', 'js', 'ts']).default('sql')))
     .action(async (service: string, slug: string, flags: { kind: 'sql' | 'js' | 'ts' }, cmd: Command) => {
       const g = globals(cmd);
       const [{ resolveWorkspace, selectServices }, { createMigrationFile }] = await Promise.all([
@@ -72,9 +96,9 @@ function build(): Command {
     .command('up')
     .description('apply pending migrations (all services in requirement order, or --service)')
     .option('-s, --service <name>', 'only this service (repeatable)', collect)
-    .option('--to <id>', 'stop after this migration (e.g. user_003 or user_003_add_role)')
+    .option('--to <id>', 'stop after this migration (e.g. user_003 or user_003_add_role)', once())
     .option('--dry-run', 'print the SQL that would run; change nothing')
-    .option('--lock-timeout <seconds>', 'how long to wait for another run of the same service', '600')
+    .option('--lock-timeout <seconds>', 'how long to wait for another run of the same service', once(), '600')
     .action(async (flags: { service?: string[]; to?: string; dryRun?: boolean; lockTimeout?: string }, cmd: Command) => {
       const { runMigrate } = await import('./migrate-commands.js');
       await runMigrate('up', { ...globals(cmd), ...flags });
@@ -83,11 +107,11 @@ function build(): Command {
   program
     .command('down')
     .description('revert migrations of one service')
-    .requiredOption('-s, --service <name>', 'the service')
-    .option('--to <id>', 'revert every migration above this one (`base` for all)')
-    .option('--steps <n>', 'revert the last n migrations')
+    .requiredOption('-s, --service <name>', 'the service', once())
+    .option('--to <id>', 'revert every migration above this one (`base` for all)', once())
+    .option('--steps <n>', 'revert the last n migrations', once())
     .option('--dry-run', 'print the SQL that would run; change nothing')
-    .option('--lock-timeout <seconds>', 'how long to wait for another run of the same service', '600')
+    .option('--lock-timeout <seconds>', 'how long to wait for another run of the same service', once(), '600')
     .action(async (flags: { service: string; to?: string; steps?: string; dryRun?: boolean; lockTimeout?: string }, cmd: Command) => {
       if ((flags.to === undefined) === (flags.steps === undefined)) {
         throw new TidemarkError('bad-usage', 'down needs exactly one of --to <id|base> or --steps <n>.', { kind: 'usage' });
@@ -99,9 +123,9 @@ function build(): Command {
   program
     .command('stamp')
     .description('record a service as migrated up to an id without running SQL (`base` clears it)')
-    .requiredOption('-s, --service <name>', 'the service')
-    .requiredOption('--to <id>', 'the last migration to record as applied, or `base`')
-    .option('--lock-timeout <seconds>', 'how long to wait for another run of the same service', '600')
+    .requiredOption('-s, --service <name>', 'the service', once())
+    .requiredOption('--to <id>', 'the last migration to record as applied, or `base`', once())
+    .option('--lock-timeout <seconds>', 'how long to wait for another run of the same service', once(), '600')
     .action(async (flags: { service: string; to: string; lockTimeout?: string }, cmd: Command) => {
       const { runStamp } = await import('./migrate-commands.js');
       await runStamp({ ...globals(cmd), ...flags });
@@ -112,7 +136,7 @@ function build(): Command {
     .description('the doctor: duplicate ids, cross-service references, heads, sums… in tidemark and Alembic histories (and the database with --db)')
     .option('--db', 'also check the database (--database, DATABASE_URL or the config); on by default when the config names one')
     .option('--no-db', 'do not check the database, even one the config names')
-    .addOption(new Option('--format <format>', 'output').choices(['text', 'json', 'github']).default('text'))
+    .addOption(onceOption(new Option('--format <format>', 'output').choices(['text', 'json', 'github']).default('text')))
     .option('--alembic <path...>', 'no config: Alembic versions dirs, environment dirs or alembic.ini files, one service each')
     .option('-s, --service <name>', 'only this service (repeatable)', collect)
     .action(async (flags: { db?: boolean; format?: 'text' | 'json' | 'github'; alembic?: string[]; service?: string[] }, cmd: Command) => {
@@ -123,8 +147,8 @@ function build(): Command {
   program
     .command('graph')
     .description('draw every service\'s migration graph: mermaid, dot, svg or html')
-    .addOption(new Option('--format <format>', 'output').choices(['mermaid', 'dot', 'svg', 'html']).default('mermaid'))
-    .option('-o, --out <file>', 'write to a file instead of stdout')
+    .addOption(onceOption(new Option('--format <format>', 'output').choices(['mermaid', 'dot', 'svg', 'html']).default('mermaid')))
+    .option('-o, --out <file>', 'write to a file instead of stdout', once())
     .option('--alembic <path...>', 'no config: Alembic versions dirs, environment dirs or alembic.ini files')
     .action(async (flags: { format?: 'mermaid' | 'dot' | 'svg' | 'html'; out?: string; alembic?: string[] }, cmd: Command) => {
       const { runGraph } = await import('./check-commands.js');
@@ -143,7 +167,7 @@ function build(): Command {
   program
     .command('renumber')
     .description('give duplicate numbers of a service the next free numbers (the later-added file moves)')
-    .requiredOption('-s, --service <name>', 'the service')
+    .requiredOption('-s, --service <name>', 'the service', once())
     .option('--dry-run', 'say what would be renamed; change nothing')
     .action(async (flags: { service: string; dryRun?: boolean }, cmd: Command) => {
       const { runRenumber } = await import('./sum-commands.js');
@@ -155,8 +179,8 @@ function build(): Command {
     .description('back up the tables of services (or named tables) in one snapshot: data files, manifest.json, schema.sql')
     .option('-s, --service <name>', 'only the tables this service owns (repeatable; default: every service)', collect)
     .option('-t, --table <name>', 'a table, `table` or `schema.table` (repeatable)', collect)
-    .option('-f, --format <format>', 'ndjson, csv, or pgdump (ndjson plus a pg_dump -Fc of the same snapshot; server only)', 'ndjson')
-    .option('-o, --out <dir>', 'a new or empty directory (default: ./backups/<database>-<UTC timestamp>)')
+    .option('-f, --format <format>', 'ndjson, csv, or pgdump (ndjson plus a pg_dump -Fc of the same snapshot; server only)', once(), 'ndjson')
+    .option('-o, --out <dir>', 'a new or empty directory (default: ./backups/<database>-<UTC timestamp>)', once())
     .action(async (flags: { service?: string[]; table?: string[]; format?: string; out?: string }, cmd: Command) => {
       const { runBackup } = await import('./data-commands.js');
       await runBackup({ ...globals(cmd), ...flags });
@@ -178,7 +202,7 @@ function build(): Command {
     .option('-s, --service <name>', 'only the tables of this service in the backup (repeatable; default: all)', collect)
     .option('--replace', 'delete the rows of non-empty target tables first (same transaction)')
     .option('--fill <table.col=value>', 'a value for a NOT NULL column the backup lacks (repeatable)', collect)
-    .option('--lock-timeout <seconds>', 'how long to wait for another run of a restored service', '600')
+    .option('--lock-timeout <seconds>', 'how long to wait for another run of a restored service', once(), '600')
     .action(async (dir: string, flags: { service?: string[]; replace?: boolean; fill?: string[]; lockTimeout?: string }, cmd: Command) => {
       const { runRestore } = await import('./restore-command.js');
       await runRestore(dir, { ...globals(cmd), ...flags });
@@ -188,9 +212,9 @@ function build(): Command {
     .command('validate')
     .description('check live data: owned tables against their migrations (replayed on a shadow database), row counts against a backup, orphans of foreign keys and soft relations')
     .option('-s, --service <name>', 'only the tables this service owns (repeatable; default: every tidemark service)', collect)
-    .option('--against <dir>', 'a backup directory: compare live row counts with its manifest.json')
+    .option('--against <dir>', 'a backup directory: compare live row counts with its manifest.json', once())
     .option('--no-structure', 'skip the structure check (no shadow replay of the migrations)')
-    .option('--shadow <url>', 'an empty database to replay the migrations on (default: a temporary database on the target server, else in-process PGlite)')
+    .option('--shadow <url>', 'an empty database to replay the migrations on (default: a temporary database on the target server, else in-process PGlite)', once())
     .action(async (flags: { service?: string[]; against?: string; structure?: boolean; shadow?: string }, cmd: Command) => {
       const { runValidate } = await import('./validate-command.js');
       await runValidate({ ...globals(cmd), ...flags });
@@ -201,9 +225,9 @@ function build(): Command {
     .description('dev only: drop the objects a service owns and re-apply its migrations (refuses protected and remote databases)')
     .requiredOption('-s, --service <name>', 'the service (repeatable: services reset together, dependents dropped first)', collect)
     .option('--force-protected', 'allow a protected or remote database (its name must still be typed back)')
-    .option('--yes-i-mean <database>', 'the database name, typed back without a prompt (with --force-protected)')
+    .option('--yes-i-mean <database>', 'the database name, typed back without a prompt (with --force-protected)', once())
     .option('--dry-run', 'show what would be dropped; change nothing')
-    .option('--lock-timeout <seconds>', 'how long to wait for another run of the same service', '600')
+    .option('--lock-timeout <seconds>', 'how long to wait for another run of the same service', once(), '600')
     .action(async (flags: { service: string[]; forceProtected?: boolean; yesIMean?: string; dryRun?: boolean; lockTimeout?: string }, cmd: Command) => {
       const { runReset } = await import('./flow-commands.js');
       await runReset({ ...globals(cmd), ...flags });
@@ -212,15 +236,15 @@ function build(): Command {
   program
     .command('rebaseline')
     .description("production reset of a service onto its baseline: backup (verified), then ONE transaction that commits only if the data came back intact")
-    .requiredOption('-s, --service <name>', 'the service')
-    .option('--backup-dir <dir>', 'where the backup goes (default: ./backups/<database>-<UTC timestamp>)')
-    .option('-f, --format <format>', 'backup format: ndjson or csv', 'ndjson')
-    .option('--retire-alembic <dir>', "the service's old Alembic versions directory: its rows leave the version table")
-    .option('--version-table <name>', 'the Alembic version table (with --retire-alembic)', 'alembic_version')
-    .option('--shadow <url>', 'replay the baseline on this empty database (default: a temporary database on the same server, else PGlite)')
+    .requiredOption('-s, --service <name>', 'the service', once())
+    .option('--backup-dir <dir>', 'where the backup goes (default: ./backups/<database>-<UTC timestamp>)', once())
+    .option('-f, --format <format>', 'backup format: ndjson or csv', once(), 'ndjson')
+    .option('--retire-alembic <dir>', "the service's old Alembic versions directory: its rows leave the version table", once())
+    .option('--version-table <name>', 'the Alembic version table (with --retire-alembic)', once(), 'alembic_version')
+    .option('--shadow <url>', 'replay the baseline on this empty database (default: a temporary database on the same server, else PGlite)', once())
     .option('--force', 'go on although the doctor reports errors for the service')
     .option('--dry-run', 'preflight only: compare the live schema with the baseline and show the plan')
-    .option('--lock-timeout <seconds>', 'how long to wait for another run of the same service', '600')
+    .option('--lock-timeout <seconds>', 'how long to wait for another run of the same service', once(), '600')
     .action(async (flags: { service: string; backupDir?: string; format?: string; retireAlembic?: string; versionTable?: string; shadow?: string; force?: boolean; dryRun?: boolean; lockTimeout?: string }, cmd: Command) => {
       const { runRebaseline } = await import('./flow-commands.js');
       await runRebaseline({ ...globals(cmd), ...flags });
@@ -229,12 +253,12 @@ function build(): Command {
   program
     .command('adopt')
     .description('move a service from Alembic to tidemark: baseline from the live schema (proven on a shadow), stamped, its alembic_version rows retired')
-    .requiredOption('-s, --service <name>', 'the Alembic service')
-    .option('--as <name>', 'its name from now on (e.g. user_service → user, so files read user_001_…)')
-    .option('--dir <dir>', 'the new migrations directory (default: migrations/<name>)')
+    .requiredOption('-s, --service <name>', 'the Alembic service', once())
+    .option('--as <name>', 'its name from now on (e.g. user_service → user, so files read user_001_…)', once())
+    .option('--dir <dir>', 'the new migrations directory (default: migrations/<name>)', once())
     .option('--write', 'rewrite the config file (else the change is printed)')
     .option('--archive', 'move the old Alembic directory to archive/alembic/<service>')
-    .option('--lock-timeout <seconds>', 'how long to wait for another run of the same service', '600')
+    .option('--lock-timeout <seconds>', 'how long to wait for another run of the same service', once(), '600')
     .action(async (flags: { service: string; as?: string; dir?: string; write?: boolean; archive?: boolean; lockTimeout?: string }, cmd: Command) => {
       const { runAdopt } = await import('./flow-commands.js');
       await runAdopt({ ...globals(cmd), ...flags });
@@ -243,9 +267,9 @@ function build(): Command {
   program
     .command('demo')
     .description('the CRM Ditual story end to end on an embedded PGlite: legacy database, doctor, backup, adopt, validate, new migrations')
-    .option('--dir <dir>', 'build it here (a new or empty directory) and keep it')
+    .option('--dir <dir>', 'build it here (a new or empty directory) and keep it', once())
     .option('--keep', 'keep the temporary directory afterwards')
-    .option('--users <n>', 'how many users (5 budgets each, 4 items a budget)', '10000')
+    .option('--users <n>', 'how many users (5 budgets each, 4 items a budget)', once(), '10000')
     .action(async (flags: { dir?: string; keep?: boolean; users?: string }, cmd: Command) => {
       const { runDemo } = await import('./flow-commands.js');
       await runDemo({ ...globals(cmd), ...flags });
@@ -254,11 +278,11 @@ function build(): Command {
   program
     .command('baseline')
     .description('write <service>_001_initial_schema.sql from the live objects a service owns, proven on a PGlite shadow first')
-    .requiredOption('-s, --service <name>', 'the service')
-    .option('--dir <dir>', 'write into this directory instead of the service\'s migrations directory')
+    .requiredOption('-s, --service <name>', 'the service', once())
+    .option('--dir <dir>', 'write into this directory instead of the service\'s migrations directory', once())
     .option('--force', 'overwrite an existing <service>_001_initial_schema.sql')
     .option('--dry-run', 'print the migration and prove it; write nothing')
-    .option('--shadow <url>', 'prove it on this empty database instead of an in-process PGlite')
+    .option('--shadow <url>', 'prove it on this empty database instead of an in-process PGlite', once())
     .action(async (flags: { service: string; dir?: string; force?: boolean; dryRun?: boolean; shadow?: string }, cmd: Command) => {
       const { runBaseline } = await import('./schema-commands.js');
       await runBaseline({ ...globals(cmd), ...flags });
@@ -268,7 +292,7 @@ function build(): Command {
   alembic
     .command('split-version-table')
     .description('give each Alembic service its own version table, moving every row to its owner in one transaction')
-    .option('--table <name>', 'the shared version table', 'alembic_version')
+    .option('--table <name>', 'the shared version table', once(), 'alembic_version')
     .option('--dry-run', 'show the moves; change nothing')
     .action(async (flags: { table?: string; dryRun?: boolean }, cmd: Command) => {
       const { runSplitVersionTable } = await import('./check-commands.js');
@@ -279,7 +303,20 @@ function build(): Command {
   return program;
 }
 
+/**
+ * `tidemark status | head -1`: once the reader is gone, further output is dropped and the command
+ * finishes as it would have (a migration is never cut short by a closed pipe), with no stack trace.
+ */
+function quietOnBrokenPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    stream.write = (() => true) as typeof stream.write;
+    if (err.code !== 'EPIPE' && !process.exitCode) process.exitCode = 1;
+  });
+}
+
 async function main(argv: string[]): Promise<void> {
+  quietOnBrokenPipe(process.stdout);
+  quietOnBrokenPipe(process.stderr);
   const program = build();
   try {
     await program.parseAsync(argv);

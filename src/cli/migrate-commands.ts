@@ -2,7 +2,7 @@ import { pc } from '../report/colors.js';
 import type { ApplyEvent } from '../apply/execute.js';
 import type { MigrateResult, StatusResult } from '../apply/migrate.js';
 import { displayPath } from '../paths.js';
-import { finish, formatMs, note, printJson, type GlobalOptions } from './output.js';
+import { finish, formatMs, note, printable, printJson, type GlobalOptions } from './output.js';
 
 /** Says so when the embedded default is used: a user who forgot DATABASE_URL must notice at once. */
 function sayDatabase(options: GlobalOptions) {
@@ -38,11 +38,11 @@ export async function runMigrate(direction: 'up' | 'down', flags: MigrateFlags):
     : (e: ApplyEvent) => {
         if (e.type === 'step-done') {
           const verb = e.step.direction === 'up' ? pc.green('applied ') : pc.yellow('reverted');
-          process.stdout.write(`${verb} ${e.step.migration.id} ${pc.dim(formatMs(e.durationMs))}\n`);
+          process.stdout.write(`${verb} ${printable(e.step.migration.id)} ${pc.dim(formatMs(e.durationMs))}\n`);
         } else if (e.type === 'step-failed') {
-          process.stdout.write(`${pc.red('failed  ')} ${e.step.migration.id} ${pc.dim(formatMs(e.durationMs))}\n`);
+          process.stdout.write(`${pc.red('failed  ')} ${printable(e.step.migration.id)} ${pc.dim(formatMs(e.durationMs))}\n`);
         } else if (e.type === 'log') {
-          process.stdout.write(`         ${pc.dim(`${e.step.migration.id}: ${e.message}`)}\n`);
+          process.stdout.write(`         ${pc.dim(printable(`${e.step.migration.id}: ${e.message}`))}\n`);
         }
       };
   const steps = flags.steps === undefined ? undefined : Number(flags.steps);
@@ -68,7 +68,7 @@ export async function runMigrate(direction: 'up' | 'down', flags: MigrateFlags):
     if (result.plan.length === 0) process.stdout.write(`Nothing to ${direction === 'up' ? 'apply' : 'revert'}.\n`);
     for (const step of result.plan) {
       const how = step.transactional ? 'in a transaction' : 'outside a transaction (no-transaction)';
-      process.stdout.write(`${pc.bold(`-- ${step.migration}`)} ${pc.dim(`(${displayPath(step.file)}) ${step.direction}, ${how}`)}\n${step.sql}\n\n`);
+      process.stdout.write(`${pc.bold(`-- ${printable(step.migration)}`)} ${pc.dim(`(${printable(displayPath(step.file))}) ${step.direction}, ${how}`)}\n${printable(step.sql)}\n\n`);
     }
     if (result.plan.length) process.stdout.write(pc.dim(`-- dry run: ${result.plan.length} migration(s) would run; nothing was changed.\n`));
     finish(undefined, flags);
@@ -80,7 +80,7 @@ export async function runMigrate(direction: 'up' | 'down', flags: MigrateFlags):
     else {
       const perService = new Map<string, number>();
       for (const r of result.results) perService.set(r.service, (perService.get(r.service) ?? 0) + 1);
-      const split = [...perService].map(([s, n]) => `${s} ${n}`).join(', ');
+      const split = printable([...perService].map(([s, n]) => `${s} ${n}`).join(', '));
       process.stdout.write(
         `${direction === 'up' ? 'Applied' : 'Reverted'} ${done} migration${done === 1 ? '' : 's'} (${split}) in ${formatMs(performance.now() - started)}.\n`,
       );
@@ -115,18 +115,18 @@ export async function runStatus(flags: GlobalOptions & { service?: string[] }): 
     return;
   }
   if (result.error) return finish(result.error, flags);
-  process.stdout.write(`${pc.dim('database')} ${result.database}\n`);
+  process.stdout.write(`${pc.dim('database')} ${printable(result.database)}\n`);
   let problems = 0;
   for (const s of result.services) {
     problems += s.problems;
     const extra = s.problems ? `, ${pc.red(`${s.problems} need attention`)}` : '';
-    process.stdout.write(`\n${pc.bold(s.service)} ${pc.dim(`(${s.applied} applied, ${s.pending} pending${extra}${pc.dim(')')}`)}\n`);
-    if (s.migrations.length === 0) process.stdout.write(`  ${pc.dim('no migrations yet: tidemark new ' + s.service + ' <slug>')}\n`);
+    process.stdout.write(`\n${pc.bold(printable(s.service))} ${pc.dim(`(${s.applied} applied, ${s.pending} pending${extra}${pc.dim(')')}`)}\n`);
+    if (s.migrations.length === 0) process.stdout.write(`  ${pc.dim(printable('no migrations yet: tidemark new ' + s.service + ' <slug>'))}\n`);
     for (const m of s.migrations) {
-      const when = m.appliedAt ? pc.dim(` ${m.appliedAt.slice(0, 16).replace('T', ' ')} by ${m.appliedBy}`) : '';
-      process.stdout.write(`  ${STATE_MARK[m.state] ?? ' '} ${m.migration} ${m.state === 'applied' ? '' : pc.bold(m.state)}${when}\n`);
+      const when = m.appliedAt ? pc.dim(printable(` ${m.appliedAt.slice(0, 16).replace('T', ' ')} by ${m.appliedBy}`)) : '';
+      process.stdout.write(`  ${STATE_MARK[m.state] ?? ' '} ${printable(m.migration)} ${m.state === 'applied' ? '' : pc.bold(m.state)}${when}\n`);
     }
-    for (const h of s.hints) process.stdout.write(`  ${pc.yellow('→')} ${h}\n`);
+    for (const h of s.hints) process.stdout.write(`  ${pc.yellow('→')} ${printable(h)}\n`);
   }
   // Status reports; it fails only when something needs a person (drift, failed, missing, out of order).
   process.exitCode = problems > 0 ? 1 : 0;
@@ -140,9 +140,9 @@ export async function runStamp(flags: GlobalOptions & { service: string; to: str
     return finish(result.error, flags);
   }
   if (!result.error) {
-    if (!result.added.length && !result.removed.length) process.stdout.write(`The ledger of ${flags.service} already stands at ${flags.to}.\n`);
-    for (const id of result.added) process.stdout.write(`${pc.green('stamped ')} ${id}\n`);
-    for (const id of result.removed) process.stdout.write(`${pc.yellow('unstamped')} ${id}\n`);
+    if (!result.added.length && !result.removed.length) process.stdout.write(`${printable(`The ledger of ${flags.service} already stands at ${flags.to}.`)}\n`);
+    for (const id of result.added) process.stdout.write(`${pc.green('stamped ')} ${printable(id)}\n`);
+    for (const id of result.removed) process.stdout.write(`${pc.yellow('unstamped')} ${printable(id)}\n`);
   }
   finish(result.error, flags);
 }

@@ -1,5 +1,6 @@
 import { pc } from '../report/colors.js';
 import { TidemarkError, exitCodeFor, isTidemarkError, recordErrorCode } from '../errors.js';
+import { escapeControl } from '../sql/ident.js';
 
 /** Global flags every command accepts. */
 export interface GlobalOptions {
@@ -16,8 +17,9 @@ export function printJson(value: unknown): void {
 /** One sentence, then the hint; a stack only with --debug. Never a password: messages carry redacted URLs. */
 export function printError(err: unknown, options: Pick<GlobalOptions, 'debug'> = {}): void {
   const e = isTidemarkError(err) ? err : new TidemarkError('unexpected', (err as Error)?.message ?? String(err), { cause: err });
-  process.stderr.write(`${pc.red('error:')} ${e.message}\n`);
-  if (e.hint) process.stderr.write(`${pc.dim('hint:')} ${e.hint}\n`);
+  // Messages quote names and server errors: a control character in a name must not drive the terminal.
+  process.stderr.write(`${pc.red('error:')} ${escapeControl(e.message)}\n`);
+  if (e.hint) process.stderr.write(`${pc.dim('hint:')} ${escapeControl(e.hint)}\n`);
   if (options.debug) {
     const cause = (e as { cause?: unknown }).cause;
     process.stderr.write(`${pc.dim(String((cause as Error)?.stack ?? e.stack))}\n`);
@@ -25,7 +27,12 @@ export function printError(err: unknown, options: Pick<GlobalOptions, 'debug'> =
 }
 
 export function note(message: string): void {
-  process.stderr.write(`${pc.dim(message)}\n`);
+  process.stderr.write(`${pc.dim(escapeControl(message))}\n`);
+}
+
+/** Text from files, the database or the config, made safe to print: control characters as `\xNN`. */
+export function printable(text: string): string {
+  return escapeControl(text);
 }
 
 export function formatMs(ms: number): string {

@@ -1,12 +1,37 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
 import pg from 'pg';
 import { openDatabase } from '../../src/db/open.js';
 import { serviceLockKey } from '../../src/ledger/ledger.js';
 import { backends, forEachBackend, type TestDatabase } from '../support/backends.js';
-import { makeWorkspace, runCli, sqlMigration } from '../support/workspace.js';
+import { fingerprint, fingerprintDiff } from '../support/fingerprint.js';
+import { malformed } from '../support/malformed-migrations.js';
+import { CLI, makeWorkspace, runCli, sqlMigration } from '../support/workspace.js';
+
+/** Runs the CLI with its stdout closed at once, as `tidemark … | head -0` would. */
+function runWithClosedStdout(args: string[], cwd: string): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', DATABASE_URL: '' } });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+async function dbFingerprint(url: string): Promise<string> {
+  const db = await openDatabase(url);
+  try {
+    return await fingerprint(db);
+  } finally {
+    await db.close();
+  }
+}
 
 const noStack = (text: string) => assert.doesNotMatch(text, /\n\s+at .+:\d+:\d+/, 'no stack trace');
 
@@ -67,6 +92,69 @@ describe('CLI errors: one sentence, exit code, no stack trace, no password', () 
         assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
         noStack(r.stderr);
       }
+    } finally {
+      ws.remove();
+    }
+  });
+  it('an unknown command is one line with a suggestion, not the whole help', async () => {
+    const ws = makeWorkspace({ app: {} });
+    try {
+      const r = await runCli(['stauts'], ws.dir);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /unknown command 'stauts'/);
+      assert.match(r.stderr, /Did you mean status\?/);
+      assert.ok(r.stderr.trim().split('\n').length <= 3, r.stderr);
+      assert.equal(r.stdout, '');
+    } finally {
+      ws.remove();
+    }
+  });
+  it('a single-value flag given twice is refused, never silently the last', async () => {
+    const ws = makeWorkspace({ a: {}, b: {} });
+    try {
+      for (const args of [
+        ['rebaseline', '--service', 'a', '--service', 'b', '--dry-run'],
+        ['down', '--service', 'a', '--service', 'b', '--steps', '1'],
+        ['stamp', '-s', 'a', '-s', 'b', '--to', 'base'],
+        ['up', '--to', 'a_001', '--to', 'a_002'],
+        ['status', '--database', 'pglite:memory', '--database', 'pglite:./x'],
+        ['check', '--format', 'json', '--format', 'text'],
+      ]) {
+        const r = await runCli(args, ws.dir);
+        assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+        assert.match(r.stderr, /is given more than once; this flag takes one value/, args.join(' '));
+        noStack(r.stderr);
+      }
+    } finally {
+      ws.remove();
+    }
+  });
+  it('a closed stdout (tidemark … | head -1) ends quietly, without a stack trace', async () => {
+    const ws = makeWorkspace({ app: {} });
+    try {
+      for (let i = 1; i <= 300; i++) ws.write(`migrations/app/app_${String(i).padStart(3, '0')}_m.sql`, sqlMigration(`CREATE TABLE m${i} (id int);`));
+      for (const args of [['--help'], ['graph']]) {
+        const r = await runWithClosedStdout(args, ws.dir);
+        assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+        assert.doesNotMatch(r.stderr, /EPIPE|Error:/, args.join(' '));
+        noStack(r.stderr);
+      }
+    } finally {
+      ws.remove();
+    }
+  });
+  it('a 50 MB migration is split to its end: the COMMIT on its last line is refused by line, exit 2', async () => {
+    const ws = makeWorkspace({ app: {} });
+    try {
+      const comment = `-- ${'c'.repeat(97)}\n`.repeat(50);
+      const body = Array.from({ length: 10_000 }, (_, i) => `INSERT INTO t VALUES (${i});\n${comment}`).join('');
+      ws.write('migrations/app/app_001_big.sql', `-- tidemark:up\nCREATE TABLE t (id int);\n${body}COMMIT;\n`);
+      const started = Date.now();
+      const r = await runCli(['up'], ws.dir);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /app_001_big\.sql:510003: app_001_big: `COMMIT` would end or escape the migration's transaction/);
+      noStack(r.stderr);
+      assert.ok(Date.now() - started < 120_000, `took ${Date.now() - started} ms`);
     } finally {
       ws.remove();
     }
@@ -137,6 +225,43 @@ forEachBackend('CLI exit codes against a database', (backend) => {
       const bad = await runCli(['up', '--database', db.url], ws.dir);
       assert.equal(bad.code, 2);
       assert.match(bad.stderr, /app_002_b\.sql:2: app_002_b: unknown directive `tidemark:frobnicate`/);
+    } finally {
+      ws.remove();
+    }
+  });
+  it('control characters in a name from the server are escaped, never sent to the terminal raw', async () => {
+    const ws = makeWorkspace({ app: {} });
+    try {
+      ws.write('migrations/app/app_001_a.sql', sqlMigration('CREATE TABLE a (id int);'));
+      ws.write('migrations/app/app_002_b.sql', sqlMigration('SELECT * FROM "evil\u001b[2Jname\u0007";'));
+      const r = await runCli(['up', '--database', db.url], ws.dir);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /relation "evil\\x1b\[2Jname\\x07" does not exist/);
+      assert.doesNotMatch(r.stderr + r.stdout, /[\u001b\u0007]/);
+    } finally {
+      ws.remove();
+    }
+  });
+  it('down with nothing to revert exits 2; generated malformed files exit 2 and change nothing', async () => {
+    const ws = makeWorkspace({ dn: {} });
+    try {
+      ws.write('migrations/dn/dn_001_base.sql', sqlMigration('CREATE TABLE base (id int);', 'DROP TABLE base;'));
+      // This suite's database is shared: a service of its own, nothing applied yet.
+      const nothing = await runCli(['down', '--service', 'dn', '--steps', '1', '--database', db.url], ws.dir);
+      assert.equal(nothing.code, 2, nothing.stderr);
+      assert.match(nothing.stderr, /Nothing to revert: no migration of dn is applied/);
+      assert.equal((await runCli(['up', '--database', db.url], ws.dir)).code, 0);
+      const before = await dbFingerprint(db.url);
+      for (const g of fc.sample(malformed, { numRuns: 4, seed: 11 })) {
+        rmSync(path.join(ws.dir, `migrations/dn/dn_002_fz.${g.ext === 'sql' ? 'mjs' : 'sql'}`), { force: true });
+        writeFileSync(path.join(ws.dir, `migrations/dn/dn_002_fz.${g.ext}`), g.bytes);
+        const r = await runCli(['up', '--database', db.url], ws.dir);
+        assert.equal(r.code, 2, `${g.what}: ${r.stderr}`);
+        assert.match(r.stderr, /^error: /);
+        assert.ok(r.stderr.trim().split('\n').length <= 3, r.stderr);
+        noStack(r.stderr);
+        assert.deepEqual(fingerprintDiff(before, await dbFingerprint(db.url)), [], g.what);
+      }
     } finally {
       ws.remove();
     }

@@ -151,6 +151,12 @@ describe('planDown', () => {
       /Cannot revert user_003_index: budget_002_owner of budget requires it/,
     );
   });
+  it('refuses to revert nothing, or more than is applied (exit 2, nothing reverted)', () => {
+    throwsCode(() => planDown({ histories: [histories[0]], ledger: [], service: 'user', steps: 1 }), 'nothing-to-revert', /no migration of user is applied/);
+    throwsCode(() => planDown({ histories: [histories[0]], ledger: [], service: 'user', to: BASE }), 'nothing-to-revert');
+    throwsCode(() => planDown({ histories: [histories[0]], ledger, service: 'user', to: 'user_003' }), 'nothing-to-revert', /above user_003/);
+    throwsCode(() => planDown({ histories: [histories[0]], ledger, service: 'user', steps: 4 }), 'too-few-applied', /only 3 are applied/);
+  });
   it('needs exactly one of to and steps', () => {
     throwsCode(() => planDown({ histories, ledger, service: 'user' }), 'bad-usage');
   });
