@@ -847,6 +847,8 @@ function revisionOf(ctx: Ctx, all: Assignment[]): Revision | undefined {
   }
   const refLines: Record<string, number> = {};
   for (const list of [parents, dependsOn]) for (const x of list ?? []) if (!(x.value in refLines)) refLines[x.value] = x.line;
+  const labelLines: Record<string, number> = {};
+  for (const x of branchLabels ?? []) if (!(x.value in labelLines)) labelLines[x.value] = x.line;
   return {
     service: ctx.service,
     id: rev.value.value,
@@ -856,6 +858,7 @@ function revisionOf(ctx: Ctx, all: Assignment[]): Revision | undefined {
     dependsOn: (dependsOn ?? []).map((x) => x.value),
     branchLabels: (branchLabels ?? []).map((x) => x.value),
     refLines,
+    labelLines,
     format: 'alembic',
   };
 }

@@ -19,6 +19,8 @@ export interface Revision {
   branchLabels: string[];
   /** 1-based line where each referenced id (parent or dependency) is written, when known. */
   refLines: Record<string, number>;
+  /** 1-based line where each branch label is written (its first occurrence), when known. */
+  labelLines?: Record<string, number>;
   format: 'alembic' | 'tidemark';
 }
 

@@ -58,6 +58,7 @@ describe('parseAlembicSource: revision and down_revision', () => {
       dependsOn: [],
       branchLabels: [],
       refLines: { '001': 16 },
+      labelLines: {},
       format: 'alembic',
     });
   });
