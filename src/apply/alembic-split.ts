@@ -59,6 +59,11 @@ export async function splitVersionTable(
       });
     }
     const shared = options.table ?? 'alembic_version';
+    if (!IDENT.test(shared)) {
+      throw new TidemarkError('bad-version-table', `--table ${JSON.stringify(shared)} is not a plain table name.`, {
+        hint: 'Give the shared version table\'s name as Alembic knows it, e.g. alembic_version.',
+      });
+    }
     const prefix = options.prefix ?? 'alembic_version_';
     const owners = new Map<string, string[]>();
     for (const s of alembic) {
