@@ -237,6 +237,9 @@ function quote(s: string): string {
 export function normalizeSnapshot(snapshot: Snapshot): Snapshot {
   const s: Snapshot = structuredClone(snapshot);
   s.serverVersion = 0;
+  // How to create it, and what other services hang on it, are not part of the schema's equality.
+  delete s.createOrder;
+  delete s.dependents;
   const sql = (text: string | undefined) => (text === undefined ? undefined : normalizeSql(text));
   const setSql = <T extends object, K extends keyof T>(o: T, k: K) => {
     if (o[k] !== undefined) (o as Record<K, unknown>)[k] = normalizeSql(o[k] as string);

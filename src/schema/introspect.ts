@@ -439,6 +439,23 @@ export async function introspect(db: Queryable, scope: SchemaScope): Promise<Sna
       unsupported.push({ kind: 'aggregate', name: `${displayName(p)}(${p.args}) (uses ${describe(e.dst)})`, reason: 'CREATE AGGREGATE is not reproduced' });
     }
   }
+  // Objects outside the service that depend on what it owns (another service's foreign key onto an
+  // owned table, a view reading it, a trigger calling an owned function, a column of an owned type):
+  // a rebaseline that drops and recreates the owned objects must name them first.
+  const dependents: ExternalReference[] = [];
+  for (const e of edges) {
+    if (e.deptype !== 'n' || !ownedKey(e.dst) || ownedKey(e.src) || memberOf.has(e.src) || e.src.startsWith('x:')) continue;
+    if (e.src.startsWith('p:') && procSet.has(Number(e.src.slice(2)))) continue;
+    if (e.src.startsWith('t:') && typeSet.has(Number(e.src.slice(2)))) continue;
+    const rel = e.src.startsWith('r:') ? relById.get(Number(e.src.slice(2))) : undefined;
+    const ty = e.src.startsWith('t:') ? typeById.get(Number(e.src.slice(2))) : undefined;
+    const pr = e.src.startsWith('p:') ? procById.get(Number(e.src.slice(2))) : undefined;
+    const named = rel ?? ty ?? pr;
+    if (rel && seqOwners.has(rel.oid) && ownedTables.has(seqOwners.get(rel.oid)!.rel)) continue;
+    const other = named ? ownerName(named.name, named.schema) : undefined;
+    dependents.push({ service: other ?? '', object: describe(e.dst), from: describe(e.src) });
+  }
+
   // A function no service owns by name, that this service's objects use AND objects outside it use
   // too (a trigger function shared by two services' tables): each service's baseline would create it
   // and each reset would drop it under the other. It must be owned by one service and required by the
@@ -1005,7 +1022,43 @@ export async function introspect(db: Queryable, scope: SchemaScope): Promise<Sna
     views: viewList,
     unsupported,
     references,
+    dependents: await describeDependents(db, dependents, [...ownedTables], (n, sch) => ownerName(n, sch)),
   };
+}
+
+/**
+ * The dependents with what they are: a foreign key onto an owned table is named as that key (from the
+ * catalog, since pg_depend counts it as its table), the rest as pg_depend found them. Sorted, unique.
+ */
+async function describeDependents(
+  db: Queryable,
+  found: ExternalReference[],
+  owned: number[],
+  ownerName: (name: string, schema: string) => string | undefined,
+): Promise<ExternalReference[]> {
+  const out = new Map<string, ExternalReference>();
+  const add = (r: ExternalReference) => out.set(`${r.service}\0${r.object}\0${r.from}`, r);
+  if (owned.length > 0) {
+    const fks = (
+      await db.query<{ name: string; schema: string; table: string; ref_schema: string; ref_table: string }>(
+        `SELECT con.conname AS name, n.nspname AS schema, c.relname AS table, rn.nspname AS ref_schema, rc.relname AS ref_table
+           FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+           JOIN pg_class rc ON rc.oid = con.confrelid JOIN pg_namespace rn ON rn.oid = rc.relnamespace
+          WHERE con.contype = 'f' AND ${IN_OIDS('con.confrelid')} AND NOT (${IN_OIDS('con.conrelid')})`,
+        [oidList(owned)],
+      )
+    ).rows;
+    for (const f of fks) {
+      add({
+        service: ownerName(f.table, f.schema) ?? '',
+        object: `table ${displayName({ schema: f.ref_schema, name: f.ref_table })}`,
+        from: `foreign key ${displayName(f.name)} on table ${displayName({ schema: f.schema, name: f.table })}`,
+      });
+    }
+  }
+  const fkTables = new Set([...out.values()].map((r) => `${r.object}\0${r.from.replace(/^foreign key .* on /, '')}`));
+  for (const r of found) if (!fkTables.has(`${r.object}\0${r.from}`)) add(r);
+  return [...out.values()].sort((a, b) => a.service.localeCompare(b.service) || a.from.localeCompare(b.from) || a.object.localeCompare(b.object));
 }
 
 const sameObject = (row: { schema: string; name: string } | undefined, q: QualifiedName) => row !== undefined && row.schema === q.schema && row.name === q.name;

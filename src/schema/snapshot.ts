@@ -222,6 +222,11 @@ export interface Snapshot {
   views: ViewInfo[];
   unsupported: UnsupportedObject[];
   references: ExternalReference[];
+  /**
+   * Objects outside the service that depend on what it owns (`service`: whose; '' for none), e.g.
+   * another service's foreign key onto an owned table: what a rebaseline's drop would hit.
+   */
+  dependents?: ExternalReference[];
 }
 
 export interface SchemaDifference {
