@@ -123,6 +123,18 @@ export async function baseline(options: BaselineOptions): Promise<BaselineResult
     result.snapshot = live;
     result.counts = countObjects(live);
     result.unsupported = unsupportedObjects(live);
+    const shared = live.unsupported.filter((u) => u.kind === 'shared function');
+    if (shared.length > 0) {
+      throw new TidemarkError(
+        'baseline-shared-function',
+        `Cannot baseline service ${name}: function ${shared.map((u) => u.name).join('; function ')}, and no service owns it: add it to the \`owns\` of one service and \`requires\` that service from the others; nothing was written.`,
+        {
+          kind: 'input',
+          service: name,
+          hint: 'Otherwise each service\'s baseline would create it and each reset would drop it under the other.',
+        },
+      );
+    }
     if (result.unsupported.length > 0) {
       throw new TidemarkError(
         'baseline-unsupported',

@@ -184,6 +184,23 @@ export async function rebaseline(options: RebaselineOptions): Promise<Rebaseline
       result.differences = compareSnapshots(live, expected);
       result.mode = result.differences.length === 0 ? 'metadata' : 'full';
       step('compare');
+      // A full rebaseline drops and recreates what the service owns: whatever of another service hangs
+      // on it (a foreign key onto its table, a view reading it, a trigger calling its function) would
+      // make the drop fail with PostgreSQL's bare "other objects depend on them". Name each one first.
+      const dependents = result.mode === 'full' ? (live.dependents ?? []) : [];
+      if (dependents.length > 0) {
+        const shown = dependents.slice(0, 5).map((d) => `${d.from} (${d.service ? `service ${d.service}` : 'no service'}) on ${d.object}`);
+        const services = [...new Set(dependents.map((d) => d.service).filter((x) => x !== ''))].sort();
+        throw new TidemarkError(
+          'rebaseline-dependents',
+          `Cannot rebaseline ${service.name}: it drops and recreates its objects, and ${shown.join(', ')}${dependents.length > 5 ? `, and ${dependents.length - 5} more` : ''} depend${dependents.length === 1 ? 's' : ''} on them; nothing was changed.`,
+          {
+            kind: 'input',
+            service: service.name,
+            hint: `Drop those objects in a migration of ${services.length ? `service ${services.join(', ')}` : 'their owner'} and re-create them after the rebaseline, or first make the live schema equal to the baseline (then rebaseline only rewrites the ledger).`,
+          },
+        );
+      }
       const ledgerBefore = await readServiceLedger(db, service.name);
       result.previousLedger = ledgerBefore;
       if (options.dryRun) return;
@@ -214,7 +231,18 @@ export async function rebaseline(options: RebaselineOptions): Promise<Rebaseline
       say('transaction', result.mode === 'metadata' ? 'schema equal to the baseline: replacing the ledger only' : 'dropping, applying the baseline, restoring, validating');
       await db.transaction(async (tx) => {
         if (result.mode === 'full') {
-          await tx.exec(renderDrop(live));
+          try {
+            await tx.exec(renderDrop(live));
+          } catch (err) {
+            const e = err as { code?: string; message?: string; detail?: string };
+            if (e.code !== '2BP01') throw err;
+            throw new TidemarkError('rebaseline-dependents', `Cannot rebaseline ${service.name}: dropping its objects failed because other objects depend on them (${(e.detail ?? e.message ?? '').replace(/\n/g, '; ')}); everything rolled back.`, {
+              kind: 'input',
+              service: service.name,
+              hint: 'Drop those objects in a migration of the service that owns them and re-create them after the rebaseline.',
+              cause: err,
+            });
+          }
           await applyBaseline(tx, migrations, say);
           say('restore', `${result.rows.reduce((n, r) => n + r.before, 0)} rows`);
           const { restore } = await import('../data/restore.js');

@@ -37,7 +37,8 @@ import type {
   UnsupportedObject,
   ViewInfo,
 } from './snapshot.js';
-import { displayName } from './snapshot.js';
+import { displayName, objectKey } from './snapshot.js';
+import type { QualifiedName } from '../sql/ident.js';
 import { loadPgParser } from '../history/pg-parser.js';
 import { canonicalQuery } from './normalize.js';
 
@@ -60,6 +61,9 @@ interface RelRow {
   force_rls: boolean;
   options: string[] | null;
   comment: string | null;
+  replident: string;
+  am: string | null;
+  tablespace: boolean;
 }
 
 interface TypeRow {
@@ -114,6 +118,8 @@ const byName = <T extends { schema?: string; name: string }>(a: T, b: T) =>
   (a.schema ?? '').localeCompare(b.schema ?? '') || a.name.localeCompare(b.name);
 
 const CONSTRAINT_KINDS: Record<string, ConstraintKind> = { p: 'primary key', u: 'unique', c: 'check', f: 'foreign key', x: 'exclusion' };
+const STORAGE: Record<string, ColumnInfo['storage'] & string> = { p: 'PLAIN', e: 'EXTERNAL', m: 'MAIN', x: 'EXTENDED' };
+const COMPRESSION: Record<string, string> = { p: 'pglz', l: 'lz4' };
 const POLICY_COMMANDS: Record<string, string> = { '*': 'ALL', r: 'SELECT', a: 'INSERT', w: 'UPDATE', d: 'DELETE' };
 
 function comment(c: string | null | undefined): { comment?: string } {
@@ -134,7 +140,8 @@ export async function introspect(db: Queryable, scope: SchemaScope): Promise<Sna
       `SELECT c.oid::int8::float8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind::text AS kind,
               c.relpersistence::text AS persistence, c.relispartition AS ispartition, c.reloftype <> 0 AS typed,
               c.relrowsecurity AS rls, c.relforcerowsecurity AS force_rls, to_json(c.reloptions) AS options,
-              obj_description(c.oid, 'pg_class') AS comment
+              obj_description(c.oid, 'pg_class') AS comment, c.relreplident::text AS replident,
+              (SELECT am.amname FROM pg_am am WHERE am.oid = c.relam) AS am, c.reltablespace <> 0 AS tablespace
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S', 'c') AND ${USER_SCHEMAS}`,
     )
@@ -191,11 +198,15 @@ export async function introspect(db: Queryable, scope: SchemaScope): Promise<Sna
                 WHEN 'pg_rewrite'::regclass THEN 'r:' || (SELECT r.ev_class FROM pg_rewrite r WHERE r.oid = d.objid)::int8
                 WHEN 'pg_type'::regclass THEN 't:' || d.objid::int8
                 WHEN 'pg_proc'::regclass THEN 'p:' || d.objid::int8
+                WHEN 'pg_extension'::regclass THEN NULL
+                ELSE 'x:' || d.classid::int8 || ':' || d.objid::int8
               END AS src,
               CASE d.refclassid
-                WHEN 'pg_class'::regclass THEN 'r:' WHEN 'pg_type'::regclass THEN 't:'
-                WHEN 'pg_proc'::regclass THEN 'p:' WHEN 'pg_extension'::regclass THEN 'e:'
-              END || d.refobjid::int8 AS dst,
+                WHEN 'pg_class'::regclass THEN 'r:' || d.refobjid::int8 WHEN 'pg_type'::regclass THEN 't:' || d.refobjid::int8
+                WHEN 'pg_proc'::regclass THEN 'p:' || d.refobjid::int8 WHEN 'pg_extension'::regclass THEN 'e:' || d.refobjid::int8
+                WHEN 'pg_namespace'::regclass THEN NULL
+                ELSE 'x:' || d.refclassid::int8 || ':' || d.refobjid::int8
+              END AS dst,
               d.deptype::text AS deptype
          FROM pg_depend d
         WHERE d.objid >= 16384 AND d.refobjid >= 16384 AND d.deptype IN ('n', 'a', 'i', 'e')`,
@@ -242,13 +253,19 @@ export async function introspect(db: Queryable, scope: SchemaScope): Promise<Sna
     if (memberOf.has(`r:${r.oid}`)) continue;
     if (ownerName(r.name, r.schema) !== service) continue;
     const label = displayName(r);
+    if ((r.kind === 'r' || r.kind === 'm') && r.tablespace) {
+      unsupported.push({ kind: 'tablespace', name: `of ${label}`, reason: 'tablespaces are per server and not reproduced' });
+    }
     if (r.kind === 'r' || r.kind === 'p' || r.kind === 'f') {
       if (versionTables.has(r.name) && r.kind === 'r') continue;
       if (r.kind === 'p') unsupported.push({ kind: 'partitioned table', name: label, reason: 'partitioning is not reproduced by baseline' });
       else if (r.kind === 'f') unsupported.push({ kind: 'foreign table', name: label, reason: 'foreign tables and their servers are not reproduced' });
       else if (r.ispartition) unsupported.push({ kind: 'partition', name: label, reason: 'partitioning is not reproduced by baseline' });
       else if (r.typed) unsupported.push({ kind: 'typed table', name: label, reason: 'tables OF a composite type are not reproduced' });
-      else ownedTables.add(r.oid);
+      else {
+        ownedTables.add(r.oid);
+        if (r.am !== null && r.am !== 'heap') unsupported.push({ kind: 'table access method', name: `${label} USING ${r.am}`, reason: 'a table access method other than heap is not reproduced' });
+      }
     } else if (r.kind === 'v' || r.kind === 'm') views.add(r.oid);
     else if (r.kind === 'S') {
       // A sequence owned by a column goes with that column's table, whatever its name.
@@ -303,6 +320,9 @@ export async function introspect(db: Queryable, scope: SchemaScope): Promise<Sna
   for (const id of procSet) push(`p:${id}`);
 
   const lateProcs = new Set<number>();
+  const procsByName = new Set(procSet);
+  /** Objects of the kinds a Snapshot does not hold, tied to what the service owns: each is refused by name. */
+  const otherUses: { key: string; detail: string }[] = [];
   while (queue.length > 0) {
     const src = queue.shift() as string;
     const from = describe(src);
@@ -317,6 +337,11 @@ export async function introspect(db: Queryable, scope: SchemaScope): Promise<Sna
       }
       if (dst.startsWith('e:')) {
         neededExtensions.add(Number(dst.slice(2)));
+        continue;
+      }
+      if (dst.startsWith('x:')) {
+        // An operator, operator class, collation, text search configuration, … that is no extension's.
+        otherUses.push({ key: dst, detail: `used by ${from}` });
         continue;
       }
       const id = Number(dst.slice(2));
@@ -396,6 +421,109 @@ export async function introspect(db: Queryable, scope: SchemaScope): Promise<Sna
     }
   }
 
+  // What depends on an owned object but is of a kind no Snapshot holds (an operator or a cast over an
+  // owned function, an operator class over an owned type, an aggregate, …): baseline would lose it, and
+  // dropping the owned object (reset, rebaseline) would fail on it. Refused by name, as what it uses is.
+  const ownedKey = (key: string) => {
+    const id = Number(key.slice(2));
+    if (key.startsWith('r:')) return ownedTables.has(id) || views.has(id) || sequences.has(id);
+    if (key.startsWith('t:')) return typeSet.has(id);
+    if (key.startsWith('p:')) return procSet.has(id);
+    return false;
+  };
+  for (const e of edges) {
+    if (e.deptype !== 'n' || !ownedKey(e.dst) || memberOf.has(e.src)) continue;
+    if (e.src.startsWith('x:')) otherUses.push({ key: e.src, detail: `depends on ${describe(e.dst)}` });
+    else if (e.src.startsWith('p:') && procById.get(Number(e.src.slice(2)))?.kind === 'a' && !procSet.has(Number(e.src.slice(2)))) {
+      const p = procById.get(Number(e.src.slice(2))) as ProcRow;
+      unsupported.push({ kind: 'aggregate', name: `${displayName(p)}(${p.args}) (uses ${describe(e.dst)})`, reason: 'CREATE AGGREGATE is not reproduced' });
+    }
+  }
+  // Objects outside the service that depend on what it owns (another service's foreign key onto an
+  // owned table, a view reading it, a trigger calling an owned function, a column of an owned type):
+  // a rebaseline that drops and recreates the owned objects must name them first.
+  const dependents: ExternalReference[] = [];
+  for (const e of edges) {
+    if (e.deptype !== 'n' || !ownedKey(e.dst) || ownedKey(e.src) || memberOf.has(e.src) || e.src.startsWith('x:')) continue;
+    if (e.src.startsWith('p:') && procSet.has(Number(e.src.slice(2)))) continue;
+    if (e.src.startsWith('t:') && typeSet.has(Number(e.src.slice(2)))) continue;
+    const rel = e.src.startsWith('r:') ? relById.get(Number(e.src.slice(2))) : undefined;
+    const ty = e.src.startsWith('t:') ? typeById.get(Number(e.src.slice(2))) : undefined;
+    const pr = e.src.startsWith('p:') ? procById.get(Number(e.src.slice(2))) : undefined;
+    const named = rel ?? ty ?? pr;
+    if (rel && seqOwners.has(rel.oid) && ownedTables.has(seqOwners.get(rel.oid)!.rel)) continue;
+    const other = named ? ownerName(named.name, named.schema) : undefined;
+    dependents.push({ service: other ?? '', object: describe(e.dst), from: describe(e.src) });
+  }
+
+  // A function no service owns by name, that this service's objects use AND objects outside it use
+  // too (a trigger function shared by two services' tables): each service's baseline would create it
+  // and each reset would drop it under the other. It must be owned by one service and required by the
+  // others: refused, naming who else uses it.
+  for (const id of procSet) {
+    if (procsByName.has(id)) continue;
+    const key = `p:${id}`;
+    const users = new Map<string, string>();
+    for (const e of edges) {
+      if (e.dst !== key || e.deptype !== 'n' || ownedKey(e.src) || memberOf.has(e.src) || e.src.startsWith('x:')) continue;
+      if (e.src.startsWith('p:') && procSet.has(Number(e.src.slice(2)))) continue;
+      const rel = e.src.startsWith('r:') ? relById.get(Number(e.src.slice(2))) : undefined;
+      const other = rel ? ownerName(rel.name, rel.schema) : undefined;
+      users.set(describe(e.src), other === undefined ? 'no service' : `service ${other}`);
+    }
+    if (users.size === 0) continue;
+    const p = procById.get(id) as ProcRow;
+    const list = [...users].sort().map(([what, who]) => `${what} (${who})`).join(', ');
+    unsupported.push({
+      kind: 'shared function',
+      name: `${displayName(p)}(${p.args}) is also used by ${list}`,
+      reason: `it is owned by no service: add it to the \`owns\` of one service and \`requires\` that service from the others`,
+    });
+  }
+
+  // The same kinds matched by name by the service's `owns` (e.g. `schema:billing` holding an operator).
+  const named = (
+    await db.query<{ key: string; schema: string; name: string }>(
+      `SELECT 'x:' || o.classid::int8 || ':' || o.oid::int8 AS key, n.nspname AS schema, o.name
+         FROM (SELECT 'pg_operator'::regclass AS classid, oid, oprname::text AS name, oprnamespace AS ns FROM pg_operator
+               UNION ALL SELECT 'pg_opclass'::regclass, oid, opcname::text, opcnamespace FROM pg_opclass
+               UNION ALL SELECT 'pg_opfamily'::regclass, oid, opfname::text, opfnamespace FROM pg_opfamily
+               UNION ALL SELECT 'pg_collation'::regclass, oid, collname::text, collnamespace FROM pg_collation
+               UNION ALL SELECT 'pg_conversion'::regclass, oid, conname::text, connamespace FROM pg_conversion
+               UNION ALL SELECT 'pg_ts_config'::regclass, oid, cfgname::text, cfgnamespace FROM pg_ts_config
+               UNION ALL SELECT 'pg_ts_dict'::regclass, oid, dictname::text, dictnamespace FROM pg_ts_dict
+               UNION ALL SELECT 'pg_ts_parser'::regclass, oid, prsname::text, prsnamespace FROM pg_ts_parser
+               UNION ALL SELECT 'pg_ts_template'::regclass, oid, tmplname::text, tmplnamespace FROM pg_ts_template) AS o
+         JOIN pg_namespace n ON n.oid = o.ns
+        WHERE o.oid >= 16384 AND ${USER_SCHEMAS}`,
+    )
+  ).rows;
+  for (const o of named) {
+    if (memberOf.has(o.key) || ownerName(o.name, o.schema) !== service) continue;
+    otherUses.push({ key: o.key, detail: `named by the \`owns\` of ${service}` });
+  }
+  if (otherUses.length > 0) {
+    const keys = [...new Set(otherUses.map((u) => u.key))];
+    const ids = (
+      await db.query<{ key: string; type: string; identity: string }>(
+        `SELECT k AS key, i.type, i.identity
+           FROM unnest(string_to_array($1, ',')) AS k,
+                LATERAL pg_identify_object(split_part(k, ':', 2)::oid, split_part(k, ':', 3)::oid, 0) AS i`,
+        [keys.join(',')],
+      )
+    ).rows;
+    const byKey = new Map(ids.map((i) => [i.key, i]));
+    const seen = new Set<string>();
+    for (const u of otherUses) {
+      const id = byKey.get(u.key);
+      const kind = id?.type ?? 'object';
+      const label = `${id?.identity ?? u.key} (${u.detail})`;
+      if (seen.has(label)) continue;
+      seen.add(label);
+      unsupported.push({ kind, name: label, reason: `a ${kind} is not reproduced by baseline` });
+    }
+  }
+
   // Serial sequences (OWNED BY a column of an owned table); identity sequences go with their column.
   for (const [seq, o] of seqOwners) {
     if (o.deptype === 'a' && ownedTables.has(o.rel)) sequences.add(seq);
@@ -420,6 +548,7 @@ export async function introspect(db: Queryable, scope: SchemaScope): Promise<Sna
       policies: [],
       rowSecurity: r.rls,
       forceRowSecurity: r.force_rls,
+      ...(r.replident === 'f' ? { replicaIdentity: { kind: 'full' as const } } : r.replident === 'n' ? { replicaIdentity: { kind: 'nothing' as const } } : {}),
       ...comment(r.comment),
     });
   }
@@ -462,8 +591,15 @@ export async function introspect(db: Queryable, scope: SchemaScope): Promise<Sna
         expr: string | null;
         collation: string | null;
         comment: string | null;
+        storage: string | null;
+        stattarget: number | null;
+        compression: string | null;
+        attoptions: string[] | null;
       }>(
         `SELECT a.attrelid::int8::float8 AS rel, a.attname AS name, a.attnum::int AS position,
+                CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage,
+                NULLIF(a.attstattarget::int, -1) AS stattarget, NULLIF(a.attcompression::text, '') AS compression,
+                to_json(a.attoptions) AS attoptions,
                 format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS notnull,
                 a.attidentity::text AS identity, a.attgenerated::text AS generated,
                 pg_get_expr(d.adbin, d.adrelid) AS expr,
@@ -488,6 +624,13 @@ export async function introspect(db: Queryable, scope: SchemaScope): Promise<Sna
         if (s) col.identity = { kind: c.identity === 'a' ? 'always' : 'by default', sequence: { schema: s.schema, name: s.name, ...seqOptions(s) } };
       }
       if (c.collation) col.collation = c.collation;
+      // What pg_dump emits as ALTER COLUMN … SET STORAGE / SET STATISTICS / SET COMPRESSION / SET (…).
+      if (c.storage !== null) col.storage = STORAGE[c.storage] ?? c.storage;
+      if (c.stattarget !== null) col.statistics = Number(c.stattarget);
+      if (c.compression !== null && c.compression !== '\u0000') col.compression = COMPRESSION[c.compression] ?? c.compression;
+      // Only the options a user can set (ALTER COLUMN … SET): a server may keep its own there (15.20's pg_attver).
+      const settable = (c.attoptions ?? []).filter((o) => /^n_distinct(_inherited)?=/.test(o));
+      if (settable.length > 0) col.options = settable.sort();
       Object.assign(col, comment(c.comment));
       tables.get(c.rel)?.columns.push(col);
     }
@@ -533,6 +676,21 @@ export async function introspect(db: Queryable, scope: SchemaScope): Promise<Sna
       )
     ).rows;
     for (const i of idx) tables.get(i.rel)?.indexes.push({ name: i.name, definition: i.def, ...comment(i.comment) });
+    // REPLICA IDENTITY USING INDEX and CLUSTER ON, constraint indexes included (pg_dump emits both).
+    const marked = (
+      await db.query<{ rel: number; name: string; replident: boolean; clustered: boolean }>(
+        `SELECT i.indrelid::int8::float8 AS rel, ic.relname AS name, i.indisreplident AS replident, i.indisclustered AS clustered
+           FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+          WHERE ${IN_OIDS('i.indrelid')} AND (i.indisreplident OR i.indisclustered)`,
+        [tableList],
+      )
+    ).rows;
+    for (const m of marked) {
+      const t = tables.get(m.rel);
+      if (!t) continue;
+      if (m.replident && relById.get(m.rel)?.replident === 'i') t.replicaIdentity = { kind: 'index', index: m.name };
+      if (m.clustered) t.clusterOn = m.name;
+    }
 
     const trg = (
       await db.query<{ rel: number; name: string; def: string; enabled: string; comment: string | null }>(
@@ -585,6 +743,19 @@ export async function introspect(db: Queryable, scope: SchemaScope): Promise<Sna
     const stats = (
       await db.query<{ rel: number; name: string }>(`SELECT stxrelid::int8::float8 AS rel, stxname AS name FROM pg_statistic_ext WHERE ${IN_OIDS('stxrelid')}`, [tableList])
     ).rows;
+    const pubs = (
+      await db.query<{ rel: number; name: string }>(
+        `SELECT pr.prrelid::int8::float8 AS rel, p.pubname AS name FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid
+          WHERE ${IN_OIDS('pr.prrelid')}
+         UNION ALL
+         SELECT c.oid::int8::float8, p.pubname FROM pg_publication_namespace pn JOIN pg_publication p ON p.oid = pn.pnpubid
+           JOIN pg_class c ON c.relnamespace = pn.pnnspid WHERE ${IN_OIDS('c.oid')}`,
+        [tableList],
+      )
+    ).rows;
+    for (const p of pubs) {
+      unsupported.push({ kind: 'publication', name: `${p.name} publishing ${displayName(relById.get(p.rel) as RelRow)}`, reason: 'publications are database-wide and not reproduced' });
+    }
     for (const s of stats) unsupported.push({ kind: 'extended statistics', name: `${s.name} on ${displayName(relById.get(s.rel) as RelRow)}`, reason: 'CREATE STATISTICS is not reproduced' });
   }
 
@@ -606,6 +777,19 @@ export async function introspect(db: Queryable, scope: SchemaScope): Promise<Sna
       unsupported.push({ kind: 'trigger on a view', name: `${t.name} on ${displayName(relById.get(t.rel) as RelRow)}`, reason: 'INSTEAD OF triggers are not reproduced' });
     }
     for (const r of rules) unsupported.push({ kind: 'rule', name: `${r.name} on ${displayName(relById.get(r.rel) as RelRow)}`, reason: 'CREATE RULE is not reproduced' });
+  }
+
+  // Security labels (pg_dump emits SECURITY LABEL) on anything owned.
+  const labelled = [...ownedTables, ...views, ...sequences, ...typeSet, ...procSet];
+  if (labelled.length > 0) {
+    const labels = (
+      await db.query<{ what: string; provider: string }>(
+        `SELECT pg_describe_object(s.classoid, s.objoid, s.objsubid) AS what, s.provider FROM pg_seclabel s
+          WHERE s.classoid IN ('pg_class'::regclass, 'pg_type'::regclass, 'pg_proc'::regclass) AND ${IN_OIDS('s.objoid')}`,
+        [oidList(labelled)],
+      )
+    ).rows;
+    for (const l of labels) unsupported.push({ kind: 'security label', name: `${l.provider} on ${l.what}`, reason: 'SECURITY LABEL is not reproduced' });
   }
 
   // ---- views ----
@@ -810,9 +994,25 @@ export async function introspect(db: Queryable, scope: SchemaScope): Promise<Sna
   unsupported.sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
   references.sort((a, b) => a.service.localeCompare(b.service) || a.object.localeCompare(b.object) || a.from.localeCompare(b.from));
 
+  // ---- creation order: what pg_depend says each CREATE needs (column types, defaults, checks, domain
+  // checks, argument and result types, BEGIN ATOMIC bodies, view queries) ----
+  const createOrder = await creationOrder(db, {
+    types: typeInfos.map((t) => ({ key: objectKey('type', t), id: `t:${[...typeSet].find((o) => sameObject(typeById.get(o), t))}` })),
+    functions: fnInfos.map((f) => ({ key: objectKey('function', f, f.arguments), id: `p:${[...procSet].find((o) => sameObject(procById.get(o), f) && procById.get(o)?.args === f.arguments)}` })),
+    sequences: seqInfos.map((q) => ({ key: objectKey('sequence', q), id: `r:${[...sequences].find((o) => sameObject(relById.get(o), q))}` })),
+    tables: tableInfos.map((t) => ({ key: objectKey('table', t), id: `r:${[...ownedTables].find((o) => sameObject(relById.get(o), t))}` })),
+    views: viewList.map((v) => ({ key: objectKey('view', v), id: `r:${[...views].find((o) => sameObject(relById.get(o), v))}` })),
+    typeById,
+  });
+  // A function created after a table is dropped before the tables (render.ts renderDrop).
+  const tablePositions = tableInfos.map((t) => createOrder.indexOf(objectKey('table', t)));
+  const firstTable = tablePositions.length ? Math.min(...tablePositions) : Infinity;
+  for (const f of fnInfos) if (createOrder.indexOf(objectKey('function', f, f.arguments)) > firstTable) f.late = true;
+
   return {
     serverVersion,
     service,
+    createOrder,
     schemas: [...schemas].sort(),
     extensions: exts,
     types: typeInfos,
@@ -822,5 +1022,117 @@ export async function introspect(db: Queryable, scope: SchemaScope): Promise<Sna
     views: viewList,
     unsupported,
     references,
+    dependents: await describeDependents(db, dependents, [...ownedTables], (n, sch) => ownerName(n, sch)),
   };
+}
+
+/**
+ * The dependents with what they are: a foreign key onto an owned table is named as that key (from the
+ * catalog, since pg_depend counts it as its table), the rest as pg_depend found them. Sorted, unique.
+ */
+async function describeDependents(
+  db: Queryable,
+  found: ExternalReference[],
+  owned: number[],
+  ownerName: (name: string, schema: string) => string | undefined,
+): Promise<ExternalReference[]> {
+  const out = new Map<string, ExternalReference>();
+  const add = (r: ExternalReference) => out.set(`${r.service}\0${r.object}\0${r.from}`, r);
+  if (owned.length > 0) {
+    const fks = (
+      await db.query<{ name: string; schema: string; table: string; ref_schema: string; ref_table: string }>(
+        `SELECT con.conname AS name, n.nspname AS schema, c.relname AS table, rn.nspname AS ref_schema, rc.relname AS ref_table
+           FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+           JOIN pg_class rc ON rc.oid = con.confrelid JOIN pg_namespace rn ON rn.oid = rc.relnamespace
+          WHERE con.contype = 'f' AND ${IN_OIDS('con.confrelid')} AND NOT (${IN_OIDS('con.conrelid')})`,
+        [oidList(owned)],
+      )
+    ).rows;
+    for (const f of fks) {
+      add({
+        service: ownerName(f.table, f.schema) ?? '',
+        object: `table ${displayName({ schema: f.ref_schema, name: f.ref_table })}`,
+        from: `foreign key ${displayName(f.name)} on table ${displayName({ schema: f.schema, name: f.table })}`,
+      });
+    }
+  }
+  const fkTables = new Set([...out.values()].map((r) => `${r.object}\0${r.from.replace(/^foreign key .* on /, '')}`));
+  for (const r of found) if (!fkTables.has(`${r.object}\0${r.from}`)) add(r);
+  return [...out.values()].sort((a, b) => a.service.localeCompare(b.service) || a.from.localeCompare(b.from) || a.object.localeCompare(b.object));
+}
+
+const sameObject = (row: { schema: string; name: string } | undefined, q: QualifiedName) => row !== undefined && row.schema === q.schema && row.name === q.name;
+
+interface OrderInput {
+  types: { key: string; id: string }[];
+  functions: { key: string; id: string }[];
+  sequences: { key: string; id: string }[];
+  tables: { key: string; id: string }[];
+  views: { key: string; id: string }[];
+  typeById: Map<number, TypeRow>;
+}
+
+/**
+ * The owned objects in an order every CREATE can run in: a topological sort of the `n` dependencies
+ * pg_depend records between them, ties (and a cycle, which only ALTERs could break) by kind —
+ * types, functions, sequences, tables, views — then by name, so a schema without such dependencies
+ * keeps the plain layout. Function bodies kept as strings (LANGUAGE sql with quotes, plpgsql) record
+ * no dependency: the baseline creates them with check_function_bodies off, as pg_dump does.
+ */
+async function creationOrder(db: Queryable, input: OrderInput): Promise<string[]> {
+  const nodes = [
+    ...input.types.map((n) => ({ ...n, rank: 0 })),
+    ...input.functions.map((n) => ({ ...n, rank: 1 })),
+    ...input.sequences.map((n) => ({ ...n, rank: 2 })),
+    ...input.tables.map((n) => ({ ...n, rank: 3 })),
+    ...input.views.map((n) => ({ ...n, rank: 4 })),
+  ];
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const rows = (
+    await db.query<{ src: string | null; dst: string | null }>(
+      `SELECT CASE d.classid
+                WHEN 'pg_class'::regclass THEN (SELECT CASE WHEN c.relkind = 'c' THEN 't:' || c.reltype::int8 WHEN c.relkind IN ('r', 'p', 'v', 'm', 'S') THEN 'r:' || c.oid::int8 END
+                                                  FROM pg_class c WHERE c.oid = d.objid)
+                WHEN 'pg_attrdef'::regclass THEN (SELECT 'r:' || a.adrelid::int8 FROM pg_attrdef a WHERE a.oid = d.objid)
+                WHEN 'pg_constraint'::regclass THEN (SELECT CASE WHEN c.contypid <> 0 THEN 't:' || c.contypid::int8 WHEN c.contype = 'c' AND c.convalidated THEN 'r:' || c.conrelid::int8 END
+                                                       FROM pg_constraint c WHERE c.oid = d.objid)
+                WHEN 'pg_rewrite'::regclass THEN (SELECT 'r:' || r.ev_class::int8 FROM pg_rewrite r WHERE r.oid = d.objid AND r.rulename = '_RETURN')
+                WHEN 'pg_type'::regclass THEN 't:' || d.objid::int8
+                WHEN 'pg_proc'::regclass THEN 'p:' || d.objid::int8
+              END AS src,
+              CASE d.refclassid
+                WHEN 'pg_class'::regclass THEN (SELECT CASE WHEN c.relkind = 'c' THEN 't:' || c.reltype::int8 ELSE 'r:' || c.oid::int8 END FROM pg_class c WHERE c.oid = d.refobjid)
+                WHEN 'pg_type'::regclass THEN 't:' || d.refobjid::int8
+                WHEN 'pg_proc'::regclass THEN 'p:' || d.refobjid::int8
+              END AS dst
+         FROM pg_depend d
+        WHERE d.deptype = 'n' AND d.objid >= 16384 AND d.refobjid >= 16384`,
+    )
+  ).rows;
+  // An array type stands for its element; a table's row type for the table.
+  const canonical = (key: string): string => {
+    if (!key.startsWith('t:')) return key;
+    const t = input.typeById.get(Number(key.slice(2)));
+    if (t && t.category === 'A' && t.elem) return canonical(`t:${t.elem}`);
+    if (t && t.typtype === 'c' && t.relkind !== 'c') return `r:${t.relid}`;
+    return key;
+  };
+  const needs = new Map<string, Set<string>>(nodes.map((n) => [n.id, new Set<string>()]));
+  for (const r of rows) {
+    if (r.src === null || r.dst === null) continue;
+    const src = canonical(r.src);
+    const dst = canonical(r.dst);
+    if (src !== dst && byId.has(src) && byId.has(dst)) needs.get(src)?.add(dst);
+  }
+  const order: string[] = [];
+  const done = new Set<string>();
+  const pending = [...nodes].sort((a, b) => a.rank - b.rank);
+  while (pending.length > 0) {
+    let i = pending.findIndex((n) => [...(needs.get(n.id) ?? [])].every((d) => done.has(d)));
+    if (i < 0) i = 0; // a cycle: keep the kind order for what is left
+    const [next] = pending.splice(i, 1);
+    done.add(next.id);
+    order.push(next.key);
+  }
+  return order;
 }

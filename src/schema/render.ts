@@ -6,14 +6,18 @@
  * The SQL runs on PostgreSQL 15 and 18: it uses what the catalog printed (pg_get_constraintdef,
  * pg_get_indexdef, pg_get_triggerdef, pg_get_viewdef, pg_get_functiondef) and plain syntax around
  * it; no NOT NULL constraint names (18), no NULLS NOT DISTINCT unless the live schema has it.
- * Order of creation: schemas, extensions, types, functions, sequences, tables (columns, identity and
- * non-foreign-key constraints), indexes (a foreign key may reference a unique index), foreign keys and
- * NOT VALID constraints (ALTER TABLE, so cycles work), functions that read tables, views (dependency order), triggers, policies, row level
- * security, comments, then OWNED BY for serial sequences.
+ * Order of creation: schemas, extensions, then types, functions, sequences, tables and views in the
+ * dependency order introspect.ts read from pg_depend (Snapshot.createOrder: a domain after the function
+ * its CHECK calls, a BEGIN ATOMIC function after the tables it reads, a table after the sequence and
+ * functions its defaults use, a view after what it reads); function bodies kept as strings are created
+ * with check_function_bodies off, as pg_dump does. Then column settings (storage, statistics,
+ * compression, options), indexes (a foreign key may reference a unique index), replica identity and
+ * CLUSTER ON, foreign keys and NOT VALID constraints (ALTER TABLE, so cycles work), triggers,
+ * policies, row level security, comments, then OWNED BY for serial sequences.
  */
 import { ident, literal, nameKey, qualified } from '../sql/ident.js';
 import type { ColumnInfo, FunctionInfo, IndexInfo, SequenceInfo, SequenceOptions, Snapshot, TableInfo, TypeInfo, ViewInfo } from './snapshot.js';
-import { displayName } from './snapshot.js';
+import { displayName, objectKey } from './snapshot.js';
 
 export interface RenderOptions {
   /**
@@ -63,14 +67,21 @@ export function renderBaseline(snapshot: Snapshot, service: string, options: Ren
 
   section('schemas', snapshot.schemas.map((s) => `CREATE SCHEMA IF NOT EXISTS ${ident(s)};`));
   section('extensions', snapshot.extensions.map((e) => `CREATE EXTENSION IF NOT EXISTS ${ident(e.name)}${e.schema === 'public' ? '' : ` WITH SCHEMA ${ident(e.schema)}`};`));
-  section('types', orderTypes(snapshot.types).map(renderType));
-  const early = snapshot.functions.filter((f) => !f.late);
-  const late = snapshot.functions.filter((f) => f.late);
-  // SQL-language bodies may read tables created further down: check them when they run, as pg_dump does.
+  // String bodies (LANGUAGE sql with quotes, plpgsql) may read tables created further down: pg_depend
+  // cannot see into them, so they are checked when they run, as pg_dump does.
   if (snapshot.functions.length > 0) up.push('SET LOCAL check_function_bodies = off;', '');
-  section('functions', early.map(renderFunction));
-  section('sequences', snapshot.sequences.map((s) => `CREATE SEQUENCE ${qualified(s)}${sequenceOptions(s, true)};`));
-  section('tables', snapshot.tables.map(renderTable));
+  // Types, functions, sequences, tables and views in dependency order, consecutive ones of a kind under one heading.
+  const TITLES = { type: 'types', function: 'functions', sequence: 'sequences', table: 'tables', view: 'views' } as const;
+  let group: { kind: keyof typeof TITLES; statements: string[] } | undefined;
+  for (const item of creationSequence(snapshot)) {
+    if (!group || group.kind !== item.kind) {
+      if (group) section(TITLES[group.kind], group.statements);
+      group = { kind: item.kind, statements: [] };
+    }
+    group.statements.push(...item.statements);
+  }
+  if (group) section(TITLES[group.kind], group.statements);
+  section('column settings', snapshot.tables.flatMap(columnSettings));
   const later: string[] = [];
   for (const t of snapshot.tables) {
     for (const c of t.constraints) {
@@ -79,10 +90,8 @@ export function renderBaseline(snapshot: Snapshot, service: string, options: Ren
   }
   // Indexes before foreign keys: a foreign key may reference the columns of a unique index.
   section('indexes', snapshot.tables.flatMap((t) => t.indexes.map(indexStatement)));
+  section('replica identity and clustering', snapshot.tables.flatMap(tableSettings));
   section('foreign keys and NOT VALID constraints', later);
-  section('functions that read tables', late.map(renderFunction));
-  const views = orderViews(snapshot.views);
-  section('views', views.flatMap((v) => [renderView(v), ...v.indexes.map(indexStatement)]));
   section(
     'triggers',
     snapshot.tables.flatMap((t) =>
@@ -139,26 +148,84 @@ export function renderBaseline(snapshot: Snapshot, service: string, options: Ren
 }
 
 /**
- * Drops every object of the snapshot, dependents first, with no CASCADE: an object of another service
+ * Drops every object of the snapshot, dependents first (the reverse of the creation order), with no CASCADE: an object of another service
  * that still depends on one of them makes the statement fail instead of silently going too.
  * Schemas and extensions are left in place (CREATE … IF NOT EXISTS made them; others may use them).
  */
 export function renderDrop(snapshot: Snapshot): string {
   const out: string[] = [];
-  for (const v of [...orderViews(snapshot.views)].reverse()) out.push(`DROP ${v.materialized ? 'MATERIALIZED VIEW' : 'VIEW'} ${qualified(v)};`);
-  const dropFn = (f: FunctionInfo) => `DROP ${f.kind === 'procedure' ? 'PROCEDURE' : 'FUNCTION'} ${qualified(f)}(${f.arguments});`;
-  for (const f of snapshot.functions.filter((x) => x.late)) out.push(dropFn(f));
-  // One statement: foreign keys among the service's own tables (cycles included) need no CASCADE.
-  if (snapshot.tables.length > 0) out.push(`DROP TABLE ${snapshot.tables.map((t) => qualified(t)).join(', ')};`);
-  for (const f of snapshot.functions.filter((x) => !x.late)) out.push(dropFn(f));
-  // Serial sequences went with their column's table.
-  const tableKeys = new Set(snapshot.tables.map((t) => nameKey(t)));
-  for (const s of snapshot.sequences) {
-    if (s.ownedBy && tableKeys.has(nameKey({ schema: s.ownedBy.schema, name: s.ownedBy.table }))) continue;
-    out.push(`DROP SEQUENCE ${qualified(s)};`);
+  const sequence = creationSequence(snapshot).reverse();
+  // Reverse creation order. Tables go in runs, one DROP TABLE per run of tables with nothing else
+  // between them (foreign keys within a run, cycles included, need no CASCADE); usually that is one run.
+  const runs: TableInfo[][] = [];
+  let last: CreationItem['kind'] | undefined;
+  for (const item of sequence) {
+    if (item.kind === 'table') {
+      if (last !== 'table') runs.push([]);
+      runs[runs.length - 1].push(item.table);
+    }
+    last = item.kind;
   }
-  for (const t of [...orderTypes(snapshot.types)].reverse()) out.push(`DROP ${t.kind === 'domain' ? 'DOMAIN' : 'TYPE'} ${qualified(t)};`);
+  // With several runs (a function reading one table used by another's default), a foreign key from a
+  // later run onto a table of an earlier run would block it: those keys go first.
+  const runOf = new Map<string, number>();
+  runs.forEach((run, i) => run.forEach((t) => runOf.set(nameKey(t), i)));
+  for (const t of snapshot.tables) {
+    for (const c of t.constraints) {
+      if (c.kind !== 'foreign key' || !c.references) continue;
+      const to = runOf.get(nameKey(c.references));
+      if (to !== undefined && to < (runOf.get(nameKey(t)) ?? 0)) out.push(`ALTER TABLE ${qualified(t)} DROP CONSTRAINT ${ident(c.name)};`);
+    }
+  }
+  // Serial sequences go with their column's table.
+  const tableKeys = new Set(snapshot.tables.map((t) => nameKey(t)));
+  let run = 0;
+  last = undefined;
+  for (const item of sequence) {
+    if (item.kind === 'table') {
+      if (last !== 'table') out.push(`DROP TABLE ${[...runs[run++]].reverse().map((t) => qualified(t)).join(', ')};`);
+    } else if (item.kind === 'view') out.push(`DROP ${item.view.materialized ? 'MATERIALIZED VIEW' : 'VIEW'} ${qualified(item.view)};`);
+    else if (item.kind === 'function') out.push(`DROP ${item.fn.kind === 'procedure' ? 'PROCEDURE' : 'FUNCTION'} ${qualified(item.fn)}(${item.fn.arguments});`);
+    else if (item.kind === 'sequence') {
+      const s = item.seq;
+      if (!(s.ownedBy && tableKeys.has(nameKey({ schema: s.ownedBy.schema, name: s.ownedBy.table })))) out.push(`DROP SEQUENCE ${qualified(s)};`);
+    } else out.push(`DROP ${item.type.kind === 'domain' ? 'DOMAIN' : 'TYPE'} ${qualified(item.type)};`);
+    last = item.kind;
+  }
   return out.length ? `${out.join('\n')}\n` : '';
+}
+
+type CreationItem =
+  | { kind: 'type'; type: TypeInfo; statements: string[] }
+  | { kind: 'function'; fn: FunctionInfo; statements: string[] }
+  | { kind: 'sequence'; seq: SequenceInfo; statements: string[] }
+  | { kind: 'table'; table: TableInfo; statements: string[] }
+  | { kind: 'view'; view: ViewInfo; statements: string[] };
+
+/**
+ * Types, functions, sequences, tables and views with their CREATE statements, in the snapshot's
+ * createOrder (dependency order from pg_depend); a snapshot without one gets the kind order: types,
+ * functions that read no table, sequences, tables, functions that read tables, views.
+ */
+function creationSequence(snapshot: Snapshot): CreationItem[] {
+  const items = new Map<string, CreationItem>();
+  for (const t of snapshot.types) items.set(objectKey('type', t), { kind: 'type', type: t, statements: [renderType(t)] });
+  for (const f of snapshot.functions) items.set(objectKey('function', f, f.arguments), { kind: 'function', fn: f, statements: [renderFunction(f)] });
+  for (const q of snapshot.sequences) items.set(objectKey('sequence', q), { kind: 'sequence', seq: q, statements: [`CREATE SEQUENCE ${qualified(q)}${sequenceOptions(q, true)};`] });
+  for (const t of snapshot.tables) items.set(objectKey('table', t), { kind: 'table', table: t, statements: [renderTable(t)] });
+  for (const v of snapshot.views) items.set(objectKey('view', v), { kind: 'view', view: v, statements: [renderView(v), ...v.indexes.map(indexStatement)] });
+  const order =
+    snapshot.createOrder && snapshot.createOrder.length === items.size && snapshot.createOrder.every((k) => items.has(k))
+      ? snapshot.createOrder
+      : [
+          ...orderTypes(snapshot.types).map((t) => objectKey('type', t)),
+          ...snapshot.functions.filter((f) => !f.late).map((f) => objectKey('function', f, f.arguments)),
+          ...snapshot.sequences.map((q) => objectKey('sequence', q)),
+          ...snapshot.tables.map((t) => objectKey('table', t)),
+          ...snapshot.functions.filter((f) => f.late).map((f) => objectKey('function', f, f.arguments)),
+          ...orderViews(snapshot.views).map((v) => objectKey('view', v)),
+        ];
+  return order.map((k) => items.get(k) as CreationItem);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -217,6 +284,28 @@ function renderTable(t: TableInfo): string {
   for (const c of inline) lines.push(`  CONSTRAINT ${ident(c.name)} ${c.definition}`);
   const options = t.options.length ? ` WITH (${t.options.join(', ')})` : '';
   return `CREATE ${t.unlogged ? 'UNLOGGED ' : ''}TABLE ${qualified(t)} (\n${lines.join(',\n')}\n)${options};`;
+}
+
+/** Per-column settings pg_dump writes as ALTER TABLE … ALTER COLUMN (storage, statistics, compression, options). */
+function columnSettings(t: TableInfo): string[] {
+  const out: string[] = [];
+  for (const c of t.columns) {
+    const col = `ALTER TABLE ONLY ${qualified(t)} ALTER COLUMN ${ident(c.name)}`;
+    if (c.storage) out.push(`${col} SET STORAGE ${c.storage};`);
+    if (c.statistics !== undefined) out.push(`${col} SET STATISTICS ${c.statistics};`);
+    if (c.compression) out.push(`${col} SET COMPRESSION ${c.compression};`);
+    if (c.options && c.options.length > 0) out.push(`${col} SET (${c.options.join(', ')});`);
+  }
+  return out;
+}
+
+/** REPLICA IDENTITY and CLUSTER ON (after the indexes they name). */
+function tableSettings(t: TableInfo): string[] {
+  const out: string[] = [];
+  const r = t.replicaIdentity;
+  if (r) out.push(`ALTER TABLE ONLY ${qualified(t)} REPLICA IDENTITY ${r.kind === 'index' ? `USING INDEX ${ident(r.index ?? '')}` : r.kind.toUpperCase()};`);
+  if (t.clusterOn !== undefined) out.push(`ALTER TABLE ONLY ${qualified(t)} CLUSTER ON ${ident(t.clusterOn)};`);
+  return out;
 }
 
 function indexStatement(i: IndexInfo): string {

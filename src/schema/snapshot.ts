@@ -45,6 +45,14 @@ export interface ColumnInfo {
   generated?: { expression: string; kind: 'stored' | 'virtual' };
   /** Collation when it is not the type's default, e.g. `"C"` or `public.my_coll`. */
   collation?: string;
+  /** SET STORAGE, when it is not the type's default. */
+  storage?: 'PLAIN' | 'EXTERNAL' | 'MAIN' | 'EXTENDED';
+  /** SET STATISTICS, when set. */
+  statistics?: number;
+  /** SET COMPRESSION (`pglz`, `lz4`), when set. */
+  compression?: string;
+  /** SET (attribute options), e.g. `n_distinct=-1`; sorted. */
+  options?: string[];
   comment?: string;
 }
 
@@ -101,6 +109,10 @@ export interface TableInfo extends QualifiedName {
   policies: PolicyInfo[];
   rowSecurity: boolean;
   forceRowSecurity: boolean;
+  /** REPLICA IDENTITY when not the default (the primary key). */
+  replicaIdentity?: { kind: 'full' | 'nothing' | 'index'; index?: string };
+  /** CLUSTER ON: the index the table is marked clustered on. */
+  clusterOn?: string;
   comment?: string;
 }
 
@@ -194,6 +206,11 @@ export interface Snapshot {
   /** server_version_num of the database read, e.g. 150020 or 180006. */
   serverVersion: number;
   service: string;
+  /**
+   * Types, functions, sequences, tables and views (objectKey) in an order every CREATE can run in,
+   * from pg_depend; absent in snapshots written before it existed (render.ts then uses the kind order).
+   */
+  createOrder?: string[];
   /** Non-public schemas holding the objects (CREATE SCHEMA IF NOT EXISTS). */
   schemas: string[];
   extensions: ExtensionInfo[];
@@ -205,6 +222,11 @@ export interface Snapshot {
   views: ViewInfo[];
   unsupported: UnsupportedObject[];
   references: ExternalReference[];
+  /**
+   * Objects outside the service that depend on what it owns (`service`: whose; '' for none), e.g.
+   * another service's foreign key onto an owned table: what a rebaseline's drop would hit.
+   */
+  dependents?: ExternalReference[];
 }
 
 export interface SchemaDifference {
@@ -215,3 +237,8 @@ export interface SchemaDifference {
 
 /** `schema.name` (`name` in public), each part quoted when it needs it, control characters escaped. */
 export { displayName } from '../sql/ident.js';
+
+/** The key of an object in `createOrder`: its kind and name pair (and a function's arguments), unambiguous. */
+export function objectKey(kind: 'type' | 'function' | 'sequence' | 'table' | 'view', q: QualifiedName, args?: string): string {
+  return JSON.stringify(args === undefined ? [kind, q.schema, q.name] : [kind, q.schema, q.name, args]);
+}

@@ -140,6 +140,25 @@ forEachBackend('rebaseline', (backend) => {
       }
     }));
 
+  it('a service others reference: the dependents are named (which foreign key of which service) and nothing changes', () =>
+    withDatabase(backend, async (db) => {
+      const ws = await crmWithDrift(db, false);
+      try {
+        await db.exec(`ALTER TABLE users ADD COLUMN legacy_flag boolean`);
+        const before = await state(db, ws);
+        const r = await rebaseline({ cwd: ws.dir, database: db, service: 'user', backupDir: path.join(ws.dir, 'bk') });
+        assert.equal(r.error?.code, 'rebaseline-dependents');
+        assert.equal(r.error?.kind, 'input');
+        assert.match(r.error!.message, /foreign key budgets_user_id_fkey on table budgets \(service budget\) on table users/);
+        assert.doesNotMatch(r.error!.message, /other objects depend on them$/);
+        assert.match(r.error!.hint ?? '', /migration of service budget/);
+        assert.equal(r.backupDir, undefined, 'refused before the backup');
+        await assertUnchanged(db, ws, before);
+      } finally {
+        ws.remove();
+      }
+    }));
+
   it('dry run and a doctor error change nothing', () =>
     withDatabase(backend, async (db) => {
       const ws = await crmWithDrift(db);

@@ -185,7 +185,7 @@ DROP FUNCTION touch();
 });
 
 describe('renderDrop', () => {
-  it('dependents first, functions after the tables that call them, standalone sequences, then types; never CASCADE', () => {
+  it('dependents first, functions after the tables that call them, then the rest in reverse creation order; never CASCADE', () => {
     const s: Snapshot = budgetsOn15();
     s.functions.push({ schema: 'public', name: 'open_count', kind: 'function', arguments: 'u bigint', definition: '…', late: true });
     s.sequences.push({ schema: 'public', name: 'invoice_no', dataType: 'bigint', start: '1', increment: '1', min: '1', max: '9223372036854775807', cache: '1', cycle: false });
@@ -193,7 +193,7 @@ describe('renderDrop', () => {
     s.views.push({ schema: 'public', name: 'open_budgets', materialized: false, definition: 'SELECT 1', options: [], dependsOn: [], indexes: [], columnComments: [] });
     assert.equal(
       renderDrop(s),
-      'DROP VIEW open_budgets;\nDROP FUNCTION open_count(u bigint);\nDROP TABLE budgets;\nDROP FUNCTION touch();\nDROP SEQUENCE invoice_no;\nDROP TYPE budget_status;\n',
+      'DROP VIEW open_budgets;\nDROP FUNCTION open_count(u bigint);\nDROP TABLE budgets;\nDROP SEQUENCE invoice_no;\nDROP FUNCTION touch();\nDROP TYPE budget_status;\n',
     );
     assert.doesNotMatch(renderDrop(s), /CASCADE/);
   });
