@@ -56,6 +56,9 @@ export function parseOwns(entry: string): ParsedOwns {
   const body = isSchema ? entry.slice(SCHEMA_PREFIX.length) : entry;
   const parts: PatternUnit[][] = [];
   let current: PatternUnit[] = [];
+  // The same entry with its unquoted capitals folded: what the lower-case suggestion shows.
+  const foldedParts: PatternUnit[][] = [];
+  let folded: PatternUnit[] = [];
   let touched = false; // a quoted "" makes a part non-empty in the text, but it is still an empty name
   let capitals = false;
   const chars = [...body];
@@ -68,6 +71,7 @@ export function parseOwns(entry: string): ParsedOwns {
         if (chars[i] === '"') {
           if (chars[i + 1] === '"') {
             current.push('"');
+            folded.push('"');
             i++;
             continue;
           }
@@ -76,6 +80,7 @@ export function parseOwns(entry: string): ParsedOwns {
         }
         if (chars[i] === '\0') return fail('holds a NUL character, which no PostgreSQL name can contain');
         current.push(chars[i]);
+        folded.push(chars[i]);
       }
       if (!closed) return fail('has a double quote that is never closed', 'close it, and write "" for a double quote inside a quoted name');
       continue;
@@ -83,13 +88,20 @@ export function parseOwns(entry: string): ParsedOwns {
     if (c === '.') {
       if (current.length === 0) return fail(touched ? 'has an empty quoted name' : 'has an empty name around a dot', 'quote a name that contains a dot: "sales.orders"');
       parts.push(current);
+      foldedParts.push(folded);
       current = [];
+      folded = [];
       touched = false;
       continue;
     }
     touched = true;
-    if (c === '*') current.push(STAR);
-    else if (c === '?') current.push(ONE);
+    if (c === '*') {
+      current.push(STAR);
+      folded.push(STAR);
+    } else if (c === '?') {
+      current.push(ONE);
+      folded.push(ONE);
+    }
     else if (/\s/u.test(c)) return fail('has an unquoted space', 'quote a name with spaces: "My Schema".orders');
     // eslint-disable-next-line no-control-regex
     else if (/[\u0000-\u001f\u007f-\u009f]/.test(c)) return fail('has an unquoted control character', 'quote the name');
@@ -97,6 +109,7 @@ export function parseOwns(entry: string): ParsedOwns {
     else {
       if (c >= 'A' && c <= 'Z') capitals = true;
       current.push(c);
+      folded.push(c >= 'A' && c <= 'Z' ? c.toLowerCase() : c);
     }
   }
   if (current.length === 0) {
@@ -104,41 +117,39 @@ export function parseOwns(entry: string): ParsedOwns {
     return fail(touched ? 'has an empty quoted name' : isSchema ? 'names no schema' : 'has an empty name around a dot');
   }
   parts.push(current);
+  foldedParts.push(folded);
   if (isSchema && parts.length > 1) {
     return fail('has a dot in a schema name', `quote it: schema:${formatPart(parts.flatMap((p, i) => (i ? ['.', ...p] : p)), 'needed')}`);
   }
   if (parts.length > 2) {
     return fail('has more than one unquoted dot', 'an entry is `table` or `schema.table`; quote a name that contains a dot: "a.b".c or a."b.c"');
   }
-  const pattern: OwnsPattern = isSchema
-    ? { kind: 'schema', schema: parts[0] }
-    : parts.length === 1
-      ? { kind: 'table', schema: PUBLIC, table: parts[0] }
-      : { kind: 'table', schema: parts[0], table: parts[1] };
+  const build = (ps: PatternUnit[][]): OwnsPattern =>
+    isSchema
+      ? { kind: 'schema', schema: ps[0] }
+      : ps.length === 1
+        ? { kind: 'table', schema: PUBLIC, table: ps[0] }
+        : { kind: 'table', schema: ps[0], table: ps[1] };
+  const pattern = build(parts);
   if (capitals) {
     // The quoted form keeps today's meaning (tidemark matched case-sensitively): never a silent change.
     const quoted = formatOwns(pattern, 'needed', parts.length === 2);
-    const folded = formatOwns(foldPattern(pattern), 'needed', parts.length === 2);
+    const lower = formatOwns(build(foldedParts), 'needed', parts.length === 2);
     return fail(
       'has capital letters outside quotes; unquoted names fold to lower case (as in psql and SQL)',
-      `write ${quoted} for the name with capitals, or ${folded} for the lower-case one`,
+      `write ${quoted} for the name with capitals, or ${lower} for the lower-case one`,
     );
   }
   for (const part of isSchema ? [parts[0]] : parts) {
     const bytes = minBytes(part);
     if (bytes > MAX_IDENTIFIER_BYTES) {
       return fail(
-        `names ${part.some(isWildcard) ? 'only names' : 'a name'} of ${bytes} bytes, longer than PostgreSQL's limit of ${MAX_IDENTIFIER_BYTES}, so it could never match`,
+        `${part.some(isWildcard) ? `only matches names of ${bytes} bytes or more` : `names a table or schema of ${bytes} bytes`}, longer than PostgreSQL's limit of ${MAX_IDENTIFIER_BYTES}, so it could never match`,
         'PostgreSQL truncates longer names when it creates them: write the name as the catalog holds it (its first 63 bytes)',
       );
     }
   }
   return { ok: true, pattern };
-}
-
-function foldPattern(p: OwnsPattern): OwnsPattern {
-  const fold = (part: NamePattern): NamePattern => part.map((u) => (typeof u === 'string' && u >= 'A' && u <= 'Z' ? u.toLowerCase() : u));
-  return p.kind === 'schema' ? { kind: 'schema', schema: fold(p.schema) } : { kind: 'table', schema: fold(p.schema), table: fold(p.table) };
 }
 
 function isWildcard(u: PatternUnit): u is Wildcard {
