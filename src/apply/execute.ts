@@ -282,6 +282,15 @@ export async function executePlan(
           error = withHint(error, `The failure could not be recorded in tidemark.events: ${(logErr as Error)?.message ?? String(logErr)}.`);
         }
       }
+      if (!step.transactional && step.script) {
+        // A no-transaction script that failed inside a BEGIN of its own left that block aborted: end it,
+        // so the ledger row below can be written.
+        const aborted = await db.query('SELECT 1').then(
+          () => false,
+          (e: DbErrorFields) => e.code === '25P02',
+        );
+        if (aborted) await db.exec('ROLLBACK').catch(() => {});
+      }
       if (!step.transactional || escaped) {
         // Half-done: say so in the ledger, so status and the next up know.
         try {
