@@ -131,6 +131,22 @@ async function transactionId(q: Queryable): Promise<string> {
   return rows[0].id;
 }
 
+/**
+ * Outside tidemark's transaction: is a transaction block open on the session (two statements in
+ * autocommit get two ids; one open block gives both the same, an aborted one refuses)? If so, roll
+ * it back and say so.
+ */
+async function endOpenBlock(q: Queryable): Promise<boolean> {
+  let open = true;
+  try {
+    open = (await transactionId(q)) === (await transactionId(q));
+  } catch (err) {
+    if ((err as DbErrorFields).code !== '25P02') throw err;
+  }
+  if (open) await q.exec('ROLLBACK').catch(() => {});
+  return open;
+}
+
 function escapedError(step: PlanStep, what: string): TidemarkError {
   const m = step.migration;
   return new TidemarkError('migration-escaped-transaction', `${displayPath(m.file)}: ${m.id} ${what}.`, {
@@ -229,15 +245,7 @@ export async function executePlan(
           if (after !== before) throw escapedError(step, 'ended the migration\'s transaction (a COMMIT, ROLLBACK or BEGIN through ctx.db)');
         } else {
           await fn();
-          // In autocommit two statements run in two transactions; the same id means one was left open.
-          let open = true;
-          try {
-            open = (await transactionId(q)) === (await transactionId(q));
-          } catch (err) {
-            if ((err as DbErrorFields).code !== '25P02') throw err;
-          }
-          if (open) {
-            await q.exec('ROLLBACK').catch(() => {});
+          if (await endOpenBlock(q)) {
             throw escapedError(step, 'left a transaction open (a BEGIN through ctx.db without its COMMIT); it was rolled back');
           }
         }
@@ -281,6 +289,11 @@ export async function executePlan(
         } catch (logErr) {
           error = withHint(error, `The failure could not be recorded in tidemark.events: ${(logErr as Error)?.message ?? String(logErr)}.`);
         }
+      }
+      if (!step.transactional && step.script) {
+        // A no-transaction script that failed inside a BEGIN of its own left that block open (or
+        // aborted): roll it back, so the ledger row below is written and committed on its own.
+        await endOpenBlock(db).catch(() => false);
       }
       if (!step.transactional || escaped) {
         // Half-done: say so in the ledger, so status and the next up know.

@@ -196,7 +196,8 @@ export async function splitStatements(
       if (err instanceof TidemarkError) throw err;
       const e = err as { message?: string; sqlDetails?: { cursorPosition?: number } };
       const cursor = e.sqlDetails?.cursorPosition;
-      if (cursor === undefined && !/syntax|unterminated|invalid|error/i.test(e.message ?? '')) {
+      // A parse error carries sqlDetails; anything else (the WASM heap, a crash) is not about the SQL.
+      if (!e.sqlDetails) {
         throw new TidemarkError('migration-unparsable', `${file}:${chunkLine}: ${migrationId}: the SQL parser failed (${e.message ?? String(err)}).`, {
           kind: 'input',
           file,

@@ -112,7 +112,7 @@ forEachBackend('a migration is one transaction', (backend) => {
 
   it('a data migration that commits or leaves a transaction open fails, recorded as failed', () =>
     withDatabase(backend, (db) =>
-      withWorkspace({ a: {}, b: {} }, async (ws) => {
+      withWorkspace({ a: {}, b: {}, c: {}, d: {} }, async (ws) => {
         ws.write('migrations/a/a_001_s.sql', sqlMigration('CREATE TABLE s (id int);'));
         ws.write(
           'migrations/a/a_002_escape.mjs',
@@ -135,6 +135,26 @@ forEachBackend('a migration is one transaction', (backend) => {
         assert.match(open.error!.message, /left a transaction open/);
         assert.equal(await exists(db, 'left_open'), false, 'the open transaction was rolled back');
         assert.deepEqual(await ledger(db), ['a_001_s/applied', 'a_002_escape/failed', 'b_001_open/failed']);
+
+        // Failing inside a BEGIN of its own leaves the session aborted: the failure is still recorded.
+        ws.write(
+          'migrations/c/c_001_fail.mjs',
+          `// tidemark:no-transaction\nexport async function up(ctx) {\n  await ctx.db.exec('BEGIN');\n  await ctx.db.exec('SELECT 1/0');\n}\n`,
+        );
+        const failed = await up({ cwd: ws.dir, database: db, service: 'c' });
+        assert.equal(failed.error?.code, 'migration-failed');
+        assert.doesNotMatch(failed.error!.hint!, /could not be recorded/);
+        assert.deepEqual(await ledger(db), ['a_001_s/applied', 'a_002_escape/failed', 'b_001_open/failed', 'c_001_fail/failed']);
+        // … and so is one that throws inside a BEGIN of its own that is still open (its work rolled back).
+        ws.write(
+          'migrations/d/d_001_throw.mjs',
+          `// tidemark:no-transaction\nexport async function up(ctx) {\n  await ctx.db.exec('BEGIN');\n  await ctx.db.exec('CREATE TABLE half (id int)');\n  throw new Error('boom');\n}\n`,
+        );
+        const thrown = await up({ cwd: ws.dir, database: db, service: 'd' });
+        assert.match(thrown.error!.message, /d_001_throw failed: boom/);
+        assert.doesNotMatch(thrown.error!.hint!, /could not be recorded/);
+        assert.equal(await exists(db, 'half'), false);
+        assert.deepEqual(await ledger(db), ['a_001_s/applied', 'a_002_escape/failed', 'b_001_open/failed', 'c_001_fail/failed', 'd_001_throw/failed']);
       }),
     ));
 
