@@ -130,7 +130,14 @@ function comment(c: string | null | undefined): { comment?: string } {
 export async function introspect(db: Queryable, scope: SchemaScope): Promise<Snapshot> {
   const { workspace, service } = scope;
   const ownerName = (name: string, schema: string) => ownerOf(workspace, name, schema)?.name;
-  const versionTables = new Set(['alembic_version', ...workspace.services.map((s) => s.versionTable.split('.').pop() as string)]);
+  // Alembic version tables, as the config names them: `table` (in whatever schema Alembic's search path
+  // put it) or `schema.table` (the config's grammar allows no dot inside a part).
+  // Every service has one (`alembic_version` unless configured).
+  const versionTables = workspace.services.map((s) => s.versionTable).map((v) => {
+    const dot = v.indexOf('.');
+    return dot < 0 ? { schema: undefined, name: v } : { schema: v.slice(0, dot), name: v.slice(dot + 1) };
+  });
+  const isVersionTable = (r: { schema: string; name: string }) => versionTables.some((v) => v.name === r.name && (v.schema === undefined || v.schema === r.schema));
 
   const serverVersion = Number((await db.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)).rows[0].v);
 
@@ -257,7 +264,7 @@ export async function introspect(db: Queryable, scope: SchemaScope): Promise<Sna
       unsupported.push({ kind: 'tablespace', name: `of ${label}`, reason: 'tablespaces are per server and not reproduced' });
     }
     if (r.kind === 'r' || r.kind === 'p' || r.kind === 'f') {
-      if (versionTables.has(r.name) && r.kind === 'r') continue;
+      if (isVersionTable(r) && r.kind === 'r') continue;
       if (r.kind === 'p') unsupported.push({ kind: 'partitioned table', name: label, reason: 'partitioning is not reproduced by baseline' });
       else if (r.kind === 'f') unsupported.push({ kind: 'foreign table', name: label, reason: 'foreign tables and their servers are not reproduced' });
       else if (r.ispartition) unsupported.push({ kind: 'partition', name: label, reason: 'partitioning is not reproduced by baseline' });
