@@ -12,6 +12,23 @@
  * silently left out. The `tidemark` ledger schema and Alembic version tables are never owned.
  *
  * Everything is read with a few catalog queries and filtered here; lists come out sorted by name.
+ * The queries read only catalogs, so no name a user chooses can change what they mean; names travel
+ * as (schema, name) pairs.
+ *
+ * Audit against pg_dump's object kinds (DumpableObjectType in src/bin/pg_dump/pg_dump.h), for what a
+ * service owns — reproduced: NAMESPACE (CREATE SCHEMA IF NOT EXISTS), EXTENSION (those used), TYPE
+ * (enum, domain, composite), FUNC (functions, procedures), TABLE (+ column storage, statistics,
+ * compression, options, replica identity, CLUSTER ON, UNLOGGED, reloptions), ATTRDEF, INDEX,
+ * CONSTRAINT, FK_CONSTRAINT, TRIGGER, POLICY, sequences (and OWNED BY), views, materialized views
+ * (REFRESH_MATVIEW: created populated), comments. Refused by name (an `unsupported` entry; baseline
+ * and rebaseline write nothing while any is present): AGG, OPERATOR, ACCESS_METHOD, OPCLASS, OPFAMILY,
+ * COLLATION, CONVERSION, PROCLANG, CAST, TSPARSER, TSDICT, TSTEMPLATE, TSCONFIG, TRANSFORM — when an
+ * owned object uses one, one depends on an owned object, or `owns` names one —; SHELL_TYPE and range
+ * and base types; TABLE_ATTACH and INDEX_ATTACH (partitions), inheritance, typed tables, foreign tables
+ * (FDW, FOREIGN_SERVER), STATSEXT, RULE, triggers on views, EVENT_TRIGGER calling an owned function,
+ * PUBLICATION_REL and PUBLICATION_TABLE_IN_SCHEMA on an owned table, security labels, a table access
+ * method other than heap, a tablespace. Not reproduced by design (README "baseline"): owners, ACLs and
+ * DEFAULT_ACL, SUBSCRIPTION, LARGE_OBJECT, TABLE_DATA and SEQUENCE_SET (data), extensions nothing uses.
  */
 import { createHash } from 'node:crypto';
 import { ownerOf } from '../config/load.js';
