@@ -541,6 +541,7 @@ export async function introspect(db: Queryable, scope: SchemaScope): Promise<Sna
     for (const u of otherUses) {
       const id = byKey.get(u.key);
       const kind = id?.type ?? 'object';
+      if (kind === 'event trigger') continue; // named below, with the function it runs
       const label = `${id?.identity ?? u.key} (${u.detail})`;
       if (seen.has(label)) continue;
       seen.add(label);
