@@ -12,6 +12,23 @@
  * silently left out. The `tidemark` ledger schema and Alembic version tables are never owned.
  *
  * Everything is read with a few catalog queries and filtered here; lists come out sorted by name.
+ * The queries read only catalogs, so no name a user chooses can change what they mean; names travel
+ * as (schema, name) pairs.
+ *
+ * Audit against pg_dump's object kinds (DumpableObjectType in src/bin/pg_dump/pg_dump.h), for what a
+ * service owns — reproduced: NAMESPACE (CREATE SCHEMA IF NOT EXISTS), EXTENSION (those used), TYPE
+ * (enum, domain, composite), FUNC (functions, procedures), TABLE (+ column storage, statistics,
+ * compression, options, replica identity, CLUSTER ON, UNLOGGED, reloptions), ATTRDEF, INDEX,
+ * CONSTRAINT, FK_CONSTRAINT, TRIGGER, POLICY, sequences (and OWNED BY), views, materialized views
+ * (REFRESH_MATVIEW: created populated), comments. Refused by name (an `unsupported` entry; baseline
+ * and rebaseline write nothing while any is present): AGG, OPERATOR, ACCESS_METHOD, OPCLASS, OPFAMILY,
+ * COLLATION, CONVERSION, PROCLANG, CAST, TSPARSER, TSDICT, TSTEMPLATE, TSCONFIG, TRANSFORM — when an
+ * owned object uses one, one depends on an owned object, or `owns` names one —; SHELL_TYPE and range
+ * and base types; TABLE_ATTACH and INDEX_ATTACH (partitions), inheritance, typed tables, foreign tables
+ * (FDW, FOREIGN_SERVER), STATSEXT, RULE, triggers on views, EVENT_TRIGGER calling an owned function,
+ * PUBLICATION_REL and PUBLICATION_TABLE_IN_SCHEMA on an owned table, security labels, a table access
+ * method other than heap, a tablespace. Not reproduced by design (README "baseline"): owners, ACLs and
+ * DEFAULT_ACL, SUBSCRIPTION, LARGE_OBJECT, TABLE_DATA and SEQUENCE_SET (data), extensions nothing uses.
  */
 import { createHash } from 'node:crypto';
 import { ownerOf } from '../config/load.js';
@@ -130,7 +147,14 @@ function comment(c: string | null | undefined): { comment?: string } {
 export async function introspect(db: Queryable, scope: SchemaScope): Promise<Snapshot> {
   const { workspace, service } = scope;
   const ownerName = (name: string, schema: string) => ownerOf(workspace, { schema, name })?.name;
-  const versionTables = new Set(['alembic_version', ...workspace.services.map((s) => s.versionTable.split('.').pop() as string)]);
+  // Alembic version tables, as the config names them: `table` (in whatever schema Alembic's search path
+  // put it) or `schema.table` (the config's grammar allows no dot inside a part).
+  // Every service has one (`alembic_version` unless configured).
+  const versionTables = workspace.services.map((s) => s.versionTable).map((v) => {
+    const dot = v.indexOf('.');
+    return dot < 0 ? { schema: undefined, name: v } : { schema: v.slice(0, dot), name: v.slice(dot + 1) };
+  });
+  const isVersionTable = (r: { schema: string; name: string }) => versionTables.some((v) => v.name === r.name && (v.schema === undefined || v.schema === r.schema));
 
   const serverVersion = Number((await db.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)).rows[0].v);
 
@@ -257,7 +281,7 @@ export async function introspect(db: Queryable, scope: SchemaScope): Promise<Sna
       unsupported.push({ kind: 'tablespace', name: `of ${label}`, reason: 'tablespaces are per server and not reproduced' });
     }
     if (r.kind === 'r' || r.kind === 'p' || r.kind === 'f') {
-      if (versionTables.has(r.name) && r.kind === 'r') continue;
+      if (isVersionTable(r) && r.kind === 'r') continue;
       if (r.kind === 'p') unsupported.push({ kind: 'partitioned table', name: label, reason: 'partitioning is not reproduced by baseline' });
       else if (r.kind === 'f') unsupported.push({ kind: 'foreign table', name: label, reason: 'foreign tables and their servers are not reproduced' });
       else if (r.ispartition) unsupported.push({ kind: 'partition', name: label, reason: 'partitioning is not reproduced by baseline' });
@@ -517,6 +541,7 @@ export async function introspect(db: Queryable, scope: SchemaScope): Promise<Sna
     for (const u of otherUses) {
       const id = byKey.get(u.key);
       const kind = id?.type ?? 'object';
+      if (kind === 'event trigger') continue; // named below, with the function it runs
       const label = `${id?.identity ?? u.key} (${u.detail})`;
       if (seen.has(label)) continue;
       seen.add(label);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ident, qualified } from '../../src/sql/ident.js';
 import { renderBaseline, renderDrop, unsupportedObjects } from '../../src/schema/render.js';
-import type { Snapshot } from '../../src/schema/snapshot.js';
+import { objectKey, type Snapshot } from '../../src/schema/snapshot.js';
 import { budgetsOn15, column, emptySnapshot, table } from './schema-fixtures.js';
 
 describe('renderBaseline', () => {
@@ -223,5 +223,36 @@ describe('identifiers', () => {
     assert.equal(ident('1st'), '"1st"');
     assert.equal(qualified({ schema: 'public', name: 'users' }), 'users');
     assert.equal(qualified({ schema: 'Billing', name: 'user' }), '"Billing"."user"');
+  });
+});
+
+describe('creation order (Snapshot.createOrder) and the drops it implies', () => {
+  it('creates in createOrder (a function between two tables), drops in reverse with one DROP TABLE per run and cross-run foreign keys first', () => {
+    const s = emptySnapshot();
+    s.tables.push(
+      table('a_items', { columns: [column('id', 'integer', 1)], constraints: [{ name: 'a_items_log_fkey', kind: 'foreign key', definition: 'FOREIGN KEY (id) REFERENCES z_log(id)', validated: true, references: { schema: 'public', name: 'z_log' } }] }),
+      table('z_log', { columns: [column('id', 'integer', 1, { default: 'count_items()' })] }),
+    );
+    s.functions.push({ schema: 'public', name: 'count_items', kind: 'function', arguments: '', definition: 'CREATE FUNCTION count_items() …', late: true });
+    s.types.push({ kind: 'domain', schema: 'public', name: 'code', baseType: 'text', notNull: false, constraints: [{ name: 'code_check', definition: 'CHECK (is_code(VALUE))' }] });
+    s.functions.push({ schema: 'public', name: 'is_code', kind: 'function', arguments: 't text', definition: 'CREATE FUNCTION is_code(t text) …', late: false });
+    s.createOrder = [
+      objectKey('function', { schema: 'public', name: 'is_code' }, 't text'),
+      objectKey('type', { schema: 'public', name: 'code' }),
+      objectKey('table', { schema: 'public', name: 'a_items' }),
+      objectKey('function', { schema: 'public', name: 'count_items' }, ''),
+      objectKey('table', { schema: 'public', name: 'z_log' }),
+    ];
+    const { up, down } = renderBaseline(s, 'app');
+    const at = (text: string) => up.indexOf(text);
+    assert.ok(at('CREATE FUNCTION is_code') < at('CREATE DOMAIN code'));
+    assert.ok(at('CREATE TABLE a_items') < at('CREATE FUNCTION count_items') && at('CREATE FUNCTION count_items') < at('CREATE TABLE z_log'));
+    assert.equal(
+      down,
+      'ALTER TABLE a_items DROP CONSTRAINT a_items_log_fkey;\nDROP TABLE z_log;\nDROP FUNCTION count_items();\nDROP TABLE a_items;\nDROP DOMAIN code;\nDROP FUNCTION is_code(t text);\n',
+    );
+    // A createOrder that does not match the objects (an older snapshot) falls back to the kind order.
+    s.createOrder = ['["table","public","gone"]'];
+    assert.ok(renderBaseline(s, 'app').up.indexOf('CREATE DOMAIN code') < renderBaseline(s, 'app').up.indexOf('CREATE FUNCTION is_code'));
   });
 });
