@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { pc } from '../report/colors.js';
-import { TidemarkError } from '../errors.js';
+import { TidemarkError, recordErrorCode } from '../errors.js';
 import { displayPath } from '../paths.js';
 import { TOOL_VERSION } from '../version.js';
-import { finish, printError, printJson, type GlobalOptions } from './output.js';
+import { finish, finishedWithCode, printError, printJson, type GlobalOptions } from './output.js';
 import { registerProtect } from './protect-command.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -336,6 +336,12 @@ async function main(argv: string[]): Promise<void> {
 process.on('unhandledRejection', (err) => {
   printError(err, { debug: process.argv.includes('--debug') });
   process.exit(1);
+});
+
+// Test instrumentation (a no-op unless TIDEMARK_TEST_CODES_DIR is set): the code this process exits with, and how.
+process.once('exit', (exit) => {
+  const code = finishedWithCode();
+  if (code) recordErrorCode(code, exit, 'exit');
 });
 
 await main(process.argv);

@@ -1,5 +1,5 @@
 import { pc } from '../report/colors.js';
-import { TidemarkError, exitCodeFor, isTidemarkError, recordErrorCode } from '../errors.js';
+import { TidemarkError, exitCodeFor, isTidemarkError, type ErrorCode } from '../errors.js';
 import { escapeControl } from '../sql/ident.js';
 
 /** Global flags every command accepts. */
@@ -47,6 +47,12 @@ export function finish(error: unknown | undefined, options: GlobalOptions, print
   }
   if (!printed && !options.json) printError(error, options);
   process.exitCode = exitCodeFor(error);
-  const code = isTidemarkError(error) ? error.code : 'unexpected';
-  process.once('exit', (exit) => recordErrorCode(code, exit, 'exit'));
+  finishedWith = isTidemarkError(error) ? error.code : 'unexpected';
+}
+
+let finishedWith: ErrorCode | undefined;
+
+/** The code of the last error a command finished with (the CLI records it with the process's exit code). */
+export function finishedWithCode(): ErrorCode | undefined {
+  return finishedWith;
 }

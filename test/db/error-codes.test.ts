@@ -98,6 +98,9 @@ describe('error codes of bad usage and bad input, before any database', () => {
       await expectCode('requires-cycle', ['status'], dir);
       config({ services: { a: { migrations: 'a', owns: ['t'] }, b: { migrations: 'b', owns: ['t'] } } });
       await expectCode('owned-twice', ['status'], dir);
+      rmSync(path.join(dir, 'tidemark.config.json'));
+      writeFileSync(path.join(dir, 'tidemark.config.mjs'), 'throw new Error("no config today");\nexport default {};\n');
+      await expectCode('config-load-failed', ['status'], dir);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -125,6 +128,23 @@ describe('error codes of bad usage and bad input, before any database', () => {
       assert.equal(load.fields.migration, 'app_003_script');
     }));
 
+  it('the plan: unknown-target, pending-before-applied, no-down-section, applied-missing', () =>
+    withWorkspace(makeWorkspace({ app: {} }), async (ws) => {
+      const db = ['--database', `pglite:${path.join(ws.dir, 'db')}`];
+      ws.write('migrations/app/app_001_a.sql', sqlMigration('CREATE TABLE a (id int);'));
+      ws.write('migrations/app/app_003_c.sql', sqlMigration('CREATE TABLE c (id int);', 'DROP TABLE c;'));
+      await expectCode('unknown-target', ['up', '--to', 'app_999_x', ...db], ws.dir);
+      const up = await runCli(['up', ...db], ws.dir);
+      assert.equal(up.code, 0, up.stderr);
+      ws.write('migrations/app/app_002_b.sql', sqlMigration('CREATE TABLE b (id int);'));
+      const late = await expectCode('pending-before-applied', ['up', ...db], ws.dir);
+      assert.equal(late.fields.migration, 'app_002_b');
+      rmSync(path.join(ws.dir, 'migrations/app/app_002_b.sql'));
+      await expectCode('no-down-section', ['down', '--service', 'app', '--to', 'base', ...db], ws.dir);
+      rmSync(path.join(ws.dir, 'migrations/app/app_003_c.sql'));
+      await expectCode('applied-missing', ['down', '--service', 'app', '--steps', '1', ...db], ws.dir);
+    }));
+
   it('backups: backup-not-found, no-manifest, bad-manifest', () =>
     withWorkspace(makeWorkspace({ app: {} }), async (ws) => {
       await expectCode('backup-not-found', ['verify-backup', path.join(ws.dir, 'nope')], ws.dir);
@@ -144,6 +164,8 @@ describe('error codes of bad usage and bad input, before any database', () => {
       await expectCode('adopt-name-taken', ['adopt', '--service', 'legacy', '--as', 'app'], ws.dir);
       // a table name the driver would read as a cross-database reference: bad input, not an unexpected failure
       await expectCode('bad-version-table', ['alembic', 'split-version-table', '--table', 'a.b.c'], ws.dir);
+      await expectCode('no-version-table', ['alembic', 'split-version-table', '--database', `pglite:${path.join(ws.dir, 'db')}`], ws.dir);
+      await expectCode('alembic-location', ['check', '--alembic', path.join(ws.dir, 'nowhere')], ws.dir);
     }));
 });
 
@@ -167,14 +189,18 @@ forEachBackend('error codes against a database', (backend) => {
       const out = path.join(ws.dir, 'bk');
       const backedUp = await runCli(['backup', '--service', 'app', '--out', out, ...db], ws.dir);
       assert.equal(backedUp.code, 0, backedUp.stderr);
-      const conn = await openDatabase(target.url);
-      try {
-        await conn.exec('DROP TABLE t');
-        await expectCode('restore-no-table', ['restore', out, ...db], ws.dir);
-        await conn.exec(`UPDATE tidemark.meta SET value = '999' WHERE key = 'ledger_version'`);
-      } finally {
-        await conn.close();
-      }
+      // closed before each CLI run: an embedded database takes one process at a time
+      const sql = async (text: string) => {
+        const conn = await openDatabase(target.url);
+        try {
+          await conn.exec(text);
+        } finally {
+          await conn.close();
+        }
+      };
+      await sql('DROP TABLE t');
+      await expectCode('restore-no-table', ['restore', out, ...db], ws.dir);
+      await sql(`UPDATE tidemark.meta SET value = '999' WHERE key = 'ledger_version'`);
       await expectCode('ledger-too-new', ['up', ...db], ws.dir);
     } finally {
       ws.remove();

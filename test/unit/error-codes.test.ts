@@ -175,3 +175,15 @@ test('README lists exactly the catalogue (regenerate: node dist/test/support/err
   assert.ok(inReadme, 'README.md has no error-codes table markers');
   assert.equal(inReadme, renderErrorCodesTable());
 });
+
+test('API errors carry their catalogue exit too: bad-graph-view (2), graph-render-failed (1)', async () => {
+  const { renderDot, renderDotToSvg } = await import('../../src/report/graph-render.js');
+  assert.throws(
+    () => renderDot({ services: 'nope' } as unknown as Parameters<typeof renderDot>[0]),
+    (err: unknown) => err instanceof TidemarkError && err.code === 'bad-graph-view' && exitCodeFor(err) === 2,
+  );
+  await assert.rejects(
+    renderDotToSvg('digraph { a -> '),
+    (err: unknown) => err instanceof TidemarkError && err.code === 'graph-render-failed' && exitCodeFor(err) === 1,
+  );
+});
