@@ -218,7 +218,10 @@ export async function connectGuarded(
     if (report) Object.assign(report, { database: resolved.target.display, databaseSource: resolved.source });
     // `protected` entries are relative to the config's directory, like its database URL.
     const before = guardTarget(resolved.target, protectedList, workspace?.root ?? options.cwd ?? process.cwd());
-    typed = await enforceGuard(command, before, resolved.target.display, options);
+    // Name what the driver will really reach (PG* variables may have filled in the URL's gaps).
+    const t = resolved.target;
+    const shown = t.backend === 'postgres' ? `${t.display} (database ${t.server.database} on ${t.server.host}${t.server.host.startsWith('/') ? '' : `:${t.server.port}`})` : t.display;
+    typed = await enforceGuard(command, before, shown, options);
     conn = await connectResolved(options, resolved);
   }
   try {
