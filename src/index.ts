@@ -29,6 +29,8 @@ export { baseline } from './flows/baseline.js';
 export type { BaselineOptions, BaselineResult } from './flows/baseline.js';
 export { reset } from './flows/reset.js';
 export type { ResetOptions, ResetResult } from './flows/reset.js';
+export { protect } from './flows/guard.js';
+export type { ProtectOptions, ProtectResult } from './flows/guard.js';
 export { rebaseline } from './flows/rebaseline.js';
 export type { RebaselineOptions, RebaselineResult } from './flows/rebaseline.js';
 export { adopt } from './flows/adopt.js';

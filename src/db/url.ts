@@ -153,7 +153,11 @@ export function resolveServerTarget(url: string, env: Env = process.env): Server
   } catch (err) {
     const e = err as { code?: string; message?: string };
     // Node's URL error carries the raw input: never show it. A missing sslcert file is worth naming.
-    throw bad(e.code === 'ENOENT' || e.code === 'EACCES' ? String(e.message).split('\n')[0] : 'it is not a valid URL');
+    if (e.code === 'ENOENT' || e.code === 'EACCES') throw bad(String(e.message).split('\n')[0]);
+    throw new TidemarkError('bad-database-url', `cannot parse database URL "${display}": Invalid URL`, {
+      kind: 'usage',
+      hint: 'percent-encode special characters in the user name and password (/ is %2F, @ is %40, # is %23)',
+    });
   }
   const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
   const host = text(parsed.host) ?? text(env.PGHOST) ?? 'localhost';

@@ -20,7 +20,7 @@ import path from 'node:path';
 import type { Workspace } from '../config/types.js';
 import { connect, connectResolved, closeQuietly, resolveConnection, type ConnectionReport, type DatabaseSource, type WorkspaceOptions } from '../db/connect.js';
 import type { Database, Queryable } from '../db/database.js';
-import { canonicalHost, isLocalHost, resolveTarget, sameHost, serverUrlParts, type DatabaseTarget } from '../db/url.js';
+import { canonicalHost, isLocalHost, redactUrl, resolveTarget, sameHost, serverUrlParts, type DatabaseTarget } from '../db/url.js';
 import { TidemarkError } from '../errors.js';
 import { readProtection } from './ledger.js';
 
@@ -85,7 +85,8 @@ function realPath(p: string): string {
   }
 }
 
-const listReason = (entry: string) => `it matches \`${entry}\` in the config's protected list`;
+/** An entry of the list as shown (a URL entry may hold a password). */
+const listReason = (entry: string) => `it matches \`${redactUrl(entry)}\` in the config's protected list`;
 
 /**
  * Pure: the guard for a resolved target (or a URL, resolved here with PG* variables) given the
@@ -148,7 +149,7 @@ export async function guardConnected(db: Database, protectedList: readonly strin
   if (db.backend === 'postgres') {
     for (const entry of protectedList) {
       if (entryMatches(entry, { host: facts.address ?? undefined, port: facts.port ?? undefined, database: facts.database })) {
-        reasons.push(`the server says it is ${facts.database}${facts.address ? ` at ${facts.address}:${facts.port}` : ''}, which matches \`${entry}\` in the config's protected list`);
+        reasons.push(`the server says it is ${facts.database}${facts.address ? ` at ${facts.address}:${facts.port}` : ''}, which matches \`${redactUrl(entry)}\` in the config's protected list`);
       }
     }
   }
@@ -218,7 +219,10 @@ export async function connectGuarded(
     if (report) Object.assign(report, { database: resolved.target.display, databaseSource: resolved.source });
     // `protected` entries are relative to the config's directory, like its database URL.
     const before = guardTarget(resolved.target, protectedList, workspace?.root ?? options.cwd ?? process.cwd());
-    typed = await enforceGuard(command, before, resolved.target.display, options);
+    // Name what the driver will really reach (PG* variables may have filled in the URL's gaps).
+    const t = resolved.target;
+    const shown = t.backend === 'postgres' ? `${t.display} (database ${t.server.database} on ${t.server.host}${t.server.host.startsWith('/') ? '' : `:${t.server.port}`})` : t.display;
+    typed = await enforceGuard(command, before, shown, options);
     conn = await connectResolved(options, resolved);
   }
   try {

@@ -90,6 +90,11 @@ function spellings(backend: TestBackend, url: string, cwd: string): Array<{ labe
     { label: 'several host=, the last wins', url: `postgres://postgres@127.0.0.2:${port}/${name}?host=127.0.0.2&host=127.0.0.1` },
     { label: 'postgres:/// with PGHOST and PGPORT', url: `postgres:///${name}?user=postgres`, env: { PGHOST: '127.0.0.1', PGPORT: port } },
     { label: 'a dbname= decoy', url: `postgres://postgres@127.0.0.1:${port}/${name}?dbname=postgres` },
+    { label: 'upper-case host', url: `postgres://postgres@LOCALHOST:${port}/${name}` },
+    // The server's Unix socket, when this test server is the local one and has it.
+    ...(fs.existsSync(`/var/run/postgresql/.s.PGSQL.${port}`) && ['127.0.0.1', 'localhost'].includes(u.hostname)
+      ? [{ label: 'socket directory', url: `postgres://postgres@remote.invalid:${port}/${name}?host=%2Fvar%2Frun%2Fpostgresql` }]
+      : []),
   ];
 }
 

@@ -161,3 +161,11 @@ describe('guardConnected', () => {
     assert.match(marked.reasons[0], /marked protected inside the database .*2026-01-02 by ops@host/);
   });
 });
+
+describe('guard messages', () => {
+  it('never show a password written into a protected URL entry', () => {
+    const g = guardWith('postgres://u@localhost/crm', ['postgres://admin:QXZ7secret@localhost/crm']);
+    assert.equal(g.reasons.length, 1);
+    assert.ok(!g.reasons[0].includes('QXZ7'), g.reasons[0]);
+  });
+});
