@@ -5,10 +5,10 @@
  * empty is dropped.
  */
 import type { Queryable } from '../db/database.js';
-import { quoteTable } from '../data/digest.js';
 import { TidemarkError } from '../errors.js';
 import { readAlembicHistory } from '../history/read-alembic.js';
 import { displayPath } from '../paths.js';
+import { quoteIdent } from '../sql/ident.js';
 
 export interface RetiredRows {
   versionTable: string;
@@ -34,7 +34,8 @@ export async function retireAlembicRows(
     });
   }
   const result: RetiredRows = { versionTable: options.versionTable, deleted: [], remaining: [], droppedTable: false };
-  const table = quoteTable(options.versionTable);
+  // The config allows `table` or `schema.table` of plain identifiers only (no dot inside a part).
+  const table = options.versionTable.split('.').map(quoteIdent).join('.');
   const exists = (await tx.query<{ t: string | null }>(`SELECT to_regclass($1)::text AS t`, [table])).rows[0].t;
   if (!exists) return result;
   const ids = history.revisions.map((r) => r.id);
