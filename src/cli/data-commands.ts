@@ -106,6 +106,8 @@ export async function runBackup(flags: BackupFlags): Promise<void> {
     printJson(result);
     return finish(result.error, flags, true);
   }
+  // Labels and notes are already terminal-safe (control characters escaped, see sql/ident.ts).
+  for (const n of result.notes) note(n);
   if (result.ok && result.dir) {
     process.stdout.write(
       `Backed up ${result.tables.length} table${result.tables.length === 1 ? '' : 's'} (${result.rows.toLocaleString('en-US')} rows, ${formatBytes(result.bytes)}) to ${displayPath(result.dir)} in ${formatMs(result.durationMs)}.\n`,
@@ -114,7 +116,11 @@ export async function runBackup(flags: BackupFlags): Promise<void> {
   finish(result.error, flags);
 }
 
-/** `tidemark verify-backup DIR`: exit 0 intact, 1 any problem, 2 no such directory. */
+/**
+ * `tidemark verify-backup DIR`: exit 0 intact, 1 damage (a changed, missing or extra file), 2 no such
+ * directory or a malformed or unsafe manifest (bad input: a table listed twice, a ledger or system
+ * table, a data file outside data/, a symlink).
+ */
 export async function runVerifyBackup(dir: string, flags: GlobalOptions): Promise<void> {
   const { verifyBackup } = await import('../data/verify.js');
   const result: VerifyResult = await verifyBackup(dir);
@@ -124,8 +130,11 @@ export async function runVerifyBackup(dir: string, flags: GlobalOptions): Promis
     process.exitCode = result.ok ? 0 : 1;
     return;
   }
+  // With an error (bad input) its message names the bad-input problems; the damage ones are listed here.
+  for (const p of result.problems) {
+    if (!result.error || (p.kind !== 'manifest' && p.kind !== 'unsafe')) process.stdout.write(`${pc.red('✗')} ${escapeControl(p.message)}\n`);
+  }
   if (result.error) return finish(result.error, flags);
-  for (const p of result.problems) process.stdout.write(`${pc.red('✗')} ${p.message}\n`);
   if (result.ok) {
     const rows = (result.tables ?? []).reduce((n, t) => n + t.rows, 0);
     process.stdout.write(

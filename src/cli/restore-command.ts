@@ -2,6 +2,7 @@ import { pc } from '../report/colors.js';
 import type { RestoreResult } from '../data/restore.js';
 import { TidemarkError } from '../errors.js';
 import { displayPath } from '../paths.js';
+import { displayName, escapeControl } from '../sql/ident.js';
 import { finish, formatMs, note, printJson, type GlobalOptions } from './output.js';
 
 export interface RestoreFlags extends GlobalOptions {
@@ -66,9 +67,10 @@ export async function runRestore(dir: string, flags: RestoreFlags): Promise<void
   for (const n of result.notes) note(n);
   for (const t of result.tables) {
     const extra: string[] = [];
-    if (t.skippedColumns.length) extra.push(`skipped ${t.skippedColumns.join(', ')}`);
+    // Table labels come escaped (sql/ident.ts displayQualified); column names and values are escaped here.
+    if (t.skippedColumns.length) extra.push(`skipped ${t.skippedColumns.map(displayName).join(', ')}`);
     const filled = t.filledColumns.filter((f) => f.from !== 'identity' && f.from !== 'generated');
-    if (filled.length) extra.push(`filled ${filled.map((f) => `${f.column} (${f.from === 'fill' ? `= ${f.value}` : f.from})`).join(', ')}`);
+    if (filled.length) extra.push(`filled ${filled.map((f) => `${displayName(f.column)} (${f.from === 'fill' ? `= ${escapeControl(f.value ?? '')}` : f.from})`).join(', ')}`);
     const mark = t.digestMatched ? pc.green('✓') : pc.red('✗');
     process.stdout.write(`${mark} ${t.table} ${t.rows.toLocaleString('en-US')} rows${extra.length ? ` ${pc.dim(`(${extra.join('; ')})`)}` : ''}\n`);
   }

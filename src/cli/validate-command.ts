@@ -1,5 +1,6 @@
 import { pc } from '../report/colors.js';
 import type { ValidateCheck, ValidateResult } from '../data/validate.js';
+import { escapeControl } from '../sql/ident.js';
 import { finish, formatMs, note, printJson, type GlobalOptions } from './output.js';
 
 export interface ValidateFlags extends GlobalOptions {
@@ -46,8 +47,9 @@ export async function runValidate(flags: ValidateFlags): Promise<void> {
     if (findings.length === 0) continue;
     process.stdout.write(`${pc.bold(TITLES[check])}\n`);
     for (const f of findings) {
-      process.stdout.write(`  ${pc.red('✗')} ${f.service ? `${pc.dim(`[${f.service}]`)} ` : ''}${f.message}\n`);
-      if (f.samples?.length) process.stdout.write(`      ${pc.dim('sample keys:')} ${f.samples.join(', ')}\n`);
+      // Names in messages are escaped where they are built; sample keys are row data: escaped here.
+      process.stdout.write(`  ${pc.red('✗')} ${f.service ? `${pc.dim(`[${f.service}]`)} ` : ''}${escapeControl(f.message)}\n`);
+      if (f.samples?.length) process.stdout.write(`      ${pc.dim('sample keys:')} ${f.samples.map(escapeControl).join(', ')}\n`);
     }
     const hints = [...new Set(findings.map((f) => f.hint).filter((h): h is string => Boolean(h)))];
     for (const h of hints) process.stdout.write(`  ${pc.dim(`hint: ${h}`)}\n`);

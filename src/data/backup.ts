@@ -13,17 +13,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { connect, resolveDatabaseUrl, resolveWorkspace, type DatabaseSource, type WorkspaceOptions } from '../db/connect.js';
-import { ownerOf } from '../config/load.js';
-import { splitJoinedName } from '../config/owns.js';
-import { displayName, type QualifiedName } from '../sql/ident.js';
 import type { Workspace } from '../config/types.js';
+import { splitJoinedName } from '../config/owns.js';
 import type { Database } from '../db/database.js';
 import { redactUrl, type ServerTarget } from '../db/url.js';
 import { TidemarkError, isTidemarkError, type ErrorCode } from '../errors.js';
 import { readLedger } from '../ledger/ledger.js';
 import { TOOL_VERSION } from '../version.js';
-import { DIGEST_ALGORITHM, DIGEST_SETTINGS_SQL, contentDigestSql, ownRows, quoteIdent, quoteTable } from './digest.js';
-import { MANIFEST_FORMAT_VERSION, type Manifest, type ManifestColumn, type ManifestForeignKey, type ManifestTable } from './manifest.js';
+import { displayName, displayQualified, escapeControl, quoteIdent, quoteQualified, type QualifiedName } from '../sql/ident.js';
+import { DIGEST_ALGORITHM, DIGEST_SETTINGS_SQL, contentDigestSql, ownRows } from './digest.js';
+import { MANIFEST_FORMAT_VERSION, type DataFormat, type Manifest, type ManifestColumn, type ManifestForeignKey, type ManifestTable } from './manifest.js';
+import { ownerOfTable } from './owner.js';
 
 /**
  * `pgdump`: the ndjson backup (what verify-backup and restore read) plus `dump.pgdump`, a
@@ -62,7 +62,13 @@ export interface BackupResult {
   dir?: string;
   format: BackupFormat;
   /** `pieces`: COPY statements the table was read with; `parallel`: two of them at once (server). */
-  tables: { table: string; service?: string; rows: number; bytes: number; file: string; pieces: number; parallel: boolean }[];
+  /**
+   * `table`: the label (schema-qualified, quoted where needed, control characters escaped); `schema`
+   * and `name` exactly; `format`: how its data file is written (csv for a table holding a JSON `null`).
+   */
+  tables: { table: string; schema: string; name: string; service?: string; format: DataFormat; rows: number; bytes: number; file: string; pieces: number; parallel: boolean }[];
+  /** Things worth saying: a table written as csv (JSON null), a stale partial backup removed. */
+  notes: string[];
   rows: number;
   bytes: number;
   durationMs: number;
@@ -76,7 +82,7 @@ const PROGRESS_EVERY_MS = 1000;
 export async function backup(options: BackupOptions = {}): Promise<BackupResult> {
   const started = performance.now();
   const format: BackupFormat = options.format ?? 'ndjson';
-  const result: BackupResult = { ok: false, database: '', databaseSource: 'default', format, tables: [], rows: 0, bytes: 0, durationMs: 0 };
+  const result: BackupResult = { ok: false, database: '', databaseSource: 'default', format, tables: [], notes: [], rows: 0, bytes: 0, durationMs: 0 };
   let close = async () => {};
   let tmpDir: string | undefined;
   let inTransaction = false;
@@ -90,7 +96,7 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
     const dataFormat: 'ndjson' | 'csv' = format === 'pgdump' ? 'ndjson' : format;
     const workspace = await loadWorkspaceFor(options);
     const serviceNames = pickServices(workspace, options);
-    if (options.out !== undefined) refuseNonEmpty(path.resolve(options.cwd ?? process.cwd(), options.out));
+    if (options.out !== undefined) refuseNonEmpty(path.resolve(options.cwd ?? process.cwd(), options.out), options.out);
 
     const conn = await connect(options, workspace);
     close = conn.close;
@@ -105,7 +111,7 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
     // data files and in the digests (see digest.ts).
     await db.exec('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     inTransaction = true;
-    await db.exec(DIGEST_SETTINGS_SQL);
+    await db.exec(`${DIGEST_SETTINGS_SQL};\n${ROW_SECURITY_OFF_SQL}`);
     // pg_dump and the digest connection read the very snapshot this transaction reads.
     const snapshot = db.backend === 'postgres' ? (await db.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0].id : undefined;
 
@@ -121,12 +127,19 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
       });
     }
 
+    await refuseRowSecurity(db, chosen);
+    for (const t of chosen) if (t.columns === 0) throw noColumns(t);
+
     const outDir = path.resolve(options.cwd ?? process.cwd(), options.out ?? path.join('backups', `${safeName(meta.db)}-${utcStamp(new Date())}`));
-    refuseNonEmpty(outDir);
-    fs.mkdirSync(path.dirname(outDir), { recursive: true });
-    tmpDir = `${outDir}.tmp-${randomBytes(4).toString('hex')}`;
+    refuseNonEmpty(outDir, options.out ?? outDir);
+    // Folders created for it are private whatever the umask (a backup holds every row).
+    fs.mkdirSync(path.dirname(outDir), { recursive: true, mode: 0o700 });
+    result.notes.push(...removeStalePartials(path.dirname(outDir)));
+    tmpDir = `${outDir}${TMP_INFIX}${process.pid}-${randomBytes(4).toString('hex')}`;
     fs.mkdirSync(tmpDir, { mode: 0o700 });
     fs.chmodSync(tmpDir, 0o700); // umask may only have removed bits; make it exactly 0700
+    // Who is writing it: a later backup removes it if that process is gone (killed, power cut).
+    writeSmallFile(path.join(tmpDir, PARTIAL_MARKER), `${JSON.stringify({ pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString() })}\n`);
     fs.mkdirSync(path.join(tmpDir, DATA_DIR), { mode: 0o700 });
     fs.chmodSync(path.join(tmpDir, DATA_DIR), 0o700);
 
@@ -135,15 +148,23 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
     const schemaFks: string[] = [];
     const enums = new Map<string, string>();
     // The catalog first (cheap), so the digests can start on a second connection before the COPYs.
-    const described: { t: LiveTable; name: string; info: TableInfo; columns: string[] }[] = [];
+    const described: { t: LiveTable; name: string; info: TableInfo; columns: string[]; format: DataFormat; file: string }[] = [];
+    const fileNames = new Set<string>();
     for (const t of chosen) {
       const info = await describeTable(db, t.oid);
       for (const [typeName, ddl] of info.enums) enums.set(typeName, ddl);
       schemaParts.push(info.ddl);
       schemaFks.push(...info.fkDdl);
-      described.push({ t, name: `${t.schema}.${t.name}`, info, columns: info.columns.map((c) => c.name) });
+      const name = displayQualified(t);
+      // ndjson cannot tell a JSON `null` from SQL NULL: such a table is written as csv, which can.
+      const jsonNull = dataFormat === 'ndjson' && (await holdsJsonNull(db, t));
+      if (jsonNull) {
+        result.notes.push(`${name} holds the JSON literal null in ${jsonNull}: written as csv (ndjson cannot tell it from SQL NULL).`);
+      }
+      const tableFormat: DataFormat = jsonNull ? 'csv' : dataFormat;
+      described.push({ t, name, info, columns: info.columns.map((c) => c.name), format: tableFormat, file: dataFileName(t, tableFormat, fileNames) });
     }
-    const digestQueries = described.map((d) => contentDigestSql(ownRows(quoteTable(d.t.name, d.t.schema), d.t.kind), d.columns, DIGEST_ALGORITHM));
+    const digestQueries = described.map((d) => contentDigestSql(ownRows(d.t, d.t.kind), d.columns, DIGEST_ALGORITHM));
     // Server: the digests run on a second connection inside THIS snapshot, in parallel with the
     // COPYs (one full scan each, on two cores). PGlite, or a Database handed in: one after another.
     const digester = await openDigester(db, options, workspace, snapshot, digestQueries);
@@ -155,7 +176,7 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
     if (plans.some((p) => p.parallel)) helper = await openSnapshotSession(db, options, workspace, snapshot);
 
     for (const [index, d] of described.entries()) {
-      const { t, name, info, columns } = d;
+      const { t, name, info, columns, file } = d;
       const tableStarted = performance.now(); // per-table time includes the digest scan when sequential
       const digestPromise = digester.digest(index);
       // The progress bar's total: the exact count when the digest is already known, else the planner's estimate.
@@ -163,8 +184,7 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
       const total = early ? Number(early.rows) : await estimatedRows(db, t.oid);
       options.onProgress?.({ type: 'table-start', table: name, index, total: chosen.length, rows: total, ...(early ? {} : { estimated: true }) });
 
-      const file = `${DATA_DIR}/${fileComponent(t.schema)}.${fileComponent(t.name)}.${dataFormat}`;
-      const written = await copyTable(db, helper?.db, readPieces(plans[index], dataFormat, t, columns, helper !== undefined), path.join(tmpDir, file), dataFormat, (rows, bytes) =>
+      const written = await copyTable(db, helper?.db, readPieces(plans[index], d.format, t, columns, helper !== undefined), path.join(tmpDir, file), d.format, (rows, bytes) =>
         options.onProgress?.({ type: 'table-progress', table: name, rows, bytes, elapsedMs: performance.now() - tableStarted }),
       );
       const digest = early ?? (await digestPromise);
@@ -173,10 +193,12 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
       if (written.records !== rowCount) {
         throw new TidemarkError('backup-count-mismatch', `${name}: COPY wrote ${written.records} rows but the snapshot counts ${rowCount}.`);
       }
-      const service = workspace ? ownerOf(workspace, t)?.name : undefined;
+      const service = ownerOfTable(workspace, t)?.name;
       tables.push({
-        table: name,
+        schema: t.schema,
+        name: t.name,
         ...(service ? { service } : {}),
+        format: d.format,
         columns: info.columns.map(({ name: n, type, nullable, identity, generated }) => ({
           name: n,
           type,
@@ -193,7 +215,7 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
         contentDigest: digest.digest,
         digestColumns: columns,
       });
-      result.tables.push({ table: name, ...(service ? { service } : {}), rows: rowCount, bytes: written.bytes, file, pieces: written.pieces, parallel: written.parallel });
+      result.tables.push({ table: name, schema: t.schema, name: t.name, ...(service ? { service } : {}), format: d.format, rows: rowCount, bytes: written.bytes, file, pieces: written.pieces, parallel: written.parallel });
       result.rows += rowCount;
       result.bytes += written.bytes;
       options.onProgress?.({ type: 'table-done', table: name, rows: rowCount, bytes: written.bytes, elapsedMs: performance.now() - tableStarted });
@@ -230,10 +252,13 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
     writeSmallFile(path.join(tmpDir, 'manifest.json'), manifestText);
     // The manifest's own integrity (an edited manifest is caught by verify-backup); sha256sum's format.
     writeSmallFile(path.join(tmpDir, 'manifest.sha256'), `${sha256(manifestText)}  manifest.json\n`);
+    fs.rmSync(path.join(tmpDir, PARTIAL_MARKER));
     syncDir(path.join(tmpDir, DATA_DIR));
     syncDir(tmpDir);
 
-    // An empty target directory (allowed) is replaced by rename(2) atomically on POSIX.
+    // An empty target directory (allowed) is replaced by rename(2) atomically on POSIX. Checked again:
+    // something may have appeared there meanwhile (a symlink, a file).
+    refuseNonEmpty(outDir, options.out ?? outDir);
     fs.renameSync(tmpDir, outDir);
     tmpDir = undefined;
     syncDir(path.dirname(outDir));
@@ -293,9 +318,15 @@ async function openDigester(
   };
   const session = queries.length ? await openSnapshotSession(db, options, workspace, snapshot) : undefined;
   if (!session) return sequential;
-  // One after another on the second connection (a pg client queues them); each promise gets a
-  // handler at once, so a failure is reported where it is awaited, never as an unhandled rejection.
-  const results = queries.map((sql) => session.track(session.db.query<DigestRow>(sql).then((r) => r.rows[0])));
+  // One after another on the second connection, each sent when the one before has settled (a pg
+  // client given a query while one runs queues it but warns, and pg 9 will refuse); each promise gets
+  // a handler at once, so a failure is reported where it is awaited, never as an unhandled rejection.
+  let previous: Promise<unknown> = Promise.resolve();
+  const results = queries.map((sql) => {
+    const next = previous.then(() => session.db.query<DigestRow>(sql)).then((r) => r.rows[0]);
+    previous = next.catch(() => {});
+    return session.track(next);
+  });
   return { parallel: true, digest: (i) => results[i], close: (canceller) => session.close(canceller) };
 }
 
@@ -345,7 +376,7 @@ async function openSnapshotSession(
   };
   try {
     pid = (await second.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
-    await second.exec(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\nSET TRANSACTION SNAPSHOT ${sqlLiteral(snapshot)};\n${DIGEST_SETTINGS_SQL}`);
+    await second.exec(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\nSET TRANSACTION SNAPSHOT ${sqlLiteral(snapshot)};\n${DIGEST_SETTINGS_SQL};\n${ROW_SECURITY_OFF_SQL}`);
   } catch {
     await close();
     return undefined;
@@ -398,7 +429,7 @@ async function readPlan(db: Database, t: LiveTable, piecePages: number | undefin
 }
 
 /** The COPY statements of a plan, in file order; `parallel` false when no second connection was had. */
-function readPieces(plan: ReadPlan, format: 'ndjson' | 'csv', t: LiveTable, columns: string[], helper: boolean): { sql: string[]; parallel: boolean } {
+function readPieces(plan: ReadPlan, format: DataFormat, t: LiveTable, columns: string[], helper: boolean): { sql: string[]; parallel: boolean } {
   // Two halves need the second connection; without it, one COPY (the server streams it anyway).
   if (!plan.bounds.length || (plan.parallel && !helper)) return { sql: [copySql(format, t, columns)], parallel: false };
   const sql: string[] = [];
@@ -613,32 +644,33 @@ function pickServices(workspace: Workspace | undefined, options: BackupOptions):
   return workspace?.services.map((s) => s.name) ?? [];
 }
 
-interface LiveTable {
+interface LiveTable extends QualifiedName {
   oid: number;
-  schema: string;
-  name: string;
   /** pg_class.relkind: 'r' ordinary, 'p' partitioned. */
   kind: string;
+  /** How many (not dropped) columns it has. */
+  columns: number;
 }
 
 async function liveTables(db: Database): Promise<LiveTable[]> {
   // Ordinary and partitioned tables; partitions are read through their parent. tidemark's own ledger
   // is recorded in the manifest, not as a table.
-  const { rows } = await db.query<{ oid: number; schema: string; name: string; kind: string }>(
-    `SELECT c.oid::int8::float8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind::text AS kind
+  const { rows } = await db.query<{ oid: number; schema: string; name: string; kind: string; columns: number }>(
+    `SELECT c.oid::int8::float8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind::text AS kind,
+            (SELECT pg_catalog.count(*) FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)::int4 AS columns
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
         AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'tidemark') AND n.nspname NOT LIKE 'pg\\_%'
       ORDER BY n.nspname, c.relname`,
   );
-  return rows.map((r) => ({ oid: Number(r.oid), schema: r.schema, name: r.name, kind: r.kind }));
+  return rows.map((r) => ({ oid: Number(r.oid), schema: r.schema, name: r.name, kind: r.kind, columns: Number(r.columns) }));
 }
 
 function chooseTables(live: LiveTable[], workspace: Workspace | undefined, services: string[], named: readonly (string | QualifiedName)[] | undefined): LiveTable[] {
   const chosen = new Map<number, LiveTable>();
   if (services.length && workspace) {
     for (const t of live) {
-      const owner = ownerOf(workspace, t);
+      const owner = ownerOfTable(workspace, t);
       if (owner && services.includes(owner.name)) chosen.set(t.oid, t);
     }
   }
@@ -658,6 +690,90 @@ function cmp(a: string, b: string): number {
 function describeSelection(services: string[], tables: readonly (string | QualifiedName)[] | undefined): string {
   if (tables?.length) return `tables ${tables.map((t) => (typeof t === 'string' ? t : displayName(t))).join(', ')}`;
   return services.length === 1 ? `service ${services[0]}` : `services ${services.join(', ') || '(none configured)'}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Row-level security, columns, JSON null
+
+/**
+ * Like pg_dump: read with row_security off, so a table whose policies would hide rows from this role
+ * makes the read fail instead of giving a silently partial backup. (Checked first by
+ * refuseRowSecurity, with a clearer message.)
+ */
+export const ROW_SECURITY_OFF_SQL = `SET LOCAL row_security = off`;
+
+/** Refuses (before anything is written) tables whose row-level security applies to this role. */
+async function refuseRowSecurity(db: Database, tables: LiveTable[]): Promise<void> {
+  if (!tables.length) return;
+  const r = await db.query<{ schema: string; name: string; force: boolean; owner: boolean; role: string }>(
+    `SELECT n.nspname AS schema, c.relname AS name, c.relforcerowsecurity AS force,
+            pg_catalog.pg_has_role(c.relowner, 'USAGE') AS owner, current_user::text AS role
+       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.oid = ANY($1::int8[]::oid[]) AND c.relrowsecurity AND pg_catalog.row_security_active(c.oid)
+      ORDER BY 1, 2`,
+    [tables.map((t) => t.oid)],
+  );
+  if (!r.rows.length) return;
+  const role = r.rows[0].role;
+  const names = r.rows.map((t) => `${displayQualified(t)}${t.owner && t.force ? ' (owned by it, with FORCE ROW LEVEL SECURITY)' : ''}`);
+  throw new TidemarkError(
+    'backup-row-security',
+    `Row-level security would hide rows of ${names.join(', ')} from role ${escapeControl(role)}: a backup must hold every row, nothing written.`,
+    {
+      hint: 'Back up as a role with BYPASSRLS or a superuser, or as the table owner without FORCE ROW LEVEL SECURITY (ALTER TABLE … NO FORCE ROW LEVEL SECURITY).',
+    },
+  );
+}
+
+function noColumns(t: LiveTable): TidemarkError {
+  return new TidemarkError('backup-no-columns', `${displayQualified(t)} has no columns: its rows could not be restored from a backup, nothing written.`, {
+    kind: 'input',
+    hint: 'Leave it out (back up other services or name tables with --table), or give it a column.',
+  });
+}
+
+const JSON_TYPE_OIDS = '114, 3802';
+
+/**
+ * The columns (as `a, b`) of a table holding a JSON `null` where ndjson would read back SQL NULL, or
+ * undefined. json/jsonb columns (and domains over them) are checked exactly; arrays and composites
+ * holding json somewhere conservatively (their text contains `null`): csv is exact either way.
+ */
+async function holdsJsonNull(db: Database, t: LiveTable): Promise<string | undefined> {
+  const cols = (
+    await db.query<{ name: string; direct: boolean; nested: boolean }>(
+      `WITH RECURSIVE r(col, num, typ, nested, depth) AS (
+         SELECT a.attname, a.attnum, a.atttypid, false, 0 FROM pg_catalog.pg_attribute a
+          WHERE a.attrelid = $1::int8::oid AND a.attnum > 0 AND NOT a.attisdropped
+         UNION ALL
+         SELECT r.col, r.num, x.typ, r.nested OR x.container, r.depth + 1
+           FROM r JOIN pg_catalog.pg_type ty ON ty.oid = r.typ
+           CROSS JOIN LATERAL (
+             SELECT ty.typbasetype AS typ, false AS container WHERE ty.typtype = 'd'
+             UNION ALL SELECT ty.typelem, true WHERE ty.typcategory = 'A' AND ty.typelem <> 0
+             UNION ALL SELECT a2.atttypid, true FROM pg_catalog.pg_attribute a2
+                        WHERE ty.typtype = 'c' AND a2.attrelid = ty.typrelid AND a2.attnum > 0 AND NOT a2.attisdropped
+           ) AS x
+          WHERE r.depth < 20
+       )
+       SELECT r.col AS name, pg_catalog.bool_or(r.typ IN (${JSON_TYPE_OIDS}) AND NOT r.nested) AS direct,
+              pg_catalog.bool_or(r.typ IN (${JSON_TYPE_OIDS}) AND r.nested) AS nested
+         FROM r GROUP BY r.col, r.num HAVING pg_catalog.bool_or(r.typ IN (${JSON_TYPE_OIDS})) ORDER BY r.num`,
+      [t.oid],
+    )
+  ).rows;
+  if (!cols.length) return undefined;
+  const tests = cols.map((c) =>
+    c.direct && !c.nested
+      ? `pg_catalog.jsonb_typeof(t.${quoteIdent(c.name)}::pg_catalog.jsonb) = 'null'`
+      : `t.${quoteIdent(c.name)}::pg_catalog.text LIKE '%null%'`,
+  );
+  const found: string[] = [];
+  for (const [i, c] of cols.entries()) {
+    const r = await db.query<{ hit: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${ownRows(t, t.kind)} AS t WHERE ${tests[i]}) AS hit`);
+    if (r.rows[0].hit) found.push(displayName(c.name));
+  }
+  return found.length ? found.join(', ') : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -697,11 +813,11 @@ async function describeTable(db: Database, oid: number): Promise<TableInfo> {
       ORDER BY a.attnum`,
     [oid],
   );
-  const cons = await db.query<{ name: string; type: string; def: string; cols: string[] | null; ref: string | null; refcols: string[] | null }>(
+  const cons = await db.query<{ name: string; type: string; def: string; cols: string[] | null; ref_schema: string | null; ref_name: string | null; refcols: string[] | null }>(
     `SELECT con.conname AS name, con.contype::text AS type, pg_get_constraintdef(con.oid) AS def,
             ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(n, i)
                     JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.i) AS cols,
-            CASE WHEN con.contype = 'f' THEN rn.nspname || '.' || rc.relname END AS ref,
+            rn.nspname AS ref_schema, rc.relname AS ref_name,
             ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(n, i)
                     JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.i) AS refcols
        FROM pg_constraint con
@@ -746,9 +862,9 @@ async function describeTable(db: Database, oid: number): Promise<TableInfo> {
   const pk = cons.rows.find((c) => c.type === 'p');
   const foreignKeys: ManifestForeignKey[] = cons.rows
     .filter((c) => c.type === 'f')
-    .map((c) => ({ name: c.name, columns: c.cols ?? [], references: c.ref ?? '', referencedColumns: c.refcols ?? [] }));
+    .map((c) => ({ name: c.name, columns: c.cols ?? [], references: { schema: c.ref_schema ?? '', name: c.ref_name ?? '' }, referencedColumns: c.refcols ?? [] }));
 
-  const qualified = quoteTable(rel.name, rel.schema);
+  const qualified = quoteQualified(rel);
   const lines = columns.map((c) => {
     let line = `  ${quoteIdent(c.name)} ${c.type}`;
     if (c.generated) line += ` GENERATED ALWAYS AS (${c.expression}) ${c.generated === 'virtual' ? 'VIRTUAL' : 'STORED'}`;
@@ -786,13 +902,14 @@ function renderSchemaSql(database: string, serverVersion: string, enums: string[
 // The data
 
 /** `where` restricts the rows (a ctid range); `header` (csv) is for the first piece of a file only. */
-function copySql(format: BackupFormat, t: LiveTable, columns: string[], where = '', header = true): string {
-  const qualified = ownRows(quoteTable(t.name, t.schema), t.kind);
+function copySql(format: DataFormat, t: LiveTable, columns: string[], where = '', header = true): string {
+  const qualified = ownRows(t, t.kind);
   const filter = where ? ` WHERE ${where}` : '';
   if (format === 'ndjson') {
     // CSV mode with quote and delimiter set to bytes JSON never contains raw (row_to_json escapes
     // control characters): exact JSON lines. Text mode would double every backslash in the JSON.
-    return `COPY (SELECT row_to_json(t) FROM ${qualified} AS t${filter}) TO STDOUT WITH (FORMAT csv, QUOTE e'\\x01', DELIMITER e'\\x02')`;
+    // `t.*`, not `t`: a bare `t` means a column named t when the table has one.
+    return `COPY (SELECT pg_catalog.row_to_json(t.*) FROM ${qualified} AS t${filter}) TO STDOUT WITH (FORMAT csv, QUOTE e'\\x01', DELIMITER e'\\x02')`;
   }
   // Explicit columns: a virtual generated column (PostgreSQL 18) is not copied by `COPY table`.
   const list = columns.map((c) => `t.${quoteIdent(c)}`).join(', ');
@@ -944,18 +1061,30 @@ export class RecordCounter {
 // ---------------------------------------------------------------------------------------------
 // Files
 
-function refuseNonEmpty(dir: string): void {
+function refuseNonEmpty(dir: string, label: string): void {
+  let link = false;
+  try {
+    link = fs.lstatSync(dir).isSymbolicLink();
+  } catch {
+    // not there: fine
+  }
+  if (link) {
+    throw new TidemarkError('backup-target-symlink', `${escapeControl(label)} is a symbolic link: a backup is written to a directory of its own, never through a link.`, {
+      kind: 'usage',
+      hint: 'Give --out the real path (or a new directory name).',
+    });
+  }
   let entries: string[];
   try {
     entries = fs.readdirSync(dir);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return;
-    if (code === 'ENOTDIR') throw new TidemarkError('backup-target-exists', `${dir} exists and is not a directory.`, { kind: 'usage' });
+    if (code === 'ENOTDIR') throw new TidemarkError('backup-target-exists', `${escapeControl(label)} exists and is not a directory.`, { kind: 'usage' });
     throw err;
   }
   if (entries.length) {
-    throw new TidemarkError('backup-target-exists', `${dir} already exists and is not empty: a backup never overwrites one.`, {
+    throw new TidemarkError('backup-target-exists', `${escapeControl(label)} already exists and is not empty: a backup never overwrites one.`, {
       kind: 'usage',
       hint: 'Give a new directory with --out, or leave --out out for a timestamped one under ./backups.',
     });
@@ -991,9 +1120,82 @@ function syncDir(dir: string): void {
   }
 }
 
+/**
+ * The data file of a table: `data/<schema>.<table>.<format>`, each part through fileComponent (every
+ * byte but `A-Z a-z 0-9 _ $ -` percent-encoded, `.` and `%` included), so `"a.b".c` → `a%2Eb.c` and
+ * `a."b.c"` → `a.b%2Ec` cannot collide, and no name holds `/`, `..` or a control character. A name
+ * longer than a file system allows (63-byte names of multi-byte characters encode to 380 bytes) is
+ * cut and given a hash of the pair; a name equal to one already used — also ignoring case, for
+ * case-insensitive file systems — gets `~<n>` (`~` is always encoded in a name, so this cannot
+ * collide either). `used` collects the names (lower-cased) of one backup.
+ */
+export function dataFileName(t: QualifiedName, format: DataFormat, used: Set<string>): string {
+  let base = `${fileComponent(t.schema)}.${fileComponent(t.name)}`;
+  if (base.length > MAX_FILE_BASE) {
+    const cut = base.slice(0, MAX_FILE_BASE - 20).replace(/%[0-9A-F]?$/, '');
+    base = `${cut}~${createHash('sha256').update(`${t.schema}\0${t.name}`).digest('hex').slice(0, 16)}`;
+  }
+  let candidate = base;
+  for (let n = 2; used.has(candidate.toLowerCase()); n++) candidate = `${base}~${n}`;
+  used.add(candidate.toLowerCase());
+  return `${DATA_DIR}/${candidate}.${format}`;
+}
+
+/** File names stay well under NAME_MAX (255 bytes) with the extension and a `~n`. */
+const MAX_FILE_BASE = 200;
+
 /** A schema or table name as a file name part: `.`, `/` and other awkward bytes percent-encoded. */
 export function fileComponent(name: string): string {
   return name.replace(/[^A-Za-z0-9_$-]/gu, (ch) => [...Buffer.from(ch, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Partial backups
+
+/** `<out>.tmp-<pid>-<8 hex>`: the folder a backup is written into before it is renamed to `<out>`. */
+const TMP_INFIX = '.tmp-';
+const TMP_PATTERN = /\.tmp-(\d+)-[0-9a-f]{8}$/;
+/** Inside a partial backup: who writes it (removed before the rename). */
+const PARTIAL_MARKER = '.tidemark-partial';
+
+/**
+ * Removes the partial backups in `parent` that a backup process on this host left when it died
+ * (killed, power cut): folders named `<something>.tmp-<pid>-<hex>`, owned by this user, holding
+ * tidemark's marker naming this host and a process that no longer runs. Returns a note per folder.
+ * Anything else is left alone.
+ */
+function removeStalePartials(parent: string): string[] {
+  const notes: string[] = [];
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(parent, { withFileTypes: true });
+  } catch {
+    return notes;
+  }
+  for (const e of entries) {
+    if (!e.isDirectory() || !TMP_PATTERN.test(e.name)) continue;
+    const dir = path.join(parent, e.name);
+    try {
+      const st = fs.lstatSync(dir);
+      if (typeof process.getuid === 'function' && st.uid !== process.getuid()) continue;
+      const marker = JSON.parse(fs.readFileSync(path.join(dir, PARTIAL_MARKER), 'utf8')) as { pid?: unknown; host?: unknown };
+      if (marker.host !== os.hostname() || typeof marker.pid !== 'number' || processAlive(marker.pid)) continue;
+      fs.rmSync(dir, { recursive: true, force: true });
+      notes.push(`Removed ${escapeControl(e.name)}, a partial backup left by process ${marker.pid}, which is gone.`);
+    } catch {
+      // no marker, unreadable: not ours to remove
+    }
+  }
+  return notes;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function safeName(name: string): string {

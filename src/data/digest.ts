@@ -18,29 +18,22 @@
  * - `md5` (manifest format 1): md5 of the row text, its two 64-bit halves summed. Kept to restore
  *   older backups.
  */
+import { quoteIdent, quoteQualified, type QualifiedName } from '../sql/ident.js';
+
 export type DigestAlgorithm = 'hash64' | 'md5';
 
 /** What backup writes. */
 export const DIGEST_ALGORITHM: DigestAlgorithm = 'hash64';
 
-/** Identifier quoted for SQL: `"a""b"`. Always quoted, so case and keywords survive. */
-export function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
-/** `schema.table` (split at the first dot, as tidemark names tables) quoted for SQL. */
-export function quoteTable(table: string, schema?: string): string {
-  if (schema !== undefined) return `${quoteIdent(schema)}.${quoteIdent(table)}`;
-  const dot = table.indexOf('.');
-  return dot < 0 ? quoteIdent(table) : `${quoteIdent(table.slice(0, dot))}.${quoteIdent(table.slice(dot + 1))}`;
-}
+export { quoteIdent } from '../sql/ident.js';
 
 /**
  * A table's own rows as a FROM item: `ONLY t` for an ordinary table, so an inheritance parent does not
  * also read (back up, count, delete) its children's rows, which are tables of their own; a
  * partitioned table as it is (its rows are its partitions'). `relkind` from pg_class.
  */
-export function ownRows(qualified: string, relkind: string): string {
+export function ownRows(table: QualifiedName, relkind: string): string {
+  const qualified = quoteQualified(table);
   return relkind === 'p' ? qualified : `ONLY ${qualified}`;
 }
 
@@ -58,25 +51,28 @@ export const DIGEST_SETTINGS_SQL = [
 
 /**
  * ONE query returning `{ rows: string /* bigint as text *\/, digest: string }` for the table.
- * `table` is already quoted (use quoteTable); columns are plain names, quoted here, in the order given
+ * `table` is a FROM item already quoted (ownRows, or a staging subquery); columns are plain names, quoted here, in the order given
  * (restore must pass the same order: the manifest's `digestColumns`).
  */
 export function contentDigestSql(table: string, columns: readonly string[], algorithm: DigestAlgorithm = DIGEST_ALGORITHM): string {
   // ROW() of a single column is still a record; with no columns at all only the count matters.
-  const rowText = columns.length ? `ROW(${columns.map((c) => `t.${quoteIdent(c)}`).join(', ')})::text` : `''`;
+  // Every column is referred to through the FROM alias (`t."c"`, never a bare name that a column of
+  // the same name could capture) and every function through pg_catalog.
+  const rowText = columns.length ? `ROW(${columns.map((c) => `t.${quoteIdent(c)}`).join(', ')})::pg_catalog.text` : `''`;
   if (algorithm === 'hash64') {
     // sum(bigint) accumulates in 128 bits and returns numeric: exact, never overflows.
     return (
-      `SELECT count(*)::text AS rows, md5('hash64:' || count(*)::text || ':' || coalesce(sum(hashtextextended(${rowText}, 0)), 0)::text) AS digest ` +
+      `SELECT pg_catalog.count(*)::pg_catalog.text AS rows, pg_catalog.md5('hash64:' || pg_catalog.count(*)::pg_catalog.text || ':' || ` +
+      `coalesce(pg_catalog.sum(pg_catalog.hashtextextended(${rowText}, 0)), 0)::pg_catalog.text) AS digest ` +
       `FROM ${table} AS t`
     );
   }
   // sum(bigint), not sum(numeric): the same exact value, a third faster.
-  const half = (from: number) => `coalesce(sum(('x' || substr(s.h, ${from}, 16))::bit(64)::bigint), 0)`;
+  const half = (from: number) => `coalesce(pg_catalog.sum(('x' || pg_catalog.substr(s.h, ${from}, 16))::pg_catalog.bit(64)::pg_catalog.int8), 0)`;
   return (
-    `SELECT count(*)::text AS rows, ` +
-    `md5(count(*)::text || ':' || ${half(1)}::text || ':' || ${half(17)}::text) AS digest ` +
-    `FROM (SELECT md5(${rowText}) AS h FROM ${table} AS t) AS s`
+    `SELECT pg_catalog.count(*)::pg_catalog.text AS rows, ` +
+    `pg_catalog.md5(pg_catalog.count(*)::pg_catalog.text || ':' || ${half(1)}::pg_catalog.text || ':' || ${half(17)}::pg_catalog.text) AS digest ` +
+    `FROM (SELECT pg_catalog.md5(${rowText}) AS h FROM ${table} AS t) AS s`
   );
 }
 

@@ -1,7 +1,13 @@
 /**
  * `tidemark restore DIR` (DESIGN §2, issue 4): loads a backup into the CURRENT schema.
  *
- * 1. verify-backup first: a backup with any problem is refused, nothing is written.
+ * 1. verify-backup first (the one manifest reader): a backup with any problem is refused, nothing is
+ *    written. Then what it may write into: ONLY ordinary or partitioned tables that the CURRENT config
+ *    assigns to the service each was backed up for — never the ledger (schema tidemark), a system
+ *    schema, another service's table, a table no service owns, a view, a foreign or temporary table —
+ *    and none whose row-level security applies to this role (the load runs with row_security off, so
+ *    an owner without FORCE, a BYPASSRLS role or a superuser load every row). Refused before anything
+ *    is written, naming the tables.
  * 2. Plan every table before writing anything: columns mapped by name; backup columns gone from the
  *    target are skipped (and reported); target columns absent from the backup take their default,
  *    identity or generated value, a `fill` value, NULL when nullable — else the restore is refused
@@ -23,8 +29,9 @@
  *      a `json` column's text survives; one known loss there, caught by the digest (the restore rolls
  *      back): a `json` SCALAR with whitespace around it (`'  "x"'`) comes back trimmed. The client
  *      conversion keeps it.
- *    Values never pass through JS numbers. In both ndjson paths a json/jsonb column holding the JSON
- *    literal `null` reads back as SQL NULL (row_to_json writes both as `null`): the digest catches it.
+ *    Values never pass through JS numbers. ndjson cannot tell a json/jsonb column's JSON `null` from
+ *    SQL NULL: backup writes a table holding one as csv (manifest format 3), and the digest catches
+ *    it in an older backup.
  *    On PGlite, whose COPY holds its whole input in memory, each COPY runs once per 8 MiB piece of
  *    its input cut at record ends (copy-pieces.ts), in the same transaction: memory stays flat.
  * 4. Identity/serial sequences are set past the restored maximum.
@@ -44,15 +51,15 @@ import { withServiceLocks } from '../ledger/locks.js';
 import type { Workspace } from '../config/types.js';
 import type { Database, Queryable } from '../db/database.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
-import { ownerOf } from '../config/load.js';
-import { splitJoinedName } from '../config/owns.js';
 import { ensureLedger, logEvent, readLedger, serviceLockKey } from '../ledger/ledger.js';
 import { connectGuarded, type GuardOverride } from '../ledger/guard.js';
+import { displayName, displayQualified, literal, quoteIdent, quoteQualified, type QualifiedName } from '../sql/ident.js';
 import { copyPieces } from './copy-pieces.js';
-import { DIGEST_SETTINGS_SQL, contentDigestSql, digestAlgorithmOf, ownRows, quoteIdent, quoteTable, type DigestAlgorithm } from './digest.js';
+import { DIGEST_SETTINGS_SQL, contentDigestSql, digestAlgorithmOf, ownRows, type DigestAlgorithm } from './digest.js';
 import type { Manifest, ManifestTable } from './manifest.js';
 import { ndjsonToCsv, type CsvColumn } from './ndjson-csv.js';
-import { MANIFEST_FILE, verifyBackup } from './verify.js';
+import { ownerOfTable } from './owner.js';
+import { verifyBackupRead } from './verify.js';
 
 export interface RestoreOptions extends WorkspaceOptions, GuardOverride {
   /** The backup directory. */
@@ -98,7 +105,10 @@ export interface FilledColumn {
 }
 
 export interface RestoreTableResult {
+  /** The label: schema-qualified, quoted where needed, control characters escaped. */
   table: string;
+  schema: string;
+  name: string;
   rows: number;
   /** Backup columns the target no longer has: not restored. */
   skippedColumns: string[];
@@ -124,7 +134,7 @@ export interface RestoreResult {
   database: string;
   databaseSource: DatabaseSource;
   format?: 'ndjson' | 'csv';
-  /** Tables in the order they were loaded (parents first). */
+  /** Tables (labels) in the order they were loaded (parents first). */
   order: string[];
   tables: RestoreTableResult[];
   rows: number;
@@ -150,6 +160,8 @@ interface TargetColumn {
 
 interface TablePlan {
   m: ManifestTable;
+  /** displayQualified(m): for messages and results. */
+  label: string;
   qualified: string;
   /** The table's own rows as a FROM item (ownRows: `ONLY t` for an ordinary table). */
   rowsFrom: string;
@@ -195,21 +207,23 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   let inTransaction = false;
   try {
     // 1. The backup must be intact before anything else happens.
-    const verified = await verifyBackup(result.dir);
+    const verifiedRead = await verifyBackupRead(result.dir);
+    const verified = verifiedRead.result;
     if (verified.error) throw verified.error;
-    if (!verified.ok) {
+    if (!verified.ok || !verifiedRead.manifest) {
       throw new TidemarkError(
         'backup-corrupt',
         `${result.dir} is not a trustworthy backup, nothing restored: ${verified.problems.map((p) => p.message).join('; ')}`,
         { kind: 'input', hint: 'Run `tidemark verify-backup` on it for the details; restore from another backup.' },
       );
     }
-    const manifest = JSON.parse(fs.readFileSync(path.join(result.dir, MANIFEST_FILE), 'utf8')) as Manifest;
+    const manifest: Manifest = verifiedRead.manifest;
     result.format = manifest.format;
-    const algorithm = digestAlgorithmOf(manifest)!; // verifyBackup refused an unknown one
+    const algorithm = digestAlgorithmOf(manifest)!; // the reader refused an unknown one
     const tables = pickTables(manifest, options.service);
 
     const workspace = await loadWorkspaceFor(options);
+    refuseNotOwned(tables, workspace);
     // --replace deletes rows: the same guard as reset (protected list, remote host, in-database mark).
     const conn = options.replace && !options.inTransaction ? await connectGuarded('restore --replace into', options, workspace, result) : await connect(options, workspace, result);
     close = conn.close;
@@ -250,18 +264,19 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
         await database.exec('BEGIN');
         inTransaction = true;
       }
-      await database.exec(DIGEST_SETTINGS_SQL);
+      await database.exec(`${DIGEST_SETTINGS_SQL};\n${ROW_SECURITY_OFF_SQL}`);
       const ledgerNote = await compareLedger(database, manifest, tables);
       if (ledgerNote) result.notes.push(ledgerNote);
 
       // 2. Plan everything; refuse before writing anything.
       const plans: TablePlan[] = [];
       for (const m of tables) plans.push(await planTable(database, m));
+      await refuseRowSecurity(database, plans);
       refuseUnusedFill(options.fill, plans);
       applyFill(options.fill, plans);
       refuseMissing(plans);
       const { ordered, cycle } = await loadOrder(database, plans);
-      result.order = ordered.map((p) => p.m.table);
+      result.order = ordered.map((p) => p.label);
       if (cycle.length) {
         result.notes.push(
           `Foreign-key cycle among ${cycle.join(', ')}: loaded in manifest order with SET CONSTRAINTS ALL DEFERRED (only DEFERRABLE constraints wait for COMMIT).`,
@@ -270,7 +285,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
       const nonEmpty: string[] = [];
       for (const p of ordered) {
         const r = await database.query<{ some: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${p.rowsFrom}) AS some`);
-        if (r.rows[0].some) nonEmpty.push(p.m.table);
+        if (r.rows[0].some) nonEmpty.push(p.label);
       }
       if (nonEmpty.length && !options.replace) {
         throw new TidemarkError('restore-target-not-empty', `Refusing to restore into non-empty table${nonEmpty.length === 1 ? '' : 's'} ${nonEmpty.join(', ')}: nothing restored.`, {
@@ -279,7 +294,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
         });
       }
 
-      if (options.replace && nonEmpty.length) await refuseCascades(database, ordered.filter((p) => nonEmpty.includes(p.m.table)), ordered);
+      if (options.replace && nonEmpty.length) await refuseCascades(database, ordered.filter((p) => nonEmpty.includes(p.label)), ordered);
 
       // 3. Write, all in this one transaction.
       // Big tables: their foreign keys go for the load and come back validated in one pass each. First
@@ -297,22 +312,23 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
       }
       await database.exec('SET CONSTRAINTS ALL DEFERRED');
       if (options.replace && nonEmpty.length) {
-        for (const p of [...ordered].reverse()) if (nonEmpty.includes(p.m.table)) await database.exec(`DELETE FROM ${p.rowsFrom}`);
+        for (const p of [...ordered].reverse()) if (nonEmpty.includes(p.label)) await database.exec(`DELETE FROM ${p.rowsFrom}`);
         result.notes.push(`Deleted the rows of ${nonEmpty.join(', ')} first (--replace).`);
       }
       const pieceBytes = options.pgliteCopyPieceBytes ?? PGLITE_COPY_PIECE_BYTES;
       for (const [i, p] of ordered.entries()) {
         const t0 = performance.now();
-        const staging = `tidemark_restore_${i}`;
+        // In pg_temp, qualified: no table of the database can be meant instead.
+        const staging = `pg_temp.tidemark_restore_${i}`;
         let source: string | undefined;
         // ndjson whose column types the client can convert is loaded as csv (see ndjson-csv.ts).
         const file = path.join(result.dir, p.m.file);
-        const viaCsv = manifest.format === 'csv' || p.csvColumns !== undefined;
+        const viaCsv = p.m.format === 'csv' || p.csvColumns !== undefined;
         const input = (): AsyncIterable<Uint8Array> => {
           const raw = fs.createReadStream(file, { highWaterMark: 1 << 20 });
-          return manifest.format === 'ndjson' && p.csvColumns ? ndjsonToCsv(raw, p.csvColumns, p.m.file) : raw;
+          return p.m.format === 'ndjson' && p.csvColumns ? ndjsonToCsv(raw, p.csvColumns, p.m.file) : raw;
         };
-        if (viaCsv) p.result.loadedAs = manifest.format === 'csv' ? 'csv' : 'ndjson-as-csv';
+        if (viaCsv) p.result.loadedAs = p.m.format === 'csv' ? 'csv' : 'ndjson-as-csv';
         else p.result.loadedAs = 'json-staging';
         if (viaCsv && direct(p)) {
           // Every backup column lands in a plain target column of the same name: COPY straight in.
@@ -366,7 +382,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
           createdAt: manifest.createdAt,
           format: manifest.format,
           replace: !!options.replace,
-          tables: result.tables.map((t) => ({ table: t.table, rows: t.rows, skippedColumns: t.skippedColumns, filledColumns: t.filledColumns })),
+          tables: result.tables.map((t) => ({ table: t.table, schema: t.schema, name: t.name, rows: t.rows, skippedColumns: t.skippedColumns, filledColumns: t.filledColumns })),
         },
       });
       if (ownTransaction) {
@@ -387,9 +403,9 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
 
 /** `SELECT set_config(…, true)` putting back the settings DIGEST_SETTINGS_SQL changes (for inTransaction). */
 async function currentSettings(db: Queryable): Promise<string> {
-  const names = ['TimeZone', 'DateStyle', 'IntervalStyle', 'extra_float_digits', 'bytea_output'];
+  const names = ['TimeZone', 'DateStyle', 'IntervalStyle', 'extra_float_digits', 'bytea_output', 'row_security'];
   const r = await db.query<Record<string, string>>(`SELECT ${names.map((n, i) => `current_setting('${n}') AS s${i}`).join(', ')}`);
-  return `SELECT ${names.map((n, i) => `set_config('${n}', ${sqlLiteral(r.rows[0][`s${i}`])}, true)`).join(', ')}`;
+  return `SELECT ${names.map((n, i) => `set_config('${n}', ${literal(r.rows[0][`s${i}`])}, true)`).join(', ')}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -403,7 +419,7 @@ function restoredServices(tables: ManifestTable[], workspace: Workspace | undefi
   const names = new Set<string>();
   for (const t of tables) {
     if (t.service) names.add(t.service);
-    const owner = workspace ? ownerOf(workspace, splitJoinedName(t.table)) : undefined;
+    const owner = ownerOfTable(workspace, t);
     if (owner) names.add(owner.name);
   }
   return [...names].sort();
@@ -484,17 +500,27 @@ function pickTables(manifest: Manifest, services: string[] | undefined): Manifes
 }
 
 async function planTable(db: Queryable, m: ManifestTable): Promise<TablePlan> {
-  const qualified = quoteTable(m.table);
+  const qualified = quoteQualified(m);
+  const label = displayQualified(m);
+  // Looked up as the pair it is (never a text to parse); what kind of relation it is decides.
   const rel = (
-    await db.query<{ oid: number | null; kind: string | null }>(
-      `SELECT r::oid::int8::float8 AS oid, (SELECT relkind::text FROM pg_class WHERE oid = r) AS kind FROM to_regclass($1) AS r`,
-      [qualified],
+    await db.query<{ oid: number; kind: string; persistence: string }>(
+      `SELECT c.oid::int8::float8 AS oid, c.relkind::text AS kind, c.relpersistence::text AS persistence
+         FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = $1 AND c.relname = $2`,
+      [m.schema, m.name],
     )
   ).rows[0];
-  if (rel.oid === null) {
-    throw new TidemarkError('restore-no-table', `Table ${m.table} is in the backup but not in the database: nothing restored.`, {
+  if (!rel) {
+    throw new TidemarkError('restore-no-table', `Table ${label} is in the backup but not in the database: nothing restored.`, {
       kind: 'input',
       hint: 'Restore loads into the current schema: run the migrations first (tidemark up), or restore other services with --service.',
+    });
+  }
+  if ((rel.kind !== 'r' && rel.kind !== 'p') || rel.persistence === 't') {
+    const what = rel.persistence === 't' ? 'a temporary table' : (RELKINDS[rel.kind] ?? `a relation of kind ${rel.kind}`);
+    throw new TidemarkError('restore-not-a-table', `${label} is ${what} here, not a table: restore writes only into ordinary and partitioned tables, nothing restored.`, {
+      kind: 'input',
     });
   }
   const target = (
@@ -530,11 +556,12 @@ async function planTable(db: Queryable, m: ManifestTable): Promise<TablePlan> {
     const ok = (await db.query<{ t: string | null }>(`SELECT to_regtype($1)::text AS t`, [c.type])).rows[0].t;
     stagingTypes.set(c.name, ok ? c.type : 'text');
   }
-  const csvColumns = m.file.endsWith('.ndjson') ? await classifyColumns(db, m) : undefined;
+  const csvColumns = m.format === 'ndjson' ? await classifyColumns(db, m) : undefined;
   return {
     m,
+    label,
     qualified,
-    rowsFrom: ownRows(qualified, rel.kind ?? 'r'),
+    rowsFrom: ownRows(m, rel.kind),
     oid: rel.oid,
     ...(csvColumns ? { csvColumns } : {}),
     target,
@@ -544,7 +571,7 @@ async function planTable(db: Queryable, m: ManifestTable): Promise<TablePlan> {
     fillExprs: [],
     compared,
     stagingTypes,
-    result: { table: m.table, rows: 0, skippedColumns: skipped, filledColumns: filled, comparedColumns: compared, digestMatched: false, sequences: [] },
+    result: { table: label, schema: m.schema, name: m.name, rows: 0, skippedColumns: skipped, filledColumns: filled, comparedColumns: compared, digestMatched: false, sequences: [] },
   };
 }
 
@@ -600,8 +627,11 @@ function resolveFillKey(key: string, plans: TablePlan[]): { plan: TablePlan; col
   if (dot <= 0) return undefined;
   const table = key.slice(0, dot);
   const column = key.slice(dot + 1);
-  const plan = plans.find((p) => p.m.table === table) ?? plans.find((p) => p.m.table.slice(p.m.table.indexOf('.') + 1) === table);
-  return plan ? { plan, column } : undefined;
+  // `schema.table` or `table` as written on a command line: a name holding a dot could match two
+  // tables, and then none is chosen (refused as unknown).
+  const qualifiedHits = plans.filter((p) => `${p.m.schema}.${p.m.name}` === table);
+  const hits = qualifiedHits.length ? qualifiedHits : plans.filter((p) => p.m.name === table);
+  return hits.length === 1 ? { plan: hits[0], column } : undefined;
 }
 
 function refuseUnusedFill(fill: Record<string, string> | undefined, plans: TablePlan[]): void {
@@ -612,9 +642,9 @@ function refuseUnusedFill(fill: Record<string, string> | undefined, plans: Table
       throw new TidemarkError('bad-fill', `--fill ${key}: no such column among the tables restored.`, { kind: 'usage', hint: 'Write --fill table.column=value.' });
     }
     if (hit.plan.m.columns.some((c) => c.name === hit.column)) {
-      throw new TidemarkError('bad-fill', `--fill ${key}: the backup has values for ${hit.plan.m.table}.${hit.column}; --fill is only for columns it lacks.`, { kind: 'usage' });
+      throw new TidemarkError('bad-fill', `--fill ${key}: the backup has values for ${hit.plan.label}.${displayName(hit.column)}; --fill is only for columns it lacks.`, { kind: 'usage' });
     }
-    if (col.generated) throw new TidemarkError('bad-fill', `--fill ${key}: ${hit.plan.m.table}.${hit.column} is a generated column.`, { kind: 'usage' });
+    if (col.generated) throw new TidemarkError('bad-fill', `--fill ${key}: ${hit.plan.label}.${displayName(hit.column)} is a generated column.`, { kind: 'usage' });
   }
 }
 
@@ -622,7 +652,7 @@ function applyFill(fill: Record<string, string> | undefined, plans: TablePlan[])
   for (const [key, value] of Object.entries(fill ?? {})) {
     const { plan, column } = resolveFillKey(key, plans)!;
     const col = plan.target.find((c) => c.name === column)!;
-    plan.fillExprs.push({ column, expr: `CAST(${sqlLiteral(value)} AS ${col.type})` });
+    plan.fillExprs.push({ column, expr: `CAST(${literal(value)} AS ${col.type})` });
     const i = plan.filled.findIndex((f) => f.column === column);
     if (i >= 0) plan.filled.splice(i, 1);
     plan.filled.push({ column, from: 'fill', value });
@@ -630,19 +660,20 @@ function applyFill(fill: Record<string, string> | undefined, plans: TablePlan[])
 }
 
 function refuseMissing(plans: TablePlan[]): void {
-  const missing: string[] = [];
+  const missing: { label: string; fill: string }[] = [];
   for (const p of plans) {
     const backupSet = new Set(p.m.columns.map((c) => c.name));
     for (const c of p.target) {
-      if (!backupSet.has(c.name) && !p.filled.some((f) => f.column === c.name)) missing.push(`${p.m.table}.${c.name}`);
+      if (!backupSet.has(c.name) && !p.filled.some((f) => f.column === c.name)) {
+        missing.push({ label: `${p.label}.${displayName(c.name)}`, fill: `${displayName(p.m.name)}.${displayName(c.name)}` });
+      }
     }
   }
   if (missing.length) {
-    const short = (q: string) => q.slice(q.indexOf('.') + 1);
     throw new TidemarkError(
       'restore-missing-column',
-      `The backup has no values for ${missing.join(', ')} (NOT NULL, no default): nothing restored.`,
-      { kind: 'input', hint: `Give values with ${missing.map((q) => `--fill ${short(q)}=value`).join(' ')}, or add a DEFAULT in a migration.` },
+      `The backup has no values for ${missing.map((m) => m.label).join(', ')} (NOT NULL, no default): nothing restored.`,
+      { kind: 'input', hint: `Give values with ${missing.map((m) => `--fill ${m.fill}=value`).join(' ')}, or add a DEFAULT in a migration.` },
     );
   }
 }
@@ -674,7 +705,7 @@ async function loadOrder(db: Queryable, plans: TablePlan[]): Promise<{ ordered: 
     }
   }
   const rest = plans.filter((p) => !done.has(p.oid));
-  return { ordered: [...ordered, ...rest], cycle: rest.map((p) => p.m.table) };
+  return { ordered: [...ordered, ...rest], cycle: rest.map((p) => p.label) };
 }
 
 /**
@@ -683,18 +714,22 @@ async function loadOrder(db: Queryable, plans: TablePlan[]): Promise<{ ordered: 
  * (A NO ACTION / RESTRICT key just makes the DELETE fail, which rolls everything back.)
  */
 async function refuseCascades(db: Queryable, emptied: TablePlan[], restored: TablePlan[]): Promise<void> {
-  const r = await db.query<{ child: string; parent: string; action: string; name: string; some: boolean }>(
-    `SELECT c.conrelid::regclass::text AS child, c.confrelid::regclass::text AS parent, c.confdeltype::text AS action, c.conname AS name, false AS some
-       FROM pg_constraint c
+  const r = await db.query<{ child_schema: string; child_name: string; parent_schema: string; parent_name: string; action: string; name: string }>(
+    `SELECT cn.nspname AS child_schema, cc.relname AS child_name, pn.nspname AS parent_schema, pc.relname AS parent_name,
+            c.confdeltype::text AS action, c.conname AS name
+       FROM pg_catalog.pg_constraint c
+       JOIN pg_catalog.pg_class cc ON cc.oid = c.conrelid JOIN pg_catalog.pg_namespace cn ON cn.oid = cc.relnamespace
+       JOIN pg_catalog.pg_class pc ON pc.oid = c.confrelid JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace
       WHERE c.contype = 'f' AND c.confdeltype IN ('c', 'n', 'd')
         AND c.confrelid = ANY($1::int8[]::oid[]) AND NOT c.conrelid = ANY($2::int8[]::oid[])`,
     [emptied.map((p) => p.oid), restored.map((p) => p.oid)],
   );
   const hits: string[] = [];
   for (const fk of r.rows) {
-    const some = (await db.query<{ some: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${fk.child}) AS some`)).rows[0].some;
+    const child = { schema: fk.child_schema, name: fk.child_name };
+    const some = (await db.query<{ some: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${quoteQualified(child)}) AS some`)).rows[0].some;
     const what = fk.action === 'c' ? 'ON DELETE CASCADE' : fk.action === 'n' ? 'ON DELETE SET NULL' : 'ON DELETE SET DEFAULT';
-    if (some) hits.push(`${fk.child} (${fk.name}, ${what} from ${fk.parent})`);
+    if (some) hits.push(`${displayQualified(child)} (${displayName(fk.name)}, ${what} from ${displayQualified({ schema: fk.parent_schema, name: fk.parent_name })})`);
   }
   if (hits.length) {
     throw new TidemarkError('restore-would-cascade', `--replace would change rows of tables this restore does not load: ${hits.join(', ')}. Nothing restored.`, {
@@ -722,7 +757,7 @@ export const BULK_FOREIGN_KEY_ROWS = 10_000;
 const HOLD_LOCK_TIMEOUT = '5s';
 
 interface HeldForeignKey {
-  /** `schema.table` (as the manifest names it) and quoted. */
+  /** The table's label (displayQualified) and quoted. */
   table: string;
   qualified: string;
   name: string;
@@ -730,6 +765,7 @@ interface HeldForeignKey {
   def: string;
   comment: string | null;
   columns: string[];
+  /** The referenced table's label. */
   references: string;
   /** The referenced table's own rows (a key sees neither inheritance children nor, for a child, its parent). */
   referencedRows: string;
@@ -756,7 +792,8 @@ async function holdForeignKeys(db: Queryable, big: TablePlan[], restored: TableP
     def: string;
     comment: string | null;
     cols: string[];
-    ref: string;
+    ref_schema: string;
+    ref_name: string;
     refcols: string[];
     validated: boolean;
     matchtype: string;
@@ -766,12 +803,13 @@ async function holdForeignKeys(db: Queryable, big: TablePlan[], restored: TableP
             obj_description(con.oid, 'pg_constraint') AS comment,
             ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(n, i)
                     JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.i) AS cols,
-            con.confrelid::regclass::text AS ref,
+            rn.nspname AS ref_schema, rc.relname AS ref_name,
             ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(n, i)
                     JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.i) AS refcols,
             con.convalidated AS validated, con.confmatchtype::text AS matchtype,
             (SELECT relkind::text FROM pg_class WHERE oid = con.confrelid) AS refkind
        FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid
+       JOIN pg_class rc ON rc.oid = con.confrelid JOIN pg_namespace rn ON rn.oid = rc.relnamespace
       WHERE con.contype = 'f' AND con.conrelid = ANY($1::int8[]::oid[]) AND con.confrelid = ANY($2::int8[]::oid[])
         AND con.conparentid = 0 AND c.relkind = 'r' AND NOT c.relispartition
         AND pg_has_role(c.relowner, 'USAGE') AND has_table_privilege(con.confrelid, 'REFERENCES')
@@ -780,15 +818,16 @@ async function holdForeignKeys(db: Queryable, big: TablePlan[], restored: TableP
   );
   const candidates: HeldForeignKey[] = r.rows.map((k) => {
     const p = byOid.get(Number(k.rel))!;
+    const ref: QualifiedName = { schema: k.ref_schema, name: k.ref_name };
     return {
-      table: p.m.table,
+      table: p.label,
       qualified: p.qualified,
       name: k.name,
       def: k.def,
       comment: k.comment,
       columns: k.cols,
-      references: k.ref,
-      referencedRows: ownRows(k.ref, k.refkind),
+      references: displayName(ref),
+      referencedRows: ownRows(ref, k.refkind),
       referencedColumns: k.refcols,
       validated: k.validated,
       matchFull: k.matchtype === 'f',
@@ -815,7 +854,7 @@ async function holdForeignKeys(db: Queryable, big: TablePlan[], restored: TableP
   }
   await db.query(`SELECT set_config('lock_timeout', $1, true)`, [previous]);
   if (busy.length) {
-    notes.push(`Checked ${busy.map((k) => `${k.name} of ${k.table}`).join(', ')} row by row: other sessions were using the tables (no lock within ${HOLD_LOCK_TIMEOUT}).`);
+    notes.push(`Checked ${busy.map((k) => `${displayName(k.name)} of ${k.table}`).join(', ')} row by row: other sessions were using the tables (no lock within ${HOLD_LOCK_TIMEOUT}).`);
   }
   return held;
 }
@@ -841,7 +880,7 @@ async function restoreForeignKeys(db: Queryable, held: HeldForeignKey[]): Promis
       const n = await orphans(db, k);
       if (n > 0) throw orphanError(k, n);
     }
-    if (k.comment !== null) await db.exec(`COMMENT ON CONSTRAINT ${quoteIdent(k.name)} ON ${k.qualified} IS ${sqlLiteral(k.comment)}`);
+    if (k.comment !== null) await db.exec(`COMMENT ON CONSTRAINT ${quoteIdent(k.name)} ON ${k.qualified} IS ${literal(k.comment)}`);
   }
 }
 
@@ -859,7 +898,7 @@ async function orphans(db: Queryable, k: HeldForeignKey): Promise<number> {
 function orphanError(k: HeldForeignKey, n: number): TidemarkError {
   return new TidemarkError(
     'restore-foreign-key',
-    `Restored rows of ${k.table} break its foreign key ${k.name} (${k.columns.join(', ')} → ${k.references}(${k.referencedColumns.join(', ')})): ${n || 'some'} row${n === 1 ? '' : 's'} reference no row there; rolled back, nothing restored.`,
+    `Restored rows of ${k.table} break its foreign key ${displayName(k.name)} (${k.columns.map(displayName).join(', ')} → ${k.references}(${k.referencedColumns.map(displayName).join(', ')})): ${n || 'some'} row${n === 1 ? '' : 's'} reference no row there; rolled back, nothing restored.`,
     { kind: 'input', hint: `Restore ${k.references} from the same backup too, or fix those rows in the backup's source and back up again.` },
   );
 }
@@ -896,7 +935,7 @@ async function stage(db: Database, p: TablePlan, staging: string, input: AsyncIt
 function stagingSource(p: TablePlan, staging: string, format: 'ndjson' | 'csv'): string {
   if (format === 'csv') return staging;
   const defs = p.m.columns.map((c) => `${quoteIdent(c.name)} ${p.stagingTypes.get(c.name)}`).join(', ');
-  return `(SELECT x.* FROM ${staging} AS s, json_to_record(s.j) AS x(${defs}))`;
+  return `(SELECT x.* FROM ${staging} AS s, pg_catalog.json_to_record(s.j) AS x(${defs}))`;
 }
 
 function insertSql(p: TablePlan, staging: string, format: 'ndjson' | 'csv'): string {
@@ -911,7 +950,7 @@ function insertSql(p: TablePlan, staging: string, format: 'ndjson' | 'csv'): str
     ...p.fillExprs.map((f) => f.expr),
   ];
   const overriding = p.mapped.some((c) => byName.get(c)!.identity === 'a') ? ' OVERRIDING SYSTEM VALUE' : '';
-  const from = format === 'ndjson' ? `${staging} AS s, json_populate_record(NULL::${p.qualified}, s.j) AS r` : `${staging} AS r`;
+  const from = format === 'ndjson' ? `${staging} AS s, pg_catalog.json_populate_record(NULL::${p.qualified}, s.j) AS r` : `${staging} AS r`;
   if (!cols.length) return `INSERT INTO ${p.qualified} DEFAULT VALUES`; // unreachable with rows; keeps SQL valid
   return `INSERT INTO ${p.qualified} (${cols.join(', ')})${overriding} SELECT ${exprs.join(', ')} FROM ${from}`;
 }
@@ -920,10 +959,10 @@ async function bumpSequences(db: Queryable, p: TablePlan): Promise<RestoreTableR
   const out: RestoreTableResult['sequences'] = [];
   for (const c of p.target) {
     if (!p.mapped.includes(c.name)) continue;
-    const seq = (await db.query<{ seq: string | null }>(`SELECT pg_get_serial_sequence($1, $2) AS seq`, [p.qualified, c.name])).rows[0].seq;
+    const seq = (await db.query<{ seq: string | null }>(`SELECT pg_catalog.pg_get_serial_sequence($1, $2) AS seq`, [p.qualified, c.name])).rows[0].seq;
     if (!seq) continue;
     const r = await db.query<{ v: string }>(
-      `SELECT setval(${sqlLiteral(seq)}, m)::text AS v FROM (SELECT max(${quoteIdent(c.name)})::bigint AS m FROM ${p.qualified}) AS s WHERE m IS NOT NULL`,
+      `SELECT pg_catalog.setval(${literal(seq)}::pg_catalog.regclass, s.m)::pg_catalog.text AS v FROM (SELECT pg_catalog.max(t.${quoteIdent(c.name)})::pg_catalog.int8 AS m FROM ${p.qualified} AS t) AS s WHERE s.m IS NOT NULL`,
     );
     if (r.rows.length) out.push({ column: c.name, sequence: seq, value: r.rows[0].v });
   }
@@ -970,13 +1009,69 @@ async function verifyTable(db: Queryable, p: TablePlan, source: string | undefin
  * changed row counts once (missing from one side and unexpected in the other), and an extra row once.
  */
 async function countDiffering(db: Queryable, a: string, b: string, columns: readonly string[]): Promise<number> {
-  const h = (from: string) => `SELECT md5(${columns.length ? `ROW(${columns.map((c) => `t.${quoteIdent(c)}`).join(', ')})::text` : `''`}) AS h FROM ${from} AS t`;
+  const h = (from: string) => `SELECT pg_catalog.md5(${columns.length ? `ROW(${columns.map((c) => `t.${quoteIdent(c)}`).join(', ')})::text` : `''`}) AS h FROM ${from} AS t`;
   const r = await db.query<{ n: string }>(
     `SELECT greatest((SELECT count(*) FROM (${h(a)} EXCEPT ALL ${h(b)}) x), (SELECT count(*) FROM (${h(b)} EXCEPT ALL ${h(a)}) y))::text AS n`,
   );
   return Number(r.rows[0].n);
 }
 
-function sqlLiteral(s: string): string {
-  return `'${s.replaceAll("'", "''")}'`;
+const RELKINDS: Record<string, string> = {
+  v: 'a view',
+  m: 'a materialized view',
+  f: 'a foreign table',
+  S: 'a sequence',
+  i: 'an index',
+  I: 'a partitioned index',
+  c: 'a composite type',
+  t: 'a TOAST table',
+};
+
+/** Like pg_dump and backup: the load runs with row_security off (see refuseRowSecurity). */
+const ROW_SECURITY_OFF_SQL = `SET LOCAL row_security = off`;
+
+/**
+ * Restore writes ONLY into tables the CURRENT config assigns to the service each was backed up for
+ * (any owning service when the backup recorded none). Checked before connecting: a manifest naming
+ * another service's table, or one no service owns, writes nothing.
+ */
+function refuseNotOwned(tables: ManifestTable[], workspace: Workspace | undefined): void {
+  const bad: string[] = [];
+  for (const t of tables) {
+    const owner = ownerOfTable(workspace, t)?.name;
+    const label = displayQualified(t);
+    if (!owner) bad.push(`${label} (no service owns it${workspace ? ' in the current config' : ': no config was found'})`);
+    else if (t.service !== undefined && owner !== t.service) bad.push(`${label} (backed up as ${t.service}'s, the current config gives it to ${owner})`);
+  }
+  if (bad.length) {
+    throw new TidemarkError(
+      'restore-not-owned',
+      `Restore writes only into tables the current config assigns to the service being restored; refused, nothing restored: ${bad.join(', ')}.`,
+      { kind: 'input', hint: "Check the services' `owns` in the config, or restore only some services with --service." },
+    );
+  }
+}
+
+/**
+ * Row-level security that applies to this role (row_security_active: not a superuser or BYPASSRLS,
+ * and not the owner of a table without FORCE) would make COPY FROM fail and DELETE miss rows: refused
+ * before anything is written, saying what the role needs.
+ */
+async function refuseRowSecurity(db: Queryable, plans: TablePlan[]): Promise<void> {
+  if (!plans.length) return;
+  const r = await db.query<{ oid: number; force: boolean; owner: boolean; role: string }>(
+    `SELECT c.oid::int8::float8 AS oid, c.relforcerowsecurity AS force, pg_catalog.pg_has_role(c.relowner, 'USAGE') AS owner, current_user::text AS role
+       FROM pg_catalog.pg_class c WHERE c.oid = ANY($1::int8[]::oid[]) AND c.relrowsecurity AND pg_catalog.row_security_active(c.oid)`,
+    [plans.map((p) => p.oid)],
+  );
+  if (!r.rows.length) return;
+  const names = r.rows.map((row) => {
+    const p = plans.find((x) => x.oid === Number(row.oid))!;
+    return `${p.label}${row.owner && row.force ? ' (owned by it, with FORCE ROW LEVEL SECURITY)' : ''}`;
+  });
+  throw new TidemarkError(
+    'restore-row-security',
+    `Row-level security of ${names.join(', ')} applies to role ${displayName(r.rows[0].role)}: it could not load (or, with --replace, delete) every row, nothing restored.`,
+    { hint: 'Restore as a role with BYPASSRLS or a superuser, or as the table owner without FORCE ROW LEVEL SECURITY (ALTER TABLE … NO FORCE ROW LEVEL SECURITY).' },
+  );
 }

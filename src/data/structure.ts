@@ -18,6 +18,7 @@
  * definitions, index definitions) must match exactly.
  */
 import type { Queryable } from '../db/database.js';
+import { displayName, displayQualified, nameKey, type QualifiedName } from '../sql/ident.js';
 import { normalizeIndexDef, normalizeSql } from '../schema/normalize.js';
 
 export { normalizeSql };
@@ -50,7 +51,7 @@ export interface IndexStructure {
 }
 
 export interface TableStructure {
-  /** `schema.table`. */
+  /** The table's label (displayQualified: `public.users`, `"a.b".c`). */
   table: string;
   columns: ColumnStructure[];
   constraints: ConstraintStructure[];
@@ -58,24 +59,19 @@ export interface TableStructure {
 }
 
 export interface StructureDifference {
-  /** `schema.table`. */
+  /** The table's label (TableStructure.table). */
   table: string;
   message: string;
 }
 
-function splitTable(table: string): [string, string] {
-  const dot = table.indexOf('.');
-  return dot < 0 ? ['public', table] : [table.slice(0, dot), table.slice(dot + 1)];
-}
-
 /**
- * Reads the structure of the given tables (`schema.table` or `table`, meaning `public`). Tables that do
- * not exist are absent from the map.
+ * Reads the structure of the given tables, keyed by nameKey (the pair). Tables that do not exist are
+ * absent from the map.
  */
-export async function readTableStructure(db: Queryable, tables: readonly string[]): Promise<Map<string, TableStructure>> {
+export async function readTableStructure(db: Queryable, tables: readonly QualifiedName[]): Promise<Map<string, TableStructure>> {
   const out = new Map<string, TableStructure>();
-  for (const name of tables) {
-    const [schema, table] = splitTable(name);
+  for (const q of tables) {
+    const { schema, name: table } = q;
     const rel = await db.query<{ oid: number }>(
       `SELECT c.oid::int8::float8 AS oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')`,
@@ -107,8 +103,8 @@ export async function readTableStructure(db: Queryable, tables: readonly string[
         ORDER BY ic.relname`,
       [oid],
     );
-    out.set(`${schema}.${table}`, {
-      table: `${schema}.${table}`,
+    out.set(nameKey(q), {
+      table: displayQualified(q),
       columns: cols.rows.map((c) => {
         const column: ColumnStructure = { name: c.name, type: c.type, notNull: Boolean(c.notnull) };
         if (c.identity === 'a') column.identity = 'always';
@@ -124,6 +120,7 @@ export async function readTableStructure(db: Queryable, tables: readonly string[
   return out;
 }
 
+/** The label without `public.` (labels quote each part where needed, so `public.` is the schema). */
 function short(table: string): string {
   return table.startsWith('public.') ? table.slice('public.'.length) : table;
 }
@@ -137,8 +134,8 @@ const CONSTRAINT_KIND: Record<string, string> = { p: 'primary key', u: 'unique c
 export function compareStructures(live: ReadonlyMap<string, TableStructure>, expected: ReadonlyMap<string, TableStructure>): StructureDifference[] {
   const diffs: StructureDifference[] = [];
   for (const [name, exp] of expected) {
-    const t = short(name);
-    const add = (message: string) => diffs.push({ table: name, message });
+    const t = short(exp.table);
+    const add = (message: string) => diffs.push({ table: exp.table, message });
     const got = live.get(name);
     if (!got) {
       add(`table ${t} missing live (the migrations create it)`);
@@ -148,7 +145,7 @@ export function compareStructures(live: ReadonlyMap<string, TableStructure>, exp
     const expCols = new Map(exp.columns.map((c) => [c.name, c]));
     for (const e of exp.columns) {
       const l = liveCols.get(e.name);
-      const col = `${t}.${e.name}`;
+      const col = `${t}.${displayName(e.name)}`;
       if (!l) {
         add(`column ${col} missing live (the migrations give ${e.type})`);
         continue;
@@ -161,34 +158,34 @@ export function compareStructures(live: ReadonlyMap<string, TableStructure>, exp
       }
       if (l.default !== e.default) add(`${col}: live default ${l.default ?? '(none)'}, migrations give ${e.default ?? '(none)'}`);
     }
-    for (const l of got.columns) if (!expCols.has(l.name)) add(`column ${t}.${l.name} (${l.type}) exists live but not in the migrations`);
+    for (const l of got.columns) if (!expCols.has(l.name)) add(`column ${t}.${displayName(l.name)} (${l.type}) exists live but not in the migrations`);
 
     const liveCons = new Map(got.constraints.map((c) => [c.name, c]));
     const expCons = new Map(exp.constraints.map((c) => [c.name, c]));
     for (const e of exp.constraints) {
       const l = liveCons.get(e.name);
-      if (!l) add(`${CONSTRAINT_KIND[e.type] ?? 'constraint'} ${e.name} on ${t} missing live (${e.definition})`);
-      else if (l.definition !== e.definition) add(`constraint ${e.name} on ${t}: live ${l.definition}, migrations give ${e.definition}`);
+      if (!l) add(`${CONSTRAINT_KIND[e.type] ?? 'constraint'} ${displayName(e.name)} on ${t} missing live (${e.definition})`);
+      else if (l.definition !== e.definition) add(`constraint ${displayName(e.name)} on ${t}: live ${l.definition}, migrations give ${e.definition}`);
     }
     for (const l of got.constraints) {
-      if (!expCons.has(l.name)) add(`${CONSTRAINT_KIND[l.type] ?? 'constraint'} ${l.name} on ${t} exists live but not in the migrations (${l.definition})`);
+      if (!expCons.has(l.name)) add(`${CONSTRAINT_KIND[l.type] ?? 'constraint'} ${displayName(l.name)} on ${t} exists live but not in the migrations (${l.definition})`);
     }
 
     const liveIdx = new Map(got.indexes.map((i) => [i.name, i]));
     const expIdx = new Map(exp.indexes.map((i) => [i.name, i]));
     for (const e of exp.indexes) {
       const l = liveIdx.get(e.name);
-      if (!l) add(`index ${e.name} on ${t} missing live (${e.definition.replace('<index> ', '').replace('<table>', t)})`);
+      if (!l) add(`index ${displayName(e.name)} on ${t} missing live (${e.definition.replace('<index> ', '').replace('<table>', t)})`);
       else if (l.definition !== e.definition) {
-        add(`index ${e.name} on ${t}: live ${l.definition.replace('<index> ', '').replace('<table>', t)}, migrations give ${e.definition.replace('<index> ', '').replace('<table>', t)}`);
+        add(`index ${displayName(e.name)} on ${t}: live ${l.definition.replace('<index> ', '').replace('<table>', t)}, migrations give ${e.definition.replace('<index> ', '').replace('<table>', t)}`);
       }
     }
     for (const l of got.indexes) {
-      if (!expIdx.has(l.name)) add(`index ${l.name} on ${t} exists live but not in the migrations (${l.definition.replace('<index> ', '').replace('<table>', t)})`);
+      if (!expIdx.has(l.name)) add(`index ${displayName(l.name)} on ${t} exists live but not in the migrations (${l.definition.replace('<index> ', '').replace('<table>', t)})`);
     }
   }
-  for (const name of live.keys()) {
-    if (!expected.has(name)) diffs.push({ table: name, message: `table ${short(name)} exists live but the migrations do not create it` });
+  for (const [name, got] of live) {
+    if (!expected.has(name)) diffs.push({ table: got.table, message: `table ${short(got.table)} exists live but the migrations do not create it` });
   }
   return diffs;
 }

@@ -13,17 +13,18 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ownerOf, withRequiredServices } from '../config/load.js';
-import { splitJoinedName } from '../config/owns.js';
+import { withRequiredServices } from '../config/load.js';
 import type { Service, Workspace } from '../config/types.js';
 import type { Database } from '../db/database.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
 import { displayPath } from '../paths.js';
+import { displayName, displayQualified, nameKey, quoteIdent, quoteQualified, type QualifiedName } from '../sql/ident.js';
 import { selectServices } from '../config/select.js';
 import { closeQuietly, connect, resolveDatabaseUrl, resolveWorkspace, type DatabaseSource, type WorkspaceOptions } from '../db/connect.js';
 import type { ShadowKind } from '../db/shadow.js';
-import { ownRows, quoteIdent, quoteTable } from './digest.js';
-import type { Manifest } from './manifest.js';
+import { ownRows } from './digest.js';
+import { MANIFEST_FILE, readManifest as readManifestFile, type Manifest } from './manifest.js';
+import { ownerOfTable } from './owner.js';
 import { compareStructures, readTableStructure } from './structure.js';
 
 export type ValidateCheck = 'structure' | 'counts' | 'relationships';
@@ -125,10 +126,10 @@ export async function validate(options: ValidateOptions = {}): Promise<ValidateR
 
     const live = await liveTables(db);
     const owned = live.filter((t) => {
-      const owner = ownerOf(workspace, t);
+      const owner = ownerOfTable(workspace, t);
       return owner !== undefined && result.services.includes(owner.name);
     });
-    result.tables = owned.map((t) => `${t.schema}.${t.name}`);
+    result.tables = owned.map((t) => displayQualified(t));
 
     if (options.structure !== false) {
       if (!options.replay) {
@@ -151,9 +152,7 @@ export async function validate(options: ValidateOptions = {}): Promise<ValidateR
 
 // ---------------------------------------------------------------------------------------------
 
-interface LiveTable {
-  schema: string;
-  name: string;
+interface LiveTable extends QualifiedName {
   /** pg_class.relkind: 'r' ordinary, 'p' partitioned. */
   kind: string;
 }
@@ -169,41 +168,45 @@ async function liveTables(db: Database): Promise<LiveTable[]> {
   return rows;
 }
 
-function ownedBy(workspace: Workspace, tables: readonly LiveTable[], service: string): string[] {
-  return tables.filter((t) => ownerOf(workspace, t)?.name === service).map((t) => `${t.schema}.${t.name}`);
+function ownedBy(workspace: Workspace, tables: readonly LiveTable[], service: string): QualifiedName[] {
+  return tables.filter((t) => ownerOfTable(workspace, t)?.name === service);
 }
 
-function short(table: string): string {
-  return table.startsWith('public.') ? table.slice('public.'.length) : table;
+/** A table for a message: `users` in public, `billing.invoices` elsewhere, quoted where needed. */
+function short(table: QualifiedName): string {
+  return displayName(table);
 }
 
+/** `users(id, team)`: a table and columns for a message. */
+function withColumns(table: QualifiedName, columns: readonly string[]): string {
+  return `${short(table)}(${columns.map(displayName).join(', ')})`;
+}
+
+/** `--against DIR`: the manifest through the one reader (manifest.ts); any problem is bad input. */
 function readManifest(dir: string): Manifest {
-  const file = path.join(dir, 'manifest.json');
-  let text: string;
+  const file = path.join(dir, MANIFEST_FILE);
+  let real: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new TidemarkError('no-manifest', `${displayPath(file)} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`}.`, {
+    real = fs.realpathSync(dir);
+  } catch {
+    real = dir;
+  }
+  const read = readManifestFile(real);
+  if (!read.manifest && read.problems.some((p) => p.file === MANIFEST_FILE && p.kind === 'missing')) {
+    throw new TidemarkError('no-manifest', `${displayPath(file)} does not exist.`, {
       kind: 'input',
       file,
       hint: '--against takes a backup directory written by `tidemark backup`.',
     });
   }
-  let manifest: Manifest;
-  try {
-    manifest = JSON.parse(text) as Manifest;
-  } catch (err) {
-    throw new TidemarkError('bad-manifest', `${displayPath(file)} is not valid JSON: ${(err as Error).message}.`, { kind: 'input', file });
-  }
-  if (!manifest || !Array.isArray(manifest.tables) || manifest.tables.some((t) => typeof t?.table !== 'string' || typeof t.rowCount !== 'number')) {
-    throw new TidemarkError('bad-manifest', `${displayPath(file)} is not a tidemark backup manifest (no tables with table and rowCount).`, {
+  if (!read.manifest || read.problems.length) {
+    throw new TidemarkError('bad-manifest', `${displayPath(file)} is not a backup manifest validate can trust: ${read.problems.map((p) => p.message).join('; ')}.`, {
       kind: 'input',
       file,
       hint: '`tidemark verify-backup DIR` checks a backup directory.',
     });
   }
-  return manifest;
+  return read.manifest;
 }
 
 // ---- (a) structure ----
@@ -283,25 +286,26 @@ async function checkStructure(
 // ---- (b) counts ----
 
 async function checkCounts(workspace: Workspace, manifest: Manifest, live: readonly LiveTable[], db: Database, result: ValidateResult): Promise<void> {
-  const liveKinds = new Map(live.map((t) => [`${t.schema}.${t.name}`, t.kind]));
+  const liveKinds = new Map(live.map((t) => [nameKey(t), t.kind]));
   for (const t of manifest.tables) {
-    const name = t.table.includes('.') ? t.table : `public.${t.table}`;
-    const service = ownerOf(workspace, splitJoinedName(name))?.name ?? t.service;
+    const name = displayQualified(t);
+    const service = ownerOfTable(workspace, t)?.name ?? t.service;
     if (!service || !result.services.includes(service)) continue;
     const comparison: CountComparison = { table: name, service, backup: t.rowCount };
     result.counts.push(comparison);
-    if (!liveKinds.has(name)) {
+    const kind = liveKinds.get(nameKey(t));
+    if (kind === undefined) {
       result.findings.push({
         check: 'counts',
         service,
         table: name,
-        message: `${short(name)} is in the backup (${t.rowCount.toLocaleString('en-US')} rows) but not in the database`,
+        message: `${short(t)} is in the backup (${t.rowCount.toLocaleString('en-US')} rows) but not in the database`,
         hint: 'Apply the migrations that create it, or restore it.',
       });
       continue;
     }
     // As backup counted: the table's own rows, not an inheritance parent's children too.
-    const n = Number((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${ownRows(quoteTable(name), liveKinds.get(name)!)}`)).rows[0].n);
+    const n = Number((await db.query<{ n: string }>(`SELECT pg_catalog.count(*)::pg_catalog.text AS n FROM ${ownRows(t, kind)}`)).rows[0].n);
     comparison.live = n;
     if (n !== t.rowCount) {
       const diff = n - t.rowCount;
@@ -309,7 +313,7 @@ async function checkCounts(workspace: Workspace, manifest: Manifest, live: reado
         check: 'counts',
         service,
         table: name,
-        message: `${short(name)}: ${n.toLocaleString('en-US')} rows live, ${t.rowCount.toLocaleString('en-US')} in the backup (${diff > 0 ? '+' : ''}${diff.toLocaleString('en-US')})`,
+        message: `${short(t)}: ${n.toLocaleString('en-US')} rows live, ${t.rowCount.toLocaleString('en-US')} in the backup (${diff > 0 ? '+' : ''}${diff.toLocaleString('en-US')})`,
       });
     }
   }
@@ -320,20 +324,21 @@ async function checkCounts(workspace: Workspace, manifest: Manifest, live: reado
 /** Anti-join: rows whose key columns are all non-NULL (MATCH SIMPLE) and have no parent row. */
 async function orphans(
   db: Database,
-  child: string,
+  child: QualifiedName,
   childCols: readonly string[],
-  parent: string,
+  parent: QualifiedName,
   parentCols: readonly string[],
   asText = false,
 ): Promise<{ count: number; samples: string[] }> {
+  // Aliases are only ever used qualified (`c."col"`, `p."col"`): a column named c or p changes nothing.
   const c = (col: string) => `c.${quoteIdent(col)}`;
   // Soft relations may join columns of different types (bigint and text): compare their text then.
   const eq = (p: string, col: string) => (asText ? `p.${quoteIdent(p)}::text = ${c(col)}::text` : `p.${quoteIdent(p)} = ${c(col)}`);
   const where =
     childCols.map((col) => `${c(col)} IS NOT NULL`).join(' AND ') +
-    ` AND NOT EXISTS (SELECT 1 FROM ${quoteTable(parent)} p WHERE ${childCols.map((col, i) => eq(parentCols[i], col)).join(' AND ')})`;
-  const from = `FROM ${quoteTable(child)} c WHERE ${where}`;
-  const count = Number((await db.query<{ n: string }>(`SELECT count(*)::text AS n ${from}`)).rows[0].n);
+    ` AND NOT EXISTS (SELECT 1 FROM ${quoteQualified(parent)} AS p WHERE ${childCols.map((col, i) => eq(parentCols[i], col)).join(' AND ')})`;
+  const from = `FROM ${quoteQualified(child)} AS c WHERE ${where}`;
+  const count = Number((await db.query<{ n: string }>(`SELECT pg_catalog.count(*)::pg_catalog.text AS n ${from}`)).rows[0].n);
   if (count === 0) return { count, samples: [] };
   const key = childCols.length === 1 ? `${c(childCols[0])}::text` : `ROW(${childCols.map(c).join(', ')})::text`;
   const samples = (await db.query<{ k: string }>(`SELECT DISTINCT ${key} AS k ${from} ORDER BY 1 LIMIT ${SAMPLE_LIMIT}`)).rows.map((r) => r.k);
@@ -361,20 +366,20 @@ async function checkForeignKeys(workspace: Workspace, owned: readonly LiveTable[
         ORDER BY con.conname`,
       [t.schema, t.name],
     );
-    const child = `${t.schema}.${t.name}`;
-    const service = ownerOf(workspace, t)?.name;
+    const child: QualifiedName = { schema: t.schema, name: t.name };
+    const service = ownerOfTable(workspace, t)?.name;
     for (const fk of rows) {
-      const parent = `${fk.ref_schema}.${fk.ref_table}`;
-      const from = `${short(child)}(${fk.cols.join(', ')})`;
-      const to = `${short(parent)}(${fk.refcols.join(', ')})`;
+      const parent: QualifiedName = { schema: fk.ref_schema, name: fk.ref_table };
+      const from = withColumns(child, fk.cols);
+      const to = withColumns(parent, fk.refcols);
       const found = await orphans(db, child, fk.cols, parent, fk.refcols);
       result.relationships.push({ kind: 'foreign-key', name: fk.name, from, to, orphans: found.count, samples: found.samples });
       if (found.count > 0) {
         result.findings.push({
           check: 'relationships',
           service,
-          table: child,
-          message: `foreign key ${fk.name}: ${describeOrphans(found.count, from, to)}${fk.validated ? '' : ' (the constraint is NOT VALID)'}`,
+          table: displayQualified(child),
+          message: `foreign key ${displayName(fk.name)}: ${describeOrphans(found.count, from, to)}${fk.validated ? '' : ' (the constraint is NOT VALID)'}`,
           hint: 'A restore with triggers disabled or a NOT VALID constraint let them in: delete or fix those rows, then `ALTER TABLE … VALIDATE CONSTRAINT`.',
           samples: found.samples,
         });
@@ -383,38 +388,41 @@ async function checkForeignKeys(workspace: Workspace, owned: readonly LiveTable[
   }
 }
 
-/** `table.col` or `schema.table.col` → [`schema.table`, col]. */
-function splitColumnRef(ref: string): [string, string] {
-  const dot = ref.lastIndexOf('.');
-  const table = ref.slice(0, dot);
-  return [table.includes('.') ? table : `public.${table}`, ref.slice(dot + 1)];
+/**
+ * A softRelations end, `table.col` or `schema.table.col` (the config allows plain identifiers only,
+ * so the dots are separators), → the table as a pair and the column.
+ */
+function splitColumnRef(ref: string): [QualifiedName, string] {
+  const parts = ref.split('.');
+  const column = parts.pop()!;
+  return [parts.length === 1 ? { schema: 'public', name: parts[0] } : { schema: parts[0], name: parts.slice(1).join('.') }, column];
 }
 
 async function checkSoftRelations(workspace: Workspace, live: readonly LiveTable[], db: Database, result: ValidateResult): Promise<void> {
-  const liveNames = new Set(live.map((t) => `${t.schema}.${t.name}`));
+  const liveNames = new Set(live.map(nameKey));
   for (const rel of workspace.softRelations) {
     const [child, childCol] = splitColumnRef(rel.from);
     const [parent, parentCol] = splitColumnRef(rel.to);
-    const childOwner = ownerOf(workspace, splitJoinedName(child))?.name;
-    const parentOwner = ownerOf(workspace, splitJoinedName(parent))?.name;
+    const childOwner = ownerOfTable(workspace, child)?.name;
+    const parentOwner = ownerOfTable(workspace, parent)?.name;
     // A soft relation concerns the selected services when either end is theirs.
     const selected = [childOwner, parentOwner].some((s) => s !== undefined && result.services.includes(s));
     const unowned = childOwner === undefined && parentOwner === undefined;
     if (!selected && !unowned) continue;
-    const from = `${short(child)}(${childCol})`;
-    const to = `${short(parent)}(${parentCol})`;
-    const missing = [child, parent].filter((t) => !liveNames.has(t));
+    const from = withColumns(child, [childCol]);
+    const to = withColumns(parent, [parentCol]);
+    const missing = [child, parent].filter((t) => !liveNames.has(nameKey(t)));
     if (missing.length === 0) {
-      const cols = await db.query<{ t: string; c: string; type: string }>(
-        `SELECT c.relname AS t, a.attname AS c, format_type(a.atttypid, NULL) AS type FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      const cols = await db.query<{ s: string; t: string; c: string; type: string }>(
+        `SELECT n.nspname AS s, c.relname AS t, a.attname AS c, format_type(a.atttypid, NULL) AS type FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
           WHERE a.attnum > 0 AND NOT a.attisdropped AND ((n.nspname = $1 AND c.relname = $2 AND a.attname = $3) OR (n.nspname = $4 AND c.relname = $5 AND a.attname = $6))`,
-        [...splitTableName(child), childCol, ...splitTableName(parent), parentCol],
+        [child.schema, child.name, childCol, parent.schema, parent.name, parentCol],
       );
-      const find = (table: string, col: string) => cols.rows.find((r) => r.t === splitTableName(table)[1] && r.c === col);
-      const has = (table: string, col: string) => find(table, col) !== undefined;
+      const find = (table: QualifiedName, col: string) => cols.rows.find((r) => r.s === table.schema && r.t === table.name && r.c === col);
+      const has = (table: QualifiedName, col: string) => find(table, col) !== undefined;
       const missingCols = [
-        ...(has(child, childCol) ? [] : [`${short(child)}.${childCol}`]),
-        ...(has(parent, parentCol) ? [] : [`${short(parent)}.${parentCol}`]),
+        ...(has(child, childCol) ? [] : [`${short(child)}.${displayName(childCol)}`]),
+        ...(has(parent, parentCol) ? [] : [`${short(parent)}.${displayName(parentCol)}`]),
       ];
       if (missingCols.length === 0) {
         const sameType = find(child, childCol)?.type === find(parent, parentCol)?.type;
@@ -424,7 +432,7 @@ async function checkSoftRelations(workspace: Workspace, live: readonly LiveTable
           result.findings.push({
             check: 'relationships',
             service: childOwner,
-            table: child,
+            table: displayQualified(child),
             message: `soft relation ${rel.from} → ${rel.to}: ${describeOrphans(found.count, from, to)}`,
             hint: 'No foreign key guards this relation across services: delete or fix those rows, or restore the missing parents.',
             samples: found.samples,
@@ -435,7 +443,7 @@ async function checkSoftRelations(workspace: Workspace, live: readonly LiveTable
       result.findings.push({
         check: 'relationships',
         service: childOwner,
-        table: child,
+        table: displayQualified(child),
         message: `soft relation ${rel.from} → ${rel.to}: no column ${missingCols.join(' and no column ')} in the database`,
         hint: 'Fix softRelations in the config, or apply the migrations that add the column.',
       });
@@ -444,14 +452,9 @@ async function checkSoftRelations(workspace: Workspace, live: readonly LiveTable
     result.findings.push({
       check: 'relationships',
       service: childOwner,
-      table: child,
+      table: displayQualified(child),
       message: `soft relation ${rel.from} → ${rel.to}: no table ${missing.map(short).join(' and no table ')} in the database`,
       hint: 'Fix softRelations in the config, or apply the migrations that create the table.',
     });
   }
-}
-
-function splitTableName(table: string): [string, string] {
-  const dot = table.indexOf('.');
-  return [table.slice(0, dot), table.slice(dot + 1)];
 }

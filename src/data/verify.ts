@@ -7,6 +7,9 @@
  * - every data file holds rowCount records (ndjson lines; CSV records counted quote-aware, header
  *   excluded), which says which file is short even when its hash alone already failed;
  * - nothing else is in the directory (an extra file).
+ * The manifest is read by the one reader (manifest.ts readManifest): a malformed manifest (bad types,
+ * a table listed twice, a ledger or system table, a data file outside data/) or a symlink anywhere in
+ * the backup is bad input — `error` set, exit 2 — not mere damage (exit 1).
  *
  * manifest.sha256 guards against accidents and partial edits, not against someone who rewrites both
  * files: it is a checksum, not a signature. Results as values: never throws.
@@ -15,34 +18,44 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { TidemarkError } from '../errors.js';
+import { displayQualified, escapeControl } from '../sql/ident.js';
 import { RecordCounter } from './backup.js';
-import { digestAlgorithmOf } from './digest.js';
-import { MANIFEST_FORMAT_VERSION, READABLE_FORMAT_VERSIONS, type Manifest } from './manifest.js';
+import { DATA_DIR, MANIFEST_FILE, MANIFEST_SHA_FILE, isBadInput, readManifest, type Manifest } from './manifest.js';
+
+export { MANIFEST_FILE, MANIFEST_SHA_FILE };
 
 export interface VerifyProblem {
   /** Relative to the backup directory, e.g. `data/public.users.ndjson` or `manifest.json`. */
   file: string;
-  kind: 'missing' | 'extra' | 'size' | 'sha256' | 'rows' | 'manifest';
+  /** `manifest` (malformed) and `unsafe` (a symlink, a path out of the backup) are bad input: exit 2. */
+  kind: 'missing' | 'extra' | 'size' | 'sha256' | 'rows' | 'manifest' | 'unsafe';
   message: string;
 }
 
 export interface VerifyResult {
   ok: boolean;
   dir: string;
-  /** Set when the manifest could be read. */
-  tables?: { table: string; rows: number; bytes: number; file: string }[];
+  /** Set when the manifest could be read. `table`: the display label (schema-qualified, quoted where needed). */
+  tables?: { table: string; schema: string; name: string; rows: number; bytes: number; file: string }[];
   filesChecked: number;
   bytesChecked: number;
   problems: VerifyProblem[];
   durationMs: number;
-  /** The directory itself is unusable (not there, not a directory): exit 2, not a corruption. */
+  /**
+   * Bad input, exit 2 (not a corruption): the directory is unusable (not there, not a directory), or
+   * the manifest is malformed or unsafe (`backup-manifest-invalid`; the problems say what).
+   */
   error?: TidemarkError;
 }
 
-export const MANIFEST_FILE = 'manifest.json';
-export const MANIFEST_SHA_FILE = 'manifest.sha256';
 
 export async function verifyBackup(dir: string): Promise<VerifyResult> {
+  return (await verifyBackupRead(dir)).result;
+}
+
+/** verifyBackup, and the manifest it read and checked (restore's one read of it). */
+export async function verifyBackupRead(dir: string): Promise<{ result: VerifyResult; manifest?: Manifest }> {
+  let readManifestValue: Manifest | undefined;
   const started = performance.now();
   const root = path.resolve(dir);
   const result: VerifyResult = { ok: false, dir: root, filesChecked: 0, bytesChecked: 0, problems: [], durationMs: 0 };
@@ -55,48 +68,65 @@ export async function verifyBackup(dir: string): Promise<VerifyResult> {
       throw new TidemarkError('backup-not-found', `${dir} does not exist.`, { kind: 'usage' });
     }
     if (!stat.isDirectory()) throw new TidemarkError('backup-not-found', `${dir} is not a directory.`, { kind: 'usage' });
+    // The directory may be reached through a symlink; nothing inside it may be one.
+    const real = fs.realpathSync(root);
 
     const expected = new Set<string>([MANIFEST_FILE, MANIFEST_SHA_FILE]);
-    const manifest = readManifest(root, problem);
-    if (manifest) {
-      result.tables = manifest.tables.map((t) => ({ table: t.table, rows: t.rowCount, bytes: t.bytes, file: t.file }));
-      const checks: { file: string; sha256: string; bytes: number; rows?: number }[] = [
+    const read = readManifest(real);
+    for (const p of read.problems) result.problems.push(p);
+    const manifest = read.manifest;
+    readManifestValue = manifest;
+    const dataKind = lstatKind(path.join(real, DATA_DIR));
+    if (dataKind === 'symlink' || dataKind === 'other') problem(DATA_DIR, 'unsafe', dataKind === 'symlink' ? 'is a symbolic link: a backup holds its own files, refused' : 'is not a directory');
+    if (manifest && dataKind !== 'symlink' && dataKind !== 'other') {
+      result.tables = manifest.tables.map((t) => ({ table: displayQualified(t), schema: t.schema, name: t.name, rows: t.rowCount, bytes: t.bytes, file: t.file }));
+      const checks: { file: string; sha256: string; bytes: number; rows?: number; format?: 'ndjson' | 'csv' }[] = [
         ...manifest.files.map((f) => ({ file: f.file, sha256: f.sha256, bytes: f.bytes })),
-        ...manifest.tables.map((t) => ({ file: t.file, sha256: t.sha256, bytes: t.bytes, rows: t.rowCount })),
+        ...manifest.tables.map((t) => ({ file: t.file, sha256: t.sha256, bytes: t.bytes, rows: t.rowCount, format: t.format })),
       ];
       for (const c of checks) {
-        if (!isSafeRelative(c.file)) {
-          problem(MANIFEST_FILE, 'manifest', `lists a file outside the backup directory (${JSON.stringify(c.file)})`);
+        expected.add(c.file);
+        const full = path.join(real, c.file);
+        // The reader allows only data/<name> and top-level names: still, never outside the directory.
+        if (!full.startsWith(real + path.sep)) {
+          problem(MANIFEST_FILE, 'unsafe', `lists a file outside the backup directory (${JSON.stringify(c.file)})`);
           continue;
         }
-        expected.add(c.file);
-        const full = path.join(root, c.file);
-        let size: number;
-        try {
-          const s = fs.statSync(full);
-          if (!s.isFile()) throw new Error('not a file');
-          size = s.size;
-        } catch {
+        const kind = lstatKind(full);
+        if (kind === 'missing') {
           problem(c.file, 'missing', 'missing');
           continue;
         }
-        const read = await hashFile(full, c.rows === undefined ? undefined : manifest.format);
+        if (kind !== 'file') {
+          problem(c.file, 'unsafe', kind === 'symlink' ? 'is a symbolic link: a backup holds its own files, refused' : 'is not a regular file');
+          continue;
+        }
+        const size = fs.statSync(full).size;
+        const hashed = await hashFile(full, c.format);
         result.filesChecked++;
-        result.bytesChecked += read.bytes;
+        result.bytesChecked += hashed.bytes;
         if (size !== c.bytes) {
           problem(c.file, 'size', `${size < c.bytes ? 'truncated' : 'too long'}: ${size} bytes, the manifest records ${c.bytes}`);
         }
-        if (read.sha256 !== c.sha256) problem(c.file, 'sha256', `SHA-256 mismatch: the file is not the one backed up (${read.sha256.slice(0, 12)}…, recorded ${c.sha256.slice(0, 12)}…)`);
-        if (c.rows !== undefined && read.records !== c.rows) {
-          problem(c.file, 'rows', `${read.records} ${manifest.format === 'csv' ? 'records' : 'lines'}, the manifest records ${c.rows} rows`);
+        if (hashed.sha256 !== c.sha256) problem(c.file, 'sha256', `SHA-256 mismatch: the file is not the one backed up (${hashed.sha256.slice(0, 12)}…, recorded ${c.sha256.slice(0, 12)}…)`);
+        if (c.rows !== undefined && hashed.records !== c.rows) {
+          problem(c.file, 'rows', `${hashed.records} ${c.format === 'csv' ? 'records' : 'lines'}, the manifest records ${c.rows} rows`);
         }
       }
     }
     // Extra files: anything not listed (ignored only when the manifest could not be read at all).
-    if (manifest || fs.existsSync(path.join(root, MANIFEST_FILE))) {
-      for (const rel of listFiles(root)) {
+    if (manifest || lstatKind(path.join(real, MANIFEST_FILE)) !== 'missing') {
+      for (const rel of listFiles(real)) {
         if (!expected.has(rel) && !(manifest === undefined && rel.startsWith('data/'))) problem(rel, 'extra', 'not part of the backup (not in the manifest)');
       }
+    }
+    const bad = result.problems.filter(isBadInput);
+    if (bad.length) {
+      result.error = new TidemarkError('backup-manifest-invalid', `${escapeControl(dir)} is not a backup tidemark can trust, nothing read from it: ${bad.map((p) => p.message).join('; ')}.`, {
+        kind: 'input',
+        file: path.join(root, MANIFEST_FILE),
+        hint: 'A manifest tidemark wrote is never like this: it was edited or damaged. Restore from another backup.',
+      });
     }
     result.ok = result.problems.length === 0;
   } catch (err) {
@@ -104,62 +134,16 @@ export async function verifyBackup(dir: string): Promise<VerifyResult> {
       err instanceof TidemarkError ? err : new TidemarkError('verify-failed', `Cannot verify ${dir}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
   }
   result.durationMs = performance.now() - started;
-  return result;
+  return { result, ...(result.ok && readManifestValue ? { manifest: readManifestValue } : {}) };
 }
 
-function readManifest(root: string, problem: (file: string, kind: VerifyProblem['kind'], message: string) => void): Manifest | undefined {
-  let bytes: Buffer;
+function lstatKind(p: string): 'missing' | 'symlink' | 'file' | 'dir' | 'other' {
   try {
-    bytes = fs.readFileSync(path.join(root, MANIFEST_FILE));
+    const s = fs.lstatSync(p);
+    return s.isSymbolicLink() ? 'symlink' : s.isFile() ? 'file' : s.isDirectory() ? 'dir' : 'other';
   } catch {
-    problem(MANIFEST_FILE, 'missing', 'missing: without it nothing in the backup can be checked or restored');
-    return undefined;
+    return 'missing';
   }
-  let recorded: string | undefined;
-  try {
-    recorded = /^([0-9a-f]{64})\b/.exec(fs.readFileSync(path.join(root, MANIFEST_SHA_FILE), 'utf8'))?.[1];
-    if (!recorded) problem(MANIFEST_SHA_FILE, 'manifest', 'does not hold a SHA-256');
-  } catch {
-    problem(MANIFEST_SHA_FILE, 'missing', 'missing: the manifest cannot be proven unedited');
-  }
-  const actual = createHash('sha256').update(bytes).digest('hex');
-  if (recorded && recorded !== actual) problem(MANIFEST_FILE, 'sha256', `edited after the backup: its SHA-256 is not the one in ${MANIFEST_SHA_FILE}`);
-
-  let manifest: Manifest;
-  try {
-    manifest = JSON.parse(bytes.toString('utf8')) as Manifest;
-  } catch (err) {
-    problem(MANIFEST_FILE, 'manifest', `not valid JSON (${(err as Error).message})`);
-    return undefined;
-  }
-  if (!READABLE_FORMAT_VERSIONS.includes(manifest?.formatVersion)) {
-    const newer = typeof manifest?.formatVersion === 'number' && manifest.formatVersion > MANIFEST_FORMAT_VERSION;
-    problem(
-      MANIFEST_FILE,
-      'manifest',
-      `format version ${JSON.stringify(manifest?.formatVersion)}, this tidemark reads versions ${READABLE_FORMAT_VERSIONS.join(' and ')}${newer ? ': a newer tidemark wrote it, upgrade tidemark' : ''}`,
-    );
-    return undefined;
-  }
-  if (digestAlgorithmOf(manifest) === undefined || (manifest.formatVersion >= 2 && manifest.contentDigestAlgorithm === undefined)) {
-    problem(MANIFEST_FILE, 'manifest', `content digest algorithm ${JSON.stringify(manifest.contentDigestAlgorithm)} is not one this tidemark computes (hash64, md5)`);
-    return undefined;
-  }
-  const shapeOk =
-    (manifest.format === 'ndjson' || manifest.format === 'csv') &&
-    Array.isArray(manifest.tables) &&
-    Array.isArray(manifest.files) &&
-    manifest.tables.every((t) => typeof t?.file === 'string' && typeof t.sha256 === 'string' && Number.isInteger(t.bytes) && Number.isInteger(t.rowCount)) &&
-    manifest.files.every((f) => typeof f?.file === 'string' && typeof f.sha256 === 'string' && Number.isInteger(f.bytes));
-  if (!shapeOk) {
-    problem(MANIFEST_FILE, 'manifest', 'does not have the shape of a tidemark backup manifest (format, tables, files)');
-    return undefined;
-  }
-  return manifest;
-}
-
-function isSafeRelative(file: string): boolean {
-  return !path.isAbsolute(file) && !file.split(/[\\/]/).includes('..') && file !== MANIFEST_FILE && file !== MANIFEST_SHA_FILE;
 }
 
 async function hashFile(file: string, format: 'ndjson' | 'csv' | undefined): Promise<{ sha256: string; bytes: number; records: number }> {
@@ -180,7 +164,7 @@ function listFiles(root: string, sub = ''): string[] {
   const out: string[] = [];
   for (const entry of fs.readdirSync(path.join(root, sub), { withFileTypes: true })) {
     const rel = sub ? `${sub}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) out.push(...listFiles(root, rel));
+    if (entry.isDirectory() && !entry.isSymbolicLink()) out.push(...listFiles(root, rel));
     else out.push(rel);
   }
   return out.sort();

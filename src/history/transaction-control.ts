@@ -128,7 +128,7 @@ export function refusedInTransactionBlock(node: StatementNode, serverVersionNum?
  */
 export function transactionChecker(check: TransactionCheck): (node: StatementNode, statement: SqlStatement) => void {
   const savepoints: string[] = [];
-  const refuse = (code: string, statement: SqlStatement, why: string, hint: string) => {
+  const refuse = (code: 'transaction-control' | 'not-in-transaction', statement: SqlStatement, why: string, hint: string) => {
     throw new TidemarkError(code, `${check.file}:${statement.line}: ${check.migrationId}: \`${label(statement)}\` ${why}.`, {
       kind: 'input',
       file: check.file,

@@ -95,3 +95,16 @@ export function nameKey(q: QualifiedName): string {
 export function identifierBytes(name: string): number {
   return Buffer.byteLength(name, 'utf8');
 }
+
+/**
+ * Like displayName, but always schema-qualified (`public.users`, `"a.b".c`, `a."b.c"`): the label
+ * backup, restore and validate results and messages use for a table, unambiguous and terminal-safe.
+ */
+export function displayQualified(q: QualifiedName): string {
+  return escapeControl(`${ident(q.schema)}.${ident(q.name)}`).replace(/[\t\n]/g, (c) => (c === '\t' ? '\\t' : '\\n'));
+}
+
+/** System schemas no tidemark command writes into: pg_catalog, information_schema, pg_toast, pg_temp_N… (every `pg_` prefix). */
+export function isSystemSchema(schema: string): boolean {
+  return schema === 'information_schema' || schema.startsWith('pg_');
+}

@@ -11,7 +11,16 @@ import { it, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { up } from '../../src/apply/migrate.js';
 import { backup, type BackupResult } from '../../src/data/backup.js';
-import { DIGEST_SETTINGS_SQL, contentDigestSql, quoteTable } from '../../src/data/digest.js';
+import { DIGEST_SETTINGS_SQL, contentDigestSql } from '../../src/data/digest.js';
+import { quoteQualified } from '../../src/sql/ident.js';
+
+/** `public.x` of a manifest table (the tests' tables have no dot in their names). */
+const tbl = (t: { schema: string; name: string }): string => `${t.schema}.${t.name}`;
+/** Test tables only: `schema.table` (or `table`) with no dot inside a part. */
+const quoteTable = (table: string): string => {
+  const [schema, name] = table.includes('.') ? table.split('.') : ['public', table];
+  return quoteQualified({ schema, name });
+};
 import type { Manifest } from '../../src/data/manifest.js';
 import { verifyBackup } from '../../src/data/verify.js';
 import type { Database } from '../../src/db/database.js';
@@ -72,13 +81,13 @@ forEachBackend('backup', (backend) => {
           assert.deepEqual(fs.readdirSync(path.dirname(out)), ['backup'], 'no temp directory left');
 
           const m = readManifest(out);
-          assert.equal(m.formatVersion, 2);
+          assert.equal(m.formatVersion, 3);
           assert.equal(m.contentDigestAlgorithm, 'hash64');
           assert.equal(m.format, format);
           assert.deepEqual(m.services, ['app']);
           assert.ok(!/[@:/]/.test(m.database), 'database name only');
           const t = m.tables[0];
-          assert.equal(t.table, 'public.all_types');
+          assert.equal(tbl(t), 'public.all_types');
           assert.equal(t.service, 'app');
           assert.equal(t.rowCount, 3);
           assert.deepEqual(t.primaryKey, ['id']);
@@ -159,8 +168,8 @@ forEachBackend('backup', (backend) => {
       const m = readManifest(out);
       assert.deepEqual(m.services, ['budget']);
       assert.deepEqual(m.ledger.map((l) => [l.service, l.migration, l.status]), [['budget', 'budget_001_initial_schema', 'applied']]);
-      const budgets = m.tables.find((t) => t.table === 'public.budgets')!;
-      assert.deepEqual(budgets.foreignKeys.map((f) => [f.columns, f.references, f.referencedColumns]), [[['user_id'], 'public.users', ['id']]]);
+      const budgets = m.tables.find((t) => tbl(t) === 'public.budgets')!;
+      assert.deepEqual(budgets.foreignKeys.map((f) => [f.columns, f.references, f.referencedColumns]), [[['user_id'], { schema: 'public', name: 'users' }, ['id']]]);
       const lines = fs.readFileSync(path.join(out, budgets.file), 'utf8').split('\n').filter(Boolean);
       assert.equal(lines.length, counts.budgets);
       for (const l of lines) JSON.parse(l);
@@ -171,15 +180,15 @@ forEachBackend('backup', (backend) => {
         const ex = (await tx.query<{ table: string; digest: string }>(crm.crmDigestSql())).rows;
         const ours = [];
         for (const t of m.tables) {
-          const q = (a: 'md5' | 'hash64') => tx.query<{ digest: string }>(contentDigestSql(quoteTable(t.table), t.digestColumns, a)).then((r) => r.rows[0].digest);
-          ours.push({ table: t.table, md5: await q('md5'), hash64: await q('hash64') });
+          const q = (a: 'md5' | 'hash64') => tx.query<{ digest: string }>(contentDigestSql(quoteTable(tbl(t)), t.digestColumns, a)).then((r) => r.rows[0].digest);
+          ours.push({ table: tbl(t), md5: await q('md5'), hash64: await q('hash64') });
         }
         return { ex, ours };
       });
       for (const t of m.tables) {
-        const o = example.ours.find((x) => x.table === t.table)!;
-        assert.equal(o.md5, example.ex.find((e) => `public.${e.table}` === t.table)?.digest, t.table);
-        assert.equal(t.contentDigest, o.hash64, t.table);
+        const o = example.ours.find((x) => x.table === tbl(t))!;
+        assert.equal(o.md5, example.ex.find((e) => `public.${e.table}` === tbl(t))?.digest, tbl(t));
+        assert.equal(t.contentDigest, o.hash64, tbl(t));
       }
 
       // All services: users too; the default directory is ./backups/<database>-<timestamp>.
@@ -331,7 +340,7 @@ forEachBackend('backup', (backend) => {
       const weird = tmpOut();
       const w = await backup({ cwd: dir, database: db, table: ['Ops x.a.b'], out: weird });
       assert.ifError(w.error);
-      assert.deepEqual(w.tables.map((t) => [t.table, t.file, t.rows]), [['Ops x.a.b', 'data/Ops%20x.a%2Eb.ndjson', 1]]);
+      assert.deepEqual(w.tables.map((t) => [t.table, t.file, t.rows]), [['"Ops x"."a.b"', 'data/Ops%20x.a%2Eb.ndjson', 1]]);
       assert.equal(fs.readFileSync(path.join(weird, w.tables[0].file), 'utf8'), '{"Id":1,"select":"x"}\n');
       assert.equal((await verifyBackup(weird)).ok, true);
     }));
@@ -382,7 +391,7 @@ forEachBackend('backup', (backend) => {
           assert.equal(await others(), 0, 'both closed after the backup');
           const viaDb = await backup({ cwd: dir, database: db, out: tmpOut() });
           assert.ifError(viaDb.error);
-          const digests = (r: BackupResult) => readManifest(r.dir!).tables.map((t) => [t.table, t.rowCount, t.contentDigest]);
+          const digests = (r: BackupResult) => readManifest(r.dir!).tables.map((t) => [tbl(t), t.rowCount, t.contentDigest]);
           assert.deepEqual(digests(viaUrl.result), digests(viaDb), 'parallel and sequential digests agree');
           const counts = crm.crmCounts({ users: 1000 });
           assert.deepEqual(digests(viaDb).map(([t, n]) => [t, n]), [
@@ -424,7 +433,7 @@ forEachBackend('backup', (backend) => {
         assert.ok(dump, 'dump.pgdump listed in files');
         assert.equal(mode(path.join(out, 'dump.pgdump')), 0o600);
         assert.equal(fs.statSync(path.join(out, 'dump.pgdump')).size, dump.bytes);
-        assert.deepEqual(m.tables.map((t) => [t.table, t.rowCount]), [
+        assert.deepEqual(m.tables.map((t) => [tbl(t), t.rowCount]), [
           ['public.budget_items', counts.budget_items],
           ['public.budgets', counts.budgets],
         ]);

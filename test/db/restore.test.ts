@@ -13,8 +13,18 @@ import { it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { up } from '../../src/apply/migrate.js';
+import { loadWorkspace } from '../../src/config/load.js';
 import { backup } from '../../src/data/backup.js';
-import { DIGEST_SETTINGS_SQL, contentDigestSql, quoteTable } from '../../src/data/digest.js';
+import { DIGEST_SETTINGS_SQL, contentDigestSql } from '../../src/data/digest.js';
+import { quoteQualified } from '../../src/sql/ident.js';
+
+/** `public.x` of a manifest table (the tests' tables have no dot in their names). */
+const tbl = (t: { schema: string; name: string }): string => `${t.schema}.${t.name}`;
+/** Test tables only: `schema.table` (or `table`) with no dot inside a part. */
+const quoteTable = (table: string): string => {
+  const [schema, name] = table.includes('.') ? table.split('.') : ['public', table];
+  return quoteQualified({ schema, name });
+};
 import type { Manifest } from '../../src/data/manifest.js';
 import { restore } from '../../src/data/restore.js';
 import { serviceLockKey } from '../../src/ledger/ledger.js';
@@ -66,12 +76,13 @@ async function hasLedgerSchema(db: Database): Promise<boolean> {
 }
 
 /** `tidemark restore DIR …`, run as a user would. */
-function cliRestore(dir: string, flags: { database: string; fill?: string[]; replace?: boolean; lockTimeout?: string }) {
+function cliRestore(dir: string, flags: { database: string; fill?: string[]; replace?: boolean; lockTimeout?: string }, cwd: string) {
   const args = ['restore', dir, '--database', flags.database];
   if (flags.lockTimeout) args.push('--lock-timeout', flags.lockTimeout);
   for (const f of flags.fill ?? []) args.push('--fill', f);
   if (flags.replace) args.push('--replace');
-  return runCli(args, os.tmpdir());
+  // From the workspace: restore writes only into tables its config assigns to a service.
+  return runCli(args, cwd);
 }
 
 /** `db` with the SQL of every COPY … FROM STDIN it runs recorded: how many COPYs (pieces) a load took. */
@@ -229,8 +240,18 @@ forEachBackend('restore', (backend) => {
         const before = await rowTexts(db);
         const dir = await makeBackup(db, ws.dir, 'ndjson');
         const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
-        assert.equal(m.formatVersion, 2);
+        assert.equal(m.formatVersion, 3);
         assert.equal(m.contentDigestAlgorithm, 'hash64');
+        // Formats 1 and 2 named a table `schema.table` and had one data format for all tables.
+        const toLegacy = (x: Manifest, version: 1 | 2) => {
+          x.formatVersion = version;
+          const legacy = x as unknown as { tables: Record<string, unknown>[] };
+          legacy.tables = x.tables.map(({ schema, name, format: _f, foreignKeys, ...rest }) => ({
+            table: `${schema}.${name}`,
+            ...rest,
+            foreignKeys: foreignKeys.map((fk) => ({ ...fk, references: `${fk.references.schema}.${fk.references.name}` })),
+          }));
+        };
         // Rewrite it as format 1 wrote it: no algorithm named, md5 digests, the manifest's hash redone.
         const md5 = await db.transaction(async (tx) => {
           await tx.exec(DIGEST_SETTINGS_SQL);
@@ -248,9 +269,9 @@ forEachBackend('restore', (backend) => {
         const v1 = tmpOut();
         fs.cpSync(dir, v1, { recursive: true });
         rewrite(v1, (x) => {
-          x.formatVersion = 1;
-          delete x.contentDigestAlgorithm;
           x.tables[0].contentDigest = md5;
+          toLegacy(x, 1);
+          delete x.contentDigestAlgorithm;
         });
         await db.exec(`DROP TABLE all_types; ${allTypesTableSql()}`);
         const r = await restore({ cwd: ws.dir, database: db, dir: v1 });
@@ -262,7 +283,7 @@ forEachBackend('restore', (backend) => {
         const wrong = tmpOut();
         fs.cpSync(dir, wrong, { recursive: true });
         rewrite(wrong, (x) => {
-          x.formatVersion = 1;
+          toLegacy(x, 1);
           delete x.contentDigestAlgorithm;
         });
         const rolledBack = await restore({ cwd: ws.dir, database: db, dir: wrong, replace: true });
@@ -270,15 +291,16 @@ forEachBackend('restore', (backend) => {
         assert.deepEqual(await rowTexts(db), before);
 
         for (const [edit, pattern] of [
-          [(x: Manifest) => void (x.formatVersion = 3), /format version 3, this tidemark reads versions 1 and 2: a newer tidemark wrote it/],
-          [(x: Manifest) => void ((x as { contentDigestAlgorithm?: string }).contentDigestAlgorithm = 'sha3'), /content digest algorithm "sha3"/],
-          [(x: Manifest) => void delete x.contentDigestAlgorithm, /content digest algorithm undefined/],
+          [(x: Manifest) => void (x.formatVersion = 4), /format version 4, this tidemark reads versions 1, 2, 3: a newer tidemark wrote it/],
+          [(x: Manifest) => void ((x as { contentDigestAlgorithm?: string }).contentDigestAlgorithm = 'sha3'), /contentDigestAlgorithm/],
+          [(x: Manifest) => void delete x.contentDigestAlgorithm, /contentDigestAlgorithm/],
         ] as const) {
           const bad = tmpOut();
           fs.cpSync(dir, bad, { recursive: true });
           rewrite(bad, edit);
           const refused = await restore({ cwd: ws.dir, database: db, dir: bad, replace: true });
-          assert.equal(refused.error?.code, 'backup-corrupt');
+          assert.equal(refused.error?.code, 'backup-manifest-invalid');
+          assert.equal(refused.error?.kind, 'input');
           assert.match(refused.error!.message, pattern);
         }
         assert.deepEqual(await rowTexts(db), before);
@@ -386,7 +408,7 @@ forEachBackend('restore', (backend) => {
            ARRAY[12345678901234567890.123456789, 'NaN', -0.0]::numeric[], '{happy,sad}', '{2024-02-29,infinity}',
            ARRAY['\xdead'::bytea, '\x'::bytea], ARRAY['(1,1),(0,0)'::box, '(3,3),(2,2)'::box], '[1,10)',
            12345678901234567890.123456789, -0),
-          (2, ' null', '[]', NULL, NULL, '{}', NULL, '{}', NULL, NULL, NULL, NULL, NULL, NULL, 'empty', NULL, 'Infinity'),
+          (2, ' true', '[]', NULL, NULL, '{}', NULL, '{}', NULL, NULL, NULL, NULL, NULL, NULL, 'empty', NULL, 'Infinity'),
           (3, '{"b" : 1,  "a":[1, 2.50]}', '"s"', '{}', '@', NULL, NULL, ARRAY[''], NULL, NULL, '{}', NULL, NULL, NULL, NULL, -0.000000000000000000001, 1e-300);
         CREATE TABLE comp (id int PRIMARY KEY, p pair, ps pair[]);
         INSERT INTO comp VALUES (1, ROW(1, 'a,"b"'), ARRAY[ROW(2, 'c')::pair]), (2, NULL, NULL);`);
@@ -409,7 +431,7 @@ forEachBackend('restore', (backend) => {
         assert.deepEqual(await texts('arr'), before.arr, 'row by row');
         assert.deepEqual(await texts('comp'), before.comp);
         assert.match(before.arr[0], /"  ""x""  "/, 'the json scalar kept its spaces');
-        assert.match(before.arr[1], /^\(2," null",\[\],,/, "a json ' null' is a value, SQL NULL is empty");
+        assert.match(before.arr[1], /^\(2," true",\[\],,/, "a json ' true' keeps its spaces, SQL NULL is empty");
       } finally {
         ws.remove();
       }
@@ -460,7 +482,7 @@ forEachBackend('restore', (backend) => {
             ['public.pairs', 300, true, ['legacy'], format === 'csv' ? 'csv' : 'json-staging'],
           ]);
           const intoNotes = copies.filter((sql) => sql.startsWith('COPY "public"."notes"')).length;
-          const intoStaging = copies.filter((sql) => sql.startsWith('COPY tidemark_restore_1 ')).length;
+          const intoStaging = copies.filter((sql) => sql.startsWith('COPY pg_temp.tidemark_restore_1 ')).length;
           assert.equal(intoNotes + intoStaging, copies.length, copies.join('\n'));
           if (backend.name === 'pglite') {
             assert.ok(intoNotes >= 4 && intoStaging >= 4, `several pieces per table: ${intoNotes} and ${intoStaging}`);
@@ -469,7 +491,7 @@ forEachBackend('restore', (backend) => {
           }
           assert.deepEqual(await rowTexts(db, 'notes', ['id', 'body', 'tag']), before.notes, 'notes row by row');
           assert.deepEqual(await rowTexts(db, 'pairs', pairColumns), before.pairs, 'pairs row by row');
-          const notes = m.tables.find((t) => t.table === 'public.notes')!;
+          const notes = m.tables.find((t) => tbl(t) === 'public.notes')!;
           assert.deepEqual(await digest(db, 'public.notes', notes.digestColumns), { rows: '300', digest: notes.contentDigest });
           assert.ok(before.notes.some((t) => t.includes('\r\n') && t.includes('""doubled""')), 'the data has what the test is about');
           assert.equal(await restoreEvents(db), 1);
@@ -488,7 +510,7 @@ forEachBackend('restore', (backend) => {
         const counts = crm.crmCounts({ users: 200 });
         const dir = await makeBackup(db, ws.dir, 'ndjson');
         const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
-        const digests = Object.fromEntries(m.tables.map((t) => [t.table, t.contentDigest]));
+        const digests = Object.fromEntries(m.tables.map((t) => [tbl(t), t.contentDigest]));
         await db.exec('DELETE FROM budget_items; DELETE FROM budgets; DELETE FROM users');
 
         const r = await restore({ cwd: ws.dir, database: db, dir });
@@ -499,18 +521,18 @@ forEachBackend('restore', (backend) => {
           'public.budgets': counts.budgets,
           'public.budget_items': counts.budget_items,
         });
-        for (const t of m.tables) assert.equal((await digest(db, t.table, t.digestColumns)).digest, digests[t.table], t.table);
+        for (const t of m.tables) assert.equal((await digest(db, tbl(t), t.digestColumns)).digest, digests[tbl(t)], tbl(t));
 
         // --replace by service: only the budget tables, children deleted first.
         const again = await restore({ cwd: ws.dir, database: db, dir, service: ['budget'], replace: true });
         assert.ifError(again.error);
         assert.deepEqual(again.order, ['public.budgets', 'public.budget_items']);
         // --replace of users alone: budgets still point at them (NO ACTION): the DELETE fails, all rolled back.
-        const start = await digest(db, 'public.users', m.tables.find((t) => t.table === 'public.users')!.digestColumns);
+        const start = await digest(db, 'public.users', m.tables.find((t) => tbl(t) === 'public.users')!.digestColumns);
         const blocked = await restore({ cwd: ws.dir, database: db, dir, service: ['user'], replace: true });
         assert.equal(blocked.ok, false);
         assert.match(blocked.error!.message, /rolled back/);
-        assert.deepEqual(await digest(db, 'public.users', m.tables.find((t) => t.table === 'public.users')!.digestColumns), start);
+        assert.deepEqual(await digest(db, 'public.users', m.tables.find((t) => tbl(t) === 'public.users')!.digestColumns), start);
         // --replace of budgets alone would cascade into budget_items, which it does not load: refused.
         const onlyBudgets = tmpOut();
         assert.ifError((await backup({ cwd: ws.dir, database: db, table: ['budgets'], out: onlyBudgets })).error);
@@ -525,7 +547,7 @@ forEachBackend('restore', (backend) => {
         const viaCsv = await restore({ cwd: ws.dir, database: db, dir: csvDir, replace: true });
         assert.ifError(viaCsv.error);
         assert.deepEqual(viaCsv.order, ['public.users', 'public.budgets', 'public.budget_items']);
-        for (const t of m.tables) assert.equal((await digest(db, t.table, t.digestColumns)).digest, digests[t.table], `csv ${t.table}`);
+        for (const t of m.tables) assert.equal((await digest(db, tbl(t), t.digestColumns)).digest, digests[tbl(t)], `csv ${tbl(t)}`);
         assert.ok(viaCsv.tables.every((t) => t.sequences.some((q) => q.column === 'id')));
         const maxUser = (await db.query<{ m: string }>(`SELECT max(id)::text AS m FROM users`)).rows[0].m;
         assert.equal(viaCsv.tables[0].sequences[0].value, maxUser);
@@ -557,7 +579,7 @@ forEachBackend('restore', (backend) => {
         assert.equal(before.length, 4);
         const dir = await makeBackup(db, ws.dir, 'ndjson');
         const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
-        const digests = Object.fromEntries(m.tables.map((t) => [t.table, t.contentDigest]));
+        const digests = Object.fromEntries(m.tables.map((t) => [tbl(t), t.contentDigest]));
 
         // budgets (150 rows) and budget_items (600) count as big here; users (30) does not.
         const r = await restore({ cwd: ws.dir, database: db, dir, replace: true, bulkRows: 100 });
@@ -567,7 +589,7 @@ forEachBackend('restore', (backend) => {
           r.notes.join('\n'),
         );
         assert.deepEqual(await keys(), before, 'the same keys, definitions, validity and comments');
-        for (const t of m.tables) assert.equal((await digest(db, t.table, t.digestColumns)).digest, digests[t.table], t.table);
+        for (const t of m.tables) assert.equal((await digest(db, tbl(t), t.digestColumns)).digest, digests[tbl(t)], tbl(t));
 
         // Only keys between restored tables are held: restoring the budget service leaves
         // budgets_user_id_fkey (to users, which it does not load) row by row, so users is never locked.
@@ -587,7 +609,7 @@ forEachBackend('restore', (backend) => {
         assert.deepEqual(await keys(), before);
         const state = async () => {
           const out: string[] = [];
-          for (const t of m.tables) out.push(`${t.table} ${JSON.stringify(await digest(db, t.table, t.digestColumns))}`);
+          for (const t of m.tables) out.push(`${tbl(t)} ${JSON.stringify(await digest(db, tbl(t), t.digestColumns))}`);
           return [...out, ...(await keys())];
         };
         const start = await state();
@@ -611,8 +633,11 @@ forEachBackend('restore', (backend) => {
           ALTER TABLE notes ADD CONSTRAINT notes_parent_fkey FOREIGN KEY (parent_id) REFERENCES notes (id) NOT VALID;`);
         const notesDir = tmpOut();
         assert.ifError((await backup({ cwd: ws.dir, database: db, table: ['notes'], out: notesDir })).error);
+        // Restore writes only into owned tables: a config in which budget owns notes too.
+        const owning = await loadWorkspace({ cwd: ws.dir });
+        owning.services.find((s) => s.name === 'budget')!.owns.push('notes');
         for (const bulkRows of [1, undefined]) {
-          const refused = await restore({ cwd: ws.dir, database: db, dir: notesDir, replace: true, bulkRows });
+          const refused = await restore({ workspace: owning, database: db, dir: notesDir, replace: true, bulkRows });
           assert.equal(refused.ok, false);
           if (bulkRows) assert.match(refused.error!.message, /^Restored rows of public\.notes break its foreign key notes_parent_fkey \(parent_id → notes\(id\)\): 2 rows reference no row there/);
           else assert.match(refused.error!.message, /notes_parent_fkey/);
@@ -659,7 +684,7 @@ forEachBackend('restore', (backend) => {
       try {
         const dir = await makeBackup(db, ws.dir, 'ndjson');
         const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
-        assert.deepEqual(m.tables.map((t) => [t.table, t.rowCount]), [['public.events', 2], ['public.special_events', 3]]);
+        assert.deepEqual(m.tables.map((t) => [tbl(t), t.rowCount]), [['public.events', 2], ['public.special_events', 3]]);
         const lines = (file: string) => fs.readFileSync(path.join(dir, file), 'utf8').split('\n').filter(Boolean).length;
         assert.deepEqual(m.tables.map((t) => lines(t.file)), [2, 3], 'the parent\'s file holds its own rows only');
         const rows = async () => (await db.query<{ t: string }>(`SELECT tableoid::regclass::text || ' ' || id AS t FROM events ORDER BY id`)).rows.map((r) => r.t);
@@ -713,7 +738,7 @@ forEachBackend('restore', (backend) => {
         assert.equal((await db.query<{ v: string }>(`SELECT current_setting('lock_timeout') AS v`)).rows[0].v, '0');
         if (backend.name === 'postgres') {
           // The CLI prints that line once (PGlite cannot be shared with a child process).
-          const cli = await cliRestore(dir, { database: url, replace: true });
+          const cli = await cliRestore(dir, { database: url, replace: true }, ws.dir);
           assert.equal(cli.code, 0, cli.stderr);
           assert.equal(cli.stderr.split('\n').filter((l) => l.includes('ledger')).length, 1, cli.stderr);
           assert.match(cli.stderr, /differs from this database's \(0\): restore leaves this database's ledger as it is/);
@@ -787,7 +812,7 @@ forEachBackend('restore', (backend) => {
           assert.equal(await hasLedgerSchema(db), false);
 
           // The CLI: --lock-timeout in seconds, exit 1, the service named.
-          const cli = await cliRestore(dir, { database: url, lockTimeout: '1' });
+          const cli = await cliRestore(dir, { database: url, lockTimeout: '1' }, ws.dir);
           assert.equal(cli.code, 1, cli.stderr);
           assert.match(cli.stderr, /Waiting for another tidemark run on app to finish/);
           assert.match(cli.stderr, /service app held its lock/);
@@ -817,12 +842,12 @@ forEachBackend('restore', (backend) => {
       const ws = makeWorkspace({ app: { owns: ['all_types'] } });
       try {
         const dir = await makeBackup(db, ws.dir, 'ndjson');
-        const bad = await cliRestore(dir, { database: url, fill: ['nodot'] });
+        const bad = await cliRestore(dir, { database: url, fill: ['nodot'] }, ws.dir);
         assert.equal(bad.code, 2, bad.stderr);
-        const refused = await cliRestore(dir, { database: url });
+        const refused = await cliRestore(dir, { database: url }, ws.dir);
         assert.equal(refused.code, 2, refused.stderr);
         assert.match(refused.stderr, /--replace/);
-        const ok = await cliRestore(dir, { database: url, replace: true });
+        const ok = await cliRestore(dir, { database: url, replace: true }, ws.dir);
         assert.equal(ok.code, 0, ok.stderr);
         assert.match(ok.stdout, /Restored 1 table \(3 rows\)/);
       } finally {

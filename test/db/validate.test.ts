@@ -7,13 +7,14 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { up } from '../../src/apply/migrate.js';
 import { runValidate } from '../../src/cli/validate-command.js';
 import { compareStructures, normalizeSql, type TableStructure } from '../../src/data/structure.js';
 import { backup } from '../../src/data/backup.js';
+import type { Manifest } from '../../src/data/manifest.js';
 import type { ValidateResult } from '../../src/data/validate.js';
 import { validate } from '../../src/flows/validate.js';
 import type { Database } from '../../src/db/database.js';
@@ -202,16 +203,18 @@ forEachBackend('validate', (backend) => {
           )).rows.map((r) => [r.t, Number(r.n)]),
         );
         assert.equal(counts.users, 50);
-        const manifest = {
-          formatVersion: 1,
-          tables: [
-            { table: 'public.users', service: 'user', rowCount: 49 },
-            { table: 'public.budgets', service: 'budget', rowCount: counts.budgets },
-            { table: 'public.budget_items', service: 'budget', rowCount: counts.budget_items },
-            { table: 'public.budget_notes', service: 'budget', rowCount: 3 },
-          ],
-        };
-        fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
+        // A real backup's manifest, edited (users one row short, a table gone since) and re-hashed.
+        const written = await backup({ cwd: ws.dir, database: db, out: path.join(dir, 'b') });
+        assert.ifError(written.error);
+        const manifest = JSON.parse(fs.readFileSync(path.join(written.dir!, 'manifest.json'), 'utf8')) as Manifest;
+        fs.rmSync(written.dir!, { recursive: true, force: true });
+        manifest.tables.find((t) => t.name === 'users')!.rowCount = 49;
+        const budgets = manifest.tables.find((t) => t.name === 'budgets')!;
+        manifest.tables.push({ ...budgets, name: 'budget_notes', rowCount: 3, file: 'data/public.budget_notes.ndjson' });
+        const text = JSON.stringify(manifest);
+        fs.writeFileSync(path.join(dir, 'manifest.json'), text);
+        fs.writeFileSync(path.join(dir, 'manifest.sha256'), `${createHash('sha256').update(text).digest('hex')}  manifest.json\n`);
+        assert.equal(counts.budgets, budgets.rowCount);
         const result = await validate({ cwd: ws.dir, database: db, against: dir, structure: false });
         assert.ifError(result.error);
         assert.deepEqual(findings(result), [

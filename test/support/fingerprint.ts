@@ -81,7 +81,7 @@ export async function fingerprintParts(db: Queryable): Promise<Record<string, st
     const sql =
       t.kind === 'S'
         ? `SELECT last_value::text || ':' || is_called::text AS v FROM ${q}`
-        : `SELECT count(*)::text || ':' || coalesce(md5(string_agg(md5(x::text), '' ORDER BY md5(x::text))), '') AS v FROM ONLY ${q} x`;
+        : `SELECT count(*)::text || ':' || coalesce(md5(string_agg(md5(ROW(x.*)::text), '' ORDER BY md5(ROW(x.*)::text))), '') AS v FROM ONLY ${q} x`;
     const r = await db.query<{ v: string }>(sql);
     out[`rows ${q}`] = r.rows[0]?.v ?? '';
   }

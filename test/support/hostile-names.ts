@@ -16,6 +16,8 @@ export const GENERATED_SQL_WORDS: readonly string[] = [
   'ctid', 'oid', 'tableoid', 'xmin', 'row_to_json', 'json_populate_record', 'hashtextextended', 'src', 'dst', 'stage',
   'staging', 'tmp', 'data', 'line', 'doc', 'json', 'jsonb', 'value', 'key', 'id', 'table', 'select', 'from', 'order',
   'user', 'group', 'only', 'null', 'true', 'default', 'public', 'tidemark', 'pg_catalog', 'information_schema',
+  // src/data (backup, restore, digest, validate): aliases, output columns and helpers of queries over user tables
+  'h', 'm', 'y', 'some', 'hit', 'md5', 'max', 'setval', 'json_to_record', 'pg_temp', 'tidemark_restore_0', 'tidemark_restore_1',
 ];
 
 const alphabet = fc.constantFrom(
