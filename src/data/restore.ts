@@ -919,8 +919,11 @@ async function bumpSequences(db: Queryable, p: TablePlan): Promise<RestoreTableR
     if (!p.mapped.includes(c.name)) continue;
     const seq = (await db.query<{ seq: string | null }>(`SELECT pg_get_serial_sequence($1, $2) AS seq`, [p.qualified, c.name])).rows[0].seq;
     if (!seq) continue;
+    // Never back: setval outlives a ROLLBACK (or a killed process), and the rows the sequence handed
+    // out before may still be there. Its last value as pg_sequences reads it (NULL before first use).
+    const last = `CASE WHEN has_sequence_privilege(${sqlLiteral(seq)}, 'SELECT,USAGE') THEN pg_sequence_last_value(${sqlLiteral(seq)}::regclass) END`;
     const r = await db.query<{ v: string }>(
-      `SELECT setval(${sqlLiteral(seq)}, m)::text AS v FROM (SELECT max(${quoteIdent(c.name)})::bigint AS m FROM ${p.qualified}) AS s WHERE m IS NOT NULL`,
+      `SELECT setval(${sqlLiteral(seq)}, GREATEST(m, ${last}))::text AS v FROM (SELECT max(${quoteIdent(c.name)})::bigint AS m FROM ${p.qualified}) AS s WHERE m IS NOT NULL`,
     );
     if (r.rows.length) out.push({ column: c.name, sequence: seq, value: r.rows[0].v });
   }
