@@ -13,7 +13,7 @@
  * directory and lock file) a few kills during `up`, each data directory reopened.
  *
  * The seed is printed; TIDEMARK_KILL_SEED=<seed> replays the same draws. TIDEMARK_KILL_TRIALS scales the
- * number of kills (default 1: 52 on the server, 3 on PGlite). Where the kills landed is printed.
+ * number of kills (default 1: 52 on the server, 2 on PGlite). Where the kills landed is printed.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -74,11 +74,12 @@ type KillPlan = { kind: 'delay'; fraction: number } | { kind: 'write'; extraMs: 
  * The plans of `n` trials, drawn up front so that concurrency does not change the draws: a third at a
  * random delay, the others once the write transaction shows (or, cycling, at the chosen `points`).
  */
-function plans(n: number, windowMs: number, points: string[] = []): KillPlan[] {
+function plans(n: number, windowMs: number, points: string[] = [], onlyPoints = false): KillPlan[] {
+  let point = 0;
   return Array.from({ length: n }, (_, i): KillPlan => {
     if (i % 3 === 0) return { kind: 'delay', fraction: 0.85 * random() };
     const extraMs = Math.round(random() * windowMs);
-    if (i % 3 === 2 && points.length) return { kind: 'query', query: points[Math.floor(i / 3) % points.length], extraMs: Math.round(extraMs / 4) };
+    if ((i % 3 === 2 || onlyPoints) && points.length) return { kind: 'query', query: points[point++ % points.length], extraMs: Math.round(extraMs / 4) };
     return { kind: 'write', extraMs };
   });
 }
@@ -218,7 +219,7 @@ describe('kill -9 at random moments [postgres]', { skip: server ? false : 'no Po
   // ---- up ----
 
   it(`up: ${Math.round(UP_KILLS * SCALE)} kills; every state is a prefix of the planned migrations, the next up completes`, { timeout: 300_000 }, async () => {
-    const ws = workspace(upWorkspace(15_000));
+    const ws = workspace(upWorkspace(8_000));
     const template = await srv.create();
     for (const s of SERVICES) {
       const r = await up({ cwd: ws.dir, database: srv.urlOf(template), to: `${s}_001_create` });
@@ -254,7 +255,7 @@ describe('kill -9 at random moments [postgres]', { skip: server ? false : 'no Po
     assert.deepEqual(stateDifferences(prefixStates[order.length], afterAll), [], 'one at a time ends where one run ends');
 
     const target = Math.round(UP_KILLS * SCALE);
-    await untilKills('up', target, plans(target + 8, 400, ['INSERT INTO \\w+_items', 'UPDATE \\w+_items', 'INSERT INTO \\w+_buckets', 'WITH rec AS']), async (plan, i) => {
+    await untilKills('up', target, plans(target + 12, 250, ['INSERT INTO \\w+_items', 'UPDATE \\w+_items', 'INSERT INTO \\w+_buckets', 'WITH rec AS']), async (plan, i) => {
         const name = await srv.create(template);
         try {
           const args = ['up', '--database', srv.urlOf(name)];
@@ -293,12 +294,12 @@ INSERT INTO shop_lines (order_id, sku, qty) SELECT 1 + g % ${orders}, '${salt}-s
       : `restore into empty tables: ${kills} kills; before or after, never a part; the next restore completes`;
     it(title, { timeout: 300_000 }, async () => {
       const ws = workspace(makeWorkspace({ shop: { owns: ['shop_*'] } }, { 'migrations/shop/shop_001_schema.sql': sqlMigration(SHOP_SCHEMA) }));
-      // The backup: 5,000 orders and 15,000 lines.
+      // The backup: 3,000 orders and 9,000 lines.
       const source = await srv.create();
       try {
         assert.ifError((await up({ cwd: ws.dir, database: srv.urlOf(source) })).error);
         const db = await openDatabase(srv.urlOf(source));
-        await db.exec(shopRows(5_000, 'backup'));
+        await db.exec(shopRows(3_000, 'backup'));
         await db.close();
         assert.ifError((await backup({ cwd: ws.dir, database: srv.urlOf(source), out: path.join(ws.dir, 'bk') })).error);
       } finally {
@@ -309,7 +310,7 @@ INSERT INTO shop_lines (order_id, sku, qty) SELECT 1 + g % ${orders}, '${salt}-s
       assert.ifError((await up({ cwd: ws.dir, database: srv.urlOf(template) })).error);
       if (replace) {
         const db = await openDatabase(srv.urlOf(template));
-        await db.exec(shopRows(6_000, 'live'));
+        await db.exec(shopRows(3_600, 'live'));
         await db.close();
       }
       const before = await stateOf(template);
@@ -324,7 +325,7 @@ INSERT INTO shop_lines (order_id, sku, qty) SELECT 1 + g % ${orders}, '${salt}-s
       assert.notDeepEqual(stateDifferences(afterRestore, before), [], 'the restore changes the database');
 
       const points = ['COPY .*shop_lines', 'hashtextextended', 'INSERT INTO tidemark\\.events', ...(replace ? ['DELETE FROM'] : [])];
-      await untilKills(replace ? 'restore --replace' : 'restore', kills, plans(kills + 6, 400, points), async (plan, i) => {
+      await untilKills(replace ? 'restore --replace' : 'restore', kills, plans(kills + 8, 300, points), async (plan, i) => {
           const name = await srv.create(template);
           try {
             const k = await killDuring(name, args(name), ws.dir, plan, full.ms);
@@ -357,7 +358,7 @@ INSERT INTO shop_lines (order_id, sku, qty) SELECT 1 + g % ${orders}, '${salt}-s
     const template = await srv.create();
     assert.ifError((await up({ cwd: crmWs.dir, database: srv.urlOf(template) })).error);
     const db = await openDatabase(srv.urlOf(template));
-    for (const sql of crm.crmDataStatements({ users: 600, budgetsPerUser: 3, itemsPerBudget: 3 })) await db.exec(sql);
+    for (const sql of crm.crmDataStatements({ users: 400, budgetsPerUser: 3, itemsPerBudget: 3 })) await db.exec(sql);
     // A drift, so that the full path (drop, baseline, restore, validate) runs.
     await db.exec(`ALTER TABLE budgets ADD COLUMN legacy_note text; UPDATE budgets SET legacy_note = 'n' || id WHERE id % 7 = 0;
                    CREATE INDEX budgets_title_idx ON budgets (title);`);
@@ -382,8 +383,10 @@ INSERT INTO shop_lines (order_id, sku, qty) SELECT 1 + g % ${orders}, '${salt}-s
     await srv.drop(r.shadow);
 
     const kills = Math.round(REBASELINE_KILLS * SCALE);
-    const points = ['DROP TABLE', 'COPY .*budget_items', 'hashtextextended', 'INSERT INTO tidemark\\.events'];
-    await untilKills('rebaseline', kills, plans(kills + 6, 700, points), async (plan, i) => {
+    // Statements of the transaction only (the backup before it also reads with COPY and digests, and
+    // writes temporary tables): the drop, the restore's COPY, the ledger rows.
+    const points = ['DROP TABLE .*budgets', 'COPY .*budget_items.*FROM STDIN', 'COPY .*budgets.*FROM STDIN', 'WITH rec AS'];
+    await untilKills('rebaseline', kills, plans(kills + 10, 200, points, true), async (plan, i) => {
         const name = await srv.create(template);
         const ws = copyCrmExample();
         const shadows: string[] = [];
@@ -437,7 +440,7 @@ INSERT INTO shop_lines (order_id, sku, qty) SELECT 1 + g % ${orders}, '${salt}-s
 
 describe('kill -9 during up [pglite]', () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tidemark-kill-'));
-  const ws = upWorkspace(5_000);
+  const ws = upWorkspace(3_000);
   after(() => {
     ws.remove();
     fs.rmSync(root, { recursive: true, force: true });
@@ -460,7 +463,7 @@ describe('kill -9 during up [pglite]', () => {
     }
   };
 
-  const kills = Math.max(1, Math.round(3 * SCALE));
+  const kills = Math.max(1, Math.round(2 * SCALE));
   it(`${kills} kills: the data directory reopens in the state of a prefix of the migrations; the next up completes`, { timeout: 300_000 }, async () => {
     const template = path.join(root, 'template');
     const tdb = await openDatabase(`pglite:${template}`);
@@ -491,19 +494,15 @@ describe('kill -9 during up [pglite]', () => {
       await steps.close();
     }
 
-    // PGlite runs in the CLI's own process: no server to watch. Half the kills at a delay over the
-    // run, half a random slice after the first migration reported itself committed.
-    const draws = Array.from({ length: kills }, (_, i) => ({ afterFirst: i % 2 === 1, fraction: random() }));
+    // PGlite runs in the CLI's own process: no server to watch, and most of a run is PGlite starting
+    // up. Each kill comes a random slice of time (up to 300 ms) after the CLI reported its k-th
+    // migration committed, k drawn from 1 to 8: inside or between the later transactions.
+    const draws = Array.from({ length: kills }, () => ({ after: 1 + Math.floor(random() * 8), extraMs: Math.round(random() * 300) }));
     for (const [i, draw] of draws.entries()) {
       const dir = copyOf(template);
       const args = ['up', '--database', `pglite:${dir}`];
       const run = startCli(args, ws.dir);
-      if (draw.afterFirst) {
-        await pollUntil(async () => /^applied /m.test(run.output()), () => run.exited, 5);
-        await sleep(draw.fraction * full.ms * 0.6);
-      } else {
-        await sleep((0.3 + 0.6 * draw.fraction) * full.ms);
-      }
+      if (await pollUntil(async () => (run.output().match(/^applied /gm) ?? []).length >= draw.after, () => run.exited, 5)) await sleep(draw.extraMs);
       if (!run.exited) run.child.kill('SIGKILL');
       const outcome = await run.done;
       const printed = [...outcome.stdout.matchAll(/^applied\s+(\S+)/gm)].length;
