@@ -13,7 +13,7 @@
  * directory and lock file) a few kills during `up`, each data directory reopened.
  *
  * The seed is printed; TIDEMARK_KILL_SEED=<seed> replays the same draws. TIDEMARK_KILL_TRIALS scales the
- * number of kills (default 1: 52 on the server, 2 on PGlite). Where the kills landed is printed.
+ * number of kills (default 1: 50 on the server, 2 on PGlite). Where the kills landed is printed.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -53,8 +53,8 @@ const crm = (await import(pathToFileURL(path.join(CRM_EXAMPLE, 'data.mjs')).href
 const SCALE = Number(process.env.TIDEMARK_KILL_TRIALS ?? 1);
 const CONCURRENCY = Number(process.env.TIDEMARK_KILL_CONCURRENCY ?? 2);
 const random = seededRandom(KILL_SEED);
-/** Kills per command on the server (times TIDEMARK_KILL_TRIALS): 52 in all. */
-const UP_KILLS = 22;
+/** Kills per command on the server (times TIDEMARK_KILL_TRIALS): 50 in all. */
+const UP_KILLS = 20;
 const RESTORE_KILLS = 10; // into empty tables, and again with --replace
 const REBASELINE_KILLS = 10;
 const SERVER_KILLS = Math.round(UP_KILLS * SCALE) + 2 * Math.round(RESTORE_KILLS * SCALE) + Math.round(REBASELINE_KILLS * SCALE);
@@ -255,7 +255,7 @@ describe('kill -9 at random moments [postgres]', { skip: server ? false : 'no Po
     assert.deepEqual(stateDifferences(prefixStates[order.length], afterAll), [], 'one at a time ends where one run ends');
 
     const target = Math.round(UP_KILLS * SCALE);
-    await untilKills('up', target, plans(target + 12, 250, ['INSERT INTO \\w+_items', 'UPDATE \\w+_items', 'INSERT INTO \\w+_buckets', 'WITH rec AS']), async (plan, i) => {
+    await untilKills('up', target, plans(target + 20, 150, ['INSERT INTO \\w+_items', 'UPDATE \\w+_items', 'INSERT INTO \\w+_buckets', 'WITH rec AS']), async (plan, i) => {
         const name = await srv.create(template);
         try {
           const args = ['up', '--database', srv.urlOf(name)];
@@ -325,7 +325,7 @@ INSERT INTO shop_lines (order_id, sku, qty) SELECT 1 + g % ${orders}, '${salt}-s
       assert.notDeepEqual(stateDifferences(afterRestore, before), [], 'the restore changes the database');
 
       const points = ['COPY .*shop_lines', 'hashtextextended', 'INSERT INTO tidemark\\.events', ...(replace ? ['DELETE FROM'] : [])];
-      await untilKills(replace ? 'restore --replace' : 'restore', kills, plans(kills + 8, 300, points), async (plan, i) => {
+      await untilKills(replace ? 'restore --replace' : 'restore', kills, plans(kills + 20, 300, points), async (plan, i) => {
           const name = await srv.create(template);
           try {
             const k = await killDuring(name, args(name), ws.dir, plan, full.ms);
@@ -386,7 +386,7 @@ INSERT INTO shop_lines (order_id, sku, qty) SELECT 1 + g % ${orders}, '${salt}-s
     // Statements of the transaction only (the backup before it also reads with COPY and digests, and
     // writes temporary tables): the drop, the restore's COPY, the ledger rows.
     const points = ['DROP TABLE .*budgets', 'COPY .*budget_items.*FROM STDIN', 'COPY .*budgets.*FROM STDIN', 'WITH rec AS'];
-    await untilKills('rebaseline', kills, plans(kills + 10, 200, points, true), async (plan, i) => {
+    await untilKills('rebaseline', kills, plans(kills + 30, 200, points), async (plan, i) => {
         const name = await srv.create(template);
         const ws = copyCrmExample();
         const shadows: string[] = [];
