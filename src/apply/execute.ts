@@ -161,7 +161,6 @@ function escapedError(step: PlanStep, what: string): TidemarkError {
 
 function withHint(error: TidemarkError, extra: string): TidemarkError {
   return new TidemarkError(error.code, error.message, {
-    kind: error.kind,
     file: error.file,
     line: error.line,
     service: error.service,

@@ -961,8 +961,12 @@ async function bumpSequences(db: Queryable, p: TablePlan): Promise<RestoreTableR
     if (!p.mapped.includes(c.name)) continue;
     const seq = (await db.query<{ seq: string | null }>(`SELECT pg_catalog.pg_get_serial_sequence($1, $2) AS seq`, [p.qualified, c.name])).rows[0].seq;
     if (!seq) continue;
+    // Never back: setval outlives a ROLLBACK (or a killed process), and the rows the sequence handed
+    // out before may still be there. Its last value as pg_sequences reads it (NULL before first use).
+    const lit = literal(seq);
+    const last = `CASE WHEN pg_catalog.has_sequence_privilege(${lit}, 'SELECT,USAGE') THEN pg_catalog.pg_sequence_last_value(${lit}::pg_catalog.regclass) END`;
     const r = await db.query<{ v: string }>(
-      `SELECT pg_catalog.setval(${literal(seq)}::pg_catalog.regclass, s.m)::pg_catalog.text AS v FROM (SELECT pg_catalog.max(t.${quoteIdent(c.name)})::pg_catalog.int8 AS m FROM ${p.qualified} AS t) AS s WHERE s.m IS NOT NULL`,
+      `SELECT pg_catalog.setval(${lit}::pg_catalog.regclass, GREATEST(s.m, ${last}))::pg_catalog.text AS v FROM (SELECT pg_catalog.max(t.${quoteIdent(c.name)})::pg_catalog.int8 AS m FROM ${p.qualified} AS t) AS s WHERE s.m IS NOT NULL`,
     );
     if (r.rows.length) out.push({ column: c.name, sequence: seq, value: r.rows[0].v });
   }

@@ -1,0 +1,532 @@
+/**
+ * kill -9 (issue 11, atomicity): `up`, `restore` (into empty tables and with --replace) and the full
+ * `rebaseline` path are started as a user would start them and killed with SIGKILL at random moments
+ * — a third at a delay drawn over the command's measured duration, two thirds once the server shows
+ * the command's write transaction open (plus a random slice of time). After each kill the database
+ * must be in a state the command may stop in:
+ *  - up: the migrations run one transaction each, so any PREFIX of the planned order — compared with
+ *    the state of a run of exactly that prefix (which prefix: the ledger says; a ledger that does not
+ *    match its schema fails the comparison);
+ *  - restore, rebaseline: before or after, nothing else;
+ * and the next run must work: it completes (locks released) and ends in the state of an uninterrupted
+ * run. A rebaseline's backup on disk, once there, verifies. On PGlite (a killed process leaves its data
+ * directory and lock file) a few kills during `up`, each data directory reopened.
+ *
+ * The seed is printed; TIDEMARK_KILL_SEED=<seed> replays the same draws. TIDEMARK_KILL_TRIALS scales the
+ * number of kills (default 1: 50 on the server, 2 on PGlite). Where the kills landed is printed.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { up } from '../../src/apply/migrate.js';
+import { backup } from '../../src/data/backup.js';
+import { restore } from '../../src/data/restore.js';
+import { verifyBackup } from '../../src/data/verify.js';
+import { openDatabase } from '../../src/db/open.js';
+import { rebaseline } from '../../src/flows/rebaseline.js';
+import { backends, type TestDatabase } from '../support/backends.js';
+import {
+  KILL_SEED,
+  KillServer,
+  KillTally,
+  dbState,
+  pollUntil,
+  runToEnd,
+  seededRandom,
+  sleep,
+  startCli,
+  stateDifferences,
+  type Activity,
+  type CliOutcome,
+  type DbState,
+} from '../support/kill.js';
+import { CRM_EXAMPLE, copyCrmExample, makeWorkspace, sqlMigration, type TempWorkspace } from '../support/workspace.js';
+
+interface CrmData {
+  crmDataStatements(opts?: { users?: number; budgetsPerUser?: number; itemsPerBudget?: number }): string[];
+}
+const crm = (await import(pathToFileURL(path.join(CRM_EXAMPLE, 'data.mjs')).href)) as CrmData;
+
+const SCALE = Number(process.env.TIDEMARK_KILL_TRIALS ?? 1);
+const CONCURRENCY = Number(process.env.TIDEMARK_KILL_CONCURRENCY ?? 2);
+const random = seededRandom(KILL_SEED);
+/** Kills per command on the server (times TIDEMARK_KILL_TRIALS): 50 in all. */
+const UP_KILLS = 20;
+const RESTORE_KILLS = 10; // into empty tables, and again with --replace
+const REBASELINE_KILLS = 10;
+const SERVER_KILLS = Math.round(UP_KILLS * SCALE) + 2 * Math.round(RESTORE_KILLS * SCALE) + Math.round(REBASELINE_KILLS * SCALE);
+/** The next run after a kill must get its locks at once: the killed session's are gone with it. */
+const NEXT_RUN_LOCK_TIMEOUT_MS = 20_000;
+const tally = new KillTally();
+console.log(`# kill suite seed ${KILL_SEED} (replay: TIDEMARK_KILL_SEED=${KILL_SEED} node --test dist/test/db/kill.test.js)`);
+
+/**
+ * When to kill: at a fraction of the measured duration; `extraMs` after a write transaction of the
+ * command shows on the server; or `extraMs` after the command's session is seen running a statement
+ * that matches `query` (a chosen point, e.g. the COPY of the second table of a restore).
+ */
+type KillPlan = { kind: 'delay'; fraction: number } | { kind: 'write'; extraMs: number } | { kind: 'query'; query: string; extraMs: number };
+
+/**
+ * The plans of `n` trials, drawn up front so that concurrency does not change the draws: a third at a
+ * random delay, the others once the write transaction shows (or, cycling, at the chosen `points`).
+ */
+function plans(n: number, windowMs: number, points: string[] = [], onlyPoints = false): KillPlan[] {
+  let point = 0;
+  return Array.from({ length: n }, (_, i): KillPlan => {
+    if (i % 3 === 0) return { kind: 'delay', fraction: 0.85 * random() };
+    const extraMs = Math.round(random() * windowMs);
+    if ((i % 3 === 2 || onlyPoints) && points.length) return { kind: 'query', query: points[point++ % points.length], extraMs: Math.round(extraMs / 4) };
+    return { kind: 'write', extraMs };
+  });
+}
+
+interface Killed {
+  /** False when the command finished before the kill (not counted as a kill). */
+  killed: boolean;
+  moment: string;
+  outcome: CliOutcome;
+}
+
+/**
+ * Runs trials (at most CONCURRENCY at a time, plans taken in order) until `target` of them killed the
+ * command: a run that finished before its kill is not counted. Stops at the first failure.
+ */
+async function untilKills(command: string, target: number, planned: KillPlan[], trial: (plan: KillPlan, i: number) => Promise<boolean>): Promise<void> {
+  let kills = 0;
+  let next = 0;
+  let failed: unknown;
+  const worker = async () => {
+    while (failed === undefined && kills < target && next < planned.length) {
+      const i = next++;
+      try {
+        if (await trial(planned[i], i)) kills++;
+      } catch (err) {
+        failed ??= err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  if (failed !== undefined) throw failed;
+  assert.ok(kills >= target, `${command}: ${kills} kills in ${planned.length} trials, ${target} wanted (seed ${KILL_SEED})`);
+}
+
+// ---- the up fixture ----
+
+const SERVICES = ['alpha', 'beta', 'gamma'];
+/** Three services; 001 is applied in the template, 002-004 are pending: nine transactions with data. */
+function upWorkspace(rows: number): TempWorkspace {
+  const files: Record<string, string> = {};
+  for (const s of SERVICES) {
+    const dir = `migrations/${s}`;
+    files[`${dir}/${s}_001_create.sql`] = sqlMigration(
+      `CREATE TABLE ${s}_items (id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, n int NOT NULL, label text NOT NULL);
+INSERT INTO ${s}_items (id, n, label) SELECT g, g, 'seed ' || g FROM generate_series(1, 1000) g;`,
+    );
+    files[`${dir}/${s}_002_load.sql`] = sqlMigration(`INSERT INTO ${s}_items (id, n, label) SELECT 1000 + g, g, md5(g::text) FROM generate_series(1, ${rows}) g;`);
+    files[`${dir}/${s}_003_reshape.sql`] = sqlMigration(
+      `ALTER TABLE ${s}_items ADD COLUMN k int;
+UPDATE ${s}_items SET k = n % 97;
+CREATE INDEX ${s}_items_k ON ${s}_items (k);
+COMMENT ON COLUMN ${s}_items.k IS 'bucket of n';`,
+    );
+    files[`${dir}/${s}_004_split.sql`] = sqlMigration(
+      `CREATE TABLE ${s}_buckets (k int PRIMARY KEY, total bigint NOT NULL);
+INSERT INTO ${s}_buckets SELECT k, sum(n) FROM ${s}_items GROUP BY k;
+ALTER TABLE ${s}_items ADD CONSTRAINT ${s}_items_k_fk FOREIGN KEY (k) REFERENCES ${s}_buckets (k);
+DELETE FROM ${s}_items WHERE n % 10 = 0;`,
+    );
+  }
+  return makeWorkspace(Object.fromEntries(SERVICES.map((s) => [s, { owns: [`${s}_*`] }])), files);
+}
+
+/** The applied migrations a state's ledger lists, as service/migration. */
+function appliedOf(state: DbState): string[] {
+  return (state.core['rows "tidemark"."applied"'] ?? '')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split('|').slice(0, 2).join('/'));
+}
+
+// ---- the server ----
+
+const server = backends.find((b) => b.name === 'postgres');
+
+describe('kill -9 at random moments [postgres]', { skip: server ? false : 'no PostgreSQL server' }, () => {
+  let home: TestDatabase | undefined;
+  let srv: KillServer;
+  const dirs: TempWorkspace[] = [];
+  const workspace = (ws: TempWorkspace) => (dirs.push(ws), ws);
+
+  before(async () => {
+    home = await server!.createDatabase();
+    srv = await KillServer.open(home.url);
+  });
+  after(async () => {
+    for (const ws of dirs) ws.remove();
+    await srv?.close();
+    await home?.drop();
+    const onServer = tally.rows.filter((r) => !r.command.includes('[pglite]'));
+    const kills = onServer.filter((r) => r.moment !== 'finished before the kill');
+    console.log(`# kill suite seed ${KILL_SEED}: ${kills.length} kills on the server; where they landed (command | moment at the kill | state found):\n${tally.report((r) => !r.command.includes('[pglite]'))}`);
+    // The whole suite (not a --test-name-pattern subset) at the default scale: at least 50 kills.
+    if (SCALE >= 1 && new Set(onServer.map((r) => r.command)).size === 4) assert.ok(kills.length >= 50, `at least 50 kills on the server (${kills.length} of ${SERVER_KILLS} planned)`);
+  });
+
+  /** Starts the command on database `name`, kills it as planned, waits until the server let go of its sessions. */
+  async function killDuring(name: string, args: string[], cwd: string, plan: KillPlan, durationMs: number): Promise<Killed> {
+    const run = startCli(args, cwd);
+    if (plan.kind === 'delay') {
+      await sleep(plan.fraction * durationMs);
+    } else {
+      const pattern = plan.kind === 'query' ? new RegExp(plan.query, 'i') : undefined;
+      const hit = (a: Activity) => (pattern ? a.state === 'active' && pattern.test(a.query) : a.writing);
+      const seen = await pollUntil(async () => (await srv.activity(name)).some(hit), () => run.exited, pattern ? 2 : 8);
+      if (seen) await sleep(plan.extraMs);
+    }
+    let moment = 'finished before the kill';
+    if (!run.exited) {
+      run.child.kill('SIGKILL');
+      moment = await srv.moment(name);
+    }
+    const outcome = await run.done;
+    await srv.waitGone(name);
+    const killed = outcome.signal === 'SIGKILL';
+    if (!killed) {
+      moment = 'finished before the kill';
+      assert.equal(outcome.code, 0, `tidemark ${args[0]} ended by itself, and failed: ${outcome.stdout}${outcome.stderr}`);
+    }
+    return { killed, moment, outcome };
+  }
+
+  async function stateOf(name: string): Promise<DbState> {
+    const db = await openDatabase(srv.urlOf(name));
+    try {
+      return await dbState(db);
+    } finally {
+      await db.close();
+    }
+  }
+
+  function assertSame(actual: DbState, expected: DbState, what: string, options: { ignoreEvents?: boolean } = {}): void {
+    const diff = stateDifferences(actual, expected, options);
+    assert.deepEqual(diff, [], `${what}: differs in ${diff.join(', ')} (seed ${KILL_SEED})`);
+  }
+
+  // ---- up ----
+
+  it(`up: ${Math.round(UP_KILLS * SCALE)} kills; every state is a prefix of the planned migrations, the next up completes`, { timeout: 300_000 }, async () => {
+    const ws = workspace(upWorkspace(8_000));
+    const template = await srv.create();
+    for (const s of SERVICES) {
+      const r = await up({ cwd: ws.dir, database: srv.urlOf(template), to: `${s}_001_create` });
+      assert.ifError(r.error);
+    }
+    const before = await stateOf(template);
+
+    // The reference run: its duration, its order of migrations, the state after all of them.
+    const ref = await srv.create(template);
+    const full = await runToEnd(['up', '--database', srv.urlOf(ref)], ws.dir);
+    assert.equal(full.code, 0, full.stderr);
+    console.log(`# up: an uninterrupted run takes ${Math.round(full.ms)} ms`);
+    const afterAll = await stateOf(ref);
+    const db = await openDatabase(srv.urlOf(ref));
+    const order = (await db.query<{ m: string }>(`SELECT service || '/' || migration AS m FROM tidemark.events WHERE action = 'up' AND migration NOT LIKE '%\\_001\\_%' ORDER BY id`)).rows.map((r) => r.m);
+    await db.close();
+    await srv.drop(ref);
+    assert.equal(order.length, 9);
+
+    // The state after exactly the first k migrations, for every k: one migration at a time on one copy.
+    const prefixStates: DbState[] = [before];
+    const steps = await srv.create(template);
+    const sdb = await openDatabase(srv.urlOf(steps));
+    try {
+      for (const m of order) {
+        assert.ifError((await up({ cwd: ws.dir, database: sdb, to: m.split('/')[1] })).error);
+        prefixStates.push(await dbState(sdb));
+      }
+    } finally {
+      await sdb.close();
+      await srv.drop(steps);
+    }
+    assert.deepEqual(stateDifferences(prefixStates[order.length], afterAll), [], 'one at a time ends where one run ends');
+
+    const target = Math.round(UP_KILLS * SCALE);
+    await untilKills('up', target, plans(target + 20, 150, ['INSERT INTO \\w+_items', 'UPDATE \\w+_items', 'INSERT INTO \\w+_buckets', 'WITH rec AS']), async (plan, i) => {
+        const name = await srv.create(template);
+        try {
+          const args = ['up', '--database', srv.urlOf(name)];
+          const k = await killDuring(name, args, ws.dir, plan, full.ms);
+          const state = await stateOf(name);
+          const applied = appliedOf(state).filter((m) => !m.endsWith('_001_create'));
+          const n = applied.length;
+          assert.deepEqual([...applied].sort(), order.slice(0, n).sort(), `trial ${i}: the ledger lists a prefix of the planned order (seed ${KILL_SEED})`);
+          assertSame(state, prefixStates[n], `trial ${i} (${JSON.stringify(plan)}, ${k.moment}): the state after ${n} of ${order.length} migrations`);
+          tally.add('up', k.moment, n === 0 ? 'before' : n === order.length ? 'after' : `prefix (${n} of ${order.length})`);
+          // The next run (in this process: the function the CLI calls), with a short lock timeout: locks
+          // released, the rest applied, the same end state as an uninterrupted run.
+          const again = await up({ cwd: ws.dir, database: srv.urlOf(name), lockTimeoutMs: NEXT_RUN_LOCK_TIMEOUT_MS });
+          assert.ifError(again.error);
+          assertSame(await stateOf(name), afterAll, `trial ${i}: after the next up`);
+          return k.killed;
+        } finally {
+          await srv.drop(name);
+        }
+      });
+    await srv.drop(template);
+  });
+
+  // ---- restore ----
+
+  const SHOP_SCHEMA = `CREATE TABLE shop_orders (id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, customer text NOT NULL, total numeric(12,2) NOT NULL);
+CREATE TABLE shop_lines (id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, order_id bigint NOT NULL REFERENCES shop_orders (id), sku text NOT NULL, qty int NOT NULL);`;
+  const shopRows = (orders: number, salt: string) => `
+INSERT INTO shop_orders (customer, total) SELECT '${salt} customer ' || g, (g % 1000) / 7.0 FROM generate_series(1, ${orders}) g;
+INSERT INTO shop_lines (order_id, sku, qty) SELECT 1 + g % ${orders}, '${salt}-sku-' || (g % 313), g % 9 FROM generate_series(1, ${orders * 3}) g;`;
+
+  for (const replace of [false, true]) {
+    const kills = Math.round(RESTORE_KILLS * SCALE);
+    const title = replace
+      ? `restore --replace: ${kills} kills; the old rows or the backup's, never a mix, sequences never behind; the next restore completes`
+      : `restore into empty tables: ${kills} kills; before or after, never a part; the next restore completes`;
+    it(title, { timeout: 300_000 }, async () => {
+      const ws = workspace(makeWorkspace({ shop: { owns: ['shop_*'] } }, { 'migrations/shop/shop_001_schema.sql': sqlMigration(SHOP_SCHEMA) }));
+      // The backup: 3,000 orders and 9,000 lines.
+      const source = await srv.create();
+      try {
+        assert.ifError((await up({ cwd: ws.dir, database: srv.urlOf(source) })).error);
+        const db = await openDatabase(srv.urlOf(source));
+        await db.exec(shopRows(3_000, 'backup'));
+        await db.close();
+        assert.ifError((await backup({ cwd: ws.dir, database: srv.urlOf(source), out: path.join(ws.dir, 'bk') })).error);
+      } finally {
+        await srv.drop(source);
+      }
+      // The target: the schema, empty or with other rows whose ids run past the backup's.
+      const template = await srv.create();
+      assert.ifError((await up({ cwd: ws.dir, database: srv.urlOf(template) })).error);
+      if (replace) {
+        const db = await openDatabase(srv.urlOf(template));
+        await db.exec(shopRows(3_600, 'live'));
+        await db.close();
+      }
+      const before = await stateOf(template);
+      const args = (name: string) => ['restore', path.join(ws.dir, 'bk'), '--database', srv.urlOf(name), ...(replace ? ['--replace'] : [])];
+
+      const ref = await srv.create(template);
+      const full = await runToEnd(args(ref), ws.dir);
+      assert.equal(full.code, 0, full.stderr);
+      console.log(`# restore${replace ? ' --replace' : ''}: an uninterrupted run takes ${Math.round(full.ms)} ms`);
+      const afterRestore = await stateOf(ref);
+      await srv.drop(ref);
+      assert.notDeepEqual(stateDifferences(afterRestore, before), [], 'the restore changes the database');
+
+      const points = ['COPY .*shop_lines', 'hashtextextended', 'INSERT INTO tidemark\\.events', ...(replace ? ['DELETE FROM'] : [])];
+      await untilKills(replace ? 'restore --replace' : 'restore', kills, plans(kills + 20, 300, points), async (plan, i) => {
+          const name = await srv.create(template);
+          try {
+            const k = await killDuring(name, args(name), ws.dir, plan, full.ms);
+            const state = await stateOf(name);
+            const isBefore = stateDifferences(state, before).length === 0;
+            const isAfter = stateDifferences(state, afterRestore).length === 0;
+            assert.ok(
+              isBefore || isAfter,
+              `trial ${i} (${JSON.stringify(plan)}, ${k.moment}): neither before (differs in ${stateDifferences(state, before).join(', ')}) nor after (differs in ${stateDifferences(state, afterRestore).join(', ')}) (seed ${KILL_SEED})`,
+            );
+            tally.add(replace ? 'restore --replace' : 'restore', k.moment, isBefore ? 'before' : 'after');
+            // The next run: from "before" it must end exactly as an uninterrupted run; from "after" a
+            // --replace must still get its locks and leave the same rows.
+            const again = await restore({ cwd: ws.dir, database: srv.urlOf(name), dir: path.join(ws.dir, 'bk'), replace: replace || isAfter, lockTimeoutMs: NEXT_RUN_LOCK_TIMEOUT_MS });
+            assert.ifError(again.error);
+            assertSame(await stateOf(name), afterRestore, `trial ${i}: after the next restore`, { ignoreEvents: isAfter });
+            return k.killed;
+          } finally {
+            await srv.drop(name);
+          }
+        });
+      await srv.drop(template);
+    });
+  }
+
+  // ---- rebaseline ----
+
+  it(`rebaseline (full path): ${Math.round(REBASELINE_KILLS * SCALE)} kills; before or after, the backup on disk verifies, the next rebaseline completes`, { timeout: 300_000 }, async () => {
+    const crmWs = workspace(copyCrmExample());
+    const template = await srv.create();
+    assert.ifError((await up({ cwd: crmWs.dir, database: srv.urlOf(template) })).error);
+    const db = await openDatabase(srv.urlOf(template));
+    for (const sql of crm.crmDataStatements({ users: 400, budgetsPerUser: 3, itemsPerBudget: 3 })) await db.exec(sql);
+    // A drift, so that the full path (drop, baseline, restore, validate) runs.
+    await db.exec(`ALTER TABLE budgets ADD COLUMN legacy_note text; UPDATE budgets SET legacy_note = 'n' || id WHERE id % 7 = 0;
+                   CREATE INDEX budgets_title_idx ON budgets (title);`);
+    await db.close();
+    const before = await stateOf(template);
+
+    /** A rebaseline of `name` with its own workspace, backup directory and (empty) shadow database. */
+    const rebaselineOf = async (name: string, ws: TempWorkspace, bk: string) => {
+      const shadow = await srv.create();
+      return { shadow, args: ['rebaseline', '--service', 'budget', '--backup-dir', path.join(ws.dir, bk), '--shadow', srv.urlOf(shadow), '--database', srv.urlOf(name)] };
+    };
+
+    const ref = await srv.create(template);
+    const refWs = workspace(copyCrmExample());
+    const r = await rebaselineOf(ref, refWs, 'bk');
+    const full = await runToEnd(r.args, refWs.dir);
+    assert.equal(full.code, 0, full.stderr);
+    console.log(`# rebaseline: an uninterrupted run takes ${Math.round(full.ms)} ms`);
+    assert.match(full.stdout + full.stderr, /dropping, applying the baseline/);
+    const afterRebaseline = await stateOf(ref);
+    await srv.drop(ref);
+    await srv.drop(r.shadow);
+
+    const kills = Math.round(REBASELINE_KILLS * SCALE);
+    // Statements of the transaction only (the backup before it also reads with COPY and digests, and
+    // writes temporary tables): the drop, the restore's COPY, the ledger rows.
+    const points = ['DROP TABLE .*budgets', 'COPY .*budget_items.*FROM STDIN', 'COPY .*budgets.*FROM STDIN', 'WITH rec AS'];
+    await untilKills('rebaseline', kills, plans(kills + 30, 200, points), async (plan, i) => {
+        const name = await srv.create(template);
+        const ws = copyCrmExample();
+        const shadows: string[] = [];
+        try {
+          const first = await rebaselineOf(name, ws, 'bk');
+          shadows.push(first.shadow);
+          const k = await killDuring(name, first.args, ws.dir, plan, full.ms);
+          await srv.waitGone(first.shadow);
+          const state = await stateOf(name);
+          const isBefore = stateDifferences(state, before).length === 0;
+          const isAfter = stateDifferences(state, afterRebaseline).length === 0;
+          assert.ok(
+            isBefore || isAfter,
+            `trial ${i} (${JSON.stringify(plan)}, ${k.moment}): neither before (differs in ${stateDifferences(state, before).join(', ')}) nor after (differs in ${stateDifferences(state, afterRebaseline).join(', ')}) (seed ${KILL_SEED})`,
+          );
+          tally.add('rebaseline', k.moment, isBefore ? 'before' : 'after');
+          // The backup, once renamed into place, is whole; a rebaseline that committed had one.
+          const bk = path.join(ws.dir, 'bk');
+          if (isAfter) assert.ok(fs.existsSync(bk), `trial ${i}: a committed rebaseline left its backup`);
+          if (fs.existsSync(bk)) {
+            const v = await verifyBackup(bk);
+            assert.ok(v.ok, `trial ${i}: the backup verifies: ${v.problems.map((p) => p.message).join('; ')}`);
+          }
+          // The next run completes: from "before", exactly as an uninterrupted run; from "after", metadata only.
+          const shadow = await srv.create();
+          shadows.push(shadow);
+          const again = await rebaseline({
+            cwd: ws.dir,
+            database: srv.urlOf(name),
+            service: 'budget',
+            backupDir: path.join(ws.dir, 'bk2'),
+            shadow: srv.urlOf(shadow),
+            lockTimeoutMs: NEXT_RUN_LOCK_TIMEOUT_MS,
+          });
+          assert.ifError(again.error);
+          assert.equal(again.mode, isAfter ? 'metadata' : 'full');
+          assertSame(await stateOf(name), afterRebaseline, `trial ${i}: after the next rebaseline`, { ignoreEvents: isAfter });
+          return k.killed;
+        } finally {
+          ws.remove();
+          await srv.drop(name);
+          for (const s of shadows) await srv.drop(s);
+        }
+      });
+    await srv.drop(template);
+  });
+});
+
+
+// ---- PGlite ----
+
+describe('kill -9 during up [pglite]', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tidemark-kill-'));
+  const ws = upWorkspace(3_000);
+  after(() => {
+    ws.remove();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  let copies = 0;
+  /** A copy of the data directory `from` (closed), as a new pglite: URL. */
+  const copyOf = (from: string): string => {
+    const dir = path.join(root, `db${++copies}`);
+    fs.cpSync(from, dir, { recursive: true });
+    return dir;
+  };
+  const stateOf = async (dir: string): Promise<DbState> => {
+    // Reopening takes over the lock file a killed process left (its pid is gone) and runs recovery.
+    const db = await openDatabase(`pglite:${dir}`);
+    try {
+      return await dbState(db);
+    } finally {
+      await db.close();
+    }
+  };
+
+  const kills = Math.max(1, Math.round(2 * SCALE));
+  it(`${kills} kills: the data directory reopens in the state of a prefix of the migrations; the next up completes`, { timeout: 300_000 }, async () => {
+    const template = path.join(root, 'template');
+    const tdb = await openDatabase(`pglite:${template}`);
+    let before: DbState;
+    try {
+      for (const s of SERVICES) assert.ifError((await up({ cwd: ws.dir, database: tdb, to: `${s}_001_create` })).error);
+      before = await dbState(tdb);
+    } finally {
+      await tdb.close();
+    }
+
+    const ref = copyOf(template);
+    const full = await runToEnd(['up', '--database', `pglite:${ref}`], ws.dir);
+    assert.equal(full.code, 0, full.stderr);
+    console.log(`# up on PGlite: an uninterrupted run takes ${Math.round(full.ms)} ms`);
+    const order = [...full.stdout.matchAll(/^applied\s+(\S+)/gm)].map((m) => `${m[1].split('_')[0]}/${m[1]}`);
+    assert.equal(order.length, 9, full.stdout);
+    const afterAll = await stateOf(ref);
+
+    const prefixStates: DbState[] = [before];
+    const steps = await openDatabase(`pglite:${copyOf(template)}`);
+    try {
+      for (const m of order) {
+        assert.ifError((await up({ cwd: ws.dir, database: steps, to: m.split('/')[1] })).error);
+        prefixStates.push(await dbState(steps));
+      }
+    } finally {
+      await steps.close();
+    }
+
+    // PGlite runs in the CLI's own process: no server to watch, and most of a run is PGlite starting
+    // up. Each kill comes a random slice of time (up to 300 ms) after the CLI reported its k-th
+    // migration committed, k drawn from 1 to 8: inside or between the later transactions.
+    const draws = Array.from({ length: kills }, () => ({ after: 1 + Math.floor(random() * 8), extraMs: Math.round(random() * 300) }));
+    for (const [i, draw] of draws.entries()) {
+      const dir = copyOf(template);
+      const args = ['up', '--database', `pglite:${dir}`];
+      const run = startCli(args, ws.dir);
+      if (await pollUntil(async () => (run.output().match(/^applied /gm) ?? []).length >= draw.after, () => run.exited, 5)) await sleep(draw.extraMs);
+      if (!run.exited) run.child.kill('SIGKILL');
+      const outcome = await run.done;
+      const printed = [...outcome.stdout.matchAll(/^applied\s+(\S+)/gm)].length;
+      // Reopening takes over the lock file the killed process left (its pid is gone) and runs recovery.
+      const db = await openDatabase(`pglite:${dir}`);
+      try {
+        const state = await dbState(db);
+        const applied = appliedOf(state).filter((m) => !m.endsWith('_001_create'));
+        const n = applied.length;
+        assert.deepEqual([...applied].sort(), order.slice(0, n).sort(), `PGlite trial ${i}: the ledger lists a prefix of the planned order (seed ${KILL_SEED})`);
+        // Every migration the CLI reported applied survived the kill (it was committed).
+        assert.ok(n >= printed, `PGlite trial ${i}: ${printed} migrations reported applied, ${n} in the ledger after reopening`);
+        const diff = stateDifferences(state, prefixStates[n]);
+        assert.deepEqual(diff, [], `PGlite trial ${i} (${JSON.stringify(draw)}): the state after ${n} of ${order.length} migrations; differs in ${diff.join(', ')} (seed ${KILL_SEED})`);
+        tally.add('up [pglite]', outcome.signal === 'SIGKILL' ? `killed after ${printed} reported` : 'finished before the kill', n === 0 ? 'before' : n === order.length ? 'after' : `prefix (${n} of ${order.length})`);
+        // The next run (in this process, on the reopened directory) applies the rest.
+        assert.ifError((await up({ cwd: ws.dir, database: db })).error);
+        assert.deepEqual(stateDifferences(await dbState(db), afterAll), [], `PGlite trial ${i}: after the next up`);
+      } finally {
+        await db.close();
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(`${dir}.lock`, { force: true });
+    }
+    console.log(`# kill suite on PGlite:\n${tally.report((r) => r.command.includes('[pglite]'))}`);
+  });
+});
