@@ -307,16 +307,33 @@ describe('concurrency on the server', { skip: server ? false : 'no server (see t
   it('two services migrate at once without waiting on each other; one service waits, then times out', async () => {
     const ws = makeWorkspace({ slow: {}, fast: {} });
     try {
-      ws.write('migrations/slow/slow_001_a.sql', sqlMigration('CREATE TABLE slow_a (id int);\nSELECT pg_sleep(3);'));
+      // slow's migration waits on a lock this test holds, so slow is certainly still inside its migration
+      // (holding its service lock) while fast runs: no wall-clock race with a loaded machine.
+      ws.write('migrations/slow/slow_001_a.sql', sqlMigration('CREATE TABLE slow_a (id int);\nSELECT pg_advisory_xact_lock(7340001);'));
       ws.write('migrations/fast/fast_001_a.sql', sqlMigration('CREATE TABLE fast_a (id int);'));
-      const started = Date.now();
-      const slow = runCli(['up', '--service', 'slow', '--database', db.url], ws.dir).then((r) => ({ ...r, ms: Date.now() - started }));
-      await new Promise((resolve) => setTimeout(resolve, 700)); // let slow take its lock
-      const fast = await runCli(['up', '--service', 'fast', '--database', db.url], ws.dir).then((r) => ({ ...r, ms: Date.now() - started }));
-      const slowDone = await slow;
-      assert.equal(fast.code, 0, fast.stderr);
+      const gate = new pg.Client({ connectionString: db.url });
+      await gate.connect();
+      let slowSettled = false;
+      let slow: Promise<Awaited<ReturnType<typeof runCli>>>;
+      try {
+        await gate.query('SELECT pg_advisory_lock(7340001)');
+        slow = runCli(['up', '--service', 'slow', '--database', db.url], ws.dir);
+        void slow.finally(() => (slowSettled = true));
+        // Until slow is seen waiting on the gate inside its migration.
+        for (let i = 0; ; i++) {
+          const w = await gate.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%7340001%' AND pid <> pg_backend_pid()`);
+          if (w.rows[0].n > 0) break;
+          assert.ok(i < 600 && !slowSettled, 'slow never reached its migration');
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        const fast = await runCli(['up', '--service', 'fast', '--database', db.url], ws.dir);
+        assert.equal(fast.code, 0, fast.stderr);
+        assert.equal(slowSettled, false, 'fast finished while slow held its service lock');
+      } finally {
+        await gate.end();
+      }
+      const slowDone = await slow!;
       assert.equal(slowDone.code, 0, slowDone.stderr);
-      assert.ok(fast.ms < slowDone.ms, `fast finished at ${fast.ms} ms, slow at ${slowDone.ms} ms`);
 
       // Hold slow's lock from another session: slow waits and times out, fast is unaffected.
       const holder = new pg.Client({ connectionString: db.url });
