@@ -177,10 +177,85 @@ async function unsupportedCases(backend: TestBackend): Promise<void> {
   }
 }
 
+/** reset-failed: an event trigger of the database refuses the drop; reset-reapply-failed: a migration no longer replays. */
+async function resetCases(backend: TestBackend): Promise<void> {
+  const target = await backend.createDatabase();
+  const ws = makeWorkspace({ app: { owns: ['t'] }, b: { owns: ['bt'], requires: ['app'] } });
+  try {
+    const db = ['--database', target.url];
+    // t is filled from seed, a table no service owns: the migration replays only while seed exists, so never on
+    // a fresh shadow database
+    ws.write('migrations/app/app_001_t.sql', sqlMigration('CREATE TABLE t (id int PRIMARY KEY);\nINSERT INTO t SELECT id FROM seed;', 'DROP TABLE t;'));
+    assert.equal((await runCli(['sum'], ws.dir)).code, 0);
+    await sql(target.url, 'CREATE TABLE seed (id int); INSERT INTO seed VALUES (1), (2);');
+    const up = await runCli(['up', ...db], ws.dir);
+    assert.equal(up.code, 0, up.stderr);
+
+    // b references app's table: proving b's baseline replays app's migrations first, and they do not replay
+    await sql(target.url, 'CREATE TABLE bt (id int PRIMARY KEY, t_id int REFERENCES t (id));');
+    const prerequisite = await expectCode('baseline-prerequisite-failed', ['baseline', '--service', 'b', ...db], ws.dir);
+    assert.equal(prerequisite.fields.service, 'b');
+    assert.match(prerequisite.message, /seed/);
+    assert.deepEqual(readdirSync(path.join(ws.dir, 'migrations/b')).filter((f) => f.endsWith('.sql')), [], 'nothing written');
+    await sql(target.url, 'DROP TABLE bt;');
+
+    const replay = await expectCode('rebaseline-baseline-fails', ['rebaseline', '--service', 'app', '--backup-dir', path.join(ws.dir, 'rb'), ...db], ws.dir);
+    assert.equal(replay.fields.service, 'app');
+    assert.match(replay.message, /seed/);
+
+    await sql(target.url, `CREATE FUNCTION refuse_drops() RETURNS event_trigger LANGUAGE plpgsql AS $$BEGIN RAISE EXCEPTION 'drops are refused in this database'; END$$;
+      CREATE EVENT TRIGGER refuse_drops ON sql_drop EXECUTE FUNCTION refuse_drops();`);
+    const failed = await expectCode('reset-failed', ['reset', '--service', 'app', ...db], ws.dir);
+    assert.match(failed.message, /drops are refused in this database/);
+    const rows = await runCli(['status', ...db], ws.dir);
+    assert.match(rows.stdout, /app_001_t/, 'the ledger still holds the migration');
+
+    await sql(target.url, 'DROP EVENT TRIGGER refuse_drops; DROP FUNCTION refuse_drops(); DROP TABLE seed;');
+    const reapply = await expectCode('reset-reapply-failed', ['reset', '--service', 'app', ...db], ws.dir);
+    assert.equal(reapply.fields.service, 'app');
+    assert.match(String(reapply.fields.file), /app_001_t\.sql$/);
+    assert.match(reapply.message, /seed/);
+  } finally {
+    ws.remove();
+    await target.drop();
+  }
+}
+
+/** rebaseline-structure: a migration whose result depends on the database it runs in (here: whether seed exists). */
+async function structureCase(backend: TestBackend): Promise<void> {
+  const target = await backend.createDatabase();
+  const ws = makeWorkspace({ app: { owns: ['t'] } });
+  try {
+    const db = ['--database', target.url];
+    ws.write(
+      'migrations/app/app_001_t.sql',
+      sqlMigration("CREATE TABLE t (id int PRIMARY KEY);\nDO $$ BEGIN IF to_regclass('public.seed') IS NOT NULL THEN ALTER TABLE t ADD COLUMN x int; END IF; END $$;", 'DROP TABLE t;'),
+    );
+    assert.equal((await runCli(['sum'], ws.dir)).code, 0);
+    await sql(target.url, 'CREATE TABLE seed (id int);');
+    const up = await runCli(['up', ...db], ws.dir);
+    assert.equal(up.code, 0, up.stderr);
+    await sql(target.url, 'INSERT INTO t VALUES (1, 10), (2, 20);');
+    // the shadow replays t without x; applied again on the target, the baseline brings x back: not the baseline
+    const err = await expectCode('rebaseline-structure', ['rebaseline', '--service', 'app', '--backup-dir', path.join(ws.dir, 'rb'), ...db], ws.dir);
+    assert.match(err.message, /t\.x/);
+    const conn = await openDatabase(target.url);
+    try {
+      const rows = await conn.query<{ id: number; x: number }>('SELECT id, x FROM t ORDER BY id');
+      assert.deepEqual(rows.rows.map((r) => [r.id, r.x]), [[1, 10], [2, 20]], 'rolled back: the rows are as they were');
+    } finally {
+      await conn.close();
+    }
+  } finally {
+    ws.remove();
+    await target.drop();
+  }
+}
+
 forEachBackend('error codes against a database (more)', (backend) => {
   // two databases, two workspaces: the two run at once (each is a chain of CLI runs)
-  it('adopt: alembic-retire-empty, adopt-archive-exists; reset-unsupported, rebaseline-unsupported', () =>
-    Promise.all([adoptCases(backend), unsupportedCases(backend)]).then(() => undefined));
+  it('adopt: alembic-retire-empty, adopt-archive-exists; reset-unsupported, rebaseline-unsupported; reset-failed, reset-reapply-failed; baseline-prerequisite-failed, rebaseline-baseline-fails, rebaseline-structure', () =>
+    Promise.all([adoptCases(backend), unsupportedCases(backend), resetCases(backend), structureCase(backend)]).then(() => undefined));
 });
 
 const server = backends.find((b) => b.name === 'postgres');
