@@ -17,7 +17,6 @@ import { ERROR_CODES, exitCodeOfKind, isErrorCode, type ErrorCode } from '../../
  */
 const NOT_YET_PRODUCED: readonly string[] = [
   'adopt-baseline-missing',
-  'adopt-failed',
   'backup-count-mismatch',
   'baseline-differs',
   'baseline-failed',

@@ -132,7 +132,7 @@ describe('error codes of the file system, before any database', () => {
 
 const LEGACY = (owns: string[]) => ({ services: { legacy: { migrations: 'legacy', format: 'alembic', owns } } });
 
-/** adopt: alembic-retire-empty (no revision to tell its rows), adopt-archive-exists. */
+/** adopt: alembic-retire-empty (no revision to tell its rows), adopt-archive-exists, adopt-failed (the archive cannot be made). */
 async function adoptCases(backend: TestBackend): Promise<void> {
   const target = await backend.createDatabase();
   const ws = makeWorkspace({});
@@ -148,6 +148,13 @@ async function adoptCases(backend: TestBackend): Promise<void> {
     ws.write('legacy/a_base.py', 'revision = "a"\ndown_revision = None\n');
     mkdirSync(path.join(ws.dir, 'archive/alembic/legacy'), { recursive: true });
     await expectCode('adopt-archive-exists', ['adopt', '--service', 'legacy', '--archive', ...db], ws.dir);
+    assert.ok(existsSync(path.join(ws.dir, 'legacy/a_base.py')), 'the Alembic directory is left where it is');
+
+    // a file stands where the archive folder goes: the file system refuses the move, below tidemark
+    rmSync(path.join(ws.dir, 'archive'), { recursive: true });
+    writeFileSync(path.join(ws.dir, 'archive'), 'a file, not a folder');
+    const failed = await expectCode('adopt-failed', ['adopt', '--service', 'legacy', '--dir', 'migrations/legacy_again', '--archive', ...db], ws.dir);
+    assert.match(failed.message, /ENOTDIR|EEXIST/);
     assert.ok(existsSync(path.join(ws.dir, 'legacy/a_base.py')), 'the Alembic directory is left where it is');
   } finally {
     ws.remove();
@@ -254,7 +261,7 @@ async function structureCase(backend: TestBackend): Promise<void> {
 
 forEachBackend('error codes against a database (more)', (backend) => {
   // two databases, two workspaces: the two run at once (each is a chain of CLI runs)
-  it('adopt: alembic-retire-empty, adopt-archive-exists; reset-unsupported, rebaseline-unsupported; reset-failed, reset-reapply-failed; baseline-prerequisite-failed, rebaseline-baseline-fails, rebaseline-structure', () =>
+  it('adopt: alembic-retire-empty, adopt-archive-exists, adopt-failed; reset-unsupported, rebaseline-unsupported; reset-failed, reset-reapply-failed; baseline-prerequisite-failed, rebaseline-baseline-fails, rebaseline-structure', () =>
     Promise.all([adoptCases(backend), unsupportedCases(backend), resetCases(backend), structureCase(backend)]).then(() => undefined));
 });
 
