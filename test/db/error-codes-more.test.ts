@@ -228,7 +228,10 @@ async function resetCases(backend: TestBackend): Promise<void> {
   }
 }
 
-/** rebaseline-structure: a migration whose result depends on the database it runs in (here: whether seed exists). */
+/**
+ * rebaseline-failed (an event trigger refuses the drop), rebaseline-structure: a migration whose result depends on the
+ * database it runs in (here: whether seed exists).
+ */
 async function structureCase(backend: TestBackend): Promise<void> {
   const target = await backend.createDatabase();
   const ws = makeWorkspace({ app: { owns: ['t'] } });
@@ -243,6 +246,13 @@ async function structureCase(backend: TestBackend): Promise<void> {
     const up = await runCli(['up', ...db], ws.dir);
     assert.equal(up.code, 0, up.stderr);
     await sql(target.url, 'INSERT INTO t VALUES (1, 10), (2, 20);');
+    // the live t (with x) differs from the replayed one (without): a full rebaseline, which drops t first, and an
+    // event trigger of the database refuses that drop: a failure below tidemark, rolled back
+    await sql(target.url, `CREATE FUNCTION refuse_drops() RETURNS event_trigger LANGUAGE plpgsql AS $$BEGIN RAISE EXCEPTION 'drops are refused in this database'; END$$;
+      CREATE EVENT TRIGGER refuse_drops ON sql_drop EXECUTE FUNCTION refuse_drops();`);
+    const failed = await expectCode('rebaseline-failed', ['rebaseline', '--service', 'app', '--backup-dir', path.join(ws.dir, 'rb1'), ...db], ws.dir);
+    assert.match(failed.message, /drops are refused in this database/);
+    await sql(target.url, 'DROP EVENT TRIGGER refuse_drops; DROP FUNCTION refuse_drops();');
     // the shadow replays t without x; applied again on the target, the baseline brings x back: not the baseline
     const err = await expectCode('rebaseline-structure', ['rebaseline', '--service', 'app', '--backup-dir', path.join(ws.dir, 'rb'), ...db], ws.dir);
     assert.match(err.message, /t\.x/);
@@ -259,10 +269,26 @@ async function structureCase(backend: TestBackend): Promise<void> {
   }
 }
 
+/** baseline-failed: a directory stands where the baseline file goes (--force overwrites files, not directories). */
+async function baselineFailedCase(backend: TestBackend): Promise<void> {
+  const target = await backend.createDatabase();
+  const ws = makeWorkspace({ app: { owns: ['t'] } });
+  try {
+    await sql(target.url, 'CREATE TABLE t (id int PRIMARY KEY, note text);');
+    mkdirSync(path.join(ws.dir, 'migrations/app/app_001_initial_schema.sql'));
+    const err = await expectCode('baseline-failed', ['baseline', '--service', 'app', '--force', '--database', target.url], ws.dir);
+    assert.equal(err.fields.service, 'app');
+    assert.match(err.message, /EISDIR/);
+  } finally {
+    ws.remove();
+    await target.drop();
+  }
+}
+
 forEachBackend('error codes against a database (more)', (backend) => {
   // two databases, two workspaces: the two run at once (each is a chain of CLI runs)
-  it('adopt: alembic-retire-empty, adopt-archive-exists, adopt-failed; reset-unsupported, rebaseline-unsupported; reset-failed, reset-reapply-failed; baseline-prerequisite-failed, rebaseline-baseline-fails, rebaseline-structure', () =>
-    Promise.all([adoptCases(backend), unsupportedCases(backend), resetCases(backend), structureCase(backend)]).then(() => undefined));
+  it('adopt: alembic-retire-empty, adopt-archive-exists, adopt-failed; reset-unsupported, rebaseline-unsupported; reset-failed, reset-reapply-failed; baseline-prerequisite-failed, rebaseline-baseline-fails, rebaseline-failed, rebaseline-structure, baseline-failed', () =>
+    Promise.all([adoptCases(backend), unsupportedCases(backend), resetCases(backend), structureCase(backend), baselineFailedCase(backend)]).then(() => undefined));
 });
 
 const server = backends.find((b) => b.name === 'postgres');
