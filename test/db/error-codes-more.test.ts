@@ -134,7 +134,7 @@ describe('error codes of the file system, before any database', () => {
 
 const LEGACY = (owns: string[]) => ({ services: { legacy: { migrations: 'legacy', format: 'alembic', owns } } });
 
-/** adopt: alembic-retire-empty (no revision to tell its rows), adopt-archive-exists, adopt-failed (the archive cannot be made). */
+/** adopt: adopt-baseline-missing (a script already in the new directory), alembic-retire-empty (no revision to tell its rows), adopt-archive-exists, adopt-failed (the archive cannot be made). */
 async function adoptCases(backend: TestBackend): Promise<void> {
   const target = await backend.createDatabase();
   const ws = makeWorkspace({});
@@ -143,6 +143,13 @@ async function adoptCases(backend: TestBackend): Promise<void> {
     writeFileSync(path.join(ws.dir, 'tidemark.config.json'), JSON.stringify(LEGACY(['lt'])));
     mkdirSync(path.join(ws.dir, 'legacy'));
     await sql(target.url, 'CREATE TABLE lt (id int PRIMARY KEY, note text);');
+    // a script migration already in the new directory (adopt looks for .sql files before it starts): after the
+    // baseline is written the directory holds two migrations, not exactly the baseline
+    const script = ws.write('migrations/legacy/legacy_002_backfill.js', 'export async function up() {}\n');
+    await expectCode('adopt-baseline-missing', ['adopt', '--service', 'legacy', ...db], ws.dir);
+    assert.deepEqual(readdirSync(path.join(ws.dir, 'migrations/legacy')), ['legacy_002_backfill.js'], 'the baseline it wrote is removed');
+    rmSync(path.dirname(script), { recursive: true });
+
     const empty = await expectCode('alembic-retire-empty', ['adopt', '--service', 'legacy', ...db], ws.dir);
     assert.equal(empty.fields.service, 'legacy');
     assert.ok(!existsSync(path.join(ws.dir, 'migrations/legacy')), 'the baseline it wrote is removed');
@@ -293,7 +300,7 @@ async function baselineFailedCase(backend: TestBackend): Promise<void> {
 
 forEachBackend('error codes against a database (more)', (backend) => {
   // two databases, two workspaces: the two run at once (each is a chain of CLI runs)
-  it('adopt: alembic-retire-empty, adopt-archive-exists, adopt-failed; reset-unsupported, rebaseline-unsupported; reset-failed, reset-reapply-failed; baseline-prerequisite-failed, rebaseline-baseline-fails, rebaseline-failed, rebaseline-structure, baseline-failed', () =>
+  it('adopt: adopt-baseline-missing, alembic-retire-empty, adopt-archive-exists, adopt-failed; reset-unsupported, rebaseline-unsupported; reset-failed, reset-reapply-failed; baseline-prerequisite-failed, rebaseline-baseline-fails, rebaseline-failed, rebaseline-structure, baseline-failed', () =>
     Promise.all([adoptCases(backend), unsupportedCases(backend), resetCases(backend), structureCase(backend), baselineFailedCase(backend)]).then(() => undefined));
 });
 
