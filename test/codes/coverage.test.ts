@@ -17,6 +17,7 @@ import { ERROR_CODES, exitCodeOfKind, isErrorCode, type ErrorCode } from '../../
  */
 const NOT_YET_PRODUCED: readonly string[] = [
   'backup-count-mismatch',
+  'backup-no-columns',
   'baseline-differs',
   'baseline-replay-failed',
   'demo-adopt',
@@ -25,8 +26,11 @@ const NOT_YET_PRODUCED: readonly string[] = [
   'demo-failed',
   'demo-up',
   'demo-validate',
+  'migration-too-large',
+  'migration-unparsable',
   'pgdump-not-found',
   'pgdump-too-old',
+  'protect-failed',
   'rebaseline-backup-corrupt',
   'rename-failed',
   'restore-bad-delimiter',
