@@ -7,11 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { it } from 'node:test';
-import { backends } from '../support/backends.js';
+import { backends, freePort } from '../support/backends.js';
 import { makeWorkspace, runCli, sqlMigration } from '../support/workspace.js';
 
 const server = backends.find((b) => b.name === 'postgres');
@@ -22,16 +21,6 @@ function assertClean(where: string, text: string): void {
   for (const f of FORMS) assert.ok(!text.includes(f), `${where} shows the password (${JSON.stringify(f)}):\n${text.slice(0, 2000)}`);
 }
 
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 it('no password in any output, in pg_dump\'s argv or environment, reachable or not', { skip: server ? false : 'no server' }, async () => {
   const created = await server!.createDatabase();
@@ -62,7 +51,7 @@ exit 1
       `postgres://postgres:${encodeURIComponent(PASSWORD)}@127.0.0.1:${port}/${name}`,
       `postgres://postgres@127.0.0.1:${port}/${name}?sslmode=disable&password=${encodeURIComponent(PASSWORD)}`,
     ];
-    const closed = await closedPort();
+    const closed = await freePort();
     const unreachable = `postgres://postgres:${encodeURIComponent(PASSWORD)}@127.0.0.1:${closed}/${name}`;
     let runs = 0;
     const run = async (args: string[], url: string) => {

@@ -93,7 +93,8 @@ function findPgBinDir(): string | undefined {
   return dirs.find((d) => fs.existsSync(path.join(d, 'initdb')) && fs.existsSync(path.join(d, 'pg_ctl')));
 }
 
-function freePort(): Promise<number> {
+/** A loopback port nothing listens on (free a moment ago). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.on('error', reject);
