@@ -12,6 +12,7 @@ export interface BackupFlags extends GlobalOptions {
   table?: string[];
   format?: string;
   out?: string;
+  pgDump?: string;
 }
 
 export function formatBytes(n: number): string {
@@ -100,6 +101,7 @@ export async function runBackup(flags: BackupFlags): Promise<void> {
     table: tables.length ? tables : undefined,
     format: flags.format as BackupFormat | undefined,
     out: flags.out,
+    ...(flags.pgDump !== undefined ? { pgDump: flags.pgDump } : {}),
     onProgress,
   });
   if (flags.json) {

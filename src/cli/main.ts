@@ -181,7 +181,8 @@ function build(): Command {
     .option('-t, --table <name>', 'a table, `table` or `schema.table` (repeatable)', collect)
     .option('-f, --format <format>', 'ndjson, csv, or pgdump (ndjson plus a pg_dump -Fc of the same snapshot; server only)', once(), 'ndjson')
     .option('-o, --out <dir>', 'a new or empty directory (default: ./backups/<database>-<UTC timestamp>)', once())
-    .action(async (flags: { service?: string[]; table?: string[]; format?: string; out?: string }, cmd: Command) => {
+    .option('--pg-dump <path>', 'with --format pgdump: the pg_dump to run (default: the first one as new as the server on PATH, then in /usr/lib/postgresql/*/bin)', once())
+    .action(async (flags: { service?: string[]; table?: string[]; format?: string; out?: string; pgDump?: string }, cmd: Command) => {
       const { runBackup } = await import('./data-commands.js');
       await runBackup({ ...globals(cmd), ...flags });
     });

@@ -44,6 +44,11 @@ export interface BackupOptions extends WorkspaceOptions {
   /** Tables to back up (instead of, or on top of, services): (schema, name) pairs, or `table` / `schema.table` text split at the first dot. */
   table?: readonly (string | QualifiedName)[];
   format?: BackupFormat;
+  /**
+   * With `format: 'pgdump'`: the pg_dump to run (`--pg-dump PATH`, relative to `cwd`), instead of the
+   * first one at least as new as the server on PATH, then in /usr/lib/postgresql/<N>/bin.
+   */
+  pgDump?: string;
   /** Target directory; must not exist or be empty. Default `./backups/<database>-<UTC timestamp>`. */
   out?: string;
   onProgress?: (event: BackupEvent) => void;
@@ -92,6 +97,12 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
   try {
     if (format !== 'ndjson' && format !== 'csv' && format !== 'pgdump') {
       throw new TidemarkError('bad-usage', `Unknown backup format ${String(format)}: use ndjson, csv or pgdump.`, { kind: 'usage' });
+    }
+    if (options.pgDump !== undefined && format !== 'pgdump') {
+      throw new TidemarkError('bad-usage', `--pg-dump names the pg_dump of --format pgdump, and the format is ${format}.`, {
+        kind: 'usage',
+        hint: 'Add --format pgdump, or leave --pg-dump out.',
+      });
     }
     const dataFormat: 'ndjson' | 'csv' = format === 'pgdump' ? 'ndjson' : format;
     const workspace = await loadWorkspaceFor(options);
@@ -531,25 +542,43 @@ async function preparePgDump(db: Database, options: BackupOptions, _workspace: W
 
   const serverNum = Number((await db.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)).rows[0].v);
   const serverMajor = Math.floor(serverNum / 10000); // 150020 → 15, 90624 → 9
+  const install = `Install the PostgreSQL ${serverMajor} client tools (e.g. apt-get install postgresql-client-${serverMajor}, brew install libpq)`;
+  // A pg_dump named with --pg-dump is the only candidate: never a silent fallback to another one.
+  const named = options.pgDump === undefined ? undefined : path.resolve(options.cwd ?? process.cwd(), options.pgDump);
+  const shown = named === undefined ? '' : escapeControl(named);
+  if (named !== undefined && !isExecutable(named)) {
+    throw usage(
+      'pgdump-not-found',
+      `--pg-dump ${shown} is not an executable file: --format pgdump runs pg_dump -Fc.`,
+      `Name the pg_dump of PostgreSQL ${serverMajor} or newer (e.g. /usr/lib/postgresql/${serverMajor}/bin/pg_dump), or leave --pg-dump out to look on PATH and in /usr/lib/postgresql/*/bin.`,
+    );
+  }
   const tried: string[] = [];
-  for (const bin of pgDumpCandidates()) {
+  for (const bin of named !== undefined ? [named] : pgDumpCandidates()) {
     const v = await run(bin, ['--version']);
     const major = v.ok ? pgDumpMajor(v.stdout) : undefined;
     if (major === undefined) continue;
     if (major >= serverMajor) return { bin, target };
-    tried.push(`${bin} is version ${major}`);
+    tried.push(`${escapeControl(bin)} is version ${major}`);
+  }
+  if (named !== undefined && !tried.length) {
+    throw usage(
+      'pgdump-not-found',
+      `--pg-dump ${shown} does not answer --version as pg_dump does (\`pg_dump (PostgreSQL) ${serverMajor}…\`): --format pgdump runs pg_dump -Fc.`,
+      `Name the pg_dump of PostgreSQL ${serverMajor} or newer, or leave --pg-dump out to look on PATH and in /usr/lib/postgresql/*/bin.`,
+    );
   }
   if (!tried.length) {
     throw usage(
       'pgdump-not-found',
       'No pg_dump found (looked on PATH and in /usr/lib/postgresql/*/bin): --format pgdump runs pg_dump -Fc.',
-      `Install the PostgreSQL ${serverMajor} client tools (e.g. apt-get install postgresql-client-${serverMajor}, brew install libpq), or use --format ndjson or csv.`,
+      `${install}, name one with --pg-dump PATH, or use --format ndjson or csv.`,
     );
   }
   throw usage(
     'pgdump-too-old',
     `pg_dump is too old for the server: the server is PostgreSQL ${serverMajor} and ${tried.join(', ')}; pg_dump must be version ${serverMajor} or newer.`,
-    `Install the PostgreSQL ${serverMajor} client tools (e.g. apt-get install postgresql-client-${serverMajor}, brew install libpq) or put a newer pg_dump first on PATH.`,
+    named !== undefined ? `${install}, or name a newer pg_dump with --pg-dump.` : `${install}, put a newer pg_dump first on PATH, or name one with --pg-dump PATH.`,
   );
 }
 
