@@ -139,7 +139,6 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
     }
 
     await refuseRowSecurity(db, chosen);
-    for (const t of chosen) if (t.columns === 0) throw noColumns(t);
 
     const outDir = path.resolve(options.cwd ?? process.cwd(), options.out ?? path.join('backups', `${safeName(meta.db)}-${utcStamp(new Date())}`));
     refuseNonEmpty(outDir, options.out ?? outDir);
@@ -677,22 +676,20 @@ interface LiveTable extends QualifiedName {
   oid: number;
   /** pg_class.relkind: 'r' ordinary, 'p' partitioned. */
   kind: string;
-  /** How many (not dropped) columns it has. */
-  columns: number;
 }
 
 async function liveTables(db: Database): Promise<LiveTable[]> {
   // Ordinary and partitioned tables; partitions are read through their parent. tidemark's own ledger
-  // is recorded in the manifest, not as a table.
-  const { rows } = await db.query<{ oid: number; schema: string; name: string; kind: string; columns: number }>(
-    `SELECT c.oid::int8::float8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind::text AS kind,
-            (SELECT pg_catalog.count(*) FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)::int4 AS columns
+  // is recorded in the manifest, not as a table. A table without columns is one too: its rows are
+  // empty lines (`{}` in ndjson), their count is its whole content, and restore loads them back.
+  const { rows } = await db.query<{ oid: number; schema: string; name: string; kind: string }>(
+    `SELECT c.oid::int8::float8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind::text AS kind
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
         AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'tidemark') AND n.nspname NOT LIKE 'pg\\_%'
       ORDER BY n.nspname, c.relname`,
   );
-  return rows.map((r) => ({ oid: Number(r.oid), schema: r.schema, name: r.name, kind: r.kind, columns: Number(r.columns) }));
+  return rows.map((r) => ({ oid: Number(r.oid), schema: r.schema, name: r.name, kind: r.kind }));
 }
 
 function chooseTables(live: LiveTable[], workspace: Workspace | undefined, services: string[], named: readonly (string | QualifiedName)[] | undefined): LiveTable[] {
@@ -722,7 +719,7 @@ function describeSelection(services: string[], tables: readonly (string | Qualif
 }
 
 // ---------------------------------------------------------------------------------------------
-// Row-level security, columns, JSON null
+// Row-level security, JSON null
 
 /**
  * Like pg_dump: read with row_security off, so a table whose policies would hide rows from this role
@@ -752,13 +749,6 @@ async function refuseRowSecurity(db: Database, tables: LiveTable[]): Promise<voi
       hint: 'Back up as a role with BYPASSRLS or a superuser, or as the table owner without FORCE ROW LEVEL SECURITY (ALTER TABLE … NO FORCE ROW LEVEL SECURITY).',
     },
   );
-}
-
-function noColumns(t: LiveTable): TidemarkError {
-  return new TidemarkError('backup-no-columns', `${displayQualified(t)} has no columns: its rows could not be restored from a backup, nothing written.`, {
-    kind: 'input',
-    hint: 'Leave it out (back up other services or name tables with --table), or give it a column.',
-  });
 }
 
 const JSON_TYPE_OIDS = '114, 3802';

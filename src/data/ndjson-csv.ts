@@ -11,13 +11,15 @@
  *   column's own text (a `json` value's spaces and key order included);
  * - arrays (`kind: 'array'`): the JSON array rewritten as a PostgreSQL array literal (`{…}`, nested for
  *   several dimensions, strings double-quoted with `\` and `"` escaped, `null` → NULL), using the
- *   element type's delimiter;
+ *   element type's delimiter (`,`, or another printable ASCII character but `" \ { }`: box uses `;`;
+ *   see `isArrayDelimiter`);
  * - `null` → NULL (an unquoted empty CSV field); every other value is quoted, so '' stays ''.
  * A json/jsonb column holding the JSON literal `null` is indistinguishable from SQL NULL in
  * row_to_json's output; it comes back as NULL (as on the json staging path) and the digest says so.
  *
- * Composite values, arrays of json/jsonb or composites, and types with their own cast to json are NOT
- * converted: restore keeps the json staging path for tables having such columns (see classifyColumns
+ * Composite values, arrays of json/jsonb or composites, arrays whose element type has another
+ * delimiter (a base type made with `CREATE TYPE … DELIMITER = ' '`), and types with their own cast to
+ * json are NOT converted: restore keeps the json staging path for tables having such columns (see classifyColumns
  * in restore.ts). A line that does not have the expected shape throws, naming file and line.
  *
  * Pure logic, no I/O (the stream helper only transforms an iterable it is given).
@@ -46,6 +48,17 @@ const RBRACKET = 0x5d;
 const NEWLINE = 0x0a;
 
 class LineError extends Error {}
+
+/**
+ * Whether an array of an element type with this delimiter (pg_type.typdelim) can be written as a CSV
+ * array literal here: one printable ASCII character other than `"`, `\`, `{` and `}`, which the literal
+ * itself uses (a space or a control character would also be taken for the whitespace array_in skips).
+ */
+export function isArrayDelimiter(delimiter: string): boolean {
+  if (delimiter.length !== 1) return false;
+  const d = delimiter.charCodeAt(0);
+  return d > 0x20 && d < 0x7f && d !== QUOTE && d !== BACKSLASH && d !== LBRACE && d !== RBRACE;
+}
 
 function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
@@ -76,11 +89,11 @@ export class NdjsonToCsv {
     this.keys = columns.map((c) => Buffer.from(JSON.stringify(c.name), 'utf8'));
     columns.forEach((c, i) => this.index.set(c.name, i));
     this.delimiters = columns.map((c) => {
-      const d = (c.delimiter ?? ',').charCodeAt(0);
-      if (!(d > 0x20 && d < 0x7f) || d === QUOTE || d === BACKSLASH || d === LBRACE || d === RBRACE) {
-        throw new TidemarkError('restore-bad-delimiter', `Array delimiter ${JSON.stringify(c.delimiter)} of column ${c.name} is not supported.`);
+      // restore sends a table with any other delimiter through the json staging path (classifyColumns)
+      if (!isArrayDelimiter(c.delimiter ?? ',')) {
+        throw new TidemarkError('unexpected', `Array delimiter ${JSON.stringify(c.delimiter)} of column ${c.name} cannot be written as CSV (a bug in the caller).`);
       }
-      return d;
+      return (c.delimiter ?? ',').charCodeAt(0);
     });
     this.fieldStart = new Int32Array(columns.length);
     this.fieldEnd = new Int32Array(columns.length);

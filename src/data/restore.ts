@@ -57,7 +57,7 @@ import { displayName, displayQualified, literal, quoteIdent, quoteQualified, typ
 import { copyPieces } from './copy-pieces.js';
 import { DIGEST_SETTINGS_SQL, contentDigestSql, digestAlgorithmOf, ownRows, type DigestAlgorithm } from './digest.js';
 import type { Manifest, ManifestTable } from './manifest.js';
-import { ndjsonToCsv, type CsvColumn } from './ndjson-csv.js';
+import { isArrayDelimiter, ndjsonToCsv, type CsvColumn } from './ndjson-csv.js';
 import { ownerOfTable } from './owner.js';
 import { verifyBackupRead } from './verify.js';
 
@@ -584,8 +584,9 @@ const FIRST_NORMAL_OID = 16384;
  * so ndjson-csv can turn it into COPY csv input: json/jsonb → raw JSON text; arrays (array_in input)
  * of plain elements → array literals; enums, ranges and other base types → scalar text. Undefined —
  * the table then goes through the json staging path — when any column's type is missing here, is
- * composite, is an array of json/jsonb, composites or domains, or (a non-built-in type) has its own
- * cast to json (row_to_json would have written an object or array).
+ * composite, is an array of json/jsonb, composites or domains, or of elements whose array delimiter
+ * the CSV literal cannot use (json_populate_record reads such an array from its JSON array instead),
+ * or (a non-built-in type) has its own cast to json (row_to_json would have written an object or array).
  */
 async function classifyColumns(db: Queryable, m: ManifestTable): Promise<CsvColumn[] | undefined> {
   const out: CsvColumn[] = [];
@@ -613,7 +614,7 @@ async function classifyColumns(db: Queryable, m: ManifestTable): Promise<CsvColu
       (typtype === 'b' || typtype === 'e' || typtype === 'r' || typtype === 'm') && typeOid !== JSON_OID && typeOid !== JSONB_OID && !(typeOid >= FIRST_NORMAL_OID && cast);
     if (oid === JSON_OID || oid === JSONB_OID) out.push({ name: c.name, kind: 'json' });
     else if (r.input === 'array_in' && r.eoid !== null) {
-      if (!plain(r.etyptype, Number(r.eoid), r.ecast) || !r.edelim) return undefined;
+      if (!plain(r.etyptype, Number(r.eoid), r.ecast) || !r.edelim || !isArrayDelimiter(r.edelim)) return undefined;
       out.push({ name: c.name, kind: 'array', delimiter: r.edelim });
     } else if (r.typcategory !== 'A' && plain(r.typtype, oid, r.bcast)) out.push({ name: c.name, kind: 'scalar' });
     else return undefined;
@@ -926,8 +927,8 @@ async function stage(db: Database, p: TablePlan, staging: string, input: AsyncIt
     const cols = p.m.columns.map((c) => `${quoteIdent(c.name)} ${p.stagingTypes.get(c.name)}`).join(', ');
     await db.exec(`CREATE TEMP TABLE ${staging} (${cols}) ON COMMIT DROP`);
     const list = p.m.columns.map((c) => quoteIdent(c.name)).join(', ');
-    // HEADER MATCH: the file's header must name exactly the manifest's columns, in order.
-    await copyIn(db, `COPY ${staging} (${list}) FROM STDIN WITH (FORMAT csv, HEADER MATCH)`, input, 'csv', pieceBytes);
+    // HEADER MATCH: the file's header must name exactly the manifest's columns, in order (none: an empty line).
+    await copyIn(db, `COPY ${staging}${list ? ` (${list})` : ''} FROM STDIN WITH (FORMAT csv, HEADER MATCH)`, input, 'csv', pieceBytes);
   }
 }
 
@@ -951,7 +952,8 @@ function insertSql(p: TablePlan, staging: string, format: 'ndjson' | 'csv'): str
   ];
   const overriding = p.mapped.some((c) => byName.get(c)!.identity === 'a') ? ' OVERRIDING SYSTEM VALUE' : '';
   const from = format === 'ndjson' ? `${staging} AS s, pg_catalog.json_populate_record(NULL::${p.qualified}, s.j) AS r` : `${staging} AS r`;
-  if (!cols.length) return `INSERT INTO ${p.qualified} DEFAULT VALUES`; // unreachable with rows; keeps SQL valid
+  // A backup without columns (and nothing to fill): one row of defaults per staged row.
+  if (!cols.length) return `INSERT INTO ${p.qualified} SELECT FROM ${from}`;
   return `INSERT INTO ${p.qualified} (${cols.join(', ')})${overriding} SELECT ${exprs.join(', ')} FROM ${from}`;
 }
 
@@ -986,7 +988,8 @@ async function digestOf(db: Queryable, from: string, columns: readonly string[],
  * checked against the manifest. Target-only columns still take their defaults (COPY fills them).
  */
 function direct(p: TablePlan): boolean {
-  return p.mapped.length === p.m.columns.length && p.fillExprs.length === 0 && sameColumns(p);
+  // A backup without columns goes through staging: `COPY t ()` is not SQL, and its rows must take the target's defaults.
+  return p.m.columns.length > 0 && p.mapped.length === p.m.columns.length && p.fillExprs.length === 0 && sameColumns(p);
 }
 
 function sameColumns(p: TablePlan): boolean {

@@ -17,7 +17,6 @@ import { ERROR_CODES, exitCodeOfKind, isErrorCode, type ErrorCode } from '../../
  */
 const NOT_YET_PRODUCED: readonly string[] = [
   'backup-count-mismatch',
-  'backup-no-columns',
   'baseline-differs',
   'baseline-replay-failed',
   'demo-adopt',
@@ -33,7 +32,6 @@ const NOT_YET_PRODUCED: readonly string[] = [
   'protect-failed',
   'rebaseline-backup-corrupt',
   'rename-failed',
-  'restore-bad-delimiter',
   'shadow-not-dropped',
   'shadow-not-emptied',
   'unexpected',

@@ -73,6 +73,17 @@ it('format 3 keeps "a.b".c and a."b.c" apart; their data files cannot collide', 
   }
 });
 
+it('a table without columns is a table: no columns, no digest columns, rows counted', () => {
+  const dir = write(manifest([{ ...table('public', 'ticks', 'data/public.ticks.ndjson'), columns: [], primaryKey: [], digestColumns: [], rowCount: 3 }]));
+  try {
+    const read = readManifest(dir);
+    assert.deepEqual(read.problems, []);
+    assert.deepEqual(read.manifest!.tables.map((t) => [t.name, t.columns.length, t.rowCount]), [['ticks', 0, 3]]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 it('an old (format 2) manifest: a joined name read when unambiguous, refused naming it when it could be two tables', () => {
   const legacy = (name: string) => {
     const { schema: _s, name: _n, format: _f, ...rest } = table('x', 'y', 'data/t.ndjson');
@@ -94,7 +105,7 @@ it('an old (format 2) manifest: a joined name read when unambiguous, refused nam
   }
 });
 
-it('refuses malformed manifests as bad input: duplicates, ledger and system tables, paths out of data/, wrong types, unknown keys, no columns', () => {
+it('refuses malformed manifests as bad input: duplicates, ledger and system tables, paths out of data/, wrong types, unknown keys, columns missing', () => {
   const good = table('public', 'users', 'data/public.users.ndjson');
   const cases: [string, unknown[], RegExp][] = [
     ['twice', [good, { ...good, file: 'data/other.ndjson' }], /lists table public\.users twice/],
@@ -110,7 +121,7 @@ it('refuses malformed manifests as bad input: duplicates, ledger and system tabl
     ['negative', [{ ...good, rowCount: -1 }], /rowCount/],
     ['string count', [{ ...good, bytes: '0' }], /bytes/],
     ['unknown key', [{ ...good, sql: 'DROP TABLE x' }], /sql/],
-    ['no columns', [{ ...good, columns: [], digestColumns: [], primaryKey: [] }], /without columns/],
+    ['columns gone, digest columns kept', [{ ...good, columns: [] }], /digest column "id" is not one of its columns/],
     ['NUL', [{ ...good, name: 'a\u0000b' }], /identifier/],
     ['digest column', [{ ...good, digestColumns: ['nope'] }], /digest column "nope"/],
   ];
