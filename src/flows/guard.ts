@@ -64,7 +64,14 @@ export async function protect(options: ProtectOptions): Promise<ProtectResult> {
     }
     result.ok = true;
   } catch (err) {
-    result.error = isTidemarkError(err) ? err : new TidemarkError('protect-failed', redactUrl((err as Error)?.message ?? String(err)), { cause: err });
+    if (isTidemarkError(err)) result.error = err;
+    else {
+      const what = options.off ? `remove the protection mark of ${result.database || 'the database'}` : `mark ${result.database || 'the database'} as protected`;
+      result.error = new TidemarkError('protect-failed', `Cannot ${what}: ${redactUrl((err as Error)?.message ?? String(err))}.`, {
+        cause: err,
+        hint: 'The mark is a row in the ledger schema (tidemark): the role needs to create that schema once, then write to it.',
+      });
+    }
   } finally {
     await closeQuietly(close);
   }

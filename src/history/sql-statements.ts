@@ -141,6 +141,31 @@ export function topLevelSemicolons(text: string): number[] {
   return ends;
 }
 
+/**
+ * Where the first top-level statement of `chunk` for which `bad` holds starts (after blank lines and `--`
+ * comments), or -1: names the line of a statement too long or too deep to parse. Only on the error path.
+ */
+function badStatementStart(chunk: string, bad: (statement: string) => boolean): number {
+  let from = 0;
+  for (const end of [...topLevelSemicolons(chunk), chunk.length]) {
+    if (end <= from) continue;
+    const statement = chunk.slice(from, end);
+    if (bad(statement)) return from + /^(?:\s|--[^\n]*)*/.exec(statement)![0].length;
+    from = end;
+  }
+  return -1;
+}
+
+/** Whether the parser throws on `sql`. */
+function fails(parseSync: PgParser['parseSync'], sql: string): boolean {
+  try {
+    parseSync(sql);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 function syntaxError(file: string, line: number, migrationId: string, message: string): TidemarkError {
   return new TidemarkError('migration-syntax', `${file}:${line}: ${migrationId}: ${message}.`, {
     kind: 'input',
@@ -184,11 +209,14 @@ export async function splitStatements(
     const chunk = text.slice(chunkStart, chunkEnd);
     let parsed: ReturnType<PgParser['parseSync']>;
     try {
-      if (chunk.length > MAX_STATEMENT_CHARS) {
+      // A piece holds whole statements: it is longer than the limit only with a statement that is (or nearly).
+      const tooLong = chunk.length > MAX_STATEMENT_CHARS ? badStatementStart(chunk, (st) => st.length > MAX_STATEMENT_CHARS) : -1;
+      if (tooLong >= 0) {
+        const line = chunkLine + countNewlines(chunk, 0, tooLong);
         throw new TidemarkError(
           'migration-too-large',
-          `${file}:${chunkLine}: ${migrationId}: a statement of more than ${MAX_STATEMENT_CHARS / 1024 / 1024} MiB cannot be parsed.`,
-          { kind: 'input', file, line: chunkLine, migration: migrationId, hint: 'Split it into several statements, or load the data with COPY from a file; nothing was applied.' },
+          `${file}:${line}: ${migrationId}: a statement of more than ${MAX_STATEMENT_CHARS / 1024 / 1024} MiB cannot be parsed.`,
+          { kind: 'input', file, line, migration: migrationId, hint: 'Split it into several statements, or load the data with COPY from a file; nothing was applied.' },
         );
       }
       parsed = parseSync(chunk);
@@ -198,10 +226,11 @@ export async function splitStatements(
       const cursor = e.sqlDetails?.cursorPosition;
       // A parse error carries sqlDetails; anything else (the WASM heap, a crash) is not about the SQL.
       if (!e.sqlDetails) {
-        throw new TidemarkError('migration-unparsable', `${file}:${chunkLine}: ${migrationId}: the SQL parser failed (${e.message ?? String(err)}).`, {
+        const line = chunkLine + countNewlines(chunk, 0, Math.max(0, badStatementStart(chunk, (st) => fails(parseSync, st))));
+        throw new TidemarkError('migration-unparsable', `${file}:${line}: ${migrationId}: the SQL parser failed (${e.message ?? String(err)}).`, {
           kind: 'input',
           file,
-          line: chunkLine,
+          line,
           migration: migrationId,
           hint: 'Split the migration into smaller statements or files; nothing was applied.',
         });
