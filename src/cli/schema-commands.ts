@@ -52,11 +52,12 @@ export async function runBaseline(flags: BaselineFlags): Promise<void> {
   if (result.error) return finish(result.error, flags);
 
   const c = result.counts;
+  const SINGULAR: Record<string, string> = { indexes: 'index', policies: 'policy' }; // not 'indexe', 'policie'
   const parts = [
     `${c.tables} table${c.tables === 1 ? '' : 's'}`,
     ...Object.entries(c)
       .filter(([k, n]) => k !== 'tables' && n > 0)
-      .map(([k, n]) => `${n} ${n === 1 ? k.replace(/s$/, '') : k}`),
+      .map(([k, n]) => `${n} ${n === 1 ? (SINGULAR[k] ?? k.replace(/s$/, '')) : k}`),
   ];
   const built = result.prerequisites.length ? ` after building ${result.prerequisites.join(', ')}` : '';
   if (result.dryRun) process.stdout.write(result.sql);
