@@ -201,7 +201,9 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
       const rowCount = Number(digest.rows);
       // Same snapshot: COPY must see exactly the rows count(*) saw. Anything else is a bug worth stopping for.
       if (written.records !== rowCount) {
-        throw new TidemarkError('backup-count-mismatch', `${name}: COPY wrote ${written.records} rows but the snapshot counts ${rowCount}.`);
+        throw new TidemarkError('backup-count-mismatch', `${name}: COPY wrote ${written.records} row${written.records === 1 ? '' : 's'} but the snapshot counts ${rowCount}; nothing was written.`, {
+          hint: 'COPY and count(*) read one snapshot, so they cannot differ: a bug of tidemark or of the driver. Run again with --debug and report it.',
+        });
       }
       const service = ownerOfTable(workspace, t)?.name;
       tables.push({

@@ -129,7 +129,7 @@ async function cases(backend: TestBackend): Promise<void> {
     const lost = await backup({ workspace, database: losingFirstRow(db), service: 'app', out: out('lossy') });
     assert.equal(lost.error?.code, 'backup-count-mismatch', lost.error?.message);
     assert.equal(lost.error.exit, 1);
-    assert.match(lost.error.message, /^public\.items: COPY wrote 1 rows but the snapshot counts 2\.$/);
+    assert.match(lost.error.message, /^public\.items: COPY wrote 1 row but the snapshot counts 2; nothing was written\.$/);
     assert.deepEqual(fs.readdirSync(path.join(ws.dir, 'bk')).filter((f) => f.startsWith('lossy')), [], 'no backup, no partial one');
 
     // rebaseline-backup-corrupt: a row appended to the data file after it was written, before it is verified.
