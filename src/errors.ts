@@ -103,6 +103,19 @@ export function recordErrorCode(code: string, exit: number, via: 'made' | 'exit'
   }
 }
 
+/** The hint every `unexpected` error carries: the one line that names --debug. */
+export const UNEXPECTED_HINT = 'This is a bug in tidemark: run again with --debug to see where it happened, and report it.';
+
+/**
+ * What a catch-all hands on: a TidemarkError as it is; anything else (a plain Error, a thrown string or number) is
+ * a bug, code `unexpected`, whose message is the thrown value's and whose hint says to run again with --debug.
+ */
+export function asTidemarkError(err: unknown): TidemarkError {
+  if (isTidemarkError(err)) return err;
+  const message = err instanceof Error ? err.message : typeof err === 'object' && err !== null && typeof (err as { message?: unknown }).message === 'string' ? (err as { message: string }).message : String(err);
+  return new TidemarkError('unexpected', message || String(err), { cause: err, hint: UNEXPECTED_HINT });
+}
+
 export function isTidemarkError(err: unknown): err is TidemarkError {
   return err instanceof TidemarkError;
 }

@@ -1,5 +1,5 @@
 import type { Database } from '../db/database.js';
-import { TidemarkError, isTidemarkError } from '../errors.js';
+import { TidemarkError, asTidemarkError } from '../errors.js';
 import { readAlembicHistory } from '../history/read-alembic.js';
 import { logEvent, ensureLedger } from '../ledger/ledger.js';
 import { connect, resolveWorkspace, type WorkspaceOptions } from './migrate.js';
@@ -116,7 +116,7 @@ export async function splitVersionTable(
     });
     result.ok = true;
   } catch (err) {
-    result.error = isTidemarkError(err) ? err : new TidemarkError('unexpected', (err as Error)?.message ?? String(err), { cause: err });
+    result.error = asTidemarkError(err);
   } finally {
     await close().catch(() => {});
   }

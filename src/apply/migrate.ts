@@ -5,7 +5,7 @@ import { closeQuietly, connect, resolveDatabaseUrl, resolveWorkspace, type Datab
 import type { Database } from '../db/database.js';
 import { withServiceLocks } from '../ledger/locks.js';
 import type { Diagnostic } from '../diagnostic.js';
-import { TidemarkError, isTidemarkError } from '../errors.js';
+import { TidemarkError, asTidemarkError } from '../errors.js';
 import type { History, MigrationFile } from '../history/migration.js';
 import { readTidemarkHistory } from '../history/read-tidemark.js';
 import { ensureLedger, readLedger, recordMigration, removeMigration, serviceLockKey, type LedgerRow } from '../ledger/ledger.js';
@@ -78,8 +78,7 @@ export async function readHistories(workspace: Workspace, mustBeClean: readonly 
 }
 
 function toUnexpected(err: unknown): TidemarkError {
-  if (isTidemarkError(err)) return err;
-  return new TidemarkError('unexpected', (err as Error)?.message ?? String(err), { cause: err });
+  return asTidemarkError(err);
 }
 
 function describe(step: PreparedStep): PlannedStep {

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parseDatabaseUrl } from '../db/url.js';
-import { TidemarkError, isTidemarkError } from '../errors.js';
+import { TidemarkError, asTidemarkError } from '../errors.js';
 import { writeSumFile } from '../history/sum-io.js';
 import { formatMigrationId, parseMigrationName, parseMigrationSource } from '../history/tidemark-source.js';
 import { readLedger } from '../ledger/ledger.js';
@@ -125,9 +125,49 @@ function earlierFirst(a: RenumberFile & { at: number }, b: RenumberFile & { at: 
   return an < bn ? -1 : an > bn ? 1 : 0;
 }
 
+/** How to get past a rename the file system refused. */
+function renameHint(errno: string | undefined, move: RenumberMove): string {
+  const to = path.basename(move.toFile);
+  if (errno === 'ENAMETOOLONG') {
+    return `${to} would be ${Buffer.byteLength(to)} bytes, longer than the file system allows: give ${move.from.id} a shorter slug (rename it by hand), then run tidemark renumber again.`;
+  }
+  return `Fix what the file system reports (permissions, a read-only or full disk), then run tidemark renumber again.`;
+}
+
+/**
+ * Renames every move, or none: on a failure, what was already renamed is put back, so the directory is as it was.
+ * If even putting back fails, the error says which files are left renamed instead of "nothing was renamed".
+ */
+export async function renameAll(moves: RenumberMove[], service: string, rename: (from: string, to: string) => Promise<void> = fs.rename): Promise<void> {
+  const done: RenumberMove[] = [];
+  for (const m of moves) {
+    try {
+      await rename(m.from.file, m.toFile);
+      done.push(m);
+    } catch (err) {
+      const errno = (err as NodeJS.ErrnoException).code;
+      const stuck: string[] = [];
+      for (const back of [...done].reverse()) {
+        await rename(back.toFile, back.from.file).catch((e: NodeJS.ErrnoException) => stuck.push(`${displayPath(back.toFile)} (${e.code ?? e.message}; its name was ${path.basename(back.from.file)})`));
+      }
+      const what = `Cannot rename ${displayPath(m.from.file)} to ${path.basename(m.toFile)}: ${errno ?? (err as Error)?.message ?? String(err)}.`;
+      throw new TidemarkError(
+        'rename-failed',
+        stuck.length === 0 ? `${what} Nothing was renamed.` : `${what} Putting back the renames already done failed too, so these stay renamed: ${stuck.join(', ')}.`,
+        {
+          kind: 'failure',
+          file: m.from.file,
+          service,
+          hint: stuck.length === 0 ? renameHint(errno, m) : 'Rename the files listed back by hand, then run tidemark renumber again.',
+          cause: err,
+        },
+      );
+    }
+  }
+}
+
 function toError(err: unknown): TidemarkError {
-  if (isTidemarkError(err)) return err;
-  return new TidemarkError('unexpected', (err as Error)?.message ?? String(err), { cause: err });
+  return asTidemarkError(err);
 }
 
 export async function renumber(options: RenumberOptions): Promise<RenumberResult> {
@@ -285,21 +325,7 @@ export async function renumber(options: RenumberOptions): Promise<RenumberResult
           });
         }
       }
-      const done: RenumberMove[] = [];
-      try {
-        for (const m of result.moves) {
-          await fs.rename(m.from.file, m.toFile);
-          done.push(m);
-        }
-      } catch (err) {
-        // Put back what was renamed, so a failure leaves the directory as it was.
-        for (const m of done.reverse()) await fs.rename(m.toFile, m.from.file).catch(() => {});
-        throw new TidemarkError('rename-failed', `Cannot rename ${displayPath(result.moves[done.length].from.file)}: ${(err as NodeJS.ErrnoException).code ?? String(err)}. Nothing was renamed.`, {
-          kind: 'failure',
-          service: service.name,
-          cause: err,
-        });
-      }
+      await renameAll(result.moves, service.name);
       result.renamed = true;
       const written = await writeSumFile(service.name, dir);
       result.sum = { file: written.file, changed: written.changed };

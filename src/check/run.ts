@@ -1,6 +1,6 @@
 import type { Workspace } from '../config/types.js';
 import { compareDiagnostics, type Diagnostic } from '../diagnostic.js';
-import { TidemarkError, isTidemarkError } from '../errors.js';
+import { TidemarkError, asTidemarkError } from '../errors.js';
 import { ownerOf } from '../config/owns.js';
 import { summarizeGraph, type GraphSummary } from '../history/graph.js';
 
@@ -109,7 +109,7 @@ export async function check(options: CheckOptions = {}): Promise<CheckReport> {
     report.warnings = kept.length - report.errors;
     report.ok = report.errors === 0;
   } catch (err) {
-    report.error = isTidemarkError(err) ? err : new TidemarkError('unexpected', (err as Error)?.message ?? String(err), { cause: err });
+    report.error = asTidemarkError(err);
   } finally {
     await close().catch(() => {});
   }

@@ -230,10 +230,8 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
     printJson(result);
     return finish(result.error, flags, true);
   }
-  if (result.error) {
-    note(`The demo's files are kept in ${result.dir}.`);
-    return finish(result.error, flags);
-  }
+  // The error's hint names the kept project and the command that shows the failure again.
+  if (result.error) return finish(result.error, flags);
   process.stdout.write(`\n${pc.green('✓')} Done in ${formatMs(result.durationMs)}.${result.kept ? ` The project is in ${result.dir}.` : ''}\n\n`);
   process.stdout.write(`${pc.bold('On your own database')} (DATABASE_URL=postgres://…), the same story is:\n`);
   for (const line of [

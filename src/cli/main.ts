@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { pc } from '../report/colors.js';
 import { TidemarkError, recordErrorCode } from '../errors.js';
 import { displayPath } from '../paths.js';
 import { TOOL_VERSION } from '../version.js';
-import { finish, finishedWithCode, printError, printJson, type GlobalOptions } from './output.js';
+import { finishedWithCode, printError, printJson, type GlobalOptions } from './output.js';
 import { registerProtect } from './protect-command.js';
+import { runProgram } from './run.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -318,20 +319,7 @@ function quietOnBrokenPipe(stream: NodeJS.WriteStream): void {
 async function main(argv: string[]): Promise<void> {
   quietOnBrokenPipe(process.stdout);
   quietOnBrokenPipe(process.stderr);
-  const program = build();
-  try {
-    await program.parseAsync(argv);
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      // help and version exit 0; everything else commander rejects is bad usage
-      process.exitCode = err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : 2;
-      return;
-    }
-    const opts = program.opts() as GlobalOptions;
-    if (opts.json) printJson({ ok: false, error: err instanceof TidemarkError ? err : new TidemarkError('unexpected', String((err as Error)?.message ?? err), { cause: err }) });
-    finish(err, opts, Boolean(opts.json));
-    if (!opts.json && !(err instanceof TidemarkError)) process.stderr.write(pc.dim('This is a bug in tidemark; run again with --debug and report it.\n'));
-  }
+  await runProgram(build(), argv);
 }
 
 process.on('unhandledRejection', (err) => {

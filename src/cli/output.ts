@@ -1,5 +1,6 @@
 import { pc } from '../report/colors.js';
-import { TidemarkError, exitCodeFor, isTidemarkError, type ErrorCode } from '../errors.js';
+import { redactSecrets } from '../db/url.js';
+import { asTidemarkError, exitCodeFor, isTidemarkError, type ErrorCode } from '../errors.js';
 import { escapeControl } from '../sql/ident.js';
 
 /** Global flags every command accepts. */
@@ -11,18 +12,27 @@ export interface GlobalOptions {
 }
 
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify(value, hideSecretsOfUnexpected, 2)}\n`);
 }
 
-/** One sentence, then the hint; a stack only with --debug. Never a password: messages carry redacted URLs. */
+/** An `unexpected` error's message comes from below tidemark, which does not redact: hide any password in it. */
+function hideSecretsOfUnexpected(_key: string, value: unknown): unknown {
+  const v = value as { code?: unknown; message?: unknown } | null;
+  return v && typeof v === 'object' && v.code === 'unexpected' && typeof v.message === 'string' ? { ...v, message: redactSecrets(v.message) } : value;
+}
+
+/**
+ * One sentence, then the hint; a stack only with --debug. Never a password: tidemark's messages carry redacted
+ * URLs, and what came from elsewhere (an `unexpected` error's message, a stack) is redacted here.
+ */
 export function printError(err: unknown, options: Pick<GlobalOptions, 'debug'> = {}): void {
-  const e = isTidemarkError(err) ? err : new TidemarkError('unexpected', (err as Error)?.message ?? String(err), { cause: err });
+  const e = asTidemarkError(err);
   // Messages quote names and server errors: a control character in a name must not drive the terminal.
-  process.stderr.write(`${pc.red('error:')} ${escapeControl(e.message)}\n`);
+  process.stderr.write(`${pc.red('error:')} ${escapeControl(redactSecrets(e.message))}\n`);
   if (e.hint) process.stderr.write(`${pc.dim('hint:')} ${escapeControl(e.hint)}\n`);
   if (options.debug) {
     const cause = (e as { cause?: unknown }).cause;
-    process.stderr.write(`${pc.dim(String((cause as Error)?.stack ?? e.stack))}\n`);
+    process.stderr.write(`${pc.dim(redactSecrets(String((cause as Error)?.stack ?? e.stack)))}\n`);
   }
 }
 

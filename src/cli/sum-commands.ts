@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { pc } from '../report/colors.js';
 import type { RenumberResult } from '../apply/renumber.js';
-import { TidemarkError, isTidemarkError } from '../errors.js';
+import { TidemarkError, asTidemarkError } from '../errors.js';
 import { displayPath } from '../paths.js';
 import { finish, note, printJson, type GlobalOptions } from './output.js';
 
@@ -46,7 +46,7 @@ export async function runSum(flags: { config?: string; json?: boolean; service?:
     }
     result.ok = true;
   } catch (err) {
-    result.error = isTidemarkError(err) ? err : new TidemarkError('unexpected', (err as Error)?.message ?? String(err), { cause: err });
+    result.error = asTidemarkError(err);
   }
   if (flags.json) {
     printJson(result);

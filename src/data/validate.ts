@@ -16,7 +16,7 @@ import path from 'node:path';
 import { withRequiredServices } from '../config/load.js';
 import type { Service, Workspace } from '../config/types.js';
 import type { Database } from '../db/database.js';
-import { TidemarkError, isTidemarkError } from '../errors.js';
+import { TidemarkError, asTidemarkError } from '../errors.js';
 import { displayPath } from '../paths.js';
 import { displayName, displayQualified, nameKey, quoteIdent, quoteQualified, type QualifiedName } from '../sql/ident.js';
 import { selectServices } from '../config/select.js';
@@ -142,7 +142,7 @@ export async function validate(options: ValidateOptions = {}): Promise<ValidateR
     await checkSoftRelations(workspace, live, db, result);
     result.ok = result.findings.length === 0;
   } catch (err) {
-    result.error = isTidemarkError(err) ? err : new TidemarkError('unexpected', (err as Error)?.message ?? String(err), { cause: err });
+    result.error = asTidemarkError(err);
   } finally {
     await closeQuietly(close);
     result.durationMs = performance.now() - started;

@@ -3,19 +3,20 @@
  *
  * - `shadowUrl` (`--shadow URL`) chooses explicitly: it must not be the target, and must be empty
  *   (what the replay leaves there is removed again on dispose, so the next run finds it empty too);
- * - against a server, a temporary database `tidemark_shadow_<random>` on that same server (same major
- *   version and extensions as the target), dropped on dispose; if the role may not create one, an
- *   in-process PGlite, and the description says why;
+ * - against a server, a temporary database `tidemark_shadow_<pid>_<host>_<random>` on that same server
+ *   (same major version and extensions as the target), dropped on dispose; if the role may not create
+ *   one, an in-process PGlite, and the description says why. Before creating one, the ones a killed
+ *   run left behind are dropped (see dropStaleShadows);
  * - against PGlite (or with no target), an in-process PGlite in memory.
  *
  * PGlite runs PostgreSQL 18 and accepts SQL an older server rejects: only a same-server shadow proves a
  * migration runs on the target's version. `description` says which one was used, so callers print it.
  */
-import { randomBytes } from 'node:crypto';
 import { TidemarkError } from '../errors.js';
 import { quoteIdent } from '../sql/ident.js';
 import type { Database } from './database.js';
 import { openDatabase } from './open.js';
+import { dropStaleShadows, shadowName } from './shadow-names.js';
 import { databaseNameOf, hostOf, parseDatabaseUrl, redactUrl } from './url.js';
 
 export type ShadowKind = 'same-server' | 'pglite' | 'url';
@@ -27,6 +28,8 @@ export interface Shadow {
   kind: ShadowKind;
   /** The temporary database's name (same-server only). */
   name?: string;
+  /** Same-server only: temporary databases of killed runs dropped before this one was created (see dropStaleShadows). */
+  staleDropped?: string[];
   /** Drops the temporary database / empties the given one, and closes. Idempotent. */
   dispose(): Promise<void>;
 }
@@ -44,7 +47,7 @@ export interface ShadowOptions {
   cwd?: string;
 }
 
-export const SHADOW_DB_PREFIX = 'tidemark_shadow_';
+export { SHADOW_DB_PREFIX } from './shadow-names.js';
 
 export async function openShadow(options: ShadowOptions = {}): Promise<Shadow> {
   const targetUrl = options.targetUrl ?? options.target?.displayUrl;
@@ -83,7 +86,7 @@ async function openPgliteShadow(reason?: string): Promise<Shadow> {
 // ---- a temporary database on the target server ----
 
 async function createSameServerShadow(targetUrl: string): Promise<Shadow | { reason: string }> {
-  const name = `${SHADOW_DB_PREFIX}${randomBytes(4).toString('hex')}`;
+  const name = shadowName();
   let admin: Database;
   try {
     admin = await openDatabase(targetUrl);
@@ -91,8 +94,10 @@ async function createSameServerShadow(targetUrl: string): Promise<Shadow | { rea
     return { reason: `the target server could not be reached to create a temporary database (${firstLine(err)})` };
   }
   let major: number;
+  let staleDropped: string[];
   try {
     major = await majorVersion(admin);
+    staleDropped = await dropStaleShadows(admin);
     await admin.exec(`CREATE DATABASE ${quoteIdent(name)}`);
   } catch (err) {
     const code = (err as { code?: string }).code;
@@ -121,7 +126,7 @@ async function createSameServerShadow(targetUrl: string): Promise<Shadow | { rea
     } catch (err) {
       throw new TidemarkError('shadow-not-dropped', `the temporary shadow database ${name} could not be dropped: ${firstLine(err)}`, {
         kind: 'failure',
-        hint: `drop it by hand: DROP DATABASE ${name} WITH (FORCE)`,
+        hint: `drop it by hand, as its owner or a superuser: DROP DATABASE ${name} WITH (FORCE). Once this process has ended and no session is connected to it, the next tidemark run on this machine that needs a temporary database drops it.`,
       });
     }
   };
@@ -141,6 +146,7 @@ async function createSameServerShadow(targetUrl: string): Promise<Shadow | { rea
     database,
     kind: 'same-server',
     name,
+    staleDropped,
     description: `temporary database ${name} on the target server (PostgreSQL ${major})`,
     async dispose() {
       if (disposed) return;
@@ -295,17 +301,25 @@ async function userObjects(db: Database): Promise<string[]> {
 interface Baseline {
   schemas: Set<string>;
   extensions: Set<string>;
+  eventTriggers: Set<string>;
 }
 
 async function baseline(db: Database): Promise<Baseline> {
   const schemas = await db.query<{ n: string }>(`SELECT n.nspname AS n FROM pg_namespace n WHERE ${USER_SCHEMA}`);
   const extensions = await db.query<{ n: string }>('SELECT extname AS n FROM pg_extension');
-  return { schemas: new Set(schemas.rows.map((r) => r.n)), extensions: new Set(extensions.rows.map((r) => r.n)) };
+  const eventTriggers = await db.query<{ n: string }>('SELECT evtname AS n FROM pg_event_trigger');
+  return { schemas: new Set(schemas.rows.map((r) => r.n)), extensions: new Set(extensions.rows.map((r) => r.n)), eventTriggers: new Set(eventTriggers.rows.map((r) => r.n)) };
 }
 
-/** Removes what the replay added to a shadow that was empty: new extensions and schemas, then every user object left. */
+/**
+ * Removes what the replay added to a shadow that was empty: new event triggers first (one that refuses drops, as
+ * some databases install against accidents, would refuse every drop below; dropping an event trigger fires none),
+ * then new extensions and schemas, then every user object left.
+ */
 async function emptyAgain(db: Database, before: Baseline): Promise<void> {
   const drops: string[] = [];
+  const triggers = await db.query<{ n: string }>('SELECT evtname AS n FROM pg_event_trigger ORDER BY oid DESC');
+  drops.push(...triggers.rows.filter((r) => !before.eventTriggers.has(r.n)).map((r) => `DROP EVENT TRIGGER IF EXISTS ${quoteIdent(r.n)}`));
   const exts = await db.query<{ n: string }>('SELECT extname AS n FROM pg_extension ORDER BY oid DESC');
   drops.push(...exts.rows.filter((r) => !before.extensions.has(r.n)).map((r) => `DROP EXTENSION IF EXISTS ${quoteIdent(r.n)} CASCADE`));
   const schemas = await db.query<{ n: string }>(`SELECT n.nspname AS n FROM pg_namespace n WHERE ${USER_SCHEMA} ORDER BY n.oid DESC`);

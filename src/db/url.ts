@@ -79,6 +79,17 @@ export function redactUrl(url: string): string {
   return out + url.slice(at);
 }
 
+/**
+ * Free text of unknown origin (a message from below tidemark, a stack trace) with the password of every URL in it
+ * and every `password=` value hidden. tidemark's own messages redact their URLs when they are made; this is the
+ * safety net for the rest.
+ */
+export function redactSecrets(text: string): string {
+  return text
+    .replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s'"`<>]+/gi, (url) => redactUrl(url))
+    .replace(/(password\s*=\s*)('[^']*'|"[^"]*"|[^\s&;'"]+)/gi, (_m, key: string) => `${key}***`);
+}
+
 /** The index of the `=` after the first `…password` key (any case, percent-encoded or not), if any. */
 function passwordKeyEnd(text: string): number | undefined {
   for (let eq = text.indexOf('='); eq >= 0; eq = text.indexOf('=', eq + 1)) {

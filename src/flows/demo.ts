@@ -14,7 +14,10 @@
  *   7. the doctor again: clean.
  *
  * Every step goes through the same functions the commands use; the demo only composes them.
- * Results as values: never throws.
+ * Results as values: never throws. A failing step stops the demo with its own code (demo-backup,
+ * demo-adopt, demo-validate, demo-up, demo-doctor; demo-failed for the others), a message naming
+ * the step and what went wrong, and a hint with the command that shows it again in the kept
+ * project. The steps are a parameter (`steps`, the real ones by default), so a test can make one fail.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,8 +25,9 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { closeQuietly, up } from '../apply/migrate.js';
 import { loadWorkspace } from '../config/load.js';
+import type { Workspace } from '../config/types.js';
 import type { Database } from '../db/database.js';
-import { TidemarkError, isTidemarkError } from '../errors.js';
+import { TidemarkError, UNEXPECTED_HINT, isTidemarkError, type ErrorCode } from '../errors.js';
 import { createMigrationFile } from '../history/new-migration.js';
 import { writeSumFile } from '../history/sum-io.js';
 
@@ -39,6 +43,8 @@ export interface DemoOptions {
   itemsPerBudget?: number;
   /** Told each step as it ends. */
   onStep?: (step: DemoStep) => void;
+  /** Steps to use instead of the real ones (DEMO_STEPS), by name. */
+  steps?: Partial<DemoSteps>;
 }
 
 export interface DemoStep {
@@ -61,6 +67,35 @@ export interface DemoResult {
   error?: TidemarkError;
 }
 
+/** The steps, in the order they run. */
+export const DEMO_STEP_NAMES = ['legacy', 'doctor', 'backup', 'adopt', 'validate', 'migrate', 'doctor-again'] as const;
+export type DemoStepName = (typeof DEMO_STEP_NAMES)[number];
+
+/** What the steps share; each step reads what the ones before it left. */
+export interface DemoContext {
+  /** The project directory (absolute). */
+  dir: string;
+  sizes: { users: number; budgetsPerUser: number; itemsPerBudget: number };
+  result: DemoResult;
+  db?: Database;
+  workspace?: Workspace;
+  /** Where the backup goes (absolute). */
+  backupDir: string;
+  /** The adoption under way, named in the adopt step's failure. */
+  adopting?: { from: string; to: string };
+}
+
+/** A step's account of itself. `failure`: the step ran, and what it found stops the demo (e.g. validate's findings). */
+export interface DemoStepReport {
+  title: string;
+  lines: string[];
+  /** Shown as ✓ (default) or ✗. */
+  ok?: boolean;
+  failure?: string;
+}
+
+export type DemoSteps = Record<DemoStepName, (ctx: DemoContext) => Promise<DemoStepReport>>;
+
 interface CrmData {
   crmDataStatements(opts?: { users?: number; budgetsPerUser?: number; itemsPerBudget?: number }): string[];
   crmCounts(opts?: { users?: number; budgetsPerUser?: number; itemsPerBudget?: number }): Record<string, number>;
@@ -73,85 +108,162 @@ export async function demo(options: DemoOptions = {}): Promise<DemoResult> {
   const dir = options.dir ? path.resolve(options.dir) : fs.mkdtempSync(path.join(os.tmpdir(), 'tidemark-demo-'));
   const keep = options.keep ?? options.dir !== undefined;
   const result: DemoResult = { ok: false, dir, kept: keep, steps: [], legacyRules: [], rows: {}, durationMs: 0 };
+  const sizes = { users: options.users ?? 10_000, budgetsPerUser: options.budgetsPerUser ?? 5, itemsPerBudget: options.itemsPerBudget ?? 4 };
+  const ctx: DemoContext = { dir, sizes, result, backupDir: path.join(dir, 'backups', 'before-adopt') };
+  const steps: DemoSteps = { ...DEMO_STEPS, ...options.steps };
   let mark = performance.now();
-  const done = (title: string, lines: string[], ok = true) => {
-    const now = performance.now();
-    const s: DemoStep = { title, lines, ms: now - mark, ok };
-    mark = now;
-    result.steps.push(s);
-    options.onStep?.(s);
-  };
-  let db: Database | undefined;
+  let current: DemoStepName | undefined;
   try {
     if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) {
       throw new TidemarkError('demo-dir-not-empty', `${dir} is not empty: the demo builds its project in a new or empty directory.`, { kind: 'usage' });
     }
-    // The project: the legacy Alembic services and their config, as the CRM team has them.
+    for (const name of DEMO_STEP_NAMES) {
+      current = name;
+      const report = await steps[name](ctx);
+      const now = performance.now();
+      const step: DemoStep = { title: report.title, lines: report.lines, ms: now - mark, ok: report.ok ?? report.failure === undefined };
+      mark = now;
+      result.steps.push(step);
+      options.onStep?.(step);
+      if (report.failure !== undefined) throw new StepFailure(report.failure);
+    }
+    current = undefined;
+    result.ok = true;
+  } catch (err) {
+    result.error = current === undefined ? (isTidemarkError(err) ? err : stepError('legacy', ctx, err)) : stepError(current, ctx, err);
+  } finally {
+    if (ctx.db) await closeQuietly(() => ctx.db!.close());
+    if (!keep && result.ok) fs.rmSync(dir, { recursive: true, force: true });
+    else result.kept = true;
+    result.durationMs = performance.now() - started;
+  }
+  return result;
+}
+
+/** A step that ran and found what stops the demo (its message is the whole story, no error below it). */
+class StepFailure extends Error {}
+
+/** Per step: the code its failure carries, how the message names it, and the command that shows it again. */
+const ON_FAILURE: Record<DemoStepName, { code: ErrorCode; step: (ctx: DemoContext) => string; again?: (ctx: DemoContext) => string }> = {
+  legacy: { code: 'demo-failed', step: () => 'The demo failed while building the legacy database' },
+  doctor: { code: 'demo-failed', step: () => "The demo's doctor on the legacy histories failed", again: () => 'tidemark check --db' },
+  backup: { code: 'demo-backup', step: () => "The demo's backup step failed", again: (ctx) => `tidemark verify-backup ${path.relative(ctx.dir, ctx.backupDir)}` },
+  adopt: {
+    code: 'demo-adopt',
+    step: (ctx) => `The demo's adopt step failed${ctx.adopting ? ` for ${ctx.adopting.from} → ${ctx.adopting.to}` : ''}`,
+    again: (ctx) => `tidemark adopt --service ${ctx.adopting?.from ?? ADOPTIONS[0][0]} --as ${ctx.adopting?.to ?? ADOPTIONS[0][1]}`,
+  },
+  validate: { code: 'demo-validate', step: () => "The demo's validate step failed", again: (ctx) => `tidemark validate --against ${path.relative(ctx.dir, ctx.backupDir)}` },
+  migrate: { code: 'demo-up', step: () => "The demo's up step (new migrations, applied) failed", again: () => 'tidemark status' },
+  'doctor-again': { code: 'demo-doctor', step: () => "The demo's last doctor failed", again: () => 'tidemark check --db' },
+};
+
+/**
+ * The error a failing step ends the demo with: the step's code; the message names the step and what went wrong
+ * (a tidemark error's own code in brackets); the hint says what to run, in the project the demo keeps, to see it.
+ */
+function stepError(name: DemoStepName, ctx: DemoContext, err: unknown): TidemarkError {
+  const on = ON_FAILURE[name];
+  const errno = err as NodeJS.ErrnoException;
+  let reason: string;
+  let first: string | undefined;
+  if (err instanceof StepFailure) {
+    reason = err.message;
+  } else if (isTidemarkError(err)) {
+    reason = `${err.message} [${err.code}]`;
+    first = err.hint;
+  } else if (typeof errno?.code === 'string' && /^E[A-Z]+$/.test(errno.code)) {
+    reason = errno.message;
+    first = `The file system refused (${errno.code}${errno.path ? ` on ${errno.path}` : ''}): give --dir a new or empty directory that can be written, on a disk with free space.`;
+  } else {
+    reason = (err as Error)?.message ?? String(err);
+    first = UNEXPECTED_HINT;
+  }
+  const kept = fs.existsSync(ctx.dir) ? `The demo's project is kept in ${ctx.dir}${on.again ? `: \`${on.again(ctx)}\` there shows it again` : ''}.` : undefined;
+  return new TidemarkError(on.code, `${on.step(ctx)}: ${reason}`, { hint: [first, kept].filter(Boolean).join(' ') || undefined, cause: err });
+}
+
+const ADOPTIONS = [['user_service', 'user'], ['budget_service', 'budget']] as const;
+
+/** The real steps: the functions the commands use, on the demo's project. */
+export const DEMO_STEPS: DemoSteps = {
+  // 1. The project (the legacy Alembic services and their config, as the CRM team has them) and its database.
+  async legacy(ctx) {
+    const { dir, result } = ctx;
     fs.cpSync(path.join(EXAMPLES_DIR, 'legacy'), dir, { recursive: true });
     const crm = (await import(pathToFileURL(path.join(EXAMPLES_DIR, 'data.mjs')).href)) as CrmData;
-    const sizes = { users: options.users ?? 10_000, budgetsPerUser: options.budgetsPerUser ?? 5, itemsPerBudget: options.itemsPerBudget ?? 4 };
-    result.rows = crm.crmCounts(sizes);
-
+    result.rows = crm.crmCounts(ctx.sizes);
     const { openDatabase } = await import('../db/open.js');
-    db = await openDatabase(`pglite:${path.join(dir, '.tidemark', 'db')}`);
-    const legacySql = fs.readFileSync(path.join(dir, 'legacy-database.sql'), 'utf8');
-    await db.exec(legacySql);
+    const db = await openDatabase(`pglite:${path.join(dir, '.tidemark', 'db')}`);
+    ctx.db = db;
+    await db.exec(fs.readFileSync(path.join(dir, 'legacy-database.sql'), 'utf8'));
     // The file's handful of sample rows make way for the generated ones (same ids).
     await db.exec('DELETE FROM budget_items; DELETE FROM budgets; DELETE FROM users;');
     await db.transaction(async (tx) => {
       // Generated rows are consistent by construction: foreign-key triggers off while loading them
       // (validate checks every relationship later anyway). PGlite's user is a superuser.
       await tx.exec(`SET LOCAL session_replication_role = replica`);
-      for (const sql of crm.crmDataStatements(sizes)) await tx.exec(sql);
+      for (const sql of crm.crmDataStatements(ctx.sizes)) await tx.exec(sql);
     });
     const versions = (await db.query<{ v: string }>('SELECT version_num AS v FROM alembic_version ORDER BY 1')).rows.map((r) => r.v);
-    done('The legacy database (two Alembic services, one shared alembic_version)', [
-      `${n(result.rows.users)} users · ${n(result.rows.budgets)} budgets · ${n(result.rows.budget_items)} budget items`,
-      `alembic_version holds ${versions.map((v) => `'${v}'`).join(', ')} — both services' heads and a row nobody defines`,
-    ]);
+    ctx.workspace = await loadWorkspace({ cwd: dir });
+    return {
+      title: 'The legacy database (two Alembic services, one shared alembic_version)',
+      lines: [
+        `${n(result.rows.users)} users · ${n(result.rows.budgets)} budgets · ${n(result.rows.budget_items)} budget items`,
+        `alembic_version holds ${versions.map((v) => `'${v}'`).join(', ')} — both services' heads and a row nobody defines`,
+      ],
+    };
+  },
 
-    // 2. The doctor.
+  // 2. The doctor on the legacy histories: its errors are the story, not a failure.
+  async doctor(ctx) {
     const { check } = await import('../check/run.js');
-    let workspace = await loadWorkspace({ cwd: dir });
-    const doctor = await check({ workspace, database: db, db: true });
+    const doctor = await check({ workspace: ctx.workspace!, database: ctx.db!, db: true });
     if (doctor.error) throw doctor.error;
     const errors = doctor.diagnostics.filter((d) => d.severity === 'error');
-    result.legacyRules = [...new Set(doctor.diagnostics.map((d) => d.rule))].sort();
+    ctx.result.legacyRules = [...new Set(doctor.diagnostics.map((d) => d.rule))].sort();
     const order = ['duplicate-id', 'cross-service-reference', 'mixed-id-format', 'multiple-heads', 'alembic-version-contamination'];
-    const rules = [...result.legacyRules].sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99));
+    const rules = [...ctx.result.legacyRules].sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99));
     // File names are enough to read the story: drop the directories in front of them.
     const shorten = (text: string) => text.replace(/[^\s,(]*services\/\w+\/alembic\/versions\//g, '');
-    const doctorLines = rules.map((rule) => {
+    const lines = rules.map((rule) => {
       const found = doctor.diagnostics.filter((d) => d.rule === rule);
       const mark = found.some((d) => d.severity === 'error') ? '✗' : '⚠';
       return `${mark} ${rule}${found.length > 1 ? ` (${found.length})` : ''}: ${shorten(found[0].message)}`;
     });
-    done(`The doctor on the legacy histories (tidemark check --db): ${errors.length} errors, ${doctor.warnings} warning${doctor.warnings === 1 ? '' : 's'}`, doctorLines, false);
+    return { title: `The doctor on the legacy histories (tidemark check --db): ${errors.length} errors, ${doctor.warnings} warning${doctor.warnings === 1 ? '' : 's'}`, lines, ok: false };
+  },
 
-    // 3. Backup, verified.
+  // 3. Backup, verified.
+  async backup(ctx) {
     const { backup } = await import('../data/backup.js');
     const { verifyBackup } = await import('../data/verify.js');
-    const backupDir = path.join(dir, 'backups', 'before-adopt');
-    const saved = await backup({ workspace, database: db, out: backupDir });
-    if (!saved.ok) throw saved.error ?? new TidemarkError('demo-backup', 'The backup failed.');
-    const verified = await verifyBackup(backupDir);
-    if (!verified.ok) throw new TidemarkError('demo-backup', `The backup does not verify: ${verified.problems.map((p) => p.message).join('; ')}`);
-    done('Backup of every table, in one snapshot, verified on disk', [
-      `${n(saved.rows)} rows in ${saved.tables.length} files (${(saved.bytes / 1e6).toFixed(1)} MB) → backups/before-adopt, SHA-256 and row counts checked`,
-    ]);
+    const saved = await backup({ workspace: ctx.workspace!, database: ctx.db!, out: ctx.backupDir });
+    if (!saved.ok) throw saved.error ?? new StepFailure('the backup reported no error, yet did not finish');
+    const verified = await verifyBackup(ctx.backupDir);
+    const title = 'Backup of every table, in one snapshot, verified on disk';
+    if (!verified.ok) return { title, lines: verified.problems.map((p) => p.message), failure: `the backup does not verify: ${verified.problems.map((p) => p.message).join('; ')}` };
+    return { title, lines: [`${n(saved.rows)} rows in ${saved.tables.length} files (${(saved.bytes / 1e6).toFixed(1)} MB) → backups/before-adopt, SHA-256 and row counts checked`] };
+  },
 
-    // 4. Adopt both services (user first: budget's foreign key points into it).
+  // 4. Adopt both services (user first: budget's foreign key points into it).
+  async adopt(ctx) {
     const { adopt } = await import('./adopt.js');
-    const adoptLines: string[] = [];
-    for (const [from, to] of [['user_service', 'user'], ['budget_service', 'budget']] as const) {
-      const r = await adopt({ workspace, database: db, service: from, as: to, write: true });
-      if (!r.ok) throw r.error ?? new TidemarkError('demo-adopt', `adopt ${from} failed.`);
-      adoptLines.push(
+    const { dir } = ctx;
+    const db = ctx.db!;
+    const lines: string[] = [];
+    for (const [from, to] of ADOPTIONS) {
+      ctx.adopting = { from, to };
+      const r = await adopt({ workspace: ctx.workspace!, database: db, service: from, as: to, write: true });
+      if (!r.ok) throw r.error ?? new StepFailure('adopt reported no error, yet did not finish');
+      lines.push(
         `${from} → ${to}: ${path.relative(dir, r.file!)} written, proven on a shadow database and stamped; ` +
           `${r.retired?.deleted.length ?? 0} alembic_version row retired${r.requiresAdded.length ? `; requires ${r.requiresAdded.join(', ')} (its foreign key)` : ''}`,
       );
-      workspace = await loadWorkspace({ cwd: dir });
+      ctx.workspace = await loadWorkspace({ cwd: dir });
     }
+    ctx.adopting = undefined;
     const left = (await db.query<{ v: string }>('SELECT version_num AS v FROM alembic_version ORDER BY 1').catch(() => ({ rows: [] as { v: string }[] }))).rows.map((r) => r.v);
     if (left.length) {
       // What the doctor's hint says to do with a row no directory defines, once checked: delete it.
@@ -159,22 +271,29 @@ export async function demo(options: DemoOptions = {}): Promise<DemoResult> {
         await tx.query('DELETE FROM alembic_version WHERE version_num = ANY($1::text[])', [left]);
         await tx.exec('DROP TABLE alembic_version');
       });
-      adoptLines.push(`${left.map((v) => `'${v}'`).join(', ')}, the row no directory defined, deleted as the doctor advised; alembic_version, now empty, dropped`);
+      lines.push(`${left.map((v) => `'${v}'`).join(', ')}, the row no directory defined, deleted as the doctor advised; alembic_version, now empty, dropped`);
     } else {
-      adoptLines.push('alembic_version, now empty, dropped');
+      lines.push('alembic_version, now empty, dropped');
     }
-    done('Adopt: each service gets one baseline and its own history', adoptLines);
+    return { title: 'Adopt: each service gets one baseline and its own history', lines };
+  },
 
-    // 5. Validate against the backup.
+  // 5. Validate against the backup.
+  async validate(ctx) {
     const { validate } = await import('./validate.js');
-    const valid = await validate({ workspace, database: db, against: backupDir });
+    const valid = await validate({ workspace: ctx.workspace!, database: ctx.db!, against: ctx.backupDir });
     if (valid.error) throw valid.error;
-    if (!valid.ok) throw new TidemarkError('demo-validate', `validate found: ${valid.findings.map((f) => f.message).join('; ')}`);
-    done('Validate against the backup: structure, counts, relationships', [
-      `${valid.tables.length} tables: live structure equals the migrations replayed on ${valid.shadow ?? 'a shadow'}; counts equal the backup's; ${valid.relationships.length} relationships without orphans`,
-    ]);
+    const title = 'Validate against the backup: structure, counts, relationships';
+    if (!valid.ok) return { title, lines: valid.findings.map((f) => f.message), failure: `it found ${valid.findings.length} difference${valid.findings.length === 1 ? '' : 's'} with the backup: ${valid.findings.map((f) => f.message).join('; ')}` };
+    return {
+      title,
+      lines: [`${valid.tables.length} tables: live structure equals the migrations replayed on ${valid.shadow ?? 'a shadow'}; counts equal the backup's; ${valid.relationships.length} relationships without orphans`],
+    };
+  },
 
-    // 6. Work goes on: one new migration per service, each numbered in its own service.
+  // 6. Work goes on: one new migration per service, each numbered in its own service.
+  async migrate(ctx) {
+    const workspace = ctx.workspace!;
     const newOnes: [string, string, string, string][] = [
       ['user', 'add_phone', 'ALTER TABLE users ADD COLUMN phone text;', 'ALTER TABLE users DROP COLUMN phone;'],
       ['budget', 'add_valid_until', 'ALTER TABLE budgets ADD COLUMN valid_until date;', 'ALTER TABLE budgets DROP COLUMN valid_until;'],
@@ -187,28 +306,19 @@ export async function demo(options: DemoOptions = {}): Promise<DemoResult> {
       await writeSumFile(service, svc.migrationsDir);
       ids.push(made.id);
     }
-    const applied = await up({ workspace, database: db });
-    if (!applied.ok) throw applied.error ?? new TidemarkError('demo-up', 'up failed.');
-    done('New migrations, numbered per service, applied', [`${ids.join(', ')} → applied (${applied.results.length} migrations, each in its own transaction with its ledger row)`]);
+    const applied = await up({ workspace, database: ctx.db! });
+    if (!applied.ok) throw applied.error ?? new StepFailure('up reported no error, yet did not finish');
+    return { title: 'New migrations, numbered per service, applied', lines: [`${ids.join(', ')} → applied (${applied.results.length} migrations, each in its own transaction with its ledger row)`] };
+  },
 
-    // 7. The doctor again.
-    const after = await check({ workspace, database: db, db: true });
+  // 7. The doctor again: clean, or the demo failed.
+  async 'doctor-again'(ctx) {
+    const { check } = await import('../check/run.js');
+    const after = await check({ workspace: ctx.workspace!, database: ctx.db!, db: true });
     if (after.error) throw after.error;
-    const stillErrors = after.diagnostics.filter((d) => d.severity === 'error');
-    done(
-      stillErrors.length ? `The doctor again: ${stillErrors.length} errors left` : 'The doctor again: clean',
-      stillErrors.length ? stillErrors.map((d) => `${d.rule}: ${d.message}`) : [`${after.warnings} warning${after.warnings === 1 ? '' : 's'}, 0 errors`],
-      stillErrors.length === 0,
-    );
-    if (stillErrors.length) throw new TidemarkError('demo-doctor', `The doctor still reports ${stillErrors.length} errors after the adoption.`);
-    result.ok = true;
-  } catch (err) {
-    result.error = isTidemarkError(err) ? err : new TidemarkError('demo-failed', `The demo failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
-  } finally {
-    if (db) await closeQuietly(() => db!.close());
-    if (!keep && result.ok) fs.rmSync(dir, { recursive: true, force: true });
-    else result.kept = true;
-    result.durationMs = performance.now() - started;
-  }
-  return result;
-}
+    const errors = after.diagnostics.filter((d) => d.severity === 'error');
+    if (errors.length === 0) return { title: 'The doctor again: clean', lines: [`${after.warnings} warning${after.warnings === 1 ? '' : 's'}, 0 errors`] };
+    const lines = errors.map((d) => `${d.rule}: ${d.message}`);
+    return { title: `The doctor again: ${errors.length} errors left`, lines, failure: `it still reports ${errors.length} error${errors.length === 1 ? '' : 's'} after the adoption: ${lines.join('; ')}` };
+  },
+};

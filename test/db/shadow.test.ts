@@ -62,7 +62,7 @@ forEachBackend('openShadow', (backend) => {
         assert.deepEqual(await tables(target), ['public.live']);
         if (backend.name === 'postgres') {
           assert.equal(shadow.kind, 'same-server');
-          assert.match(shadow.name ?? '', /^tidemark_shadow_[0-9a-f]{8}$/);
+          assert.match(shadow.name ?? '', new RegExp(`^tidemark_shadow_${process.pid}_[0-9a-f]{6}_[0-9a-f]{8}$`));
           assert.equal(shadow.description, `temporary database ${shadow.name} on the target server (PostgreSQL ${Math.floor((await target.serverVersionNum()) / 10000)})`);
           assert.equal(await exists(url, shadow.name!), true);
         } else {
@@ -195,7 +195,7 @@ describe('openShadow [postgres] with a role that may not create databases', { sk
         child.stdout.once('data', (d) => resolve(String(d).trim()));
         child.once('exit', () => reject(new Error(`the child exited early: ${stderr}`)));
       });
-      assert.match(name, /^tidemark_shadow_[0-9a-f]{8}$/);
+      assert.match(name, new RegExp(`^tidemark_shadow_${child.pid}_[0-9a-f]{6}_[0-9a-f]{8}$`));
       assert.equal(await exists(url, name), true);
       const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
       child.kill('SIGINT');

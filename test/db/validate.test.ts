@@ -86,7 +86,7 @@ forEachBackend('validate', (backend) => {
           // A temporary database on the target server (PostgreSQL 15 itself), one per service, dropped afterwards.
           assert.equal(result.shadowKind, 'same-server');
           const major = Math.floor((await db.serverVersionNum()) / 10000);
-          const m = /^temporary database (tidemark_shadow_[0-9a-f]{8}) on the target server \(PostgreSQL (\d+)\), a fresh one for each of the 2 services$/.exec(result.shadow ?? '');
+          const m = /^temporary database (tidemark_shadow_\d+_[0-9a-f]{6}_[0-9a-f]{8}) on the target server \(PostgreSQL (\d+)\), a fresh one for each of the 2 services$/.exec(result.shadow ?? '');
           assert.ok(m, result.shadow);
           assert.equal(Number(m[2]), major);
           const left = await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM pg_database WHERE datname = $1`, [m[1]]);
