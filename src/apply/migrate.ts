@@ -271,6 +271,7 @@ export async function status(options: WorkspaceOptions & { service?: string | re
 export interface StampResult {
   ok: boolean;
   database: string;
+  databaseSource: DatabaseSource;
   service: string;
   added: string[];
   removed: string[];
@@ -283,7 +284,7 @@ export interface StampResult {
  * no-transaction migration. `to` may be BASE.
  */
 export async function stamp(options: WorkspaceOptions & { service: string; to: string; lockTimeoutMs?: number }): Promise<StampResult> {
-  const result: StampResult = { ok: false, database: '', service: options.service, added: [], removed: [] };
+  const result: StampResult = { ok: false, database: '', databaseSource: 'default', service: options.service, added: [], removed: [] };
   let close = async () => {};
   try {
     const workspace = await resolveWorkspace(options);
@@ -301,9 +302,10 @@ export async function stamp(options: WorkspaceOptions & { service: string; to: s
       }
       limit = target.number;
     }
-    const conn = await connect(options, workspace);
+    const conn = await connect(options, workspace, result); // names the database and its source even if connecting fails
     close = conn.close;
     result.database = conn.url;
+    result.databaseSource = conn.source;
     const { db } = conn;
     await db.withAdvisoryLock(serviceLockKey(service.name), async () => {
       await ensureLedger(db);

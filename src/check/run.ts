@@ -81,7 +81,7 @@ export async function check(options: CheckOptions = {}): Promise<CheckReport> {
     // A database named in the config is checked without asking; --no-db skips it.
     if (options.db ?? Boolean(workspace?.database)) {
       const { connect } = await import('../db/connect.js');
-      const conn = await connect(options, workspace);
+      const conn = await connect(options, workspace, report); // names the database and its source even if connecting fails
       close = conn.close;
       report.database = conn.url;
       report.databaseSource = conn.source;

@@ -196,6 +196,17 @@ export function serverUrlParts(url: string): { host?: string; port?: number; dat
   }
 }
 
+/**
+ * The target as the driver reaches it, for a message: the redacted URL, followed by
+ * `(database D on HOST:PORT)` when PG* variables or defaults filled in what the URL itself leaves out.
+ */
+export function describeServerTarget(target: ServerTarget): string {
+  const said = serverUrlParts(target.display);
+  const where = `${target.host}${target.host.startsWith('/') ? '' : `:${target.port}`}`;
+  const complete = said?.host !== undefined && said.port !== undefined && said.database !== undefined;
+  return complete ? target.display : `${target.display} (database ${target.database} on ${where})`;
+}
+
 /** A database target: what openDatabase opens and what the guard checks, resolved once. */
 export type DatabaseTarget =
   | { backend: 'pglite'; dataDir: string | undefined; displayPath: string; display: string; url: string }
