@@ -8,6 +8,7 @@ import type { Diagnostic } from '../diagnostic.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
 import type { History, MigrationFile } from '../history/migration.js';
 import { readTidemarkHistory } from '../history/read-tidemark.js';
+import { protectionOfConnection, type ProtectionStatus } from '../ledger/guard.js';
 import { ensureLedger, readLedger, recordMigration, removeMigration, serviceLockKey, type LedgerRow } from '../ledger/ledger.js';
 import { displayPath } from '../paths.js';
 import { executePlan, prepareSteps, type ApplyEvent, type PreparedStep, type StepResult } from './execute.js';
@@ -193,13 +194,15 @@ export interface StatusResult {
   database: string;
   databaseSource: DatabaseSource;
   hasLedger: boolean;
+  /** Whether reset, rebaseline and restore --replace would refuse this database, and its `tidemark protect` mark. */
+  protection?: ProtectionStatus;
   services: ServiceStatus[];
   error?: TidemarkError;
 }
 
 /** Files against ledger, per service. Reads only: never creates the ledger. */
 export async function status(options: WorkspaceOptions & { service?: string | readonly string[] } = {}): Promise<StatusResult> {
-  const result: StatusResult = { ok: false, database: '', databaseSource: 'default', hasLedger: false, services: [] };
+  const result: StatusResult = { ok: false, database: '', databaseSource: 'default', hasLedger: false, protection: undefined, services: [] };
   let close = async () => {};
   try {
     const workspace = await resolveWorkspace(options);
@@ -211,6 +214,7 @@ export async function status(options: WorkspaceOptions & { service?: string | re
     result.databaseSource = conn.source;
     const ledger = await readLedger(conn.db);
     result.hasLedger = ledger.length > 0;
+    result.protection = await protectionOfConnection(conn.db, options, workspace);
     for (const service of services) {
       const history = histories.find((h) => h.service === service.name)!;
       const rows = new Map(ledger.filter((r) => r.service === service.name).map((r) => [r.migration, r]));

@@ -2,6 +2,7 @@ import { pc } from '../report/colors.js';
 import type { ApplyEvent } from '../apply/execute.js';
 import type { MigrateResult, StatusResult } from '../apply/migrate.js';
 import { displayPath } from '../paths.js';
+import { describeProtection } from '../report/protection.js';
 import { lockTimeoutMs } from './flags.js';
 import { finish, formatMs, note, printable, printJson, type GlobalOptions } from './output.js';
 
@@ -117,6 +118,7 @@ export async function runStatus(flags: GlobalOptions & { service?: string[] }): 
   }
   if (result.error) return finish(result.error, flags);
   process.stdout.write(`${pc.dim('database')} ${printable(result.database)}\n`);
+  if (result.protection) process.stdout.write(`${pc.dim('protected')} ${printable(describeProtection(result.protection))}\n`);
   let problems = 0;
   for (const s of result.services) {
     problems += s.problems;
