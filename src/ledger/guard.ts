@@ -15,12 +15,11 @@
  * (at a prompt, or `--yes-i-mean <name>` for scripts). Removing the mark (`tidemark protect --off`)
  * takes the same two acts.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Workspace } from '../config/types.js';
 import { connect, connectResolved, closeQuietly, resolveConnection, type ConnectionReport, type DatabaseSource, type WorkspaceOptions } from '../db/connect.js';
 import type { Database, Queryable } from '../db/database.js';
-import { canonicalHost, isLocalHost, redactUrl, resolveTarget, sameHost, serverUrlParts, type DatabaseTarget } from '../db/url.js';
+import { canonicalHost, isLocalHost, realDataDir, redactUrl, resolveTarget, sameHost, serverUrlParts, type DatabaseTarget } from '../db/url.js';
 import { TidemarkError } from '../errors.js';
 import { readProtection, type ProtectionMark } from './ledger.js';
 
@@ -76,15 +75,6 @@ function entryMatches(entry: string, facts: { host?: string; port?: number; data
   return true;
 }
 
-/** The real path of a directory that exists (symlinks resolved), else the path as given. */
-function realPath(p: string): string {
-  try {
-    return fs.realpathSync(p);
-  } catch {
-    return p;
-  }
-}
-
 /** An entry of the list as shown (a URL entry may hold a password). */
 const listReason = (entry: string) => `it matches \`${redactUrl(entry)}\` in the config's protected list`;
 
@@ -98,10 +88,10 @@ export function guardTarget(target: DatabaseTarget | string, protectedList: read
   if (t.backend === 'pglite') {
     const name = t.displayPath;
     // The directory itself, however it is spelled (relative, trailing slash, `..`, a symlink).
-    const dir = t.dataDir === undefined ? 'memory' : realPath(t.dataDir);
+    const dir = t.dataDir === undefined ? 'memory' : realDataDir(t.dataDir);
     for (const entry of protectedList) {
       const bare = entry.replace(/^pglite:/i, '');
-      const entryDir = bare === 'memory' ? 'memory' : hasGlob(bare) ? path.resolve(cwd, bare) : realPath(path.resolve(cwd, bare));
+      const entryDir = bare === 'memory' ? 'memory' : hasGlob(bare) ? path.resolve(cwd, bare) : realDataDir(path.resolve(cwd, bare));
       if (globToRegExp(entry).test(name) || globToRegExp(entry).test(`pglite:${name}`) || globToRegExp(entryDir).test(dir)) reasons.push(listReason(entry));
     }
     return { name, reasons };
