@@ -2,7 +2,7 @@ import type { Database } from '../db/database.js';
 import { TidemarkError, asTidemarkError } from '../errors.js';
 import { readAlembicHistory } from '../history/read-alembic.js';
 import { logEvent, ensureLedger } from '../ledger/ledger.js';
-import { connect, resolveWorkspace, type WorkspaceOptions } from './migrate.js';
+import { connect, resolveWorkspace, type DatabaseSource, type WorkspaceOptions } from './migrate.js';
 import { versionTableName } from '../config/owns.js';
 import { quoteIdent, quoteQualified } from '../sql/ident.js';
 
@@ -16,6 +16,7 @@ export interface SplitMove {
 export interface SplitResult {
   ok: boolean;
   database: string;
+  databaseSource: DatabaseSource;
   dryRun: boolean;
   /** Per service: the version table it gets and the line its env.py needs. */
   services: { service: string; versionTable: string; envPyChange: string; configChange: string }[];
@@ -47,7 +48,7 @@ async function tableExists(db: Database, quoted: string): Promise<boolean> {
 export async function splitVersionTable(
   options: WorkspaceOptions & { dryRun?: boolean; table?: string; prefix?: string },
 ): Promise<SplitResult> {
-  const result: SplitResult = { ok: false, database: '', dryRun: Boolean(options.dryRun), services: [], moves: [], orphans: [] };
+  const result: SplitResult = { ok: false, database: '', databaseSource: 'default', dryRun: Boolean(options.dryRun), services: [], moves: [], orphans: [] };
   let close = async () => {};
   try {
     const workspace = await resolveWorkspace(options);
@@ -78,9 +79,10 @@ export async function splitVersionTable(
         configChange: `services.${s.name}.versionTable: '${target}'`,
       });
     }
-    const conn = await connect(options, workspace);
+    const conn = await connect(options, workspace, result); // names the database and its source even if connecting fails
     close = conn.close;
     result.database = conn.url;
+    result.databaseSource = conn.source;
     const { db } = conn;
     const sharedSql = versionTableSql(shared);
     if (!(await tableExists(db, sharedSql))) {

@@ -8,6 +8,7 @@ import type { Diagnostic } from '../diagnostic.js';
 import { TidemarkError, asTidemarkError } from '../errors.js';
 import type { History, MigrationFile } from '../history/migration.js';
 import { readTidemarkHistory } from '../history/read-tidemark.js';
+import { protectionOfConnection, type ProtectionStatus } from '../ledger/guard.js';
 import { ensureLedger, readLedger, recordMigration, removeMigration, serviceLockKey, type LedgerRow } from '../ledger/ledger.js';
 import { displayPath } from '../paths.js';
 import { executePlan, prepareSteps, type ApplyEvent, type PreparedStep, type StepResult } from './execute.js';
@@ -192,13 +193,15 @@ export interface StatusResult {
   database: string;
   databaseSource: DatabaseSource;
   hasLedger: boolean;
+  /** Whether reset, rebaseline and restore --replace would refuse this database, and its `tidemark protect` mark. */
+  protection?: ProtectionStatus;
   services: ServiceStatus[];
   error?: TidemarkError;
 }
 
 /** Files against ledger, per service. Reads only: never creates the ledger. */
 export async function status(options: WorkspaceOptions & { service?: string | readonly string[] } = {}): Promise<StatusResult> {
-  const result: StatusResult = { ok: false, database: '', databaseSource: 'default', hasLedger: false, services: [] };
+  const result: StatusResult = { ok: false, database: '', databaseSource: 'default', hasLedger: false, protection: undefined, services: [] };
   let close = async () => {};
   try {
     const workspace = await resolveWorkspace(options);
@@ -210,6 +213,7 @@ export async function status(options: WorkspaceOptions & { service?: string | re
     result.databaseSource = conn.source;
     const ledger = await readLedger(conn.db);
     result.hasLedger = ledger.length > 0;
+    result.protection = await protectionOfConnection(conn.db, options, workspace);
     for (const service of services) {
       const history = histories.find((h) => h.service === service.name)!;
       const rows = new Map(ledger.filter((r) => r.service === service.name).map((r) => [r.migration, r]));
@@ -270,6 +274,7 @@ export async function status(options: WorkspaceOptions & { service?: string | re
 export interface StampResult {
   ok: boolean;
   database: string;
+  databaseSource: DatabaseSource;
   service: string;
   added: string[];
   removed: string[];
@@ -282,7 +287,7 @@ export interface StampResult {
  * no-transaction migration. `to` may be BASE.
  */
 export async function stamp(options: WorkspaceOptions & { service: string; to: string; lockTimeoutMs?: number }): Promise<StampResult> {
-  const result: StampResult = { ok: false, database: '', service: options.service, added: [], removed: [] };
+  const result: StampResult = { ok: false, database: '', databaseSource: 'default', service: options.service, added: [], removed: [] };
   let close = async () => {};
   try {
     const workspace = await resolveWorkspace(options);
@@ -300,9 +305,10 @@ export async function stamp(options: WorkspaceOptions & { service: string; to: s
       }
       limit = target.number;
     }
-    const conn = await connect(options, workspace);
+    const conn = await connect(options, workspace, result); // names the database and its source even if connecting fails
     close = conn.close;
     result.database = conn.url;
+    result.databaseSource = conn.source;
     const { db } = conn;
     await db.withAdvisoryLock(serviceLockKey(service.name), async () => {
       await ensureLedger(db);

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { parseDatabaseUrl } from '../db/url.js';
+import { parseDatabaseUrl, redactUrl } from '../db/url.js';
 import { TidemarkError, asTidemarkError } from '../errors.js';
 import { writeSumFile } from '../history/sum-io.js';
 import { formatMigrationId, parseMigrationName, parseMigrationSource } from '../history/tidemark-source.js';
@@ -70,7 +70,7 @@ export interface RequiresEdit {
 
 export type RenumberDatabaseCheck =
   | { checked: true; database: string; source: DatabaseSource; applied: string[] }
-  | { checked: false; reason: string };
+  | { checked: false; reason: string; database?: string; source?: DatabaseSource };
 
 export interface RenumberResult {
   ok: boolean;
@@ -288,6 +288,8 @@ export async function renumber(options: RenumberOptions): Promise<RenumberResult
         // Opening it would create it; a database that does not exist has applied nothing.
         result.database = { checked: true, database: `pglite:${parsedUrl.displayPath}`, source, applied: [] };
       } else {
+        // Named before connecting: a failure to connect still says which database was tried.
+        result.database = { checked: false, reason: 'the database could not be opened', database: typeof options.database === 'object' ? options.database.displayUrl : redactUrl(url), source };
         const conn = await connect(options, workspace);
         try {
           const rows = await readLedger(conn.db, [service.name]);

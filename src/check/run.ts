@@ -7,6 +7,7 @@ import { summarizeGraph, type GraphSummary } from '../history/graph.js';
 export type { GraphSummary };
 import { resolveAlembicLocation } from '../history/read-alembic.js';
 import type { DatabaseSource, WorkspaceOptions } from '../db/connect.js';
+import type { ProtectionStatus } from '../ledger/guard.js';
 import { readDatabaseFacts } from './database-facts.js';
 import { RULES } from './registry.js';
 import type { CheckContext, DatabaseFacts, Rule, ServiceView } from './rule.js';
@@ -42,6 +43,8 @@ export interface CheckReport {
   diagnostics: Diagnostic[];
   database?: string;
   databaseSource?: DatabaseSource;
+  /** With the database: whether reset, rebaseline and restore --replace would refuse it, and its `tidemark protect` mark. */
+  protection?: ProtectionStatus;
   rules: string[];
   /** Set when the check itself could not run (bad usage, unreadable config, unreachable database). */
   error?: TidemarkError;
@@ -81,11 +84,13 @@ export async function check(options: CheckOptions = {}): Promise<CheckReport> {
     // A database named in the config is checked without asking; --no-db skips it.
     if (options.db ?? Boolean(workspace?.database)) {
       const { connect } = await import('../db/connect.js');
-      const conn = await connect(options, workspace);
+      const conn = await connect(options, workspace, report); // names the database and its source even if connecting fails
       close = conn.close;
       report.database = conn.url;
       report.databaseSource = conn.source;
       database = await readDatabaseFacts(conn.db);
+      const { protectionOfConnection } = await import('../ledger/guard.js');
+      report.protection = await protectionOfConnection(conn.db, options, workspace);
     }
     const ctx: CheckContext = {
       services: views,

@@ -77,9 +77,6 @@ function ttyProgress(): (e: BackupEvent) => void {
 
 /** `tidemark backup`: exit 0 written, 1 failed, 2 bad usage (unknown service/table, existing --out). */
 export async function runBackup(flags: BackupFlags): Promise<void> {
-  if (flags.format !== undefined && flags.format !== 'ndjson' && flags.format !== 'csv' && flags.format !== 'pgdump') {
-    return finish(new TidemarkError('bad-usage', `--format must be ndjson, csv or pgdump, not ${flags.format}.`, { kind: 'usage' }), flags);
-  }
   // --table takes the owns grammar without wildcards: `orders`, `sales.orders`, `"sales.orders"`, `"My Schema"."a.b"`.
   const tables: QualifiedName[] = [];
   for (const text of flags.table ?? []) {

@@ -2,6 +2,7 @@ import { pc } from '../report/colors.js';
 import { describeCounts, describeObject } from '../report/reset-report.js';
 import path from 'node:path';
 import type { ApplyEvent } from '../apply/execute.js';
+import { lockTimeoutMs } from './flags.js';
 import { finish, formatMs, note, printJson, type GlobalOptions } from './output.js';
 
 /** Says so when the embedded default is used. */
@@ -36,7 +37,7 @@ export interface ResetFlags extends GlobalOptions {
   forceProtected?: boolean;
   yesIMean?: string;
   dryRun?: boolean;
-  lockTimeout?: string;
+  lockTimeout?: number;
 }
 
 export async function runReset(flags: ResetFlags): Promise<void> {
@@ -50,7 +51,7 @@ export async function runReset(flags: ResetFlags): Promise<void> {
     yesIMean: flags.yesIMean,
     ask: askOnTty,
     dryRun: flags.dryRun,
-    lockTimeoutMs: flags.lockTimeout === undefined ? undefined : Number(flags.lockTimeout) * 1000,
+    lockTimeoutMs: lockTimeoutMs(flags),
     onEvent: applyPrinter(flags),
   });
   if (flags.json) {
@@ -82,7 +83,7 @@ export interface RebaselineFlags extends GlobalOptions {
   retireAlembic?: string;
   versionTable?: string;
   shadow?: string;
-  lockTimeout?: string;
+  lockTimeout?: number;
   forceProtected?: boolean;
   yesIMean?: string;
 }
@@ -96,7 +97,7 @@ export async function runRebaseline(flags: RebaselineFlags): Promise<void> {
     onConnect: sayDatabase(flags),
     service: flags.service,
     backupDir: flags.backupDir,
-    backupFormat: flags.format === 'csv' ? 'csv' : 'ndjson',
+    backupFormat: flags.format === 'csv' ? 'csv' : 'ndjson', // one of the two: checked while parsing (flags.ts)
     force: flags.force,
     dryRun: flags.dryRun,
     retireAlembic: flags.retireAlembic,
@@ -105,7 +106,7 @@ export async function runRebaseline(flags: RebaselineFlags): Promise<void> {
     forceProtected: flags.forceProtected,
     yesIMean: flags.yesIMean,
     ask: askOnTty,
-    lockTimeoutMs: flags.lockTimeout === undefined ? undefined : Number(flags.lockTimeout) * 1000,
+    lockTimeoutMs: lockTimeoutMs(flags),
     onStep: flags.json
       ? undefined
       : (step, detail) => process.stdout.write(`${pc.dim(`${formatMs(performance.now() - started).padStart(7)}  ${step}${detail ? `: ${detail}` : ''}`)}\n`),
@@ -151,7 +152,7 @@ export interface AdoptFlags extends GlobalOptions {
   dir?: string;
   write?: boolean;
   archive?: boolean;
-  lockTimeout?: string;
+  lockTimeout?: number;
 }
 
 export async function runAdopt(flags: AdoptFlags): Promise<void> {
@@ -165,7 +166,7 @@ export async function runAdopt(flags: AdoptFlags): Promise<void> {
     dir: flags.dir,
     write: flags.write,
     archive: flags.archive,
-    lockTimeoutMs: flags.lockTimeout === undefined ? undefined : Number(flags.lockTimeout) * 1000,
+    lockTimeoutMs: lockTimeoutMs(flags),
     onStep: flags.json ? undefined : (step, detail) => process.stdout.write(`${pc.dim(`${step}${detail ? `: ${detail}` : ''}`)}\n`),
   });
   if (flags.json) {
@@ -206,7 +207,7 @@ function displayPathOf(file: string): string {
 export interface DemoFlags extends GlobalOptions {
   dir?: string;
   keep?: boolean;
-  users?: string;
+  users?: number;
 }
 
 export async function runDemo(flags: DemoFlags): Promise<void> {
@@ -216,7 +217,7 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
   const result = await demo({
     dir: flags.dir,
     keep: flags.keep,
-    users: flags.users === undefined ? undefined : Number(flags.users),
+    users: flags.users,
     onStep: flags.json
       ? undefined
       : (s) => {

@@ -2,6 +2,8 @@ import { pc } from '../report/colors.js';
 import type { ApplyEvent } from '../apply/execute.js';
 import type { MigrateResult, StatusResult } from '../apply/migrate.js';
 import { displayPath } from '../paths.js';
+import { describeProtection } from '../report/protection.js';
+import { lockTimeoutMs } from './flags.js';
 import { finish, formatMs, note, printable, printJson, type GlobalOptions } from './output.js';
 
 /** Says so when the embedded default is used: a user who forgot DATABASE_URL must notice at once. */
@@ -18,15 +20,15 @@ export interface MigrateFlags extends GlobalOptions {
   to?: string;
   steps?: string;
   dryRun?: boolean;
-  lockTimeout?: string;
+  lockTimeout?: number;
 }
 
-function commonOptions(flags: GlobalOptions & { lockTimeout?: string }) {
+function commonOptions(flags: GlobalOptions & { lockTimeout?: number }) {
   return {
     configFile: flags.config,
     database: flags.database,
     onConnect: sayDatabase(flags),
-    lockTimeoutMs: flags.lockTimeout === undefined ? undefined : Number(flags.lockTimeout) * 1000,
+    lockTimeoutMs: lockTimeoutMs(flags),
   };
 }
 
@@ -116,6 +118,7 @@ export async function runStatus(flags: GlobalOptions & { service?: string[] }): 
   }
   if (result.error) return finish(result.error, flags);
   process.stdout.write(`${pc.dim('database')} ${printable(result.database)}\n`);
+  if (result.protection) process.stdout.write(`${pc.dim('protected')} ${printable(describeProtection(result.protection))}\n`);
   let problems = 0;
   for (const s of result.services) {
     problems += s.problems;
@@ -132,7 +135,7 @@ export async function runStatus(flags: GlobalOptions & { service?: string[] }): 
   process.exitCode = problems > 0 ? 1 : 0;
 }
 
-export async function runStamp(flags: GlobalOptions & { service: string; to: string; lockTimeout?: string }): Promise<void> {
+export async function runStamp(flags: GlobalOptions & { service: string; to: string; lockTimeout?: number }): Promise<void> {
   const { stamp } = await import('../apply/migrate.js');
   const result = await stamp({ ...commonOptions(flags), service: flags.service, to: flags.to });
   if (flags.json) {

@@ -1,14 +1,11 @@
 /**
- * `tidemark protect [--off]`, and the guard's two flags on every command that deletes data through
- * the guard (reset has them already; rebaseline and restore get them here, so main.ts registers all
- * of this with one call).
+ * `tidemark protect [--off]`. The guard's two flags are declared once in flags.ts and added to every
+ * command that deletes data through the guard (reset, rebaseline, restore) and to this one.
  */
 import type { Command } from 'commander';
 import { pc } from '../report/colors.js';
+import { forceProtectedOption, yesIMeanOption } from './flags.js';
 import { finish, printJson, type GlobalOptions } from './output.js';
-
-const FORCE = ['--force-protected', 'allow a protected or remote database (its name must still be typed back)'] as const;
-const YES = ['--yes-i-mean <database>', 'the database name, typed back without a prompt (with --force-protected)'] as const;
 
 export interface ProtectFlags extends GlobalOptions {
   off?: boolean;
@@ -17,16 +14,12 @@ export interface ProtectFlags extends GlobalOptions {
 }
 
 export function registerProtect(program: Command): void {
-  for (const name of ['rebaseline', 'restore']) {
-    const cmd = program.commands.find((c) => c.name() === name);
-    if (cmd && !cmd.options.some((o) => o.long === '--force-protected')) cmd.option(...FORCE).option(...YES);
-  }
   program
     .command('protect')
     .description('mark the database as protected inside itself: reset, rebaseline and restore --replace then refuse it (--off removes the mark)')
     .option('--off', 'remove the mark (needs --force-protected and the database name typed back)')
-    .option(...FORCE)
-    .option(...YES)
+    .addOption(forceProtectedOption())
+    .addOption(yesIMeanOption())
     .action(async (flags: { off?: boolean; forceProtected?: boolean; yesIMean?: string }, cmd: Command) => {
       await runProtect({ ...(cmd.optsWithGlobals() as GlobalOptions), ...flags });
     });

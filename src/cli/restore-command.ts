@@ -3,6 +3,7 @@ import type { RestoreResult } from '../data/restore.js';
 import { TidemarkError } from '../errors.js';
 import { displayPath } from '../paths.js';
 import { displayName, escapeControl } from '../sql/ident.js';
+import { lockTimeoutMs } from './flags.js';
 import { finish, formatMs, note, printJson, type GlobalOptions } from './output.js';
 
 export interface RestoreFlags extends GlobalOptions {
@@ -11,7 +12,7 @@ export interface RestoreFlags extends GlobalOptions {
   /** `table.col=value`, repeatable. */
   fill?: string[];
   /** Seconds to wait for another run holding a restored service's lock. */
-  lockTimeout?: string;
+  lockTimeout?: number;
   forceProtected?: boolean;
   yesIMean?: string;
 }
@@ -34,10 +35,7 @@ export function parseFill(fill: readonly string[] | undefined): Record<string, s
 export async function runRestore(dir: string, flags: RestoreFlags): Promise<void> {
   let fill: Record<string, string>;
   try {
-    fill = parseFill(flags.fill);
-    if (flags.lockTimeout !== undefined && !(Number(flags.lockTimeout) > 0)) {
-      throw new TidemarkError('bad-usage', `--lock-timeout ${flags.lockTimeout}: give a number of seconds greater than 0.`, { kind: 'usage' });
-    }
+    fill = parseFill(flags.fill); // (--lock-timeout is checked while parsing: flags.ts)
   } catch (err) {
     return finish(err, flags);
   }
@@ -55,7 +53,7 @@ export async function runRestore(dir: string, flags: RestoreFlags): Promise<void
     yesIMean: flags.yesIMean,
     ask: async (question: string) => (await import('./flow-commands.js')).askOnTty(question),
     fill,
-    lockTimeoutMs: flags.lockTimeout === undefined ? undefined : Number(flags.lockTimeout) * 1000,
+    lockTimeoutMs: lockTimeoutMs(flags),
     onWait: (service) => {
       if (!flags.json) note(`Waiting for another tidemark run on ${service} to finish…`);
     },

@@ -1,5 +1,6 @@
 import { pc } from '../report/colors.js';
 import { displayPath } from '../paths.js';
+import type { DatabaseSource } from '../db/connect.js';
 import { finish, formatMs, note, printJson, type GlobalOptions } from './output.js';
 
 export interface BaselineFlags extends GlobalOptions {
@@ -15,15 +16,24 @@ export async function runBaseline(flags: BaselineFlags): Promise<void> {
   const [{ resolveWorkspace, resolveDatabaseUrl, connect, closeQuietly }, { baseline }] = await Promise.all([import('../apply/migrate.js'), import('../flows/baseline.js')]);
   const options = { configFile: flags.config, database: flags.database };
   const workspace = await resolveWorkspace(options);
-  const conn = await connect(
-    {
-      ...options,
-      onConnect: (database, source) => {
-        if (!flags.json && source === 'default') note(`Using the embedded database ${database} (no --database, DATABASE_URL or config database).`);
+  const tried: { database?: string; databaseSource?: DatabaseSource } = {};
+  let conn;
+  try {
+    conn = await connect(
+      {
+        ...options,
+        onConnect: (database, source) => {
+          if (!flags.json && source === 'default') note(`Using the embedded database ${database} (no --database, DATABASE_URL or config database).`);
+        },
       },
-    },
-    workspace,
-  );
+      workspace,
+      tried,
+    );
+  } catch (err) {
+    // Names the database baseline tried (and where its URL came from), not a default.
+    if (flags.json) printJson({ ok: false, service: flags.service, ...tried, error: err });
+    return finish(err, flags, flags.json);
+  }
   let result;
   try {
     result = await baseline({

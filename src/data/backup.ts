@@ -109,7 +109,7 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
     const serviceNames = pickServices(workspace, options);
     if (options.out !== undefined) refuseNonEmpty(path.resolve(options.cwd ?? process.cwd(), options.out), options.out);
 
-    const conn = await connect(options, workspace);
+    const conn = await connect(options, workspace, result); // names the database and its source even if connecting fails
     close = conn.close;
     db = conn.db;
     result.database = conn.url;

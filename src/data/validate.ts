@@ -118,7 +118,7 @@ export async function validate(options: ValidateOptions = {}): Promise<ValidateR
     result.services = services.map((s) => s.name);
     const manifest = options.against !== undefined ? readManifest(path.resolve(options.cwd ?? process.cwd(), options.against)) : undefined;
 
-    const conn = await connect(options, workspace);
+    const conn = await connect(options, workspace, result); // names the database and its source even if connecting fails
     close = conn.close;
     result.database = conn.url;
     result.databaseSource = conn.source;

@@ -5,6 +5,8 @@
  */
 import { loadWorkspace } from '../config/load.js';
 import type { TidemarkConfig, Workspace } from '../config/types.js';
+import { TidemarkError, isTidemarkError } from '../errors.js';
+import { displayPath } from '../paths.js';
 import type { Database } from './database.js';
 import { DEFAULT_DATABASE_URL, redactUrl, resolveTarget, type DatabaseTarget } from './url.js';
 
@@ -45,6 +47,8 @@ export interface ResolvedConnection {
   url: string;
   source: DatabaseSource;
   target: DatabaseTarget;
+  /** The config file, when the URL came from it (for messages). */
+  configFile?: string;
 }
 
 /** Filled in before connecting, so a result names the database and its source even when connecting fails. */
@@ -53,18 +57,42 @@ export interface ConnectionReport {
   databaseSource: DatabaseSource;
 }
 
-export function resolveConnection(options: WorkspaceOptions, workspace: Pick<Workspace, 'database' | 'root'> | undefined): ResolvedConnection {
+export function resolveConnection(options: WorkspaceOptions, workspace: Pick<Workspace, 'database' | 'root' | 'configFile'> | undefined): ResolvedConnection {
   const { url, source } = resolveDatabaseUrl(typeof options.database === 'string' ? options.database : undefined, workspace);
   // URLs from the config and the default are relative to the config's directory.
   const cwd = source === 'config' || source === 'default' ? (workspace?.root ?? options.cwd) : options.cwd;
-  return { url, source, target: resolveTarget(url, cwd) };
+  try {
+    return { url, source, target: resolveTarget(url, cwd), configFile: workspace?.configFile };
+  } catch (err) {
+    throw namingSource(err, source, workspace?.configFile);
+  }
 }
 
-/** Opens the database the options point at; `close` is a no-op for a Database the caller gave. */
+/** Who named the database, for a message: `--database`, `DATABASE_URL`, the config file, or nobody (the default). */
+export function describeSource(source: DatabaseSource, configFile?: string): string {
+  switch (source) {
+    case 'option':
+      return '--database';
+    case 'env':
+      return 'the DATABASE_URL environment variable';
+    case 'config':
+      return `the config's database${configFile ? ` (${displayPath(configFile)})` : ''}`;
+    case 'default':
+      return `nothing (no --database, DATABASE_URL or config database): it is the embedded default ${DEFAULT_DATABASE_URL}`;
+    case 'given':
+      return 'the caller';
+  }
+}
+
+/**
+ * Opens the database the options point at; `close` is a no-op for a Database the caller gave.
+ * `report` (a command's result) gets the database and its source BEFORE connecting, so a failure to
+ * connect names the database the command tried, not the embedded default.
+ */
 export async function connect(
   options: WorkspaceOptions,
-  workspace: Workspace | undefined,
-  report?: ConnectionReport,
+  workspace: Pick<Workspace, 'database' | 'root' | 'configFile'> | undefined,
+  report?: Partial<ConnectionReport>,
 ): Promise<{ db: Database; url: string; source: DatabaseSource; close: () => Promise<void> }> {
   if (options.database && typeof options.database !== 'string') {
     const db = options.database;
@@ -78,13 +106,32 @@ export async function connect(
   return connectResolved(options, resolveConnection(options, workspace));
 }
 
+/** The errors that depend on which database was named: they say who named it. */
+const TARGET_ERRORS: ReadonlySet<string> = new Set(['bad-database-url', 'database-unreachable', 'database-in-use', 'not-a-database-dir']);
+
+/**
+ * The same error, its hint saying where the URL came from, so a user who meant another database sees
+ * which flag, variable or file to change (the message already names the redacted URL). Other errors as they are.
+ */
+function namingSource(err: unknown, source: DatabaseSource, configFile: string | undefined): unknown {
+  if (!isTidemarkError(err) || !TARGET_ERRORS.has(err.code) || source === 'given') return err;
+  const named = `this database was named by ${describeSource(source, configFile)}`;
+  const hint = err.hint ? `${err.hint.replace(/\.$/, '')}; ${named}.` : `${named[0].toUpperCase()}${named.slice(1)}.`;
+  return new TidemarkError(err.code, err.message, { hint, cause: err });
+}
+
 /** Opens exactly the target resolved before (the one a guard checked). */
 export async function connectResolved(
   options: WorkspaceOptions,
   resolved: ResolvedConnection,
 ): Promise<{ db: Database; url: string; source: DatabaseSource; close: () => Promise<void> }> {
   const { openDatabase } = await import('./open.js');
-  const db = await openDatabase(resolved.target);
+  let db: Database;
+  try {
+    db = await openDatabase(resolved.target);
+  } catch (err) {
+    throw namingSource(err, resolved.source, resolved.configFile);
+  }
   options.onConnect?.(db.displayUrl, resolved.source);
   return { db, url: db.displayUrl, source: resolved.source, close: () => db.close() };
 }

@@ -9,7 +9,7 @@ import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { TidemarkError } from '../errors.js';
 import type { AdvisoryLockKey, AdvisoryLockOptions, Database, QueryResult } from './database.js';
 import { checkLockKey, DEFAULT_LOCK_TIMEOUT_MS, lockTimeoutError, pollForLock, rewriteCopyTarget, transactionRunner } from './open.js';
-import { redactUrl, type ServerTarget } from './url.js';
+import { describeServerTarget, redactUrl, type ServerTarget } from './url.js';
 
 const CONNECT_TIMEOUT_MS = 10_000;
 
@@ -41,7 +41,7 @@ export async function openPostgres(target: ServerTarget, options: { connectTimeo
   try {
     await client.connect();
   } catch (err) {
-    throw new TidemarkError('database-unreachable', `cannot connect to ${target.display}: ${connectReason(err, target)}`, {
+    throw new TidemarkError('database-unreachable', `cannot connect to ${describeServerTarget(target)}: ${connectReason(err, target)}`, {
       kind: 'failure',
       hint: 'check that the server is running and that host, port, user and database in the URL are right',
     });

@@ -17,7 +17,7 @@ import { quoteIdent } from '../sql/ident.js';
 import type { Database } from './database.js';
 import { openDatabase } from './open.js';
 import { dropStaleShadows, shadowName } from './shadow-names.js';
-import { databaseNameOf, hostOf, parseDatabaseUrl, redactUrl } from './url.js';
+import { isLocalHost, parseDatabaseUrl, realDataDir, redactUrl, resolveTarget, sameHost, type DatabaseTarget, type Env } from './url.js';
 
 export type ShadowKind = 'same-server' | 'pglite' | 'url';
 
@@ -51,7 +51,7 @@ export { SHADOW_DB_PREFIX } from './shadow-names.js';
 
 export async function openShadow(options: ShadowOptions = {}): Promise<Shadow> {
   const targetUrl = options.targetUrl ?? options.target?.displayUrl;
-  if (options.shadowUrl !== undefined) return openGivenShadow(options.shadowUrl, targetUrl, options.cwd);
+  if (options.shadowUrl !== undefined) return openGivenShadow(options.shadowUrl, targetUrl, options.target, options.cwd);
 
   const targetIsServer = targetUrl !== undefined ? parseDatabaseUrl(targetUrl, options.cwd).backend === 'postgres' : options.target?.backend === 'postgres';
   if (!targetIsServer) return openPgliteShadow();
@@ -208,16 +208,20 @@ async function currentRole(db: Database): Promise<string | undefined> {
 
 // ---- an explicit shadow URL ----
 
-async function openGivenShadow(shadowUrl: string, targetUrl: string | undefined, cwd: string | undefined): Promise<Shadow> {
+function isTargetError(shown: string, how: string): TidemarkError {
+  return new TidemarkError('shadow-is-target', `the shadow database ${shown} is the target database itself${how}; replaying migrations there would change it`, {
+    kind: 'usage',
+    hint: 'pass --shadow an empty database of its own (e.g. createdb app_shadow), or leave --shadow out to use a temporary one',
+  });
+}
+
+async function openGivenShadow(shadowUrl: string, targetUrl: string | undefined, target: Database | undefined, cwd: string | undefined): Promise<Shadow> {
   const shown = redactUrl(shadowUrl);
-  if (targetUrl !== undefined && sameDatabase(shadowUrl, targetUrl, cwd)) {
-    throw new TidemarkError('shadow-is-target', `the shadow database ${shown} is the target database itself; replaying migrations there would change it`, {
-      kind: 'usage',
-      hint: 'pass --shadow an empty database of its own (e.g. createdb app_shadow), or leave --shadow out to use a temporary one',
-    });
-  }
+  if (targetUrl !== undefined && sameDatabase(shadowUrl, targetUrl, cwd)) throw isTargetError(shown, '');
   const database = await openDatabase(shadowUrl, { cwd });
   try {
+    // Another spelling the URLs cannot tell apart (a DNS alias, another address of the host, a proxy).
+    if (target && (await sameServerDatabase(target, database))) throw isTargetError(shown, ' (the server says so: it lists the target\'s own session there)');
     const found = await userObjects(database);
     if (found.length > 0) {
       throw new TidemarkError('shadow-not-empty', `the shadow database ${shown} is not empty (it holds ${found.join(', ')}); replaying migrations into it would mix them with what is there`, {
@@ -253,23 +257,53 @@ async function openGivenShadow(shadowUrl: string, targetUrl: string | undefined,
   }
 }
 
-/** Same server and database name (local host aliases count as one host), or the same PGlite directory. */
-export function sameDatabase(a: string, b: string, cwd?: string): boolean {
-  const pa = parseDatabaseUrl(a, cwd);
-  const pb = parseDatabaseUrl(b, cwd);
-  if (pa.backend === 'pglite' || pb.backend === 'pglite') {
-    return pa.backend === 'pglite' && pb.backend === 'pglite' && pa.dataDir !== undefined && pa.dataDir === pb.dataDir;
+/**
+ * Whether two URLs name the same database, BEFORE connecting: each resolved by the one resolver
+ * (src/db/url.ts: node-postgres' own parser, then PG* variables and pg's defaults), so
+ * `postgres://127.0.0.1/app`, `postgresql://localhost:5432/app`, `postgres:///app?host=…`,
+ * `?host=…&port=…` and PGHOST/PGPORT/PGDATABASE spellings of one target are one; hosts compare as the
+ * guard compares them (loopback spellings and socket directories are this machine). PGlite: the same
+ * real directory (symlinks, `..`, a trailing slash). A URL that does not resolve is not the target
+ * (opening it fails on its own). DNS aliases and proxies are caught after connecting: sameServerDatabase.
+ */
+export function sameDatabase(a: string, b: string, cwd?: string, env: Env = process.env): boolean {
+  let ta: DatabaseTarget;
+  let tb: DatabaseTarget;
+  try {
+    ta = resolveTarget(a, cwd, env);
+    tb = resolveTarget(b, cwd, env);
+  } catch {
+    return false;
   }
-  const id = (url: string) => {
-    const u = new URL(url);
-    const host = hostOf(url);
-    const local = host === undefined || host.startsWith('/') || ['localhost', '127.0.0.1', '::1'].includes(host);
-    const port = u.port || u.searchParams.get('port') || process.env.PGPORT || '5432';
-    const user = decodeURIComponent(u.username) || process.env.PGUSER || process.env.USER || '';
-    const db = databaseNameOf(url) ?? process.env.PGDATABASE ?? user;
-    return `${local ? 'local' : host}:${port}/${db}`;
-  };
-  return id(a) === id(b);
+  if (ta.backend === 'pglite' || tb.backend === 'pglite') {
+    return ta.backend === 'pglite' && tb.backend === 'pglite' && ta.dataDir !== undefined && tb.dataDir !== undefined && realDataDir(ta.dataDir) === realDataDir(tb.dataDir);
+  }
+  const [x, y] = [ta.server, tb.server];
+  const host = sameHost(x.host, y.host) || (isLocalHost(x.host) && isLocalHost(y.host));
+  return host && x.port === y.port && x.database === y.database;
+}
+
+/**
+ * Whether an open shadow IS the open target, asked of the servers themselves (no URL spelling, DNS
+ * alias, tunnel or proxy gets past): the shadow's server must not list the target's own session
+ * (its pid, start time and user, which pg_stat_activity shows every role) in the shadow's database.
+ */
+export async function sameServerDatabase(target: Database, shadow: Database): Promise<boolean> {
+  if (target.backend !== 'postgres' || shadow.backend !== 'postgres') return false;
+  const me = (
+    await target.query<{ pid: number; started: string; role: string; db: string }>(
+      `SELECT pid, extract(epoch FROM backend_start)::text AS started, usesysid::text AS role, datname AS db FROM pg_stat_activity WHERE pid = pg_backend_pid()`,
+    )
+  ).rows[0];
+  if (!me) return false;
+  const { rows } = await shadow.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pg_stat_activity
+      WHERE pid = $1 AND usesysid::text = $2 AND datname = current_database() AND current_database() = $3
+        -- the start time is hidden from a role that may not see the session: pid, user and database then
+        AND (backend_start IS NULL OR extract(epoch FROM backend_start)::text = $4)`,
+    [me.pid, me.role, me.db, me.started],
+  );
+  return rows[0].n > 0;
 }
 
 const USER_SCHEMA = `n.nspname NOT IN ('information_schema', 'pg_catalog') AND n.nspname NOT LIKE 'pg\\_%'`;

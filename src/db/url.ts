@@ -7,6 +7,7 @@
  * connection-parameters.js). The reset guard checks that object and the client is created from it,
  * so what is checked and what is connected to cannot differ.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseConnectionString } from 'pg-connection-string';
 import { TidemarkError } from '../errors.js';
@@ -207,6 +208,17 @@ export function serverUrlParts(url: string): { host?: string; port?: number; dat
   }
 }
 
+/**
+ * The target as the driver reaches it, for a message: the redacted URL, followed by
+ * `(database D on HOST:PORT)` when PG* variables or defaults filled in what the URL itself leaves out.
+ */
+export function describeServerTarget(target: ServerTarget): string {
+  const said = serverUrlParts(target.display);
+  const where = `${target.host}${target.host.startsWith('/') ? '' : `:${target.port}`}`;
+  const complete = said?.host !== undefined && said.port !== undefined && said.database !== undefined;
+  return complete ? target.display : `${target.display} (database ${target.database} on ${where})`;
+}
+
 /** A database target: what openDatabase opens and what the guard checks, resolved once. */
 export type DatabaseTarget =
   | { backend: 'pglite'; dataDir: string | undefined; displayPath: string; display: string; url: string }
@@ -245,38 +257,27 @@ export function isLocalHost(host: string): boolean {
   return host.startsWith('/') || LOOPBACK.has(canonicalHost(host));
 }
 
+/**
+ * The real path of a PGlite data directory, symlinks resolved in the part that exists (the directory
+ * itself may not exist yet): two spellings of one directory give one path.
+ */
+export function realDataDir(dir: string): string {
+  const tail: string[] = [];
+  for (let head = path.resolve(dir); ; ) {
+    try {
+      return path.join(fs.realpathSync(head), ...tail);
+    } catch {
+      const parent = path.dirname(head);
+      if (parent === head) return path.resolve(dir);
+      tail.unshift(path.basename(head));
+      head = parent;
+    }
+  }
+}
+
 /** Same host, loopback aliases (localhost, 127.0.0.1, ::1) counting as one. */
 export function sameHost(a: string, b: string): boolean {
   const ca = canonicalHost(a);
   const cb = canonicalHost(b);
   return ca === cb || (LOOPBACK.has(ca) && LOOPBACK.has(cb));
-}
-
-// ---------------------------------------------------------------------------------------------
-// Kept for src/db/shadow.ts (naming a database on the same server)
-
-function serverUrl(url: string): URL | undefined {
-  if (!/^postgres(ql)?:\/\//i.test(url)) return undefined;
-  try {
-    return new URL(url);
-  } catch {
-    return undefined;
-  }
-}
-
-/** The database a server URL names (path, else `?dbname=`); undefined for PGlite or when not given. */
-export function databaseNameOf(url: string): string | undefined {
-  const u = serverUrl(url);
-  if (!u) return undefined;
-  const fromPath = decodeURIComponent(u.pathname.replace(/^\//, ''));
-  return fromPath || u.searchParams.get('dbname') || undefined;
-}
-
-/** The host a server URL names, lowercased (`?host=` wins, as in libpq); undefined for PGlite or a default socket. */
-export function hostOf(url: string): string | undefined {
-  const u = serverUrl(url);
-  if (!u) return undefined;
-  const host = u.searchParams.get('host') || decodeURIComponent(u.hostname).replace(/^\[(.*)\]$/, '$1');
-  // Host names compare case-insensitively; a socket directory (`/…`) is a path and keeps its case.
-  return (host.startsWith('/') ? host : host.toLowerCase()) || undefined;
 }

@@ -113,7 +113,7 @@ export async function adopt(options: AdoptOptions): Promise<AdoptResult> {
       });
     }
 
-    const conn = await connect(options, workspace);
+    const conn = await connect(options, workspace, result); // names the database and its source even if connecting fails
     close = conn.close;
     const db = conn.db;
     result.database = conn.url;

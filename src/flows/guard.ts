@@ -6,10 +6,10 @@
 import { connect, closeQuietly, resolveWorkspace, type DatabaseSource, type WorkspaceOptions } from '../db/connect.js';
 import { redactUrl } from '../db/url.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
-import { enforceGuard, pgliteNameOf, serverFacts, type GuardOverride } from '../ledger/guard.js';
+import { enforceGuard, markReason, pgliteNameOf, serverFacts, type GuardOverride } from '../ledger/guard.js';
 import { ensureLedger, markProtected, readProtection, unmarkProtected } from '../ledger/ledger.js';
 
-export { connectGuarded, enforceGuard, guardConnected, guardTarget, serverFacts, type GuardOverride, type ServerFacts, type TargetGuard } from '../ledger/guard.js';
+export { connectGuarded, enforceGuard, guardConnected, guardTarget, protectionStatus, serverFacts, type GuardOverride, type ProtectionStatus, type ServerFacts, type TargetGuard } from '../ledger/guard.js';
 
 export interface ProtectOptions extends WorkspaceOptions, GuardOverride {
   /** Remove the mark (takes --force-protected and the name typed back). */
@@ -55,8 +55,7 @@ export async function protect(options: ProtectOptions): Promise<ProtectResult> {
     } else {
       const mark = await readProtection(db);
       if (mark) {
-        const why = `it is marked protected inside the database (\`tidemark protect\`, ${mark.at.toISOString().slice(0, 10)} by ${mark.by})`;
-        await enforceGuard('remove the protection of', { name, reasons: [why] }, db.displayUrl, options);
+        await enforceGuard('remove the protection of', { name, reasons: [markReason(mark)] }, db.displayUrl, options);
         await ensureLedger(db);
         result.changed = await db.transaction((tx) => unmarkProtected(tx, name));
       }

@@ -15,14 +15,13 @@
  * (at a prompt, or `--yes-i-mean <name>` for scripts). Removing the mark (`tidemark protect --off`)
  * takes the same two acts.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Workspace } from '../config/types.js';
 import { connect, connectResolved, closeQuietly, resolveConnection, type ConnectionReport, type DatabaseSource, type WorkspaceOptions } from '../db/connect.js';
 import type { Database, Queryable } from '../db/database.js';
-import { canonicalHost, isLocalHost, redactUrl, resolveTarget, sameHost, serverUrlParts, type DatabaseTarget } from '../db/url.js';
+import { canonicalHost, isLocalHost, realDataDir, redactUrl, resolveTarget, sameHost, serverUrlParts, type DatabaseTarget } from '../db/url.js';
 import { TidemarkError } from '../errors.js';
-import { readProtection } from './ledger.js';
+import { readProtection, type ProtectionMark } from './ledger.js';
 
 export interface TargetGuard {
   /** What the user must type back: the database name, or the PGlite path. */
@@ -76,15 +75,6 @@ function entryMatches(entry: string, facts: { host?: string; port?: number; data
   return true;
 }
 
-/** The real path of a directory that exists (symlinks resolved), else the path as given. */
-function realPath(p: string): string {
-  try {
-    return fs.realpathSync(p);
-  } catch {
-    return p;
-  }
-}
-
 /** An entry of the list as shown (a URL entry may hold a password). */
 const listReason = (entry: string) => `it matches \`${redactUrl(entry)}\` in the config's protected list`;
 
@@ -98,10 +88,10 @@ export function guardTarget(target: DatabaseTarget | string, protectedList: read
   if (t.backend === 'pglite') {
     const name = t.displayPath;
     // The directory itself, however it is spelled (relative, trailing slash, `..`, a symlink).
-    const dir = t.dataDir === undefined ? 'memory' : realPath(t.dataDir);
+    const dir = t.dataDir === undefined ? 'memory' : realDataDir(t.dataDir);
     for (const entry of protectedList) {
       const bare = entry.replace(/^pglite:/i, '');
-      const entryDir = bare === 'memory' ? 'memory' : hasGlob(bare) ? path.resolve(cwd, bare) : realPath(path.resolve(cwd, bare));
+      const entryDir = bare === 'memory' ? 'memory' : hasGlob(bare) ? path.resolve(cwd, bare) : realDataDir(path.resolve(cwd, bare));
       if (globToRegExp(entry).test(name) || globToRegExp(entry).test(`pglite:${name}`) || globToRegExp(entryDir).test(dir)) reasons.push(listReason(entry));
     }
     return { name, reasons };
@@ -133,19 +123,15 @@ export async function serverFacts(q: Queryable): Promise<ServerFacts> {
   return { database: r.db, address: r.addr, port: r.port === null ? null : Number(r.port), inRecovery: r.recovery };
 }
 
-/**
- * The guard on a connected database: the server's answers against the protected list, the in-database
- * mark, and a standby (refused outright: it cannot be written, and it is a copy of something).
- */
-export async function guardConnected(db: Database, protectedList: readonly string[], name?: string): Promise<TargetGuard> {
+/** The reason a marked database gives (refusals, `protect --off`, status). */
+export function markReason(mark: ProtectionMark): string {
+  return `it is marked protected inside the database (\`tidemark protect\`, ${mark.at.toISOString().slice(0, 10)} by ${mark.by})`;
+}
+
+/** What the connected checks find: the server's answers against the list, and the mark. Reads only. */
+async function connectedReasons(db: Database, protectedList: readonly string[]): Promise<{ facts: ServerFacts; mark?: ProtectionMark; reasons: string[] }> {
   const reasons: string[] = [];
   const facts = await serverFacts(db);
-  if (facts.inRecovery) {
-    throw new TidemarkError('target-in-recovery', `Refusing to change ${db.displayUrl}: the server is a standby in recovery (pg_is_in_recovery() is true). Nothing was changed.`, {
-      kind: 'usage',
-      hint: 'Point --database at the primary server.',
-    });
-  }
   if (db.backend === 'postgres') {
     for (const entry of protectedList) {
       if (entryMatches(entry, { host: facts.address ?? undefined, port: facts.port ?? undefined, database: facts.database })) {
@@ -154,8 +140,65 @@ export async function guardConnected(db: Database, protectedList: readonly strin
     }
   }
   const mark = await readProtection(db);
-  if (mark) reasons.push(`it is marked protected inside the database (\`tidemark protect\`, ${mark.at.toISOString().slice(0, 10)} by ${mark.by})`);
+  if (mark) reasons.push(markReason(mark));
+  return { facts, mark, reasons };
+}
+
+/**
+ * The guard on a connected database: the server's answers against the protected list, the in-database
+ * mark, and a standby (refused outright: it cannot be written, and it is a copy of something).
+ */
+export async function guardConnected(db: Database, protectedList: readonly string[], name?: string): Promise<TargetGuard> {
+  const { facts, reasons } = await connectedReasons(db, protectedList);
+  if (facts.inRecovery) {
+    throw new TidemarkError('target-in-recovery', `Refusing to change ${db.displayUrl}: the server is a standby in recovery (pg_is_in_recovery() is true). Nothing was changed.`, {
+      kind: 'usage',
+      hint: 'Point --database at the primary server.',
+    });
+  }
   return { name: db.backend === 'postgres' ? facts.database : (name ?? facts.database), reasons };
+}
+
+/** What `status` and `check --db` show about the guard, so a user sees it before running reset. */
+export interface ProtectionStatus {
+  /** reset, rebaseline and restore --replace refuse this database without --force-protected and its name typed back. */
+  protected: boolean;
+  /** It carries the `tidemark protect` mark. */
+  marked: boolean;
+  /** When it was marked (ISO 8601), with `marked`. */
+  since?: string;
+  /** Who marked it (`user@host`), with `marked`. */
+  by?: string;
+  /** The other reasons (the config's protected list, a remote host, a standby), worded as a refusal gives them. */
+  reasons: string[];
+}
+
+/**
+ * The guard's verdict on an open database, without refusing anything: the resolved target against the
+ * protected list and the remote-host rule (when the database was opened from a URL), the server's
+ * answers, the mark, a standby. Reads only.
+ */
+export async function protectionStatus(
+  db: Database,
+  options: { target?: DatabaseTarget; protectedList: readonly string[]; cwd: string },
+): Promise<ProtectionStatus> {
+  const reasons = options.target ? guardTarget(options.target, options.protectedList, options.cwd).reasons : [];
+  const connected = await connectedReasons(db, options.protectedList);
+  if (connected.facts.inRecovery) reasons.push('the server is a standby in recovery (pg_is_in_recovery() is true)');
+  const { mark } = connected;
+  for (const r of connected.reasons) if (!reasons.includes(r) && !(mark && r === markReason(mark))) reasons.push(r);
+  return { protected: mark !== undefined || reasons.length > 0, marked: mark !== undefined, ...(mark ? { since: mark.at.toISOString(), by: mark.by } : {}), reasons };
+}
+
+/** The guard's verdict for the database a command opened with `connect()` (status, check --db). */
+export async function protectionOfConnection(
+  db: Database,
+  options: WorkspaceOptions,
+  workspace: Pick<Workspace, 'database' | 'root' | 'protected' | 'configFile'> | undefined,
+): Promise<ProtectionStatus> {
+  // A Database the caller opened has no URL to check: only what the server and the mark say.
+  const target = typeof options.database === 'object' ? undefined : resolveConnection(options, workspace).target;
+  return protectionStatus(db, { target, protectedList: workspace?.protected ?? [], cwd: workspace?.root ?? options.cwd ?? process.cwd() });
 }
 
 export interface GuardOverride {

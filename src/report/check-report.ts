@@ -1,12 +1,15 @@
 import { pc } from './colors.js';
 import type { Diagnostic } from '../diagnostic.js';
 import { displayPath } from '../paths.js';
+import { escapeControl } from '../sql/ident.js';
+import { describeProtection, type ProtectionView } from './protection.js';
 
 /** The parts of a CheckReport the renderers need (src/report sits below src/check). */
 export interface RenderableReport {
   errors: number;
   warnings: number;
   database?: string;
+  protection?: ProtectionView;
   services: {
     service: string;
     format: string;
@@ -46,6 +49,7 @@ export function renderCheckText(report: RenderableReport): string {
     for (const d of report.unassigned) out.push(renderDiagnostic(d));
     out.push('');
   }
+  if (report.database && report.protection) out.push(`${pc.dim('database')} ${escapeControl(report.database)} ${pc.dim('protected')} ${escapeControl(describeProtection(report.protection))}`);
   const summary =
     report.errors + report.warnings === 0
       ? pc.green(`No findings in ${report.services.length} service${report.services.length === 1 ? '' : 's'}${report.database ? ` and ${report.database}` : ''}.`)

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Database } from '../../src/db/database.js';
 import { openDatabase } from '../../src/db/open.js';
-import { databaseNameOf, DEFAULT_DATABASE_URL, hostOf, parseDatabaseUrl, redactUrl } from '../../src/db/url.js';
+import { DEFAULT_DATABASE_URL, parseDatabaseUrl, redactUrl } from '../../src/db/url.js';
 import { TidemarkError } from '../../src/errors.js';
 import { forEachBackend, type TestDatabase } from '../support/backends.js';
 
@@ -390,17 +390,6 @@ describe('database URLs', () => {
     assert.equal(redactUrl('postgres://bob:pa/ss#w@h/app'), 'postgres://bob:***@h/app');
     assert.equal(redactUrl('postgres://bob:p@ss@h/app'), 'postgres://bob:***@h/app');
     assert.equal(redactUrl('pglite:./.tidemark/db'), 'pglite:./.tidemark/db');
-  });
-
-  it('names the database and host of a server URL', () => {
-    assert.equal(databaseNameOf('postgres://u:p@h:5432/my%20db?sslmode=require'), 'my db');
-    assert.equal(databaseNameOf('postgres://u@h?dbname=other'), 'other');
-    assert.equal(databaseNameOf('postgres://u@h'), undefined);
-    assert.equal(databaseNameOf('pglite:memory'), undefined);
-    assert.equal(hostOf('postgres://u:p@Prod-DB.example.com:5432/app'), 'prod-db.example.com');
-    assert.equal(hostOf('postgres://u@[::1]:5432/app'), '::1');
-    assert.equal(hostOf('postgres:///app?host=/var/run/postgresql'), '/var/run/postgresql');
-    assert.equal(hostOf('pglite:./db'), undefined);
   });
 });
 

@@ -6,6 +6,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import type { Database } from '../../src/db/database.js';
 import { openDatabase } from '../../src/db/open.js';
@@ -143,6 +146,31 @@ forEachBackend('openShadow', (backend) => {
       }
       // Without targetUrl, the target's own (redacted) URL still identifies it.
       await assert.rejects(openShadow({ target, shadowUrl: url }), /is the target database itself/);
+      if (backend.name === 'postgres') {
+        // An address of this host the URLs cannot equate (an IPv4-mapped IPv6 address, like a DNS
+        // alias or a proxy): only the server can say it is the target. The target is empty, so the
+        // emptiness check would have let it through as a shadow; it is left untouched.
+        const u = new URL(url);
+        const alias = `postgres://postgres@[::ffff:127.0.0.1]:${u.port || '5432'}${u.pathname}`;
+        assert.equal(sameDatabase(alias, url), false, 'the URLs alone cannot tell');
+        assert.deepEqual(await tables(target), []);
+        await assert.rejects(openShadow({ target, targetUrl: url, shadowUrl: alias }), (err: Error & { code?: string }) => {
+          assert.equal(err.code, 'shadow-is-target');
+          assert.match(err.message, /is the target database itself \(the server says so: it lists the target's own session there\)/);
+          return true;
+        });
+        assert.deepEqual(await tables(target), []);
+      } else {
+        // A symlink to the target's directory.
+        const dir = url.slice('pglite:'.length);
+        const link = path.join(path.dirname(path.dirname(dir)), `link-${randomBytes(4).toString('hex')}`);
+        fs.symlinkSync(path.dirname(dir), link);
+        try {
+          await assert.rejects(openShadow({ target, targetUrl: url, shadowUrl: `pglite:${path.join(link, path.basename(dir))}/` }), /is the target database itself/);
+        } finally {
+          fs.rmSync(link);
+        }
+      }
     }));
 });
 
@@ -216,14 +244,62 @@ describe('openShadow [postgres] with a role that may not create databases', { sk
 });
 
 describe('shadow URL helpers', () => {
-  it('sameDatabase: same server and name, local aliases, PGlite directories', () => {
-    assert.equal(sameDatabase('postgres://u@127.0.0.1:5432/app', 'postgresql://u:pw@localhost/app'), true);
-    assert.equal(sameDatabase('postgres://u@127.0.0.1:5432/app', 'postgres://u@127.0.0.1:5433/app'), false);
-    assert.equal(sameDatabase('postgres://u@127.0.0.1/app', 'postgres://u@127.0.0.1/app_shadow'), false);
-    assert.equal(sameDatabase('postgres://u@db1.example/app', 'postgres://u@db2.example/app'), false);
-    assert.equal(sameDatabase('pglite:./a/db', 'pglite:a/db', '/w'), true);
-    assert.equal(sameDatabase('pglite:memory', 'pglite:memory'), false);
-    assert.equal(sameDatabase('pglite:./a', 'postgres://u@h/a', '/w'), false);
+  it('sameDatabase resolves both URLs as node-postgres does: a table of spellings', () => {
+    const T = 'postgres://u@127.0.0.1:5432/app';
+    // [target, shadow, PG* environment, same?]
+    const table: Array<[string, string, Record<string, string>, boolean]> = [
+      [T, 'postgres://127.0.0.1/app', {}, true],
+      [T, 'postgresql://localhost:5432/app', {}, true],
+      [T, 'postgresql://u:pw@localhost/app', {}, true],
+      [T, 'postgres://u@[::1]/app', {}, true],
+      [T, 'postgres://u@LOCALHOST./app', {}, true],
+      [T, 'postgres://u@127.0.0.1/%61pp', {}, true],
+      [T, 'postgres:///app?host=127.0.0.1', {}, true],
+      [T, 'postgres://db.example/app?host=db.example&host=127.0.0.1', {}, true], // the last host= wins
+      [T, 'postgres://u@127.0.0.1/app?port=5432&sslmode=disable', {}, true],
+      [T, 'postgres://app@/?host=127.0.0.1&dbname=other', {}, true], // node-postgres ignores dbname=: database = user
+      [T, 'postgres://u@/app?host=%2Fvar%2Frun%2Fpostgresql', {}, true], // this machine's socket, same port
+      [T, 'postgres:///', { PGHOST: 'localhost', PGPORT: '5432', PGDATABASE: 'app' }, true],
+      [T, 'postgres://u@127.0.0.1', { PGDATABASE: 'app' }, true],
+      ['postgres://u@db.example/app', 'postgres:///app', { PGHOST: 'db.example' }, true],
+      ['postgres://u@db.example/app', 'postgres://u@DB.Example:5432/app', {}, true],
+      ['postgres://u@127.0.0.1/app', 'postgres://u@127.0.0.1:5433/app', { PGPORT: '5433' }, true],
+      [T, 'postgres://u@127.0.0.1:5433/app', {}, false],
+      [T, 'postgres://u@127.0.0.1/app_shadow', {}, false],
+      [T, 'postgres://u@127.0.0.1/app?dbname=app_shadow', { PGDATABASE: 'x' }, true], // the path names it; dbname= is ignored
+      [T, 'postgres://u@127.0.0.1', { PGDATABASE: 'other' }, false],
+      [T, 'postgres://bob@127.0.0.1/', {}, false], // database bob
+      [T, 'postgres:///app', { PGHOST: 'db.example' }, false],
+      ['postgres://u@db1.example/app', 'postgres://u@db2.example/app', {}, false],
+      [T, 'pglite:./app', {}, false],
+      [T, 'postgres://u@127.0.0.1:99999/app', {}, false], // does not resolve: opening it fails on its own
+    ];
+    // The environment is exactly these (and USER, pg's last default for the user name).
+    const wrong = table.filter(([a, b, pgEnv, same]) => {
+      const env = { USER: 'nobody', ...pgEnv };
+      return sameDatabase(a, b, '/w', env) !== same || sameDatabase(b, a, '/w', env) !== same;
+    });
+    assert.deepEqual(wrong, [], 'spellings judged wrongly');
+
+    // PGlite: the same real directory however it is spelled, symlinks included; memory is never the same.
+    const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'tidemark-same-')));
+    try {
+      fs.mkdirSync(path.join(root, 'real'));
+      fs.symlinkSync(path.join(root, 'real'), path.join(root, 'link'));
+      const pglite: Array<[string, string, boolean]> = [
+        ['pglite:./real/db', 'pglite:real/db', true],
+        ['pglite:real/db', 'pglite:real/db/', true],
+        ['pglite:real/db', `pglite:${root}/link/./x/../db`, true],
+        ['pglite:real/db', 'pglite:link/db', true],
+        ['pglite:real/db', 'pglite:real/db2', false],
+        ['pglite:memory', 'pglite:memory', false],
+        ['pglite:real/db', 'postgres://u@h/db', false],
+      ];
+      const wrongDirs = pglite.filter(([a, b, same]) => sameDatabase(a, b, root) !== same || sameDatabase(b, a, root) !== same);
+      assert.deepEqual(wrongDirs, [], 'PGlite spellings judged wrongly');
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('withDatabaseName swaps the database and keeps everything else', () => {
