@@ -3,7 +3,7 @@ import path from 'node:path';
 import { TidemarkError } from '../errors.js';
 import { sumIsClean } from './sum-file.js';
 import { readSumVerification, writeSumFile } from './sum-io.js';
-import { formatMigrationId, parseMigrationName } from './tidemark-source.js';
+import { formatMigrationId, highestMigrationNumber, parseMigrationName } from './tidemark-source.js';
 
 /** What `new` did to tidemark.sum. */
 export interface NewMigrationSum {
@@ -68,8 +68,8 @@ export async function createMigrationFile(
     names = [];
   }
   const before = await readSumVerification(service, dir);
-  const highest = Math.max(0, ...names.map((n) => parseMigrationName(service, n)?.number ?? 0));
-  const id = formatMigrationId(service, highest + 1, clean);
+  const highest = highestMigrationNumber(names.map((n) => parseMigrationName(service, n)?.number ?? 0n));
+  const id = formatMigrationId(service, highest + 1n, clean);
   const file = path.join(dir, `${id}.${kind}`);
   try {
     await fs.writeFile(file, kind === 'sql' ? SQL_TEMPLATE : SCRIPT_TEMPLATE, { flag: 'wx' });

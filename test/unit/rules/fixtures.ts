@@ -24,7 +24,7 @@ export function tidemarkMigration(service: string, number: number, slug = `m${nu
   return {
     service,
     id,
-    number,
+    number: BigInt(number),
     slug,
     file: `/w/migrations/${service}/${id}.sql`,
     kind: 'sql',
@@ -40,7 +40,7 @@ export function alembicService(name: string, revisions: Revision[], extra: Parti
 }
 
 export function tidemarkService(name: string, migrations: MigrationFile[], extra: Partial<ServiceView> = {}): ServiceView {
-  const sorted = [...migrations].sort((a, b) => a.number - b.number);
+  const sorted = [...migrations].sort((a, b) => (a.number < b.number ? -1 : a.number > b.number ? 1 : 0));
   const revisions: Revision[] = sorted.map((m, i) => ({
     service: name,
     id: m.id,
