@@ -20,8 +20,11 @@ import { closeQuietly, connect, resolveWorkspace, withServiceLocks, type Databas
 import type { Service, Workspace } from '../config/types.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
 import { readTidemarkHistory } from '../history/read-tidemark.js';
+import { SUM_FILE_NAME } from '../history/sum-file.js';
+import { isMigrationLikeName } from '../history/tidemark-source.js';
 import { ensureLedger, forgetService, logEvent, recordMigration } from '../ledger/ledger.js';
 import { displayPath } from '../paths.js';
+import { escapeControl as printable } from '../sql/ident.js';
 import { retireAlembicRows, type RetiredRows } from './alembic-retire.js';
 
 export interface AdoptOptions extends WorkspaceOptions {
@@ -105,8 +108,10 @@ export async function adopt(options: AdoptOptions): Promise<AdoptResult> {
     }
     const relDir = options.dir ?? path.join('migrations', name);
     const newDir = path.resolve(workspace.root, relDir);
-    if (fs.existsSync(newDir) && fs.readdirSync(newDir).some((f) => f.endsWith('.sql') || f === 'tidemark.sum')) {
-      throw new TidemarkError('adopt-dir-not-empty', `${displayPath(newDir)} already holds migrations; adopt writes the service's first one there.`, {
+    // Every kind of migration the history reader takes (or reports: a directory named like one), not only .sql.
+    const present = fs.existsSync(newDir) && fs.statSync(newDir).isDirectory() ? fs.readdirSync(newDir).filter((f) => isMigrationLikeName(f) || f === SUM_FILE_NAME).sort() : [];
+    if (present.length) {
+      throw new TidemarkError('adopt-dir-not-empty', `${displayPath(newDir)} already holds ${present.map(printable).join(', ')}; adopt writes the service's first migration there.`, {
         kind: 'input',
         service: service.name,
         hint: 'Choose another directory with --dir, or remove those files.',

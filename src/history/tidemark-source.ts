@@ -5,6 +5,16 @@ import type { MigrationFile, Requirement, SqlSection } from './migration.js';
 /** Extensions a tidemark migration may have: SQL, or a script exporting up(ctx)/down(ctx). */
 export const MIGRATION_EXTENSIONS = ['sql', 'ts', 'js', 'mjs'] as const;
 
+const MIGRATION_LIKE = new RegExp(`\\.(?:${MIGRATION_EXTENSIONS.join('|')})$`);
+
+/**
+ * A directory entry the history reader takes for a migration, or reports as a misnamed or misplaced
+ * one (any service's name, a directory too): a migration extension, not a dotfile, not a `.d.ts`.
+ */
+export function isMigrationLikeName(name: string): boolean {
+  return !name.startsWith('.') && !name.endsWith('.d.ts') && MIGRATION_LIKE.test(name);
+}
+
 export interface MigrationName {
   /** Exact (a bigint, not a float): `…_9007199254740993_…` and `…_9007199254740992_…` are two numbers. */
   number: bigint;
