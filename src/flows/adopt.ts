@@ -17,6 +17,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { closeQuietly, connect, resolveWorkspace, withServiceLocks, type DatabaseSource, type WorkspaceOptions } from '../apply/migrate.js';
+import { serviceEntryText } from '../config/entry-text.js';
 import type { Service, Workspace } from '../config/types.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
 import { readTidemarkHistory } from '../history/read-tidemark.js';
@@ -203,13 +204,20 @@ export async function adopt(options: AdoptOptions): Promise<AdoptResult> {
 async function switchConfig(workspace: Workspace, service: Service, name: string, newDir: string, requiresAdded: string[], write: boolean): Promise<AdoptConfigChange> {
   const dirText = newDir.split(path.sep).join('/');
   const requires = [...service.requires, ...requiresAdded];
-  const wanted = `${name}: { migrations: '${dirText}', owns: [${service.owns.map((o) => `'${o}'`).join(', ')}]${requires.length ? `, requires: [${requires.map((r) => `'${r}'`).join(', ')}]` : ''} }`;
+  const language = workspace.configFile && path.extname(workspace.configFile) === '.json' ? 'json' : 'js';
+  const wanted = serviceEntryText({ name, migrations: dirText, owns: service.owns, requires }, language);
   if (!workspace.configFile) return { written: false, change: wanted, problem: 'the config was given as a value, not a file' };
   const { switchServiceToTidemark } = await import('../config/edit.js');
-  const text = fs.readFileSync(workspace.configFile, 'utf8');
-  const ext = path.extname(workspace.configFile) as '.json' | '.mjs' | '.js' | '.ts';
-  const edited = switchServiceToTidemark(text, ext, service.name, dirText, { rename: name === service.name ? undefined : name, addRequires: requiresAdded, file: displayPath(workspace.configFile) });
-  if ('error' in edited) return { file: workspace.configFile, written: false, change: wanted, problem: edited.error };
-  if (write && edited.changed) fs.writeFileSync(workspace.configFile, edited.text);
-  return { file: workspace.configFile, written: write && edited.changed, change: edited.diff || wanted };
+  try {
+    const text = fs.readFileSync(workspace.configFile, 'utf8');
+    const ext = path.extname(workspace.configFile) as '.json' | '.mjs' | '.js' | '.ts';
+    const edited = switchServiceToTidemark(text, ext, service.name, dirText, { rename: name === service.name ? undefined : name, addRequires: requiresAdded, file: displayPath(workspace.configFile) });
+    if ('error' in edited) return { file: workspace.configFile, written: false, change: wanted, problem: edited.error };
+    if (write && edited.changed) fs.writeFileSync(workspace.configFile, edited.text);
+    return { file: workspace.configFile, written: write && edited.changed, change: edited.diff || wanted };
+  } catch (err) {
+    // The adoption has committed: a config that cannot be read or written is a change to make by hand, not a failure.
+    const errno = (err as NodeJS.ErrnoException)?.code ?? String((err as Error)?.message ?? err);
+    return { file: workspace.configFile, written: false, change: wanted, problem: `cannot ${write ? 'rewrite' : 'read'} ${displayPath(workspace.configFile)}: ${errno}` };
+  }
 }
