@@ -27,7 +27,8 @@ export interface ErrorCodeEntry {
 }
 
 export const ERROR_CODES = {
-  'adopt-archive-exists': { kind: 'input', fields: [], meaning: 'adopt: the folder the Alembic directory would be archived to already exists', message: '{dir} already exists: the Alembic directory was left where it is.' },
+  'adopt-archive-exists': { kind: 'input', fields: [], meaning: 'adopt --archive: the folder the Alembic directory would be archived to already exists; nothing changed', message: '{dir} already exists, so the Alembic directory cannot be archived there; nothing was changed.' },
+  'adopt-archive-failed': { kind: 'failure', fields: ['service', 'migration'], meaning: 'adopt: the adoption committed, but moving the Alembic directory to the archive failed; it is left in place', message: '{service} is adopted ({migration} recorded as applied; config {state}), but its Alembic directory could not be archived: {errno}. Finish by hand: {command}' },
   'adopt-baseline-missing': { kind: 'failure', fields: [], meaning: 'adopt: the new migrations directory does not hold exactly the baseline it just wrote', message: '{dir} should hold exactly the baseline after adopt; found {n} migrations.' },
   'adopt-dir-not-empty': { kind: 'input', fields: ['service'], meaning: 'adopt: the service\'s new migrations directory already holds migrations', message: '{dir} already holds migrations; adopt writes the service\'s first one there.' },
   'adopt-failed': { kind: 'failure', fields: [], meaning: 'adopt failed for a reason below tidemark (file system, driver); what it wrote is removed', message: 'adopt failed: {reason}' },

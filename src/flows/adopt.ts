@@ -10,7 +10,10 @@
  *    the service's rows from its Alembic version table — only the revisions its own directory defines.
  * 3. The config is switched to `format: 'tidemark'` (`write`), else the change is returned to print.
  * 4. The old Alembic directory stays untouched unless `archive`, which moves it under `archive/`.
- * Nothing is left half-done: a failing step removes the files written before it.
+ * Until the commit of step 2 nothing is left half-done: a failing step removes the files written
+ * before it (`adopt-failed`). After it the adoption is done whatever follows: a config that cannot be
+ * written is reported as a change to make by hand, and an archive that cannot be made is
+ * `adopt-archive-failed`, which says the adoption is done and how to finish the move.
  *
  * Results as values: never throws.
  */
@@ -24,7 +27,7 @@ import { readTidemarkHistory } from '../history/read-tidemark.js';
 import { SUM_FILE_NAME } from '../history/sum-file.js';
 import { isMigrationLikeName } from '../history/tidemark-source.js';
 import { ensureLedger, forgetService, logEvent, recordMigration } from '../ledger/ledger.js';
-import { displayPath } from '../paths.js';
+import { displayPath, shellWord } from '../paths.js';
 import { escapeControl as printable } from '../sql/ident.js';
 import { retireAlembicRows, type RetiredRows } from './alembic-retire.js';
 
@@ -118,6 +121,13 @@ export async function adopt(options: AdoptOptions): Promise<AdoptResult> {
         hint: 'Choose another directory with --dir, or remove those files.',
       });
     }
+    const archiveTo = options.archive ? path.join(workspace.root, 'archive', 'alembic', service.name) : undefined;
+    if (archiveTo && fs.existsSync(archiveTo)) {
+      throw new TidemarkError('adopt-archive-exists', `${displayPath(archiveTo)} already exists, so the Alembic directory cannot be archived there; nothing was changed.`, {
+        kind: 'input',
+        hint: 'Move that folder away, or run adopt without --archive.',
+      });
+    }
 
     const conn = await connect(options, workspace);
     close = conn.close;
@@ -181,12 +191,14 @@ export async function adopt(options: AdoptOptions): Promise<AdoptResult> {
     createdDir = undefined;
 
     result.config = await switchConfig(workspace, service, name, path.relative(workspace.root, newDir), result.requiresAdded, !!options.write);
-    if (options.archive) {
-      const to = path.join(workspace.root, 'archive', 'alembic', service.name);
-      if (fs.existsSync(to)) throw new TidemarkError('adopt-archive-exists', `${displayPath(to)} already exists: the Alembic directory was left where it is.`, { kind: 'input' });
-      fs.mkdirSync(path.dirname(to), { recursive: true });
-      fs.renameSync(service.migrationsDir, to);
-      result.archivedTo = to;
+    if (archiveTo) {
+      try {
+        fs.mkdirSync(path.dirname(archiveTo), { recursive: true });
+        fs.renameSync(service.migrationsDir, archiveTo);
+      } catch (err) {
+        throw archiveFailure(result, service, archiveTo, err);
+      }
+      result.archivedTo = archiveTo;
     }
     step('config');
     result.ok = true;
@@ -199,6 +211,27 @@ export async function adopt(options: AdoptOptions): Promise<AdoptResult> {
     result.durationMs = performance.now() - started;
   }
   return result;
+}
+
+/**
+ * After the commit: the adoption is done, only the move of the Alembic directory failed. Says so,
+ * what is left undone, and the commands that finish it.
+ */
+function archiveFailure(result: AdoptResult, service: Service, to: string, err: unknown): TidemarkError {
+  const errno = (err as NodeJS.ErrnoException)?.code ?? String((err as Error)?.message ?? err);
+  const config = result.config?.written ? `${displayPath(result.config.file!)} updated` : 'change still to make, as printed';
+  const from = displayPath(service.migrationsDir);
+  return new TidemarkError(
+    'adopt-archive-failed',
+    `${service.name} is adopted (${result.migration} recorded as applied in ${result.database}, ${displayPath(result.file!)} written; config: ${config}), but its Alembic directory ${from} could not be moved to ${displayPath(to)}: ${errno}. It is still where it was; nothing else is left to do.`,
+    {
+      kind: 'failure',
+      service: result.name,
+      migration: result.migration,
+      hint: `Do not run adopt again. Finish by hand: mkdir -p ${shellWord(displayPath(path.dirname(to)))} && mv ${shellWord(from)} ${shellWord(displayPath(to))} — or keep the directory where it is.`,
+      cause: err,
+    },
+  );
 }
 
 async function switchConfig(workspace: Workspace, service: Service, name: string, newDir: string, requiresAdded: string[], write: boolean): Promise<AdoptConfigChange> {
