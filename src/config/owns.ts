@@ -281,6 +281,17 @@ export function ownsRank(owns: readonly string[], q: QualifiedName): number {
 }
 
 /**
+ * Whether the service owns a schema as a whole: a `schema:` entry of its `owns` matches the name
+ * (`schema:crm`, `schema:tenant_*`). Only such a schema is the service's to drop (reset).
+ */
+export function ownsWholeSchema(owns: readonly string[], schema: string): boolean {
+  return owns.some((entry) => {
+    const p = ownsPattern(entry);
+    return p?.kind === 'schema' && matchPart(p.schema, schema);
+  });
+}
+
+/**
  * The service that owns a table, or undefined. The most specific entry wins: an exact name over a
  * glob, a glob over `schema:`. Takes the (schema, name) pair as the catalog spells it.
  */
