@@ -401,16 +401,6 @@ export function partSearchSource(part: NamePattern): string {
     .join('');
 }
 
-/**
- * A `schema.table` string of an older format (a manifest's `table`, a softRelations side) as a pair,
- * split at the first dot as tidemark always did for those: ambiguous for names holding a dot, so only
- * for texts whose format allows no dot inside a part. New code carries `QualifiedName` pairs instead.
- */
-export function splitJoinedName(text: string): QualifiedName {
-  const dot = text.indexOf('.');
-  return dot < 0 ? { schema: 'public', name: text } : { schema: text.slice(0, dot), name: text.slice(dot + 1) };
-}
-
 const VERSION_TABLE = /^(?:([A-Za-z_][A-Za-z0-9_$]*)\.)?([A-Za-z_][A-Za-z0-9_$]*)$/;
 
 /**

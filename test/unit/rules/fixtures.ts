@@ -1,5 +1,5 @@
 import type { CheckContext, ServiceView } from '../../../src/check/rule.js';
-import { ownerOf, splitJoinedName } from '../../../src/config/owns.js';
+import { ownerOf } from '../../../src/config/owns.js';
 import type { MigrationFile } from '../../../src/history/migration.js';
 import type { Revision, TableReference } from '../../../src/history/revision.js';
 
@@ -61,7 +61,10 @@ export function context(services: ServiceView[], owners: Record<string, string> 
 }
 
 export function tableRef(table: string, action: string, line = 5, file = '/p/budget/versions/b2.py'): TableReference {
-  return { table, name: splitJoinedName(table), file, line, via: action.startsWith('op.') ? 'op' : 'sql', action };
+  // Fixture tables are plain `table` or `schema.table`: split at the first dot.
+  const dot = table.indexOf('.');
+  const name = dot < 0 ? { schema: 'public', name: table } : { schema: table.slice(0, dot), name: table.slice(dot + 1) };
+  return { table, name, file, line, via: action.startsWith('op.') ? 'op' : 'sql', action };
 }
 
 export function withDatabase(ctx: CheckContext, facts: Partial<NonNullable<CheckContext['database']>>): CheckContext {
