@@ -27,7 +27,8 @@ export interface ErrorCodeEntry {
 }
 
 export const ERROR_CODES = {
-  'adopt-archive-exists': { kind: 'input', fields: [], meaning: 'adopt: the folder the Alembic directory would be archived to already exists', message: '{dir} already exists: the Alembic directory was left where it is.' },
+  'adopt-archive-exists': { kind: 'input', fields: [], meaning: 'adopt --archive: the folder the Alembic directory would be archived to already exists; nothing changed', message: '{dir} already exists, so the Alembic directory cannot be archived there; nothing was changed.' },
+  'adopt-archive-failed': { kind: 'failure', fields: ['service', 'migration'], meaning: 'adopt: the adoption committed, but moving the Alembic directory to the archive failed; it is left in place', message: '{service} is adopted ({migration} recorded as applied; config {state}), but its Alembic directory could not be archived: {errno}. Finish by hand: {command}' },
   'adopt-baseline-missing': { kind: 'failure', fields: [], meaning: 'adopt: the new migrations directory does not hold exactly the baseline it just wrote', message: '{dir} should hold exactly the baseline after adopt; found {n} migrations.' },
   'adopt-dir-not-empty': { kind: 'input', fields: ['service'], meaning: 'adopt: the service\'s new migrations directory already holds migrations', message: '{dir} already holds migrations; adopt writes the service\'s first one there.' },
   'adopt-failed': { kind: 'failure', fields: [], meaning: 'adopt failed for a reason below tidemark (file system, driver); what it wrote is removed', message: 'adopt failed: {reason}' },
@@ -83,7 +84,7 @@ export const ERROR_CODES = {
   'demo-validate': { kind: 'failure', fields: [], meaning: 'demo: validate against the backup failed or found differences', message: 'The demo\'s validate step failed: it found {n} differences with the backup: {findings}' },
   'duplicate-id': { kind: 'input', fields: ['file', 'line', 'service'], meaning: 'two migration files of a service have the same number (run `tidemark renumber`)', message: '{file}: {problem} (and {n} more problems; `tidemark check` lists them).' },
   'failed-migration': { kind: 'failure', fields: ['file', 'service', 'migration'], meaning: 'a no-transaction migration failed on an earlier run and was left half-applied', message: '{migration} failed on an earlier run and was left half-applied (it runs outside a transaction).' },
-  'file-exists': { kind: 'input', fields: ['file', 'service'], meaning: 'new / renumber: the file to create already exists', message: 'Cannot rename {file}: {to} already exists.' },
+  'file-exists': { kind: 'input', fields: ['file', 'service'], meaning: 'new / renumber: the file to create already exists (EEXIST: another run took the number)', message: 'Cannot create {file}: it already exists (EEXIST). / Cannot rename {file}: {to} already exists.' },
   'graph-render-failed': { kind: 'failure', fields: [], meaning: 'Graphviz could not draw the graph', message: 'Graphviz could not draw the graph: {reason}' },
   'ledger-too-new': { kind: 'failure', fields: [], meaning: 'the ledger schema was written by a newer tidemark', message: 'The ledger (schema {schema}) is at version {version}, newer than this tidemark {tool} knows ({known}).' },
   'lock-timeout': { kind: 'failure', fields: ['service'], meaning: 'another run held the service\'s advisory lock for longer than the lock timeout; nothing changed', message: 'Another tidemark run on service {service} held its lock for longer than the lock timeout; timed out after {n} s waiting for advisory lock ({a}, {b}).' },
@@ -94,6 +95,7 @@ export const ERROR_CODES = {
   'migration-syntax': { kind: 'input', fields: ['file', 'line', 'migration'], meaning: 'a migration\'s SQL does not parse', message: '{file}:{line}: {migration}: {reason}.' },
   'migration-too-large': { kind: 'input', fields: ['file', 'line', 'migration'], meaning: 'a single statement of a migration is larger than the parser can hold (64 MiB)', message: '{file}:{line}: {migration}: a statement of {size} is too large to parse.' },
   'migration-unparsable': { kind: 'input', fields: ['file', 'line', 'migration'], meaning: 'the SQL parser failed on a migration without reporting a syntax error', message: '{file}:{line}: {migration}: the SQL parser failed: {reason}.' },
+  'migration-write-failed': { kind: 'failure', fields: ['file', 'service'], meaning: 'new: the migration file could not be created (a missing or blocked path, permissions, a full disk); nothing written', message: 'Cannot create {file}: {errno} ({what it means}). Nothing was written.' },
   'migrations-dir-unreadable': { kind: 'input', fields: ['file', 'service'], meaning: 'a service\'s migrations directory cannot be read', message: 'Cannot read the migrations directory of {service}, {dir}: {errno}.' },
   'missing-migrations-dir': { kind: 'input', fields: ['file', 'line', 'service'], meaning: 'a service\'s migrations directory does not exist or is not a directory', message: '{file}:{line}: service {service}: directory {dir} does not exist.' },
   'nested-transaction': { kind: 'failure', fields: [], meaning: 'transaction() was called inside an open transaction (a bug in the caller)', message: 'a transaction is already open on this connection (transaction() is not reentrant)' },

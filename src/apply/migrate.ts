@@ -8,6 +8,7 @@ import type { Diagnostic } from '../diagnostic.js';
 import { TidemarkError, asTidemarkError } from '../errors.js';
 import type { History, MigrationFile } from '../history/migration.js';
 import { readTidemarkHistory } from '../history/read-tidemark.js';
+import { formatMigrationNumber, highestMigrationNumber } from '../history/tidemark-source.js';
 import { protectionOfConnection, type ProtectionStatus } from '../ledger/guard.js';
 import { ensureLedger, readLedger, recordMigration, removeMigration, serviceLockKey, type LedgerRow } from '../ledger/ledger.js';
 import { displayPath } from '../paths.js';
@@ -218,7 +219,7 @@ export async function status(options: WorkspaceOptions & { service?: string | re
       const history = histories.find((h) => h.service === service.name)!;
       const rows = new Map(ledger.filter((r) => r.service === service.name).map((r) => [r.migration, r]));
       const files = new Map<string, MigrationFile>(history.migrations.map((m) => [m.id, m]));
-      const highest = Math.max(0, ...history.migrations.filter((m) => rows.get(m.id)?.status === 'applied').map((m) => m.number));
+      const highest = highestMigrationNumber(history.migrations.filter((m) => rows.get(m.id)?.status === 'applied').map((m) => m.number));
       const migrations: MigrationStatus[] = [];
       const hints = new Set<string>();
       for (const m of history.migrations) {
@@ -245,7 +246,7 @@ export async function status(options: WorkspaceOptions & { service?: string | re
           );
         }
         if (state === 'drift') hints.add(`${displayPath(m.file)} changed after it was applied: restore it and put the change in a new migration.`);
-        if (state === 'out-of-order') hints.add(`${m.id} has a lower number than an applied migration: renumber it above ${highest}.`);
+        if (state === 'out-of-order') hints.add(`${m.id} has a lower number than an applied migration: renumber it above ${formatMigrationNumber(highest)}.`);
       }
       for (const [id, row] of rows) {
         if (files.has(id)) continue;
@@ -294,7 +295,7 @@ export async function stamp(options: WorkspaceOptions & { service: string; to: s
     const [service] = selectServices(workspace, options.service);
     const histories = await readHistories(workspace, [service]);
     const history = histories.find((h) => h.service === service.name)!;
-    let limit = 0;
+    let limit = 0n;
     if (options.to !== BASE) {
       const target = resolveMigration(histories, options.to);
       if (!target || target.service !== service.name) {
@@ -323,7 +324,7 @@ export async function stamp(options: WorkspaceOptions & { service: string; to: s
         }
         const numberOf = new Map(history.migrations.map((m) => [m.id, m.number]));
         for (const [id] of rows) {
-          const n = numberOf.get(id) ?? Number(/_(\d+)(?:_|$)/.exec(id.slice(service.name.length))?.[1] ?? 0);
+          const n = numberOf.get(id) ?? BigInt(/_(\d+)(?:_|$)/.exec(id.slice(service.name.length))?.[1] ?? 0);
           if (n > limit) {
             await removeMigration(tx, 'stamp', service.name, id);
             result.removed.push(id);

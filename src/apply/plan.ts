@@ -3,6 +3,7 @@ import { TidemarkError } from '../errors.js';
 import type { History, MigrationFile } from '../history/migration.js';
 import type { LedgerRow } from '../ledger/ledger.js';
 import { resolveMigration } from '../history/resolve.js';
+import { compareMigrationNumbers, formatMigrationNumber } from '../history/tidemark-source.js';
 
 export { resolveMigration };
 
@@ -50,9 +51,9 @@ export interface PlanDownInput {
 const NUMBER_OF_ID = /_(\d+)(?:_|$)/;
 
 /** The service a migration id belongs to: the longest service name that prefixes `<name>_<digits>`. */
-function numberOfId(service: string, id: string): number | undefined {
+function numberOfId(service: string, id: string): bigint | undefined {
   const m = NUMBER_OF_ID.exec(id.slice(service.length));
-  return m ? Number(m[1]) : undefined;
+  return m ? BigInt(m[1]) : undefined;
 }
 
 function rowsByService(ledger: readonly LedgerRow[], service: string): Map<string, LedgerRow> {
@@ -176,7 +177,7 @@ export function planUp(input: PlanUpInput): Plan {
           file: late[0].file,
           service,
           migration: late[0].id,
-          hint: `Renumber ${late[0].id} above ${highestApplied!.number} (\`tidemark renumber --service ${service}\`) so the order in every database stays the same.`,
+          hint: `Renumber ${late[0].id} above ${formatMigrationNumber(highestApplied!.number)} (\`tidemark renumber --service ${service}\`) so the order in every database stays the same.`,
         },
       );
     }
@@ -256,8 +257,8 @@ export function planDown(input: PlanDownInput): Plan {
   const rows = [...rowsByService(ledger, service).values()];
   const files = new Map(history.migrations.map((m) => [m.id, m]));
   const numbered = rows
-    .map((row) => ({ row, number: files.get(row.migration)?.number ?? numberOfId(service, row.migration) ?? 0 }))
-    .sort((a, b) => b.number - a.number);
+    .map((row) => ({ row, number: files.get(row.migration)?.number ?? numberOfId(service, row.migration) ?? 0n }))
+    .sort((a, b) => compareMigrationNumbers(b.number, a.number));
 
   let chosen: typeof numbered;
   if (input.steps !== undefined) {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parseDatabaseUrl, redactUrl } from '../db/url.js';
 import { TidemarkError, asTidemarkError } from '../errors.js';
 import { writeSumFile } from '../history/sum-io.js';
-import { formatMigrationId, parseMigrationName, parseMigrationSource } from '../history/tidemark-source.js';
+import { compareMigrationNumbers, formatMigrationId, parseMigrationName, parseMigrationSource } from '../history/tidemark-source.js';
 import { readLedger } from '../ledger/ledger.js';
 import { displayPath } from '../paths.js';
 import { connect, resolveDatabaseUrl, resolveWorkspace, selectServices, type DatabaseSource, type WorkspaceOptions } from './migrate.js';
@@ -35,7 +35,7 @@ export interface RenumberFile {
   id: string;
   /** Absolute path. */
   file: string;
-  number: number;
+  number: bigint;
   /** When the file was added (ISO 8601). */
   addedAt: string;
   /** `git`: first commit that added it; `mtime`: not in git, its modification time. */
@@ -47,11 +47,11 @@ export interface RenumberMove {
   toId: string;
   /** Absolute path after the rename. */
   toFile: string;
-  toNumber: number;
+  toNumber: bigint;
 }
 
 export interface RenumberGroup {
-  number: number;
+  number: bigint;
   kept: RenumberFile;
   moved: RenumberMove[];
 }
@@ -197,16 +197,16 @@ export async function renumber(options: RenumberOptions): Promise<RenumberResult
     }
 
     // Group the files by number.
-    const byNumber = new Map<number, { name: string; parsed: NonNullable<ReturnType<typeof parseMigrationName>> }[]>();
-    let highest = 0;
+    const byNumber = new Map<bigint, { name: string; parsed: NonNullable<ReturnType<typeof parseMigrationName>> }[]>();
+    let highest = 0n;
     for (const name of names) {
       const parsed = parseMigrationName(service.name, name);
       if (!parsed) continue;
-      highest = Math.max(highest, parsed.number);
+      if (parsed.number > highest) highest = parsed.number;
       byNumber.set(parsed.number, [...(byNumber.get(parsed.number) ?? []), { name, parsed }]);
     }
     let next = highest;
-    for (const number of [...byNumber.keys()].sort((a, b) => a - b)) {
+    for (const number of [...byNumber.keys()].sort(compareMigrationNumbers)) {
       const files = byNumber.get(number)!;
       if (files.length < 2) continue;
       const dated = await Promise.all(
@@ -220,7 +220,7 @@ export async function renumber(options: RenumberOptions): Promise<RenumberResult
       const strip = ({ id, file, number: n, addedAt, addedBy }: (typeof dated)[number]): RenumberFile => ({ id, file, number: n, addedAt, addedBy });
       const group: RenumberGroup = { number, kept: strip(dated[0]), moved: [] };
       for (const later of dated.slice(1)) {
-        next += 1;
+        next += 1n;
         const toId = formatMigrationId(service.name, next, later.parsed.slug);
         const ext = later.file.slice(later.file.lastIndexOf('.'));
         group.moved.push({ from: strip(later), toId, toFile: path.join(dir, `${toId}${ext}`), toNumber: next });
@@ -264,7 +264,7 @@ export async function renumber(options: RenumberOptions): Promise<RenumberResult
           }
           const short = new RegExp(`^${service.name}_0*(\\d+)$`).exec(req.ref);
           if (short) {
-            for (const m of result.moves.filter((mv) => mv.from.number === Number(short[1]))) {
+            for (const m of result.moves.filter((mv) => mv.from.number === BigInt(short[1]))) {
               result.requiresToEdit.push({ service: other.name, file, line: req.line, ref: req.ref, renamedTo: m.toId, exact: false });
             }
           }

@@ -7,6 +7,7 @@ import { resolveMigration } from '../history/resolve.js';
 import type { History, MigrationFile } from '../history/migration.js';
 import { readAlembicHistory } from '../history/read-alembic.js';
 import { readTidemarkHistory } from '../history/read-tidemark.js';
+import { compareMigrationNumbers } from '../history/tidemark-source.js';
 import type { AlembicHistory, Revision, TableReference } from '../history/revision.js';
 import { readSumVerificationFromHashes } from '../history/sum-io.js';
 import { findTableReferences } from '../history/sql-tables.js';
@@ -40,7 +41,7 @@ export function sourceOf(service: Service): ServiceSource {
 
 /** The graph of a tidemark service: each migration's parent is the previous number. */
 export function tidemarkRevisions(history: History, all: readonly History[]): Revision[] {
-  const sorted = [...history.migrations].sort((a, b) => a.number - b.number || a.id.localeCompare(b.id));
+  const sorted = [...history.migrations].sort((a, b) => compareMigrationNumbers(a.number, b.number) || a.id.localeCompare(b.id));
   return sorted.map((m, i) => {
     const dependsOn: string[] = [];
     const refLines: Record<string, number> = {};

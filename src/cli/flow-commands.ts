@@ -3,7 +3,7 @@ import { describeCounts, describeObject } from '../report/reset-report.js';
 import path from 'node:path';
 import type { ApplyEvent } from '../apply/execute.js';
 import { lockTimeoutMs } from './flags.js';
-import { finish, formatMs, note, printJson, type GlobalOptions } from './output.js';
+import { finish, formatMs, note, printable, printJson, type GlobalOptions } from './output.js';
 
 /** Says so when the embedded default is used. */
 export function sayDatabase(flags: GlobalOptions) {
@@ -62,9 +62,10 @@ export async function runReset(flags: ResetFlags): Promise<void> {
   for (const s of result.services) {
     if (result.dryRun) {
       process.stdout.write(`${pc.bold(s.service)}: would drop ${describeCounts(s.dropped)} and forget its ledger rows, then re-apply its migrations\n`);
-      for (const d of s.dropped) process.stdout.write(`  ${pc.dim(describeObject(d))}\n`);
+      for (const d of s.dropped) process.stdout.write(`  ${pc.dim(`${describeObject(d)}${d.kind === 'schema' ? ' (if nothing else is left in it)' : ''}`)}\n`);
     } else {
       process.stdout.write(`${pc.yellow('reset')} ${s.service}: dropped ${describeCounts(s.dropped)}, forgot ${s.forgotten} ledger row${s.forgotten === 1 ? '' : 's'}\n`);
+      for (const k of s.keptSchemas) process.stdout.write(`  ${pc.dim(`kept schema ${printable(k.schema)}: ${printable(k.reason)}`)}\n`);
     }
   }
   if (!result.dryRun) {

@@ -11,8 +11,18 @@ export interface GlobalOptions {
   debug?: boolean;
 }
 
+// A NUL cannot occur in a file name or a PostgreSQL identifier, so no real string looks like this.
+const BIGINT_MARK = '\u0000bigint:';
+const BIGINT_OUT = /"\\u0000bigint:(-?\d+)"/g;
+
+/**
+ * JSON.stringify, with bigints (migration numbers) written as exact JSON numbers: JSON numbers have
+ * no size limit, and a string here would change the type of a field that was a number before.
+ */
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, hideSecretsOfUnexpected, 2)}\n`);
+  const text = JSON.stringify(value, (key, v: unknown) => (typeof v === 'bigint' ? `${BIGINT_MARK}${v}` : hideSecretsOfUnexpected(key, v)), 2);
+  process.stdout.write(`${text.replace(BIGINT_OUT, '$1')}
+`);
 }
 
 /** An `unexpected` error's message comes from below tidemark, which does not redact: hide any password in it. */

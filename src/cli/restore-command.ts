@@ -1,5 +1,6 @@
 import { pc } from '../report/colors.js';
 import type { RestoreResult } from '../data/restore.js';
+import { parseColumnRef } from '../config/column-ref.js';
 import { TidemarkError } from '../errors.js';
 import { displayPath } from '../paths.js';
 import { displayName, escapeControl } from '../sql/ident.js';
@@ -17,16 +18,29 @@ export interface RestoreFlags extends GlobalOptions {
   yesIMean?: string;
 }
 
-/** `--fill table.col=value` flags → the API's map; a malformed one is bad usage. */
+/**
+ * `--fill table.col=value` flags → the API's map; a malformed one is bad usage. The column is
+ * `[schema.]table.column` in the owns grammar (`'"a.b".c.col=x'`), so the `=` that ends it is the
+ * first one outside double quotes.
+ */
 export function parseFill(fill: readonly string[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const f of fill ?? []) {
-    const eq = f.indexOf('=');
-    const key = eq < 0 ? '' : f.slice(0, eq);
-    if (eq < 0 || !/^[^.=]+(\.[^.=]+){1,2}$/u.test(key)) {
-      throw new TidemarkError('bad-usage', `--fill ${f}: write --fill table.column=value.`, { kind: 'usage' });
+    let eq = -1;
+    let quoted = false;
+    for (let i = 0; i < f.length && eq < 0; i++) {
+      if (f[i] === '"') quoted = !quoted;
+      else if (f[i] === '=' && !quoted) eq = i;
     }
-    out[key] = f.slice(eq + 1);
+    const parsed = eq < 0 ? undefined : parseColumnRef(f.slice(0, eq));
+    if (!parsed?.ok) {
+      const why = parsed && !parsed.ok ? `: the column ${parsed.error.message}` : '';
+      throw new TidemarkError('bad-usage', `--fill ${f}${why}; write --fill table.column=value (or schema.table.column=value).`, {
+        kind: 'usage',
+        hint: parsed && !parsed.ok && parsed.error.hint ? parsed.error.hint : 'quote a name with dots, spaces or capitals as in psql, and the whole flag for the shell: --fill \'"a.b".c.col=value\'',
+      });
+    }
+    out[f.slice(0, eq)] = f.slice(eq + 1);
   }
   return out;
 }

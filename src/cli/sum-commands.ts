@@ -14,7 +14,7 @@ export interface SumServiceResult {
   /** False when it already had exactly this content. */
   changed: boolean;
   /** Numbers declared by two or more files (the sum lists them all; `tidemark renumber` fixes them). */
-  duplicateNumbers: number[];
+  duplicateNumbers: bigint[];
 }
 
 export interface SumResult {
@@ -25,7 +25,7 @@ export interface SumResult {
 
 /** `tidemark sum [--service S]`: rewrites tidemark.sum of each (or the named) tidemark service from its files. */
 export async function runSum(flags: { config?: string; json?: boolean; service?: string[]; debug?: boolean }): Promise<void> {
-  const [{ resolveWorkspace, selectServices }, { writeSumFile }, { parseMigrationName }] = await Promise.all([
+  const [{ resolveWorkspace, selectServices }, { writeSumFile }, { compareMigrationNumbers, formatMigrationNumber, parseMigrationName }] = await Promise.all([
     import('../apply/migrate.js'),
     import('../history/sum-io.js'),
     import('../history/tidemark-source.js'),
@@ -36,12 +36,12 @@ export async function runSum(flags: { config?: string; json?: boolean; service?:
     const services = selectServices(workspace, flags.service && flags.service.length ? flags.service : undefined);
     for (const s of services) {
       const written = await writeSumFile(s.name, s.migrationsDir);
-      const counts = new Map<number, number>();
+      const counts = new Map<bigint, number>();
       for (const e of written.sum.entries) {
         const n = parseMigrationName(s.name, e.name)?.number;
         if (n !== undefined) counts.set(n, (counts.get(n) ?? 0) + 1);
       }
-      const duplicateNumbers = [...counts].filter(([, c]) => c > 1).map(([n]) => n).sort((a, b) => a - b);
+      const duplicateNumbers = [...counts].filter(([, c]) => c > 1).map(([n]) => n).sort(compareMigrationNumbers);
       result.services.push({ service: s.name, file: written.file, migrations: written.sum.entries.length, changed: written.changed, duplicateNumbers });
     }
     result.ok = true;
@@ -56,7 +56,7 @@ export async function runSum(flags: { config?: string; json?: boolean; service?:
     const what = `${s.migrations} migration${s.migrations === 1 ? '' : 's'}`;
     process.stdout.write(s.changed ? `Wrote ${displayPath(s.file)} (${what}).\n` : `${displayPath(s.file)} is up to date (${what}).\n`);
     for (const n of s.duplicateNumbers) {
-      note(`warning: ${s.service} has two or more migrations numbered ${String(n).padStart(3, '0')}; run \`tidemark renumber --service ${s.service}\`.`);
+      note(`warning: ${s.service} has two or more migrations numbered ${formatMigrationNumber(n)}; run \`tidemark renumber --service ${s.service}\`.`);
     }
   }
   finish(result.error, flags);

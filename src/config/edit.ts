@@ -11,6 +11,8 @@
  *   with `{ error }`, and the caller prints the change for the user to make by hand.
  */
 
+import { jsString } from './entry-text.js';
+
 export interface SwitchServiceOptions {
   /** The service's name from now on (its key, and every other service's `requires` that names it). */
   rename?: string;
@@ -33,8 +35,8 @@ export function switchServiceToTidemark(
 ): ConfigEdit {
   const file = options.file ?? `tidemark.config${fileExt}`;
   const name = options.rename ?? service;
-  const byHand = `change it by hand: in services.${service}${name !== service ? ` (renamed ${name})` : ''} set migrations to '${newMigrationsDir}'${
-    options.addRequires?.length ? `, add ${options.addRequires.map((r) => `'${r}'`).join(', ')} to requires` : ''
+  const byHand = `change it by hand: in services.${service}${name !== service ? ` (renamed ${name})` : ''} set migrations to ${jsString(newMigrationsDir)}${
+    options.addRequires?.length ? `, add ${options.addRequires.map((r) => jsString(r)).join(', ')} to requires` : ''
   } and remove format, versionTable and recursive`;
   try {
     const text = fileExt === '.json' ? editJson(configText, service, newMigrationsDir, options) : editScript(configText, service, newMigrationsDir, options);
@@ -363,7 +365,7 @@ function quoteOf(text: string, tokens: Token[], from = 0, to = tokens.length): s
 }
 
 function quote(value: string, q: string): string {
-  return q + value.replace(/\\/g, '\\\\').replace(new RegExp(q, 'g'), `\\${q}`).replace(/\n/g, '\\n') + q;
+  return jsString(value, q === '"' ? '"' : "'");
 }
 
 function isIdentifier(name: string): boolean {

@@ -12,7 +12,9 @@ import { z } from 'zod';
 import { TidemarkError, type ErrorCode } from '../errors.js';
 import { escapeControl } from '../sql/ident.js';
 import { ownershipConflict, parseOwns, type OwnsClaim } from './owns.js';
-import type { Service, SoftRelation, TidemarkConfig, Workspace } from './types.js';
+import type { ColumnRef } from '../sql/ident.js';
+import { parseColumnRef } from './column-ref.js';
+import type { ResolvedSoftRelation, Service, TidemarkConfig, Workspace } from './types.js';
 
 export { ownerOf } from './owns.js';
 
@@ -25,8 +27,6 @@ export const CONFIG_FILE_NAMES = [
 ] as const;
 
 const SERVICE_NAME = /^[a-z][a-z0-9_]*$/;
-const IDENT = '[A-Za-z_][A-Za-z0-9_$]*';
-const TABLE_COLUMN = new RegExp(`^${IDENT}\\.${IDENT}$`);
 
 export interface LoadOptions {
   /** Where the lookup starts and what relative paths in options are resolved from. Default: process.cwd(). */
@@ -497,16 +497,24 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Workspac
     }
   }
 
+  const softRelations: ResolvedSoftRelation[] = [];
   (config.softRelations ?? []).forEach((relation, index) => {
+    const refs: Partial<Record<'from' | 'to', ColumnRef>> = {};
     for (const side of ['from', 'to'] as const) {
-      if (!TABLE_COLUMN.test(relation[side])) {
-        problems.push({
-          code: 'config-invalid',
-          line: lineOf('softRelations'),
-          message: `${at(lineOf('softRelations'))}: softRelations[${index}].${side} must be \`table.column\`, got ${JSON.stringify(relation[side])}.`,
-        });
+      const parsed = parseColumnRef(relation[side]);
+      if (parsed.ok) {
+        // Unqualified means public, as for owns.
+        refs[side] = { table: parsed.ref.table, column: parsed.ref.column };
+        continue;
       }
+      problems.push({
+        code: 'config-invalid',
+        line: lineOf('softRelations'),
+        message: `${at(lineOf('softRelations'))}: softRelations[${index}].${side} must be \`table.column\` or \`schema.table.column\`, got ${JSON.stringify(relation[side])}: it ${parsed.error.message}.`,
+        hint: parsed.error.hint ?? 'quote a name with dots, spaces or capitals as in psql: "a.b".c.user_id',
+      });
     }
+    if (refs.from && refs.to) softRelations.push({ from: relation.from, to: relation.to, fromColumn: refs.from, toColumn: refs.to });
   });
 
   const services: Service[] = names.map((name) => {
@@ -551,7 +559,7 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Workspac
     database: config.database,
     services,
     protected: [...(config.protected ?? [])],
-    softRelations: (config.softRelations ?? []).map((r): SoftRelation => ({ from: r.from, to: r.to })),
+    softRelations,
   };
 }
 

@@ -281,6 +281,17 @@ export function ownsRank(owns: readonly string[], q: QualifiedName): number {
 }
 
 /**
+ * Whether the service owns a schema as a whole: a `schema:` entry of its `owns` matches the name
+ * (`schema:crm`, `schema:tenant_*`). Only such a schema is the service's to drop (reset).
+ */
+export function ownsWholeSchema(owns: readonly string[], schema: string): boolean {
+  return owns.some((entry) => {
+    const p = ownsPattern(entry);
+    return p?.kind === 'schema' && matchPart(p.schema, schema);
+  });
+}
+
+/**
  * The service that owns a table, or undefined. The most specific entry wins: an exact name over a
  * glob, a glob over `schema:`. Takes the (schema, name) pair as the catalog spells it.
  */
@@ -388,16 +399,6 @@ export function partSearchSource(part: NamePattern): string {
   return part
     .map((u) => (typeof u !== 'string' ? (u.wildcard === '*' ? '[^]*?' : '[^]{1,2}?') : u === '"' ? '"{1,2}' : escapeRe(u)))
     .join('');
-}
-
-/**
- * A `schema.table` string of an older format (a manifest's `table`, a softRelations side) as a pair,
- * split at the first dot as tidemark always did for those: ambiguous for names holding a dot, so only
- * for texts whose format allows no dot inside a part. New code carries `QualifiedName` pairs instead.
- */
-export function splitJoinedName(text: string): QualifiedName {
-  const dot = text.indexOf('.');
-  return dot < 0 ? { schema: 'public', name: text } : { schema: text.slice(0, dot), name: text.slice(dot + 1) };
 }
 
 const VERSION_TABLE = /^(?:([A-Za-z_][A-Za-z0-9_$]*)\.)?([A-Za-z_][A-Za-z0-9_$]*)$/;

@@ -1,3 +1,5 @@
+import type { ColumnRef } from '../sql/ident.js';
+
 /** What a user writes in tidemark.config.* (see DESIGN §2). */
 export interface ServiceConfig {
   /** Directory of this service's migrations, relative to the config file. */
@@ -14,12 +16,22 @@ export interface ServiceConfig {
   recursive?: boolean;
 }
 
-/** A relation between services that has no foreign key in the database (checked by `validate`). */
+/**
+ * A relation between services that has no foreign key in the database (checked by `validate`).
+ * Each end is `table.column` or `schema.table.column` in the owns grammar: quote a name with a dot,
+ * a space or capitals as in psql (`"a.b".c.user_id` is column user_id of table c in schema a.b).
+ */
 export interface SoftRelation {
-  /** `table.column` that holds the reference, e.g. `budgets.user_id`. */
+  /** The column that holds the reference, e.g. `budgets.user_id`. */
   from: string;
-  /** `table.column` it points at, e.g. `users.id`. */
+  /** The column it points at, e.g. `users.id`. */
   to: string;
+}
+
+/** A soft relation after validation: the text as written, and each end as a (schema, table) pair and a column. */
+export interface ResolvedSoftRelation extends SoftRelation {
+  fromColumn: ColumnRef;
+  toColumn: ColumnRef;
 }
 
 export interface TidemarkConfig {
@@ -54,7 +66,7 @@ export interface Workspace {
   /** In declaration order. */
   services: Service[];
   protected: string[];
-  softRelations: SoftRelation[];
+  softRelations: ResolvedSoftRelation[];
 }
 
 export function defineConfig(config: TidemarkConfig): TidemarkConfig {

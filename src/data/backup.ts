@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { connect, resolveDatabaseUrl, resolveWorkspace, type DatabaseSource, type WorkspaceOptions } from '../db/connect.js';
 import type { Workspace } from '../config/types.js';
-import { splitJoinedName } from '../config/owns.js';
+import { parseTableName } from '../config/owns.js';
 import type { Database } from '../db/database.js';
 import { redactUrl, type ServerTarget } from '../db/url.js';
 import { TidemarkError, isTidemarkError, type ErrorCode } from '../errors.js';
@@ -41,7 +41,7 @@ export type BackupEvent =
 export interface BackupOptions extends WorkspaceOptions {
   /** Services whose owned tables to back up (default: every service, when no table is named). */
   service?: string | readonly string[];
-  /** Tables to back up (instead of, or on top of, services): (schema, name) pairs, or `table` / `schema.table` text split at the first dot. */
+  /** Tables to back up (instead of, or on top of, services): (schema, name) pairs, or text in the owns grammar without wildcards, as `--table` takes it. */
   table?: readonly (string | QualifiedName)[];
   format?: BackupFormat;
   /**
@@ -703,12 +703,22 @@ function chooseTables(live: LiveTable[], workspace: Workspace | undefined, servi
     }
   }
   for (const name of named ?? []) {
-    const q = typeof name === 'string' ? splitJoinedName(name) : name;
+    const q = typeof name === 'string' ? tableNameOf(name) : name;
     const found = live.find((t) => t.schema === q.schema && t.name === q.name);
     if (!found) throw new TidemarkError('unknown-table', `No table ${displayName(q)} in the database.`, { kind: 'usage' });
     chosen.set(found.oid, found);
   }
   return [...chosen.values()].sort((a, b) => (a.schema === b.schema ? cmp(a.name, b.name) : cmp(a.schema, b.schema)));
+}
+
+/** A table named as text: the owns grammar without wildcards, as `--table` (`"a.b".c` and `a."b.c"` are two tables). */
+function tableNameOf(text: string): QualifiedName {
+  const parsed = parseTableName(text);
+  if (parsed.ok) return parsed.name;
+  throw new TidemarkError('bad-table-name', `table \`${escapeControl(text)}\` ${parsed.error.message}.`, {
+    kind: 'usage',
+    hint: parsed.error.hint ?? 'write `table`, `schema.table`, or quote a name with dots, spaces or capitals: "sales.orders"',
+  });
 }
 
 function cmp(a: string, b: string): number {

@@ -50,7 +50,9 @@ import { connect, resolveWorkspace, type DatabaseSource, type WorkspaceOptions }
 import { withServiceLocks } from '../ledger/locks.js';
 import type { Workspace } from '../config/types.js';
 import type { Database, Queryable } from '../db/database.js';
+import { formatColumnRef, parseColumnRef } from '../config/column-ref.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
+import { shellWord } from '../paths.js';
 import { ensureLedger, logEvent, readLedger, serviceLockKey } from '../ledger/ledger.js';
 import { connectGuarded, type GuardOverride } from '../ledger/guard.js';
 import { displayName, displayQualified, literal, quoteIdent, quoteQualified, type QualifiedName } from '../sql/ident.js';
@@ -69,8 +71,9 @@ export interface RestoreOptions extends WorkspaceOptions, GuardOverride {
   /** Empty non-empty target tables first (DELETE, in the same transaction). */
   replace?: boolean;
   /**
-   * Values for target columns the backup lacks: `table.col` (or `schema.table.col`) → the value's
-   * text, e.g. `{ 'users.plan': 'free' }`. It is quoted as a literal and cast to the column's type.
+   * Values for target columns the backup lacks: `table.col` (or `schema.table.col`, names quoted as
+   * in `owns`: `'"a.b".c.col'`) → the value's text, e.g. `{ 'users.plan': 'free' }`. It is quoted as
+   * a literal and cast to the column's type.
    */
   fill?: Record<string, string>;
   /** How long to wait for another tidemark run holding a restored service's lock (default 10 minutes). */
@@ -622,21 +625,25 @@ async function classifyColumns(db: Queryable, m: ManifestTable): Promise<CsvColu
   return out;
 }
 
-/** `table.col` or `schema.table.col` → the plan and column it names, if any. */
+/**
+ * `table.col` or `schema.table.col` in the owns grammar (src/config/column-ref.ts: `"a.b".c.col` and
+ * `a."b.c".col` are two tables) → the plan and column it names, if any. Without a schema, the one
+ * restored table of that name, whatever its schema (two of them: none is chosen).
+ */
 function resolveFillKey(key: string, plans: TablePlan[]): { plan: TablePlan; column: string } | undefined {
-  const dot = key.lastIndexOf('.');
-  if (dot <= 0) return undefined;
-  const table = key.slice(0, dot);
-  const column = key.slice(dot + 1);
-  // `schema.table` or `table` as written on a command line: a name holding a dot could match two
-  // tables, and then none is chosen (refused as unknown).
-  const qualifiedHits = plans.filter((p) => `${p.m.schema}.${p.m.name}` === table);
-  const hits = qualifiedHits.length ? qualifiedHits : plans.filter((p) => p.m.name === table);
+  const parsed = parseColumnRef(key);
+  if (!parsed.ok) return undefined;
+  const { table, column, qualified } = parsed.ref;
+  const hits = plans.filter((p) => p.m.name === table.name && (!qualified || p.m.schema === table.schema));
   return hits.length === 1 ? { plan: hits[0], column } : undefined;
 }
 
 function refuseUnusedFill(fill: Record<string, string> | undefined, plans: TablePlan[]): void {
   for (const key of Object.keys(fill ?? {})) {
+    const parsed = parseColumnRef(key);
+    if (!parsed.ok) {
+      throw new TidemarkError('bad-fill', `--fill ${key}: the column ${parsed.error.message}.`, { kind: 'usage', hint: parsed.error.hint ?? 'Write --fill table.column=value.' });
+    }
     const hit = resolveFillKey(key, plans);
     const col = hit && hit.plan.target.find((c) => c.name === hit.column);
     if (!hit || !col) {
@@ -666,7 +673,7 @@ function refuseMissing(plans: TablePlan[]): void {
     const backupSet = new Set(p.m.columns.map((c) => c.name));
     for (const c of p.target) {
       if (!backupSet.has(c.name) && !p.filled.some((f) => f.column === c.name)) {
-        missing.push({ label: `${p.label}.${displayName(c.name)}`, fill: `${displayName(p.m.name)}.${displayName(c.name)}` });
+        missing.push({ label: `${p.label}.${displayName(c.name)}`, fill: formatColumnRef({ table: { schema: p.m.schema, name: p.m.name }, column: c.name }) });
       }
     }
   }
@@ -674,7 +681,7 @@ function refuseMissing(plans: TablePlan[]): void {
     throw new TidemarkError(
       'restore-missing-column',
       `The backup has no values for ${missing.map((m) => m.label).join(', ')} (NOT NULL, no default): nothing restored.`,
-      { kind: 'input', hint: `Give values with ${missing.map((m) => `--fill ${m.fill}=value`).join(' ')}, or add a DEFAULT in a migration.` },
+      { kind: 'input', hint: `Give values with ${missing.map((m) => `--fill ${shellWord(`${m.fill}=value`)}`).join(' ')}, or add a DEFAULT in a migration.` },
     );
   }
 }

@@ -388,21 +388,12 @@ async function checkForeignKeys(workspace: Workspace, owned: readonly LiveTable[
   }
 }
 
-/**
- * A softRelations end, `table.col` or `schema.table.col` (the config allows plain identifiers only,
- * so the dots are separators), → the table as a pair and the column.
- */
-function splitColumnRef(ref: string): [QualifiedName, string] {
-  const parts = ref.split('.');
-  const column = parts.pop()!;
-  return [parts.length === 1 ? { schema: 'public', name: parts[0] } : { schema: parts[0], name: parts.slice(1).join('.') }, column];
-}
-
 async function checkSoftRelations(workspace: Workspace, live: readonly LiveTable[], db: Database, result: ValidateResult): Promise<void> {
   const liveNames = new Set(live.map(nameKey));
   for (const rel of workspace.softRelations) {
-    const [child, childCol] = splitColumnRef(rel.from);
-    const [parent, parentCol] = splitColumnRef(rel.to);
+    // Parsed once by the config loader (src/config/column-ref.ts): pairs, never a string split on dots.
+    const { table: child, column: childCol } = rel.fromColumn;
+    const { table: parent, column: parentCol } = rel.toColumn;
     const childOwner = ownerOfTable(workspace, child)?.name;
     const parentOwner = ownerOfTable(workspace, parent)?.name;
     // A soft relation concerns the selected services when either end is theirs.

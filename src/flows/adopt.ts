@@ -10,18 +10,25 @@
  *    the service's rows from its Alembic version table — only the revisions its own directory defines.
  * 3. The config is switched to `format: 'tidemark'` (`write`), else the change is returned to print.
  * 4. The old Alembic directory stays untouched unless `archive`, which moves it under `archive/`.
- * Nothing is left half-done: a failing step removes the files written before it.
+ * Until the commit of step 2 nothing is left half-done: a failing step removes the files written
+ * before it (`adopt-failed`). After it the adoption is done whatever follows: a config that cannot be
+ * written is reported as a change to make by hand, and an archive that cannot be made is
+ * `adopt-archive-failed`, which says the adoption is done and how to finish the move.
  *
  * Results as values: never throws.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { closeQuietly, connect, resolveWorkspace, withServiceLocks, type DatabaseSource, type WorkspaceOptions } from '../apply/migrate.js';
+import { serviceEntryText } from '../config/entry-text.js';
 import type { Service, Workspace } from '../config/types.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
 import { readTidemarkHistory } from '../history/read-tidemark.js';
+import { SUM_FILE_NAME } from '../history/sum-file.js';
+import { isMigrationLikeName } from '../history/tidemark-source.js';
 import { ensureLedger, forgetService, logEvent, recordMigration } from '../ledger/ledger.js';
-import { displayPath } from '../paths.js';
+import { displayPath, shellWord } from '../paths.js';
+import { escapeControl as printable } from '../sql/ident.js';
 import { retireAlembicRows, type RetiredRows } from './alembic-retire.js';
 
 export interface AdoptOptions extends WorkspaceOptions {
@@ -105,11 +112,20 @@ export async function adopt(options: AdoptOptions): Promise<AdoptResult> {
     }
     const relDir = options.dir ?? path.join('migrations', name);
     const newDir = path.resolve(workspace.root, relDir);
-    if (fs.existsSync(newDir) && fs.readdirSync(newDir).some((f) => f.endsWith('.sql') || f === 'tidemark.sum')) {
-      throw new TidemarkError('adopt-dir-not-empty', `${displayPath(newDir)} already holds migrations; adopt writes the service's first one there.`, {
+    // Every kind of migration the history reader takes (or reports: a directory named like one), not only .sql.
+    const present = fs.existsSync(newDir) && fs.statSync(newDir).isDirectory() ? fs.readdirSync(newDir).filter((f) => isMigrationLikeName(f) || f === SUM_FILE_NAME).sort() : [];
+    if (present.length) {
+      throw new TidemarkError('adopt-dir-not-empty', `${displayPath(newDir)} already holds ${present.map(printable).join(', ')}; adopt writes the service's first migration there.`, {
         kind: 'input',
         service: service.name,
         hint: 'Choose another directory with --dir, or remove those files.',
+      });
+    }
+    const archiveTo = options.archive ? path.join(workspace.root, 'archive', 'alembic', service.name) : undefined;
+    if (archiveTo && fs.existsSync(archiveTo)) {
+      throw new TidemarkError('adopt-archive-exists', `${displayPath(archiveTo)} already exists, so the Alembic directory cannot be archived there; nothing was changed.`, {
+        kind: 'input',
+        hint: 'Move that folder away, or run adopt without --archive.',
       });
     }
 
@@ -175,12 +191,14 @@ export async function adopt(options: AdoptOptions): Promise<AdoptResult> {
     createdDir = undefined;
 
     result.config = await switchConfig(workspace, service, name, path.relative(workspace.root, newDir), result.requiresAdded, !!options.write);
-    if (options.archive) {
-      const to = path.join(workspace.root, 'archive', 'alembic', service.name);
-      if (fs.existsSync(to)) throw new TidemarkError('adopt-archive-exists', `${displayPath(to)} already exists: the Alembic directory was left where it is.`, { kind: 'input' });
-      fs.mkdirSync(path.dirname(to), { recursive: true });
-      fs.renameSync(service.migrationsDir, to);
-      result.archivedTo = to;
+    if (archiveTo) {
+      try {
+        fs.mkdirSync(path.dirname(archiveTo), { recursive: true });
+        fs.renameSync(service.migrationsDir, archiveTo);
+      } catch (err) {
+        throw archiveFailure(result, service, archiveTo, err);
+      }
+      result.archivedTo = archiveTo;
     }
     step('config');
     result.ok = true;
@@ -195,16 +213,44 @@ export async function adopt(options: AdoptOptions): Promise<AdoptResult> {
   return result;
 }
 
+/**
+ * After the commit: the adoption is done, only the move of the Alembic directory failed. Says so,
+ * what is left undone, and the commands that finish it.
+ */
+function archiveFailure(result: AdoptResult, service: Service, to: string, err: unknown): TidemarkError {
+  const errno = (err as NodeJS.ErrnoException)?.code ?? String((err as Error)?.message ?? err);
+  const config = result.config?.written ? `${displayPath(result.config.file!)} updated` : 'change still to make, as printed';
+  const from = displayPath(service.migrationsDir);
+  return new TidemarkError(
+    'adopt-archive-failed',
+    `${service.name} is adopted (${result.migration} recorded as applied in ${result.database}, ${displayPath(result.file!)} written; config: ${config}), but its Alembic directory ${from} could not be moved to ${displayPath(to)}: ${errno}. It is still where it was; nothing else is left to do.`,
+    {
+      kind: 'failure',
+      service: result.name,
+      migration: result.migration,
+      hint: `Do not run adopt again. Finish by hand: mkdir -p ${shellWord(displayPath(path.dirname(to)))} && mv ${shellWord(from)} ${shellWord(displayPath(to))} — or keep the directory where it is.`,
+      cause: err,
+    },
+  );
+}
+
 async function switchConfig(workspace: Workspace, service: Service, name: string, newDir: string, requiresAdded: string[], write: boolean): Promise<AdoptConfigChange> {
   const dirText = newDir.split(path.sep).join('/');
   const requires = [...service.requires, ...requiresAdded];
-  const wanted = `${name}: { migrations: '${dirText}', owns: [${service.owns.map((o) => `'${o}'`).join(', ')}]${requires.length ? `, requires: [${requires.map((r) => `'${r}'`).join(', ')}]` : ''} }`;
+  const language = workspace.configFile && path.extname(workspace.configFile) === '.json' ? 'json' : 'js';
+  const wanted = serviceEntryText({ name, migrations: dirText, owns: service.owns, requires }, language);
   if (!workspace.configFile) return { written: false, change: wanted, problem: 'the config was given as a value, not a file' };
   const { switchServiceToTidemark } = await import('../config/edit.js');
-  const text = fs.readFileSync(workspace.configFile, 'utf8');
-  const ext = path.extname(workspace.configFile) as '.json' | '.mjs' | '.js' | '.ts';
-  const edited = switchServiceToTidemark(text, ext, service.name, dirText, { rename: name === service.name ? undefined : name, addRequires: requiresAdded, file: displayPath(workspace.configFile) });
-  if ('error' in edited) return { file: workspace.configFile, written: false, change: wanted, problem: edited.error };
-  if (write && edited.changed) fs.writeFileSync(workspace.configFile, edited.text);
-  return { file: workspace.configFile, written: write && edited.changed, change: edited.diff || wanted };
+  try {
+    const text = fs.readFileSync(workspace.configFile, 'utf8');
+    const ext = path.extname(workspace.configFile) as '.json' | '.mjs' | '.js' | '.ts';
+    const edited = switchServiceToTidemark(text, ext, service.name, dirText, { rename: name === service.name ? undefined : name, addRequires: requiresAdded, file: displayPath(workspace.configFile) });
+    if ('error' in edited) return { file: workspace.configFile, written: false, change: wanted, problem: edited.error };
+    if (write && edited.changed) fs.writeFileSync(workspace.configFile, edited.text);
+    return { file: workspace.configFile, written: write && edited.changed, change: edited.diff || wanted };
+  } catch (err) {
+    // The adoption has committed: a config that cannot be read or written is a change to make by hand, not a failure.
+    const errno = (err as NodeJS.ErrnoException)?.code ?? String((err as Error)?.message ?? err);
+    return { file: workspace.configFile, written: false, change: wanted, problem: `cannot ${write ? 'rewrite' : 'read'} ${displayPath(workspace.configFile)}: ${errno}` };
+  }
 }

@@ -209,7 +209,7 @@ async function refuseExisting(service: string, dir: string, fileName: string, fo
   } catch {
     return;
   }
-  const firsts = names.filter((n) => parseMigrationName(service, n)?.number === 1).sort();
+  const firsts = names.filter((n) => parseMigrationName(service, n)?.number === 1n).sort();
   const others = firsts.filter((n) => n !== fileName);
   if (others.length > 0) {
     throw new TidemarkError(
@@ -233,7 +233,7 @@ async function latestMigration(workspace: Workspace, name: string): Promise<stri
   const s = workspace.services.find((x) => x.name === name);
   if (!s || s.format !== 'tidemark') return undefined;
   const history = await readTidemarkHistory(s.name, s.migrationsDir);
-  let best: { id: string; number: number } | undefined;
+  let best: { id: string; number: bigint } | undefined;
   for (const m of history.migrations) if (!best || m.number > best.number) best = m;
   return best?.id;
 }

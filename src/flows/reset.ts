@@ -7,13 +7,21 @@
  * key from budgets into users) makes the reset fail with nothing changed — reset both services
  * together instead. Guarded targets (config `protected`, a host that is not this machine) are refused
  * unless overridden (src/flows/guard.ts).
+ *
+ * A schema the service owns as a whole (`schema:crm` in its `owns`) is an owned object too: after
+ * its objects are dropped, the schema itself is dropped when nothing else is left in it (DROP SCHEMA
+ * without CASCADE, under a savepoint: PostgreSQL decides what "empty" means), so a migration that
+ * says `CREATE SCHEMA crm` replays as on a fresh database. A schema that still holds something is
+ * kept and reported with PostgreSQL's reason. `public` and the ledger's `tidemark` are never dropped.
  */
 import { closeQuietly, resolveWorkspace, selectServices, up, withServiceLocks, type DatabaseSource, type MigrateResult, type WorkspaceOptions } from '../apply/migrate.js';
 import type { ApplyEvent } from '../apply/execute.js';
 import type { Workspace } from '../config/types.js';
-import { nameKey } from '../sql/ident.js';
+import { isSystemSchema, nameKey, quoteIdent } from '../sql/ident.js';
+import { ownsWholeSchema } from '../config/owns.js';
+import type { Queryable } from '../db/database.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
-import { ensureLedger, forgetService, logEvent } from '../ledger/ledger.js';
+import { LEDGER_SCHEMA, ensureLedger, forgetService, logEvent } from '../ledger/ledger.js';
 import { introspect } from '../schema/introspect.js';
 import { renderDrop, unsupportedObjects } from '../schema/render.js';
 import type { Snapshot } from '../schema/snapshot.js';
@@ -33,8 +41,13 @@ export interface ResetServiceResult {
   service: string;
   /** The DROP statements, in the order they run. */
   dropSql: string;
-  /** Every object those statements name, one entry per object (serial sequences go with their table). */
+  /**
+   * Every object those statements name, one entry per object (serial sequences go with their table),
+   * then each schema owned as a whole that was dropped (on a dry run: that would be, if empty).
+   */
   dropped: DroppedObject[];
+  /** Schemas owned as a whole that were kept because something was left in them, with PostgreSQL's reason. */
+  keptSchemas: { schema: string; reason: string }[];
   /** Ledger rows deleted. */
   forgotten: number;
 }
@@ -94,7 +107,8 @@ export async function reset(options: ResetOptions): Promise<ResetResult> {
             hint: 'Drop those objects by hand (or move them into a migration tidemark can replay), then reset again.',
           });
         }
-        result.services.unshift({ service, dropSql: renderDrop(snapshot), dropped: droppedObjects(snapshot), forgotten: 0 });
+        const schemas = await wholeSchemas(db, workspace, service);
+        result.services.unshift({ service, dropSql: renderDrop(snapshot), dropped: [...droppedObjects(snapshot), ...schemas.map(schemaObject)], keptSchemas: [], forgotten: 0 });
       }
       if (options.dryRun) return;
       await ensureLedger(db);
@@ -102,6 +116,7 @@ export async function reset(options: ResetOptions): Promise<ResetResult> {
         await db.transaction(async (tx) => {
           for (const s of [...result.services].reverse()) {
             if (s.dropSql.trim()) await tx.exec(s.dropSql);
+            await dropEmptySchemas(tx, s);
             s.forgotten = await forgetService(tx, s.service);
             await logEvent(tx, { action: 'reset', service: s.service, outcome: 'ok', detail: { forgotten: s.forgotten, dropped: countByKind(s.dropped) } });
           }
@@ -119,11 +134,14 @@ export async function reset(options: ResetOptions): Promise<ResetResult> {
     result.migrate = await up({ workspace, database: db, service: names, lockTimeoutMs: options.lockTimeoutMs, onEvent: options.onEvent });
     if (!result.migrate.ok) {
       const e = result.migrate.error;
+      const kept = result.services.flatMap((s) => s.keptSchemas);
       throw new TidemarkError('reset-reapply-failed', `Reset dropped ${names.join(', ')} but re-applying the migrations failed: ${e?.message ?? 'unknown error'}`, {
         service: e?.service,
         file: e?.file,
         line: e?.line,
-        hint: 'Fix the migration and run `tidemark up` (or reset again): the service is empty up to the failing migration.',
+        hint:
+          'Fix the migration and run `tidemark up` (or reset again): the service is empty up to the failing migration.' +
+          (kept.length ? ` The schema ${kept.map((k) => `${k.schema} was kept: ${k.reason}`).join('; ')}; empty it, or write CREATE SCHEMA IF NOT EXISTS.` : ''),
       });
     }
     result.ok = true;
@@ -134,6 +152,39 @@ export async function reset(options: ResetOptions): Promise<ResetResult> {
     result.durationMs = performance.now() - started;
   }
   return result;
+}
+
+/** The schemas that exist and that the service owns as a whole (never public, the ledger's or a system one). */
+async function wholeSchemas(db: Queryable, workspace: Workspace, service: string): Promise<string[]> {
+  const owns = workspace.services.find((s) => s.name === service)?.owns ?? [];
+  if (!owns.some((o) => o.startsWith('schema:'))) return [];
+  const rows = (await db.query<{ nspname: string }>('SELECT nspname FROM pg_catalog.pg_namespace ORDER BY nspname')).rows;
+  return rows.map((r) => r.nspname).filter((n) => n !== 'public' && n !== LEDGER_SCHEMA && !isSystemSchema(n) && ownsWholeSchema(owns, n));
+}
+
+function schemaObject(schema: string): DroppedObject {
+  return { kind: 'schema', name: { schema, name: schema } };
+}
+
+/**
+ * Drops each schema of `s.dropped` after its objects went, each under a savepoint: one that still
+ * holds something (an object no service owns, say) fails without CASCADE and is kept, with the reason.
+ */
+async function dropEmptySchemas(tx: Queryable, s: ResetServiceResult): Promise<void> {
+  const schemas = s.dropped.filter((o) => o.kind === 'schema');
+  for (const o of schemas) {
+    await tx.exec('SAVEPOINT tidemark_reset_schema');
+    try {
+      await tx.exec(`DROP SCHEMA ${quoteIdent(o.name.schema)}`);
+      await tx.exec('RELEASE SAVEPOINT tidemark_reset_schema');
+    } catch (err) {
+      await tx.exec('ROLLBACK TO SAVEPOINT tidemark_reset_schema');
+      await tx.exec('RELEASE SAVEPOINT tidemark_reset_schema');
+      const e = err as { message?: string; detail?: string };
+      s.keptSchemas.push({ schema: o.name.schema, reason: `${e.message ?? String(err)}${e.detail ? ` (${e.detail.replace(/\n/g, '; ')})` : ''}` });
+      s.dropped = s.dropped.filter((d) => d !== o);
+    }
+  }
 }
 
 /** The objects renderDrop names, one each: what reset reports as dropped. */

@@ -9,8 +9,8 @@ export interface MigrationFile {
   service: string;
   /** File name without extension, e.g. `user_003_add_role`: the key in the ledger. */
   id: string;
-  /** Order within the service. */
-  number: number;
+  /** Order within the service; exact (bigint), see compareMigrationNumbers. */
+  number: bigint;
   slug: string;
   /** Absolute path. */
   file: string;

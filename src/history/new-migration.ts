@@ -3,7 +3,8 @@ import path from 'node:path';
 import { TidemarkError } from '../errors.js';
 import { sumIsClean } from './sum-file.js';
 import { readSumVerification, writeSumFile } from './sum-io.js';
-import { formatMigrationId, parseMigrationName } from './tidemark-source.js';
+import { SUM_FILE_NAME } from './sum-file.js';
+import { formatMigrationId, formatMigrationNumber, highestMigrationNumber, parseMigrationName } from './tidemark-source.js';
 
 /** What `new` did to tidemark.sum. */
 export interface NewMigrationSum {
@@ -63,18 +64,39 @@ export async function createMigrationFile(
   let names: string[];
   try {
     names = await fs.readdir(dir);
-  } catch {
-    await fs.mkdir(dir, { recursive: true });
+  } catch (err) {
+    if (errnoOf(err) !== 'ENOENT') throw dirError(service, dir, err);
+    try {
+      await fs.mkdir(dir, { recursive: true });
+    } catch (mkdirErr) {
+      throw dirError(service, dir, mkdirErr);
+    }
     names = [];
   }
+  await refuseUnreadableSum(service, dir);
   const before = await readSumVerification(service, dir);
-  const highest = Math.max(0, ...names.map((n) => parseMigrationName(service, n)?.number ?? 0));
-  const id = formatMigrationId(service, highest + 1, clean);
+  const highest = highestMigrationNumber(names.map((n) => parseMigrationName(service, n)?.number ?? 0n));
+  const id = formatMigrationId(service, highest + 1n, clean);
   const file = path.join(dir, `${id}.${kind}`);
   try {
     await fs.writeFile(file, kind === 'sql' ? SQL_TEMPLATE : SCRIPT_TEMPLATE, { flag: 'wx' });
   } catch (err) {
-    throw new TidemarkError('file-exists', `Cannot create ${file}: ${(err as NodeJS.ErrnoException).code}.`, { kind: 'input', file });
+    // Only EEXIST means "already there" (another `new` got the number first); anything else is the file system's.
+    if (errnoOf(err) === 'EEXIST') {
+      throw new TidemarkError('file-exists', `Cannot create ${file}: it already exists (EEXIST; another \`tidemark new\` may have taken number ${formatMigrationNumber(highest + 1n)}).`, {
+        kind: 'input',
+        file,
+        service,
+        hint: 'Run the command again: it picks the next free number.',
+      });
+    }
+    throw new TidemarkError('migration-write-failed', `Cannot create ${file}: ${describeErrno(err)}. Nothing was written.`, {
+      kind: 'failure',
+      file,
+      service,
+      hint: `Check that ${dir} is a directory you may write to.`,
+      cause: err,
+    });
   }
   if (before.present && !sumIsClean(before)) {
     return {
@@ -89,4 +111,63 @@ export async function createMigrationFile(
   }
   const written = await writeSumFile(service, dir);
   return { id, file, sum: { file: written.file, updated: true } };
+}
+
+function errnoOf(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException)?.code;
+}
+
+/** `ENOTDIR (a part of the path is a file, not a directory)`: the errno and what it means here. */
+function describeErrno(err: unknown): string {
+  const code = errnoOf(err);
+  const meaning: Record<string, string> = {
+    ENOENT: 'a directory on the path does not exist',
+    ENOTDIR: 'a part of the path is a file, not a directory',
+    EISDIR: 'it is a directory',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    EROFS: 'read-only file system',
+    ENOSPC: 'no space left on the device',
+    EEXIST: 'a file is in the way',
+  };
+  return code ? `${code}${meaning[code] ? ` (${meaning[code]})` : ''}` : String((err as Error)?.message ?? err);
+}
+
+/** The migrations directory cannot be listed or created: nothing was written. */
+function dirError(service: string, dir: string, err: unknown): TidemarkError {
+  const code = errnoOf(err);
+  if (code === 'ENOTDIR' || code === 'EEXIST') {
+    // readdir says ENOTDIR and mkdir says EEXIST when the path (or a parent) is a file.
+    return new TidemarkError('missing-migrations-dir', `Cannot write a migration of ${service} into ${dir}: ${describeErrno(err)}. Nothing was written.`, {
+      kind: 'input',
+      file: dir,
+      service,
+      hint: `Point \`migrations\` of ${service} in the config at a directory, or move the file out of the way.`,
+    });
+  }
+  return new TidemarkError('migrations-dir-unreadable', `Cannot read the migrations directory of ${service}, ${dir}: ${describeErrno(err)}. Nothing was written.`, {
+    kind: 'input',
+    file: dir,
+    service,
+  });
+}
+
+/**
+ * tidemark.sum exists but cannot be read (a directory, no permission): the new file could never be
+ * added to it, so refuse before writing anything rather than leave a migration the sum does not list.
+ */
+async function refuseUnreadableSum(service: string, dir: string): Promise<void> {
+  const file = path.resolve(dir, SUM_FILE_NAME);
+  try {
+    await fs.readFile(file);
+  } catch (err) {
+    if (errnoOf(err) === 'ENOENT') return;
+    throw new TidemarkError('sum-write-failed', `Cannot update ${file}: ${describeErrno(err)}. Nothing was written.`, {
+      kind: 'failure',
+      file,
+      service,
+      hint: `Remove or fix ${file} (\`tidemark sum\` rewrites it), then run the command again.`,
+      cause: err,
+    });
+  }
 }

@@ -3,9 +3,7 @@ import path from 'node:path';
 import type { Diagnostic } from '../diagnostic.js';
 import { buildHistory } from './build.js';
 import type { History, MigrationFile } from './migration.js';
-import { checksumOf, parseMigrationName, parseMigrationSource } from './tidemark-source.js';
-
-const MIGRATION_LIKE = /\.(sql|ts|js|mjs)$/;
+import { checksumOf, isMigrationLikeName, parseMigrationName, parseMigrationSource } from './tidemark-source.js';
 
 /** Reads a tidemark migrations directory into a History. Problems come back as data, never thrown. */
 export async function readTidemarkHistory(service: string, dir: string): Promise<History> {
@@ -27,7 +25,7 @@ export async function readTidemarkHistory(service: string, dir: string): Promise
   const migrations: MigrationFile[] = [];
   // A directory (or a FIFO, a socket…) named like a migration is a mistake to name, never to skip.
   for (const e of entries) {
-    if (e.isFile() || e.isSymbolicLink() || e.name.startsWith('.') || !MIGRATION_LIKE.test(e.name) || e.name.endsWith('.d.ts')) continue;
+    if (e.isFile() || e.isSymbolicLink() || !isMigrationLikeName(e.name)) continue;
     problems.push({
       rule: 'migration-file',
       severity: 'error',
@@ -44,7 +42,7 @@ export async function readTidemarkHistory(service: string, dir: string): Promise
     const name = parseMigrationName(service, fileName);
     const file = path.join(dir, fileName);
     if (!name) {
-      if (MIGRATION_LIKE.test(fileName) && !fileName.endsWith('.d.ts')) {
+      if (isMigrationLikeName(fileName)) {
         problems.push({
           rule: 'naming',
           severity: 'error',

@@ -21,5 +21,5 @@ export function resolveMigration(histories: readonly History[], ref: string): Mi
   const exact = history.migrations.find((m) => m.id === ref);
   if (exact) return exact;
   const short = /^(\d+)$/.exec(ref.slice(history.service.length + 1));
-  return short ? history.migrations.find((m) => m.number === Number(short[1])) : undefined;
+  return short ? history.migrations.find((m) => m.number === BigInt(short[1])) : undefined;
 }

@@ -5,8 +5,19 @@ import type { MigrationFile, Requirement, SqlSection } from './migration.js';
 /** Extensions a tidemark migration may have: SQL, or a script exporting up(ctx)/down(ctx). */
 export const MIGRATION_EXTENSIONS = ['sql', 'ts', 'js', 'mjs'] as const;
 
+const MIGRATION_LIKE = new RegExp(`\\.(?:${MIGRATION_EXTENSIONS.join('|')})$`);
+
+/**
+ * A directory entry the history reader takes for a migration, or reports as a misnamed or misplaced
+ * one (any service's name, a directory too): a migration extension, not a dotfile, not a `.d.ts`.
+ */
+export function isMigrationLikeName(name: string): boolean {
+  return !name.startsWith('.') && !name.endsWith('.d.ts') && MIGRATION_LIKE.test(name);
+}
+
 export interface MigrationName {
-  number: number;
+  /** Exact (a bigint, not a float): `…_9007199254740993_…` and `…_9007199254740992_…` are two numbers. */
+  number: bigint;
   slug: string;
   id: string;
   kind: 'sql' | 'script';
@@ -18,15 +29,36 @@ export function parseMigrationName(service: string, fileName: string): Migration
   const m = /^(.+)_(\d+)_([a-z0-9][a-z0-9_]*)\.(sql|ts|js|mjs)$/.exec(fileName);
   if (!m || m[1] !== service) return undefined;
   return {
-    number: Number(m[2]),
+    number: BigInt(m[2]),
     slug: m[3],
     id: fileName.slice(0, fileName.length - m[4].length - 1),
     kind: m[4] === 'sql' ? 'sql' : 'script',
   };
 }
 
-export function formatMigrationId(service: string, number: number, slug: string): string {
-  return `${service}_${String(number).padStart(3, '0')}_${slug}`;
+export function formatMigrationId(service: string, number: bigint, slug: string): string {
+  return `${service}_${formatMigrationNumber(number)}_${slug}`;
+}
+
+/**
+ * Migration numbers are compared exactly, as Flyway compares its version parts (BigInteger): a
+ * number is a bigint everywhere, never a float, so numbers past 2^53 (19-digit nanosecond
+ * timestamps from golang-migrate, for one) neither collide nor reorder. `005` and `5` are one number.
+ */
+export function compareMigrationNumbers(a: bigint, b: bigint): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** `5n` → `005`: how numbers are written in file names and messages. */
+export function formatMigrationNumber(number: bigint): string {
+  return String(number).padStart(3, '0');
+}
+
+/** The largest of the numbers, or 0n for none. */
+export function highestMigrationNumber(numbers: Iterable<bigint>): bigint {
+  let highest = 0n;
+  for (const n of numbers) if (n > highest) highest = n;
+  return highest;
 }
 
 export function checksumOf(bytes: Uint8Array | string): string {

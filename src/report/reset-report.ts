@@ -4,14 +4,15 @@
  */
 import { displayName, type QualifiedName } from '../sql/ident.js';
 
-export type DroppedKind = 'table' | 'view' | 'materialized view' | 'function' | 'procedure' | 'sequence' | 'type' | 'domain';
+export type DroppedKind = 'table' | 'view' | 'materialized view' | 'function' | 'procedure' | 'sequence' | 'type' | 'domain' | 'schema';
 
 export interface DroppedObject {
   kind: DroppedKind;
+  /** For a schema, `schema` and `name` are both the schema's name. */
   name: QualifiedName;
 }
 
-const ORDER: readonly DroppedKind[] = ['table', 'view', 'materialized view', 'sequence', 'function', 'procedure', 'type', 'domain'];
+const ORDER: readonly DroppedKind[] = ['table', 'view', 'materialized view', 'sequence', 'function', 'procedure', 'type', 'domain', 'schema'];
 
 /** Count per kind, in a fixed order, zero kinds left out. */
 export function countByKind(objects: readonly DroppedObject[]): { kind: DroppedKind; count: number }[] {
@@ -26,5 +27,5 @@ export function describeCounts(objects: readonly DroppedObject[]): string {
 
 /** One line per object: `table "sales.orders"`. */
 export function describeObject(o: DroppedObject): string {
-  return `${o.kind} ${displayName(o.name)}`;
+  return `${o.kind} ${displayName(o.kind === 'schema' ? o.name.schema : o.name)}`;
 }

@@ -13,6 +13,12 @@ export interface QualifiedName {
   readonly name: string;
 }
 
+/** A column of a table: the (schema, name) pair and the column's name, as the catalog spells them. */
+export interface ColumnRef {
+  readonly table: QualifiedName;
+  readonly column: string;
+}
+
 /** PostgreSQL's NAMEDATALEN - 1: longer identifiers are truncated by the server, so refuse them. */
 export const MAX_IDENTIFIER_BYTES = 63;
 

@@ -61,10 +61,10 @@ describe('rename-failed', () => {
 
   it('when putting back fails too, the error names the file that stays renamed', async () => {
     const move = (from: string, to: string): RenumberMove => ({
-      from: { id: from, file: `/m/${from}.sql`, number: 1, addedAt: '', addedBy: 'mtime' },
+      from: { id: from, file: `/m/${from}.sql`, number: 1n, addedAt: '', addedBy: 'mtime' },
       toId: to,
       toFile: `/m/${to}.sql`,
-      toNumber: 2,
+      toNumber: 2n,
     });
     const done: string[] = [];
     // The file system of a disk that fills up (ENOSPC) between the first rename and the rest.

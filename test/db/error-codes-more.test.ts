@@ -4,7 +4,7 @@
  * or the public API. test/codes/ checks that the whole suite produces every code of the catalogue.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -13,6 +13,9 @@ import { renumber } from '../../src/apply/renumber.js';
 import { loadWorkspace } from '../../src/config/load.js';
 import { backup } from '../../src/data/backup.js';
 import { openDatabase } from '../../src/db/open.js';
+import { TidemarkError, isTidemarkError } from '../../src/errors.js';
+import { adopt } from '../../src/flows/adopt.js';
+import { createMigrationFile } from '../../src/history/new-migration.js';
 import { writeSumFile } from '../../src/history/sum-io.js';
 import { readLedger } from '../../src/ledger/ledger.js';
 import type { Database } from '../../src/db/database.js';
@@ -35,33 +38,57 @@ async function sql(url: string, text: string): Promise<void> {
 }
 
 const SELECT_1 = sqlMigration('SELECT 1;');
-/** 10^20: past 2^53, so highest + 1 === highest in a JavaScript number. */
-const HUGE = '100000000000000000000';
+
+/** A TidemarkError as the API hands it back, checked against the catalogue. */
+function assertCode(err: unknown, code: ErrorCode): TidemarkError {
+  assert.ok(isTidemarkError(err), `expected ${code}, got ${String(err)}`);
+  assert.equal(err.code, code, err.message);
+  assert.equal(err.exit, exitCodeOfKind(ERROR_CODES[code].kind));
+  return err;
+}
 
 describe('error codes of the file system, before any database', () => {
-  it('file-exists (new, renumber), sum-write-failed, adopt-dir-not-empty', async () => {
+  it('new: file-exists only for EEXIST; ENOTDIR, EISDIR, EACCES named; sum-write-failed, adopt-dir-not-empty', async () => {
     const cases: Promise<void>[] = [];
-    // new: the next number after 10^20 is 10^20 again, so the file to create is the one already there
+    // Two `new`s at once both find number 001 free: the second exclusive create meets EEXIST, the one case of file-exists.
     cases.push(
       withWorkspace(makeWorkspace({ app: {} }), async (ws) => {
-        const existing = ws.write(`migrations/app/app_${HUGE}_add_role.sql`, SELECT_1);
-        const err = await expectCode('file-exists', ['new', 'app', 'add_role'], ws.dir);
-        assert.equal(err.fields.file, existing);
-        assert.deepEqual(readdirSync(path.join(ws.dir, 'migrations/app')), [path.basename(existing)], 'nothing written');
+        const dir = path.join(ws.dir, 'migrations/app');
+        const raced = await Promise.allSettled([createMigrationFile('app', dir, 'add_role'), createMigrationFile('app', dir, 'add_role')]);
+        assert.deepEqual(raced.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
+        const err = assertCode((raced.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason, 'file-exists');
+        assert.equal(err.file, path.join(dir, 'app_001_add_role.sql'));
+        assert.match(err.message, /EEXIST/);
       }),
     );
-    // renumber: the duplicate would move to the number after the highest, and that file already exists
+    // ENOTDIR: the migrations path is a file (the config loader says so first; the API is told too), or a file is on the path.
     cases.push(
       withWorkspace(makeWorkspace({ app: {} }), async (ws) => {
-        ws.write('migrations/app/app_005_a.sql', SELECT_1);
-        ws.write('migrations/app/app_005_add_role.sql', SELECT_1);
-        const target = ws.write(`migrations/app/app_${HUGE}_add_role.sql`, SELECT_1);
-        const err = await expectCode('file-exists', ['renumber', '--service', 'app'], ws.dir);
-        assert.equal(err.fields.file, target);
-        assert.equal(err.fields.service, 'app');
-        assert.ok(existsSync(path.join(ws.dir, 'migrations/app/app_005_add_role.sql')), 'nothing renamed');
+        const file = ws.write('migrations/app.txt', 'a file, not a directory');
+        for (const dir of [file, path.join(file, 'sub')]) {
+          const err = assertCode(await createMigrationFile('app', dir, 'add_role').catch((e: unknown) => e), 'missing-migrations-dir');
+          assert.equal(err.file, dir);
+          assert.match(err.message, new RegExp(`${dir.replace(/[.*+?^${}()|[\]\/]/g, '\$&')}: ENOTDIR`));
+        }
+        assert.equal(readFileSync(file, 'utf8'), 'a file, not a directory');
       }),
     );
+    // EISDIR: a directory stands where tidemark.sum goes; `new` refuses before writing the migration it could not list.
+    cases.push(
+      withWorkspace(makeWorkspace({ app: {} }), async (ws) => {
+        ws.write('migrations/app/tidemark.sum/keep', '');
+        const err = await expectCode('sum-write-failed', ['new', 'app', 'add_role'], ws.dir);
+        assert.equal(err.fields.file, path.join(ws.dir, 'migrations/app/tidemark.sum'));
+        assert.match(err.message, /EISDIR/);
+        assert.deepEqual(readdirSync(path.join(ws.dir, 'migrations/app')), ['tidemark.sum'], 'no migration written');
+      }),
+    );
+    // EACCES as root: sysfs refuses to create a file even for root (read-only mounts say EROFS).
+    if (existsSync('/sys/kernel')) {
+      const err = assertCode(await createMigrationFile('app', '/sys', 'add_role').catch((e: unknown) => e), 'migration-write-failed');
+      assert.equal(err.file, '/sys/app_001_add_role.sql');
+      assert.match(err.message, /\/sys\/app_001_add_role\.sql: (EACCES|EROFS|EPERM) \(/);
+    }
     // sum: a directory stands where tidemark.sum goes
     cases.push(
       withWorkspace(makeWorkspace({ app: {} }), async (ws) => {
@@ -72,14 +99,31 @@ describe('error codes of the file system, before any database', () => {
         assert.equal(err.fields.service, 'app');
       }),
     );
-    // adopt: the new migrations directory already holds a migration (checked before any database is opened)
+    // adopt: the new migrations directory already holds a migration (checked before any database is opened):
+    // any kind the history reader takes, and a directory named like one, not only .sql
     cases.push(
       withWorkspace(makeWorkspace({ app: {} }), async (ws) => {
         writeFileSync(path.join(ws.dir, 'tidemark.config.json'), JSON.stringify({ services: { legacy: { migrations: 'legacy', format: 'alembic', owns: ['lt'] } } }));
         mkdirSync(path.join(ws.dir, 'legacy'));
-        ws.write('migrations/legacy/legacy_001_x.sql', SELECT_1);
+        const first = ws.write('migrations/legacy/legacy_001_x.sql', SELECT_1);
         const err = await expectCode('adopt-dir-not-empty', ['adopt', '--service', 'legacy'], ws.dir);
         assert.equal(err.fields.service, 'legacy');
+        rmSync(first);
+        for (const name of ['legacy_002_backfill.js', 'legacy_002_backfill.mjs', 'legacy_002_backfill.ts', 'notes.sql', 'legacy_002_x.sql/']) {
+          const entry = path.join(ws.dir, 'migrations/legacy', name);
+          if (name.endsWith('/')) mkdirSync(entry);
+          else writeFileSync(entry, 'export async function up() {}\n');
+          const result = await adopt({ cwd: ws.dir, service: 'legacy' });
+          assertCode(result.error, 'adopt-dir-not-empty');
+          assert.ok(result.error!.message.includes(name.replace(/\/$/, '')), result.error!.message);
+          rmSync(entry, { recursive: true });
+        }
+        // what is not a migration does not count
+        ws.write('migrations/legacy/README.md', 'notes');
+        ws.write('migrations/legacy/types.d.ts', 'export {};');
+        // (it goes on to connect: to a port nothing listens on, so it stops there)
+        const next = await adopt({ cwd: ws.dir, service: 'legacy', database: 'postgres://postgres@127.0.0.1:1/none' });
+        assertCode(next.error, 'database-unreachable');
       }),
     );
     await Promise.all(cases);
@@ -102,7 +146,21 @@ describe('error codes of the file system, before any database', () => {
 
 const LEGACY = (owns: string[]) => ({ services: { legacy: { migrations: 'legacy', format: 'alembic', owns } } });
 
-/** adopt: adopt-baseline-missing (a script already in the new directory), alembic-retire-empty (no revision to tell its rows), adopt-archive-exists, adopt-failed (the archive cannot be made). */
+/** The ledger rows of a service, read on a connection of their own (an embedded database takes one process at a time). */
+async function ledgerOf(url: string, service: string): Promise<string[]> {
+  const conn = await openDatabase(url);
+  try {
+    return (await readLedger(conn, [service])).map((r) => r.migration);
+  } finally {
+    await conn.close();
+  }
+}
+
+/**
+ * adopt: adopt-baseline-missing (a script appears in the new directory while adopt runs), alembic-retire-empty
+ * (no revision to tell its rows), adopt-archive-exists (refused before anything changes), adopt-failed (before
+ * the commit: everything removed), adopt-archive-failed (after the commit: the adoption is done and says so).
+ */
 async function adoptCases(backend: TestBackend): Promise<void> {
   const target = await backend.createDatabase();
   const ws = makeWorkspace({});
@@ -111,28 +169,73 @@ async function adoptCases(backend: TestBackend): Promise<void> {
     writeFileSync(path.join(ws.dir, 'tidemark.config.json'), JSON.stringify(LEGACY(['lt'])));
     mkdirSync(path.join(ws.dir, 'legacy'));
     await sql(target.url, 'CREATE TABLE lt (id int PRIMARY KEY, note text);');
-    // a script migration already in the new directory (adopt looks for .sql files before it starts): after the
-    // baseline is written the directory holds two migrations, not exactly the baseline
-    const script = ws.write('migrations/legacy/legacy_002_backfill.js', 'export async function up() {}\n');
-    await expectCode('adopt-baseline-missing', ['adopt', '--service', 'legacy', ...db], ws.dir);
-    assert.deepEqual(readdirSync(path.join(ws.dir, 'migrations/legacy')), ['legacy_002_backfill.js'], 'the baseline it wrote is removed');
-    rmSync(path.dirname(script), { recursive: true });
+    // a script migration written into the new directory while adopt proves its baseline (the check before the
+    // start saw an empty directory): afterwards it holds two migrations, not exactly the baseline
+    const newDir = path.join(ws.dir, 'migrations/legacy');
+    const raced = await adopt({
+      cwd: ws.dir,
+      database: target.url,
+      service: 'legacy',
+      onStep: (step) => {
+        if (step !== 'baseline') return;
+        mkdirSync(newDir, { recursive: true });
+        writeFileSync(path.join(newDir, 'legacy_002_backfill.js'), 'export async function up() {}\n');
+      },
+    });
+    assertCode(raced.error, 'adopt-baseline-missing');
+    assert.deepEqual(readdirSync(newDir), ['legacy_002_backfill.js'], 'the baseline it wrote is removed');
+    rmSync(newDir, { recursive: true });
 
     const empty = await expectCode('alembic-retire-empty', ['adopt', '--service', 'legacy', ...db], ws.dir);
     assert.equal(empty.fields.service, 'legacy');
-    assert.ok(!existsSync(path.join(ws.dir, 'migrations/legacy')), 'the baseline it wrote is removed');
+    assert.ok(!existsSync(newDir), 'the baseline it wrote is removed');
 
     ws.write('legacy/a_base.py', 'revision = "a"\ndown_revision = None\n');
     mkdirSync(path.join(ws.dir, 'archive/alembic/legacy'), { recursive: true });
     await expectCode('adopt-archive-exists', ['adopt', '--service', 'legacy', '--archive', ...db], ws.dir);
     assert.ok(existsSync(path.join(ws.dir, 'legacy/a_base.py')), 'the Alembic directory is left where it is');
+    assert.ok(!existsSync(newDir), 'refused before anything was written');
+    assert.deepEqual(await ledgerOf(target.url, 'legacy'), [], 'and before anything was recorded');
 
-    // a file stands where the archive folder goes: the file system refuses the move, below tidemark
+    // before the commit: the new migrations directory cannot be made (a file is on its path), below tidemark
     rmSync(path.join(ws.dir, 'archive'), { recursive: true });
     writeFileSync(path.join(ws.dir, 'archive'), 'a file, not a folder');
-    const failed = await expectCode('adopt-failed', ['adopt', '--service', 'legacy', '--dir', 'migrations/legacy_again', '--archive', ...db], ws.dir);
+    const failed = await expectCode('adopt-failed', ['adopt', '--service', 'legacy', '--dir', 'archive/migrations', ...db], ws.dir);
     assert.match(failed.message, /ENOTDIR|EEXIST/);
-    assert.ok(existsSync(path.join(ws.dir, 'legacy/a_base.py')), 'the Alembic directory is left where it is');
+    assert.deepEqual(await ledgerOf(target.url, 'legacy'), [], 'nothing recorded');
+
+    // after the commit: the archive folder cannot be made (the same file stands where it goes). The adoption is
+    // done and the error says so, with what is left to do by hand. The config (a spread tidemark does not edit)
+    // gets the line to paste, which holds an owns entry with a quote and one with a backslash.
+    const owns = ['lt', "o'brien", 'a\\b'];
+    rmSync(path.join(ws.dir, 'tidemark.config.json'));
+    writeFileSync(
+      path.join(ws.dir, 'tidemark.config.mjs'),
+      `const alembic = { migrations: 'legacy', format: 'alembic' };\nexport default { services: { legacy: { ...alembic, owns: ${JSON.stringify(owns)} } } };\n`,
+    );
+    const run = await runCli(['adopt', '--service', 'legacy', '--archive', '--json', ...db], ws.dir);
+    const body = JSON.parse(run.stdout) as { ok: boolean; migration: string; config: { change: string; problem?: string }; error: { code: string; exit: number; message: string; hint: string } };
+    assert.equal(body.error.code, 'adopt-archive-failed', run.stdout);
+    assert.equal(run.code, 1);
+    assert.equal(body.error.exit, 1);
+    assert.doesNotMatch(run.stderr, /\n\s+at .+:\d+:\d+/, 'no stack trace');
+    assert.match(body.error.message, /^legacy is adopted \(legacy_001_initial_schema recorded as applied/);
+    assert.match(body.error.message, /could not be moved to archive\/alembic\/legacy: (ENOTDIR|EEXIST)\. It is still where it was/);
+    assert.match(body.error.hint, /Do not run adopt again\. Finish by hand: mkdir -p archive\/alembic && mv legacy archive\/alembic\/legacy/);
+    assert.deepEqual(await ledgerOf(target.url, 'legacy'), ['legacy_001_initial_schema'], 'the adoption committed');
+    assert.ok(existsSync(path.join(newDir, 'legacy_001_initial_schema.sql')), 'its baseline stays');
+    assert.ok(existsSync(path.join(ws.dir, 'legacy/a_base.py')), 'the Alembic directory is where it was');
+    // the printed line, pasted into a config, gives back the same owns entries
+    assert.match(body.config.problem ?? '', /spread/);
+    const pasted = makeWorkspace({});
+    try {
+      mkdirSync(path.join(pasted.dir, 'migrations/legacy'), { recursive: true });
+      rmSync(path.join(pasted.dir, 'tidemark.config.json'));
+      pasted.write('tidemark.config.mjs', `export default { services: { ${body.config.change} } };\n`);
+      assert.deepEqual((await loadWorkspace({ cwd: pasted.dir })).services[0].owns, owns);
+    } finally {
+      pasted.remove();
+    }
   } finally {
     ws.remove();
     await target.drop();
@@ -268,7 +371,7 @@ async function baselineFailedCase(backend: TestBackend): Promise<void> {
 
 forEachBackend('error codes against a database (more)', (backend) => {
   // two databases, two workspaces: the two run at once (each is a chain of CLI runs)
-  it('adopt: adopt-baseline-missing, alembic-retire-empty, adopt-archive-exists, adopt-failed; reset-unsupported, rebaseline-unsupported; reset-failed, reset-reapply-failed; baseline-prerequisite-failed, rebaseline-baseline-fails, rebaseline-failed, rebaseline-structure, baseline-failed', () =>
+  it('adopt: adopt-baseline-missing, alembic-retire-empty, adopt-archive-exists, adopt-failed, adopt-archive-failed; reset-unsupported, rebaseline-unsupported; reset-failed, reset-reapply-failed; baseline-prerequisite-failed, rebaseline-baseline-fails, rebaseline-failed, rebaseline-structure, baseline-failed', () =>
     Promise.all([adoptCases(backend), unsupportedCases(backend), resetCases(backend), structureCase(backend), baselineFailedCase(backend)]).then(() => undefined));
 });
 

@@ -179,7 +179,7 @@ describe('renumber outside git', () => {
     assert.equal(result.groups[0].kept.id, 'budget_002_zeta');
     assert.equal(result.groups[0].kept.addedBy, 'mtime');
     assert.equal(result.groups[0].kept.addedAt, '2025-01-01T00:00:00.000Z');
-    assert.deepEqual(result.moves.map((m) => [m.from.id, m.toId, m.toNumber]), [['budget_002_alpha', 'budget_004_alpha', 4]]);
+    assert.deepEqual(result.moves.map((m) => [m.from.id, m.toId, m.toNumber]), [['budget_002_alpha', 'budget_004_alpha', 4n]]);
     assert.deepEqual(readdirSync(dir).sort(), ['budget_001_initial.sql', 'budget_002_zeta.sql', 'budget_003_more.sql', 'budget_004_alpha.sql', 'tidemark.sum']);
     assert.ok(sumIsClean(await verification(ws)));
     assert.deepEqual(result.database, {

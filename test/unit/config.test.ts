@@ -103,7 +103,14 @@ describe('loadWorkspace: reading files', () => {
     assert.equal(ws.configFile, path.join(dir, CONFIG));
     assert.equal(ws.database, 'pglite:memory');
     assert.deepEqual(ws.protected, ['*prod*']);
-    assert.deepEqual(ws.softRelations, [{ from: 'budgets.user_id', to: 'users.id' }]);
+    assert.deepEqual(ws.softRelations, [
+      {
+        from: 'budgets.user_id',
+        to: 'users.id',
+        fromColumn: { table: { schema: 'public', name: 'budgets' }, column: 'user_id' },
+        toColumn: { table: { schema: 'public', name: 'users' }, column: 'id' },
+      },
+    ]);
     assert.deepEqual(
       ws.services.map((s) => s.name),
       ['user', 'budget', 'legacy'],

@@ -10,7 +10,7 @@ function mig(id: string, opts: { requires?: string[]; down?: boolean; transactio
   return {
     service: m[1],
     id,
-    number: Number(m[2]),
+    number: BigInt(m[2]),
     slug: m[3],
     file: `/w/${m[1]}/${id}.sql`,
     kind: 'sql',

@@ -8,13 +8,21 @@ const parse = (text: string, fileName = 'user_003_add_role.sql') =>
 
 describe('parseMigrationName', () => {
   it('reads <service>_<NNN>_<slug>.<ext>', () => {
-    assert.deepEqual(parseMigrationName('user', 'user_003_add_role.sql'), { number: 3, slug: 'add_role', id: 'user_003_add_role', kind: 'sql' });
+    assert.deepEqual(parseMigrationName('user', 'user_003_add_role.sql'), { number: 3n, slug: 'add_role', id: 'user_003_add_role', kind: 'sql' });
     assert.deepEqual(parseMigrationName('budget_service', 'budget_service_010_fill.ts'), {
-      number: 10,
+      number: 10n,
       slug: 'fill',
       id: 'budget_service_010_fill',
       kind: 'script',
     });
+  });
+  it('reads numbers exactly, past 2^53: 9007199254740993 and 9007199254740992 are two numbers', () => {
+    const a = parseMigrationName('user', 'user_9007199254740993_b.sql')!;
+    const b = parseMigrationName('user', 'user_9007199254740992_a.sql')!;
+    assert.equal(a.number, 9007199254740993n);
+    assert.equal(b.number, 9007199254740992n);
+    assert.notEqual(a.number, b.number);
+    assert.equal(Number('9007199254740993'), Number('9007199254740992'), 'as JavaScript numbers they would be one');
   });
   it('rejects other names and other services', () => {
     for (const n of ['005_add.sql', 'user_add.sql', 'budget_001_x.sql', 'user_001_X.sql', 'user_001_x.py', 'user_001_x.d.ts', 'user_001_.sql']) {

@@ -1,4 +1,5 @@
 import type { Diagnostic } from '../../diagnostic.js';
+import { compareMigrationNumbers, formatMigrationNumber } from '../../history/tidemark-source.js';
 import type { Rule } from '../rule.js';
 
 /**
@@ -18,15 +19,15 @@ export const rule: Rule = {
     const out: Diagnostic[] = [];
     for (const s of ctx.services) {
       if (s.format !== 'tidemark') continue;
-      const sorted = [...(s.migrations ?? [])].sort((a, b) => a.number - b.number);
+      const sorted = [...(s.migrations ?? [])].sort((a, b) => compareMigrationNumbers(a.number, b.number));
       for (let i = 1; i < sorted.length; i++) {
         const prev = sorted[i - 1];
         const next = sorted[i];
-        if (next.number - prev.number <= 1) continue;
+        if (next.number - prev.number <= 1n) continue;
         const missing =
-          next.number - prev.number === 2
-            ? String(prev.number + 1).padStart(3, '0')
-            : `${String(prev.number + 1).padStart(3, '0')}–${String(next.number - 1).padStart(3, '0')}`;
+          next.number - prev.number === 2n
+            ? formatMigrationNumber(prev.number + 1n)
+            : `${formatMigrationNumber(prev.number + 1n)}–${formatMigrationNumber(next.number - 1n)}`;
         out.push({
           rule: 'gap-in-sequence',
           severity: 'warning',

@@ -1,4 +1,5 @@
 import type { Diagnostic } from '../../diagnostic.js';
+import { compareMigrationNumbers, formatMigrationNumber } from '../../history/tidemark-source.js';
 import type { Rule } from '../rule.js';
 
 /**
@@ -20,7 +21,7 @@ export const rule: Rule = {
       if (s.format !== 'tidemark') continue;
       const applied = new Set((ctx.database?.ledger ?? []).filter((r) => r.service === s.name).map((r) => r.migration));
       const migrations = s.migrations ?? [];
-      const highest = migrations.filter((m) => applied.has(m.id)).sort((a, b) => b.number - a.number)[0];
+      const highest = migrations.filter((m) => applied.has(m.id)).sort((a, b) => compareMigrationNumbers(b.number, a.number))[0];
       if (!highest) continue;
       for (const m of migrations) {
         if (applied.has(m.id) || m.number >= highest.number) continue;
@@ -31,7 +32,7 @@ export const rule: Rule = {
           file: m.file,
           line: 1,
           message: `${m.id} is not applied in ${ctx.database!.url}, but ${highest.id}, a later number, is.`,
-          hint: `Renumber ${m.id} above ${String(highest.number).padStart(3, '0')} before deploying it.`,
+          hint: `Renumber ${m.id} above ${formatMigrationNumber(highest.number)} before deploying it.`,
         });
       }
     }

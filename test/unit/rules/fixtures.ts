@@ -1,5 +1,5 @@
 import type { CheckContext, ServiceView } from '../../../src/check/rule.js';
-import { ownerOf, splitJoinedName } from '../../../src/config/owns.js';
+import { ownerOf } from '../../../src/config/owns.js';
 import type { MigrationFile } from '../../../src/history/migration.js';
 import type { Revision, TableReference } from '../../../src/history/revision.js';
 
@@ -24,7 +24,7 @@ export function tidemarkMigration(service: string, number: number, slug = `m${nu
   return {
     service,
     id,
-    number,
+    number: BigInt(number),
     slug,
     file: `/w/migrations/${service}/${id}.sql`,
     kind: 'sql',
@@ -40,7 +40,7 @@ export function alembicService(name: string, revisions: Revision[], extra: Parti
 }
 
 export function tidemarkService(name: string, migrations: MigrationFile[], extra: Partial<ServiceView> = {}): ServiceView {
-  const sorted = [...migrations].sort((a, b) => a.number - b.number);
+  const sorted = [...migrations].sort((a, b) => (a.number < b.number ? -1 : a.number > b.number ? 1 : 0));
   const revisions: Revision[] = sorted.map((m, i) => ({
     service: name,
     id: m.id,
@@ -61,7 +61,10 @@ export function context(services: ServiceView[], owners: Record<string, string> 
 }
 
 export function tableRef(table: string, action: string, line = 5, file = '/p/budget/versions/b2.py'): TableReference {
-  return { table, name: splitJoinedName(table), file, line, via: action.startsWith('op.') ? 'op' : 'sql', action };
+  // Fixture tables are plain `table` or `schema.table`: split at the first dot.
+  const dot = table.indexOf('.');
+  const name = dot < 0 ? { schema: 'public', name: table } : { schema: table.slice(0, dot), name: table.slice(dot + 1) };
+  return { table, name, file, line, via: action.startsWith('op.') ? 'op' : 'sql', action };
 }
 
 export function withDatabase(ctx: CheckContext, facts: Partial<NonNullable<CheckContext['database']>>): CheckContext {
