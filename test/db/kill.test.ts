@@ -39,6 +39,7 @@ import {
   KillServer,
   KillTally,
   dbState,
+  killAfterOutput,
   oneQueryDisagrees,
   phaseOf,
   pollUntil,
@@ -83,21 +84,22 @@ console.log(`# kill suite seed ${KILL_SEED} (replay: TIDEMARK_KILL_SEED=${KILL_S
 type KillPlan =
   | { kind: 'delay'; fraction: number; early: boolean }
   | { kind: 'write'; extraMs: number }
-  | { kind: 'query'; query: string; extraMs: number }
+  | { kind: 'query'; query: string; extraMs: number; orCommit: boolean }
   | { kind: 'commit'; extraMs: number };
 
 /**
  * The plans of `n` trials, drawn up front so that concurrency does not change the draws, in sixes: two
  * at a delay (one in four of those before the command connects), one at a write transaction, two at
- * the chosen `points` (cycling), one after a commit.
+ * the chosen `points` (cycling), one after a commit. `oneTransaction`: a command with one write
+ * transaction, where a point too brief to be seen falls back to the commit (not a run that ends first).
  */
-function plans(n: number, windowMs: number, points: string[]): KillPlan[] {
+function plans(n: number, windowMs: number, points: string[], oneTransaction = false): KillPlan[] {
   let point = 0;
   return Array.from({ length: n }, (_, i): KillPlan => {
     if (i % 3 === 0) return { kind: 'delay', fraction: random(), early: i % 12 === 0 };
     const extraMs = Math.round(random() * windowMs);
     if (i % 6 === 4) return { kind: 'commit', extraMs: Math.round(extraMs / 10) };
-    if (i % 3 === 2) return { kind: 'query', query: points[point++ % points.length], extraMs: Math.round(extraMs / 4) };
+    if (i % 3 === 2) return { kind: 'query', query: points[point++ % points.length], extraMs: Math.round(extraMs / 4), orCommit: oneTransaction };
     return { kind: 'write', extraMs };
   });
 }
@@ -115,19 +117,24 @@ const phase = (k: Killed, committed: boolean) => (k.killed ? phaseOf(k.sessions,
 
 /**
  * Runs trials (at most CONCURRENCY at a time, plans taken in order) until `target` of them killed the
- * command: a run that finished before its kill is not counted. Stops at the first failure.
+ * command: a run that finished before its kill is not counted, and another trial takes its place (no
+ * more start than can still be needed). Stops at the first failure.
  */
 async function untilKills(command: string, target: number, planned: KillPlan[], trial: (plan: KillPlan, i: number) => Promise<boolean>): Promise<void> {
   let kills = 0;
+  let running = 0;
   let next = 0;
   let failed: unknown;
   const worker = async () => {
-    while (failed === undefined && kills < target && next < planned.length) {
+    while (failed === undefined && kills + running < target && next < planned.length) {
       const i = next++;
+      running++;
       try {
         if (await trial(planned[i], i)) kills++;
       } catch (err) {
         failed ??= err;
+      } finally {
+        running--;
       }
     }
   };
@@ -224,20 +231,21 @@ describe('kill -9 at random moments [postgres]', { skip: server ? false : 'no Po
       if (plan.kind === 'delay') {
         if (await until((s) => s.length > 0, 10)) await sleep(plan.fraction * 0.97 * (tl.endMs - tl.connectMs));
       } else {
+        let [wrote, committed] = [false, false];
+        /** Notes a write transaction seen, then seen gone: a commit. */
+        const commit = (s: Activity[]) => {
+          const writing = s.some((a) => a.writing);
+          wrote ||= writing;
+          return (committed = wrote && !writing);
+        };
         let seen: boolean;
         if (plan.kind === 'write') seen = await until((s) => s.some((a) => a.writing), 8);
         else if (plan.kind === 'query') {
           const pattern = new RegExp(plan.query, 'i');
-          seen = await until((s) => s.some((a) => a.state === 'active' && pattern.test(a.query)), 2);
-        } else {
-          let wrote = false;
-          seen = await until((s) => {
-            const writing = s.some((a) => a.writing);
-            wrote ||= writing;
-            return wrote && !writing;
-          }, 4);
-        }
-        if (seen) await sleep(plan.extraMs);
+          seen = await until((s) => s.some((a) => a.state === 'active' && pattern.test(a.query)) || (plan.orCommit && commit(s)), 2);
+        } else seen = await until(commit, 4);
+        // After a point, a slice of time; after a commit seen in place of a point, at once.
+        if (seen && !(plan.kind === 'query' && committed)) await sleep(plan.extraMs);
       }
     }
     // Where it lands: the sessions just before the kill (after it, the server may already have ended them).
@@ -318,7 +326,7 @@ describe('kill -9 at random moments [postgres]', { skip: server ? false : 'no Po
           const where = phase(k, n > 0);
           assert.deepEqual([...applied].sort(), order.slice(0, n).sort(), `trial ${i}: the ledger lists a prefix of the planned order (seed ${KILL_SEED})`);
           assertSame(state, prefixStates[n], `trial ${i} (${JSON.stringify(plan)}, ${where}): the state after ${n} of ${order.length} migrations`);
-          tally.add('up', where, n === 0 ? 'before' : n === order.length ? 'after' : `prefix (${n} of ${order.length})`);
+          tally.add('up', where, n === 0 ? 'before' : n === order.length ? 'after' : `prefix (${n} of ${order.length})`, plan.kind);
           // The next run (in this process: the function the CLI calls), with a short lock timeout: locks
           // released, the rest applied, the same end state as an uninterrupted run.
           const again = await up({ cwd: ws.dir, database: srv.urlOf(name), lockTimeoutMs: NEXT_RUN_LOCK_TIMEOUT_MS });
@@ -331,7 +339,7 @@ describe('kill -9 at random moments [postgres]', { skip: server ? false : 'no Po
       });
     await clones.close();
     srv.dispose(template);
-    await srv.flush();
+    srv.flush();
   });
 
   // ---- restore ----
@@ -379,7 +387,7 @@ INSERT INTO shop_lines (order_id, sku, qty) SELECT 1 + g % ${orders}, '${salt}-s
 
       const points = ['COPY .*shop_lines', 'hashtextextended', 'INSERT INTO tidemark\\.events', ...(replace ? ['DELETE FROM'] : [])];
       const clones = srv.clones(template, CONCURRENCY);
-      await untilKills(replace ? 'restore --replace' : 'restore', kills, plans(kills + 20, 300, points), async (plan, i) => {
+      await untilKills(replace ? 'restore --replace' : 'restore', kills, plans(kills + 20, 300, points, true), async (plan, i) => {
           const name = await clones.take();
           try {
             const k = await killDuring(name, args(name), ws.dir, plan, tl);
@@ -390,7 +398,7 @@ INSERT INTO shop_lines (order_id, sku, qty) SELECT 1 + g % ${orders}, '${salt}-s
               isBefore || isAfter,
               `trial ${i} (${JSON.stringify(plan)}, ${phase(k, !isBefore)}): neither before (differs in ${stateDifferences(state, before).join(', ')}) nor after (differs in ${stateDifferences(state, afterRestore).join(', ')}) (seed ${KILL_SEED})`,
             );
-            tally.add(replace ? 'restore --replace' : 'restore', phase(k, !isBefore), isBefore ? 'before' : 'after');
+            tally.add(replace ? 'restore --replace' : 'restore', phase(k, !isBefore), isBefore ? 'before' : 'after', plan.kind);
             // The next run: from "before" it must end exactly as an uninterrupted run; from "after" a
             // --replace must still get its locks and leave the same rows.
             const again = await restore({ cwd: ws.dir, database: srv.urlOf(name), dir: path.join(ws.dir, 'bk'), replace: replace || isAfter, lockTimeoutMs: NEXT_RUN_LOCK_TIMEOUT_MS });
@@ -403,7 +411,7 @@ INSERT INTO shop_lines (order_id, sku, qty) SELECT 1 + g % ${orders}, '${salt}-s
         });
       await clones.close();
       srv.dispose(template);
-      await srv.flush();
+      srv.flush();
     });
   }
 
@@ -442,7 +450,7 @@ INSERT INTO shop_lines (order_id, sku, qty) SELECT 1 + g % ${orders}, '${salt}-s
     // writes temporary tables): the drop, the restore's COPY, the ledger rows.
     const points = ['DROP TABLE .*budgets', 'COPY .*budget_items.*FROM STDIN', 'COPY .*budgets.*FROM STDIN', 'WITH rec AS'];
     const clones = srv.clones(template, CONCURRENCY);
-    await untilKills('rebaseline', kills, plans(kills + 30, 200, points), async (plan, i) => {
+    await untilKills('rebaseline', kills, plans(kills + 30, 200, points, true), async (plan, i) => {
         const name = await clones.take();
         const ws = copyCrmExample();
         const used: string[] = [];
@@ -458,7 +466,7 @@ INSERT INTO shop_lines (order_id, sku, qty) SELECT 1 + g % ${orders}, '${salt}-s
             isBefore || isAfter,
             `trial ${i} (${JSON.stringify(plan)}, ${phase(k, !isBefore)}): neither before (differs in ${stateDifferences(state, before).join(', ')}) nor after (differs in ${stateDifferences(state, afterRebaseline).join(', ')}) (seed ${KILL_SEED})`,
           );
-          tally.add('rebaseline', phase(k, !isBefore), isBefore ? 'before' : 'after');
+          tally.add('rebaseline', phase(k, !isBefore), isBefore ? 'before' : 'after', plan.kind);
           // The backup, once renamed into place, is whole; a rebaseline that committed had one.
           const bk = path.join(ws.dir, 'bk');
           if (isAfter) assert.ok(fs.existsSync(bk), `trial ${i}: a committed rebaseline left its backup`);
@@ -490,7 +498,7 @@ INSERT INTO shop_lines (order_id, sku, qty) SELECT 1 + g % ${orders}, '${salt}-s
     await clones.close();
     await shadows.close();
     srv.dispose(template);
-    await srv.flush();
+    srv.flush();
   });
 });
 
@@ -528,16 +536,14 @@ describe('kill -9 during up [pglite]', () => {
     // PGlite runs in the CLI's own process: no server to watch, and most of a run is PGlite starting
     // up. Each kill comes a random slice of time (up to 300 ms) after the CLI reported its k-th
     // migration committed, k drawn from 1 to 8: inside or between the later transactions. The CLIs
-    // start now and run while this process computes the states to compare with.
+    // start now and run (watched from worker threads) while this process computes the states to compare with.
     const draws = Array.from({ length: kills }, () => ({ after: 1 + Math.floor(random() * 8), extraMs: Math.round(random() * 300) }));
-    const trials = draws.map(async (draw) => {
-      const dir = copyOf(template);
-      const run = startCli(['up', '--database', `pglite:${dir}`], ws.dir);
-      if (await pollUntil(async () => (run.output().match(/^applied /gm) ?? []).length >= draw.after, () => run.exited, 5)) await sleep(draw.extraMs);
-      if (!run.exited) run.child.kill('SIGKILL');
-      return { dir, draw, outcome: await run.done };
-    });
-    const ran = Promise.all(trials);
+    const ran = Promise.all(
+      draws.map(async (draw) => {
+        const dir = copyOf(template);
+        return { dir, draw, outcome: await killAfterOutput(['up', '--database', `pglite:${dir}`], ws.dir, /^applied /gm, draw.after, draw.extraMs) };
+      }),
+    );
     ran.catch(() => {});
 
     // The order and the state after exactly the first k migrations, for every k: one at a time on one copy.

@@ -19,6 +19,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import type { Queryable } from '../../src/db/database.js';
 import { CATALOG_QUERIES, USER_NAMESPACES, fingerprintParts, rowsDigestSql } from './fingerprint.js';
@@ -158,7 +159,7 @@ export interface RunningCli {
 /** Starts `tidemark ARGS` in `cwd` (no colour, no DATABASE_URL from the environment). */
 export function startCli(args: string[], cwd: string): RunningCli {
   const started = performance.now();
-  const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', DATABASE_URL: '' } });
+  const child = spawn(process.execPath, [CLI, ...args], { cwd, env: cliEnv() });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
@@ -177,6 +178,41 @@ export function startCli(args: string[], cwd: string): RunningCli {
     }),
   };
   return running;
+}
+
+/** The environment a CLI under test gets: no colour, no DATABASE_URL from the environment. */
+const cliEnv = () => ({ ...process.env, NO_COLOR: '1', DATABASE_URL: '' });
+
+/** The worker of `killAfterOutput` (CommonJS, evaluated). */
+const KILLER = `
+const { spawn } = require('node:child_process');
+const { parentPort, workerData: w } = require('node:worker_threads');
+const started = performance.now();
+const child = spawn(process.execPath, [w.cli, ...w.args], { cwd: w.cwd, env: w.env });
+const pattern = new RegExp(w.source, w.flags);
+let stdout = '', stderr = '', armed = false;
+const seen = () => {
+  if (armed || ((stdout + stderr).match(pattern) || []).length < w.count) return;
+  armed = true;
+  setTimeout(() => child.kill('SIGKILL'), w.extraMs);
+};
+child.stdout.on('data', (d) => { stdout += d; seen(); });
+child.stderr.on('data', (d) => { stderr += d; seen(); });
+child.on('close', (code, signal) => parentPort.postMessage({ code, signal, stdout, stderr, ms: performance.now() - started }));
+`;
+
+/**
+ * Starts `tidemark ARGS` and kills it with SIGKILL `extraMs` after its output matched `pattern`
+ * (global) `count` times; resolves when it has ended (killed, or by itself first). Watched from a
+ * worker thread, so that this process's own work (PGlite runs its queries synchronously in it) does
+ * not delay the kill.
+ */
+export function killAfterOutput(args: string[], cwd: string, pattern: RegExp, count: number, extraMs: number): Promise<CliOutcome> {
+  const worker = new Worker(KILLER, { eval: true, workerData: { cli: CLI, args, cwd, env: cliEnv(), source: pattern.source, flags: pattern.flags, count, extraMs } });
+  return new Promise<CliOutcome>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  }).finally(() => worker.terminate());
 }
 
 /** Runs `tidemark ARGS` to its end. */
@@ -221,13 +257,15 @@ const DDL_CONNECTIONS = 3;
  * clones' sessions; databases are created and dropped through a few others, so a slow CREATE or
  * DROP never delays a watch.
  *
- * Drops are deferred (`dispose`) and done together (`flush`): on PostgreSQL 15 every DROP DATABASE
- * forces a checkpoint (~0.5-2 s on a busy machine, the largest cost of a trial when done one by one);
- * drops run together share them.
+ * Drops are deferred (`dispose`) and done together (`flush`), each on its own session: on PostgreSQL
+ * 15 every DROP DATABASE waits for a checkpoint (~1-2 s each on a busy machine, the largest cost of a
+ * trial when done one by one; 3 at a time, 20 drops took 25 s); drops waiting at once share one
+ * checkpoint (20 at once: 1.1 s).
  */
 export class KillServer {
   private readonly created = new Set<string>();
   private readonly disposed = new Set<string>();
+  private readonly flushing: Promise<unknown>[] = [];
   private constructor(
     private readonly watch: pg.Pool,
     private readonly ddl: pg.Pool,
@@ -272,9 +310,17 @@ export class KillServer {
     this.disposed.add(name);
   }
 
-  /** Drops every disposed database, DDL_CONNECTIONS at a time. */
-  async flush(): Promise<void> {
-    await Promise.all([...this.disposed].map((name) => this.drop(name)));
+  /** Starts dropping every disposed database, all at once (up to 16), in the background: `close` waits. */
+  flush(): void {
+    const names = [...this.disposed];
+    this.disposed.clear();
+    if (names.length === 0) return;
+    const pool = new pg.Pool({ connectionString: this.homeUrl, max: Math.min(16, names.length) }).on('error', () => {});
+    const drops = names.map(async (name) => {
+      await pool.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      this.created.delete(name);
+    });
+    this.flushing.push(Promise.allSettled(drops).finally(() => pool.end()));
   }
 
   /** Every session on database `name` (the watchers are in another). */
@@ -324,8 +370,10 @@ export class KillServer {
 
   /** Drops what this object created and is still there; closes its sessions. */
   async close(): Promise<void> {
+    await Promise.all(this.flushing);
     for (const name of this.created) this.disposed.add(name);
-    await this.flush().catch(() => {});
+    this.flush();
+    await Promise.all(this.flushing);
     await this.watch.end().catch(() => {});
     await this.ddl.end().catch(() => {});
   }
@@ -370,9 +418,10 @@ export async function pollUntil(check: () => Promise<boolean>, stop: () => boole
 
 /** A tally of where kills landed (and of the runs that ended before their kill), printed by the suite. */
 export class KillTally {
-  readonly rows: { command: string; phase: string; outcome: string }[] = [];
-  add(command: string, phase: string, outcome: string): void {
-    this.rows.push({ command, phase, outcome });
+  readonly rows: { command: string; phase: string; outcome: string; plan?: string }[] = [];
+  /** `plan`: the kind of plan that timed the kill (named for the runs that ended before it). */
+  add(command: string, phase: string, outcome: string, plan?: string): void {
+    this.rows.push({ command, phase, outcome, plan });
   }
   /** The rows that are kills (not runs that ended first) among `filter`. */
   kills(filter: (row: { command: string }) => boolean = () => true) {
@@ -384,7 +433,9 @@ export class KillTally {
     // The server's phases (each, also when none landed there), or the phases the rows name (PGlite's).
     const phases: string[] = rows.some((r) => (PHASES as string[]).includes(r.phase)) ? [...PHASES] : [...new Set(rows.map((r) => r.phase))].filter((p) => p !== FINISHED);
     const byPhase = (of: typeof rows) => phases.map((p) => `${p} ${of.filter((r) => r.phase === p).length}`).join(', ');
-    const lines = [`  all: ${byPhase(rows)}; ${count((r) => r.phase === FINISHED)} runs ended before their kill (not counted)`];
+    const first = rows.filter((r) => r.phase === FINISHED);
+    const plans = [...new Set(first.map((r) => r.plan ?? '?'))].map((p) => `${p} ${first.filter((r) => (r.plan ?? '?') === p).length}`).join(', ');
+    const lines = [`  all: ${byPhase(rows)}; ${count((r) => r.phase === FINISHED)} runs ended before their kill (not counted${plans ? `; their plans: ${plans}` : ''})`];
     for (const command of [...new Set(rows.map((r) => r.command))]) {
       const of = rows.filter((r) => r.command === command);
       lines.push(`  ${command}: ${of.filter((r) => r.phase !== FINISHED).length} kills: ${byPhase(of)}`);
