@@ -1,9 +1,10 @@
 /**
  * kill -9 (issue 11, atomicity): `up`, `restore` (into empty tables and with --replace) and the full
- * `rebaseline` path are started as a user would start them and killed with SIGKILL at random moments
- * — a third at a delay drawn over the command's measured duration, two thirds once the server shows
- * the command's write transaction open (plus a random slice of time). After each kill the database
- * must be in a state the command may stop in:
+ * `rebaseline` path are started as a user would start them and killed with SIGKILL at random moments:
+ * a third at a delay drawn over the window in which an uninterrupted run was seen connected (a few
+ * before it connects), two thirds once the server shows the command's write transaction open or a
+ * chosen statement running (plus a random slice of time). After each kill the database must be in a
+ * state the command may stop in:
  *  - up: the migrations run one transaction each, so any PREFIX of the planned order — compared with
  *    the state of a run of exactly that prefix (which prefix: the ledger says; a ledger that does not
  *    match its schema fails the comparison);
@@ -12,8 +13,12 @@
  * run. A rebaseline's backup on disk, once there, verifies. On PGlite (a killed process leaves its data
  * directory and lock file) a few kills during `up`, each data directory reopened.
  *
- * The seed is printed; TIDEMARK_KILL_SEED=<seed> replays the same draws. TIDEMARK_KILL_TRIALS scales the
- * number of kills (default 1: 50 on the server, 2 on PGlite). Where the kills landed is printed.
+ * Only a run the kill stopped counts (one that ended first does not). Where each kill landed — before
+ * the command connected, connected before writing, inside a write transaction, after a commit — is
+ * read from the server just before the kill and printed. The seed is printed;
+ * TIDEMARK_KILL_SEED=<seed> replays the same draws. TIDEMARK_KILL_TRIALS scales the number of kills
+ * (default 1: 50 on the server, 2 on PGlite). Cheap trials (see kill.ts): each database is a copy of
+ * a prepared template made ahead of need, a state is one query, drops are batched.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -29,12 +34,15 @@ import { openDatabase } from '../../src/db/open.js';
 import { rebaseline } from '../../src/flows/rebaseline.js';
 import { backends, type TestDatabase } from '../support/backends.js';
 import {
+  FINISHED,
   KILL_SEED,
   KillServer,
   KillTally,
   dbState,
+  killAfterOutput,
+  oneQueryDisagrees,
+  phaseOf,
   pollUntil,
-  runToEnd,
   seededRandom,
   sleep,
   startCli,
@@ -42,6 +50,7 @@ import {
   type Activity,
   type CliOutcome,
   type DbState,
+  type Timeline,
 } from '../support/kill.js';
 import { CRM_EXAMPLE, copyCrmExample, makeWorkspace, sqlMigration, type TempWorkspace } from '../support/workspace.js';
 
@@ -50,10 +59,9 @@ interface CrmData {
 }
 const crm = (await import(pathToFileURL(path.join(CRM_EXAMPLE, 'data.mjs')).href)) as CrmData;
 
-// npm test runs half the kills (25 on the server) to keep CI under its time limit; TIDEMARK_KILL_TRIALS=1
-// runs the full 50 (see README, Tests).
-const SCALE = Number(process.env.TIDEMARK_KILL_TRIALS ?? 0.5);
-const CONCURRENCY = Number(process.env.TIDEMARK_KILL_CONCURRENCY ?? 2);
+const SCALE = Number(process.env.TIDEMARK_KILL_TRIALS ?? 1);
+/** Trials at once, each on its own database (most of a trial waits on the server or on a child process). */
+const CONCURRENCY = Number(process.env.TIDEMARK_KILL_CONCURRENCY ?? 3);
 const random = seededRandom(KILL_SEED);
 /** Kills per command on the server (times TIDEMARK_KILL_TRIALS): 50 in all. */
 const UP_KILLS = 20;
@@ -66,22 +74,32 @@ const tally = new KillTally();
 console.log(`# kill suite seed ${KILL_SEED} (replay: TIDEMARK_KILL_SEED=${KILL_SEED} node --test dist/test/db/kill.test.js)`);
 
 /**
- * When to kill: at a fraction of the measured duration; `extraMs` after a write transaction of the
- * command shows on the server; or `extraMs` after the command's session is seen running a statement
- * that matches `query` (a chosen point, e.g. the COPY of the second table of a restore).
+ * When to kill, the run's own progress seen on the server: a fraction of the time an uninterrupted run
+ * spent connected, counted from when this run connects (`early`: a fraction of the time before an
+ * uninterrupted run connected, counted from the start); `extraMs` after a write transaction of the
+ * command shows; `extraMs` after the command's session is seen running a statement that matches
+ * `query` (a chosen point, e.g. the COPY of the second table of a restore); or `extraMs` after a write
+ * transaction was seen and then seen gone (a commit) while the command still runs.
  */
-type KillPlan = { kind: 'delay'; fraction: number } | { kind: 'write'; extraMs: number } | { kind: 'query'; query: string; extraMs: number };
+type KillPlan =
+  | { kind: 'delay'; fraction: number; early: boolean }
+  | { kind: 'write'; extraMs: number }
+  | { kind: 'query'; query: string; extraMs: number; orCommit: boolean }
+  | { kind: 'commit'; extraMs: number };
 
 /**
- * The plans of `n` trials, drawn up front so that concurrency does not change the draws: a third at a
- * random delay, the others once the write transaction shows (or, cycling, at the chosen `points`).
+ * The plans of `n` trials, drawn up front so that concurrency does not change the draws, in sixes: two
+ * at a delay (one in four of those before the command connects), one at a write transaction, two at
+ * the chosen `points` (cycling), one after a commit. `oneTransaction`: a command with one write
+ * transaction, where a point too brief to be seen falls back to the commit (not a run that ends first).
  */
-function plans(n: number, windowMs: number, points: string[] = [], onlyPoints = false): KillPlan[] {
+function plans(n: number, windowMs: number, points: string[], oneTransaction = false): KillPlan[] {
   let point = 0;
   return Array.from({ length: n }, (_, i): KillPlan => {
-    if (i % 3 === 0) return { kind: 'delay', fraction: 0.85 * random() };
+    if (i % 3 === 0) return { kind: 'delay', fraction: random(), early: i % 12 === 0 };
     const extraMs = Math.round(random() * windowMs);
-    if ((i % 3 === 2 || onlyPoints) && points.length) return { kind: 'query', query: points[point++ % points.length], extraMs: Math.round(extraMs / 4) };
+    if (i % 6 === 4) return { kind: 'commit', extraMs: Math.round(extraMs / 10) };
+    if (i % 3 === 2) return { kind: 'query', query: points[point++ % points.length], extraMs: Math.round(extraMs / 4), orCommit: oneTransaction };
     return { kind: 'write', extraMs };
   });
 }
@@ -89,25 +107,34 @@ function plans(n: number, windowMs: number, points: string[] = [], onlyPoints = 
 interface Killed {
   /** False when the command finished before the kill (not counted as a kill). */
   killed: boolean;
-  moment: string;
+  /** The command's sessions on the database just before the kill. */
+  sessions: Activity[];
   outcome: CliOutcome;
 }
 
+/** The tally's phase of a trial: where the kill landed, or that the run ended first. */
+const phase = (k: Killed, committed: boolean) => (k.killed ? phaseOf(k.sessions, committed) : FINISHED);
+
 /**
  * Runs trials (at most CONCURRENCY at a time, plans taken in order) until `target` of them killed the
- * command: a run that finished before its kill is not counted. Stops at the first failure.
+ * command: a run that finished before its kill is not counted, and another trial takes its place (no
+ * more start than can still be needed). Stops at the first failure.
  */
 async function untilKills(command: string, target: number, planned: KillPlan[], trial: (plan: KillPlan, i: number) => Promise<boolean>): Promise<void> {
   let kills = 0;
+  let running = 0;
   let next = 0;
   let failed: unknown;
   const worker = async () => {
-    while (failed === undefined && kills < target && next < planned.length) {
+    while (failed === undefined && kills + running < target && next < planned.length) {
       const i = next++;
+      running++;
       try {
         if (await trial(planned[i], i)) kills++;
       } catch (err) {
         failed ??= err;
+      } finally {
+        running--;
       }
     }
   };
@@ -163,6 +190,7 @@ describe('kill -9 at random moments [postgres]', { skip: server ? false : 'no Po
   const dirs: TempWorkspace[] = [];
   const workspace = (ws: TempWorkspace) => (dirs.push(ws), ws);
 
+  const started = performance.now();
   before(async () => {
     home = await server!.createDatabase();
     srv = await KillServer.open(home.url);
@@ -171,37 +199,66 @@ describe('kill -9 at random moments [postgres]', { skip: server ? false : 'no Po
     for (const ws of dirs) ws.remove();
     await srv?.close();
     await home?.drop();
-    const onServer = tally.rows.filter((r) => !r.command.includes('[pglite]'));
-    const kills = onServer.filter((r) => r.moment !== 'finished before the kill');
-    console.log(`# kill suite seed ${KILL_SEED}: ${kills.length} kills on the server; where they landed (command | moment at the kill | state found):\n${tally.report((r) => !r.command.includes('[pglite]'))}`);
+    const onServer = (r: { command: string }) => !r.command.includes('[pglite]');
+    const kills = tally.kills(onServer).length;
+    const seconds = Math.round((performance.now() - started) / 1000);
+    console.log(`# kill suite seed ${KILL_SEED}: ${kills} kills on the server in ${seconds} s; where they landed (command | phase | state found):\n${tally.report(onServer)}`);
     // The whole suite (not a --test-name-pattern subset): every planned kill happened (50 at scale 1).
-    if (new Set(onServer.map((r) => r.command)).size === 4) assert.ok(kills.length >= SERVER_KILLS, `at least ${SERVER_KILLS} kills on the server (${kills.length})`);
+    if (new Set(tally.rows.filter(onServer).map((r) => r.command)).size === 4) assert.ok(kills >= SERVER_KILLS, `at least ${SERVER_KILLS} kills on the server (${kills})`);
   });
 
-  /** Starts the command on database `name`, kills it as planned, waits until the server let go of its sessions. */
-  async function killDuring(name: string, args: string[], cwd: string, plan: KillPlan, durationMs: number): Promise<Killed> {
+  /** An uninterrupted run of `args` on database `name`, watched: when it connected, wrote and ended. */
+  async function reference(command: string, name: string, args: string[], cwd: string): Promise<Timeline & { output: string }> {
     const run = startCli(args, cwd);
-    if (plan.kind === 'delay') {
-      await sleep(plan.fraction * durationMs);
+    const tl = await srv.timeline(name, run);
+    const full = await run.done;
+    assert.equal(full.code, 0, full.stderr);
+    const ms = (n: number) => Math.round(n);
+    console.log(`# ${command}: an uninterrupted run takes ${ms(tl.endMs)} ms: connected at ${ms(tl.connectMs)}, writing from ${ms(tl.firstWriteMs)} to ${ms(tl.lastWriteMs)}`);
+    return { ...tl, output: full.stdout + full.stderr };
+  }
+
+  /** Starts the command on database `name`, kills it as planned, waits until the server let go of its sessions. */
+  async function killDuring(name: string, args: string[], cwd: string, plan: KillPlan, tl: Timeline): Promise<Killed> {
+    const run = startCli(args, cwd);
+    /** Polls the command's sessions until `check` says so; false if the command ended first. */
+    const until = (check: (sessions: Activity[]) => boolean, everyMs: number) => pollUntil(async () => check(await srv.activity(name)), () => run.exited, everyMs);
+    if (plan.kind === 'delay' && plan.early) {
+      await sleep(plan.fraction * tl.connectMs);
     } else {
-      const pattern = plan.kind === 'query' ? new RegExp(plan.query, 'i') : undefined;
-      const hit = (a: Activity) => (pattern ? a.state === 'active' && pattern.test(a.query) : a.writing);
-      const seen = await pollUntil(async () => (await srv.activity(name)).some(hit), () => run.exited, pattern ? 2 : 8);
-      if (seen) await sleep(plan.extraMs);
+      // Nothing to watch before the command can have connected (a busy machine only makes it later).
+      await sleep(0.7 * tl.connectMs);
+      if (plan.kind === 'delay') {
+        if (await until((s) => s.length > 0, 10)) await sleep(plan.fraction * 0.97 * (tl.endMs - tl.connectMs));
+      } else {
+        let [wrote, committed] = [false, false];
+        /** Notes a write transaction seen, then seen gone: a commit. */
+        const commit = (s: Activity[]) => {
+          const writing = s.some((a) => a.writing);
+          wrote ||= writing;
+          return (committed = wrote && !writing);
+        };
+        let seen: boolean;
+        if (plan.kind === 'write') seen = await until((s) => s.some((a) => a.writing), 8);
+        else if (plan.kind === 'query') {
+          const pattern = new RegExp(plan.query, 'i');
+          seen = await until((s) => s.some((a) => a.state === 'active' && pattern.test(a.query)) || (plan.orCommit && commit(s)), 2);
+        } else seen = await until(commit, 4);
+        // After a point, a slice of time; after a commit seen in place of a point, at once.
+        if (seen && !(plan.kind === 'query' && committed)) await sleep(plan.extraMs);
+      }
     }
-    let moment = 'finished before the kill';
+    // Where it lands: the sessions just before the kill (after it, the server may already have ended them).
+    let sessions: Activity[] = [];
     if (!run.exited) {
+      sessions = await srv.activity(name);
       run.child.kill('SIGKILL');
-      moment = await srv.moment(name);
     }
     const outcome = await run.done;
     await srv.waitGone(name);
     const killed = outcome.signal === 'SIGKILL';
-    if (!killed) {
-      moment = 'finished before the kill';
-      assert.equal(outcome.code, 0, `tidemark ${args[0]} ended by itself, and failed: ${outcome.stdout}${outcome.stderr}`);
-    }
-    return { killed, moment, outcome };
+    if (!killed) assert.equal(outcome.code, 0, `tidemark ${args[0]} ended by itself, and failed: ${outcome.stdout}${outcome.stderr}`);
+    return { killed, sessions, outcome };
   }
 
   async function stateOf(name: string): Promise<DbState> {
@@ -231,14 +288,14 @@ describe('kill -9 at random moments [postgres]', { skip: server ? false : 'no Po
 
     // The reference run: its duration, its order of migrations, the state after all of them.
     const ref = await srv.create(template);
-    const full = await runToEnd(['up', '--database', srv.urlOf(ref)], ws.dir);
-    assert.equal(full.code, 0, full.stderr);
-    console.log(`# up: an uninterrupted run takes ${Math.round(full.ms)} ms`);
+    const tl = await reference('up', ref, ['up', '--database', srv.urlOf(ref)], ws.dir);
     const afterAll = await stateOf(ref);
     const db = await openDatabase(srv.urlOf(ref));
     const order = (await db.query<{ m: string }>(`SELECT service || '/' || migration AS m FROM tidemark.events WHERE action = 'up' AND migration NOT LIKE '%\\_001\\_%' ORDER BY id`)).rows.map((r) => r.m);
+    // The one-query state reads what the fingerprint reads (a schema with identities, indexes, keys, comments, a ledger).
+    assert.deepEqual(await oneQueryDisagrees(db), [], 'the one-query state and fingerprintParts agree');
     await db.close();
-    await srv.drop(ref);
+    srv.dispose(ref);
     assert.equal(order.length, 9);
 
     // The state after exactly the first k migrations, for every k: one migration at a time on one copy.
@@ -252,22 +309,24 @@ describe('kill -9 at random moments [postgres]', { skip: server ? false : 'no Po
       }
     } finally {
       await sdb.close();
-      await srv.drop(steps);
+      srv.dispose(steps);
     }
     assert.deepEqual(stateDifferences(prefixStates[order.length], afterAll), [], 'one at a time ends where one run ends');
 
     const target = Math.round(UP_KILLS * SCALE);
+    const clones = srv.clones(template, CONCURRENCY);
     await untilKills('up', target, plans(target + 20, 150, ['INSERT INTO \\w+_items', 'UPDATE \\w+_items', 'INSERT INTO \\w+_buckets', 'WITH rec AS']), async (plan, i) => {
-        const name = await srv.create(template);
+        const name = await clones.take();
         try {
           const args = ['up', '--database', srv.urlOf(name)];
-          const k = await killDuring(name, args, ws.dir, plan, full.ms);
+          const k = await killDuring(name, args, ws.dir, plan, tl);
           const state = await stateOf(name);
           const applied = appliedOf(state).filter((m) => !m.endsWith('_001_create'));
           const n = applied.length;
+          const where = phase(k, n > 0);
           assert.deepEqual([...applied].sort(), order.slice(0, n).sort(), `trial ${i}: the ledger lists a prefix of the planned order (seed ${KILL_SEED})`);
-          assertSame(state, prefixStates[n], `trial ${i} (${JSON.stringify(plan)}, ${k.moment}): the state after ${n} of ${order.length} migrations`);
-          tally.add('up', k.moment, n === 0 ? 'before' : n === order.length ? 'after' : `prefix (${n} of ${order.length})`);
+          assertSame(state, prefixStates[n], `trial ${i} (${JSON.stringify(plan)}, ${where}): the state after ${n} of ${order.length} migrations`);
+          tally.add('up', where, n === 0 ? 'before' : n === order.length ? 'after' : `prefix (${n} of ${order.length})`, plan.kind);
           // The next run (in this process: the function the CLI calls), with a short lock timeout: locks
           // released, the rest applied, the same end state as an uninterrupted run.
           const again = await up({ cwd: ws.dir, database: srv.urlOf(name), lockTimeoutMs: NEXT_RUN_LOCK_TIMEOUT_MS });
@@ -275,10 +334,12 @@ describe('kill -9 at random moments [postgres]', { skip: server ? false : 'no Po
           assertSame(await stateOf(name), afterAll, `trial ${i}: after the next up`);
           return k.killed;
         } finally {
-          await srv.drop(name);
+          srv.dispose(name);
         }
       });
-    await srv.drop(template);
+    await clones.close();
+    srv.dispose(template);
+    srv.flush();
   });
 
   // ---- restore ----
@@ -305,7 +366,7 @@ INSERT INTO shop_lines (order_id, sku, qty) SELECT 1 + g % ${orders}, '${salt}-s
         await db.close();
         assert.ifError((await backup({ cwd: ws.dir, database: srv.urlOf(source), out: path.join(ws.dir, 'bk') })).error);
       } finally {
-        await srv.drop(source);
+        srv.dispose(source);
       }
       // The target: the schema, empty or with other rows whose ids run past the backup's.
       const template = await srv.create();
@@ -319,26 +380,25 @@ INSERT INTO shop_lines (order_id, sku, qty) SELECT 1 + g % ${orders}, '${salt}-s
       const args = (name: string) => ['restore', path.join(ws.dir, 'bk'), '--database', srv.urlOf(name), ...(replace ? ['--replace'] : [])];
 
       const ref = await srv.create(template);
-      const full = await runToEnd(args(ref), ws.dir);
-      assert.equal(full.code, 0, full.stderr);
-      console.log(`# restore${replace ? ' --replace' : ''}: an uninterrupted run takes ${Math.round(full.ms)} ms`);
+      const tl = await reference(replace ? 'restore --replace' : 'restore', ref, args(ref), ws.dir);
       const afterRestore = await stateOf(ref);
-      await srv.drop(ref);
+      srv.dispose(ref);
       assert.notDeepEqual(stateDifferences(afterRestore, before), [], 'the restore changes the database');
 
       const points = ['COPY .*shop_lines', 'hashtextextended', 'INSERT INTO tidemark\\.events', ...(replace ? ['DELETE FROM'] : [])];
-      await untilKills(replace ? 'restore --replace' : 'restore', kills, plans(kills + 20, 300, points), async (plan, i) => {
-          const name = await srv.create(template);
+      const clones = srv.clones(template, CONCURRENCY);
+      await untilKills(replace ? 'restore --replace' : 'restore', kills, plans(kills + 20, 300, points, true), async (plan, i) => {
+          const name = await clones.take();
           try {
-            const k = await killDuring(name, args(name), ws.dir, plan, full.ms);
+            const k = await killDuring(name, args(name), ws.dir, plan, tl);
             const state = await stateOf(name);
             const isBefore = stateDifferences(state, before).length === 0;
             const isAfter = stateDifferences(state, afterRestore).length === 0;
             assert.ok(
               isBefore || isAfter,
-              `trial ${i} (${JSON.stringify(plan)}, ${k.moment}): neither before (differs in ${stateDifferences(state, before).join(', ')}) nor after (differs in ${stateDifferences(state, afterRestore).join(', ')}) (seed ${KILL_SEED})`,
+              `trial ${i} (${JSON.stringify(plan)}, ${phase(k, !isBefore)}): neither before (differs in ${stateDifferences(state, before).join(', ')}) nor after (differs in ${stateDifferences(state, afterRestore).join(', ')}) (seed ${KILL_SEED})`,
             );
-            tally.add(replace ? 'restore --replace' : 'restore', k.moment, isBefore ? 'before' : 'after');
+            tally.add(replace ? 'restore --replace' : 'restore', phase(k, !isBefore), isBefore ? 'before' : 'after', plan.kind);
             // The next run: from "before" it must end exactly as an uninterrupted run; from "after" a
             // --replace must still get its locks and leave the same rows.
             const again = await restore({ cwd: ws.dir, database: srv.urlOf(name), dir: path.join(ws.dir, 'bk'), replace: replace || isAfter, lockTimeoutMs: NEXT_RUN_LOCK_TIMEOUT_MS });
@@ -346,10 +406,12 @@ INSERT INTO shop_lines (order_id, sku, qty) SELECT 1 + g % ${orders}, '${salt}-s
             assertSame(await stateOf(name), afterRestore, `trial ${i}: after the next restore`, { ignoreEvents: isAfter });
             return k.killed;
           } finally {
-            await srv.drop(name);
+            srv.dispose(name);
           }
         });
-      await srv.drop(template);
+      await clones.close();
+      srv.dispose(template);
+      srv.flush();
     });
   }
 
@@ -368,43 +430,43 @@ INSERT INTO shop_lines (order_id, sku, qty) SELECT 1 + g % ${orders}, '${salt}-s
     const before = await stateOf(template);
 
     /** A rebaseline of `name` with its own workspace, backup directory and (empty) shadow database. */
+    const shadows = srv.clones(undefined, CONCURRENCY);
     const rebaselineOf = async (name: string, ws: TempWorkspace, bk: string) => {
-      const shadow = await srv.create();
+      const shadow = await shadows.take();
       return { shadow, args: ['rebaseline', '--service', 'budget', '--backup-dir', path.join(ws.dir, bk), '--shadow', srv.urlOf(shadow), '--database', srv.urlOf(name)] };
     };
 
     const ref = await srv.create(template);
     const refWs = workspace(copyCrmExample());
     const r = await rebaselineOf(ref, refWs, 'bk');
-    const full = await runToEnd(r.args, refWs.dir);
-    assert.equal(full.code, 0, full.stderr);
-    console.log(`# rebaseline: an uninterrupted run takes ${Math.round(full.ms)} ms`);
-    assert.match(full.stdout + full.stderr, /dropping, applying the baseline/);
+    const tl = await reference('rebaseline', ref, r.args, refWs.dir);
+    assert.match(tl.output, /dropping, applying the baseline/);
     const afterRebaseline = await stateOf(ref);
-    await srv.drop(ref);
-    await srv.drop(r.shadow);
+    srv.dispose(ref);
+    srv.dispose(r.shadow);
 
     const kills = Math.round(REBASELINE_KILLS * SCALE);
     // Statements of the transaction only (the backup before it also reads with COPY and digests, and
     // writes temporary tables): the drop, the restore's COPY, the ledger rows.
     const points = ['DROP TABLE .*budgets', 'COPY .*budget_items.*FROM STDIN', 'COPY .*budgets.*FROM STDIN', 'WITH rec AS'];
-    await untilKills('rebaseline', kills, plans(kills + 30, 200, points), async (plan, i) => {
-        const name = await srv.create(template);
+    const clones = srv.clones(template, CONCURRENCY);
+    await untilKills('rebaseline', kills, plans(kills + 30, 200, points, true), async (plan, i) => {
+        const name = await clones.take();
         const ws = copyCrmExample();
-        const shadows: string[] = [];
+        const used: string[] = [];
         try {
           const first = await rebaselineOf(name, ws, 'bk');
-          shadows.push(first.shadow);
-          const k = await killDuring(name, first.args, ws.dir, plan, full.ms);
+          used.push(first.shadow);
+          const k = await killDuring(name, first.args, ws.dir, plan, tl);
           await srv.waitGone(first.shadow);
           const state = await stateOf(name);
           const isBefore = stateDifferences(state, before).length === 0;
           const isAfter = stateDifferences(state, afterRebaseline).length === 0;
           assert.ok(
             isBefore || isAfter,
-            `trial ${i} (${JSON.stringify(plan)}, ${k.moment}): neither before (differs in ${stateDifferences(state, before).join(', ')}) nor after (differs in ${stateDifferences(state, afterRebaseline).join(', ')}) (seed ${KILL_SEED})`,
+            `trial ${i} (${JSON.stringify(plan)}, ${phase(k, !isBefore)}): neither before (differs in ${stateDifferences(state, before).join(', ')}) nor after (differs in ${stateDifferences(state, afterRebaseline).join(', ')}) (seed ${KILL_SEED})`,
           );
-          tally.add('rebaseline', k.moment, isBefore ? 'before' : 'after');
+          tally.add('rebaseline', phase(k, !isBefore), isBefore ? 'before' : 'after', plan.kind);
           // The backup, once renamed into place, is whole; a rebaseline that committed had one.
           const bk = path.join(ws.dir, 'bk');
           if (isAfter) assert.ok(fs.existsSync(bk), `trial ${i}: a committed rebaseline left its backup`);
@@ -413,8 +475,8 @@ INSERT INTO shop_lines (order_id, sku, qty) SELECT 1 + g % ${orders}, '${salt}-s
             assert.ok(v.ok, `trial ${i}: the backup verifies: ${v.problems.map((p) => p.message).join('; ')}`);
           }
           // The next run completes: from "before", exactly as an uninterrupted run; from "after", metadata only.
-          const shadow = await srv.create();
-          shadows.push(shadow);
+          const shadow = await shadows.take();
+          used.push(shadow);
           const again = await rebaseline({
             cwd: ws.dir,
             database: srv.urlOf(name),
@@ -429,11 +491,14 @@ INSERT INTO shop_lines (order_id, sku, qty) SELECT 1 + g % ${orders}, '${salt}-s
           return k.killed;
         } finally {
           ws.remove();
-          await srv.drop(name);
-          for (const s of shadows) await srv.drop(s);
+          srv.dispose(name);
+          for (const s of used) srv.dispose(s);
         }
       });
-    await srv.drop(template);
+    await clones.close();
+    await shadows.close();
+    srv.dispose(template);
+    srv.flush();
   });
 });
 
@@ -449,20 +514,11 @@ describe('kill -9 during up [pglite]', () => {
   });
 
   let copies = 0;
-  /** A copy of the data directory `from` (closed), as a new pglite: URL. */
+  /** A copy of the data directory `from` (closed). */
   const copyOf = (from: string): string => {
     const dir = path.join(root, `db${++copies}`);
     fs.cpSync(from, dir, { recursive: true });
     return dir;
-  };
-  const stateOf = async (dir: string): Promise<DbState> => {
-    // Reopening takes over the lock file a killed process left (its pid is gone) and runs recovery.
-    const db = await openDatabase(`pglite:${dir}`);
-    try {
-      return await dbState(db);
-    } finally {
-      await db.close();
-    }
   };
 
   const kills = Math.max(2, Math.round(2 * SCALE));
@@ -477,17 +533,28 @@ describe('kill -9 during up [pglite]', () => {
       await tdb.close();
     }
 
-    const ref = copyOf(template);
-    const full = await runToEnd(['up', '--database', `pglite:${ref}`], ws.dir);
-    assert.equal(full.code, 0, full.stderr);
-    console.log(`# up on PGlite: an uninterrupted run takes ${Math.round(full.ms)} ms`);
-    const order = [...full.stdout.matchAll(/^applied\s+(\S+)/gm)].map((m) => `${m[1].split('_')[0]}/${m[1]}`);
-    assert.equal(order.length, 9, full.stdout);
-    const afterAll = await stateOf(ref);
+    // PGlite runs in the CLI's own process: no server to watch, and most of a run is PGlite starting
+    // up. Each kill comes a random slice of time (up to 300 ms) after the CLI reported its k-th
+    // migration committed, k drawn from 1 to 8: inside or between the later transactions. The CLIs
+    // start now and run (watched from worker threads) while this process computes the states to compare with.
+    const draws = Array.from({ length: kills }, () => ({ after: 1 + Math.floor(random() * 8), extraMs: Math.round(random() * 300) }));
+    const ran = Promise.all(
+      draws.map(async (draw) => {
+        const dir = copyOf(template);
+        return { dir, draw, outcome: await killAfterOutput(['up', '--database', `pglite:${dir}`], ws.dir, /^applied /gm, draw.after, draw.extraMs) };
+      }),
+    );
+    ran.catch(() => {});
 
+    // The order and the state after exactly the first k migrations, for every k: one at a time on one copy.
     const prefixStates: DbState[] = [before];
     const steps = await openDatabase(`pglite:${copyOf(template)}`);
+    let order: string[];
     try {
+      const dry = await up({ cwd: ws.dir, database: steps, dryRun: true });
+      assert.ifError(dry.error);
+      order = dry.plan.map((p) => `${p.service}/${p.migration}`);
+      assert.equal(order.length, 9);
       for (const m of order) {
         assert.ifError((await up({ cwd: ws.dir, database: steps, to: m.split('/')[1] })).error);
         prefixStates.push(await dbState(steps));
@@ -495,18 +562,21 @@ describe('kill -9 during up [pglite]', () => {
     } finally {
       await steps.close();
     }
+    // An uninterrupted run (in this process: a CLI would start PGlite once more) ends in the same state.
+    const whole = await openDatabase(`pglite:${copyOf(template)}`);
+    let afterAll: DbState;
+    try {
+      const r = await up({ cwd: ws.dir, database: whole });
+      assert.ifError(r.error);
+      assert.deepEqual(r.results.map((x) => `${x.service}/${x.migration}`), order, 'one run applies the planned order');
+      afterAll = await dbState(whole);
+      assert.deepEqual(await oneQueryDisagrees(whole), [], 'the one-query state and fingerprintParts agree');
+    } finally {
+      await whole.close();
+    }
+    assert.deepEqual(stateDifferences(prefixStates[order.length], afterAll), [], 'one at a time ends where one run ends');
 
-    // PGlite runs in the CLI's own process: no server to watch, and most of a run is PGlite starting
-    // up. Each kill comes a random slice of time (up to 300 ms) after the CLI reported its k-th
-    // migration committed, k drawn from 1 to 8: inside or between the later transactions.
-    const draws = Array.from({ length: kills }, () => ({ after: 1 + Math.floor(random() * 8), extraMs: Math.round(random() * 300) }));
-    for (const [i, draw] of draws.entries()) {
-      const dir = copyOf(template);
-      const args = ['up', '--database', `pglite:${dir}`];
-      const run = startCli(args, ws.dir);
-      if (await pollUntil(async () => (run.output().match(/^applied /gm) ?? []).length >= draw.after, () => run.exited, 5)) await sleep(draw.extraMs);
-      if (!run.exited) run.child.kill('SIGKILL');
-      const outcome = await run.done;
+    for (const [i, { dir, draw, outcome }] of (await ran).entries()) {
       const printed = [...outcome.stdout.matchAll(/^applied\s+(\S+)/gm)].length;
       // Reopening takes over the lock file the killed process left (its pid is gone) and runs recovery.
       const db = await openDatabase(`pglite:${dir}`);
@@ -519,7 +589,7 @@ describe('kill -9 during up [pglite]', () => {
         assert.ok(n >= printed, `PGlite trial ${i}: ${printed} migrations reported applied, ${n} in the ledger after reopening`);
         const diff = stateDifferences(state, prefixStates[n]);
         assert.deepEqual(diff, [], `PGlite trial ${i} (${JSON.stringify(draw)}): the state after ${n} of ${order.length} migrations; differs in ${diff.join(', ')} (seed ${KILL_SEED})`);
-        tally.add('up [pglite]', outcome.signal === 'SIGKILL' ? `killed after ${printed} reported` : 'finished before the kill', n === 0 ? 'before' : n === order.length ? 'after' : `prefix (${n} of ${order.length})`);
+        tally.add('up [pglite]', outcome.signal === 'SIGKILL' ? `killed after ${printed} reported` : FINISHED, n === 0 ? 'before' : n === order.length ? 'after' : `prefix (${n} of ${order.length})`);
         // The next run (in this process, on the reopened directory) applies the rest.
         assert.ifError((await up({ cwd: ws.dir, database: db })).error);
         assert.deepEqual(stateDifferences(await dbState(db), afterAll), [], `PGlite trial ${i}: after the next up`);
