@@ -26,6 +26,37 @@ export interface AdvisoryLockOptions {
   onWait?: () => void;
 }
 
+export type IsolationLevel = 'read committed' | 'repeatable read' | 'serializable';
+
+export interface TransactionOptions {
+  /** On a Database only: `BEGIN ISOLATION LEVEL …`. A savepoint cannot change it (bad-usage). */
+  isolation?: IsolationLevel;
+  /** On a Database only: `BEGIN … READ ONLY`. */
+  readOnly?: boolean;
+}
+
+/**
+ * What a Database and a transaction on it share: every ability of the one session underneath, so a
+ * flow hands its transaction down and the callee does not need to know whether it is inside one.
+ * (Issue 12: the adapters implement this in Session 1; until then Database keeps its own shape.)
+ */
+export interface Session extends Queryable {
+  readonly backend: Backend;
+  readonly locksExclude: boolean;
+  copyOut(sql: string): AsyncIterable<Uint8Array>;
+  copyIn(sql: string, data: AsyncIterable<Uint8Array> | Uint8Array): Promise<number>;
+  serverVersionNum(): Promise<number>;
+  /** Re-entrant per session: taking a key this session already holds runs fn at once. */
+  withAdvisoryLock<T>(key: AdvisoryLockKey, fn: () => Promise<T>, options?: AdvisoryLockOptions): Promise<T>;
+  /** On a Database: BEGIN … COMMIT. On a Tx: SAVEPOINT … RELEASE (ROLLBACK TO on error). */
+  transaction<T>(fn: (tx: Tx) => Promise<T>, options?: TransactionOptions): Promise<T>;
+}
+
+/** A transaction (depth 1) or a savepoint inside one (depth 2, 3, …) on one session. */
+export interface Tx extends Session {
+  readonly depth: number;
+}
+
 export interface Database extends Queryable {
   readonly backend: Backend;
   /** The URL with any password replaced by `***`: safe to print. */
