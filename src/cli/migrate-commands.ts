@@ -4,16 +4,8 @@ import type { MigrateResult, StatusResult } from '../apply/migrate.js';
 import { displayPath } from '../paths.js';
 import { describeProtection } from '../report/protection.js';
 import { lockTimeoutMs } from './flags.js';
-import { finish, formatMs, note, printable, printJson, type GlobalOptions } from './output.js';
+import { finish, formatMs, note, printable, printJson, sayDatabase, type GlobalOptions } from './output.js';
 
-/** Says so when the embedded default is used: a user who forgot DATABASE_URL must notice at once. */
-function sayDatabase(options: GlobalOptions) {
-  return (database: string, source: string) => {
-    if (!options.json && source === 'default') {
-      note(`Using the embedded database ${database} (no --database, DATABASE_URL or config database).`);
-    }
-  };
-}
 
 export interface MigrateFlags extends GlobalOptions {
   service?: string[];

@@ -1,3 +1,4 @@
+import type { ApplyEvent } from '../apply/execute.js';
 import { pc } from '../report/colors.js';
 import { redactSecrets } from '../db/url.js';
 import { asTidemarkError, exitCodeFor, isTidemarkError, type ErrorCode } from '../errors.js';
@@ -75,4 +76,19 @@ let finishedWith: ErrorCode | undefined;
 /** The code of the last error a command finished with (the CLI records it with the process's exit code). */
 export function finishedWithCode(): ErrorCode | undefined {
   return finishedWith;
+}
+
+/** Says so when the embedded default is used. */
+export function sayDatabase(flags: GlobalOptions) {
+  return (database: string, source: string) => {
+    if (!flags.json && source === 'default') note(`Using the embedded database ${database} (no --database, DATABASE_URL or config database).`);
+  };
+}
+
+export function applyPrinter(flags: GlobalOptions): ((e: ApplyEvent) => void) | undefined {
+  if (flags.json) return undefined;
+  return (e) => {
+    if (e.type === 'step-done') process.stdout.write(`${pc.green('applied ')} ${e.step.migration.id} ${pc.dim(formatMs(e.durationMs))}\n`);
+    else if (e.type === 'step-failed') process.stdout.write(`${pc.red('failed  ')} ${e.step.migration.id} ${pc.dim(formatMs(e.durationMs))}\n`);
+  };
 }

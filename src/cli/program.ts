@@ -119,7 +119,7 @@ export function buildProgram(): Command {
     .option('--alembic <path...>', 'no config: Alembic versions dirs, environment dirs or alembic.ini files, one service each')
     .option('-s, --service <name>', 'only this service (repeatable)', collect)
     .action(async (flags: { db?: boolean; format?: 'text' | 'json' | 'github'; alembic?: string[]; service?: string[] }, cmd: Command) => {
-      const { runCheck } = await import('./check-commands.js');
+      const { runCheck } = await import('./check-command.js');
       await runCheck({ ...globals(cmd), ...flags });
     });
 
@@ -130,7 +130,7 @@ export function buildProgram(): Command {
     .option('-o, --out <file>', 'write to a file instead of stdout', once())
     .option('--alembic <path...>', 'no config: Alembic versions dirs, environment dirs or alembic.ini files')
     .action(async (flags: { format?: 'mermaid' | 'dot' | 'svg' | 'html'; out?: string; alembic?: string[] }, cmd: Command) => {
-      const { runGraph } = await import('./check-commands.js');
+      const { runGraph } = await import('./graph-command.js');
       await runGraph({ ...globals(cmd), ...flags });
     });
 
@@ -211,7 +211,7 @@ export function buildProgram(): Command {
     .option('--dry-run', 'show what would be dropped; change nothing')
     .addOption(lockTimeoutOption())
     .action(async (flags: { service: string[]; forceProtected?: boolean; yesIMean?: string; dryRun?: boolean; lockTimeout?: number }, cmd: Command) => {
-      const { runReset } = await import('./flow-commands.js');
+      const { runReset } = await import('./reset-command.js');
       await runReset({ ...globals(cmd), ...flags });
     });
 
@@ -230,7 +230,7 @@ export function buildProgram(): Command {
     .addOption(forceProtectedOption())
     .addOption(yesIMeanOption())
     .action(async (flags: { service: string; backupDir?: string; format?: string; retireAlembic?: string; versionTable?: string; shadow?: string; force?: boolean; dryRun?: boolean; lockTimeout?: number; forceProtected?: boolean; yesIMean?: string }, cmd: Command) => {
-      const { runRebaseline } = await import('./flow-commands.js');
+      const { runRebaseline } = await import('./rebaseline-command.js');
       await runRebaseline({ ...globals(cmd), ...flags });
     });
 
@@ -244,7 +244,7 @@ export function buildProgram(): Command {
     .option('--archive', 'move the old Alembic directory to archive/alembic/<service>')
     .addOption(lockTimeoutOption())
     .action(async (flags: { service: string; as?: string; dir?: string; write?: boolean; archive?: boolean; lockTimeout?: number }, cmd: Command) => {
-      const { runAdopt } = await import('./flow-commands.js');
+      const { runAdopt } = await import('./adopt-command.js');
       await runAdopt({ ...globals(cmd), ...flags });
     });
 
@@ -255,7 +255,7 @@ export function buildProgram(): Command {
     .option('--keep', 'keep the temporary directory afterwards')
     .addOption(onceOption(new Option('--users <n>', 'how many users (5 budgets each, 4 items a budget)').argParser(wholeNumber('--users', 1, '1000')).default(10000)))
     .action(async (flags: { dir?: string; keep?: boolean; users?: number }, cmd: Command) => {
-      const { runDemo } = await import('./flow-commands.js');
+      const { runDemo } = await import('./demo-command.js');
       await runDemo({ ...globals(cmd), ...flags });
     });
 
@@ -279,7 +279,7 @@ export function buildProgram(): Command {
     .option('--table <name>', 'the shared version table', once(), 'alembic_version')
     .option('--dry-run', 'show the moves; change nothing')
     .action(async (flags: { table?: string; dryRun?: boolean }, cmd: Command) => {
-      const { runSplitVersionTable } = await import('./check-commands.js');
+      const { runSplitVersionTable } = await import('./alembic-command.js');
       await runSplitVersionTable({ ...globals(cmd), ...flags });
     });
 

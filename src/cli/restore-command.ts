@@ -65,7 +65,7 @@ export async function runRestore(dir: string, flags: RestoreFlags): Promise<void
     replace: flags.replace,
     forceProtected: flags.forceProtected,
     yesIMean: flags.yesIMean,
-    ask: async (question: string) => (await import('./flow-commands.js')).askOnTty(question),
+    ask: async (question: string) => (await import('./ask.js')).askOnTty(question),
     fill,
     lockTimeoutMs: lockTimeoutMs(flags),
     onWait: (service) => {

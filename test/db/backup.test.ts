@@ -9,8 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { it, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { up } from '../../src/apply/migrate.js';
-import { backup, type BackupResult } from '../../src/data/backup.js';
+import { up } from '../../src/api/migrate.js';
+import { backup, type BackupResult, verifyBackup } from '../../src/api/backup.js';
 import { DIGEST_SETTINGS_SQL, contentDigestSql } from '../../src/data/digest.js';
 import { quoteQualified } from '../../src/sql/ident.js';
 
@@ -22,7 +22,6 @@ const quoteTable = (table: string): string => {
   return quoteQualified({ schema, name });
 };
 import type { Manifest } from '../../src/data/manifest.js';
-import { verifyBackup } from '../../src/data/verify.js';
 import type { Database } from '../../src/db/database.js';
 import { backends, forEachBackend, withDatabase } from '../support/backends.js';
 import { ALL_TYPES_SQL, BIG_NUMERIC } from '../support/all-types.js';

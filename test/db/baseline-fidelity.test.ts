@@ -16,7 +16,7 @@ import fc from 'fast-check';
 import { loadWorkspace } from '../../src/config/load.js';
 import type { Workspace } from '../../src/config/types.js';
 import type { Database } from '../../src/db/database.js';
-import { baseline } from '../../src/flows/baseline.js';
+import { baseline } from '../../src/api/flows.js';
 import { compareSnapshots } from '../../src/schema/compare.js';
 import { introspect } from '../../src/schema/introspect.js';
 import { renderBaseline, unsupportedObjects } from '../../src/schema/render.js';

@@ -3,8 +3,8 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writ
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { up } from '../../src/apply/migrate.js';
-import { check } from '../../src/check/run.js';
+import { up } from '../../src/api/migrate.js';
+import { check } from '../../src/api/check.js';
 import { openDatabase } from '../../src/db/open.js';
 import { forEachBackend, type TestDatabase } from '../support/backends.js';
 import { CRM_EXAMPLE, copyCrmExample, makeWorkspace, runCli, sqlMigration } from '../support/workspace.js';

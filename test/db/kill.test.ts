@@ -26,12 +26,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { up } from '../../src/apply/migrate.js';
-import { backup } from '../../src/data/backup.js';
-import { restore } from '../../src/data/restore.js';
-import { verifyBackup } from '../../src/data/verify.js';
+import { up } from '../../src/api/migrate.js';
+import { backup, verifyBackup } from '../../src/api/backup.js';
+import { restore } from '../../src/api/restore.js';
 import { openDatabase } from '../../src/db/open.js';
-import { rebaseline } from '../../src/flows/rebaseline.js';
+import { rebaseline } from '../../src/api/flows.js';
 import { backends, type TestDatabase } from '../support/backends.js';
 import {
   FINISHED,

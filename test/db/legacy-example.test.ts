@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { check } from '../../src/check/run.js';
+import { check } from '../../src/api/check.js';
 import type { Diagnostic } from '../../src/diagnostic.js';
 import { openDatabase } from '../../src/db/open.js';
 import { readAlembicHistory } from '../../src/history/read-alembic.js';

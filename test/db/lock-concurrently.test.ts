@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, it } from 'node:test';
 import pg from 'pg';
-import { up, type MigrateResult } from '../../src/apply/migrate.js';
+import { up, type MigrateResult } from '../../src/api/migrate.js';
 import { openDatabase } from '../../src/db/open.js';
 import { ensureLedger, LEDGER_VERSION, serviceLockKey } from '../../src/ledger/ledger.js';
 import { forEachBackend, withDatabase } from '../support/backends.js';

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { it } from 'node:test';
 import fc from 'fast-check';
-import { down, status, up } from '../../src/apply/migrate.js';
+import { down, status, up } from '../../src/api/migrate.js';
 import type { Database } from '../../src/db/database.js';
 import { forEachBackend, withDatabase } from '../support/backends.js';
 import { fingerprint, fingerprintDiff } from '../support/fingerprint.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, it } from 'node:test';
-import { down, stamp, status, up } from '../../src/apply/migrate.js';
+import { down, stamp, status, up } from '../../src/api/migrate.js';
 import { openDatabase } from '../../src/db/open.js';
 import { forEachBackend, type TestDatabase } from '../support/backends.js';
 import { copyCrmExample, makeWorkspace, sqlMigration, type TempWorkspace } from '../support/workspace.js';

@@ -8,12 +8,12 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import fc from 'fast-check';
-import { up } from '../../src/apply/migrate.js';
-import { check } from '../../src/check/run.js';
+import { up } from '../../src/api/migrate.js';
+import { check } from '../../src/api/check.js';
 import { ownsEntryFor } from '../../src/config/owns.js';
-import { backup } from '../../src/data/backup.js';
+import { backup } from '../../src/api/backup.js';
 import type { Database } from '../../src/db/database.js';
-import { reset } from '../../src/flows/reset.js';
+import { reset } from '../../src/api/flows.js';
 import { describeCounts, describeObject } from '../../src/report/reset-report.js';
 import { displayName, literal, nameKey, quoteIdent, quoteQualified, type QualifiedName } from '../../src/sql/ident.js';
 import { forEachBackend, withDatabase } from '../support/backends.js';

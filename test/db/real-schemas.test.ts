@@ -27,7 +27,7 @@ import path from 'node:path';
 import { it } from 'node:test';
 import { loadWorkspace } from '../../src/config/load.js';
 import type { Database } from '../../src/db/database.js';
-import { baseline } from '../../src/flows/baseline.js';
+import { baseline } from '../../src/api/flows.js';
 import { compareSnapshots } from '../../src/schema/compare.js';
 import { introspect } from '../../src/schema/introspect.js';
 import { forEachBackend, withDatabase } from '../support/backends.js';

@@ -9,8 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { it } from 'node:test';
-import { backup } from '../../src/data/backup.js';
-import { restore } from '../../src/data/restore.js';
+import { backup } from '../../src/api/backup.js';
+import { restore } from '../../src/api/restore.js';
 import { forEachBackend, withDatabase } from '../support/backends.js';
 import { makeWorkspace } from '../support/workspace.js';
 

@@ -12,9 +12,9 @@ import path from 'node:path';
 import { it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { up } from '../../src/apply/migrate.js';
+import { up } from '../../src/api/migrate.js';
 import { loadWorkspace } from '../../src/config/load.js';
-import { backup } from '../../src/data/backup.js';
+import { backup } from '../../src/api/backup.js';
 import { DIGEST_SETTINGS_SQL, contentDigestSql } from '../../src/data/digest.js';
 import { quoteQualified } from '../../src/sql/ident.js';
 
@@ -26,7 +26,7 @@ const quoteTable = (table: string): string => {
   return quoteQualified({ schema, name });
 };
 import type { Manifest } from '../../src/data/manifest.js';
-import { restore } from '../../src/data/restore.js';
+import { restore } from '../../src/api/restore.js';
 import { serviceLockKey } from '../../src/ledger/ledger.js';
 import type { Database } from '../../src/db/database.js';
 import { forEachBackend, withDatabase } from '../support/backends.js';

@@ -14,7 +14,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { up } from '../../src/apply/migrate.js';
+import { up } from '../../src/api/migrate.js';
 import type { Database } from '../../src/db/database.js';
 import { openDatabase } from '../../src/db/open.js';
 import { HOST_TAG, shadowName } from '../../src/db/shadow-names.js';

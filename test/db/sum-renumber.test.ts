@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
-import { up } from '../../src/apply/migrate.js';
+import { up } from '../../src/api/migrate.js';
 import { renumber } from '../../src/apply/renumber.js';
 import { rule as sumMismatch } from '../../src/check/rules/sum-mismatch.js';
 import { sumIsClean } from '../../src/history/sum-file.js';
