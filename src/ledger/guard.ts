@@ -35,6 +35,11 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${body}$`, 'i');
 }
 
+/** Whether a `protected` entry (a glob: `*` any run, `?` one character, both crossing `/ . :`; case-insensitive) matches a text. */
+export function protectedGlobMatches(glob: string, text: string): boolean {
+  return globToRegExp(glob).test(text);
+}
+
 const isUrlEntry = (entry: string) => /^postgres(ql)?:\/\//i.test(entry);
 const hasGlob = (s: string) => /[*?]/.test(s);
 
