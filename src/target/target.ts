@@ -24,6 +24,8 @@ export interface Paths {
   fromConfig(p: string): string;
   /** A path the user typed (a flag, DATABASE_URL), made absolute against cwd. */
   fromUser(p: string): string;
+  /** What a relative `pglite:` URL from this source is relative to: root for the config and the default, else cwd. */
+  urlBase(source: DatabaseSource): string;
 }
 
 /** What every command has, database or not (check without --db, graph, sum). */
