@@ -236,6 +236,10 @@ describe('the protected list\'s globs (pinned before the matcher was swapped: th
     ['a/./b', 'a/b', false],
     ['a//b', 'a/b', false],
     ['ÉCOLE', 'école', true],
+    ['*', '.', true],
+    ['*', '..', true],
+    ['?*', 'a', true],
+    ['*', 'x\ny', false],
   ];
   for (const [glob, text, expected] of table) {
     it(`${JSON.stringify(glob)} ${expected ? 'matches' : 'does not match'} ${JSON.stringify(text)}`, () => {
