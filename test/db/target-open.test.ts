@@ -9,6 +9,7 @@ import path from 'node:path';
 import { it } from 'node:test';
 import type { ConnectionReport } from '../../src/db/connect.js';
 import { openDatabase } from '../../src/db/open.js';
+import { SHADOW_DB_PREFIX } from '../../src/db/shadow.js';
 import { ensureLedger, markProtected } from '../../src/ledger/ledger.js';
 import { openScope, openTarget } from '../../src/target/open.js';
 import { fakeTarget } from '../support/fake-target.js';
@@ -172,7 +173,14 @@ forEachBackend('openTarget', (backend) => {
       const ws = workspaceWith({});
       try {
         const target = await openTarget({ cwd: ws.dir, database: url });
+        // This process's temporary databases on the server (named after its pid): none until asked.
+        const mine = async () => {
+          const { rows } = await target.db.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_database WHERE datname LIKE $1', [`${SHADOW_DB_PREFIX}${process.pid}\\_%`]);
+          return rows[0].n;
+        };
+        if (backend.name === 'postgres') assert.equal(await mine(), 0, 'opening the target opens no shadow');
         const first = await target.openShadow();
+        if (backend.name === 'postgres') assert.equal(await mine(), 1);
         assert.equal(first.kind, backend.name === 'postgres' ? 'same-server' : 'pglite');
         await first.dispose();
         const pglite = await target.openShadow({ prefer: 'pglite' });
