@@ -102,8 +102,11 @@ forEachBackend('openTarget', (backend) => {
         assert.equal(report.databaseSource, 'option');
         if (backend.name === 'postgres') {
           assert.ok(target.server && target.server.database === new URL(url).pathname.slice(1));
-          const sibling = await target.openSibling!();
-          assert.notEqual(sibling, target.db);
+          assert.ok(target.openSibling, 'a server target opened here has a second session to offer');
+          const sibling = await target.openSibling();
+          const pid = async (db: typeof sibling) => (await db.query<{ p: number }>('SELECT pg_backend_pid() AS p')).rows[0].p;
+          assert.notEqual(await pid(sibling), await pid(target.db), 'another session on the same database');
+          assert.equal((await sibling.query<{ d: string }>('SELECT current_database() AS d')).rows[0].d, target.server.database);
           await sibling.close();
         } else {
           assert.equal(target.server, undefined);
