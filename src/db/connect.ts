@@ -6,7 +6,7 @@
 import { loadWorkspace } from '../config/load.js';
 import type { TidemarkConfig, Workspace } from '../config/types.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
-import { displayPath } from '../paths.js';
+import { displayPath, urlBaseDir } from '../paths.js';
 import type { Database } from './database.js';
 import { DEFAULT_DATABASE_URL, redactUrl, resolveTarget, type DatabaseTarget } from './url.js';
 
@@ -59,8 +59,7 @@ export interface ConnectionReport {
 
 export function resolveConnection(options: WorkspaceOptions, workspace: Pick<Workspace, 'database' | 'root' | 'configFile'> | undefined): ResolvedConnection {
   const { url, source } = resolveDatabaseUrl(typeof options.database === 'string' ? options.database : undefined, workspace);
-  // URLs from the config and the default are relative to the config's directory.
-  const cwd = source === 'config' || source === 'default' ? (workspace?.root ?? options.cwd) : options.cwd;
+  const cwd = urlBaseDir(source, workspace?.root, options.cwd);
   try {
     return { url, source, target: resolveTarget(url, cwd), configFile: workspace?.configFile };
   } catch (err) {

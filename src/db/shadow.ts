@@ -49,20 +49,55 @@ export interface ShadowOptions {
 
 export { SHADOW_DB_PREFIX } from './shadow-names.js';
 
+/** What a command asks of the shadow (target.openShadow's argument). */
+export interface ShadowRequest {
+  /** An explicit shadow database (`--shadow URL`). */
+  url?: string;
+  /** Against a server: a temporary database there first (default), or straight to PGlite. */
+  prefer?: 'same-server' | 'pglite';
+}
+
+/** What the shadow policy knows of the target: its backend and, when known, its URL with credentials. */
+export interface ShadowTargetFacts {
+  backend?: Database['backend'];
+  /** The URL to reach the target's server with (no `***` in it); absent when only a redacted one is known. */
+  url?: string;
+}
+
+/** Which shadow to open, and why (a pglite fallback's reason ends up in the shadow's description). */
+export type ShadowPlan = { kind: 'url'; url: string } | { kind: 'same-server'; url: string } | { kind: 'pglite'; reason?: string };
+
+/**
+ * THE shadow policy, pure: a given URL; else, against a server, a temporary database on that same
+ * server unless PGlite was asked for or no URL with credentials is known; else an in-process PGlite.
+ * (A same-server plan can still fall back to PGlite when opening it, with the reason: see openShadow.)
+ */
+export function shadowPlan(target: ShadowTargetFacts, request: ShadowRequest = {}): ShadowPlan {
+  if (request.url !== undefined) return { kind: 'url', url: request.url };
+  if (target.backend !== 'postgres') return { kind: 'pglite' };
+  if (request.prefer === 'pglite') return { kind: 'pglite', reason: 'pglite was asked for' };
+  if (target.url === undefined) return { kind: 'pglite', reason: 'no URL with credentials for the target server was given to open a temporary database there' };
+  return { kind: 'same-server', url: target.url };
+}
+
 export async function openShadow(options: ShadowOptions = {}): Promise<Shadow> {
   const targetUrl = options.targetUrl ?? options.target?.displayUrl;
-  if (options.shadowUrl !== undefined) return openGivenShadow(options.shadowUrl, targetUrl, options.target, options.cwd);
-
-  const targetIsServer = targetUrl !== undefined ? parseDatabaseUrl(targetUrl, options.cwd).backend === 'postgres' : options.target?.backend === 'postgres';
-  if (!targetIsServer) return openPgliteShadow();
-  if (options.prefer === 'pglite') return openPgliteShadow('pglite was asked for');
-
+  // The target's backend matters only without a given shadow URL (a bad target URL is then refused here, as before).
+  const backend =
+    options.shadowUrl !== undefined ? undefined : targetUrl !== undefined ? parseDatabaseUrl(targetUrl, options.cwd).backend : options.target?.backend;
   // The URL to reach the server with: given, else the target's own when nothing was redacted from it.
   const url = options.targetUrl ?? (options.target && !options.target.displayUrl.includes('***') ? options.target.displayUrl : undefined);
-  if (url === undefined) return openPgliteShadow('no URL with credentials for the target server was given to open a temporary database there');
-  const made = await createSameServerShadow(url);
-  if ('reason' in made) return openPgliteShadow(made.reason);
-  return made;
+  const plan = shadowPlan({ backend, url }, { url: options.shadowUrl, prefer: options.prefer });
+  switch (plan.kind) {
+    case 'url':
+      return openGivenShadow(plan.url, targetUrl, options.target, options.cwd);
+    case 'pglite':
+      return openPgliteShadow(plan.reason);
+    case 'same-server': {
+      const made = await createSameServerShadow(plan.url);
+      return 'reason' in made ? openPgliteShadow(made.reason) : made;
+    }
+  }
 }
 
 // ---- PGlite ----

@@ -30,9 +30,17 @@ export interface TargetGuard {
   reasons: string[];
 }
 
+// A flat match over names, hosts, URLs and paths alike. picomatch was measured against the table in
+// test/unit/guard.test.ts (issue 12): its path rules (`?` stops at `/`, `*` skips `.` and `..`, `[]`, `{}`, `!`
+// and `./` mean something) needed escaping, `/` masking and special cases to agree, so this stays.
 function globToRegExp(glob: string): RegExp {
   const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
   return new RegExp(`^${body}$`, 'i');
+}
+
+/** Whether a `protected` entry (a glob: `*` any run, `?` one character, both crossing `/ . :`; case-insensitive) matches a text. */
+export function protectedGlobMatches(glob: string, text: string): boolean {
+  return globToRegExp(glob).test(text);
 }
 
 const isUrlEntry = (entry: string) => /^postgres(ql)?:\/\//i.test(entry);

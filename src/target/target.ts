@@ -8,7 +8,7 @@
  */
 import type { Service, Workspace } from '../config/types.js';
 import type { Backend, Database, Session } from '../db/database.js';
-import type { Shadow } from '../db/shadow.js';
+import type { Shadow, ShadowRequest } from '../db/shadow.js';
 import type { ServerTarget } from '../db/url.js';
 
 /** Where a database URL came from, so a command can say which one it uses. */
@@ -24,6 +24,8 @@ export interface Paths {
   fromConfig(p: string): string;
   /** A path the user typed (a flag, DATABASE_URL), made absolute against cwd. */
   fromUser(p: string): string;
+  /** What a relative `pglite:` URL from this source is relative to: root for the config and the default, else cwd. */
+  urlBase(source: DatabaseSource): string;
 }
 
 /** What every command has, database or not (check without --db, graph, sum). */
@@ -44,12 +46,8 @@ export interface TargetName {
   pglitePath?: string;
 }
 
-export interface ShadowRequest {
-  /** An explicit shadow database (`--shadow URL`). */
-  url?: string;
-  /** Against a server: a temporary database there first (default), or straight to PGlite. */
-  prefer?: 'same-server' | 'pglite';
-}
+/** What a command asks of the shadow: `--shadow URL`, or a preference (defined next to the one policy, db/shadow.ts). */
+export type { ShadowRequest } from '../db/shadow.js';
 
 /** A Scope with its database opened (and, for destructive commands, the guard already passed). */
 // `| Database` until the adapters implement Session (issue 12, step A); then `S extends Session = Database`.

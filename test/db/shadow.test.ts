@@ -12,7 +12,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import type { Database } from '../../src/db/database.js';
 import { openDatabase } from '../../src/db/open.js';
-import { openShadow, sameDatabase, withDatabaseName } from '../../src/db/shadow.js';
+import { openShadow, sameDatabase, shadowPlan, withDatabaseName } from '../../src/db/shadow.js';
 import { backends, forEachBackend, withDatabase, type TestBackend } from '../support/backends.js';
 
 const server = backends.find((b) => b.name === 'postgres');
@@ -53,6 +53,30 @@ const REPLAY = `
   CREATE SCHEMA tidemark; CREATE TABLE tidemark.applied (service text, migration text);
   CREATE SCHEMA billing; CREATE TABLE billing.invoices (id int);
 `;
+
+describe('shadowPlan: the one shadow policy, pure', () => {
+  const url = 'postgres://u:pw@localhost/app';
+  it('a given URL wins over everything, whatever the target', () => {
+    assert.deepEqual(shadowPlan({ backend: 'postgres', url }, { url: 'postgres://localhost/s', prefer: 'pglite' }), { kind: 'url', url: 'postgres://localhost/s' });
+    assert.deepEqual(shadowPlan({ backend: 'pglite' }, { url: 'pglite:./s' }), { kind: 'url', url: 'pglite:./s' });
+    assert.deepEqual(shadowPlan({}, { url: 'pglite:./s' }), { kind: 'url', url: 'pglite:./s' });
+  });
+  it('a PGlite target, or none: PGlite, with no reason to give', () => {
+    assert.deepEqual(shadowPlan({ backend: 'pglite', url: 'pglite:./db' }), { kind: 'pglite' });
+    assert.deepEqual(shadowPlan({ backend: 'pglite' }, { prefer: 'same-server' }), { kind: 'pglite' });
+    assert.deepEqual(shadowPlan({}), { kind: 'pglite' });
+  });
+  it('a server: the same server, unless PGlite is asked for or no URL with credentials is known (then the reason)', () => {
+    assert.deepEqual(shadowPlan({ backend: 'postgres', url }), { kind: 'same-server', url });
+    assert.deepEqual(shadowPlan({ backend: 'postgres', url }, { prefer: 'same-server' }), { kind: 'same-server', url });
+    assert.deepEqual(shadowPlan({ backend: 'postgres', url }, { prefer: 'pglite' }), { kind: 'pglite', reason: 'pglite was asked for' });
+    assert.deepEqual(shadowPlan({ backend: 'postgres' }), {
+      kind: 'pglite',
+      reason: 'no URL with credentials for the target server was given to open a temporary database there',
+    });
+    assert.deepEqual(shadowPlan({ backend: 'postgres' }, { prefer: 'pglite' }), { kind: 'pglite', reason: 'pglite was asked for' }, 'the asked-for reason comes first');
+  });
+});
 
 forEachBackend('openShadow', (backend) => {
   it(backend.name === 'postgres' ? 'against a server: a temporary database on that server, dropped afterwards' : 'against PGlite: an in-process PGlite', () =>

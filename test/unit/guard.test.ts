@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { enforceGuard, guardConnected, guardTarget } from '../../src/flows/guard.js';
 import type { Database } from '../../src/db/database.js';
 import { resolveTarget, type Env } from '../../src/db/url.js';
+import { protectedGlobMatches } from '../../src/ledger/guard.js';
 import { requirementOrder } from '../../src/flows/reset.js';
 import type { Workspace } from '../../src/config/types.js';
 
@@ -168,4 +169,81 @@ describe('guard messages', () => {
     assert.equal(g.reasons.length, 1);
     assert.ok(!g.reasons[0].includes('QXZ7'), g.reasons[0]);
   });
+});
+
+describe('the protected list\'s globs (pinned before the matcher was swapped: the table must not change)', () => {
+  // [glob, text, matches]. `*` is any run and `?` any one character, both crossing `/ . :`; case-insensitive;
+  // every other character is literal (brackets, braces, parentheses, `!`, `+`, `@`, `$`, `^`, `|`, `\\`).
+  const table: [string, string, boolean][] = [
+    ['*_prod', 'crm_prod', true],
+    ['*_prod', 'crm_dev', false],
+    ['*_prod', '_prod', true],
+    ['CRM_*', 'crm_prod', true],
+    ['crm_prod', 'CRM_PROD', true],
+    ['crm?prod', 'crm_prod', true],
+    ['crm?prod', 'crm__prod', false],
+    ['crm?prod', 'crmprod', false],
+    ['*', '', true],
+    ['*', 'anything/at all.here:5432', true],
+    ['?', '/', true],
+    ['a?b', 'a.b', true],
+    ['a?b', 'a:b', true],
+    ['a?b', 'a/b', true],
+    ['a.b', 'aXb', false],
+    ['a.b', 'a.b', true],
+    ['db.*', 'db.prod.internal', true],
+    ['*.internal', 'db.prod.internal', true],
+    ['10.1.2.*', '10.1.2.3', true],
+    ['10.1.2.*', '10.1.23', false],
+    ['/srv/*', '/srv/a/b/c', true],
+    ['/srv/*/db', '/srv/a/b/db', true],
+    ['/srv/*', '/srv/.hidden', true],
+    ['*', '.hidden', true],
+    ['.*', '.hidden', true],
+    ['pglite:./shared/*', 'pglite:./shared/db', true],
+    ['pglite:./shared/*', 'pglite:./other/db', false],
+    ['postgres://*', 'postgres://u:***@db.prod.internal:5432/crm', true],
+    ['postgres://*@db.prod.internal*', 'postgres://u:***@db.prod.internal:5432/crm', true],
+    ['postgres://u:***@localhost/crm', 'postgres://u:***@localhost/crm', true],
+    ['postgres://u:***@localhost/crm', 'postgres://u:pw@localhost/crm', true],
+    ['*prod*', 'my-production-db', true],
+    ['**', 'a/b', true],
+    ['a**b', 'a/x/y/b', true],
+    ['[abc]', '[abc]', true],
+    ['[abc]', 'a', false],
+    ['[a-z]*', 'x1', false],
+    ['{a,b}', '{a,b}', true],
+    ['{a,b}', 'a', false],
+    ['app(1)', 'app(1)', true],
+    ['app+', 'app+', true],
+    ['app+', 'appp', false],
+    ['+(a)', '+(a)', true],
+    ['+(a)', 'a', false],
+    ['@(a)', 'a', false],
+    ['!prod', '!prod', true],
+    ['!prod', 'dev', false],
+    ['^prod$', '^prod$', true],
+    ['a|b', 'a', false],
+    ['a|b', 'a|b', true],
+    ['a\\b', 'a\\b', true],
+    ['a\\*', 'a\\x', true],
+    ['a\\*', 'a*', false],
+    ['prod', 'prod/', false],
+    ['prod/', 'prod', false],
+    ['prod', ' prod', false],
+    ['*/', 'a/', true],
+    ['./db', 'db', false],
+    ['a/./b', 'a/b', false],
+    ['a//b', 'a/b', false],
+    ['ÉCOLE', 'école', true],
+    ['*', '.', true],
+    ['*', '..', true],
+    ['?*', 'a', true],
+    ['*', 'x\ny', false],
+  ];
+  for (const [glob, text, expected] of table) {
+    it(`${JSON.stringify(glob)} ${expected ? 'matches' : 'does not match'} ${JSON.stringify(text)}`, () => {
+      assert.equal(protectedGlobMatches(glob, text), expected);
+    });
+  }
 });
