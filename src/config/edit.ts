@@ -3,7 +3,8 @@
  * leaves Alembic (`format`, `versionTable` and `recursive` go), its `migrations` points at the new
  * directory, and optionally it gets a new name and more `requires`. Pure: text in, text out.
  *
- * - `.json`: parsed and written back with 2-space indentation (JSON has no comments to keep).
+ * - `.json`: edited in place through jsonc-parser, so the file's layout stays (a file written on one line
+ *   comes back with 2-space indentation, as before).
  * - `.js`/`.mjs`/`.ts`: a careful edit of the service's object literal only. The file is tokenized
  *   (strings, template literals, comments and regular expressions skipped properly), so braces inside
  *   them do not count; every byte outside the edited properties stays as it was. A shape that cannot be
@@ -11,6 +12,7 @@
  *   with `{ error }`, and the caller prints the change for the user to make by hand.
  */
 
+import { applyEdits, findNodeAtLocation, type FormattingOptions, type JSONPath, modify, parseTree } from 'jsonc-parser';
 import { jsString } from './entry-text.js';
 
 export interface SwitchServiceOptions {
@@ -64,23 +66,47 @@ function editJson(text: string, service: string, dir: string, options: SwitchSer
   const entry = services[service];
   if (!isObject(entry)) throw new Unsafe(`services has no object "${service}"`);
   const name = options.rename ?? service;
-  const edited: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(entry)) {
-    if (DROPPED_KEYS.includes(key)) continue;
-    edited[key] = key === 'migrations' ? dir : value;
+  if (name !== service && name in services) throw new Unsafe(`services already has an entry ${name}`);
+
+  // Edits through jsonc-parser keep every byte outside the changed values: layout, key order, line endings.
+  const formattingOptions = jsonLayout(text);
+  const set = (t: string, p: JSONPath, value: unknown, isArrayInsertion = false) =>
+    applyEdits(t, modify(t, p, value, { formattingOptions, isArrayInsertion }));
+  let out = set(text, ['services', service, 'migrations'], dir);
+  const present = Array.isArray(entry.requires) ? (entry.requires as unknown[]) : undefined;
+  const add = [...new Set(options.addRequires ?? [])].filter((r) => !present?.includes(r));
+  if (add.length && present) for (const r of add) out = set(out, ['services', service, 'requires', -1], r, true);
+  else if (add.length) out = set(out, ['services', service, 'requires'], add);
+  for (const key of DROPPED_KEYS) if (key in entry) out = set(out, ['services', service, key], undefined);
+  if (name !== service) out = renameJsonService(out, service, name);
+  // A file written on one line was machine-written: it is laid out with 2-space indentation, as it always was.
+  if (!/[\r\n]\s*\S/.test(text.trimEnd())) return JSON.stringify(JSON.parse(out), null, 2) + (text.endsWith('\n') ? '\n' : '');
+  return out;
+}
+
+/** The key of services.<service>, and every string naming it in another service's `requires` array. */
+function renameJsonService(text: string, service: string, name: string): string {
+  const tree = parseTree(text);
+  const servicesNode = tree && findNodeAtLocation(tree, ['services']);
+  const replacements: Array<{ offset: number; length: number; content: string }> = [];
+  for (const property of servicesNode?.children ?? []) {
+    const [key, value] = property.children ?? [];
+    if (key?.value === service) replacements.push({ offset: key.offset, length: key.length, content: JSON.stringify(name) });
+    else if (value?.type === 'object') {
+      const requires = findNodeAtLocation(value, ['requires']);
+      if (requires?.type !== 'array') continue;
+      for (const item of requires.children ?? []) {
+        if (item.type === 'string' && item.value === service) replacements.push({ offset: item.offset, length: item.length, content: JSON.stringify(name) });
+      }
+    }
   }
-  if (!('migrations' in edited)) edited.migrations = dir;
-  const add = (options.addRequires ?? []).filter((r) => !(Array.isArray(entry.requires) && entry.requires.includes(r)));
-  if (add.length) edited.requires = [...(Array.isArray(entry.requires) ? entry.requires : []), ...add];
-  const renamed: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(services)) {
-    if (key === service) renamed[name] = edited;
-    else if (name !== service && isObject(value) && Array.isArray(value.requires)) {
-      renamed[key] = { ...value, requires: value.requires.map((r: unknown) => (r === service ? name : r)) };
-    } else renamed[key] = value;
-  }
-  (config as Record<string, unknown>).services = renamed;
-  return JSON.stringify(config, null, 2) + (text.endsWith('\n') ? '\n' : '');
+  return applyEdits(text, replacements);
+}
+
+/** The file's own indentation and line ending, for what jsonc-parser inserts. */
+function jsonLayout(text: string): FormattingOptions {
+  const indent = /\n([ \t]+)\S/.exec(text)?.[1] ?? '  ';
+  return { insertSpaces: !indent.startsWith('\t'), tabSize: indent.startsWith('\t') ? 1 : indent.length, eol: text.includes('\r\n') ? '\r\n' : '\n' };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

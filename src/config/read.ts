@@ -82,6 +82,8 @@ function cleanJsonMessage(message: string): string {
   return message
     .replace(/, (?:\.\.\.)?".*is not valid JSON$/s, '')
     .replace(/ in JSON at position \d+.*$/s, '')
+    // "Unexpected non-whitespace character after JSON at position 22": the line says where.
+    .replace(/ at position \d+.*$/s, '')
     .replace(/ \(line \d+ column \d+\)$/, '')
     .replace(/\.$/, '');
 }
