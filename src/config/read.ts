@@ -92,7 +92,7 @@ function cleanJsonMessage(message: string): string {
  * Offset of the first syntax error in `text` as strict JSON (no comments, no trailing commas), or -1 when
  * jsonc-parser finds none (it is more lenient than V8 in a few corners, e.g. leading zeros).
  */
-export async function jsonErrorOffset(text: string): Promise<number> {
+async function jsonErrorOffset(text: string): Promise<number> {
   const { parse } = await import('jsonc-parser');
   const errors: { offset: number }[] = [];
   parse(text, errors as Parameters<typeof parse>[1], { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
@@ -165,7 +165,7 @@ export function displayPath(file: string, cwd: string): string {
 }
 
 /** 1-based line of `offset` in `text`. */
-export function lineAt(text: string, offset: number): number {
+function lineAt(text: string, offset: number): number {
   let line = 1;
   for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
   return line;
