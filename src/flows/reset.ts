@@ -19,6 +19,7 @@ import type { ApplyEvent } from '../apply/execute.js';
 import type { Workspace } from '../config/types.js';
 import { isSystemSchema, nameKey, quoteIdent } from '../sql/ident.js';
 import { ownsWholeSchema } from '../config/owns.js';
+import { requirementOrder } from '../config/services.js';
 import type { Queryable } from '../db/database.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
 import { LEDGER_SCHEMA, ensureLedger, forgetService, logEvent } from '../ledger/ledger.js';
@@ -27,6 +28,9 @@ import { renderDrop, unsupportedObjects } from '../schema/render.js';
 import type { Snapshot } from '../schema/snapshot.js';
 import { countByKind, type DroppedObject } from '../report/reset-report.js';
 import { connectGuarded, type GuardOverride } from './guard.js';
+
+// Kept importable from here for test/unit/guard.test.ts; the graph itself lives in config/services.ts.
+export { requirementOrder };
 
 export interface ResetOptions extends WorkspaceOptions, GuardOverride {
   /** One service or several (reset together: dependents dropped first, all re-applied in order). */
@@ -62,21 +66,6 @@ export interface ResetResult {
   migrate?: MigrateResult;
   durationMs: number;
   error?: TidemarkError;
-}
-
-/** Services in requirement order (a required service before the one requiring it). */
-export function requirementOrder(workspace: Workspace, names: readonly string[]): string[] {
-  const wanted = new Set(names);
-  const out: string[] = [];
-  const seen = new Set<string>();
-  const visit = (name: string) => {
-    if (seen.has(name)) return;
-    seen.add(name);
-    for (const r of workspace.services.find((s) => s.name === name)?.requires ?? []) if (wanted.has(r)) visit(r);
-    out.push(name);
-  };
-  for (const s of workspace.services) if (wanted.has(s.name)) visit(s.name);
-  return out;
 }
 
 export async function reset(options: ResetOptions): Promise<ResetResult> {

@@ -230,6 +230,60 @@ describe('switchServiceToTidemark on JSON', () => {
   });
 });
 
+describe('switchServiceToTidemark on a formatted JSON file keeps its layout', () => {
+  it('edits in place: 4-space indentation, CRLF, one-line neighbours and key order stay', () => {
+    const json = [
+      '{',
+      '    "$schema": "./s.json",',
+      '    "services": {',
+      '        "user_service": {',
+      '            "format": "alembic",',
+      '            "migrations": "old",',
+      '            "requires": [',
+      '                "base"',
+      '            ],',
+      '            "versionTable": "v"',
+      '        },',
+      '        "budget": { "migrations": "b", "requires": ["user_service", "base"] },',
+      '        "base": { "migrations": "x", "owns": ["user_service"] }',
+      '    }',
+      '}',
+      '',
+    ].join('\r\n');
+    const edit = ok(switchServiceToTidemark(json, '.json', 'user_service', 'migrations/user', { rename: 'user', addRequires: ['audit', 'base', 'audit'] }));
+    assert.equal(
+      edit.text,
+      [
+        '{',
+        '    "$schema": "./s.json",',
+        '    "services": {',
+        '        "user": {',
+        '            "migrations": "migrations/user",',
+        '            "requires": [',
+        '                "base",',
+        '                "audit"',
+        '            ]',
+        '        },',
+        '        "budget": { "migrations": "b", "requires": ["user", "base"] },',
+        // Only `requires` names services: an owns entry spelled like the service is a table, and stays.
+        '        "base": { "migrations": "x", "owns": ["user_service"] }',
+        '    }',
+        '}',
+        '',
+      ].join('\r\n'),
+    );
+    const again = ok(switchServiceToTidemark(edit.text, '.json', 'user', 'migrations/user', { addRequires: ['audit'] }));
+    assert.equal(again.changed, false);
+  });
+
+  it('inserts with the file\'s own tab indentation, and refuses a rename onto a declared service', () => {
+    const json = '{\n\t"services": {\n\t\t"a": {\n\t\t\t"migrations": "m",\n\t\t\t"format": "alembic"\n\t\t},\n\t\t"b": { "migrations": "n" }\n\t}\n}\n';
+    const edit = ok(switchServiceToTidemark(json, '.json', 'a', 'm2', { addRequires: ['b'] }));
+    assert.equal(edit.text, '{\n\t"services": {\n\t\t"a": {\n\t\t\t"migrations": "m2",\n\t\t\t"requires": [\n\t\t\t\t"b"\n\t\t\t]\n\t\t},\n\t\t"b": { "migrations": "n" }\n\t}\n}\n');
+    assert.match(refused(switchServiceToTidemark(json, '.json', 'a', 'm2', { rename: 'b' })), /services already has an entry b; change it by hand/);
+  });
+});
+
 describe('switchServiceToTidemark refuses shapes it cannot edit with certainty', () => {
   const cases: Array<[string, string, RegExp]> = [
     ['a computed key', `const k = 'user_service';\nexport default { services: { [k]: { migrations: 'a' } } };`, /the service user_service is not written as `user_service: \{ … \}` in services \(it holds a computed key/],

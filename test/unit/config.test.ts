@@ -162,6 +162,22 @@ describe('loadWorkspace: reading files', () => {
     assert.equal(err.line, 3);
   });
 
+  test('.json: comments, trailing commas, bad escapes and control characters are errors on their own line', async () => {
+    const cases: Array<[string, number]> = [
+      ['{\n  "services": {\n    "app": { "migrations": "m" },\n  }\n}\n', 4], // trailing comma: the } after it
+      ['{\n  // services\n  "services": {}\n}\n', 2],
+      ['{\n  "services": {\n    "app": { "migrations": "a\\qb" }\n  }\n}\n', 3],
+      ['{\n  "services": {\n    "app": { "migrations": "a\tb" }\n  }\n}\n', 3],
+      ['{\n  "services": {}\n}\n\n}\n', 5],
+    ];
+    for (const [text, line] of cases) {
+      const dir = workspace({ 'tidemark.config.json': text });
+      const err = await rejectsWith(loadWorkspace({ cwd: dir }), 'config-syntax', [`${CONFIG}:${line}: invalid JSON: `]);
+      assert.equal(err.line, line, text);
+      assert.doesNotMatch(err.message, /at position|is not valid JSON/, 'positions are lines, and the text is not echoed');
+    }
+  });
+
   test('.mjs: default export', async () => {
     const dir = workspace({
       'tidemark.config.mjs': "export default { services: { app: { migrations: './m', owns: ['app_*'] } } };\n",
