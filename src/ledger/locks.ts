@@ -1,4 +1,4 @@
-import type { Database } from '../db/database.js';
+import type { Session } from '../db/database.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
 import { serviceLockKey } from './ledger.js';
 
@@ -7,7 +7,7 @@ import { serviceLockKey } from './ledger.js';
  * `unchanged` ends the timeout message, e.g. ', nothing restored'.
  */
 export async function withServiceLocks<T>(
-  db: Database,
+  db: Session,
   services: readonly string[],
   options: { lockTimeoutMs?: number; onWait?: (service: string) => void },
   fn: () => Promise<T>,
