@@ -11,6 +11,7 @@ import { openDatabase } from '../../src/db/open.js';
 import { type SessionCore, transactionRunner } from '../../src/db/transaction.js';
 import { DEFAULT_DATABASE_URL, parseDatabaseUrl, redactUrl } from '../../src/db/url.js';
 import { TidemarkError } from '../../src/errors.js';
+import { withServiceLocks } from '../../src/ledger/locks.js';
 import { forEachBackend, type TestDatabase } from '../support/backends.js';
 
 const OPEN_JS = fileURLToPath(new URL('../../src/db/open.js', import.meta.url));
@@ -370,6 +371,15 @@ forEachBackend('Database', (backend) => {
           await other.close();
         }
       }
+    });
+
+    it('lets a step inside a flow take the service locks the flow holds (a restore inside rebaseline)', async () => {
+      const advisory = (q: Queryable) => n(q, "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()");
+      const seen = await withServiceLocks(db, ['billing', 'app'], { lockTimeoutMs: 500 }, () =>
+        db.transaction((tx) => withServiceLocks(tx, ['billing'], { lockTimeoutMs: 500 }, () => advisory(tx))),
+      );
+      assert.equal(seen, 2);
+      assert.equal(await advisory(db), 0);
     });
 
     if (backend.name === 'pglite') {
