@@ -13,9 +13,6 @@ import { acquireDirLock, createDirFromTemplate, createFromTemplate, isEmptyOrMis
 import { rewriteCopyTarget, transactionRunner } from './transaction.js';
 import { redactUrl } from './url.js';
 
-// Old import path (kept until a later session removes it).
-export { cacheDir } from './pglite-dir.js';
-
 export async function openPglite(url: string, target: { dataDir: string | undefined; displayPath: string }): Promise<Database> {
   const { dataDir, displayPath } = target;
   const lockPath = dataDir === undefined ? undefined : await acquireDirLock(dataDir, displayPath);
