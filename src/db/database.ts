@@ -38,40 +38,41 @@ export interface TransactionOptions {
 /**
  * What a Database and a transaction on it share: every ability of the one session underneath, so a
  * flow hands its transaction down and the callee does not need to know whether it is inside one.
- * (Issue 12: the adapters implement this in Session 1; until then Database keeps its own shape.)
  */
 export interface Session extends Queryable {
   readonly backend: Backend;
-  readonly locksExclude: boolean;
-  copyOut(sql: string): AsyncIterable<Uint8Array>;
-  copyIn(sql: string, data: AsyncIterable<Uint8Array> | Uint8Array): Promise<number>;
-  serverVersionNum(): Promise<number>;
-  /** Re-entrant per session: taking a key this session already holds runs fn at once. */
-  withAdvisoryLock<T>(key: AdvisoryLockKey, fn: () => Promise<T>, options?: AdvisoryLockOptions): Promise<T>;
-  /** On a Database: BEGIN … COMMIT. On a Tx: SAVEPOINT … RELEASE (ROLLBACK TO on error). */
-  transaction<T>(fn: (tx: Tx) => Promise<T>, options?: TransactionOptions): Promise<T>;
-}
-
-/** A transaction (depth 1) or a savepoint inside one (depth 2, 3, …) on one session. */
-export interface Tx extends Session {
-  readonly depth: number;
-}
-
-export interface Database extends Queryable {
-  readonly backend: Backend;
-  /** The URL with any password replaced by `***`: safe to print. */
-  readonly displayUrl: string;
   /** False on PGlite: it is one session in one process, so advisory locks exclude no one else. */
   readonly locksExclude: boolean;
-  /** BEGIN … COMMIT around fn; ROLLBACK and rethrow if it throws. Not reentrant. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
-  /** Session-level advisory lock held while fn runs, released after (also on error). */
-  withAdvisoryLock<T>(key: AdvisoryLockKey, fn: () => Promise<T>, options?: AdvisoryLockOptions): Promise<T>;
   /** `COPY … TO STDOUT` (server) or `COPY … TO '/dev/blob'` (PGlite): the output as chunks. */
   copyOut(sql: string): AsyncIterable<Uint8Array>;
   /** `COPY … FROM STDIN` (server) or `COPY … FROM '/dev/blob'` (PGlite); returns rows copied. */
   copyIn(sql: string, data: AsyncIterable<Uint8Array> | Uint8Array): Promise<number>;
   /** server_version_num, e.g. 150020 or 180006. */
   serverVersionNum(): Promise<number>;
+  /**
+   * Session-level advisory lock held while fn runs, released after (also on error). Re-entrant: taking
+   * a key this session already holds runs fn at once (on PGlite, only from inside the holder's fn: a
+   * concurrent caller in the process queues as a second session would on a server).
+   */
+  withAdvisoryLock<T>(key: AdvisoryLockKey, fn: () => Promise<T>, options?: AdvisoryLockOptions): Promise<T>;
+  /**
+   * On a Database: BEGIN … COMMIT (ROLLBACK and rethrow if fn throws); a second one while one is open
+   * is `nested-transaction`. On a Tx: SAVEPOINT … RELEASE (ROLLBACK TO on error); options are bad-usage.
+   */
+  transaction<T>(fn: (tx: Tx) => Promise<T>, options?: TransactionOptions): Promise<T>;
+}
+
+/**
+ * A transaction (depth 1) or a savepoint inside one (depth 2, 3, …) on one session. Once it has
+ * ended it refuses everything with `transaction-closed`.
+ */
+export interface Tx extends Session {
+  readonly depth: number;
+}
+
+/** One opened session (depth 0). */
+export interface Database extends Session {
+  /** The URL with any password replaced by `***`: safe to print. */
+  readonly displayUrl: string;
   close(): Promise<void>;
 }

@@ -8,7 +8,8 @@ import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { TidemarkError } from '../errors.js';
 import type { AdvisoryLockKey, AdvisoryLockOptions, Database, QueryResult } from './database.js';
-import { checkLockKey, DEFAULT_LOCK_TIMEOUT_MS, lockTimeoutError, pollForLock, rewriteCopyTarget, transactionRunner } from './open.js';
+import { checkLockKey, DEFAULT_LOCK_TIMEOUT_MS, lockTimeoutError, pollForLock } from './lock-poll.js';
+import { rewriteCopyTarget, transactionRunner } from './transaction.js';
 import { describeServerTarget, redactUrl, type ServerTarget } from './url.js';
 
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -66,14 +67,22 @@ class PostgresDatabase implements Database {
   readonly locksExclude = true;
   readonly transaction: Database['transaction'];
   private closed = false;
+  /** How many times each key is held by this session, as "k1,k2" (see withAdvisoryLock). */
+  private readonly held = new Map<string, number>();
 
   constructor(
     private readonly client: pg.Client,
     readonly displayUrl: string,
   ) {
     this.transaction = transactionRunner({
+      backend: this.backend,
+      locksExclude: this.locksExclude,
       query: (sql, params) => this.query(sql, params),
       exec: (sql) => this.exec(sql),
+      copyOut: (sql) => this.copyOut(sql),
+      copyIn: (sql, data) => this.copyIn(sql, data),
+      serverVersionNum: () => this.serverVersionNum(),
+      withAdvisoryLock: (key, fn, options) => this.withAdvisoryLock(key, fn, options),
       commit: async () => (await this.client.query('COMMIT')).command,
     });
   }
@@ -92,11 +101,19 @@ class PostgresDatabase implements Database {
   async withAdvisoryLock<T>(key: AdvisoryLockKey, fn: () => Promise<T>, options: AdvisoryLockOptions = {}): Promise<T> {
     checkLockKey(key);
     const [k1, k2] = key;
-    const timeoutMs = Math.max(1, Math.round(options.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS));
-    if (!(await this.tryLock(key))) {
-      options.onWait?.();
-      await this.waitForLock(key, timeoutMs);
+    const id = `${k1},${k2}`;
+    // Re-entrant, counted here: the server would nest the lock too, but an unlock inside an aborted
+    // transaction fails and would leave it held. Only the first taker and the last to leave talk to it.
+    if (!this.held.has(id)) {
+      const timeoutMs = Math.max(1, Math.round(options.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS));
+      if (!(await this.tryLock(key))) {
+        options.onWait?.();
+        await this.waitForLock(key, timeoutMs);
+      }
+      // Another caller on this session took it meanwhile: the server now counts it twice.
+      if (this.held.has(id)) await this.query('SELECT pg_advisory_unlock($1, $2)', [k1, k2]);
     }
+    this.held.set(id, (this.held.get(id) ?? 0) + 1);
     let failed = false;
     try {
       return await fn();
@@ -104,9 +121,14 @@ class PostgresDatabase implements Database {
       failed = true;
       throw err;
     } finally {
-      await this.query('SELECT pg_advisory_unlock($1, $2)', [k1, k2]).catch((err) => {
-        if (!failed) throw err; // fn's own error says more
-      });
+      const left = (this.held.get(id) ?? 1) - 1;
+      if (left > 0) this.held.set(id, left);
+      else {
+        this.held.delete(id);
+        await this.query('SELECT pg_advisory_unlock($1, $2)', [k1, k2]).catch((err) => {
+          if (!failed) throw err; // fn's own error says more
+        });
+      }
     }
   }
 

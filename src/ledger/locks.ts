@@ -1,13 +1,15 @@
-import type { Database } from '../db/database.js';
+import type { Session } from '../db/database.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
 import { serviceLockKey } from './ledger.js';
 
 /**
  * Holds the advisory locks of several services (taken in name order, so two runs cannot deadlock).
+ * `db` may be a transaction: the locks are the session's, and re-entrant, so a step run inside a flow
+ * that already holds a service's lock (a restore inside rebaseline) takes it again at once.
  * `unchanged` ends the timeout message, e.g. ', nothing restored'.
  */
 export async function withServiceLocks<T>(
-  db: Database,
+  db: Session,
   services: readonly string[],
   options: { lockTimeoutMs?: number; onWait?: (service: string) => void },
   fn: () => Promise<T>,

@@ -6,10 +6,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { Database } from '../../src/db/database.js';
+import type { Database, IsolationLevel, Queryable, Tx } from '../../src/db/database.js';
 import { openDatabase } from '../../src/db/open.js';
+import { type SessionCore, transactionRunner } from '../../src/db/transaction.js';
 import { DEFAULT_DATABASE_URL, parseDatabaseUrl, redactUrl } from '../../src/db/url.js';
 import { TidemarkError } from '../../src/errors.js';
+import { withServiceLocks } from '../../src/ledger/locks.js';
 import { forEachBackend, type TestDatabase } from '../support/backends.js';
 
 const OPEN_JS = fileURLToPath(new URL('../../src/db/open.js', import.meta.url));
@@ -154,6 +156,273 @@ forEachBackend('Database', (backend) => {
     const v = await db.serverVersionNum();
     if (backend.name === 'pglite') assert.ok(v >= 180000 && v < 190000, String(v));
     else assert.ok(v >= 130000, String(v));
+  });
+
+  describe('transaction handle (Tx)', () => {
+    const n = async (q: Queryable, sql: string) => (await q.query<{ n: number }>(sql)).rows[0].n;
+
+    before(async () => {
+      await db.exec(`CREATE TABLE tx_copy (id int, v text); INSERT INTO tx_copy VALUES (1, 'a'), (2, 'b');
+        CREATE TABLE tx_sp (v text); CREATE TABLE tx_closed (id int);`);
+    });
+
+    it('copies out and in on a Tx, and the copied rows roll back with it', async () => {
+      await assert.rejects(
+        db.transaction(async (tx) => {
+          await tx.exec("INSERT INTO tx_copy VALUES (3, 'c')");
+          // COPY sees the transaction's own uncommitted row: it runs on the same session.
+          const csv = await collect(tx.copyOut('COPY (SELECT id, v FROM tx_copy ORDER BY id) TO STDOUT (FORMAT csv)'));
+          assert.equal(csv.toString('utf8'), '1,a\n2,b\n3,c\n');
+          assert.equal(await tx.copyIn('COPY tx_copy FROM STDIN (FORMAT csv)', csv), 3);
+          assert.equal(await n(tx, 'SELECT count(*)::int AS n FROM tx_copy'), 6);
+          throw new Error('undo');
+        }),
+        /undo/,
+      );
+      assert.equal(await n(db, 'SELECT count(*)::int AS n FROM tx_copy'), 2);
+      // In a savepoint that throws, only the savepoint's copy is undone; the commit keeps the rest.
+      await db.transaction(async (tx) => {
+        assert.equal(await tx.copyIn('COPY tx_copy FROM STDIN (FORMAT csv)', Buffer.from('4,d\n')), 1);
+        await assert.rejects(
+          tx.transaction(async (sp) => {
+            assert.equal(await sp.copyIn('COPY tx_copy FROM STDIN (FORMAT csv)', Buffer.from('5,e\n')), 1);
+            assert.equal((await collect(sp.copyOut('COPY (SELECT v FROM tx_copy WHERE id = 5) TO STDOUT'))).toString('utf8'), 'e\n');
+            throw new Error('drop 5');
+          }),
+          /drop 5/,
+        );
+      });
+      assert.deepEqual((await db.query('SELECT id FROM tx_copy ORDER BY id')).rows, [{ id: 1 }, { id: 2 }, { id: 4 }]);
+    });
+
+    it('rolls back a savepoint that throws (or whose statement fails) and keeps the outer work', async () => {
+      const depths: number[] = [];
+      await db.transaction(async (tx) => {
+        depths.push(tx.depth);
+        await tx.query("INSERT INTO tx_sp VALUES ('outer')");
+        await assert.rejects(
+          tx.transaction(async (sp) => {
+            depths.push(sp.depth);
+            await sp.query("INSERT INTO tx_sp VALUES ('inner')");
+            await sp.transaction(async (sp2) => {
+              depths.push(sp2.depth);
+              await sp2.query("INSERT INTO tx_sp VALUES ('released inside the one that fails')");
+            });
+            throw new Error('inner fails');
+          }),
+          /inner fails/,
+        );
+        assert.equal(await tx.transaction(async (sp) => (await sp.query("INSERT INTO tx_sp VALUES ('kept')")).rowCount), 1);
+        // An SQL error inside a savepoint aborts only the savepoint: the transaction goes on.
+        await assert.rejects(
+          tx.transaction((sp) => sp.query('SELECT 1/0')),
+          (err: { code?: string }) => err.code === '22012',
+        );
+        await tx.query("INSERT INTO tx_sp VALUES ('after')");
+      });
+      assert.deepEqual(depths, [1, 2, 3]);
+      assert.deepEqual((await db.query('SELECT v FROM tx_sp ORDER BY v')).rows, [{ v: 'after' }, { v: 'kept' }, { v: 'outer' }]);
+      await db.exec('TRUNCATE tx_sp');
+    });
+
+    it('rolls back a savepoint whose fn swallowed a failed statement, says so, and the transaction goes on', async () => {
+      await db.transaction(async (tx) => {
+        await tx.query("INSERT INTO tx_sp VALUES ('outer')");
+        await rejectsWith(
+          tx.transaction(async (sp) => {
+            await sp.query("INSERT INTO tx_sp VALUES ('lost')");
+            await sp.query('SELECT 1/0').catch(() => {});
+          }),
+          'transaction-rolled-back',
+        );
+        await tx.query("INSERT INTO tx_sp VALUES ('after')");
+      });
+      assert.deepEqual((await db.query('SELECT v FROM tx_sp ORDER BY v')).rows, [{ v: 'after' }, { v: 'outer' }]);
+      await db.exec('TRUNCATE tx_sp');
+    });
+
+    it('begins with the isolation level and READ ONLY asked for, seen through SHOW, for that transaction only', async () => {
+      const mode = (q: Queryable) =>
+        q.query<{ iso: string; ro: string }>("SELECT current_setting('transaction_isolation') AS iso, current_setting('transaction_read_only') AS ro").then((r) => r.rows[0]);
+      const show = async (q: Queryable) => [
+        (await q.query<{ transaction_isolation: string }>('SHOW transaction_isolation')).rows[0].transaction_isolation,
+        (await q.query<{ transaction_read_only: string }>('SHOW transaction_read_only')).rows[0].transaction_read_only,
+      ];
+      assert.deepEqual(await db.transaction(show, { isolation: 'serializable', readOnly: true }), ['serializable', 'on']);
+      assert.deepEqual(await db.transaction(show, { isolation: 'repeatable read' }), ['repeatable read', 'off']);
+      assert.deepEqual(await db.transaction(show, { readOnly: true }), ['read committed', 'on']);
+      // A savepoint keeps its transaction's mode.
+      assert.deepEqual(await db.transaction((tx) => tx.transaction(show), { isolation: 'repeatable read', readOnly: true }), ['repeatable read', 'on']);
+      assert.deepEqual(await db.transaction(show), ['read committed', 'off']);
+      assert.deepEqual(await mode(db), { iso: 'read committed', ro: 'off' });
+      // READ ONLY is enforced, not only shown.
+      await assert.rejects(
+        db.transaction((tx) => tx.exec('CREATE TABLE tx_ro (id int)'), { readOnly: true }),
+        (err: { code?: string }) => err.code === '25006',
+      );
+    });
+
+    it('refuses isolation or readOnly for a savepoint (bad-usage) and an unknown level, leaving nothing open', async () => {
+      await db.transaction(async (tx) => {
+        const err = await rejectsWith(
+          tx.transaction(async () => 1, { isolation: 'serializable' }),
+          'bad-usage',
+        );
+        assert.equal(err.kind, 'usage');
+        await rejectsWith(
+          tx.transaction(async () => 1, { readOnly: true }),
+          'bad-usage',
+        );
+        assert.equal(await tx.transaction(async (sp) => sp.depth), 2);
+      });
+      let ran = false;
+      await rejectsWith(
+        db.transaction(async () => (ran = true), { isolation: 'read committed; DROP TABLE tx_sp' as IsolationLevel }),
+        'bad-usage',
+      );
+      assert.equal(ran, false);
+      assert.equal(await db.transaction(async (tx) => tx.depth), 1);
+      assert.equal(await n(db, "SELECT count(*)::int AS n FROM pg_class WHERE relname = 'tx_sp'"), 1);
+    });
+
+    it('refuses a second savepoint beside an open one', async () => {
+      await db.transaction(async (tx) => {
+        await tx.transaction(async () => {
+          await rejectsWith(
+            tx.transaction(async () => 1),
+            'nested-transaction',
+          );
+        });
+        assert.equal(await tx.transaction(async () => 'free again'), 'free again');
+      });
+    });
+
+    it('refuses everything, COPY included, on a Tx whose transaction or savepoint has ended', async () => {
+      let savepoint!: Tx;
+      const tx = await db.transaction(async (t) => {
+        const released = await t.transaction(async (sp) => sp);
+        await rejectsWith(released.query('SELECT 1'), 'transaction-closed'); // its savepoint ended, the transaction goes on
+        await t.transaction(async (sp) => {
+          savepoint = sp;
+        });
+        await t.query('SELECT 1');
+        return t;
+      });
+      for (const h of [tx, savepoint]) {
+        await rejectsWith(h.query('SELECT 1'), 'transaction-closed');
+        await rejectsWith(h.exec('INSERT INTO tx_closed VALUES (1)'), 'transaction-closed');
+        await rejectsWith(collect(h.copyOut('COPY tx_copy TO STDOUT')), 'transaction-closed');
+        await rejectsWith(h.copyIn('COPY tx_closed FROM STDIN', Buffer.from('1\n')), 'transaction-closed');
+        await rejectsWith(h.serverVersionNum(), 'transaction-closed');
+        await rejectsWith(h.withAdvisoryLock([31, 32], async () => 1), 'transaction-closed');
+        await rejectsWith(h.transaction(async () => 1), 'transaction-closed');
+      }
+      assert.equal(await n(db, 'SELECT count(*)::int AS n FROM tx_closed'), 0);
+    });
+
+    it('re-enters an advisory lock its session holds, also from a Tx, and releases it after the outermost', async () => {
+      const key = [21, 22] as const;
+      const held = (q: Queryable) =>
+        n(q, "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = 21 AND objid = 22 AND pid = pg_backend_pid()");
+      const other = backend.name === 'postgres' ? await openDatabase(created.url) : undefined;
+      const othersTry = async () => (await other!.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(21, 22) AS ok')).rows[0].ok;
+      try {
+        const seen = await db.withAdvisoryLock(
+          key,
+          async () => {
+            const inner = await db.transaction((tx) =>
+              tx.withAdvisoryLock(key, () => db.withAdvisoryLock(key, () => held(tx), { timeoutMs: 500 }), { timeoutMs: 500 }),
+            );
+            // The inner takers have left; the outer still holds it.
+            const after = await held(db);
+            if (other) assert.equal(await othersTry(), false);
+            return [inner, after];
+          },
+          { timeoutMs: 500 },
+        );
+        assert.deepEqual(seen, [1, 1]);
+        assert.equal(await held(db), 0);
+        if (other) {
+          assert.equal(await othersTry(), true, 'another session takes it once the outermost released it');
+          await other.query('SELECT pg_advisory_unlock(21, 22)');
+        }
+      } finally {
+        await other?.close();
+      }
+    });
+
+    it('releases a re-entered lock whose inner taker failed inside an aborted transaction', async () => {
+      const key = [23, 24] as const;
+      await db.withAdvisoryLock(key, async () => {
+        await assert.rejects(
+          db.transaction((tx) => tx.withAdvisoryLock(key, () => tx.query('SELECT 1/0'))),
+          (err: { code?: string }) => err.code === '22012',
+        );
+      });
+      const left = await n(db, "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND classid = 23 AND objid = 24");
+      assert.equal(left, 0, 'not held any more (an unlock inside the aborted transaction would have failed)');
+      if (backend.name === 'postgres') {
+        const other = await openDatabase(created.url);
+        try {
+          let waited = false;
+          await other.withAdvisoryLock(key, async () => {}, { timeoutMs: 2000, onWait: () => (waited = true) });
+          assert.equal(waited, false);
+        } finally {
+          await other.close();
+        }
+      }
+    });
+
+    it('lets a step inside a flow take the service locks the flow holds (a restore inside rebaseline)', async () => {
+      const advisory = (q: Queryable) => n(q, "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()");
+      const seen = await withServiceLocks(db, ['billing', 'app'], { lockTimeoutMs: 500 }, () =>
+        db.transaction((tx) => withServiceLocks(tx, ['billing'], { lockTimeoutMs: 500 }, () => advisory(tx))),
+      );
+      assert.equal(seen, 2);
+      assert.equal(await advisory(db), 0);
+    });
+
+    if (backend.name === 'pglite') {
+      it('still makes a concurrent caller in the process wait while the holder re-enters', async () => {
+        const key = [25, 26] as const;
+        const entered = deferred();
+        const release = deferred();
+        const order: string[] = [];
+        const holder = db.withAdvisoryLock(key, async () => {
+          await db.withAdvisoryLock(key, async () => order.push('holder re-entered'), { timeoutMs: 500 });
+          entered.resolve();
+          await release.promise;
+          order.push('holder leaves');
+        });
+        await entered.promise;
+        let waits = 0;
+        const second = db.withAdvisoryLock(key, async () => order.push('second'), {
+          timeoutMs: 10_000,
+          onWait: () => {
+            waits++;
+            setTimeout(release.resolve, 50);
+          },
+        });
+        await Promise.all([holder, second]);
+        assert.equal(waits, 1);
+        assert.deepEqual(order, ['holder re-entered', 'holder leaves', 'second']);
+      });
+
+      it('does not count work left running after the holder released as the holder', async () => {
+        const key = [27, 28] as const;
+        const release = deferred();
+        let late!: Promise<unknown>;
+        await db.withAdvisoryLock(key, async () => {
+          // A timer started inside fn keeps fn's async context after fn has returned.
+          late = new Promise((resolve) => setTimeout(() => resolve(db.withAdvisoryLock(key, async () => 'entered', { timeoutMs: 300 }).catch((e: unknown) => e)), 30));
+        });
+        const holder = db.withAdvisoryLock(key, () => release.promise);
+        const err = await late;
+        assert.ok(err instanceof TidemarkError && err.code === 'lock-timeout', String(err));
+        release.resolve();
+        await holder;
+      });
+    }
   });
 
   describe('advisory lock', () => {
@@ -352,6 +621,64 @@ forEachBackend('Database', (backend) => {
       assert.ok(!err.message.includes('s3cret-pw'));
     });
   }
+});
+
+describe('transaction statements (a recording session)', () => {
+  function recorder() {
+    const sql: string[] = [];
+    const session: SessionCore = {
+      backend: 'postgres',
+      locksExclude: true,
+      query: async <R>(text: string) => {
+        sql.push(text);
+        return { rows: [] as R[], rowCount: 0 };
+      },
+      exec: async (text) => {
+        sql.push(text);
+      },
+      copyOut: async function* () {},
+      copyIn: async () => 0,
+      serverVersionNum: async () => 150000,
+      withAdvisoryLock: (_key, fn) => fn(),
+      commit: async () => {
+        sql.push('COMMIT');
+        return 'COMMIT';
+      },
+    };
+    return { sql, transaction: transactionRunner(session) };
+  }
+
+  it('costs BEGIN and COMMIT only at depth 1 (no SAVEPOINT, no SHOW: up makes one per migration)', async () => {
+    const r = recorder();
+    await r.transaction(async (tx) => {
+      await tx.exec('CREATE TABLE t (id int)');
+    });
+    assert.deepEqual(r.sql, ['BEGIN', 'CREATE TABLE t (id int)', 'COMMIT']);
+  });
+
+  it('spells the options in BEGIN and nests as savepoints named by depth', async () => {
+    const r = recorder();
+    await r.transaction(
+      async (tx) => {
+        await tx.transaction((sp) => sp.transaction((sp2) => sp2.exec('X')));
+        await tx.transaction(async () => {
+          throw new Error('no');
+        }).catch(() => {});
+      },
+      { isolation: 'repeatable read', readOnly: true },
+    );
+    assert.deepEqual(r.sql, [
+      'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+      'SAVEPOINT s2',
+      'SAVEPOINT s3',
+      'X',
+      'RELEASE SAVEPOINT s3',
+      'RELEASE SAVEPOINT s2',
+      'SAVEPOINT s2',
+      'ROLLBACK TO SAVEPOINT s2; RELEASE SAVEPOINT s2',
+      'COMMIT',
+    ]);
+  });
 });
 
 describe('database URLs', () => {
