@@ -10,7 +10,7 @@ export { planUp, planDown, BASE } from './apply/plan.js';
 export type { Plan, PlanStep } from './apply/plan.js';
 export { readTidemarkHistory } from './history/read-tidemark.js';
 export type { History, MigrationFile } from './history/migration.js';
-export type { Database, Queryable } from './db/database.js';
+export type { Database, Queryable, Session, Tx, TransactionOptions, IsolationLevel } from './db/database.js';
 export type { Diagnostic } from './diagnostic.js';
 export { TidemarkError } from './errors.js';
 export { backup } from './api/backup.js';

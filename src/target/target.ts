@@ -50,8 +50,7 @@ export interface TargetName {
 export type { ShadowRequest } from '../db/shadow.js';
 
 /** A Scope with its database opened (and, for destructive commands, the guard already passed). */
-// `| Database` until the adapters implement Session (issue 12, step A); then `S extends Session = Database`.
-export interface Target<S extends Session | Database = Database> extends Scope {
+export interface Target<S extends Session = Database> extends Scope {
   db: S;
   name: TargetName;
   /** The one shadow policy (given URL, then same server, then PGlite), opened lazily. */
