@@ -223,29 +223,31 @@ export async function status(options: WorkspaceOptions & { service?: string | re
       const highest = diagnosis.highestApplied?.number ?? 0n;
       const migrations: MigrationStatus[] = [];
       const hints = new Set<string>();
-      for (const { id, state, file: m, row } of diagnosis.migrations) {
-        if (state === 'missing-file') {
-          migrations.push({ service: service.name, migration: id, state, appliedAt: row!.appliedAt.toISOString(), appliedBy: row!.appliedBy });
+      for (const d of diagnosis.migrations) {
+        const { id, state, row } = d;
+        if (d.state === 'missing-file') {
+          migrations.push({ service: service.name, migration: id, state, appliedAt: d.row.appliedAt.toISOString(), appliedBy: d.row.appliedBy });
           hints.add(`${id} is applied but its file is missing: restore it from version control.`);
           continue;
         }
+        const m = d.file;
         migrations.push({
           service: service.name,
           migration: id,
-          file: m!.file,
+          file: m.file,
           state,
           ...(row
             ? { appliedAt: row.appliedAt.toISOString(), appliedBy: row.appliedBy, durationMs: row.durationMs, ...(row.error ? { error: row.error } : {}) }
             : {}),
         });
         if (state === 'failed') {
-          const prev = history.migrations.filter((x) => x.number < m!.number).pop()?.id ?? BASE;
+          const prev = history.migrations.filter((x) => x.number < m.number).pop()?.id ?? BASE;
           hints.add(
             `${id} failed outside a transaction and may be half-applied: fix the database by hand, then ` +
               `\`tidemark stamp --service ${service.name} --to ${id}\` (it is done) or \`tidemark stamp --service ${service.name} --to ${prev}\` (retry it on the next up).`,
           );
         }
-        if (state === 'drift') hints.add(`${displayPath(m!.file)} changed after it was applied: restore it and put the change in a new migration.`);
+        if (state === 'drift') hints.add(`${displayPath(m.file)} changed after it was applied: restore it and put the change in a new migration.`);
         if (state === 'out-of-order') hints.add(`${id} has a lower number than an applied migration: renumber it above ${formatMigrationNumber(highest)}.`);
       }
       result.services.push({

@@ -143,7 +143,7 @@ export function planUp(input: PlanUpInput): Plan {
         });
         continue;
       }
-      const m = d.file!;
+      const m = d.file;
       if (d.state === 'failed') {
         throw new TidemarkError('failed-migration', `${m.id} failed on an earlier run and was left half-applied (it runs outside a transaction).`, {
           file: m.file,
@@ -164,8 +164,8 @@ export function planUp(input: PlanUpInput): Plan {
         });
       }
     }
-    const pending = diagnosis.migrations.filter((d) => !d.row).map((d) => d.file!);
-    const late = diagnosis.migrations.filter((d) => d.state === 'out-of-order').map((d) => d.file!);
+    const pending = diagnosis.migrations.filter((d) => !d.row).map((d) => d.file as MigrationFile);
+    const late = diagnosis.migrations.filter((d) => d.state === 'out-of-order').map((d) => d.file as MigrationFile);
     const highestApplied = diagnosis.highestApplied;
     if (late.length > 0) {
       throw new TidemarkError(
@@ -305,7 +305,7 @@ export function planDown(input: PlanDownInput): Plan {
         hint: 'Restore the file from version control first.',
       });
     }
-    const m = d.file!;
+    const m = d.file;
     if (d.state === 'drift') {
       throw new TidemarkError('checksum-drift', `${m.file} was edited after it was applied; its down section may not undo what ran.`, {
         kind: 'input',

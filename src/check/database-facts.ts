@@ -45,9 +45,9 @@ const diagnoses = new WeakMap<DatabaseFacts, Map<string, LedgerDiagnosis>>();
  * (ledger/diagnose.ts); computed once per check run for the rules that share it.
  */
 export function ledgerDiagnosis(database: DatabaseFacts, service: ServiceView): LedgerDiagnosis {
-  let byService = diagnoses.get(database);
-  if (!byService) diagnoses.set(database, (byService = new Map()));
-  let d = byService.get(service.name);
-  if (!d) byService.set(service.name, (d = diagnoseLedger({ service: service.name, migrations: service.migrations ?? [] }, database.ledger)));
+  const byService = diagnoses.get(database) ?? new Map<string, LedgerDiagnosis>();
+  diagnoses.set(database, byService);
+  const d = byService.get(service.name) ?? diagnoseLedger({ service: service.name, migrations: service.migrations ?? [] }, database.ledger);
+  byService.set(service.name, d);
   return d;
 }

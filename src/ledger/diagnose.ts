@@ -16,15 +16,26 @@ export interface LedgerFact {
 
 export type MigrationState = 'applied' | 'pending' | 'failed' | 'drift' | 'missing-file' | 'out-of-order';
 
-export interface MigrationDiagnosis<R extends LedgerFact = LedgerFact> {
+/** A migration with a file: applied, pending, failed, drift or out-of-order. */
+export interface FileDiagnosis<R extends LedgerFact = LedgerFact> {
   service: string;
   id: string;
-  state: MigrationState;
-  /** The file; absent only for `missing-file`. */
-  file?: MigrationFile;
+  state: Exclude<MigrationState, 'missing-file'>;
+  file: MigrationFile;
   /** The ledger row; absent for `pending` and `out-of-order`. */
   row?: R;
 }
+
+/** A ledger row whose file is not in the service's directory. */
+export interface MissingFileDiagnosis<R extends LedgerFact = LedgerFact> {
+  service: string;
+  id: string;
+  state: 'missing-file';
+  file?: undefined;
+  row: R;
+}
+
+export type MigrationDiagnosis<R extends LedgerFact = LedgerFact> = FileDiagnosis<R> | MissingFileDiagnosis<R>;
 
 /** One service's history against the ledger. */
 export interface LedgerDiagnosis<R extends LedgerFact = LedgerFact> {
@@ -41,7 +52,7 @@ export interface LedgerDiagnosis<R extends LedgerFact = LedgerFact> {
    * Files without a row numbered below `highestRecorded`, in history order: what check's
    * pending-before-applied names. The same as the `out-of-order` ones unless the highest recorded failed.
    */
-  late: MigrationDiagnosis<R>[];
+  late: FileDiagnosis<R>[];
 }
 
 /** The service a history describes: a History, or check's view of one (`name`, `migrations`). */
@@ -69,25 +80,26 @@ export function diagnoseLedger<R extends LedgerFact>(history: HistoryFacts, rows
 
   const byId = new Map<string, MigrationDiagnosis<R>>();
   const migrations: MigrationDiagnosis<R>[] = [];
-  const late: MigrationDiagnosis<R>[] = [];
+  const late: FileDiagnosis<R>[] = [];
   for (const m of history.migrations) {
     const row = rowOf.get(m.id);
-    let state: MigrationState;
+    let state: FileDiagnosis['state'];
     if (!row) state = highestApplied && m.number < highestApplied.number ? 'out-of-order' : 'pending';
     else if (row.status === 'failed') state = 'failed';
     else if (row.checksum !== m.checksum) state = 'drift';
     else state = 'applied';
-    const d: MigrationDiagnosis<R> = { service, id: m.id, state, file: m, ...(row ? { row } : {}) };
+    const d: FileDiagnosis<R> = { service, id: m.id, state, file: m, ...(row ? { row } : {}) };
     migrations.push(d);
     byId.set(m.id, d);
     if (!row && highestRecorded && m.number < highestRecorded.number) late.push(d);
   }
   for (const row of own) {
     if (fileOf.has(row.migration)) continue;
-    const d: MigrationDiagnosis<R> = { service, id: row.migration, state: 'missing-file', row };
+    const d: MissingFileDiagnosis<R> = { service, id: row.migration, state: 'missing-file', row };
     migrations.push(d);
     byId.set(row.migration, d);
   }
-  const recorded = own.map((r) => byId.get(r.migration)!);
+  // Every row of the service was given a diagnosis above (by its file, or as missing-file).
+  const recorded = own.map((r) => byId.get(r.migration) as MigrationDiagnosis<R>);
   return { service, migrations, recorded, highestApplied, highestRecorded, late };
 }

@@ -19,7 +19,7 @@ export const rule: Rule = {
       if (s.format !== 'tidemark') continue;
       for (const d of ledgerDiagnosis(ctx.database, s).recorded) {
         if (d.state !== 'drift') continue;
-        const m = d.file!;
+        const m = d.file;
         out.push({
           rule: 'checksum-drift',
           severity: 'error',

@@ -28,10 +28,10 @@ export const rule: Rule = {
           rule: 'pending-before-applied',
           severity: 'error',
           service: s.name,
-          file: m!.file,
+          file: m.file,
           line: 1,
-          message: `${m!.id} is not applied in ${ctx.database!.url}, but ${highest.id}, a later number, is.`,
-          hint: `Renumber ${m!.id} above ${formatMigrationNumber(highest.number)} before deploying it.`,
+          message: `${m.id} is not applied in ${ctx.database!.url}, but ${highest.id}, a later number, is.`,
+          hint: `Renumber ${m.id} above ${formatMigrationNumber(highest.number)} before deploying it.`,
         });
       }
     }
