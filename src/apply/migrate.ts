@@ -6,10 +6,11 @@ import type { Database } from '../db/database.js';
 import { withServiceLocks } from '../ledger/locks.js';
 import type { Diagnostic } from '../diagnostic.js';
 import { TidemarkError, asTidemarkError } from '../errors.js';
-import type { History, MigrationFile } from '../history/migration.js';
+import type { History } from '../history/migration.js';
 import { readTidemarkHistory } from '../history/read-tidemark.js';
-import { formatMigrationNumber, highestMigrationNumber } from '../history/tidemark-source.js';
+import { formatMigrationNumber } from '../history/tidemark-source.js';
 import { protectionOfConnection, type ProtectionStatus } from '../ledger/guard.js';
+import { diagnoseLedger, type MigrationState } from '../ledger/diagnose.js';
 import { ensureLedger, readLedger, recordMigration, removeMigration, serviceLockKey, type LedgerRow } from '../ledger/ledger.js';
 import { displayPath } from '../paths.js';
 import { executePlan, prepareSteps, type ApplyEvent, type PreparedStep, type StepResult } from './execute.js';
@@ -166,7 +167,8 @@ export function down(options: MigrateOptions & { service: string }): Promise<Mig
   return migrate('down', options);
 }
 
-export type MigrationState = 'applied' | 'pending' | 'failed' | 'drift' | 'missing-file' | 'out-of-order';
+// The states are decided in ledger/diagnose.ts, for status, the planner and check alike.
+export type { MigrationState } from '../ledger/diagnose.js';
 
 export interface MigrationStatus {
   service: string;
@@ -217,21 +219,21 @@ export async function status(options: WorkspaceOptions & { service?: string | re
     result.protection = await protectionOfConnection(conn.db, options, workspace);
     for (const service of services) {
       const history = histories.find((h) => h.service === service.name)!;
-      const rows = new Map(ledger.filter((r) => r.service === service.name).map((r) => [r.migration, r]));
-      const files = new Map<string, MigrationFile>(history.migrations.map((m) => [m.id, m]));
-      const highest = highestMigrationNumber(history.migrations.filter((m) => rows.get(m.id)?.status === 'applied').map((m) => m.number));
+      const diagnosis = diagnoseLedger(history, ledger);
+      const highest = diagnosis.highestApplied?.number ?? 0n;
       const migrations: MigrationStatus[] = [];
       const hints = new Set<string>();
-      for (const m of history.migrations) {
-        const row = rows.get(m.id);
-        let state: MigrationState;
-        if (!row) state = m.number < highest ? 'out-of-order' : 'pending';
-        else if (row.status === 'failed') state = 'failed';
-        else if (row.checksum !== m.checksum) state = 'drift';
-        else state = 'applied';
+      for (const d of diagnosis.migrations) {
+        const { id, state, row } = d;
+        if (d.state === 'missing-file') {
+          migrations.push({ service: service.name, migration: id, state, appliedAt: d.row.appliedAt.toISOString(), appliedBy: d.row.appliedBy });
+          hints.add(`${id} is applied but its file is missing: restore it from version control.`);
+          continue;
+        }
+        const m = d.file;
         migrations.push({
           service: service.name,
-          migration: m.id,
+          migration: id,
           file: m.file,
           state,
           ...(row
@@ -241,17 +243,12 @@ export async function status(options: WorkspaceOptions & { service?: string | re
         if (state === 'failed') {
           const prev = history.migrations.filter((x) => x.number < m.number).pop()?.id ?? BASE;
           hints.add(
-            `${m.id} failed outside a transaction and may be half-applied: fix the database by hand, then ` +
-              `\`tidemark stamp --service ${service.name} --to ${m.id}\` (it is done) or \`tidemark stamp --service ${service.name} --to ${prev}\` (retry it on the next up).`,
+            `${id} failed outside a transaction and may be half-applied: fix the database by hand, then ` +
+              `\`tidemark stamp --service ${service.name} --to ${id}\` (it is done) or \`tidemark stamp --service ${service.name} --to ${prev}\` (retry it on the next up).`,
           );
         }
         if (state === 'drift') hints.add(`${displayPath(m.file)} changed after it was applied: restore it and put the change in a new migration.`);
-        if (state === 'out-of-order') hints.add(`${m.id} has a lower number than an applied migration: renumber it above ${formatMigrationNumber(highest)}.`);
-      }
-      for (const [id, row] of rows) {
-        if (files.has(id)) continue;
-        migrations.push({ service: service.name, migration: id, state: 'missing-file', appliedAt: row.appliedAt.toISOString(), appliedBy: row.appliedBy });
-        hints.add(`${id} is applied but its file is missing: restore it from version control.`);
+        if (state === 'out-of-order') hints.add(`${id} has a lower number than an applied migration: renumber it above ${formatMigrationNumber(highest)}.`);
       }
       result.services.push({
         service: service.name,

@@ -2,6 +2,7 @@ import type { Diagnostic } from '../diagnostic.js';
 import { TidemarkError } from '../errors.js';
 import type { History, MigrationFile } from '../history/migration.js';
 import type { LedgerRow } from '../ledger/ledger.js';
+import { diagnoseLedger } from '../ledger/diagnose.js';
 import { resolveMigration } from '../history/resolve.js';
 import { compareMigrationNumbers, formatMigrationNumber } from '../history/tidemark-source.js';
 
@@ -130,22 +131,20 @@ export function planUp(input: PlanUpInput): Plan {
     const history = histories.find((h) => h.service === service);
     if (!history) throw new TidemarkError('unknown-service', `No service ${service}.`, { kind: 'usage' });
     for (const [m, reqs] of checkRequirements(histories, service, declaredRequires)) requirementsOf.set(m, reqs);
-    const rows = rowsByService(ledger, service);
-    const files = new Map(history.migrations.map((m) => [m.id, m]));
-    let highestApplied: MigrationFile | undefined;
-    for (const [id, row] of rows) {
-      const m = files.get(id);
-      if (!m) {
+    const diagnosis = diagnoseLedger(history, ledger);
+    for (const d of diagnosis.recorded) {
+      if (d.state === 'missing-file') {
         warnings.push({
           rule: 'applied-missing',
           severity: 'warning',
           service,
-          message: `${id} is applied in the database but its file is not in ${service}'s migrations directory.`,
+          message: `${d.id} is applied in the database but its file is not in ${service}'s migrations directory.`,
           hint: 'Restore the file from version control, or deploy the code that has it.',
         });
         continue;
       }
-      if (row.status === 'failed') {
+      const m = d.file;
+      if (d.state === 'failed') {
         throw new TidemarkError('failed-migration', `${m.id} failed on an earlier run and was left half-applied (it runs outside a transaction).`, {
           file: m.file,
           service,
@@ -155,7 +154,7 @@ export function planUp(input: PlanUpInput): Plan {
             `or undo what it did and run \`tidemark stamp --service ${service} --to ${previousId(history, m)}\` so the next up retries it.`,
         });
       }
-      if (row.checksum !== m.checksum) {
+      if (d.state === 'drift') {
         throw new TidemarkError('checksum-drift', `${m.file} was edited after it was applied (checksum differs from the ledger).`, {
           kind: 'input',
           file: m.file,
@@ -164,10 +163,10 @@ export function planUp(input: PlanUpInput): Plan {
           hint: 'Restore the file as it was applied and put the change in a new migration (`tidemark new`).',
         });
       }
-      if (!highestApplied || m.number > highestApplied.number) highestApplied = m;
     }
-    const pending = history.migrations.filter((m) => !rows.has(m.id));
-    const late = highestApplied ? pending.filter((m) => m.number < highestApplied!.number) : [];
+    const pending = diagnosis.migrations.filter((d) => !d.row).map((d) => d.file as MigrationFile);
+    const late = diagnosis.migrations.filter((d) => d.state === 'out-of-order').map((d) => d.file as MigrationFile);
+    const highestApplied = diagnosis.highestApplied;
     if (late.length > 0) {
       throw new TidemarkError(
         'pending-before-applied',
@@ -254,10 +253,9 @@ export function planDown(input: PlanDownInput): Plan {
   if ((input.to === undefined) === (input.steps === undefined)) {
     throw new TidemarkError('bad-usage', 'down needs exactly one of --to <id|base> or --steps <n>.', { kind: 'usage' });
   }
-  const rows = [...rowsByService(ledger, service).values()];
-  const files = new Map(history.migrations.map((m) => [m.id, m]));
-  const numbered = rows
-    .map((row) => ({ row, number: files.get(row.migration)?.number ?? numberOfId(service, row.migration) ?? 0n }))
+  const diagnosis = diagnoseLedger(history, ledger);
+  const numbered = diagnosis.recorded
+    .map((d) => ({ row: d.row!, d, number: d.file?.number ?? numberOfId(service, d.id) ?? 0n }))
     .sort((a, b) => compareMigrationNumbers(b.number, a.number));
 
   let chosen: typeof numbered;
@@ -298,17 +296,17 @@ export function planDown(input: PlanDownInput): Plan {
   }
   const reverting = new Set(chosen.map((x) => x.row.migration));
   const steps: PlanStep[] = [];
-  for (const { row } of chosen) {
-    const m = files.get(row.migration);
-    if (!m) {
-      throw new TidemarkError('applied-missing', `Cannot revert ${row.migration}: its file is not in ${service}'s migrations directory.`, {
+  for (const { d } of chosen) {
+    if (d.state === 'missing-file') {
+      throw new TidemarkError('applied-missing', `Cannot revert ${d.id}: its file is not in ${service}'s migrations directory.`, {
         kind: 'input',
         service,
-        migration: row.migration,
+        migration: d.id,
         hint: 'Restore the file from version control first.',
       });
     }
-    if (row.status === 'applied' && row.checksum !== m.checksum) {
+    const m = d.file;
+    if (d.state === 'drift') {
       throw new TidemarkError('checksum-drift', `${m.file} was edited after it was applied; its down section may not undo what ran.`, {
         kind: 'input',
         file: m.file,

@@ -1,6 +1,7 @@
 import type { Database } from '../db/database.js';
 import { LEDGER_SCHEMA, readLedger } from '../ledger/ledger.js';
-import type { DatabaseFacts } from './rule.js';
+import { diagnoseLedger, type LedgerDiagnosis } from '../ledger/diagnose.js';
+import type { DatabaseFacts, ServiceView } from './rule.js';
 import { escapeControl, quoteQualified, type QualifiedName } from '../sql/ident.js';
 
 const SYSTEM_SCHEMAS = ['pg_catalog', 'information_schema', 'pg_toast', LEDGER_SCHEMA];
@@ -35,4 +36,18 @@ export async function readDatabaseFacts(db: Database): Promise<DatabaseFacts> {
     [SYSTEM_SCHEMAS],
   );
   return { url: db.displayUrl, ledger, alembicVersions, tables: tables.rows.map((r) => ({ schema: r.schema, name: r.name })) };
+}
+
+const diagnoses = new WeakMap<DatabaseFacts, Map<string, LedgerDiagnosis>>();
+
+/**
+ * One tidemark service's files against the ledger, as status and the planner see them
+ * (ledger/diagnose.ts); computed once per check run for the rules that share it.
+ */
+export function ledgerDiagnosis(database: DatabaseFacts, service: ServiceView): LedgerDiagnosis {
+  const byService = diagnoses.get(database) ?? new Map<string, LedgerDiagnosis>();
+  diagnoses.set(database, byService);
+  const d = byService.get(service.name) ?? diagnoseLedger({ service: service.name, migrations: service.migrations ?? [] }, database.ledger);
+  byService.set(service.name, d);
+  return d;
 }

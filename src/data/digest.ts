@@ -25,8 +25,6 @@ export type DigestAlgorithm = 'hash64' | 'md5';
 /** What backup writes. */
 export const DIGEST_ALGORITHM: DigestAlgorithm = 'hash64';
 
-export { quoteIdent } from '../sql/ident.js';
-
 /**
  * A table's own rows as a FROM item: `ONLY t` for an ordinary table, so an inheritance parent does not
  * also read (back up, count, delete) its children's rows, which are tables of their own; a

@@ -1,5 +1,6 @@
 import type { Database, Queryable } from '../db/database.js';
 import { TidemarkError } from '../errors.js';
+import { literal } from '../sql/ident.js';
 import { ACTOR, TOOL_VERSION } from '../version.js';
 
 export const LEDGER_SCHEMA = 'tidemark';
@@ -70,7 +71,7 @@ export function serviceLockKey(service: string): readonly [number, number] {
 }
 
 async function ledgerVersion(q: Queryable): Promise<number> {
-  const { rows } = await q.query<{ present: boolean }>(`SELECT to_regclass('${LEDGER_SCHEMA}.meta') IS NOT NULL AS present`);
+  const { rows } = await q.query<{ present: boolean }>(`SELECT to_regclass(${literal(`${LEDGER_SCHEMA}.meta`)}) IS NOT NULL AS present`);
   if (!rows[0]?.present) return 0;
   const v = await q.query<{ value: string }>(`SELECT value FROM ${LEDGER_SCHEMA}.meta WHERE key = 'ledger_version'`);
   return v.rows[0] ? Number(v.rows[0].value) : 0;
@@ -242,7 +243,7 @@ export interface ProtectionMark {
  * still carries it); undefined when the database is not marked. Reads only.
  */
 export async function readProtection(q: Queryable): Promise<ProtectionMark | undefined> {
-  const { rows } = await q.query<{ present: boolean }>(`SELECT to_regclass('${LEDGER_SCHEMA}.protection') IS NOT NULL AS present`);
+  const { rows } = await q.query<{ present: boolean }>(`SELECT to_regclass(${literal(`${LEDGER_SCHEMA}.protection`)}) IS NOT NULL AS present`);
   if (!rows[0]?.present) return undefined;
   const mark = await q.query<{ database: string; protected_at: Date | string; protected_by: string }>(
     `SELECT database, protected_at, protected_by FROM ${LEDGER_SCHEMA}.protection LIMIT 1`,

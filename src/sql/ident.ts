@@ -72,6 +72,29 @@ export function literal(text: string): string {
 }
 
 /**
+ * A table for pg_dump's `-t` (a pattern, not SQL): each part double-quoted so dots, capitals and the
+ * wildcards `*` `?` in a name stay literal; `"` doubled as inside SQL quotes.
+ */
+export function dumpPattern(q: QualifiedName): string {
+  const part = (s: string) => `"${s.replaceAll('"', '""')}"`;
+  return `${part(q.schema)}.${part(q.name)}`;
+}
+
+const JOINED_NAME = /^(?:([A-Za-z_][A-Za-z0-9_$]*)\.)?([A-Za-z_][A-Za-z0-9_$]*)$/;
+
+/**
+ * A name a config writes as one string of plain identifiers (an Alembic `versionTable`: `table` or
+ * `schema.table`): the schema apart, undefined when not given (the search_path finds it, as Alembic
+ * does); case kept as SQLAlchemy keeps it. Undefined when the text is not such a name (quoting,
+ * more dots): a joined string is split here and nowhere else.
+ */
+export function parseJoinedName(text: string): { schema?: string; name: string } | undefined {
+  const m = JOINED_NAME.exec(text);
+  if (!m) return undefined;
+  return m[1] === undefined ? { name: m[2] } : { schema: m[1], name: m[2] };
+}
+
+/**
  * A name for messages and terminals: `schema.name` with each part quoted when it needs it (so
  * `"a.b".c` and `a."b.c"` read differently), and control characters shown as `\x1b`, never raw.
  */

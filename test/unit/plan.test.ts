@@ -161,3 +161,33 @@ describe('planDown', () => {
     throwsCode(() => planDown({ histories, ledger, service: 'user' }), 'bad-usage');
   });
 });
+
+describe('planUp and status agree with ledger/diagnose', () => {
+  it('below a failed highest row, up refuses the failed migration (not pending-before-applied)', () => {
+    throwsCode(
+      () => planUp({ histories, ledger: [row(u1), row(u3, { status: 'failed' })], services: ['user'], declaredRequires }),
+      'failed-migration',
+      /^user_003_index failed on an earlier run/,
+    );
+  });
+
+  it('refuses the first failed or edited row in ledger order', () => {
+    throwsCode(
+      () => planUp({ histories, ledger: [row(u2, { checksum: 'edited' }), row(u1, { status: 'failed' })], services: ['user'], declaredRequires }),
+      'checksum-drift',
+      /user_002_role\.sql was edited/,
+    );
+    throwsCode(
+      () => planUp({ histories, ledger: [row(u1, { status: 'failed' }), row(u2, { checksum: 'edited' })], services: ['user'], declaredRequires }),
+      'failed-migration',
+    );
+  });
+
+  it('a row without a file is a warning for up and a refusal for down, in ledger order', () => {
+    const gone = { ...row(u1), migration: 'user_009_gone' };
+    const plan = planUp({ histories, ledger: [row(u1), gone], services: ['user'], declaredRequires });
+    assert.deepEqual(plan.warnings.map((w) => w.message), ["user_009_gone is applied in the database but its file is not in user's migrations directory."]);
+    assert.deepEqual(ids(plan), ['user_002_role', 'user_003_index'], 'the missing row does not make 002 and 003 late');
+    throwsCode(() => planDown({ histories, ledger: [row(u1), gone], service: 'user', steps: 1 }), 'applied-missing', /^Cannot revert user_009_gone/);
+  });
+});

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { displayName, ident, literal, nameKey, quoteIdent, quoteQualified } from '../../src/sql/ident.js';
+import { displayName, dumpPattern, ident, literal, nameKey, parseJoinedName, quoteIdent, quoteQualified } from '../../src/sql/ident.js';
 import { dotConfusablePair, hostileQualifiedName } from '../support/hostile-names.js';
 
 describe('sql/ident', () => {
@@ -48,5 +48,34 @@ describe('sql/ident', () => {
   it('never lets a control character reach the terminal', () => {
     assert.equal(displayName({ schema: 'public', name: 'evil\x1b[2Jname' }), '"evil\\x1b[2Jname"');
     assert.equal(displayName('a\nb'), '"a\\nb"');
+  });
+  it('literal: quotes doubled, backslashes and newlines kept as they are, NUL refused', () => {
+    assert.equal(literal(''), "''");
+    assert.equal(literal("'"), "''''");
+    assert.equal(literal('a\\b\nc'), "'a\\b\nc'");
+    assert.equal(literal('00000003-0000001B-1'), "'00000003-0000001B-1'"); // an exported snapshot id, as backup sets it
+    assert.throws(() => literal('a\0'));
+  });
+
+  it('dumpPattern: every part quoted, so dots, capitals and pattern wildcards stay literal', () => {
+    assert.equal(dumpPattern({ schema: 'public', name: 'users' }), '"public"."users"');
+    assert.equal(dumpPattern({ schema: 'a.b', name: 'C*?' }), '"a.b"."C*?"');
+    assert.equal(dumpPattern({ schema: 'x', name: 'say "hi"' }), '"x"."say ""hi"""');
+    assert.notEqual(dumpPattern({ schema: 'a.b', name: 'c' }), dumpPattern({ schema: 'a', name: 'b.c' }));
+    fc.assert(
+      fc.property(hostileQualifiedName(), (q) => {
+        // pg_dump reads a double-quoted part as the literal name: undo the quoting and get the pair back.
+        const m = /^"((?:[^"]|"")*)"\."((?:[^"]|"")*)"$/su.exec(dumpPattern(q));
+        assert.ok(m, dumpPattern(q));
+        assert.deepEqual({ schema: m[1].replaceAll('""', '"'), name: m[2].replaceAll('""', '"') }, { schema: q.schema, name: q.name });
+      }),
+    );
+  });
+
+  it('parseJoinedName: plain identifiers only, the schema apart, case kept', () => {
+    assert.deepEqual(parseJoinedName('alembic_version'), { name: 'alembic_version' });
+    assert.deepEqual(parseJoinedName('billing.Alembic_Version'), { schema: 'billing', name: 'Alembic_Version' });
+    assert.deepEqual(parseJoinedName('_a$1.b'), { schema: '_a$1', name: 'b' });
+    for (const bad of ['', '.', 'a.', '.a', 'a.b.c', '"a".b', 'a b', '1a', 'a.1b', 'é', 'a-b']) assert.equal(parseJoinedName(bad), undefined, bad);
   });
 });

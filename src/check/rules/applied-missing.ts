@@ -1,4 +1,5 @@
 import type { Diagnostic } from '../../diagnostic.js';
+import { ledgerDiagnosis } from '../database-facts.js';
 import type { Rule } from '../rule.js';
 
 /** applied-missing — the database has applied a migration whose file is not in the directory. */
@@ -12,17 +13,17 @@ export const rule: Rule = {
     'Fix: restore the file from version control (or deploy the code that has it).',
   check(ctx) {
     const out: Diagnostic[] = [];
+    if (!ctx.database) return out;
     for (const s of ctx.services) {
       if (s.format !== 'tidemark') continue;
-      const ids = new Set((s.migrations ?? []).map((m) => m.id));
-      for (const row of ctx.database?.ledger ?? []) {
-        if (row.service !== s.name || ids.has(row.migration)) continue;
+      for (const d of ledgerDiagnosis(ctx.database, s).recorded) {
+        if (d.state !== 'missing-file') continue;
         out.push({
           rule: 'applied-missing',
           severity: 'error',
           service: s.name,
           file: s.dirs[0],
-          message: `${row.migration} is applied in ${ctx.database!.url} but has no file in ${s.name}'s migrations directory.`,
+          message: `${d.id} is applied in ${ctx.database!.url} but has no file in ${s.name}'s migrations directory.`,
           hint: 'Restore the file from version control, or deploy the code that has it.',
         });
       }

@@ -1,5 +1,6 @@
 import type { Diagnostic } from '../../diagnostic.js';
 import { displayPath } from '../../paths.js';
+import { ledgerDiagnosis } from '../database-facts.js';
 import type { Rule } from '../rule.js';
 
 /** checksum-drift — an applied tidemark migration's file was edited afterwards. */
@@ -13,13 +14,12 @@ export const rule: Rule = {
     'as it was applied and put the change in a new migration.',
   check(ctx) {
     const out: Diagnostic[] = [];
-    const rows = ctx.database?.ledger ?? [];
+    if (!ctx.database) return out;
     for (const s of ctx.services) {
       if (s.format !== 'tidemark') continue;
-      const byId = new Map((s.migrations ?? []).map((m) => [m.id, m]));
-      for (const row of rows) {
-        const m = row.service === s.name ? byId.get(row.migration) : undefined;
-        if (!m || row.status !== 'applied' || row.checksum === m.checksum) continue;
+      for (const d of ledgerDiagnosis(ctx.database, s).recorded) {
+        if (d.state !== 'drift') continue;
+        const m = d.file;
         out.push({
           rule: 'checksum-drift',
           severity: 'error',

@@ -1,5 +1,6 @@
 import type { Diagnostic } from '../../diagnostic.js';
-import { compareMigrationNumbers, formatMigrationNumber } from '../../history/tidemark-source.js';
+import { formatMigrationNumber } from '../../history/tidemark-source.js';
+import { ledgerDiagnosis } from '../database-facts.js';
 import type { Rule } from '../rule.js';
 
 /**
@@ -17,14 +18,12 @@ export const rule: Rule = {
     'database did. Fix: renumber it above the highest applied (`tidemark renumber` or rename it).',
   check(ctx) {
     const out: Diagnostic[] = [];
+    if (!ctx.database) return out;
     for (const s of ctx.services) {
       if (s.format !== 'tidemark') continue;
-      const applied = new Set((ctx.database?.ledger ?? []).filter((r) => r.service === s.name).map((r) => r.migration));
-      const migrations = s.migrations ?? [];
-      const highest = migrations.filter((m) => applied.has(m.id)).sort((a, b) => compareMigrationNumbers(b.number, a.number))[0];
-      if (!highest) continue;
-      for (const m of migrations) {
-        if (applied.has(m.id) || m.number >= highest.number) continue;
+      const diagnosis = ledgerDiagnosis(ctx.database, s);
+      const highest = diagnosis.highestRecorded!;
+      for (const { file: m } of diagnosis.late) {
         out.push({
           rule: 'pending-before-applied',
           severity: 'error',

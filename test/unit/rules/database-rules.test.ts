@@ -93,3 +93,30 @@ describe('alembic-version-contamination', () => {
     );
   });
 });
+
+describe('files versus ledger: the three rules and the distinctions they keep', () => {
+  it('below a FAILED highest row: pending-before-applied still reports it (any row counts), checksum-drift ignores the failed row', () => {
+    const ledger = [applied('user', 'user_001_init'), applied('user', 'user_003_index', 'other', 'failed')];
+    const found = pendingBeforeApplied.check(withDatabase(context([user]), { ledger }));
+    assert.deepEqual(found.map((d) => d.message), ['user_002_role is not applied in postgres://db/x, but user_003_index, a later number, is.']);
+    assert.deepEqual(checksumDrift.check(withDatabase(context([user]), { ledger })), []);
+  });
+
+  it('reports in ledger order, one service at a time, only its own rows', () => {
+    const budget = tidemarkService('budget', [m('budget', 1, 'init')]);
+    const ctx = withDatabase(context([user, budget]), {
+      ledger: [applied('budget', 'budget_001_init', 'x'), applied('user', 'user_003_index', 'y'), applied('user', 'user_001_init', 'z'), applied('user', 'user_000_gone')],
+    });
+    assert.deepEqual(checksumDrift.check(ctx).map((d) => `${d.service}:${d.file}`), [
+      'user:/w/migrations/user/user_003_index.sql',
+      'user:/w/migrations/user/user_001_init.sql',
+      'budget:/w/migrations/budget/budget_001_init.sql',
+    ]);
+    assert.deepEqual(appliedMissing.check(ctx).map((d) => d.message), ["user_000_gone is applied in postgres://db/x but has no file in user's migrations directory."]);
+    assert.deepEqual(pendingBeforeApplied.check(ctx).map((d) => d.message), ['user_002_role is not applied in postgres://db/x, but user_003_index, a later number, is.']);
+  });
+
+  it('without a database the three say nothing', () => {
+    for (const r of [checksumDrift, appliedMissing, pendingBeforeApplied]) assert.deepEqual(r.check(context([user])), []);
+  });
+});

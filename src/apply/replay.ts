@@ -1,0 +1,68 @@
+import { withRequiredServices } from '../config/load.js';
+import { selectServices } from '../config/select.js';
+import type { Workspace } from '../config/types.js';
+import type { Database } from '../db/database.js';
+import type { History } from '../history/migration.js';
+import { ensureLedger, readLedger } from '../ledger/ledger.js';
+import { introspect } from '../schema/introspect.js';
+import type { Snapshot } from '../schema/snapshot.js';
+import { executePlan, prepareSteps, type ApplyEvent, type StepResult } from './execute.js';
+import { readHistories } from './migrate.js';
+import { planUp } from './plan.js';
+
+/**
+ * The one replay (issue 12 §3): a service's history run on a fresh shadow database, then snapshotted.
+ * rebaseline, baseline, validate (and autogenerate, `tidemark test`) compare that snapshot with something
+ * else. It runs what `up` runs (planUp, prepareSteps, executePlan, ledger rows written on the shadow),
+ * without the per-service locks: a fresh shadow is this process's alone. Choosing and disposing of the
+ * shadow is the caller's (db/shadow.ts's policy).
+ */
+
+export interface ReplayScope {
+  workspace: Workspace;
+  /**
+   * Every tidemark service's history, as `readHistories` returns them. When absent they are read here,
+   * refusing the replayed services' file problems exactly as `up` does.
+   */
+  histories?: readonly History[];
+  onEvent?: (event: ApplyEvent) => void;
+}
+
+/**
+ * Applies `services` (tidemark services, config order) on `shadow` as `up` would, each in the order
+ * their numbers and requirements give. Throws the first refusal or failed step's TidemarkError; a
+ * caller wraps it in its own message ("does not replay on the shadow database: …").
+ */
+export async function replayMigrations(scope: ReplayScope, services: readonly string[], shadow: Database): Promise<StepResult[]> {
+  const { workspace } = scope;
+  const selected = selectServices(workspace, services);
+  const histories = scope.histories ?? (await readHistories(workspace, selected));
+  const declaredRequires = Object.fromEntries(workspace.services.map((s) => [s.name, s.requires]));
+  const plan = planUp({ histories, ledger: await readLedger(shadow), services: selected.map((s) => s.name), declaredRequires });
+  const prepared = await prepareSteps(plan, { serverVersionNum: await shadow.serverVersionNum(), loadScripts: true });
+  if (prepared.length === 0) return [];
+  await ensureLedger(shadow);
+  const results = await executePlan(shadow, prepared, { action: 'up', onEvent: scope.onEvent });
+  const failed = results.find((r) => r.status === 'failed');
+  // executePlan sets `error` on every failed step.
+  if (failed) throw failed.error!;
+  return results;
+}
+
+/**
+ * Replays `service` and every tidemark service it requires (the closure, as rebaseline and validate
+ * choose it) on `shadow`, then introspects what `service` owns there. `options.services` replaces the
+ * closure when a caller needs another set (baseline replays only what the service requires).
+ */
+export async function replay(
+  scope: ReplayScope,
+  service: string,
+  shadow: Database,
+  options: { services?: readonly string[] } = {},
+): Promise<Snapshot> {
+  // An unknown name is refused as up refuses it; an Alembic service (baseline's case) is snapshotted after `options.services`.
+  if (!scope.workspace.services.some((s) => s.name === service)) selectServices(scope.workspace, [service]);
+  const services = options.services ?? withRequiredServices(scope.workspace, [service]);
+  await replayMigrations(scope, services, shadow);
+  return introspect(shadow, { workspace: scope.workspace, service });
+}
