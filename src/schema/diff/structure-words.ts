@@ -7,7 +7,7 @@
  * Input: `diff(live, migrations)` (the snapshot the migrations give as `to`), so a drop exists live
  * only and an add is missing live. Order, as validate prints it: the tables the migrations create, by
  * name (each: its columns by name, then live-only columns, constraints likewise, indexes likewise),
- * then the tables only live has.
+ * then the tables only live has, by name.
  */
 import { displayName, displayQualified } from '../../sql/ident.js';
 import { normalizeIndexDef, normalizeSql } from '../normalize.js';
@@ -68,7 +68,7 @@ export function describeStructure(changes: readonly Change[]): StructureDifferen
     const line = sentence(ch, t, id.schema, id.table);
     if (line) group(id.schema, id.table).lines.push(line);
   }
-  const ordered = [...groups.values()].sort((a, b) => Number(a.liveOnly) - Number(b.liveOnly) || (a.liveOnly ? 0 : byCodeUnit(a.schema, b.schema) || byCodeUnit(a.name, b.name)));
+  const ordered = [...groups.values()].sort((a, b) => Number(a.liveOnly) - Number(b.liveOnly) || byCodeUnit(a.schema, b.schema) || byCodeUnit(a.name, b.name));
   const out: StructureDifference[] = [];
   for (const g of ordered) {
     g.lines.sort((a, b) => a.sort[0] - b.sort[0] || a.sort[1] - b.sort[1] || byCodeUnit(a.sort[2], b.sort[2]) || a.sort[3] - b.sort[3]);
@@ -96,10 +96,11 @@ function sentence(ch: Change, t: string, schema: string, table: string): Line | 
     const rank = COLUMN_ATTRIBUTES.indexOf(ch.attribute);
     if (rank < 0) return undefined;
     const [l, e] = [ch.before, ch.after];
-    const say = (what: (v: unknown) => string) => ({ sort: sort(false, rank), message: `${col}: live ${what(l)}, migrations give ${what(e)}` });
+    // The word (`type`, `default`) is said once, before the live value.
+    const say = (what: (v: unknown) => string, word = '') => ({ sort: sort(false, rank), message: `${col}: live ${word}${what(l)}, migrations give ${what(e)}` });
     switch (ch.attribute) {
       case 'type':
-        return say((v) => `type ${v as string}`);
+        return say((v) => v as string, 'type ');
       case 'notNull':
         return say((v) => (v ? 'NOT NULL' : 'nullable'));
       case 'identity':
@@ -111,7 +112,7 @@ function sentence(ch: Change, t: string, schema: string, table: string): Line | 
         return say((v) => (expr(v) === undefined ? 'not generated' : `generated as (${expr(v)})`));
       }
       default:
-        return say((v) => (v === undefined ? '(none)' : normalizeSql(v as string)));
+        return say((v) => (v === undefined ? '(none)' : normalizeSql(v as string)), 'default ');
     }
   }
   if (kind === 'constraint') {
