@@ -94,7 +94,10 @@ export function diff(from: Snapshot, to: Snapshot): Change[] {
 function diffType(c: Collect, f: TypeInfo, t: TypeInfo): void {
   const id: ObjectId = { kind: f.kind, schema: f.schema, name: f.name };
   // A type that changed kind is one change: its other attributes do not compare.
-  if (f.kind !== t.kind) return c.alter(id, 'kind', f.kind, t.kind);
+  if (f.kind !== t.kind) {
+    c.alter(id, 'kind', f.kind, t.kind);
+    return;
+  }
   if (f.kind === 'enum') {
     attr(c, id, 'labels', f.labels, (t as EnumType).labels, (a, b) => a.join('\0') === b.join('\0'));
   } else if (f.kind === 'domain') {
@@ -121,7 +124,10 @@ function diffType(c: Collect, f: TypeInfo, t: TypeInfo): void {
 
 function diffView(c: Collect, id: ObjectId, f: ViewInfo, t: ViewInfo): void {
   // A view that became materialized (or the reverse) is one change.
-  if (f.materialized !== t.materialized) return c.alter(id, 'materialized', f.materialized, t.materialized);
+  if (f.materialized !== t.materialized) {
+    c.alter(id, 'materialized', f.materialized, t.materialized);
+    return;
+  }
   // The parse-tree hash, when both sides have one, already ignores what 15 and 16+ print differently.
   const sameQuery = f.queryHash !== undefined && t.queryHash !== undefined ? f.queryHash === t.queryHash : sameSql(f.definition, t.definition);
   if (!sameQuery) c.alter(id, 'definition', f.definition, t.definition);

@@ -49,8 +49,10 @@ export function describeStructure(changes: readonly Change[]): StructureDifferen
   const groups = new Map<string, Group>();
   const group = (schema: string, name: string): Group => {
     const key = `${schema}\0${name}`;
-    let g = groups.get(key);
-    if (!g) groups.set(key, (g = { schema, name, liveOnly: false, lines: [] }));
+    const found = groups.get(key);
+    if (found) return found;
+    const g: Group = { schema, name, liveOnly: false, lines: [] };
+    groups.set(key, g);
     return g;
   };
   for (const ch of changes) {

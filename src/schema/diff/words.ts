@@ -115,9 +115,8 @@ function wordsFor(id: ObjectId, attribute: string): Words {
   if (attribute === 'comment') return COMMENT;
   if (attribute === 'kind') return ['is', (v) => `${article(v as string)} ${v as string}`];
   if (attribute === 'materialized') return ['is', flag('materialized', 'a plain view')];
-  const words = WORDS[id.kind]?.[attribute];
-  if (!words) throw new Error(`no words for ${id.kind} ${attribute}`);
-  return words;
+  // Every attribute diff.ts reports has words; a hand-made Change still gets a plain sentence.
+  return WORDS[id.kind]?.[attribute] ?? [attribute, (v) => (v === undefined ? '(none)' : typeof v === 'string' ? v : JSON.stringify(v))];
 }
 
 const CONSTRAINT_WORD: Record<ConstraintKind, string> = {
