@@ -5,6 +5,7 @@ import type { Change, ObjectId } from '../../src/schema/diff/change.js';
 import { diff } from '../../src/schema/diff/diff.js';
 import { typeChangeRewrites, volatileDefault } from '../../src/schema/diff/hazards.js';
 import { describeChanges } from '../../src/schema/diff/words.js';
+import { normalizeSnapshot } from '../../src/schema/normalize.js';
 import type { DomainType, Snapshot } from '../../src/schema/snapshot.js';
 import { column, everything, table } from './schema-fixtures.js';
 
@@ -59,6 +60,14 @@ describe('diff: equal schemas', () => {
     assert.deepEqual(diff(everything(), everything()), []);
     assert.deepEqual(diff(everything(), everythingOn18()), []);
     assert.deepEqual(diff(everythingOn18(), everything()), []);
+  });
+
+  it('equal after normalizeSnapshot exactly where the diff sees no change', () => {
+    assert.deepEqual(normalizeSnapshot(everything()), normalizeSnapshot(everythingOn18()));
+    const other = everythingOn18();
+    orders(other).policies[0].using = '(owner = SESSION_USER)';
+    assert.notDeepEqual(normalizeSnapshot(everything()), normalizeSnapshot(other));
+    assert.equal(diff(everything(), other).length, 1);
   });
 
   it('the inputs are left alone', () => {
@@ -187,6 +196,39 @@ describe('diff: every attribute altered, both ways', () => {
       assert.match(describeChanges(changes)[0].message, /: live .*, baseline gives |differs from/s);
     });
   }
+});
+
+describe('describeChanges: the words compareSnapshots printed before it was a view of the diff', () => {
+  it('kinds and attributes the compareSnapshots tests do not reach, with labels', () => {
+    const a = everything();
+    const b = everything();
+    b.extensions[0].schema = 'billing';
+    b.functions.splice(1, 1);
+    b.sequences[0].max = '5000';
+    b.sequences[0].ownedBy = { schema: 'public', table: 'orders', column: 'id' };
+    orders(b).replicaIdentity = { kind: 'index', index: 'orders_code_key' };
+    orders(b).unlogged = true;
+    orders(b).columns[4].statistics = 500;
+    orders(b).triggers[0].enabled = 'R';
+    b.views[0].materialized = true;
+    b.views[1].columnComments = [];
+    b.views[1].indexes[0].comment = 'sum';
+    b.unsupported.push({ kind: 'partitioned table', name: 'events', reason: 'not reproduced' });
+    assert.deepEqual(describeChanges(diff(a, b), { expected: 'rebuilt', actual: 'baseline' }).map((d) => d.message), [
+      'extension pgcrypto: rebuilt in schema public, baseline gives billing',
+      'procedure archive(days integer) exists in the rebuilt but not in the baseline',
+      'sequence invoice_no: rebuilt maxvalue 9223372036854775807, baseline gives 5000',
+      'sequence invoice_no: rebuilt owned by (none), baseline gives orders.id',
+      'table orders: rebuilt is logged, baseline gives UNLOGGED',
+      'table orders: rebuilt replica identity default, baseline gives index orders_code_key',
+      'column orders.owner: rebuilt statistics target default, baseline gives 500',
+      'trigger orders_touch on orders: rebuilt enabled enabled, baseline gives enabled on replicas only',
+      'view open_orders: rebuilt is a plain view, baseline gives materialized',
+      'index order_totals_idx on order_totals: rebuilt comment (none), baseline gives "sum"',
+      'comment on column order_totals.total exists in the rebuilt but not in the baseline',
+      'partitioned table events exists in the baseline but not in the rebuilt',
+    ]);
+  });
 });
 
 describe('diff: order', () => {
