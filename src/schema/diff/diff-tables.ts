@@ -121,7 +121,7 @@ function diffIdentity(c: Collect, id: ObjectId, f: IdentitySpec | undefined, t: 
 }
 
 /** The sequence options in the order they are compared (and printed). */
-export const SEQUENCE_OPTIONS: readonly (keyof SequenceOptions)[] = ['dataType', 'start', 'increment', 'min', 'max', 'cache', 'cycle'];
+const SEQUENCE_OPTIONS: readonly (keyof SequenceOptions)[] = ['dataType', 'start', 'increment', 'min', 'max', 'cache', 'cycle'];
 
 /** A sequence's options; `prefix` is `identitySequence.` for an identity column's sequence. */
 export function diffSequenceOptions(c: Collect, id: ObjectId, prefix: string, f: SequenceOptions, t: SequenceOptions): void {

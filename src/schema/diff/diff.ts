@@ -17,8 +17,6 @@ import type { Change, Hazard, ObjectId } from './change.js';
 import { attr, type Collect, collector, match, sameList, sameText } from './collect.js';
 import { diffSequenceOptions, diffTable } from './diff-tables.js';
 
-export type { Change, Hazard, ObjectId, ObjectKind } from './change.js';
-
 const qkey = (x: { schema: string; name: string }) => nameKey(x);
 const sameSql = (a: string | undefined, b: string | undefined) => sameText(a, b, normalizeSql);
 
