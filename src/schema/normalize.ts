@@ -9,6 +9,7 @@
  */
 
 import { quoteIdent } from '../sql/ident.js';
+import type { Snapshot } from './snapshot.js';
 
 /** Text the catalog prints, made comparable across PostgreSQL 15 and 18. */
 export function normalizeSql(text: string): string {
@@ -104,4 +105,48 @@ function select(sel: Record<string, unknown>, outer: number): Json {
     else out[key] = walk(value, strip, visible);
   }
   return out;
+}
+
+/**
+ * The snapshot with everything the diff (diff/diff.ts) ignores taken out: SQL text normalized (normalize.ts),
+ * columns by name with no position, no server version, view queries by their parse-tree hash. Two
+ * snapshots of equal schemas are deep-equal after this, whichever PostgreSQL printed them.
+ */
+export function normalizeSnapshot(snapshot: Snapshot): Snapshot {
+  const s: Snapshot = structuredClone(snapshot);
+  s.serverVersion = 0;
+  // How to create it, and what other services hang on it, are not part of the schema's equality.
+  delete s.createOrder;
+  delete s.dependents;
+  const sql = (text: string | undefined) => (text === undefined ? undefined : normalizeSql(text));
+  const setSql = <T extends object, K extends keyof T>(o: T, k: K) => {
+    if (o[k] !== undefined) (o as Record<K, unknown>)[k] = normalizeSql(o[k] as string);
+  };
+  for (const t of s.types) {
+    if (t.kind === 'domain') {
+      setSql(t, 'default');
+      for (const c of t.constraints) c.definition = normalizeSql(c.definition);
+    }
+  }
+  for (const f of s.functions) f.definition = normalizeFunctionDef(f.definition);
+  for (const t of s.tables) {
+    t.columns.sort((a, b) => a.name.localeCompare(b.name));
+    for (const c of t.columns) {
+      c.position = 0;
+      setSql(c, 'default');
+      if (c.generated) c.generated.expression = sql(c.generated.expression) as string;
+    }
+    for (const c of t.constraints) c.definition = normalizeSql(c.definition);
+    for (const i of t.indexes) i.definition = normalizeIndexDef(i.definition, i.name, t.schema, t.name);
+    for (const tr of t.triggers) tr.definition = normalizeSql(tr.definition);
+    for (const p of t.policies) {
+      setSql(p, 'using');
+      setSql(p, 'withCheck');
+    }
+  }
+  for (const v of s.views) {
+    v.definition = v.queryHash !== undefined ? '' : normalizeSql(v.definition);
+    for (const i of v.indexes) i.definition = normalizeIndexDef(i.definition, i.name, v.schema, v.name);
+  }
+  return s;
 }
