@@ -17,7 +17,7 @@ export interface IntrospectContext {
   ownerName(name: string, schema: string): string | undefined;
   isVersionTable(r: { schema: string; name: string }): boolean;
   describe(key: string): string;
-  // Owned objects, by oid: grown by ownership.ts (by name, then by use), final once refusals.ts ran.
+  // Owned objects, by oid: grown by ownership.ts (by name, by use, then column sequences).
   ownedTables: Set<number>;
   views: Set<number>;
   sequences: Set<number>;

@@ -37,11 +37,12 @@
 import type { Workspace } from '../../config/types.js';
 import type { Queryable } from '../../db/database.js';
 import type { ExtensionInfo, Snapshot } from '../snapshot.js';
+import type { ExtensionRow } from './catalog-read.js';
 import { byName, readCatalog } from './catalog-read.js';
 import { newContext } from './context.js';
 import { readObjects } from './objects.js';
 import { orderCreation } from './order.js';
-import { ownByName, ownByUse } from './ownership.js';
+import { ownByName, ownByUse, settleColumnSequences } from './ownership.js';
 import { describeDependents, refuseAndFindDependents } from './refusals.js';
 import { readTables } from './tables.js';
 
@@ -61,6 +62,7 @@ export async function introspect(db: Queryable, scope: SchemaScope): Promise<Sna
   ownByName(ctx);
   const otherUses = ownByUse(ctx);
   const dependents = await refuseAndFindDependents(ctx, otherUses);
+  settleColumnSequences(ctx);
   const read = await readTables(ctx);
   const { tables } = read;
   const { viewInfos, seqInfos, typeInfos, fnInfos } = await readObjects(ctx, read);
@@ -81,7 +83,7 @@ export async function introspect(db: Queryable, scope: SchemaScope): Promise<Sna
 
   const exts: ExtensionInfo[] = [...neededExtensions]
     .map((id) => extById.get(id))
-    .filter((e): e is { oid: number; name: string; schema: string } => e !== undefined && e.name !== 'plpgsql')
+    .filter((e): e is ExtensionRow => e !== undefined && e.name !== 'plpgsql')
     .map((e) => ({ name: e.name, schema: e.schema }))
     .sort((a, b) => a.name.localeCompare(b.name));
 

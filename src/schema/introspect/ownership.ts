@@ -173,3 +173,14 @@ export function ownByUse(ctx: IntrospectContext): OtherUse[] {
   }
   return otherUses;
 }
+
+/**
+ * Serial sequences (OWNED BY a column of an owned table) join the owned sequences; identity
+ * sequences go with their column. Runs after the refusals, which count neither as owned.
+ */
+export function settleColumnSequences(ctx: IntrospectContext): void {
+  for (const [seq, o] of ctx.cat.seqOwners) {
+    if (o.deptype === 'a' && ctx.ownedTables.has(o.rel)) ctx.sequences.add(seq);
+    if (o.deptype === 'i') ctx.sequences.delete(seq);
+  }
+}

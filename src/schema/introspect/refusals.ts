@@ -12,8 +12,8 @@ import type { IntrospectContext } from './context.js';
 import type { OtherUse } from './ownership.js';
 
 /**
- * Appends the refusals to ctx.unsupported, settles the serial and identity sequences, and returns
- * the dependents as pg_depend names them (describeDependents names them for the snapshot).
+ * Appends the refusals to ctx.unsupported and returns the dependents as pg_depend names them
+ * (describeDependents names them for the snapshot).
  */
 export async function refuseAndFindDependents(ctx: IntrospectContext, otherUses: OtherUse[]): Promise<ExternalReference[]> {
   const { db, cat, service, ownerName, describe, unsupported, procsByName } = ctx;
@@ -123,11 +123,6 @@ export async function refuseAndFindDependents(ctx: IntrospectContext, otherUses:
     }
   }
 
-  // Serial sequences (OWNED BY a column of an owned table); identity sequences go with their column.
-  for (const [seq, o] of seqOwners) {
-    if (o.deptype === 'a' && ownedTables.has(o.rel)) sequences.add(seq);
-    if (o.deptype === 'i') sequences.delete(seq);
-  }
   return dependents;
 }
 
