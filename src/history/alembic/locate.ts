@@ -52,7 +52,7 @@ export async function resolveAlembicLocation(inputPath: string): Promise<Alembic
   if (st.isFile()) {
     if (abs.endsWith('.ini')) return fromIni(abs);
     if (abs.endsWith('.toml')) {
-      const table = parseToolAlembic(await readText(abs), abs);
+      const table = await parseToolAlembic(await readText(abs), abs);
       if (!table) throw locationError(`${inputPath} has no [tool.alembic] table.`, 'Pass alembic.ini, or the Alembic versions or environment directory.', abs);
       return (await readProject(undefined, { file: abs, table })).location;
     }
