@@ -47,6 +47,7 @@ describe('readAlembicHistory', () => {
       '__pycache__/a1_first.cpython-312.pyc': Buffer.from([0, 1, 2, 3]),
       '__pycache__/zz.py': revFile('zz', null),
       'README.md': '# revision = "nope"',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a Mako template, as Alembic ships it
       'script.py.mako': 'revision = ${repr(up_revision)}',
       '.#b2_second.py': 'lock file',
       'sub/c3_nested.py': revFile('c3', 'b2'),

@@ -23,7 +23,7 @@ export function decode(t: Tokens, k: number): string {
       const len = e === 'x' ? 2 : e === 'u' ? 4 : 8;
       const hex = body.slice(i + 1, i + 1 + len);
       const code = hex.length === len && /^[0-9a-fA-F]+$/.test(hex) ? parseInt(hex, 16) : NaN;
-      if (Number.isNaN(code) || code > 0x10ffff) out += '\\' + e;
+      if (Number.isNaN(code) || code > 0x10ffff) out += `\\${e}`;
       else {
         out += String.fromCodePoint(code);
         i += len;
@@ -32,7 +32,7 @@ export function decode(t: Tokens, k: number): string {
       let oct = e;
       while (oct.length < 3 && body[i + 1] >= '0' && body[i + 1] <= '7') oct += body[++i];
       out += String.fromCharCode(parseInt(oct, 8));
-    } else out += '\\' + e; // unknown escapes (and \N{…}) stay as written, like Python
+    } else out += `\\${e}`; // unknown escapes (and \N{…}) stay as written, like Python
   }
   return out;
 }

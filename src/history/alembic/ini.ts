@@ -46,7 +46,7 @@ export function parseIni(text: string): Map<string, Map<string, string>> {
 /** ConfigParser's BasicInterpolation: `%(name)s` from the section, then the defaults; `%%` is `%`. */
 export function interpolate(value: string, section: Map<string, string>, defaults: Map<string, string>, file: string, depth = 0): string {
   if (depth > 10) throw locationError(`${file}: interpolation of %(…)s nests too deep.`, 'Fix the %(…)s references in the [alembic] section.', file);
-  return value.replace(/%%|%\(([^)]+)\)s/g, (whole, name: string | undefined) => {
+  return value.replace(/%%|%\(([^)]+)\)s/g, (_whole, name: string | undefined) => {
     if (!name) return '%';
     const v = section.get(name.toLowerCase()) ?? defaults.get(name.toLowerCase());
     if (v === undefined) throw locationError(`${file}: %(${name})s is not defined.`, `Define ${name} in [alembic] or [DEFAULT], or use %(here)s.`, file);

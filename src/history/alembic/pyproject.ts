@@ -12,9 +12,9 @@ type Parsed = Record<string, unknown>;
 
 const isTable = (v: unknown): v is Parsed => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
 
-function valueOf(v: unknown): TomlValue {
+function tomlValue(v: unknown): TomlValue {
   if (typeof v === 'string' || typeof v === 'boolean') return v;
-  if (Array.isArray(v)) return v.map(valueOf);
+  if (Array.isArray(v)) return v.map(tomlValue);
   if (isTable(v)) return { other: 'a table' };
   return { other: v instanceof Date ? v.toISOString() : String(v) };
 }
@@ -75,7 +75,7 @@ export async function parseToolAlembic(text: string, file = 'pyproject.toml'): P
   const tool = doc.tool;
   const alembic = isTable(tool) ? tool.alembic : undefined;
   if (!isTable(alembic)) return undefined;
-  return new Map(Object.entries(alembic).map(([k, v]) => [k, valueOf(v)]));
+  return new Map(Object.entries(alembic).map(([k, v]) => [k, tomlValue(v)]));
 }
 
 /** pyproject.toml's [tool.alembic] in `dir`, when there is one. */

@@ -81,7 +81,7 @@ interface OpCall {
 function opTable(r: OpCall, arg: Arg | undefined, schemaKw: string): void {
   if (!arg) return;
   const lit = literal(r.t, arg.a, arg.b);
-  if (!lit || !lit.value) return;
+  if (!lit?.value) return;
   const s = keyword(r.args, schemaKw) ?? (schemaKw === 'source_schema' ? keyword(r.args, 'schema') : undefined);
   const schema = s && literal(r.t, s.a, s.b)?.value;
   r.out.push({ table: schema ? `${schema}.${lit.value}` : lit.value, name: { schema: schema || 'public', name: lit.value }, file: r.file, line: lit.line, via: 'op', action: r.action });

@@ -2,6 +2,7 @@
 // form, comments, brackets, continuations) to find module-level assignments and calls. Hot: it reads every
 // revision file on each `tidemark check --alembic`.
 
+// biome-ignore lint/suspicious/noConstEnum: tsc inlines it into this hot loop; the build is tsc, not an isolated-modules transpiler
 export const enum T {
   Name = 1,
   Number,

@@ -20,7 +20,11 @@ function computeLabels(core: Core): Map<string, Set<string>> {
     while (todo.length) {
       const i = todo.pop()!;
       add(i, ls);
-      for (let k = childStart[i]; k < childStart[i + 1]; k++) if (!seen[childList[k]]) (seen[childList[k]] = 1, todo.push(childList[k]));
+      for (let k = childStart[i]; k < childStart[i + 1]; k++) {
+        if (seen[childList[k]]) continue;
+        seen[childList[k]] = 1;
+        todo.push(childList[k]);
+      }
     }
     // Alembic's walk down starts at the LAST descendant it visited (`parent = node`), not at the
     // labelled revision. If the descendants fork, every such walk stops at the fork or a merge inside
