@@ -1,6 +1,5 @@
-// Graph algorithms over one service's revisions — pure functions, no I/O, no exceptions: build (the one
-// indexed form, memoized), heads, cycles, missing references, labels, order (+ heap). Code outside this
-// folder imports from here.
+// The revision graph, one file per question: build (the one indexed form, memoized per array), heads,
+// cycles, missing (references), labels, order (+ heap, its queue). Code outside this folder imports from here.
 /**
  * Graph algorithms over one service's revisions — pure functions, no I/O, no exceptions.
  *
