@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isTidemarkError } from '../../src/errors.js';
-import { parseIni, parseToolAlembic, readAlembicHistory, resolveAlembicLocation, serviceNameFrom, splitVersionLocations } from '../../src/history/read-alembic.js';
+import { parseIni, parseToolAlembic, readAlembicHistory, resolveAlembicLocation, serviceNameFrom, splitVersionLocations } from '../../src/history/alembic/index.js';
 
 let root: string;
 before(() => {

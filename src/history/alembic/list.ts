@@ -3,11 +3,8 @@ import { Buffer } from 'node:buffer';
 import { closeSync, promises as fs, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import type { Diagnostic } from '../../diagnostic.js';
+import { errCode } from './location.js';
 import { RULE } from './parse-source.js';
-
-export function errCode(err: unknown): string {
-  return (err as NodeJS.ErrnoException)?.code ?? String(err);
-}
 
 let shared = Buffer.allocUnsafe(1 << 16);
 

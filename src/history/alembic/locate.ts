@@ -1,8 +1,7 @@
 // `tidemark check --alembic PATH` with no config: which versions directories PATH means.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { errCode } from './list.js';
-import { type AlembicLocation, locationError, readText, statOf } from './location.js';
+import { type AlembicLocation, errCode, locationError, readText, statOf } from './location.js';
 import { fromIni, type IniLocation, readProject, serviceNameFrom } from './project.js';
 import { parseToolAlembic, toolAlembicIn } from './pyproject.js';
 

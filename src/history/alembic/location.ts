@@ -1,7 +1,11 @@
 // What locating an Alembic project yields, how it fails (TidemarkError alembic-location), and the reads it makes.
 import { promises as fs } from 'node:fs';
 import { TidemarkError } from '../../errors.js';
-import { errCode } from './list.js';
+
+/** The errno code of a failed file-system call (ENOENT, EACCES, …), for messages. */
+export function errCode(err: unknown): string {
+  return (err as NodeJS.ErrnoException)?.code ?? String(err);
+}
 
 /** Where `tidemark check --alembic PATH` found the history. `source` is the file or directory that decided it. */
 export interface AlembicLocation {

@@ -3,7 +3,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { AlembicHistory } from '../revision.js';
-import { errCode, listPyFiles, readInto } from './list.js';
+import { listPyFiles, readInto } from './list.js';
+import { errCode } from './location.js';
 import { parseAlembicSource, RULE } from './parse-source.js';
 
 /** Files read between two turns of the event loop. */
