@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isTidemarkError } from '../../src/errors.js';
-import { parseIni, parseToolAlembic, readAlembicHistory, resolveAlembicLocation, serviceNameFrom, splitVersionLocations } from '../../src/history/read-alembic.js';
+import { parseIni, parseToolAlembic, readAlembicHistory, resolveAlembicLocation, serviceNameFrom, splitVersionLocations } from '../../src/history/alembic/index.js';
 
 let root: string;
 before(() => {
@@ -47,6 +47,7 @@ describe('readAlembicHistory', () => {
       '__pycache__/a1_first.cpython-312.pyc': Buffer.from([0, 1, 2, 3]),
       '__pycache__/zz.py': revFile('zz', null),
       'README.md': '# revision = "nope"',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a Mako template, as Alembic ships it
       'script.py.mako': 'revision = ${repr(up_revision)}',
       '.#b2_second.py': 'lock file',
       'sub/c3_nested.py': revFile('c3', 'b2'),
@@ -408,13 +409,13 @@ describe('resolveAlembicLocation', () => {
     await rejectsWithLocation(path.join(tree('toml/none', { 'pyproject.toml': '[project]\n' }), 'pyproject.toml'), /has no \[tool\.alembic\] table/);
   });
 
-  it('parses the TOML that [tool.alembic] uses', () => {
-    const t = parseToolAlembic(
+  it('parses the TOML that [tool.alembic] uses', async () => {
+    const t = await parseToolAlembic(
       [
         'title = "x"',
         'odd = 1979-05-27 07:32:00 this line is skipped, it is not ours',
-        'tool.alembic.timezone = "UTC"',
         '[ tool . "alembic" ]',
+        'timezone = "UTC"',
         'a = "tab\\there \\u00e9 \\"q\\""',
         "b = 'C:\\raw\\path'",
         'c = """',
@@ -433,10 +434,50 @@ describe('resolveAlembicLocation', () => {
       b: 'C:\\raw\\path',
       c: 'one two',
       d: "x'",
-      e: ['p', [true, false], { other: '{ k = "}" }' }, { other: '3' }],
+      e: ['p', [true, false], { other: 'a table' }, { other: '3' }],
       f: false,
     });
-    assert.equal(parseToolAlembic('[tool.poetry]\nname = "x"\n'), undefined);
+    assert.equal(await parseToolAlembic('[tool.poetry]\nname = "x"\n'), undefined);
+  });
+
+  it('reads the TOML forms a line-by-line reader got wrong, and refuses what Alembic refuses', async () => {
+    const read = async (text: string) => {
+      const t = await parseToolAlembic(text);
+      return t && Object.fromEntries(t);
+    };
+    // The table written as an inline table, or as dotted keys under [tool]; a comment holding `]` and a quote.
+    assert.deepEqual(await read('tool = { alembic = { script_location = "x" } }\n'), { script_location: 'x' });
+    assert.deepEqual(await read('[tool]\nalembic.script_location = "x"\nalembic.version_locations = [\n  "a", # it\'s ] here\n  "b",\n]\n'), {
+      script_location: 'x',
+      version_locations: ['a', 'b'],
+    });
+    // A local date-time has a space in it; a multi-line inline table (TOML 1.1) is one value.
+    assert.deepEqual(await read('[tool.alembic]\nx = 1979-05-27 07:32:00\ny = {\n  a = 1 }\nscript_location = "s"\n'), {
+      x: { other: '1979-05-27T07:32:00.000' },
+      y: { other: 'a table' },
+      script_location: 's',
+    });
+    // An unclosed multi-line string elsewhere no longer hides the table after it.
+    assert.deepEqual(await read('[project]\nd = """abc\n[tool.alembic]\nscript_location = "s"\n'), { script_location: 's' });
+    // Errors under [[tool.alembic.post_write_hooks]] are not ours (as before).
+    assert.deepEqual(await read('[tool.alembic]\nscript_location = "s"\n[[tool.alembic.post_write_hooks]]\nbad = = 1\n'), {
+      script_location: 's',
+      post_write_hooks: [{ other: 'a table' }],
+    });
+    // A table defined twice is an error, as in Python's tomllib; file and line are named.
+    const refused = async (text: string, message: string) =>
+      assert.rejects(parseToolAlembic(text, '/p/pyproject.toml'), (err: unknown) => {
+        assert.ok(isTidemarkError(err));
+        assert.equal(err.code, 'alembic-location');
+        assert.equal(err.message, message);
+        return true;
+      });
+    await refused('[tool.alembic]\na = "x"\n[tool.alembic]\nb = "y"\n', '/p/pyproject.toml line 3: trying to redefine an already defined table or value, so its [tool.alembic] table cannot be read.');
+    await refused('[tool.alembic]\nscript_location = "a', '/p/pyproject.toml line 2: a string is never closed, so its [tool.alembic] table cannot be read.');
+    await refused('[tool.alembic]\r\nscript_location = "a\r\n', '/p/pyproject.toml line 2: a string is never closed, so its [tool.alembic] table cannot be read.');
+    await refused('[tool.alembic]\nx = "\\q"\n', '/p/pyproject.toml line 2: unrecognised escape sequence, so its [tool.alembic] table cannot be read.');
+    // A broken file that never names alembic is simply not an Alembic config.
+    assert.equal(await parseToolAlembic('[project\nname = "x'), undefined);
   });
 
   it('makes directory names valid service names', () => {

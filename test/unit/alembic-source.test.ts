@@ -321,12 +321,12 @@ describe('parseAlembicSource: problems', () => {
     const head = `revision = 'a'\ndown_revision = None\n`;
     const cases: [string, string][] = [
       ['unclosed op calls', head + 'op.add_column('.repeat(70_000)],
-      ['nested ForeignKey', head + 'x = ' + 'ForeignKey('.repeat(45_000) + ')'.repeat(45_000)],
+      ['nested ForeignKey', `${head}x = ${'ForeignKey('.repeat(45_000)}${')'.repeat(45_000)}`],
       ['nested execute', head + 'c.execute('.repeat(90_000) + ')'.repeat(90_000)],
       ['nested parentheses', `revision = ${'('.repeat(500_000)}'a'${')'.repeat(500_000)}\ndown_revision = None\n`],
       ['open brackets', head + '('.repeat(1_000_000)],
       ['250,000 parents', `revision = 'a'\ndown_revision = (${"'p',".repeat(250_000)})\n`],
-      ['66,000 revision lines', "revision = 'a'\n".repeat(66_000) + 'down_revision = None\n'],
+      ['66,000 revision lines', `${"revision = 'a'\n".repeat(66_000)}down_revision = None\n`],
     ];
     for (const [name, text] of cases) {
       const started = performance.now();
