@@ -2,7 +2,6 @@ import path from 'node:path';
 import { selectServices } from '../config/select.js';
 import type { Service, Workspace } from '../config/types.js';
 import { closeQuietly, connect, resolveDatabaseUrl, resolveWorkspace, type DatabaseSource, type WorkspaceOptions } from '../db/connect.js';
-import type { Database } from '../db/database.js';
 import { withServiceLocks } from '../ledger/locks.js';
 import type { Diagnostic } from '../diagnostic.js';
 import { TidemarkError, asTidemarkError } from '../errors.js';

@@ -92,7 +92,7 @@ async function listFiles(dirs: readonly string[]): Promise<string[]> {
 }
 
 async function sqlReferences(pattern: RegExp | undefined, sql: string, file: string, line: number): Promise<TableReference[]> {
-  if (!pattern || !pattern.test(sql)) return [];
+  if (!pattern?.test(sql)) return [];
   return findTableReferences(sql, file, line);
 }
 

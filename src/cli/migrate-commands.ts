@@ -42,7 +42,7 @@ export async function runMigrate(direction: 'up' | 'down', flags: MigrateFlags):
   const steps = flags.steps === undefined ? undefined : Number(flags.steps);
   const options = {
     ...commonOptions(flags),
-    service: flags.service && flags.service.length ? flags.service : undefined,
+    service: flags.service?.length ? flags.service : undefined,
     to: flags.to,
     steps,
     dryRun: flags.dryRun,
@@ -101,7 +101,7 @@ export async function runStatus(flags: GlobalOptions & { service?: string[] }): 
     configFile: flags.config,
     database: flags.database,
     onConnect: sayDatabase(flags),
-    service: flags.service && flags.service.length ? flags.service : undefined,
+    service: flags.service?.length ? flags.service : undefined,
   });
   if (flags.json) {
     printJson(result);
@@ -116,7 +116,7 @@ export async function runStatus(flags: GlobalOptions & { service?: string[] }): 
     problems += s.problems;
     const extra = s.problems ? `, ${pc.red(`${s.problems} need attention`)}` : '';
     process.stdout.write(`\n${pc.bold(printable(s.service))} ${pc.dim(`(${s.applied} applied, ${s.pending} pending${extra}${pc.dim(')')}`)}\n`);
-    if (s.migrations.length === 0) process.stdout.write(`  ${pc.dim(printable('no migrations yet: tidemark new ' + s.service + ' <slug>'))}\n`);
+    if (s.migrations.length === 0) process.stdout.write(`  ${pc.dim(printable(`no migrations yet: tidemark new ${s.service} <slug>`))}\n`);
     for (const m of s.migrations) {
       const when = m.appliedAt ? pc.dim(printable(` ${m.appliedAt.slice(0, 16).replace('T', ' ')} by ${m.appliedBy}`)) : '';
       process.stdout.write(`  ${STATE_MARK[m.state] ?? ' '} ${printable(m.migration)} ${m.state === 'applied' ? '' : pc.bold(m.state)}${when}\n`);

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { pc } from '../report/colors.js';
 import type { RenumberResult } from '../apply/renumber.js';
-import { TidemarkError, asTidemarkError } from '../errors.js';
+import { type TidemarkError, asTidemarkError } from '../errors.js';
 import { displayPath } from '../paths.js';
 import { finish, note, printJson, type GlobalOptions } from './output.js';
 
@@ -33,7 +33,7 @@ export async function runSum(flags: { config?: string; json?: boolean; service?:
   const result: SumResult = { ok: false, services: [] };
   try {
     const workspace = await resolveWorkspace({ configFile: flags.config });
-    const services = selectServices(workspace, flags.service && flags.service.length ? flags.service : undefined);
+    const services = selectServices(workspace, flags.service?.length ? flags.service : undefined);
     for (const s of services) {
       const written = await writeSumFile(s.name, s.migrationsDir);
       const counts = new Map<bigint, number>();

@@ -17,7 +17,7 @@ export function withRequiredServices(workspace: ServiceGraph, names: readonly st
     if (out.has(name)) return;
     const s = workspace.services.find((x) => x.name === name);
     // An Alembic service has no tidemark history to replay, so the closure stops there.
-    if (!s || s.format !== 'tidemark') return;
+    if (s?.format !== 'tidemark') return;
     out.add(name);
     s.requires.forEach(visit);
   };

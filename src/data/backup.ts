@@ -1230,7 +1230,7 @@ function processAlive(pid: number): boolean {
 }
 
 function safeName(name: string): string {
-  return name.replace(/[^A-Za-z0-9_\-]/g, '_') || 'database';
+  return name.replace(/[^A-Za-z0-9_-]/g, '_') || 'database';
 }
 
 /** `20261125T101530Z`: sorts, and has no colon (Windows, scp). */

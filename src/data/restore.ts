@@ -53,7 +53,7 @@ import type { Database, Queryable } from '../db/database.js';
 import { formatColumnRef, parseColumnRef } from '../config/column-ref.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
 import { shellWord } from '../paths.js';
-import { ensureLedger, logEvent, readLedger, serviceLockKey } from '../ledger/ledger.js';
+import { ensureLedger, logEvent, readLedger } from '../ledger/ledger.js';
 import { connectGuarded, type GuardOverride } from '../ledger/guard.js';
 import { displayName, displayQualified, literal, quoteIdent, quoteQualified, type QualifiedName } from '../sql/ident.js';
 import { copyPieces } from './copy-pieces.js';
@@ -645,7 +645,7 @@ function refuseUnusedFill(fill: Record<string, string> | undefined, plans: Table
       throw new TidemarkError('bad-fill', `--fill ${key}: the column ${parsed.error.message}.`, { kind: 'usage', hint: parsed.error.hint ?? 'Write --fill table.column=value.' });
     }
     const hit = resolveFillKey(key, plans);
-    const col = hit && hit.plan.target.find((c) => c.name === hit.column);
+    const col = hit?.plan.target.find((c) => c.name === hit.column);
     if (!hit || !col) {
       throw new TidemarkError('bad-fill', `--fill ${key}: no such column among the tables restored.`, { kind: 'usage', hint: 'Write --fill table.column=value.' });
     }

@@ -231,7 +231,7 @@ async function refuseExisting(service: string, dir: string, fileName: string, fo
 /** The id of the highest-numbered migration of a tidemark service, or undefined. */
 async function latestMigration(workspace: Workspace, name: string): Promise<string | undefined> {
   const s = workspace.services.find((x) => x.name === name);
-  if (!s || s.format !== 'tidemark') return undefined;
+  if (s?.format !== 'tidemark') return undefined;
   const history = await readTidemarkHistory(s.name, s.migrationsDir);
   let best: { id: string; number: bigint } | undefined;
   for (const m of history.migrations) if (!best || m.number > best.number) best = m;

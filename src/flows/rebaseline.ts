@@ -16,7 +16,7 @@
  *
  * Results as values: never throws.
  */
-import { closeQuietly, connect, readHistories, resolveWorkspace, selectServices, up, withServiceLocks, type DatabaseSource, type WorkspaceOptions } from '../apply/migrate.js';
+import { closeQuietly, readHistories, resolveWorkspace, selectServices, up, withServiceLocks, type DatabaseSource, type WorkspaceOptions } from '../apply/migrate.js';
 import { withRequiredServices } from '../config/load.js';
 import type { Workspace } from '../config/types.js';
 import type { Database, Queryable } from '../db/database.js';

@@ -371,7 +371,7 @@ function orderTypes(types: readonly TypeInfo[]): TypeInfo[] {
   const bare = (typeText: string) => typeText.replace(/\[\]/g, '').replace(/\(.*\)$/, '').trim();
   while (pending.length > 0) {
     const i = pending.findIndex((t) => uses(t).every((u) => !pending.some((p) => p !== t && names(p).includes(bare(u)))));
-    const next = pending.splice(i < 0 ? 0 : i, 1)[0];
+    const next = pending.splice(Math.max(i, 0), 1)[0];
     done.push(next);
   }
   return done;
@@ -386,7 +386,7 @@ function orderViews(views: readonly ViewInfo[]): ViewInfo[] {
   const inSet = new Set(views.map(key));
   while (pending.length > 0) {
     const i = pending.findIndex((v) => v.dependsOn.every((d) => !inSet.has(d) || emitted.has(d)));
-    const next = pending.splice(i < 0 ? 0 : i, 1)[0];
+    const next = pending.splice(Math.max(i, 0), 1)[0];
     done.push(next);
     emitted.add(key(next));
   }

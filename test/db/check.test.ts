@@ -108,7 +108,7 @@ describe('check on a tidemark workspace', () => {
       const r = await runCli(['check', '--json'], ws.dir);
       assert.equal(r.code, 1);
       const rules = byRule(JSON.parse(r.stdout).diagnostics);
-      assert.equal(rules['naming'], 1);
+      assert.equal(rules.naming, 1);
       assert.equal(rules['gap-in-sequence'], 1);
       assert.equal(rules['cross-service-reference'], 1, 'budget changes users even though it requires user');
       assert.ok(rules['sum-mismatch'] >= 1, 'the new budget file is not in tidemark.sum');

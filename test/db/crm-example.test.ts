@@ -23,7 +23,7 @@ function findExampleDir(): string {
     const candidate = path.join(dir, 'examples', 'crm-ditual');
     if (existsSync(path.join(candidate, 'data.mjs'))) return candidate;
     const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('examples/crm-ditual not found above ' + fileURLToPath(import.meta.url));
+    if (parent === dir) throw new Error(`examples/crm-ditual not found above ${fileURLToPath(import.meta.url)}`);
     dir = parent;
   }
 }

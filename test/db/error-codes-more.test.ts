@@ -13,7 +13,7 @@ import { renumber } from '../../src/apply/renumber.js';
 import { loadWorkspace } from '../../src/config/load.js';
 import { backup } from '../../src/api/backup.js';
 import { openDatabase } from '../../src/db/open.js';
-import { TidemarkError, isTidemarkError } from '../../src/errors.js';
+import { type TidemarkError, isTidemarkError } from '../../src/errors.js';
 import { adopt } from '../../src/api/flows.js';
 import { createMigrationFile } from '../../src/history/new-migration.js';
 import { writeSumFile } from '../../src/history/sum-io.js';
@@ -68,7 +68,7 @@ describe('error codes of the file system, before any database', () => {
         for (const dir of [file, path.join(file, 'sub')]) {
           const err = assertCode(await createMigrationFile('app', dir, 'add_role').catch((e: unknown) => e), 'missing-migrations-dir');
           assert.equal(err.file, dir);
-          assert.match(err.message, new RegExp(`${dir.replace(/[.*+?^${}()|[\]\/]/g, '\$&')}: ENOTDIR`));
+          assert.match(err.message, new RegExp(`${dir.replace(/[.*+?^${}()|[\]/]/g, '$&')}: ENOTDIR`));
         }
         assert.equal(readFileSync(file, 'utf8'), 'a file, not a directory');
       }),

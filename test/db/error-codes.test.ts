@@ -10,7 +10,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import pg from 'pg';
-import { ERROR_CODES, exitCodeOfKind, type ErrorCode } from '../../src/error-codes.js';
 import { openDatabase } from '../../src/db/open.js';
 import { serviceLockKey } from '../../src/ledger/ledger.js';
 import { backends, forEachBackend } from '../support/backends.js';

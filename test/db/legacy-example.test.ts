@@ -21,7 +21,7 @@ function findLegacyDir(): string {
     const candidate = path.join(dir, 'examples', 'crm-ditual', 'legacy');
     if (existsSync(path.join(candidate, 'legacy-database.sql'))) return candidate;
     const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('examples/crm-ditual/legacy not found above ' + fileURLToPath(import.meta.url));
+    if (parent === dir) throw new Error(`examples/crm-ditual/legacy not found above ${fileURLToPath(import.meta.url)}`);
     dir = parent;
   }
 }

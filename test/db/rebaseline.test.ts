@@ -15,7 +15,6 @@ import { up } from '../../src/api/migrate.js';
 import { loadWorkspace } from '../../src/config/load.js';
 import { verifyBackup } from '../../src/api/backup.js';
 import type { Database } from '../../src/db/database.js';
-import { openDatabase } from '../../src/db/open.js';
 import { rebaseline } from '../../src/api/flows.js';
 import { writeSumFile } from '../../src/history/sum-io.js';
 import { readLedger } from '../../src/ledger/ledger.js';
