@@ -3,8 +3,7 @@ import { TidemarkError, asTidemarkError } from '../errors.js';
 import { readAlembicHistory } from '../history/read-alembic.js';
 import { logEvent, ensureLedger } from '../ledger/ledger.js';
 import { connect, resolveWorkspace, type DatabaseSource, type WorkspaceOptions } from './migrate.js';
-import { versionTableName } from '../config/owns.js';
-import { quoteIdent, quoteQualified } from '../sql/ident.js';
+import { parseJoinedName, quoteIdent, quoteQualified } from '../sql/ident.js';
 
 export interface SplitMove {
   service: string;
@@ -30,7 +29,7 @@ const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** A version table (`table` or `schema.table`, case kept) quoted for SQL; refused when it is not such a name. */
 function versionTableSql(text: string): string {
-  const q = versionTableName(text);
+  const q = parseJoinedName(text);
   if (!q) throw new TidemarkError('bad-version-table', `${JSON.stringify(text)} is not a version table name (\`table\` or \`schema.table\`).`, { kind: 'usage' });
   return q.schema === undefined ? quoteIdent(q.name) : quoteQualified({ schema: q.schema, name: q.name });
 }
@@ -107,7 +106,7 @@ export async function splitVersionTable(
       for (const s of result.services) {
         // The same shape Alembic creates for its version table.
         await tx.exec(
-          `CREATE TABLE IF NOT EXISTS ${versionTableSql(s.versionTable)} (version_num varchar(32) NOT NULL, CONSTRAINT ${quoteIdent(`${versionTableName(s.versionTable)!.name}_pkc`)} PRIMARY KEY (version_num))`,
+          `CREATE TABLE IF NOT EXISTS ${versionTableSql(s.versionTable)} (version_num varchar(32) NOT NULL, CONSTRAINT ${quoteIdent(`${parseJoinedName(s.versionTable)!.name}_pkc`)} PRIMARY KEY (version_num))`,
         );
       }
       for (const m of result.moves) {

@@ -95,14 +95,10 @@ export function parseOwns(entry: string): ParsedOwns {
       continue;
     }
     touched = true;
-    if (c === '*') {
-      current.push(STAR);
-      folded.push(STAR);
-    } else if (c === '?') {
-      current.push(ONE);
-      folded.push(ONE);
-    }
-    else if (/\s/u.test(c)) return fail('has an unquoted space', 'quote a name with spaces: "My Schema".orders');
+    if (c === '*' || c === '?') {
+      current.push(c === '*' ? STAR : ONE);
+      folded.push(c === '*' ? STAR : ONE);
+    } else if (/\s/u.test(c)) return fail('has an unquoted space', 'quote a name with spaces: "My Schema".orders');
     // eslint-disable-next-line no-control-regex
     else if (/[\u0000-\u001f\u007f-\u009f]/.test(c)) return fail('has an unquoted control character', 'quote the name');
     else if (c === ':') return fail('has a `:` outside quotes', 'write `schema:<name>` for a whole schema, or quote a name that contains a colon');
@@ -222,7 +218,6 @@ export function parseTableName(text: string): { ok: true; name: QualifiedName } 
   return { ok: true, name: { schema: literalText(p.schema), name: literalText(p.table) } };
 }
 
-// ---------------------------------------------------------------------------------------------
 // Matching
 
 /** Whether a name matches a part: `*` any run, `?` one character (code point), the rest literal. */
@@ -308,7 +303,6 @@ export function ownerOf<S extends { readonly owns: readonly string[] } = Service
   return best;
 }
 
-// ---------------------------------------------------------------------------------------------
 // Overlap between services
 
 /** Whether some name matches both parts. */
@@ -385,7 +379,6 @@ export function ownershipConflict(a: OwnsClaim, b: OwnsClaim): string | undefine
     : undefined;
 }
 
-// ---------------------------------------------------------------------------------------------
 // Text search (the doctor's cheap pre-filter)
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
@@ -401,15 +394,5 @@ export function partSearchSource(part: NamePattern): string {
     .join('');
 }
 
-const VERSION_TABLE = /^(?:([A-Za-z_][A-Za-z0-9_$]*)\.)?([A-Za-z_][A-Za-z0-9_$]*)$/;
-
-/**
- * An Alembic `versionTable` (`table` or `schema.table` of plain identifiers, as the config allows):
- * the schema apart (undefined: the search_path finds it, as Alembic does), case kept as SQLAlchemy
- * keeps it. Undefined when the text is not such a name.
- */
-export function versionTableName(text: string): { schema?: string; name: string } | undefined {
-  const m = VERSION_TABLE.exec(text);
-  if (!m) return undefined;
-  return m[1] === undefined ? { name: m[2] } : { schema: m[1], name: m[2] };
-}
+/** An Alembic `versionTable` split into schema and table: the one rule, sql/ident.ts parseJoinedName. */
+export { parseJoinedName as versionTableName } from '../sql/ident.js';

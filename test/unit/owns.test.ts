@@ -18,9 +18,10 @@ import {
   ONE,
   STAR,
   type OwnsPattern,
+  versionTableName,
   type PatternUnit,
 } from '../../src/config/owns.js';
-import { quoteQualified, type QualifiedName } from '../../src/sql/ident.js';
+import { parseJoinedName, quoteQualified, type QualifiedName } from '../../src/sql/ident.js';
 import { dotConfusablePair, hostileIdentifier, hostileQualifiedName } from '../support/hostile-names.js';
 
 function pattern(entry: string): OwnsPattern {
@@ -218,5 +219,13 @@ describe('owns: generated hostile names', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('owns: versionTableName', () => {
+  test('is sql/ident parseJoinedName (one rule for a joined name), kept here for its importers', () => {
+    assert.equal(versionTableName, parseJoinedName);
+    assert.deepEqual(versionTableName('billing.Alembic_Version'), { schema: 'billing', name: 'Alembic_Version' });
+    assert.equal(versionTableName('"a.b".c'), undefined);
   });
 });

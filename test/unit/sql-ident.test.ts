@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { dropSql } from '../../src/db/shadow-empty.js';
 import { displayName, dumpPattern, ident, literal, nameKey, parseJoinedName, quoteIdent, quoteQualified } from '../../src/sql/ident.js';
 import { dotConfusablePair, hostileQualifiedName } from '../support/hostile-names.js';
 
@@ -77,5 +78,34 @@ describe('sql/ident', () => {
     assert.deepEqual(parseJoinedName('billing.Alembic_Version'), { schema: 'billing', name: 'Alembic_Version' });
     assert.deepEqual(parseJoinedName('_a$1.b'), { schema: '_a$1', name: 'b' });
     for (const bad of ['', '.', 'a.', '.a', 'a.b.c', '"a".b', 'a b', '1a', 'a.1b', 'é', 'a-b']) assert.equal(parseJoinedName(bad), undefined, bad);
+  });
+
+  it('parseJoinedName: the split introspection and alembic-split made by hand, for every name the config accepts', () => {
+    // src/config/validate.ts's versionTable grammar, and the old split at the first dot.
+    const CONFIG = /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/;
+    const bySplit = (v: string) => (v.includes('.') ? { schema: v.slice(0, v.indexOf('.')), name: v.slice(v.indexOf('.') + 1) } : { name: v });
+    const text = fc.string({ unit: fc.constantFrom('a', 'Z', '_', '$', '0', '.', '"', ' ', '-', 'é'), maxLength: 8 });
+    fc.assert(
+      fc.property(text, (v) => {
+        const parsed = parseJoinedName(v);
+        assert.equal(parsed !== undefined, CONFIG.test(v), v);
+        if (parsed) assert.deepEqual(parsed, bySplit(v));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("a given shadow's DROPs quote each part of a hostile name, so the DROP names exactly that object", () => {
+    fc.assert(
+      fc.property(hostileQualifiedName(), (q) => {
+        const sql = dropSql({ kind: 'TABLE', ...q });
+        const m = /^DROP TABLE IF EXISTS "((?:[^"]|"")*)"\."((?:[^"]|"")*)" CASCADE$/s.exec(sql);
+        assert.ok(m, sql);
+        assert.deepEqual({ schema: m[1].replaceAll('""', '"'), name: m[2].replaceAll('""', '"') }, { schema: q.schema, name: q.name });
+      }),
+    );
+    assert.equal(dropSql({ kind: 'MATERIALIZED VIEW', schema: 'a.b', name: 'c' }), 'DROP MATERIALIZED VIEW IF EXISTS "a.b"."c" CASCADE');
+    // A routine keeps the server's own regprocedure text (names and argument types quoted by the server).
+    assert.equal(dropSql({ kind: 'FUNCTION', signature: '"My"."f"(integer[], "Odd type")' }), 'DROP FUNCTION IF EXISTS "My"."f"(integer[], "Odd type") CASCADE');
   });
 });

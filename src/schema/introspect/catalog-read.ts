@@ -110,6 +110,8 @@ export async function readCatalog(db: Queryable): Promise<Catalog> {
   ).rows;
   const relById = new Map(rels.map((r) => [r.oid, r]));
 
+  // quote_ident stays in the SQL: a collation name is printed as the server prints the rest of this DDL
+  // (format_type, pg_get_expr), with the server's own keyword list, in the same one query.
   const types = (
     await db.query<TypeRow>(
       `SELECT t.oid::int8::float8 AS oid, n.nspname AS schema, t.typname AS name, t.typtype::text AS typtype,

@@ -5,6 +5,7 @@
 import type { Workspace } from '../../config/types.js';
 import { ownerOf } from '../../config/load.js';
 import type { Queryable } from '../../db/database.js';
+import { parseJoinedName } from '../../sql/ident.js';
 import type { ExternalReference, UnsupportedObject } from '../snapshot.js';
 import type { Catalog } from './catalog-read.js';
 import { describeKey } from './catalog-read.js';
@@ -38,10 +39,8 @@ export function newContext(db: Queryable, workspace: Workspace, service: string,
   // Alembic version tables, as the config names them: `table` (in whatever schema Alembic's search path
   // put it) or `schema.table` (the config's grammar allows no dot inside a part).
   // Every service has one (`alembic_version` unless configured).
-  const versionTables = workspace.services.map((s) => s.versionTable).map((v) => {
-    const dot = v.indexOf('.');
-    return dot < 0 ? { schema: undefined, name: v } : { schema: v.slice(0, dot), name: v.slice(dot + 1) };
-  });
+  // The config refuses any other spelling, so every one parses (one that did not would match no table).
+  const versionTables = workspace.services.flatMap((s) => parseJoinedName(s.versionTable) ?? []);
   const references: ExternalReference[] = [];
   return {
     db,

@@ -112,6 +112,8 @@ export async function readObjects(ctx: IntrospectContext, { tables, seqRows }: T
       )
     ).rows;
     const compositeRels = typeIds.map((id) => typeById.get(id) as TypeRow).filter((t) => t.typtype === 'c').map((t) => t.relid);
+    // quote_ident stays in the SQL: a collation name is printed as the server prints the rest of this DDL
+    // (format_type, pg_get_expr), with the server's own keyword list, in the same one query.
     const attrs =
       compositeRels.length === 0
         ? []

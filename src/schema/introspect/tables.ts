@@ -91,6 +91,8 @@ export async function readTables(ctx: IntrospectContext): Promise<TablesRead> {
   for (const s of seqRows) if (s.deptype === 'i' && s.owner_rel !== null) identitySeq.set(`${s.owner_rel}:${s.owner_col}`, s);
 
   if (tableIds.length > 0) {
+    // quote_ident stays in the SQL (here and for policy roles): names printed as the server prints the rest of
+    // this DDL (format_type, pg_get_expr), with the server's own keyword list, in the same one query.
     const cols = (
       await db.query<{
         rel: number;
