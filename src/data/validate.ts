@@ -18,10 +18,11 @@ import type { Service, Workspace } from '../config/types.js';
 import type { Database } from '../db/database.js';
 import { TidemarkError, asTidemarkError } from '../errors.js';
 import { displayPath } from '../paths.js';
-import { displayName, displayQualified, nameKey, quoteIdent, quoteQualified, type QualifiedName } from '../sql/ident.js';
+import { displayName, displayQualified, nameKey, type QualifiedName } from '../sql/ident.js';
 import { selectServices } from '../config/select.js';
 import { closeQuietly, connect, resolveDatabaseUrl, resolveWorkspace, type DatabaseSource, type WorkspaceOptions } from '../db/connect.js';
 import type { ShadowKind } from '../db/shadow.js';
+import { foreignKeys, liveTables, orphanCount, orphanSamples, type LiveTable, type TableConstraint } from '../schema/catalog.js';
 import { ownRows } from './digest.js';
 import { MANIFEST_FILE, readManifest as readManifestFile, type Manifest } from './manifest.js';
 import { ownerOfTable } from './owner.js';
@@ -151,22 +152,6 @@ export async function validate(options: ValidateOptions = {}): Promise<ValidateR
 }
 
 // ---------------------------------------------------------------------------------------------
-
-interface LiveTable extends QualifiedName {
-  /** pg_class.relkind: 'r' ordinary, 'p' partitioned. */
-  kind: string;
-}
-
-async function liveTables(db: Database): Promise<LiveTable[]> {
-  const { rows } = await db.query<LiveTable>(
-    `SELECT n.nspname AS schema, c.relname AS name, c.relkind::text AS kind
-       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
-        AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'tidemark') AND n.nspname NOT LIKE 'pg\\_%'
-      ORDER BY n.nspname, c.relname`,
-  );
-  return rows;
-}
 
 function ownedBy(workspace: Workspace, tables: readonly LiveTable[], service: string): QualifiedName[] {
   return tables.filter((t) => ownerOfTable(workspace, t)?.name === service);
@@ -321,7 +306,7 @@ async function checkCounts(workspace: Workspace, manifest: Manifest, live: reado
 
 // ---- (c) relationships ----
 
-/** Anti-join: rows whose key columns are all non-NULL (MATCH SIMPLE) and have no parent row. */
+/** Rows whose key columns are all non-NULL (MATCH SIMPLE, whatever the key's MATCH type) and have no parent row. */
 async function orphans(
   db: Database,
   child: QualifiedName,
@@ -330,19 +315,11 @@ async function orphans(
   parentCols: readonly string[],
   asText = false,
 ): Promise<{ count: number; samples: string[] }> {
-  // Aliases are only ever used qualified (`c."col"`, `p."col"`): a column named c or p changes nothing.
-  const c = (col: string) => `c.${quoteIdent(col)}`;
   // Soft relations may join columns of different types (bigint and text): compare their text then.
-  const eq = (p: string, col: string) => (asText ? `p.${quoteIdent(p)}::text = ${c(col)}::text` : `p.${quoteIdent(p)} = ${c(col)}`);
-  const where =
-    childCols.map((col) => `${c(col)} IS NOT NULL`).join(' AND ') +
-    ` AND NOT EXISTS (SELECT 1 FROM ${quoteQualified(parent)} AS p WHERE ${childCols.map((col, i) => eq(parentCols[i], col)).join(' AND ')})`;
-  const from = `FROM ${quoteQualified(child)} AS c WHERE ${where}`;
-  const count = Number((await db.query<{ n: string }>(`SELECT pg_catalog.count(*)::pg_catalog.text AS n ${from}`)).rows[0].n);
+  const key = { child, columns: childCols, parent, referencedColumns: parentCols, asText };
+  const count = await orphanCount(db, key);
   if (count === 0) return { count, samples: [] };
-  const key = childCols.length === 1 ? `${c(childCols[0])}::text` : `ROW(${childCols.map(c).join(', ')})::text`;
-  const samples = (await db.query<{ k: string }>(`SELECT DISTINCT ${key} AS k ${from} ORDER BY 1 LIMIT ${SAMPLE_LIMIT}`)).rows.map((r) => r.k);
-  return { count, samples };
+  return { count, samples: await orphanSamples(db, key, SAMPLE_LIMIT) };
 }
 
 function describeOrphans(count: number, from: string, to: string): string {
@@ -350,29 +327,24 @@ function describeOrphans(count: number, from: string, to: string): string {
 }
 
 async function checkForeignKeys(workspace: Workspace, owned: readonly LiveTable[], db: Database, result: ValidateResult): Promise<void> {
+  // One catalog query for every owned table, then read back table by table in validate's order.
+  const byTable = new Map<number, TableConstraint[]>();
+  for (const fk of await foreignKeys(db, owned.map((t) => t.oid))) {
+    const list = byTable.get(fk.tableOid) ?? [];
+    list.push(fk);
+    byTable.set(fk.tableOid, list);
+  }
   for (const t of owned) {
-    const { rows } = await db.query<{ name: string; cols: string[]; ref_schema: string; ref_table: string; refcols: string[]; validated: boolean }>(
-      `SELECT con.conname AS name,
-              ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(n, i)
-                      JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.i) AS cols,
-              rn.nspname AS ref_schema, rc.relname AS ref_table,
-              ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(n, i)
-                      JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.i) AS refcols,
-              con.convalidated AS validated
-         FROM pg_constraint con
-         JOIN pg_class cc ON cc.oid = con.conrelid JOIN pg_namespace cn ON cn.oid = cc.relnamespace
-         JOIN pg_class rc ON rc.oid = con.confrelid JOIN pg_namespace rn ON rn.oid = rc.relnamespace
-        WHERE con.contype = 'f' AND cn.nspname = $1 AND cc.relname = $2
-        ORDER BY con.conname`,
-      [t.schema, t.name],
-    );
+    const rows = byTable.get(t.oid) ?? [];
     const child: QualifiedName = { schema: t.schema, name: t.name };
     const service = ownerOfTable(workspace, t)?.name;
     for (const fk of rows) {
-      const parent: QualifiedName = { schema: fk.ref_schema, name: fk.ref_table };
-      const from = withColumns(child, fk.cols);
-      const to = withColumns(parent, fk.refcols);
-      const found = await orphans(db, child, fk.cols, parent, fk.refcols);
+      // foreignKeys sets `references` on every row it returns.
+      const ref = fk.references!;
+      const parent: QualifiedName = { schema: ref.schema, name: ref.name };
+      const from = withColumns(child, fk.columns);
+      const to = withColumns(parent, ref.columns);
+      const found = await orphans(db, child, fk.columns, parent, ref.columns);
       result.relationships.push({ kind: 'foreign-key', name: fk.name, from, to, orphans: found.count, samples: found.samples });
       if (found.count > 0) {
         result.findings.push({
