@@ -3,7 +3,8 @@
  *
  * (a) structure — the services' owned tables compared with what their migrations produce, replayed on
  *     a shadow database (src/db/shadow.ts: a temporary database on the target server when the role may
- *     create one, else an in-process PGlite; or `--shadow URL`); src/data/structure.ts says what is normalized;
+ *     create one, else an in-process PGlite; or `--shadow URL`), both sides introspected as the service's
+ *     Snapshot and compared by schema/diff (describeStructure: validate's sentences);
  * (b) counts — live `count(*)` against the row counts of a backup manifest (`--against DIR`);
  * (c) relationships — orphans for every foreign key of the owned tables (a restore with triggers
  *     disabled, or a NOT VALID constraint, can leave some) and for every `softRelations` entry of the
@@ -13,7 +14,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { withRequiredServices } from '../config/load.js';
 import type { Service, Workspace } from '../config/types.js';
 import type { Database } from '../db/database.js';
 import { TidemarkError, asTidemarkError } from '../errors.js';
@@ -22,11 +22,14 @@ import { displayName, displayQualified, nameKey, type QualifiedName } from '../s
 import { selectServices } from '../config/select.js';
 import { closeQuietly, connect, resolveDatabaseUrl, resolveWorkspace, type DatabaseSource, type WorkspaceOptions } from '../db/connect.js';
 import type { ShadowKind } from '../db/shadow.js';
+import { describeStructure } from '../schema/diff/structure-words.js';
+import { diff } from '../schema/diff/diff.js';
+import { introspect } from '../schema/introspect.js';
+import type { Snapshot } from '../schema/snapshot.js';
 import { foreignKeys, liveTables, orphanCount, orphanSamples, type LiveTable, type TableConstraint } from '../schema/catalog.js';
 import { ownRows } from './digest.js';
 import { MANIFEST_FILE, readManifest as readManifestFile, type Manifest } from './manifest.js';
 import { ownerOfTable } from './owner.js';
-import { compareStructures, readTableStructure } from './structure.js';
 
 export type ValidateCheck = 'structure' | 'counts' | 'relationships';
 
@@ -70,15 +73,15 @@ export interface ValidateOptions extends WorkspaceOptions {
   /** An empty database to replay on (`--shadow URL`); default a temporary database on the target server, else PGlite. */
   shadow?: string;
   /**
-   * Applies the services' migrations to the shadow: needed for the structure check. data/ sits below
-   * apply/, so the migration executor is handed in; `validate` from src/flows/validate.ts (what the
-   * CLI and the package export) hands in `up`.
+   * Replays a service's migrations on the shadow: needed for the structure check. data/ sits below
+   * apply/, so the replay is handed in; `validate` from src/flows/validate.ts (what the CLI and the
+   * package export) hands in apply/replay.ts `replay`.
    */
   replay?: MigrationReplay;
 }
 
-/** Applies `services`' migrations (each with what it requires) to `shadow`; results as values. */
-export type MigrationReplay = (shadow: Database, workspace: Workspace, services: string[]) => Promise<{ ok: boolean; error?: { message: string } }>;
+/** Applies `service`'s migrations (with what it requires) to `shadow` and returns the Snapshot of what it owns there; throws when they do not replay. */
+export type MigrationReplay = (shadow: Database, workspace: Workspace, service: string) => Promise<Snapshot>;
 
 export interface ValidateResult {
   ok: boolean;
@@ -152,10 +155,6 @@ export async function validate(options: ValidateOptions = {}): Promise<ValidateR
 }
 
 // ---------------------------------------------------------------------------------------------
-
-function ownedBy(workspace: Workspace, tables: readonly LiveTable[], service: string): QualifiedName[] {
-  return tables.filter((t) => ownerOfTable(workspace, t)?.name === service);
-}
 
 /** A table for a message: `users` in public, `billing.invoices` elsewhere, quoted where needed. */
 function short(table: QualifiedName): string {
@@ -231,21 +230,20 @@ async function checkStructure(
     }
     let failed = false;
     try {
-      const replay = await replayMigrations(shadow, workspace, withRequiredServices(workspace, [service.name]));
-      if (!replay.ok) {
+      let expected: Snapshot;
+      try {
+        expected = await replayMigrations(shadow, workspace, service.name);
+      } catch (err) {
         result.findings.push({
           check: 'structure',
           service: service.name,
-          message: `the migrations of ${service.name} do not replay on the shadow database: ${replay.error?.message ?? 'unknown error'}`,
+          message: `the migrations of ${service.name} do not replay on the shadow database: ${asTidemarkError(err).message}`,
           hint: 'Fix the migration (`tidemark check` lists history problems), then validate again.',
         });
         continue;
       }
-      const shadowTables = ownedBy(workspace, await liveTables(shadow), service.name);
-      const liveOwned = ownedBy(workspace, await liveTables(db), service.name);
-      const expected = await readTableStructure(shadow, shadowTables);
-      const live = await readTableStructure(db, liveOwned);
-      for (const d of compareStructures(live, expected)) {
+      const live = await introspect(db, { workspace, service: service.name });
+      for (const d of describeStructure(diff(live, expected))) {
         result.findings.push({
           check: 'structure',
           service: service.name,
