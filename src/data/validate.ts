@@ -14,22 +14,20 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Service, Workspace } from '../config/types.js';
+import type { Workspace } from '../config/types.js';
 import type { Database } from '../db/database.js';
 import { TidemarkError, asTidemarkError } from '../errors.js';
 import { displayPath } from '../paths.js';
 import { displayName, displayQualified, nameKey, type QualifiedName } from '../sql/ident.js';
 import { selectServices } from '../config/select.js';
-import { closeQuietly, connect, resolveDatabaseUrl, resolveWorkspace, type DatabaseSource, type WorkspaceOptions } from '../db/connect.js';
+import { closeQuietly, connect, resolveWorkspace, type DatabaseSource, type WorkspaceOptions } from '../db/connect.js';
 import type { ShadowKind } from '../db/shadow.js';
-import { describeStructure } from '../schema/diff/structure-words.js';
-import { diff } from '../schema/diff/diff.js';
-import { introspect } from '../schema/introspect.js';
 import type { Snapshot } from '../schema/snapshot.js';
 import { foreignKeys, liveTables, orphanCount, orphanSamples, type LiveTable, type TableConstraint } from '../schema/catalog.js';
 import { ownRows } from './digest.js';
 import { MANIFEST_FILE, readManifest as readManifestFile, type Manifest } from './manifest.js';
 import { ownerOfTable } from './owner.js';
+import { checkStructure, shadowTarget } from './validate/structure-check.js';
 
 export type ValidateCheck = 'structure' | 'counts' | 'relationships';
 
@@ -193,78 +191,7 @@ function readManifest(dir: string): Manifest {
   return read.manifest;
 }
 
-// ---- (a) structure ----
-
-interface ShadowTarget {
-  /** The target's URL with credentials, when validate opened it from a URL (a given Database has only its redacted one). */
-  targetUrl?: string;
-  shadowUrl?: string;
-  cwd?: string;
-}
-
-/** What openShadow needs to know about the target, resolved as connect() resolves it. */
-function shadowTarget(options: ValidateOptions, workspace: Workspace): ShadowTarget {
-  const cwd = options.cwd ?? process.cwd();
-  if (options.database !== undefined && typeof options.database !== 'string') return { shadowUrl: options.shadow, cwd };
-  const { url, source } = resolveDatabaseUrl(options.database, workspace);
-  return { targetUrl: url, shadowUrl: options.shadow, cwd: source === 'config' || source === 'default' ? (workspace.root ?? cwd) : cwd };
-}
-
-async function checkStructure(
-  workspace: Workspace,
-  services: readonly Service[],
-  db: Database,
-  target: ShadowTarget,
-  replayMigrations: MigrationReplay,
-  result: ValidateResult,
-): Promise<void> {
-  const { openShadow } = await import('../db/shadow.js');
-  for (const service of services) {
-    // A fresh shadow per service with only that service and what it requires: what its own
-    // migrations produce, not what another service may have done to its tables.
-    const opened = await openShadow({ target: db, targetUrl: target.targetUrl, shadowUrl: target.shadowUrl, cwd: target.cwd });
-    const shadow = opened.database;
-    if (result.shadow === undefined) {
-      result.shadow = opened.description;
-      result.shadowKind = opened.kind;
-    }
-    let failed = false;
-    try {
-      let expected: Snapshot;
-      try {
-        expected = await replayMigrations(shadow, workspace, service.name);
-      } catch (err) {
-        result.findings.push({
-          check: 'structure',
-          service: service.name,
-          message: `the migrations of ${service.name} do not replay on the shadow database: ${asTidemarkError(err).message}`,
-          hint: 'Fix the migration (`tidemark check` lists history problems), then validate again.',
-        });
-        continue;
-      }
-      const live = await introspect(db, { workspace, service: service.name });
-      for (const d of describeStructure(diff(live, expected))) {
-        result.findings.push({
-          check: 'structure',
-          service: service.name,
-          table: d.table,
-          message: d.message,
-          hint: 'Pending migrations (`tidemark status`) or a change made by hand: put the change in a migration, or revert it.',
-        });
-      }
-    } catch (err) {
-      failed = true;
-      throw err;
-    } finally {
-      // A temporary database left behind is worth an error, unless one is already on its way out.
-      if (failed) await closeQuietly(() => opened.dispose());
-      else await opened.dispose();
-    }
-  }
-  if (services.length > 1 && result.shadowKind === 'same-server') {
-    result.shadow = `${result.shadow}, a fresh one for each of the ${services.length} services`;
-  }
-}
+// ---- (a) structure: data/validate/structure-check.ts ----
 
 // ---- (b) counts ----
 
