@@ -3,7 +3,8 @@
  *
  * (a) structure — the services' owned tables compared with what their migrations produce, replayed on
  *     a shadow database (src/db/shadow.ts: a temporary database on the target server when the role may
- *     create one, else an in-process PGlite; or `--shadow URL`); src/data/structure.ts says what is normalized;
+ *     create one, else an in-process PGlite; or `--shadow URL`), both sides introspected as the service's
+ *     Snapshot and compared by schema/diff (describeStructure: validate's sentences);
  * (b) counts — live `count(*)` against the row counts of a backup manifest (`--against DIR`);
  * (c) relationships — orphans for every foreign key of the owned tables (a restore with triggers
  *     disabled, or a NOT VALID constraint, can leave some) and for every `softRelations` entry of the
@@ -13,19 +14,20 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { withRequiredServices } from '../config/load.js';
-import type { Service, Workspace } from '../config/types.js';
+import type { Workspace } from '../config/types.js';
 import type { Database } from '../db/database.js';
 import { TidemarkError, asTidemarkError } from '../errors.js';
 import { displayPath } from '../paths.js';
-import { displayName, displayQualified, nameKey, quoteIdent, quoteQualified, type QualifiedName } from '../sql/ident.js';
+import { displayName, displayQualified, nameKey, type QualifiedName } from '../sql/ident.js';
 import { selectServices } from '../config/select.js';
-import { closeQuietly, connect, resolveDatabaseUrl, resolveWorkspace, type DatabaseSource, type WorkspaceOptions } from '../db/connect.js';
+import { closeQuietly, connect, resolveWorkspace, type DatabaseSource, type WorkspaceOptions } from '../db/connect.js';
 import type { ShadowKind } from '../db/shadow.js';
+import type { Snapshot } from '../schema/snapshot.js';
+import { foreignKeys, liveTables, orphanCount, orphanSamples, type LiveTable, type TableConstraint } from '../schema/catalog.js';
 import { ownRows } from './digest.js';
 import { MANIFEST_FILE, readManifest as readManifestFile, type Manifest } from './manifest.js';
 import { ownerOfTable } from './owner.js';
-import { compareStructures, readTableStructure } from './structure.js';
+import { checkStructure, shadowTarget } from './validate/structure-check.js';
 
 export type ValidateCheck = 'structure' | 'counts' | 'relationships';
 
@@ -69,15 +71,15 @@ export interface ValidateOptions extends WorkspaceOptions {
   /** An empty database to replay on (`--shadow URL`); default a temporary database on the target server, else PGlite. */
   shadow?: string;
   /**
-   * Applies the services' migrations to the shadow: needed for the structure check. data/ sits below
-   * apply/, so the migration executor is handed in; `validate` from src/flows/validate.ts (what the
-   * CLI and the package export) hands in `up`.
+   * Replays a service's migrations on the shadow: needed for the structure check. data/ sits below
+   * apply/, so the replay is handed in; `validate` from src/flows/validate.ts (what the CLI and the
+   * package export) hands in apply/replay.ts `replay`.
    */
   replay?: MigrationReplay;
 }
 
-/** Applies `services`' migrations (each with what it requires) to `shadow`; results as values. */
-export type MigrationReplay = (shadow: Database, workspace: Workspace, services: string[]) => Promise<{ ok: boolean; error?: { message: string } }>;
+/** Applies `service`'s migrations (with what it requires) to `shadow` and returns the Snapshot of what it owns there; throws when they do not replay. */
+export type MigrationReplay = (shadow: Database, workspace: Workspace, service: string) => Promise<Snapshot>;
 
 export interface ValidateResult {
   ok: boolean;
@@ -152,26 +154,6 @@ export async function validate(options: ValidateOptions = {}): Promise<ValidateR
 
 // ---------------------------------------------------------------------------------------------
 
-interface LiveTable extends QualifiedName {
-  /** pg_class.relkind: 'r' ordinary, 'p' partitioned. */
-  kind: string;
-}
-
-async function liveTables(db: Database): Promise<LiveTable[]> {
-  const { rows } = await db.query<LiveTable>(
-    `SELECT n.nspname AS schema, c.relname AS name, c.relkind::text AS kind
-       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
-        AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'tidemark') AND n.nspname NOT LIKE 'pg\\_%'
-      ORDER BY n.nspname, c.relname`,
-  );
-  return rows;
-}
-
-function ownedBy(workspace: Workspace, tables: readonly LiveTable[], service: string): QualifiedName[] {
-  return tables.filter((t) => ownerOfTable(workspace, t)?.name === service);
-}
-
 /** A table for a message: `users` in public, `billing.invoices` elsewhere, quoted where needed. */
 function short(table: QualifiedName): string {
   return displayName(table);
@@ -209,79 +191,7 @@ function readManifest(dir: string): Manifest {
   return read.manifest;
 }
 
-// ---- (a) structure ----
-
-interface ShadowTarget {
-  /** The target's URL with credentials, when validate opened it from a URL (a given Database has only its redacted one). */
-  targetUrl?: string;
-  shadowUrl?: string;
-  cwd?: string;
-}
-
-/** What openShadow needs to know about the target, resolved as connect() resolves it. */
-function shadowTarget(options: ValidateOptions, workspace: Workspace): ShadowTarget {
-  const cwd = options.cwd ?? process.cwd();
-  if (options.database !== undefined && typeof options.database !== 'string') return { shadowUrl: options.shadow, cwd };
-  const { url, source } = resolveDatabaseUrl(options.database, workspace);
-  return { targetUrl: url, shadowUrl: options.shadow, cwd: source === 'config' || source === 'default' ? (workspace.root ?? cwd) : cwd };
-}
-
-async function checkStructure(
-  workspace: Workspace,
-  services: readonly Service[],
-  db: Database,
-  target: ShadowTarget,
-  replayMigrations: MigrationReplay,
-  result: ValidateResult,
-): Promise<void> {
-  const { openShadow } = await import('../db/shadow.js');
-  for (const service of services) {
-    // A fresh shadow per service with only that service and what it requires: what its own
-    // migrations produce, not what another service may have done to its tables.
-    const opened = await openShadow({ target: db, targetUrl: target.targetUrl, shadowUrl: target.shadowUrl, cwd: target.cwd });
-    const shadow = opened.database;
-    if (result.shadow === undefined) {
-      result.shadow = opened.description;
-      result.shadowKind = opened.kind;
-    }
-    let failed = false;
-    try {
-      const replay = await replayMigrations(shadow, workspace, withRequiredServices(workspace, [service.name]));
-      if (!replay.ok) {
-        result.findings.push({
-          check: 'structure',
-          service: service.name,
-          message: `the migrations of ${service.name} do not replay on the shadow database: ${replay.error?.message ?? 'unknown error'}`,
-          hint: 'Fix the migration (`tidemark check` lists history problems), then validate again.',
-        });
-        continue;
-      }
-      const shadowTables = ownedBy(workspace, await liveTables(shadow), service.name);
-      const liveOwned = ownedBy(workspace, await liveTables(db), service.name);
-      const expected = await readTableStructure(shadow, shadowTables);
-      const live = await readTableStructure(db, liveOwned);
-      for (const d of compareStructures(live, expected)) {
-        result.findings.push({
-          check: 'structure',
-          service: service.name,
-          table: d.table,
-          message: d.message,
-          hint: 'Pending migrations (`tidemark status`) or a change made by hand: put the change in a migration, or revert it.',
-        });
-      }
-    } catch (err) {
-      failed = true;
-      throw err;
-    } finally {
-      // A temporary database left behind is worth an error, unless one is already on its way out.
-      if (failed) await closeQuietly(() => opened.dispose());
-      else await opened.dispose();
-    }
-  }
-  if (services.length > 1 && result.shadowKind === 'same-server') {
-    result.shadow = `${result.shadow}, a fresh one for each of the ${services.length} services`;
-  }
-}
+// ---- (a) structure: data/validate/structure-check.ts ----
 
 // ---- (b) counts ----
 
@@ -321,7 +231,7 @@ async function checkCounts(workspace: Workspace, manifest: Manifest, live: reado
 
 // ---- (c) relationships ----
 
-/** Anti-join: rows whose key columns are all non-NULL (MATCH SIMPLE) and have no parent row. */
+/** Rows whose key columns are all non-NULL (MATCH SIMPLE, whatever the key's MATCH type) and have no parent row. */
 async function orphans(
   db: Database,
   child: QualifiedName,
@@ -330,19 +240,11 @@ async function orphans(
   parentCols: readonly string[],
   asText = false,
 ): Promise<{ count: number; samples: string[] }> {
-  // Aliases are only ever used qualified (`c."col"`, `p."col"`): a column named c or p changes nothing.
-  const c = (col: string) => `c.${quoteIdent(col)}`;
   // Soft relations may join columns of different types (bigint and text): compare their text then.
-  const eq = (p: string, col: string) => (asText ? `p.${quoteIdent(p)}::text = ${c(col)}::text` : `p.${quoteIdent(p)} = ${c(col)}`);
-  const where =
-    childCols.map((col) => `${c(col)} IS NOT NULL`).join(' AND ') +
-    ` AND NOT EXISTS (SELECT 1 FROM ${quoteQualified(parent)} AS p WHERE ${childCols.map((col, i) => eq(parentCols[i], col)).join(' AND ')})`;
-  const from = `FROM ${quoteQualified(child)} AS c WHERE ${where}`;
-  const count = Number((await db.query<{ n: string }>(`SELECT pg_catalog.count(*)::pg_catalog.text AS n ${from}`)).rows[0].n);
+  const key = { child, columns: childCols, parent, referencedColumns: parentCols, asText };
+  const count = await orphanCount(db, key);
   if (count === 0) return { count, samples: [] };
-  const key = childCols.length === 1 ? `${c(childCols[0])}::text` : `ROW(${childCols.map(c).join(', ')})::text`;
-  const samples = (await db.query<{ k: string }>(`SELECT DISTINCT ${key} AS k ${from} ORDER BY 1 LIMIT ${SAMPLE_LIMIT}`)).rows.map((r) => r.k);
-  return { count, samples };
+  return { count, samples: await orphanSamples(db, key, SAMPLE_LIMIT) };
 }
 
 function describeOrphans(count: number, from: string, to: string): string {
@@ -350,29 +252,24 @@ function describeOrphans(count: number, from: string, to: string): string {
 }
 
 async function checkForeignKeys(workspace: Workspace, owned: readonly LiveTable[], db: Database, result: ValidateResult): Promise<void> {
+  // One catalog query for every owned table, then read back table by table in validate's order.
+  const byTable = new Map<number, TableConstraint[]>();
+  for (const fk of await foreignKeys(db, owned.map((t) => t.oid))) {
+    const list = byTable.get(fk.tableOid) ?? [];
+    list.push(fk);
+    byTable.set(fk.tableOid, list);
+  }
   for (const t of owned) {
-    const { rows } = await db.query<{ name: string; cols: string[]; ref_schema: string; ref_table: string; refcols: string[]; validated: boolean }>(
-      `SELECT con.conname AS name,
-              ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(n, i)
-                      JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.i) AS cols,
-              rn.nspname AS ref_schema, rc.relname AS ref_table,
-              ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(n, i)
-                      JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.i) AS refcols,
-              con.convalidated AS validated
-         FROM pg_constraint con
-         JOIN pg_class cc ON cc.oid = con.conrelid JOIN pg_namespace cn ON cn.oid = cc.relnamespace
-         JOIN pg_class rc ON rc.oid = con.confrelid JOIN pg_namespace rn ON rn.oid = rc.relnamespace
-        WHERE con.contype = 'f' AND cn.nspname = $1 AND cc.relname = $2
-        ORDER BY con.conname`,
-      [t.schema, t.name],
-    );
+    const rows = byTable.get(t.oid) ?? [];
     const child: QualifiedName = { schema: t.schema, name: t.name };
     const service = ownerOfTable(workspace, t)?.name;
     for (const fk of rows) {
-      const parent: QualifiedName = { schema: fk.ref_schema, name: fk.ref_table };
-      const from = withColumns(child, fk.cols);
-      const to = withColumns(parent, fk.refcols);
-      const found = await orphans(db, child, fk.cols, parent, fk.refcols);
+      // foreignKeys sets `references` on every row it returns.
+      const ref = fk.references!;
+      const parent: QualifiedName = { schema: ref.schema, name: ref.name };
+      const from = withColumns(child, fk.columns);
+      const to = withColumns(parent, ref.columns);
+      const found = await orphans(db, child, fk.columns, parent, ref.columns);
       result.relationships.push({ kind: 'foreign-key', name: fk.name, from, to, orphans: found.count, samples: found.samples });
       if (found.count > 0) {
         result.findings.push({
