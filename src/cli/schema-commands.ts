@@ -13,7 +13,7 @@ export interface BaselineFlags extends GlobalOptions {
 
 /** `tidemark baseline`: exit 0 written (or proven on a dry run), 1 not reproducible or failed, 2 bad usage or input. */
 export async function runBaseline(flags: BaselineFlags): Promise<void> {
-  const [{ resolveWorkspace, resolveDatabaseUrl, connect, closeQuietly }, { baseline }] = await Promise.all([import('../apply/migrate.js'), import('../flows/baseline.js')]);
+  const [{ resolveWorkspace, resolveDatabaseUrl, connect, closeQuietly }, { baseline }] = await Promise.all([import('../db/connect.js'), import('../flows/baseline.js')]);
   const options = { configFile: flags.config, database: flags.database };
   const workspace = await resolveWorkspace(options);
   const tried: { database?: string; databaseSource?: DatabaseSource } = {};

@@ -19,14 +19,15 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { closeQuietly, connect, resolveWorkspace, withServiceLocks, type DatabaseSource, type WorkspaceOptions } from '../apply/migrate.js';
 import { serviceEntryText } from '../config/entry-text.js';
 import type { Service, Workspace } from '../config/types.js';
+import { closeQuietly, connect, resolveWorkspace, type DatabaseSource, type WorkspaceOptions } from '../db/connect.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
 import { readTidemarkHistory } from '../history/read-tidemark.js';
 import { SUM_FILE_NAME } from '../history/sum-file.js';
 import { isMigrationLikeName } from '../history/tidemark-source.js';
 import { ensureLedger, forgetService, logEvent, recordMigration } from '../ledger/ledger.js';
+import { withServiceLocks } from '../ledger/locks.js';
 import { displayPath, shellWord } from '../paths.js';
 import { escapeControl as printable } from '../sql/ident.js';
 import { retireAlembicRows, type RetiredRows } from './alembic-retire.js';
@@ -138,7 +139,7 @@ export async function adopt(options: AdoptOptions): Promise<AdoptResult> {
     await withServiceLocks(db, [...new Set([service.name, name])], options, async () => {
       // Which services the live objects reference: they become `requires`.
       say('introspect', `the objects ${service.name} owns`);
-      const { introspect } = await import('../schema/introspect.js');
+      const { introspect } = await import('../schema/introspect/index.js');
       const live = await introspect(db, { workspace, service: service.name });
       // '' is an object no service owns: not a service to require.
       const referenced = [...new Set(live.references.map((r) => r.service))].filter((s) => s !== '' && s !== service.name).sort();

@@ -7,8 +7,9 @@
  * 2. render the migration (src/schema/render.ts), with `-- tidemark:requires` for the latest migration
  *    of every service whose objects it references;
  * 3. PROVE it: on a fresh in-process PGlite shadow (a temporary database on the live server when the
- *    baseline needs extensions, which PGlite lacks; or the `shadowUrl` given), build what S requires (their migrations; a service
- *    still kept by Alembic from its own live objects), run the baseline's up section, introspect the
+ *    baseline needs extensions, which PGlite lacks; or the `shadowUrl` given: db/shadow.ts's policy), build
+ *    what S requires (their migrations, by apply/replay.ts; a service still kept by Alembic from its own
+ *    live objects), run the baseline's up section, introspect the
  *    shadow with the same scope and compare with the live snapshot: equal, or refuse listing every
  *    difference and write nothing;
  * 4. write the file (never over an existing `<S>_001_*` without `force`) and, in the service's own
@@ -17,17 +18,18 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { closeQuietly, up } from '../apply/migrate.js';
+import { replayMigrations } from '../apply/replay.js';
 import type { Service, Workspace } from '../config/types.js';
+import { closeQuietly } from '../db/connect.js';
 import type { Database } from '../db/database.js';
-import { TidemarkError, isTidemarkError } from '../errors.js';
+import { TidemarkError, asTidemarkError, isTidemarkError } from '../errors.js';
 import { readTidemarkHistory } from '../history/read-tidemark.js';
 import { sumIsClean } from '../history/sum-file.js';
 import { readSumVerification, writeSumFile } from '../history/sum-io.js';
 import { parseMigrationName } from '../history/tidemark-source.js';
 import { displayPath } from '../paths.js';
 import { compareSnapshots } from '../schema/compare.js';
-import { introspect } from '../schema/introspect.js';
+import { introspect } from '../schema/introspect/index.js';
 import { renderBaseline, unsupportedObjects } from '../schema/render.js';
 import type { SchemaDifference, Snapshot } from '../schema/snapshot.js';
 
@@ -266,32 +268,34 @@ async function prove(options: BaselineOptions, service: Service, live: Snapshot,
   let close = async () => {};
   if (shadow) {
     result.shadow = shadow.displayUrl;
-  } else if (options.shadowUrl !== undefined || (needsServer(live).length > 0 && options.database.backend === 'postgres')) {
-    // PGlite has no contrib extensions and only its own role: a baseline that needs either is proven
-    // on the live server's version instead (a temporary database there), or on the database given.
+  } else {
+    // The one shadow policy (db/shadow.ts), asked for PGlite unless a shadow URL was given or the
+    // baseline needs what PGlite lacks (contrib extensions, roles other than its own) and the live
+    // server can provide it: then a temporary database on that server.
+    const needs = needsServer(live);
+    const onServer = options.shadowUrl !== undefined || (needs.length > 0 && options.database.backend === 'postgres');
     const { openShadow } = await import('../db/shadow.js');
-    const opened = await openShadow({ target: options.database, targetUrl: options.targetUrl, shadowUrl: options.shadowUrl, cwd: options.cwd });
+    // PGlite needs nothing of the target (its URL is not even parsed, as before).
+    const opened = await openShadow(
+      onServer ? { target: options.database, targetUrl: options.targetUrl, shadowUrl: options.shadowUrl, cwd: options.cwd } : { prefer: 'pglite' },
+    );
     shadow = opened.database;
     close = () => opened.dispose();
-    const why = options.shadowUrl === undefined ? ` (the baseline needs ${needsServer(live).join(' and ')})` : '';
-    result.shadow = `${opened.description}${why}`;
-  } else {
-    const { openDatabase } = await import('../db/open.js');
-    shadow = await openDatabase('pglite:memory');
-    const opened = shadow;
-    close = () => opened.close();
-    result.shadow = 'pglite:memory (in-process PostgreSQL 18)';
+    const why = options.shadowUrl === undefined ? ` (the baseline needs ${needs.join(' and ')})` : '';
+    // baseline's own words for its default shadow, as printed since issue 5 ("Proved on pglite:memory …").
+    result.shadow = onServer ? `${opened.description}${why}` : 'pglite:memory (in-process PostgreSQL 18)';
   }
   try {
     // What the service requires: tidemark services by their migrations, others from their live objects.
     const required = requiredServices(workspace, service.name, live.references.map((r) => r.service).filter((s) => s !== ''));
     const viaMigrations = required.filter((s) => s.format === 'tidemark').map((s) => s.name);
     if (viaMigrations.length > 0) {
-      const replay = await up({ workspace, database: shadow, service: viaMigrations });
-      if (!replay.ok) {
+      try {
+        await replayMigrations({ workspace }, viaMigrations, shadow);
+      } catch (err) {
         throw new TidemarkError(
           'baseline-prerequisite-failed',
-          `Cannot prove the baseline of ${service.name}: the migrations of ${viaMigrations.join(', ')} (which it requires) do not replay on the shadow database: ${replay.error?.message ?? 'unknown error'}`,
+          `Cannot prove the baseline of ${service.name}: the migrations of ${viaMigrations.join(', ')} (which it requires) do not replay on the shadow database: ${asTidemarkError(err).message}`,
           { service: service.name, hint: 'Fix that history first (`tidemark check`).' },
         );
       }
