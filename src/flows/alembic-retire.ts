@@ -5,8 +5,7 @@
  * empty is dropped.
  */
 import type { Queryable } from '../db/database.js';
-import { versionTableName } from '../config/owns.js';
-import { quoteIdent, quoteQualified } from '../sql/ident.js';
+import { parseJoinedName as versionTableName, quoteIdent, quoteQualified } from '../sql/ident.js';
 import { TidemarkError } from '../errors.js';
 import { readAlembicHistory } from '../history/read-alembic.js';
 import { displayPath } from '../paths.js';
