@@ -4,6 +4,7 @@ import { BASE, planDown, planUp } from '../../src/apply/plan.js';
 import { TidemarkError } from '../../src/errors.js';
 import type { History, MigrationFile } from '../../src/history/migration.js';
 import type { LedgerRow } from '../../src/ledger/ledger.js';
+import { cpuNow } from '../support/cpu-time.js';
 
 function mig(id: string, opts: { requires?: string[]; down?: boolean; transactional?: boolean } = {}): MigrationFile {
   const m = /^(.+)_(\d+)_(.+)$/.exec(id)!;
@@ -124,10 +125,10 @@ describe('planUp', () => {
   });
   it('handles 10,000 migrations quickly', () => {
     const many = Array.from({ length: 10_000 }, (_, i) => mig(`big_${String(i + 1).padStart(5, '0')}_m`));
-    const started = performance.now();
+    const started = cpuNow();
     const plan = planUp({ histories: [history('big', ...many)], ledger: many.slice(0, 5000).map((m) => row(m)), services: ['big'], declaredRequires: {} });
     assert.equal(plan.steps.length, 5000);
-    assert.ok(performance.now() - started < 1000);
+    assert.ok(cpuNow() - started < 1000);
   });
 });
 
