@@ -246,7 +246,7 @@ export async function rebaseline(options: RebaselineOptions): Promise<Rebaseline
           await applyBaseline(tx, migrations, say);
           say('restore', `${result.rows.reduce((n, r) => n + r.before, 0)} rows`);
           const { restore } = await import('../data/restore.js');
-          const restored = await restore({ workspace, database: db, dir: written.dir!, service: [service.name], inTransaction: true });
+          const restored = await restore({ workspace, database: db, session: tx, dir: written.dir!, service: [service.name] });
           if (!restored.ok) throw restored.error ?? new TidemarkError('restore-failed', 'The restore into the baseline failed.');
           if (options.beforeValidate) await options.beforeValidate(tx);
           say('validate', 'structure, counts, relationships');
