@@ -50,6 +50,7 @@ import { connect } from '../../db/connect.js';
 import type { Queryable, Tx } from '../../db/database.js';
 import { TidemarkError, isTidemarkError } from '../../errors.js';
 import { connectGuarded } from '../../ledger/guard.js';
+import { ROW_SECURITY_OFF_SQL } from '../../schema/catalog.js';
 import { withServiceLocks } from '../../ledger/locks.js';
 import { literal, quoteIdent } from '../../sql/ident.js';
 import { DIGEST_SETTINGS_SQL, digestAlgorithmOf } from '../digest.js';
@@ -60,7 +61,7 @@ import { holdForeignKeys, restoreForeignKeys, BULK_FOREIGN_KEY_ROWS } from './fo
 import { compareLedger, recordRestore, restoredServices } from './ledger.js';
 import { PGLITE_COPY_PIECE_BYTES, bumpSequences, copyIn, insertSql, stage, stagingSource } from './load.js';
 import { applyFill, loadOrder, loadWorkspaceFor, pickTables, planTable, refuseMissing, refuseUnusedFill } from './plan.js';
-import { ROW_SECURITY_OFF_SQL, refuseCascades, refuseNotOwned, refuseRowSecurity } from './refuse.js';
+import { refuseCascades, refuseNotOwned, refuseRowSecurity } from './refuse.js';
 import type { RestoreOptions, RestoreResult, TablePlan } from './types.js';
 import { direct, verifyTable } from './verify.js';
 

@@ -2,13 +2,11 @@
 import type { Workspace } from '../../config/types.js';
 import type { Queryable } from '../../db/database.js';
 import { TidemarkError } from '../../errors.js';
+import { rowSecurityActive } from '../../schema/catalog.js';
 import { displayName, displayQualified, quoteQualified } from '../../sql/ident.js';
 import type { ManifestTable } from '../manifest.js';
 import { ownerOfTable } from '../owner.js';
 import type { TablePlan } from './types.js';
-
-/** Like pg_dump and backup: the load runs with row_security off (see refuseRowSecurity). */
-export const ROW_SECURITY_OFF_SQL = `SET LOCAL row_security = off`;
 
 /**
  * Restore writes ONLY into tables the CURRENT config assigns to the service each was backed up for
@@ -38,20 +36,15 @@ export function refuseNotOwned(tables: ManifestTable[], workspace: Workspace | u
  * before anything is written, saying what the role needs.
  */
 export async function refuseRowSecurity(db: Queryable, plans: TablePlan[]): Promise<void> {
-  if (!plans.length) return;
-  const r = await db.query<{ oid: number; force: boolean; owner: boolean; role: string }>(
-    `SELECT c.oid::int8::float8 AS oid, c.relforcerowsecurity AS force, pg_catalog.pg_has_role(c.relowner, 'USAGE') AS owner, current_user::text AS role
-       FROM pg_catalog.pg_class c WHERE c.oid = ANY($1::int8[]::oid[]) AND c.relrowsecurity AND pg_catalog.row_security_active(c.oid)`,
-    [plans.map((p) => p.oid)],
-  );
-  if (!r.rows.length) return;
-  const names = r.rows.map((row) => {
-    const p = plans.find((x) => x.oid === Number(row.oid))!;
+  const active = await rowSecurityActive(db, plans.map((p) => p.oid));
+  if (!active.length) return;
+  const names = active.map((row) => {
+    const p = plans.find((x) => x.oid === row.oid)!;
     return `${p.label}${row.owner && row.force ? ' (owned by it, with FORCE ROW LEVEL SECURITY)' : ''}`;
   });
   throw new TidemarkError(
     'restore-row-security',
-    `Row-level security of ${names.join(', ')} applies to role ${displayName(r.rows[0].role)}: it could not load (or, with --replace, delete) every row, nothing restored.`,
+    `Row-level security of ${names.join(', ')} applies to role ${displayName(active[0].role)}: it could not load (or, with --replace, delete) every row, nothing restored.`,
     { hint: 'Restore as a role with BYPASSRLS or a superuser, or as the table owner without FORCE ROW LEVEL SECURITY (ALTER TABLE … NO FORCE ROW LEVEL SECURITY).' },
   );
 }
