@@ -16,11 +16,11 @@
  *
  * Results as values: never throws.
  */
-import { closeQuietly, readHistories, resolveWorkspace, selectServices, up, withServiceLocks, type DatabaseSource, type WorkspaceOptions } from '../apply/migrate.js';
+import { closeQuietly, readHistories, resolveWorkspace, selectServices, withServiceLocks, type DatabaseSource, type WorkspaceOptions } from '../apply/migrate.js';
 import { withRequiredServices } from '../config/load.js';
 import type { Workspace } from '../config/types.js';
 import type { Database, Queryable } from '../db/database.js';
-import { TidemarkError, isTidemarkError } from '../errors.js';
+import { TidemarkError, asTidemarkError, isTidemarkError } from '../errors.js';
 import type { MigrationFile } from '../history/migration.js';
 import { splitStatements } from '../history/sql-statements.js';
 import { ensureLedger, forgetService, logEvent, recordMigration } from '../ledger/ledger.js';
@@ -246,7 +246,7 @@ export async function rebaseline(options: RebaselineOptions): Promise<Rebaseline
           await applyBaseline(tx, migrations, say);
           say('restore', `${result.rows.reduce((n, r) => n + r.before, 0)} rows`);
           const { restore } = await import('../data/restore.js');
-          const restored = await restore({ workspace, database: db, dir: written.dir!, service: [service.name], inTransaction: true });
+          const restored = await restore({ workspace, database: db, session: tx, dir: written.dir!, service: [service.name] });
           if (!restored.ok) throw restored.error ?? new TidemarkError('restore-failed', 'The restore into the baseline failed.');
           if (options.beforeValidate) await options.beforeValidate(tx);
           say('validate', 'structure, counts, relationships');
@@ -319,14 +319,19 @@ async function replayOnShadow(
     shadowUrl: options.shadow,
     cwd: options.cwd,
   });
+  // The one replay (apply/replay.ts); it throws where `up` returned an error, and introspecting stays
+  // outside the wrapping: only a failing replay is "the baseline does not replay".
+  const { replayMigrations } = await import('../apply/replay.js');
   try {
-    const replay = await up({ workspace, database: shadow.database, service: withRequiredServices(workspace, [service]) });
-    if (!replay.ok) {
-      throw new TidemarkError('rebaseline-baseline-fails', `The baseline of ${service} does not replay on a fresh shadow database (${shadow.description}): ${replay.error?.message ?? 'unknown error'}; nothing was changed.`, {
+    try {
+      await replayMigrations({ workspace }, withRequiredServices(workspace, [service]), shadow.database);
+    } catch (err) {
+      const e = asTidemarkError(err);
+      throw new TidemarkError('rebaseline-baseline-fails', `The baseline of ${service} does not replay on a fresh shadow database (${shadow.description}): ${e.message}; nothing was changed.`, {
         kind: 'input',
         service,
-        file: replay.error?.file,
-        line: replay.error?.line,
+        file: e.file,
+        line: e.line,
         hint: 'Fix the baseline file, then rebaseline again.',
       });
     }

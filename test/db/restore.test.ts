@@ -28,7 +28,7 @@ const quoteTable = (table: string): string => {
 import type { Manifest } from '../../src/data/manifest.js';
 import { restore } from '../../src/api/restore.js';
 import { serviceLockKey } from '../../src/ledger/ledger.js';
-import type { Database } from '../../src/db/database.js';
+import type { Database, TransactionOptions, Tx } from '../../src/db/database.js';
 import { forEachBackend, withDatabase } from '../support/backends.js';
 import { ALL_COLUMNS, ALL_TYPES_INSERT_SQL, BIG_NUMERIC, ENUM_SQL, allTypesTableSql } from '../support/all-types.js';
 import { CRM_EXAMPLE, copyCrmExample, makeWorkspace, runCli } from '../support/workspace.js';
@@ -94,7 +94,8 @@ function recordingCopies(db: Database): { db: Database; copies: string[] } {
     locksExclude: db.locksExclude,
     query: <R>(sql: string, params?: readonly unknown[]) => db.query<R>(sql, params),
     exec: (sql) => db.exec(sql),
-    transaction: (fn) => db.transaction(fn),
+    // restore loads through the transaction's handle: its COPYs (and its savepoints') are recorded too.
+    transaction: (fn, options) => db.transaction((tx) => fn(recordingTx(tx)), options),
     withAdvisoryLock: (key, fn, options) => db.withAdvisoryLock(key, fn, options),
     copyOut: (sql) => db.copyOut(sql),
     copyIn: (sql, data) => {
@@ -104,6 +105,15 @@ function recordingCopies(db: Database): { db: Database; copies: string[] } {
     serverVersionNum: () => db.serverVersionNum(),
     close: () => db.close(),
   };
+  const recordingTx = (tx: Tx): Tx =>
+    new Proxy(tx, {
+      get(target, key) {
+        if (key === 'copyIn') return (sql: string, data: AsyncIterable<Uint8Array> | Uint8Array) => (copies.push(sql), target.copyIn(sql, data));
+        if (key === 'transaction') return (fn: (inner: Tx) => Promise<unknown>, options?: TransactionOptions) => target.transaction((inner) => fn(recordingTx(inner)), options);
+        const value = Reflect.get(target, key);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
   return { db: recording, copies };
 }
 
@@ -748,7 +758,7 @@ forEachBackend('restore', (backend) => {
       }
     }));
 
-  it('inTransaction: joins the caller\'s transaction (a flow holding the locks), leaves its settings, and goes when it rolls back', () =>
+  it('session: joins the caller\'s transaction (a flow holding the locks), leaves its settings, and goes when it rolls back', () =>
     withDatabase(backend, async (db) => {
       await db.exec(`${ENUM_SQL}\n${allTypesTableSql()}\n${ALL_TYPES_INSERT_SQL}`);
       const ws = makeWorkspace({ app: { owns: ['all_types'] } });
@@ -762,7 +772,7 @@ forEachBackend('restore', (backend) => {
           await assert.rejects(
             db.transaction(async (tx) => {
               await tx.exec(`SET LOCAL TimeZone = 'America/Sao_Paulo'`);
-              const r = await restore({ cwd: ws.dir, database: db, dir, inTransaction: true });
+              const r = await restore({ cwd: ws.dir, database: db, session: tx, dir });
               assert.ifError(r.error);
               assert.deepEqual(r.lockedServices, [], 'the caller holds the locks');
               assert.equal(r.tables[0].digestMatched, true);
@@ -773,8 +783,8 @@ forEachBackend('restore', (backend) => {
             (err) => err === rollback,
           );
           assert.deepEqual(await digest(db, 'public.all_types', ALL_COLUMNS), empty, `${format}: gone with the caller's rollback`);
-          await db.transaction(async () => {
-            assert.ifError((await restore({ cwd: ws.dir, database: db, dir, inTransaction: true })).error);
+          await db.transaction(async (tx) => {
+            assert.ifError((await restore({ cwd: ws.dir, database: db, session: tx, dir })).error);
           });
           assert.deepEqual(await rowTexts(db), before, `${format}: kept with the caller's commit`);
         }
