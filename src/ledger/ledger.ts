@@ -1,4 +1,4 @@
-import type { Database, Queryable } from '../db/database.js';
+import type { Queryable, Session } from '../db/database.js';
 import { TidemarkError } from '../errors.js';
 import { literal } from '../sql/ident.js';
 import { ACTOR, TOOL_VERSION } from '../version.js';
@@ -98,14 +98,14 @@ export async function hasLedger(q: Queryable): Promise<boolean> {
  * a CREATE INDEX CONCURRENTLY elsewhere would wait for; inside, the transaction-level lock (granted
  * at once to the session holding the lock) keeps it to the end of a caller's enclosing transaction.
  */
-export async function ensureLedger(db: Database): Promise<void> {
+export async function ensureLedger(db: Session): Promise<void> {
   const current = await ledgerVersion(db);
   refuseNewer(current);
   if (current === LEDGER_VERSION) return;
   await db.withAdvisoryLock([LOCK_NAMESPACE, 0], () => bootstrap(db), { timeoutMs: 60_000 });
 }
 
-async function bootstrap(db: Database): Promise<void> {
+async function bootstrap(db: Session): Promise<void> {
   await db.transaction(async (tx) => {
     await tx.exec(`SET LOCAL lock_timeout = '60s'`);
     await tx.query('SELECT pg_advisory_xact_lock($1, 0)', [LOCK_NAMESPACE]);

@@ -1,6 +1,6 @@
 /** The services a restore locks, and the ledger: compared with the backup's, and the restore's event row. */
 import type { Workspace } from '../../config/types.js';
-import type { Database, Queryable, Session, Tx } from '../../db/database.js';
+import type { Queryable, Tx } from '../../db/database.js';
 import { ensureLedger, logEvent, readLedger } from '../../ledger/ledger.js';
 import type { Manifest, ManifestTable } from '../manifest.js';
 import { ownerOfTable } from '../owner.js';
@@ -47,7 +47,7 @@ export async function compareLedger(db: Queryable, manifest: Manifest, tables: M
 export async function recordRestore(tx: Tx, event: Parameters<typeof logEvent>[1]): Promise<void> {
   const saved = (await tx.query<{ v: string }>(`SELECT current_setting('lock_timeout') AS v`)).rows[0].v;
   // ensureLedger uses only what every Session has (withAdvisoryLock, transaction, query): a Tx serves.
-  await ensureLedger(tx as Session as Database);
+  await ensureLedger(tx);
   await tx.query(`SELECT set_config('lock_timeout', $1, true)`, [saved]);
   await logEvent(tx, event);
 }
