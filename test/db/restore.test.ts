@@ -793,6 +793,32 @@ forEachBackend('restore', (backend) => {
       }
     }));
 
+  it('session: a restore that fails inside the caller\'s transaction rolls back only its own savepoint; the caller goes on and commits', () =>
+    withDatabase(backend, async (db) => {
+      await db.exec(`${ENUM_SQL}\n${allTypesTableSql()}\n${ALL_TYPES_INSERT_SQL}\nCREATE TABLE caller_mark (x int)`);
+      const ws = makeWorkspace({ app: { owns: ['all_types'] } });
+      try {
+        const dir = await makeBackup(db, ws.dir, 'ndjson');
+        await db.exec('DELETE FROM all_types');
+        // Every backed-up row now breaks a constraint: the load fails after restore has started writing.
+        await db.exec('ALTER TABLE all_types ADD CONSTRAINT no_rows_allowed CHECK (false) NOT VALID');
+        const empty = await digest(db, 'public.all_types', ALL_COLUMNS);
+        await db.transaction(async (tx) => {
+          await tx.exec('INSERT INTO caller_mark VALUES (1)');
+          const r = await restore({ cwd: ws.dir, database: db, session: tx, dir });
+          assert.ok(r.error, 'the restore fails');
+          assert.match(r.error.message, /no_rows_allowed/);
+          // The caller's transaction is not aborted: its earlier work is there and it can go on.
+          assert.equal((await tx.query<{ n: string }>('SELECT count(*)::text AS n FROM caller_mark')).rows[0].n, '1');
+          await tx.exec('INSERT INTO caller_mark VALUES (2)');
+        });
+        assert.equal((await db.query<{ n: string }>('SELECT count(*)::text AS n FROM caller_mark')).rows[0].n, '2', 'the caller committed');
+        assert.deepEqual(await digest(db, 'public.all_types', ALL_COLUMNS), empty, 'nothing of the failed restore stayed');
+      } finally {
+        ws.remove();
+      }
+    }));
+
   if (backend.name === 'postgres') {
     it('takes the advisory locks `up` takes for every restored service: waits for a holder, times out with a clear message and changes nothing', () =>
       withDatabase(backend, async (db, url) => {
