@@ -23,7 +23,7 @@ import { up } from '../../src/api/migrate.js';
 import { loadWorkspace } from '../../src/config/load.js';
 import { backup, verifyBackup } from '../../src/api/backup.js';
 import { restore } from '../../src/api/restore.js';
-import type { Database } from '../../src/db/database.js';
+import type { Database, Tx } from '../../src/db/database.js';
 import { openDatabase } from '../../src/db/open.js';
 import { TidemarkError } from '../../src/errors.js';
 import { baseline, protect, rebaseline } from '../../src/api/flows.js';
@@ -36,23 +36,29 @@ import { makeWorkspace, sqlMigration } from '../support/workspace.js';
 
 /** A Database that passes everything to `real` except that every COPY … TO STDOUT loses its first line. */
 function losingFirstRow(real: Database): Database {
+  async function* lose(chunks: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+    const parts: Uint8Array[] = [];
+    for await (const c of chunks) parts.push(c);
+    const all = Buffer.concat(parts);
+    yield all.subarray(all.indexOf(10) + 1);
+  }
+  // The transaction handle is the session's too: its COPY loses the row as well.
+  const losingTx = (tx: Tx): Tx =>
+    new Proxy(tx, {
+      get: (target, key) => (key === 'copyOut' ? (sql: string) => lose(target.copyOut(sql)) : Reflect.get(target, key, target)),
+    });
   return {
     backend: real.backend,
     displayUrl: real.displayUrl,
     locksExclude: real.locksExclude,
     query: (sql, params) => real.query(sql, params),
     exec: (sql) => real.exec(sql),
-    transaction: (fn) => real.transaction(fn),
+    transaction: (fn, options) => real.transaction((tx) => fn(losingTx(tx)), options),
     withAdvisoryLock: (key, fn, options) => real.withAdvisoryLock(key, fn, options),
     copyIn: (sql, data) => real.copyIn(sql, data),
     serverVersionNum: () => real.serverVersionNum(),
     close: () => real.close(),
-    async *copyOut(sql) {
-      const chunks: Uint8Array[] = [];
-      for await (const c of real.copyOut(sql)) chunks.push(c);
-      const all = Buffer.concat(chunks);
-      yield all.subarray(all.indexOf(10) + 1);
-    },
+    copyOut: (sql) => lose(real.copyOut(sql)),
   } as Database;
 }
 

@@ -151,9 +151,7 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
           const total = early ? Number(early.rows) : await estimatedRows(tx, t.oid);
           options.onProgress?.({ type: 'table-start', table: name, index, total: chosen.length, rows: total, ...(early ? {} : { estimated: true }) });
 
-          // COPY through the Database, not tx: the same session and transaction, but a Database handed in by
-          // an API caller may wrap copyOut (error-codes-rare's row-losing driver), and its Tx would bypass that.
-          const written = await copyTable(conn.db, helper?.db, readPieces(plans[index], d.format, t, columns, helper !== undefined), path.join(tmp, file), d.format, (rows, bytes) =>
+          const written = await copyTable(tx, helper?.db, readPieces(plans[index], d.format, t, columns, helper !== undefined), path.join(tmp, file), d.format, (rows, bytes) =>
             options.onProgress?.({ type: 'table-progress', table: name, rows, bytes, elapsedMs: performance.now() - tableStarted }),
           );
           const digest = early ?? (await digestPromise);
