@@ -13,6 +13,7 @@ import { displayName, displayQualified } from '../../sql/ident.js';
 import { normalizeIndexDef, normalizeSql } from '../normalize.js';
 import type { ColumnInfo, ConstraintInfo, ConstraintKind, IndexInfo } from '../snapshot.js';
 import type { Change } from './change.js';
+import { CONSTRAINT_WORD } from './words.js';
 
 export interface StructureDifference {
   /** The table's label (displayQualified: `public.users`, `"a.b".c`). */
@@ -20,13 +21,6 @@ export interface StructureDifference {
   message: string;
 }
 
-const CONSTRAINT_WORD: Record<ConstraintKind, string> = {
-  'primary key': 'primary key',
-  unique: 'unique constraint',
-  check: 'check constraint',
-  'foreign key': 'foreign key',
-  exclusion: 'exclusion constraint',
-};
 
 /** The column attributes validate compares, in the order it prints them. */
 const COLUMN_ATTRIBUTES = ['type', 'notNull', 'identity', 'generated', 'default'];

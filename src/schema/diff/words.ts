@@ -119,7 +119,8 @@ function wordsFor(id: ObjectId, attribute: string): Words {
   return WORDS[id.kind]?.[attribute] ?? [attribute, (v) => (v === undefined ? '(none)' : typeof v === 'string' ? v : JSON.stringify(v))];
 }
 
-const CONSTRAINT_WORD: Record<ConstraintKind, string> = {
+/** What a constraint kind is called in a sentence (validate's sentences use the same words). */
+export const CONSTRAINT_WORD: Record<ConstraintKind, string> = {
   'primary key': 'primary key',
   unique: 'unique constraint',
   check: 'check constraint',
