@@ -9,7 +9,8 @@
 import { withRequiredServices } from '../config/load.js';
 import { selectServices } from '../config/select.js';
 import type { Service, Workspace } from '../config/types.js';
-import { closeQuietly, connectResolved, resolveConnection, resolveDatabaseUrl, resolveWorkspace, type ConnectionReport, type WorkspaceOptions } from '../db/connect.js';
+import { closeQuietly, connectResolved, resolveConnection, resolveDatabaseUrl, resolveWorkspace, type ConnectionReport, type DatabaseSource, type ResolvedConnection, type WorkspaceOptions } from '../db/connect.js';
+import { lazyDatabase } from '../db/lazy.js';
 import type { Database } from '../db/database.js';
 import { openShadow as openShadowDb, type Shadow, type ShadowRequest } from '../db/shadow.js';
 import { redactUrl, type DatabaseTarget } from '../db/url.js';
@@ -63,24 +64,21 @@ export async function openTarget(options: ScopeOptions, how: OpenTargetHow = {})
     return withShadows(scope, given, name, undefined, async () => {});
   }
 
-  if (how.report) {
-    const { url, source } = resolveDatabaseUrl(typeof options.database === 'string' ? options.database : undefined, workspace);
-    Object.assign(how.report, { database: redactUrl(url), databaseSource: source });
-  }
+  const { url, source } = resolveDatabaseUrl(typeof options.database === 'string' ? options.database : undefined, workspace);
+  if (how.report) Object.assign(how.report, { database: redactUrl(url), databaseSource: source });
+  if (!how.guard) return lazyTarget(scope, options, url, source);
+
   const resolved = resolveConnection(options, workspace);
   const t = resolved.target;
-  let typed = how.yesIMean;
-  if (how.guard) {
-    if (how.report) Object.assign(how.report, { database: t.display, databaseSource: resolved.source });
-    // `protected` entries are written in the config: relative to its directory.
-    const before = guardTarget(t, workspace.protected ?? [], scope.paths.root);
-    // Name what the driver will really reach (PG* variables may have filled in the URL's gaps).
-    const shown = t.backend === 'postgres' ? `${t.display} (database ${t.server.database} on ${t.server.host}${t.server.host.startsWith('/') ? '' : `:${t.server.port}`})` : t.display;
-    typed = await enforceGuard(how.guard, before, shown, how);
-  }
+  if (how.report) Object.assign(how.report, { database: t.display, databaseSource: resolved.source });
+  // `protected` entries are written in the config: relative to its directory.
+  const before = guardTarget(t, workspace.protected ?? [], scope.paths.root);
+  // Name what the driver will really reach (PG* variables may have filled in the URL's gaps).
+  const shown = t.backend === 'postgres' ? `${t.display} (database ${t.server.database} on ${t.server.host}${t.server.host.startsWith('/') ? '' : `:${t.server.port}`})` : t.display;
+  const typed = await enforceGuard(how.guard, before, shown, how);
   const conn = await connectResolved(options, resolved);
   try {
-    if (how.guard) await enforceConnected(how.guard, conn.db, workspace, how, typed, t.backend === 'pglite' ? t.displayPath : undefined);
+    await enforceConnected(how.guard, conn.db, workspace, how, typed, t.backend === 'pglite' ? t.displayPath : undefined);
   } catch (err) {
     await closeQuietly(conn.close);
     throw err;
@@ -88,6 +86,29 @@ export async function openTarget(options: ScopeOptions, how: OpenTargetHow = {})
   const name: TargetName = { display: conn.db.displayUrl, source: resolved.source, backend: conn.db.backend };
   if (t.backend === 'pglite' && t.dataDir !== undefined) name.pglitePath = t.dataDir;
   return withShadows(scope, conn.db, name, t, conn.close);
+}
+
+/**
+ * An unguarded target connects on its first use (db/lazy.ts): the core checks its own input first, as
+ * it always did. A URL that cannot be used is that first use's error, naming who gave the URL.
+ */
+function lazyTarget(scope: Scope, options: ScopeOptions, url: string, source: DatabaseSource): OpenedTarget {
+  let resolved: ResolvedConnection | undefined;
+  let refused: unknown;
+  try {
+    resolved = resolveConnection(options, scope.workspace);
+  } catch (err) {
+    refused = err;
+  }
+  const t = resolved?.target;
+  const backend = t?.backend ?? (/^pglite:/i.test(url) ? 'pglite' : 'postgres');
+  const db = lazyDatabase(t?.display ?? redactUrl(url), backend, async () => {
+    if (resolved === undefined) throw refused;
+    return (await connectResolved(options, resolved)).db;
+  });
+  const name: TargetName = { display: db.displayUrl, source, backend };
+  if (t?.backend === 'pglite' && t.dataDir !== undefined) name.pglitePath = t.dataDir;
+  return withShadows(scope, db, name, t, () => db.close());
 }
 
 /** The guard on the connected database: the server's answers, the mark, a standby. */

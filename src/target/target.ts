@@ -60,3 +60,13 @@ export interface Target<S extends Session = Database> extends Scope {
   /** The server's connection facts (pg_dump); absent on PGlite. */
   server?: ServerTarget;
 }
+
+/**
+ * The same target with its work going through `tx`: how a flow hands its transaction down to a core
+ * (restore and validate inside rebaseline). A second session would not see the transaction's rows, so
+ * the sibling is dropped; the shadow and the server facts stay.
+ */
+export function withTx<S extends Session>(target: Target<Session>, tx: S): Target<S> {
+  const { openSibling: _sibling, ...rest } = target;
+  return { ...rest, db: tx };
+}

@@ -71,6 +71,7 @@ it('openTarget: a relative pglite: URL from the config resolves from the root, o
       assert.equal(fromConfig.name.pglitePath, path.join(fromConfig.workspace.root, 'data/db'));
       assert.equal(fromConfig.server, undefined);
       assert.equal(fromConfig.openSibling, undefined, 'PGlite has no second session');
+      await fromConfig.db.query('SELECT 1');
     } finally {
       await fromConfig.close();
     }
@@ -78,10 +79,43 @@ it('openTarget: a relative pglite: URL from the config resolves from the root, o
     try {
       assert.equal(fromFlag.name.source, 'option');
       assert.equal(fromFlag.name.pglitePath, path.join(sub, 'data/db'));
+      await fromFlag.db.query('SELECT 1');
     } finally {
       await fromFlag.close();
     }
     assert.ok(fs.existsSync(path.join(ws.dir, 'data/db')) && fs.existsSync(path.join(sub, 'data/db')));
+  } finally {
+    ws.remove();
+  }
+});
+
+it('openTarget connects on first use: an unreachable or unusable URL is that use\'s error, naming who gave it; close() before any use opens nothing', async () => {
+  const ws = workspaceWith({ database: 'postgres://tidemark:s3cret@127.0.0.1:1/nowhere' });
+  try {
+    const report: Partial<ConnectionReport> = {};
+    const unreachable = await openTarget({ cwd: ws.dir }, { report });
+    assert.equal(unreachable.name.source, 'config');
+    assert.equal(unreachable.name.backend, 'postgres');
+    assert.ok(!unreachable.name.display.includes('s3cret'), unreachable.name.display);
+    assert.deepEqual(report, { database: unreachable.name.display, databaseSource: 'config' });
+    await assert.rejects(unreachable.db.query('SELECT 1'), (e: Error & { code?: string; hint?: string }) => {
+      assert.equal(e.code, 'database-unreachable');
+      assert.match(e.hint ?? '', /named by the config's database/);
+      return true;
+    });
+    // The same refusal again, not a second attempt behind the user's back.
+    await assert.rejects(unreachable.db.exec('SELECT 1'), (e: Error & { code?: string }) => e.code === 'database-unreachable');
+    await unreachable.close();
+
+    const unusable = await openTarget({ cwd: ws.dir, database: 'postgres://h:notaport/db' });
+    assert.equal(unusable.name.source, 'option');
+    await assert.rejects(unusable.db.query('SELECT 1'), (e: Error & { code?: string; hint?: string }) => e.code === 'bad-database-url' && /--database/.test(e.hint ?? ''));
+    await unusable.close();
+
+    const dir = path.join(ws.dir, 'never');
+    const untouched = await openTarget({ cwd: ws.dir, database: `pglite:${dir}` });
+    await untouched.close();
+    assert.equal(fs.existsSync(dir), false, 'a target closed before its first use opened nothing');
   } finally {
     ws.remove();
   }
@@ -98,6 +132,8 @@ forEachBackend('openTarget', (backend) => {
         assert.equal(target.name.source, 'option');
         assert.equal(target.name.backend, backend.name);
         assert.equal(target.name.display, target.db.displayUrl);
+        assert.deepEqual(seen, [], 'nothing is opened before the first use');
+        assert.ok(await isOpen(target.db));
         assert.deepEqual(seen, [`option ${target.db.displayUrl}`]);
         assert.equal(report.databaseSource, 'option');
         if (backend.name === 'postgres') {
