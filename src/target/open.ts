@@ -14,7 +14,7 @@ import { lazyDatabase } from '../db/lazy.js';
 import type { Database } from '../db/database.js';
 import { openShadow as openShadowDb, type Shadow, type ShadowRequest } from '../db/shadow.js';
 import { redactUrl, type DatabaseTarget } from '../db/url.js';
-import { enforceGuard, guardConnected, guardTarget, type GuardOverride } from '../ledger/guard.js';
+import { enforceGuard, guardConnected, guardTarget, protectionStatus, type GuardOverride } from '../ledger/guard.js';
 import { makePaths } from './paths.js';
 import type { Scope, Target, TargetName } from './target.js';
 
@@ -137,6 +137,8 @@ function withShadows(scope: Scope, db: Database, name: TargetName, target: Datab
       };
       return shadow;
     },
+    // A Database the caller gave has no URL to check: only what the server and the mark say.
+    protection: () => protectionStatus(db, { target, protectedList: scope.workspace.protected ?? [], cwd: scope.paths.root }),
     async close() {
       for (const shadow of [...shadows]) await shadow.dispose().catch(() => {});
       await closeDb();

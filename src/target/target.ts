@@ -10,6 +10,7 @@ import type { Service, Workspace } from '../config/types.js';
 import type { Backend, Database, Session } from '../db/database.js';
 import type { Shadow, ShadowRequest } from '../db/shadow.js';
 import type { ServerTarget } from '../db/url.js';
+import type { ProtectionStatus } from '../ledger/guard.js';
 
 /** Where a database URL came from, so a command can say which one it uses. */
 export type DatabaseSource = 'option' | 'env' | 'config' | 'default' | 'given';
@@ -59,6 +60,8 @@ export interface Target<S extends Session = Database> extends Scope {
   openSibling?(): Promise<Database>;
   /** The server's connection facts (pg_dump); absent on PGlite. */
   server?: ServerTarget;
+  /** The guard's verdict on this database (its URL against `protected`, the server, the mark), refusing nothing: status and check --db show it. */
+  protection(): Promise<ProtectionStatus>;
 }
 
 /**

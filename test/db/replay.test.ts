@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { down, up } from '../../src/apply/migrate.js';
+import { down, up } from '../../src/api/migrate.js';
 import { replay, replayMigrations } from '../../src/apply/replay.js';
 import { loadWorkspace } from '../../src/config/load.js';
 import { openDatabase } from '../../src/db/open.js';

@@ -11,6 +11,7 @@
 import path from 'node:path';
 import type { Workspace } from '../../src/config/types.js';
 import type { Database } from '../../src/db/database.js';
+import { protectionStatus } from '../../src/ledger/guard.js';
 import type { Shadow, ShadowRequest } from '../../src/db/shadow.js';
 import { makePaths } from '../../src/target/paths.js';
 import type { Target } from '../../src/target/target.js';
@@ -41,6 +42,7 @@ export function fakeTarget(workspace: Workspace, db: Database, options: FakeTarg
     db,
     name: { display, source: 'given', backend: db.backend, ...(db.backend === 'pglite' ? { pglitePath: path.resolve(workspace.root, display.replace(/^pglite:/, '')) } : {}) },
     shadowCalls,
+    protection: () => protectionStatus(db, { protectedList: workspace.protected ?? [], cwd: workspace.root }),
     async openShadow(request: ShadowRequest = {}) {
       shadowCalls.push(request);
       if (!options.openShadow) throw new Error(`fakeTarget: openShadow(${JSON.stringify(request)}) was called, and the test gave no shadow`);
