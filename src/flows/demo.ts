@@ -23,7 +23,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { closeQuietly, up } from '../apply/migrate.js';
+import { closeQuietly } from '../db/connect.js';
+import { up } from '../api/migrate.js';
 import { loadWorkspace } from '../config/load.js';
 import type { Workspace } from '../config/types.js';
 import type { Database } from '../db/database.js';
@@ -218,7 +219,7 @@ export const DEMO_STEPS: DemoSteps = {
 
   // 2. The doctor on the legacy histories: its errors are the story, not a failure.
   async doctor(ctx) {
-    const { check } = await import('../check/run.js');
+    const { check } = await import('../api/check.js');
     const doctor = await check({ workspace: ctx.workspace!, database: ctx.db!, db: true });
     if (doctor.error) throw doctor.error;
     const errors = doctor.diagnostics.filter((d) => d.severity === 'error');
@@ -237,8 +238,8 @@ export const DEMO_STEPS: DemoSteps = {
 
   // 3. Backup, verified.
   async backup(ctx) {
-    const { backup } = await import('../data/backup.js');
-    const { verifyBackup } = await import('../data/verify.js');
+    const { backup } = await import('../api/backup.js');
+    const { verifyBackup } = await import('../api/backup.js');
     const saved = await backup({ workspace: ctx.workspace!, database: ctx.db!, out: ctx.backupDir });
     if (!saved.ok) throw saved.error ?? new StepFailure('the backup reported no error, yet did not finish');
     const verified = await verifyBackup(ctx.backupDir);
@@ -249,7 +250,7 @@ export const DEMO_STEPS: DemoSteps = {
 
   // 4. Adopt both services (user first: budget's foreign key points into it).
   async adopt(ctx) {
-    const { adopt } = await import('./adopt.js');
+    const { adopt } = await import('../api/adopt.js');
     const { dir } = ctx;
     const db = ctx.db!;
     const lines: string[] = [];
@@ -280,7 +281,7 @@ export const DEMO_STEPS: DemoSteps = {
 
   // 5. Validate against the backup.
   async validate(ctx) {
-    const { validate } = await import('./validate.js');
+    const { validate } = await import('../api/validate.js');
     const valid = await validate({ workspace: ctx.workspace!, database: ctx.db!, against: ctx.backupDir });
     if (valid.error) throw valid.error;
     const title = 'Validate against the backup: structure, counts, relationships';
@@ -313,7 +314,7 @@ export const DEMO_STEPS: DemoSteps = {
 
   // 7. The doctor again: clean, or the demo failed.
   async 'doctor-again'(ctx) {
-    const { check } = await import('../check/run.js');
+    const { check } = await import('../api/check.js');
     const after = await check({ workspace: ctx.workspace!, database: ctx.db!, db: true });
     if (after.error) throw after.error;
     const errors = after.diagnostics.filter((d) => d.severity === 'error');

@@ -142,7 +142,7 @@ export async function rebaseline(options: RebaselineOptions): Promise<Rebaseline
 
     // The doctor first: a rebaseline on a broken history would bake the breakage in.
     say('preflight', 'running the doctor');
-    const { check } = await import('../check/run.js');
+    const { check } = await import('../api/check.js');
     const doctor = await check({ workspace, service: [service.name], db: false });
     if (doctor.error) throw doctor.error;
     const errors = doctor.diagnostics.filter((d) => d.severity === 'error' && (d.service === service.name || d.service === undefined));
@@ -207,14 +207,14 @@ export async function rebaseline(options: RebaselineOptions): Promise<Rebaseline
 
       // The backup, written and verified on disk before anything changes.
       say('backup', 'backing up the service\'s tables');
-      const { backup } = await import('../data/backup.js');
+      const { backup } = await import('../api/backup.js');
       const written = await backup({ workspace, database: db, service: service.name, out: options.backupDir, format: options.backupFormat ?? 'ndjson', cwd: options.cwd });
       if (!written.ok || !written.dir) throw written.error ?? new TidemarkError('backup-failed', `The backup of ${service.name} failed; nothing was changed.`);
       result.backupDir = written.dir;
       for (const t of written.tables) result.rows.push({ table: t.table, before: t.rows, after: t.rows });
       step('backup');
       say('verify-backup', written.dir);
-      const { verifyBackup } = await import('../data/verify.js');
+      const { verifyBackup } = await import('../api/backup.js');
       const verified = await verifyBackup(written.dir);
       if (!verified.ok) {
         throw new TidemarkError('rebaseline-backup-corrupt', `The backup just written to ${written.dir} does not verify (${verified.problems.map((p) => p.message).join('; ')}); nothing was changed.`, {
@@ -225,7 +225,7 @@ export async function rebaseline(options: RebaselineOptions): Promise<Rebaseline
       step('verify-backup');
 
       await ensureLedger(db);
-      const { validate } = await import('../data/validate.js');
+      const { validate } = await import('../api/validate.js');
       const orphansBefore = result.mode === 'full' ? await orphanFindings(validate, workspace, db, service.name) : new Map<string, string>();
 
       say('transaction', result.mode === 'metadata' ? 'schema equal to the baseline: replacing the ledger only' : 'dropping, applying the baseline, restoring, validating');
@@ -245,7 +245,7 @@ export async function rebaseline(options: RebaselineOptions): Promise<Rebaseline
           }
           await applyBaseline(tx, migrations, say);
           say('restore', `${result.rows.reduce((n, r) => n + r.before, 0)} rows`);
-          const { restore } = await import('../data/restore.js');
+          const { restore } = await import('../api/restore.js');
           const restored = await restore({ workspace, database: db, session: tx, dir: written.dir!, service: [service.name] });
           if (!restored.ok) throw restored.error ?? new TidemarkError('restore-failed', 'The restore into the baseline failed.');
           if (options.beforeValidate) await options.beforeValidate(tx);
@@ -361,7 +361,7 @@ async function applyBaseline(tx: Queryable, migrations: readonly MigrationFile[]
   }
 }
 
-type ValidateFn = typeof import('../data/validate.js').validate;
+type ValidateFn = typeof import('../api/validate.js').validate;
 
 /** Relationship findings before anything changes, keyed by table: pre-existing orphans do not fail the rebaseline. */
 async function orphanFindings(validate: ValidateFn, workspace: Workspace, db: Database, service: string): Promise<Map<string, string>> {
