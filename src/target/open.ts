@@ -5,6 +5,10 @@
  *
  * Whoever opens closes: `close()` closes the database only when openTarget opened it (a Database the
  * caller handed in is wrapped, never reopened, never closed), plus any shadow still open.
+ *
+ * The target's database connects on its first use (db/lazy.ts), and for a destructive command the guard
+ * is part of connecting: the core checks its own input first (migration files, a backup, the doctor), as
+ * it always did, and nothing reaches the database before the guard has passed.
  */
 import { withRequiredServices } from '../config/load.js';
 import { selectServices } from '../config/select.js';
@@ -26,7 +30,7 @@ export interface ScopeOptions extends WorkspaceOptions {
 }
 
 export interface OpenTargetHow extends GuardOverride {
-  /** The verb of a destructive command (`reset`, `rebaseline`, `restore --replace into`): the guard is enforced. */
+  /** The verb of a destructive command (`reset`, `rebaseline`, `restore --replace into`): the guard is enforced on the first use, before anything runs. */
   guard?: string;
   /** Gets the database and its source BEFORE connecting, so a refusal or a failure to connect names them. */
   report?: Partial<ConnectionReport>;
@@ -55,58 +59,56 @@ export function scopeOf(workspace: Workspace, options: Pick<ScopeOptions, 'servi
 export async function openTarget(options: ScopeOptions, how: OpenTargetHow = {}): Promise<OpenedTarget> {
   const scope = await openScope(options);
   const { workspace } = scope;
+  const guard = how.guard;
   const given = typeof options.database === 'object' ? options.database : undefined;
   if (given) {
     if (how.report) Object.assign(how.report, { database: given.displayUrl, databaseSource: 'given' });
-    if (how.guard) await enforceConnected(how.guard, given, workspace, how, how.yesIMean, given.displayUrl.replace(/^pglite:/, ''));
     const name: TargetName = { display: given.displayUrl, source: 'given', backend: given.backend };
     if (given.backend === 'pglite') name.pglitePath = given.displayUrl.replace(/^pglite:/, '');
-    return withShadows(scope, given, name, undefined, async () => {});
+    if (!guard) return withShadows(scope, given, name, undefined, async () => {});
+    // Guarded on its first use, like a URL; the caller opened it, so closing the target never closes it.
+    const checked = lazyDatabase(given.displayUrl, given.backend, async () => {
+      await enforceConnected(guard, given, workspace, how, how.yesIMean, name.pglitePath);
+      return given;
+    });
+    return withShadows(scope, checked, name, undefined, async () => {});
   }
 
   const { url, source } = resolveDatabaseUrl(typeof options.database === 'string' ? options.database : undefined, workspace);
-  if (how.report) Object.assign(how.report, { database: redactUrl(url), databaseSource: source });
-  if (!how.guard) return lazyTarget(scope, options, url, source);
-
-  const resolved = resolveConnection(options, workspace);
-  const t = resolved.target;
-  if (how.report) Object.assign(how.report, { database: t.display, databaseSource: resolved.source });
-  // `protected` entries are written in the config: relative to its directory.
-  const before = guardTarget(t, workspace.protected ?? [], scope.paths.root);
-  // Name what the driver will really reach (PG* variables may have filled in the URL's gaps).
-  const shown = t.backend === 'postgres' ? `${t.display} (database ${t.server.database} on ${t.server.host}${t.server.host.startsWith('/') ? '' : `:${t.server.port}`})` : t.display;
-  const typed = await enforceGuard(how.guard, before, shown, how);
-  const conn = await connectResolved(options, resolved);
-  try {
-    await enforceConnected(how.guard, conn.db, workspace, how, typed, t.backend === 'pglite' ? t.displayPath : undefined);
-  } catch (err) {
-    await closeQuietly(conn.close);
-    throw err;
-  }
-  const name: TargetName = { display: conn.db.displayUrl, source: resolved.source, backend: conn.db.backend };
-  if (t.backend === 'pglite' && t.dataDir !== undefined) name.pglitePath = t.dataDir;
-  return withShadows(scope, conn.db, name, t, conn.close);
-}
-
-/**
- * An unguarded target connects on its first use (db/lazy.ts): the core checks its own input first, as
- * it always did. A URL that cannot be used is that first use's error, naming who gave the URL.
- */
-function lazyTarget(scope: Scope, options: ScopeOptions, url: string, source: DatabaseSource): OpenedTarget {
   let resolved: ResolvedConnection | undefined;
   let refused: unknown;
   try {
-    resolved = resolveConnection(options, scope.workspace);
+    resolved = resolveConnection(options, workspace);
   } catch (err) {
     refused = err;
   }
   const t = resolved?.target;
   const backend = t?.backend ?? (/^pglite:/i.test(url) ? 'pglite' : 'postgres');
-  const db = lazyDatabase(t?.display ?? redactUrl(url), backend, async () => {
+  const display = t?.display ?? redactUrl(url);
+  if (how.report) Object.assign(how.report, { database: display, databaseSource: source });
+  const db = lazyDatabase(display, backend, async () => {
     if (resolved === undefined) throw refused;
-    return (await connectResolved(options, resolved)).db;
+    const target = resolved.target;
+    let typed = how.yesIMean;
+    if (guard) {
+      // `protected` entries are written in the config: relative to its directory.
+      const before = guardTarget(target, workspace.protected ?? [], scope.paths.root);
+      // Name what the driver will really reach (PG* variables may have filled in the URL's gaps).
+      const shown = target.backend === 'postgres' ? `${target.display} (database ${target.server.database} on ${target.server.host}${target.server.host.startsWith('/') ? '' : `:${target.server.port}`})` : target.display;
+      typed = await enforceGuard(guard, before, shown, how);
+    }
+    const conn = await connectResolved(options, resolved);
+    if (guard) {
+      try {
+        await enforceConnected(guard, conn.db, workspace, how, typed, target.backend === 'pglite' ? target.displayPath : undefined);
+      } catch (err) {
+        await closeQuietly(conn.close);
+        throw err;
+      }
+    }
+    return conn.db;
   });
-  const name: TargetName = { display: db.displayUrl, source, backend };
+  const name: TargetName = { display, source, backend };
   if (t?.backend === 'pglite' && t.dataDir !== undefined) name.pglitePath = t.dataDir;
   return withShadows(scope, db, name, t, () => db.close());
 }

@@ -172,23 +172,36 @@ forEachBackend('openTarget', (backend) => {
       }
     }));
 
-  it('the guard refuses a protected database before anything is changed, from a URL and for a given Database', () =>
+  it('the guard refuses a protected database on its first use, before anything runs, from a URL and for a given Database', () =>
     withUrl(backend, async (url) => {
       const name = backend.name === 'postgres' ? new URL(url).pathname.slice(1) : url.replace(/^pglite:/, '');
       const ws = workspaceWith({ protected: [backend.name === 'postgres' ? name : url] });
+      const firstUse = async (how: Parameters<typeof openTarget>[1], expected?: RegExp) => {
+        const target = await openTarget({ cwd: ws.dir, database: url }, how);
+        try {
+          if (expected) await assert.rejects(target.db.exec('CREATE TABLE must_not_exist (x int)'), expected);
+          else await target.db.query('SELECT 1');
+          // Refused once, refused again: no statement ever reaches a database the guard did not pass.
+          if (expected) await assert.rejects(target.db.query('SELECT 1'), expected);
+        } finally {
+          await target.close();
+        }
+      };
       try {
         const report: Partial<ConnectionReport> = {};
-        await assert.rejects(openTarget({ cwd: ws.dir, database: url }, { guard: 'reset', report }), (e: Error & { code?: string }) => {
-          assert.equal(e.code, 'protected-target');
-          assert.match(e.message, /^Refusing to reset .*matches .* in the config's protected list/);
-          return true;
-        });
+        await firstUse({ guard: 'reset', report }, /Refusing to reset .*matches .* in the config's protected list/);
         assert.equal(report.databaseSource, 'option', 'the refusal still names the database');
         if (backend.name === 'pglite') assert.equal(fs.existsSync(name), false, 'refused before opening: the directory was not even created');
         // Without the guard (a reading command) it opens; with both acts it opens too.
-        await (await openTarget({ cwd: ws.dir, database: url })).close();
-        await (await openTarget({ cwd: ws.dir, database: url }, { guard: 'reset', forceProtected: true, yesIMean: name })).close();
-        await assert.rejects(openTarget({ cwd: ws.dir, database: url }, { guard: 'reset', forceProtected: true, yesIMean: 'other' }), /is not/);
+        await firstUse({});
+        await firstUse({ guard: 'reset', forceProtected: true, yesIMean: name });
+        await firstUse({ guard: 'reset', forceProtected: true, yesIMean: 'other' }, /is not/);
+        const check = await openDatabase(url);
+        try {
+          assert.equal((await check.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_class WHERE relname = 'must_not_exist'")).rows[0].n, 0);
+        } finally {
+          await check.close();
+        }
       } finally {
         ws.remove();
       }
@@ -196,11 +209,17 @@ forEachBackend('openTarget', (backend) => {
       const plain = workspaceWith({});
       const db = await openDatabase(url);
       try {
-        await (await openTarget({ cwd: plain.dir, database: db }, { guard: 'reset' })).close();
+        const unmarked = await openTarget({ cwd: plain.dir, database: db }, { guard: 'reset' });
+        await unmarked.db.query('SELECT 1');
+        await unmarked.close();
+        assert.ok(await isOpen(db), 'closing the target does not close a given Database');
         await ensureLedger(db);
         await markProtected(db, name);
-        await assert.rejects(openTarget({ cwd: plain.dir, database: db }, { guard: 'reset' }), /marked protected inside the database/);
+        const marked = await openTarget({ cwd: plain.dir, database: db }, { guard: 'reset' });
+        await assert.rejects(marked.db.exec('CREATE TABLE must_not_exist (x int)'), /marked protected inside the database/);
+        await marked.close();
         assert.ok(await isOpen(db), 'a refusal does not close a given Database');
+        assert.equal((await db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_class WHERE relname = 'must_not_exist'")).rows[0].n, 0);
       } finally {
         await db.close();
         plain.remove();
