@@ -13,7 +13,7 @@
 import { withRequiredServices } from '../config/load.js';
 import { selectServices } from '../config/select.js';
 import type { Service, Workspace } from '../config/types.js';
-import { closeQuietly, connectResolved, resolveConnection, resolveDatabaseUrl, resolveWorkspace, type ConnectionReport, type DatabaseSource, type ResolvedConnection, type WorkspaceOptions } from '../db/connect.js';
+import { closeQuietly, connectResolved, resolveConnection, resolveDatabaseUrl, resolveWorkspace, type ConnectionReport, type ResolvedConnection, type WorkspaceOptions } from '../db/connect.js';
 import { lazyDatabase } from '../db/lazy.js';
 import type { Database } from '../db/database.js';
 import { openShadow as openShadowDb, type Shadow, type ShadowRequest } from '../db/shadow.js';
