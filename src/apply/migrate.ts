@@ -1,7 +1,5 @@
 import path from 'node:path';
-import { selectServices } from '../config/select.js';
 import type { Service, Workspace } from '../config/types.js';
-import { closeQuietly, connect, resolveDatabaseUrl, resolveWorkspace, type WorkspaceOptions } from '../db/connect.js';
 import type { Database, Session } from '../db/database.js';
 import { withServiceLocks } from '../ledger/locks.js';
 import type { Diagnostic } from '../diagnostic.js';
@@ -18,8 +16,10 @@ import { executePlan, prepareSteps, type ApplyEvent, type PreparedStep, type Ste
 import { BASE, planDown, planUp, resolveMigration, type Direction, type Plan } from './plan.js';
 
 // Moved below apply (data and check use them too); re-exported for the flows not switched to a target yet
-// (Session 3 removes this line). The cores below use none of them: they take a Target.
-export { closeQuietly, connect, resolveDatabaseUrl, resolveWorkspace, selectServices, withServiceLocks, type DatabaseSource, type WorkspaceOptions };
+// (Session 3 removes these lines). The cores below use none of the first two: they take a Target.
+export { closeQuietly, connect, resolveDatabaseUrl, resolveWorkspace, type WorkspaceOptions } from '../db/connect.js';
+export { selectServices } from '../config/select.js';
+export { withServiceLocks, type DatabaseSource };
 
 /**
  * up and down on a Target: its services (selected at the boundary), its database (opened lazily at the
