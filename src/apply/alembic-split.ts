@@ -81,13 +81,13 @@ export async function splitVersionTable(target: Target<Session>, options: SplitO
     for (const s of alembic) {
       const history = await readAlembicHistory(s.name, [s.migrationsDir], { recursive: s.recursive });
       for (const r of history.revisions) owners.set(r.id, [...new Set([...(owners.get(r.id) ?? []), s.name])]);
-      const target = s.versionTable !== 'alembic_version' && s.versionTable !== shared ? s.versionTable : `${prefix}${s.name}`;
-      if (!IDENT.test(target)) throw new TidemarkError('bad-version-table', `${target} is not a plain table name.`, { kind: 'usage' });
+      const table = s.versionTable !== 'alembic_version' && s.versionTable !== shared ? s.versionTable : `${prefix}${s.name}`;
+      if (!IDENT.test(table)) throw new TidemarkError('bad-version-table', `${table} is not a plain table name.`, { kind: 'usage' });
       result.services.push({
         service: s.name,
-        versionTable: target,
-        envPyChange: `context.configure(..., version_table='${target}')`,
-        configChange: `services.${s.name}.versionTable: '${target}'`,
+        versionTable: table,
+        envPyChange: `context.configure(..., version_table='${table}')`,
+        configChange: `services.${s.name}.versionTable: '${table}'`,
       });
     }
     // Named before the first use of the database: a failure to connect still says which database was tried.
@@ -105,8 +105,8 @@ export async function splitVersionTable(target: Target<Session>, options: SplitO
         result.orphans.push({ table: shared, versionNum: v });
         continue;
       }
-      const target = result.services.find((s) => s.service === owner[0])!.versionTable;
-      result.moves.push({ service: owner[0], versionNum: v, from: shared, to: target });
+      const table = result.services.find((s) => s.service === owner[0])!.versionTable;
+      result.moves.push({ service: owner[0], versionNum: v, from: shared, to: table });
     }
     if (options.dryRun) {
       result.ok = true;
