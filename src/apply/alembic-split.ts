@@ -1,9 +1,9 @@
-import type { Database } from '../db/database.js';
+import type { Session } from '../db/database.js';
 import { TidemarkError, asTidemarkError } from '../errors.js';
 import { readAlembicHistory } from '../history/read-alembic.js';
 import { logEvent, ensureLedger } from '../ledger/ledger.js';
-import { connect, resolveWorkspace, type DatabaseSource, type WorkspaceOptions } from './migrate.js';
 import { parseJoinedName, quoteIdent, quoteQualified } from '../sql/ident.js';
+import type { DatabaseSource, Target } from '../target/target.js';
 
 export interface SplitMove {
   service: string;
@@ -34,23 +34,35 @@ function versionTableSql(text: string): string {
   return q.schema === undefined ? quoteIdent(q.name) : quoteQualified({ schema: q.schema, name: q.name });
 }
 
-async function tableExists(db: Database, quoted: string): Promise<boolean> {
+async function tableExists(db: Session, quoted: string): Promise<boolean> {
   const { rows } = await db.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [quoted]);
   return Boolean(rows[0]?.ok);
 }
 
+export interface SplitOptions {
+  /** Work out and return the moves; write nothing. */
+  dryRun?: boolean;
+  /** The shared version table (default `alembic_version`). */
+  table?: string;
+  /** The per-service tables' prefix (default `alembic_version_`). */
+  prefix?: string;
+}
+
+/** The result of a split that failed before reading anything (the boundary could not load the config). */
+export function splitFailure(dryRun: boolean | undefined, err: unknown): SplitResult {
+  return { ok: false, database: '', databaseSource: 'default', dryRun: Boolean(dryRun), services: [], moves: [], orphans: [], error: asTidemarkError(err) };
+}
+
 /**
- * Gives each Alembic service its own version table (default `alembic_version_<service>`), moving
- * every row of the shared table to the service whose directory defines that revision, in ONE
- * transaction. Rows of no service stay and are reported. With dryRun nothing is written.
+ * Gives each Alembic service of the target's workspace its own version table (default
+ * `alembic_version_<service>`), moving every row of the shared table to the service whose directory
+ * defines that revision, in ONE transaction. Rows of no service stay and are reported. With dryRun
+ * nothing is written. Results as values: never throws.
  */
-export async function splitVersionTable(
-  options: WorkspaceOptions & { dryRun?: boolean; table?: string; prefix?: string },
-): Promise<SplitResult> {
+export async function splitVersionTable(target: Target<Session>, options: SplitOptions = {}): Promise<SplitResult> {
   const result: SplitResult = { ok: false, database: '', databaseSource: 'default', dryRun: Boolean(options.dryRun), services: [], moves: [], orphans: [] };
-  let close = async () => {};
   try {
-    const workspace = await resolveWorkspace(options);
+    const { workspace } = target;
     const alembic = workspace.services.filter((s) => s.format === 'alembic');
     if (alembic.length === 0) {
       throw new TidemarkError('no-alembic-service', 'The config declares no service with format: \'alembic\'.', {
@@ -69,23 +81,22 @@ export async function splitVersionTable(
     for (const s of alembic) {
       const history = await readAlembicHistory(s.name, [s.migrationsDir], { recursive: s.recursive });
       for (const r of history.revisions) owners.set(r.id, [...new Set([...(owners.get(r.id) ?? []), s.name])]);
-      const target = s.versionTable !== 'alembic_version' && s.versionTable !== shared ? s.versionTable : `${prefix}${s.name}`;
-      if (!IDENT.test(target)) throw new TidemarkError('bad-version-table', `${target} is not a plain table name.`, { kind: 'usage' });
+      const table = s.versionTable !== 'alembic_version' && s.versionTable !== shared ? s.versionTable : `${prefix}${s.name}`;
+      if (!IDENT.test(table)) throw new TidemarkError('bad-version-table', `${table} is not a plain table name.`, { kind: 'usage' });
       result.services.push({
         service: s.name,
-        versionTable: target,
-        envPyChange: `context.configure(..., version_table='${target}')`,
-        configChange: `services.${s.name}.versionTable: '${target}'`,
+        versionTable: table,
+        envPyChange: `context.configure(..., version_table='${table}')`,
+        configChange: `services.${s.name}.versionTable: '${table}'`,
       });
     }
-    const conn = await connect(options, workspace, result); // names the database and its source even if connecting fails
-    close = conn.close;
-    result.database = conn.url;
-    result.databaseSource = conn.source;
-    const { db } = conn;
+    // Named before the first use of the database: a failure to connect still says which database was tried.
+    result.database = target.name.display;
+    result.databaseSource = target.name.source;
+    const { db } = target;
     const sharedSql = versionTableSql(shared);
     if (!(await tableExists(db, sharedSql))) {
-      throw new TidemarkError('no-version-table', `${conn.url} has no table ${shared}: nothing to split.`, { kind: 'input' });
+      throw new TidemarkError('no-version-table', `${target.name.display} has no table ${shared}: nothing to split.`, { kind: 'input' });
     }
     const rows = (await db.query<{ v: string }>(`SELECT version_num::text AS v FROM ${sharedSql} ORDER BY 1`)).rows.map((r) => r.v);
     for (const v of rows) {
@@ -94,8 +105,8 @@ export async function splitVersionTable(
         result.orphans.push({ table: shared, versionNum: v });
         continue;
       }
-      const target = result.services.find((s) => s.service === owner[0])!.versionTable;
-      result.moves.push({ service: owner[0], versionNum: v, from: shared, to: target });
+      const table = result.services.find((s) => s.service === owner[0])!.versionTable;
+      result.moves.push({ service: owner[0], versionNum: v, from: shared, to: table });
     }
     if (options.dryRun) {
       result.ok = true;
@@ -118,8 +129,6 @@ export async function splitVersionTable(
     result.ok = true;
   } catch (err) {
     result.error = asTidemarkError(err);
-  } finally {
-    await close().catch(() => {});
   }
   return result;
 }

@@ -1,27 +1,31 @@
 import path from 'node:path';
-import { selectServices } from '../config/select.js';
 import type { Service, Workspace } from '../config/types.js';
-import { closeQuietly, connect, resolveDatabaseUrl, resolveWorkspace, type DatabaseSource, type WorkspaceOptions } from '../db/connect.js';
+import type { Database, Session } from '../db/database.js';
 import { withServiceLocks } from '../ledger/locks.js';
 import type { Diagnostic } from '../diagnostic.js';
 import { TidemarkError, asTidemarkError } from '../errors.js';
 import type { History } from '../history/migration.js';
 import { readTidemarkHistory } from '../history/read-tidemark.js';
 import { formatMigrationNumber } from '../history/tidemark-source.js';
-import { protectionOfConnection, type ProtectionStatus } from '../ledger/guard.js';
+import type { ProtectionStatus } from '../ledger/guard.js';
 import { diagnoseLedger, type MigrationState } from '../ledger/diagnose.js';
 import { ensureLedger, readLedger, recordMigration, removeMigration, serviceLockKey, type LedgerRow } from '../ledger/ledger.js';
 import { displayPath } from '../paths.js';
+import type { DatabaseSource, Target } from '../target/target.js';
 import { executePlan, prepareSteps, type ApplyEvent, type PreparedStep, type StepResult } from './execute.js';
 import { BASE, planDown, planUp, resolveMigration, type Direction, type Plan } from './plan.js';
 
-// Moved below apply (data and check use them too); re-exported for the commands and the API.
-export { closeQuietly, connect, resolveDatabaseUrl, resolveWorkspace, selectServices, withServiceLocks, type DatabaseSource, type WorkspaceOptions };
+// Moved below apply (data and check use them too); re-exported for the flows not switched to a target yet
+// (Session 3 removes these lines). The cores below use none of the first two: they take a Target.
+export { closeQuietly, connect, resolveDatabaseUrl, resolveWorkspace, type WorkspaceOptions } from '../db/connect.js';
+export { selectServices } from '../config/select.js';
+export { withServiceLocks, type DatabaseSource };
 
-
-export interface MigrateOptions extends WorkspaceOptions {
-  /** One service or several; default all tidemark services. */
-  service?: string | readonly string[];
+/**
+ * up and down on a Target: its services (selected at the boundary), its database (opened lazily at the
+ * boundary, so a broken migration file is reported before any connection), its name for the result.
+ */
+export interface MigrateCoreOptions {
   to?: string;
   steps?: number;
   /** Compute and return the plan; touch nothing. */
@@ -91,7 +95,17 @@ function describe(step: PreparedStep): PlannedStep {
   return { service: step.service, migration: m.id, file: m.file, direction: step.direction, transactional: step.transactional, sql };
 }
 
-async function migrate(direction: Direction, options: MigrateOptions): Promise<MigrateResult> {
+/** The result of an up/down that failed before planning (the boundary could not load the config or select the services). */
+export function migrateFailure(direction: Direction, dryRun: boolean | undefined, err: unknown): MigrateResult {
+  return { ok: false, direction, database: '', databaseSource: 'default', dryRun: Boolean(dryRun), plan: [], results: [], warnings: [], error: toUnexpected(err) };
+}
+
+/** down works on one service: the boundary refuses any other selection with this, before reading anything else. */
+export function downNeedsOneService(): TidemarkError {
+  return new TidemarkError('bad-usage', 'down reverts one service at a time: give --service.', { kind: 'usage' });
+}
+
+async function migrate(direction: Direction, target: Target, options: MigrateCoreOptions): Promise<MigrateResult> {
   const result: MigrateResult = {
     ok: false,
     direction,
@@ -102,19 +116,14 @@ async function migrate(direction: Direction, options: MigrateOptions): Promise<M
     results: [],
     warnings: [],
   };
-  let close = async () => {};
   try {
-    const workspace = await resolveWorkspace(options);
-    if (direction === 'down' && (options.service === undefined || (typeof options.service !== 'string' && options.service.length !== 1))) {
-      throw new TidemarkError('bad-usage', 'down reverts one service at a time: give --service.', { kind: 'usage' });
-    }
-    const services = selectServices(workspace, options.service);
+    const { workspace, services } = target;
+    if (direction === 'down' && services.length !== 1) throw downNeedsOneService();
     const histories = await readHistories(workspace, services);
-    const conn = await connect(options, workspace, result);
-    close = conn.close;
-    result.database = conn.url;
-    result.databaseSource = conn.source;
-    const { db } = conn;
+    // Named before the first use of the database: a failure to connect still says which database was tried.
+    result.database = target.name.display;
+    result.databaseSource = target.name.source;
+    const { db } = target;
     const names = services.map((s) => s.name);
     const serverVersionNum = await db.serverVersionNum();
     const declaredRequires = Object.fromEntries(workspace.services.map((s) => [s.name, s.requires]));
@@ -150,20 +159,18 @@ async function migrate(direction: Direction, options: MigrateOptions): Promise<M
     result.ok = !failed;
   } catch (err) {
     result.error = toUnexpected(err);
-  } finally {
-    await closeQuietly(close);
   }
   return result;
 }
 
-/** Applies pending migrations (all tidemark services, or `service`), as values: never throws. */
-export function up(options: MigrateOptions = {}): Promise<MigrateResult> {
-  return migrate('up', options);
+/** Applies the pending migrations of the target's services, as values: never throws. */
+export function up(target: Target<Database>, options: MigrateCoreOptions = {}): Promise<MigrateResult> {
+  return migrate('up', target, options);
 }
 
-/** Reverts one service's migrations down to `to` (or BASE), or the last `steps`. Never throws. */
-export function down(options: MigrateOptions & { service: string }): Promise<MigrateResult> {
-  return migrate('down', options);
+/** Reverts the target's one service down to `to` (or BASE), or the last `steps`. Never throws. */
+export function down(target: Target<Database>, options: MigrateCoreOptions = {}): Promise<MigrateResult> {
+  return migrate('down', target, options);
 }
 
 // The states are decided in ledger/diagnose.ts, for status, the planner and check alike.
@@ -201,21 +208,23 @@ export interface StatusResult {
   error?: TidemarkError;
 }
 
-/** Files against ledger, per service. Reads only: never creates the ledger. */
-export async function status(options: WorkspaceOptions & { service?: string | readonly string[] } = {}): Promise<StatusResult> {
+/** The result of a status that failed before reading anything (the boundary could not load the config or select the services). */
+export function statusFailure(err: unknown): StatusResult {
+  return { ok: false, database: '', databaseSource: 'default', hasLedger: false, protection: undefined, services: [], error: toUnexpected(err) };
+}
+
+/** Files against ledger, per service of the target. Reads only: never creates the ledger. */
+export async function status(target: Target<Session>): Promise<StatusResult> {
   const result: StatusResult = { ok: false, database: '', databaseSource: 'default', hasLedger: false, protection: undefined, services: [] };
-  let close = async () => {};
   try {
-    const workspace = await resolveWorkspace(options);
-    const services = selectServices(workspace, options.service);
+    const { workspace, services } = target;
     const histories = await readHistories(workspace, services);
-    const conn = await connect(options, workspace, result); // names the database and its source even if connecting fails
-    close = conn.close;
-    result.database = conn.url;
-    result.databaseSource = conn.source;
-    const ledger = await readLedger(conn.db);
+    // Named before the first use of the database: a failure to connect still says which database was tried.
+    result.database = target.name.display;
+    result.databaseSource = target.name.source;
+    const ledger = await readLedger(target.db);
     result.hasLedger = ledger.length > 0;
-    result.protection = await protectionOfConnection(conn.db, options, workspace);
+    result.protection = await target.protection();
     for (const service of services) {
       const history = histories.find((h) => h.service === service.name)!;
       const diagnosis = diagnoseLedger(history, ledger);
@@ -262,8 +271,6 @@ export async function status(options: WorkspaceOptions & { service?: string | re
     result.ok = true;
   } catch (err) {
     result.error = toUnexpected(err);
-  } finally {
-    await closeQuietly(close);
   }
   return result;
 }
@@ -278,17 +285,29 @@ export interface StampResult {
   error?: TidemarkError;
 }
 
+export interface StampCoreOptions {
+  /** The last migration of the service to count as applied, or BASE. */
+  to: string;
+  /** How long to wait for another run of the same service (default 10 min). */
+  lockTimeoutMs?: number;
+}
+
+/** The result of a stamp that failed before reading anything (the boundary could not load the config or select the service). */
+export function stampFailure(service: string, err: unknown): StampResult {
+  return { ok: false, database: '', databaseSource: 'default', service, added: [], removed: [], error: toUnexpected(err) };
+}
+
 /**
  * Makes the ledger say exactly "every migration of the service up to `to` is applied" without
  * running any SQL (Alembic's stamp): for databases built before tidemark, and to resolve a failed
- * no-transaction migration. `to` may be BASE.
+ * no-transaction migration. `to` may be BASE. The target names the one service.
  */
-export async function stamp(options: WorkspaceOptions & { service: string; to: string; lockTimeoutMs?: number }): Promise<StampResult> {
-  const result: StampResult = { ok: false, database: '', databaseSource: 'default', service: options.service, added: [], removed: [] };
-  let close = async () => {};
+export async function stamp(target: Target<Session>, options: StampCoreOptions): Promise<StampResult> {
+  const result: StampResult = { ok: false, database: '', databaseSource: 'default', service: target.services[0]?.name ?? '', added: [], removed: [] };
   try {
-    const workspace = await resolveWorkspace(options);
-    const [service] = selectServices(workspace, options.service);
+    const { workspace } = target;
+    if (target.services.length !== 1) throw new TidemarkError('bad-usage', 'stamp writes the ledger of one service at a time: give --service.', { kind: 'usage' });
+    const [service] = target.services;
     const histories = await readHistories(workspace, [service]);
     const history = histories.find((h) => h.service === service.name)!;
     let limit = 0n;
@@ -302,11 +321,10 @@ export async function stamp(options: WorkspaceOptions & { service: string; to: s
       }
       limit = target.number;
     }
-    const conn = await connect(options, workspace, result); // names the database and its source even if connecting fails
-    close = conn.close;
-    result.database = conn.url;
-    result.databaseSource = conn.source;
-    const { db } = conn;
+    // Named before the first use of the database: a failure to connect still says which database was tried.
+    result.database = target.name.display;
+    result.databaseSource = target.name.source;
+    const { db } = target;
     await db.withAdvisoryLock(serviceLockKey(service.name), async () => {
       await ensureLedger(db);
       const rows = new Map((await readLedger(db, [service.name])).map((r) => [r.migration, r]));
@@ -331,8 +349,6 @@ export async function stamp(options: WorkspaceOptions & { service: string; to: s
     result.ok = true;
   } catch (err) {
     result.error = toUnexpected(err);
-  } finally {
-    await closeQuietly(close);
   }
   return result;
 }

@@ -1,13 +1,14 @@
 import { execFile } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { parseDatabaseUrl, redactUrl } from '../db/url.js';
+import type { Session } from '../db/database.js';
+import { parseDatabaseUrl } from '../db/url.js';
 import { TidemarkError, asTidemarkError } from '../errors.js';
 import { writeSumFile } from '../history/sum-io.js';
 import { compareMigrationNumbers, formatMigrationId, parseMigrationName, parseMigrationSource } from '../history/tidemark-source.js';
 import { readLedger } from '../ledger/ledger.js';
 import { displayPath } from '../paths.js';
-import { connect, resolveDatabaseUrl, resolveWorkspace, selectServices, type DatabaseSource, type WorkspaceOptions } from './migrate.js';
+import type { DatabaseSource, Target } from '../target/target.js';
 
 /**
  * `tidemark renumber --service S`: after two branches each added a migration with the same number,
@@ -21,12 +22,12 @@ import { connect, resolveDatabaseUrl, resolveWorkspace, selectServices, type Dat
  *
  * Files are renamed in place (a plain rename — `git add` them afterwards), and tidemark.sum is
  * rewritten. Refuses, renaming nothing, when a file it would rename is recorded in the ledger of the
- * database given by `database` / DATABASE_URL / the config; with none of these configured, the
- * check is skipped (the embedded default is not created) and the result says so.
+ * target's database, named by `database` / DATABASE_URL / the config; with none of these configured
+ * (the target names the embedded default), the check is skipped and the result says so. The target's
+ * database is used only when it exists: a `pglite:` directory that does not exist is not created.
  */
 
-export interface RenumberOptions extends WorkspaceOptions {
-  service: string;
+export interface RenumberCoreOptions {
   /** Work out and return the moves; rename nothing. */
   dryRun?: boolean;
 }
@@ -170,20 +171,22 @@ function toError(err: unknown): TidemarkError {
   return asTidemarkError(err);
 }
 
-export async function renumber(options: RenumberOptions): Promise<RenumberResult> {
-  const result: RenumberResult = {
-    ok: false,
-    service: options.service,
-    dryRun: Boolean(options.dryRun),
-    groups: [],
-    moves: [],
-    renamed: false,
-    requiresToEdit: [],
-    database: { checked: false, reason: 'not checked' },
-  };
+/** The result of a renumber that failed before reading anything (the boundary could not load the config or select the service). */
+export function renumberFailure(service: string, dryRun: boolean | undefined, err: unknown): RenumberResult {
+  return { ...emptyResult(service, dryRun), error: toError(err) };
+}
+
+function emptyResult(service: string, dryRun: boolean | undefined): RenumberResult {
+  return { ok: false, service, dryRun: Boolean(dryRun), groups: [], moves: [], renamed: false, requiresToEdit: [], database: { checked: false, reason: 'not checked' } };
+}
+
+/** Renumbers the duplicate numbers of the target's one service. Results as values: never throws. */
+export async function renumber(target: Target<Session>, options: RenumberCoreOptions = {}): Promise<RenumberResult> {
+  const result = emptyResult(target.services[0]?.name ?? '', options.dryRun);
   try {
-    const workspace = await resolveWorkspace(options);
-    const [service] = selectServices(workspace, options.service);
+    const { workspace } = target;
+    if (target.services.length !== 1) throw new TidemarkError('bad-usage', 'renumber works on one service at a time: give --service.', { kind: 'usage' });
+    const [service] = target.services;
     const dir = service.migrationsDir;
     let names: string[];
     try {
@@ -273,46 +276,41 @@ export async function renumber(options: RenumberOptions): Promise<RenumberResult
     }
 
     // Refuse if a file to rename is recorded in the database.
-    const given = typeof options.database === 'string' ? options.database : undefined;
-    const configured = options.database !== undefined || Boolean(process.env.DATABASE_URL) || Boolean(workspace.database);
-    if (!configured) {
+    const { name } = target;
+    const { source } = name;
+    if (source === 'default') {
       result.database = {
         checked: false,
         reason: 'no database given (--database, DATABASE_URL or the config): could not check that the renamed files are unapplied',
       };
     } else {
-      const { url, source } = resolveDatabaseUrl(given, workspace);
-      const cwd = source === 'config' ? workspace.root : (options.cwd ?? process.cwd());
-      const parsedUrl = typeof options.database === 'object' ? undefined : parseDatabaseUrl(url, cwd);
+      // An unsupported URL is refused here, as a URL (no database named in the result). A `pglite:` path from
+      // the config is relative to its directory, one typed by the user to cwd: the target's one rule.
+      const parsedUrl = source === 'given' ? undefined : parseDatabaseUrl(name.display, target.paths.urlBase(source));
       if (parsedUrl?.backend === 'pglite' && parsedUrl.dataDir && !existsSync(parsedUrl.dataDir)) {
         // Opening it would create it; a database that does not exist has applied nothing.
         result.database = { checked: true, database: `pglite:${parsedUrl.displayPath}`, source, applied: [] };
       } else {
-        // Named before connecting: a failure to connect still says which database was tried.
-        result.database = { checked: false, reason: 'the database could not be opened', database: typeof options.database === 'object' ? options.database.displayUrl : redactUrl(url), source };
-        const conn = await connect(options, workspace);
-        try {
-          const rows = await readLedger(conn.db, [service.name]);
-          const recorded = new Set(rows.map((r) => r.migration));
-          const applied = result.moves.filter((m) => recorded.has(m.from.id)).map((m) => m.from.id);
-          result.database = { checked: true, database: conn.url, source: conn.source, applied };
-          if (applied.length > 0) {
-            const first = result.moves.find((m) => m.from.id === applied[0])!;
-            const kept = result.groups.find((g) => g.number === first.from.number)!.kept;
-            throw new TidemarkError(
-              'renumber-applied',
-              `${applied.join(', ')} ${applied.length === 1 ? 'is' : 'are'} already applied in ${conn.url}; renumbering would leave its ledger naming a file that no longer exists. Nothing was renamed.`,
-              {
-                kind: 'failure',
-                service: service.name,
-                migration: applied[0],
-                file: first.from.file,
-                hint: `Keep ${applied[0]} as it is and give ${kept.id} the next free number by hand (rename the file, then \`tidemark sum\`), unless that one is applied somewhere too.`,
-              },
-            );
-          }
-        } finally {
-          await conn.close();
+        // Named before the first use of the database: a failure to connect still says which database was tried.
+        result.database = { checked: false, reason: 'the database could not be opened', database: name.display, source };
+        const rows = await readLedger(target.db, [service.name]);
+        const recorded = new Set(rows.map((r) => r.migration));
+        const applied = result.moves.filter((m) => recorded.has(m.from.id)).map((m) => m.from.id);
+        result.database = { checked: true, database: name.display, source, applied };
+        if (applied.length > 0) {
+          const first = result.moves.find((m) => m.from.id === applied[0])!;
+          const kept = result.groups.find((g) => g.number === first.from.number)!.kept;
+          throw new TidemarkError(
+            'renumber-applied',
+            `${applied.join(', ')} ${applied.length === 1 ? 'is' : 'are'} already applied in ${name.display}; renumbering would leave its ledger naming a file that no longer exists. Nothing was renamed.`,
+            {
+              kind: 'failure',
+              service: service.name,
+              migration: applied[0],
+              file: first.from.file,
+              hint: `Keep ${applied[0]} as it is and give ${kept.id} the next free number by hand (rename the file, then \`tidemark sum\`), unless that one is applied somewhere too.`,
+            },
+          );
         }
       }
     }

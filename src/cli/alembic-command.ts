@@ -3,7 +3,7 @@ import { pc } from '../report/colors.js';
 import { finish, note, printJson, type GlobalOptions } from './output.js';
 
 export async function runSplitVersionTable(flags: GlobalOptions & { dryRun?: boolean; table?: string }): Promise<void> {
-  const { splitVersionTable } = await import('../apply/alembic-split.js');
+  const { splitVersionTable } = await import('../api/split.js');
   const result = await splitVersionTable({ configFile: flags.config, database: flags.database, dryRun: flags.dryRun, table: flags.table });
   if (flags.json) {
     printJson(result);

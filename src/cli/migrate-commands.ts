@@ -1,6 +1,6 @@
 import { pc } from '../report/colors.js';
 import type { ApplyEvent } from '../apply/execute.js';
-import type { MigrateResult, StatusResult } from '../apply/migrate.js';
+import type { MigrateResult, StatusResult } from '../api/migrate.js';
 import { displayPath } from '../paths.js';
 import { describeProtection } from '../report/protection.js';
 import { lockTimeoutMs } from './flags.js';
@@ -25,7 +25,7 @@ function commonOptions(flags: GlobalOptions & { lockTimeout?: number }) {
 }
 
 export async function runMigrate(direction: 'up' | 'down', flags: MigrateFlags): Promise<void> {
-  const { up, down } = await import('../apply/migrate.js');
+  const { up, down } = await import('../api/migrate.js');
   const started = performance.now();
   const onEvent = flags.json
     ? undefined
@@ -96,7 +96,7 @@ const STATE_MARK: Record<string, string> = {
 };
 
 export async function runStatus(flags: GlobalOptions & { service?: string[] }): Promise<void> {
-  const { status } = await import('../apply/migrate.js');
+  const { status } = await import('../api/migrate.js');
   const result: StatusResult = await status({
     configFile: flags.config,
     database: flags.database,
@@ -128,7 +128,7 @@ export async function runStatus(flags: GlobalOptions & { service?: string[] }): 
 }
 
 export async function runStamp(flags: GlobalOptions & { service: string; to: string; lockTimeout?: number }): Promise<void> {
-  const { stamp } = await import('../apply/migrate.js');
+  const { stamp } = await import('../api/migrate.js');
   const result = await stamp({ ...commonOptions(flags), service: flags.service, to: flags.to });
   if (flags.json) {
     printJson(result);

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { pc } from '../report/colors.js';
-import type { RenumberResult } from '../apply/renumber.js';
+import type { RenumberResult } from '../api/renumber.js';
 import { type TidemarkError, asTidemarkError } from '../errors.js';
 import { displayPath } from '../paths.js';
 import { finish, note, printJson, type GlobalOptions } from './output.js';
@@ -25,15 +25,14 @@ export interface SumResult {
 
 /** `tidemark sum [--service S]`: rewrites tidemark.sum of each (or the named) tidemark service from its files. */
 export async function runSum(flags: { config?: string; json?: boolean; service?: string[]; debug?: boolean }): Promise<void> {
-  const [{ resolveWorkspace, selectServices }, { writeSumFile }, { compareMigrationNumbers, formatMigrationNumber, parseMigrationName }] = await Promise.all([
-    import('../apply/migrate.js'),
+  const [{ openScope }, { writeSumFile }, { compareMigrationNumbers, formatMigrationNumber, parseMigrationName }] = await Promise.all([
+    import('../target/open.js'),
     import('../history/sum-io.js'),
     import('../history/tidemark-source.js'),
   ]);
   const result: SumResult = { ok: false, services: [] };
   try {
-    const workspace = await resolveWorkspace({ configFile: flags.config });
-    const services = selectServices(workspace, flags.service?.length ? flags.service : undefined);
+    const { services } = await openScope({ configFile: flags.config, service: flags.service?.length ? flags.service : undefined });
     for (const s of services) {
       const written = await writeSumFile(s.name, s.migrationsDir);
       const counts = new Map<bigint, number>();
@@ -77,7 +76,7 @@ export async function runRenumber(flags: {
   dryRun?: boolean;
   debug?: boolean;
 }): Promise<void> {
-  const { renumber } = await import('../apply/renumber.js');
+  const { renumber } = await import('../api/renumber.js');
   const result: RenumberResult = await renumber({
     configFile: flags.config,
     database: flags.database,

@@ -14,7 +14,8 @@
  * says `CREATE SCHEMA crm` replays as on a fresh database. A schema that still holds something is
  * kept and reported with PostgreSQL's reason. `public` and the ledger's `tidemark` are never dropped.
  */
-import { closeQuietly, resolveWorkspace, selectServices, up, withServiceLocks, type DatabaseSource, type MigrateResult, type WorkspaceOptions } from '../apply/migrate.js';
+import { closeQuietly, resolveWorkspace, selectServices, withServiceLocks, type DatabaseSource, type MigrateResult, type WorkspaceOptions } from '../apply/migrate.js';
+import { up } from '../api/migrate.js';
 import type { ApplyEvent } from '../apply/execute.js';
 import type { Workspace } from '../config/types.js';
 import { isSystemSchema, nameKey, quoteIdent } from '../sql/ident.js';

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ERROR_CODES, exitCodeOfKind, type ErrorCode } from '../../src/error-codes.js';
-import { renumber } from '../../src/apply/renumber.js';
+import { renumber } from '../../src/api/renumber.js';
 import { loadWorkspace } from '../../src/config/load.js';
 import { backup } from '../../src/api/backup.js';
 import { openDatabase } from '../../src/db/open.js';

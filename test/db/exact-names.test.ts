@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, it } from 'node:test';
 import { down, status, up } from '../../src/api/migrate.js';
-import { renumber } from '../../src/apply/renumber.js';
+import { renumber } from '../../src/api/renumber.js';
 import { backup } from '../../src/api/backup.js';
 import { restore } from '../../src/api/restore.js';
 import type { Database } from '../../src/db/database.js';

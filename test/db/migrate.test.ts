@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterEach, beforeEach, it } from 'node:test';
 import { down, stamp, status, up } from '../../src/api/migrate.js';
+import * as core from '../../src/apply/migrate.js';
+import type { Service, Workspace } from '../../src/config/types.js';
 import { openDatabase } from '../../src/db/open.js';
-import { forEachBackend, type TestDatabase } from '../support/backends.js';
+import { forEachBackend, withDatabase, type TestDatabase } from '../support/backends.js';
+import { fakeTarget } from '../support/fake-target.js';
 import { copyCrmExample, makeWorkspace, sqlMigration, type TempWorkspace } from '../support/workspace.js';
 
 async function inspect<R = Record<string, unknown>>(url: string, sql: string): Promise<R[]> {
@@ -235,4 +240,51 @@ forEachBackend('migrations', (backend) => {
     assert.equal(result.error, undefined);
     assert.deepEqual(await tables(db.url), ['users']);
   });
+});
+
+forEachBackend('the migrate cores on a target', (backend) => {
+  it('up, status, stamp, down on a fake target: a literal workspace (no config file), the database the test opened, left open', () =>
+    withDatabase(backend, async (db) => {
+      const ws = makeWorkspace({}, {
+        'migrations/app/app_001_items.sql': sqlMigration('CREATE TABLE items (id int);', 'DROP TABLE items;'),
+        'migrations/app/app_002_tags.sql': sqlMigration('CREATE TABLE tags (id int);', 'DROP TABLE tags;'),
+      });
+      fs.rmSync(path.join(ws.dir, 'tidemark.config.json'));
+      try {
+        const app: Service = { name: 'app', migrationsDir: path.join(ws.dir, 'migrations/app'), owns: ['items', 'tags'], requires: [], format: 'tidemark', versionTable: 'alembic_version', recursive: false };
+        const workspace: Workspace = { root: ws.dir, services: [app], protected: [], softRelations: [] };
+        const target = fakeTarget(workspace, db);
+
+        const applied = await core.up(target);
+        assert.equal(applied.error, undefined);
+        assert.deepEqual(applied.results.map((r) => `${r.migration}:${r.status}`), ['app_001_items:applied', 'app_002_tags:applied']);
+        assert.deepEqual([applied.database, applied.databaseSource], [db.displayUrl, 'given'], 'named from target.name');
+
+        const seen = await core.status(target);
+        assert.equal(seen.error, undefined);
+        assert.deepEqual([seen.database, seen.databaseSource, seen.hasLedger, seen.protection?.protected], [db.displayUrl, 'given', true, false]);
+        assert.deepEqual(seen.services.map((s) => [s.service, s.applied, s.pending, s.problems]), [['app', 2, 0, 0]]);
+
+        const reverted = await core.down(target, { steps: 1 });
+        assert.equal(reverted.error, undefined);
+        assert.deepEqual(reverted.results.map((r) => `${r.migration}:${r.status}`), ['app_002_tags:reverted']);
+
+        const stamped = await core.stamp(target, { to: 'app_002_tags' });
+        assert.equal(stamped.error, undefined);
+        assert.deepEqual([stamped.service, stamped.added, stamped.removed], ['app', ['app_002_tags'], []]);
+
+        const after = await core.status(target);
+        assert.deepEqual(after.services.map((s) => s.migrations.map((m) => `${m.migration}:${m.state}`)), [['app_001_items:applied', 'app_002_tags:applied']]);
+        // down needs exactly one service: a target of two is refused before anything is read.
+        const two = fakeTarget({ ...workspace, services: [app, { ...app, name: 'other' }] }, db);
+        assert.equal((await core.down(two, { steps: 1 })).error?.code, 'bad-usage');
+
+        // The cores closed nothing and asked for no shadow.
+        assert.deepEqual((await db.query<{ one: number }>('SELECT 1 AS one')).rows, [{ one: 1 }]);
+        assert.deepEqual(target.shadowCalls, []);
+        assert.deepEqual((await db.query<{ t: string }>(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`)).rows.map((r) => r.t), ['items']);
+      } finally {
+        ws.remove();
+      }
+    }));
 });

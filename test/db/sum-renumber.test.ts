@@ -4,7 +4,7 @@ import { existsSync, readFileSync, readdirSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { up } from '../../src/api/migrate.js';
-import { renumber } from '../../src/apply/renumber.js';
+import { renumber } from '../../src/api/renumber.js';
 import { rule as sumMismatch } from '../../src/check/rules/sum-mismatch.js';
 import { sumIsClean } from '../../src/history/sum-file.js';
 import { readSumVerification } from '../../src/history/sum-io.js';
