@@ -9,7 +9,7 @@ import type { Scope } from '../target/target.js';
 import type { ScopeOptions } from '../target/open.js';
 import { scopeWithoutConfig, workspaceOf, workspaceScope } from './scope.js';
 
-export type { CheckCoreOptions, CheckReport, CheckTarget, ServiceReport } from '../check/run.js';
+export type { CheckReport, ServiceReport } from '../check/run.js';
 
 export interface CheckOptions extends Omit<ScopeOptions, 'service' | 'withRequired'>, CheckCoreOptions {
   /** Run the database rules (URL from `database`, DATABASE_URL, the config or the embedded default). Default: only when the config names a database. */

@@ -7,7 +7,7 @@ import { protect as protectCore, protectFailed, type ProtectCoreOptions, type Pr
 import type { OpenedTarget, ScopeOptions } from '../target/open.js';
 import { scopeWithoutConfig } from './scope.js';
 
-export type { ProtectCoreOptions, ProtectResult } from '../flows/guard.js';
+export type { ProtectResult } from '../flows/guard.js';
 
 export interface ProtectOptions extends Omit<ScopeOptions, 'service' | 'withRequired'>, ProtectCoreOptions {}
 
