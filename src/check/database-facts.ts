@@ -1,4 +1,4 @@
-import type { Database } from '../db/database.js';
+import type { Queryable } from '../db/database.js';
 import { LEDGER_SCHEMA, readLedger } from '../ledger/ledger.js';
 import { diagnoseLedger, type LedgerDiagnosis } from '../ledger/diagnose.js';
 import type { DatabaseFacts, ServiceView } from './rule.js';
@@ -7,8 +7,8 @@ import { escapeControl, quoteQualified, type QualifiedName } from '../sql/ident.
 const SYSTEM_SCHEMAS = ['pg_catalog', 'information_schema', 'pg_toast', LEDGER_SCHEMA];
 
 
-/** Reads what the database rules need. Reads only: never creates the ledger. */
-export async function readDatabaseFacts(db: Database): Promise<DatabaseFacts> {
+/** Reads what the database rules need; `url` is how their messages name the database. Reads only: never creates the ledger. */
+export async function readDatabaseFacts(db: Queryable, url: string): Promise<DatabaseFacts> {
   const ledger = (await readLedger(db)).map((r) => ({ service: r.service, migration: r.migration, checksum: r.checksum, status: r.status }));
   const versionTables = await db.query<{ schema: string; name: string }>(
     `SELECT c.relnamespace::regnamespace::text AS schema, c.relname AS name
@@ -35,7 +35,7 @@ export async function readDatabaseFacts(db: Database): Promise<DatabaseFacts> {
       ORDER BY 1, 2`,
     [SYSTEM_SCHEMAS],
   );
-  return { url: db.displayUrl, ledger, alembicVersions, tables: tables.rows.map((r) => ({ schema: r.schema, name: r.name })) };
+  return { url, ledger, alembicVersions, tables: tables.rows.map((r) => ({ schema: r.schema, name: r.name })) };
 }
 
 const diagnoses = new WeakMap<DatabaseFacts, Map<string, LedgerDiagnosis>>();

@@ -1,9 +1,8 @@
 import { findHeads, findMergePoints, topologicalOrder } from '../history/graph.js';
 import type { GraphService } from '../report/graph-render.js';
 import type { Revision } from '../history/revision.js';
-import type { WorkspaceOptions } from '../db/connect.js';
+import type { Scope } from '../target/target.js';
 import { buildServiceViews, sourceOf } from './views.js';
-import { resolveWorkspace } from '../db/connect.js';
 import { resolveAlembicLocation } from '../history/read-alembic.js';
 
 export interface GraphView {
@@ -12,8 +11,16 @@ export interface GraphView {
   crossServiceEdges: { from: { service: string; id: string }; to: { service: string; id: string } }[];
 }
 
-/** What `tidemark graph` draws: every service's revisions, duplicates and undeclared cross-service edges. */
-export async function graphView(options: WorkspaceOptions & { alembic?: string[] }): Promise<GraphView> {
+export interface GraphViewOptions {
+  /** Draw these Alembic histories (a versions dir, environment dir or alembic.ini each) instead of the workspace's services. */
+  alembic?: string[];
+}
+
+/**
+ * What `tidemark graph` draws: every service's revisions, duplicates and undeclared cross-service edges.
+ * Every service of the workspace is drawn (Alembic-kept ones too), whatever the scope selects.
+ */
+export async function graphView(scope: Scope, options: GraphViewOptions = {}): Promise<GraphView> {
   const sources = options.alembic?.length
     ? await Promise.all(
         options.alembic.map(async (p) => {
@@ -21,7 +28,7 @@ export async function graphView(options: WorkspaceOptions & { alembic?: string[]
           return { name: loc.service, format: 'alembic' as const, dirs: loc.dirs, owns: [], requires: [], recursive: loc.recursive, versionTable: 'alembic_version' };
         }),
       )
-    : (await resolveWorkspace(options)).services.map(sourceOf);
+    : scope.workspace.services.map(sourceOf);
   const views = await buildServiceViews(sources);
   const serviceOf = new Map<string, string[]>();
   for (const v of views) for (const r of v.revisions) serviceOf.set(r.id, [...(serviceOf.get(r.id) ?? []), v.name]);

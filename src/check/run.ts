@@ -1,4 +1,9 @@
-import type { Workspace } from '../config/types.js';
+/**
+ * The doctor's core: `check(target, options)` runs every rule over the histories of a Scope (files
+ * only), or of a Target (files, then the database rules and the guard's verdict on that database).
+ * Which of the two it gets, and whether a config is read at all, is the boundary's decision
+ * (src/api/check.ts): a config's `database` means --db unless --no-db; `check --alembic` reads no config.
+ */
 import { compareDiagnostics, type Diagnostic } from '../diagnostic.js';
 import { TidemarkError, asTidemarkError } from '../errors.js';
 import { ownerOf } from '../config/owns.js';
@@ -6,19 +11,25 @@ import { summarizeGraph, type GraphSummary } from '../history/graph.js';
 
 export type { GraphSummary };
 import { resolveAlembicLocation } from '../history/read-alembic.js';
-import type { DatabaseSource, WorkspaceOptions } from '../db/connect.js';
+import type { Session } from '../db/database.js';
 import type { ProtectionStatus } from '../ledger/guard.js';
+import type { DatabaseSource, Scope, Target } from '../target/target.js';
 import { readDatabaseFacts } from './database-facts.js';
 import { RULES } from './registry.js';
 import type { CheckContext, DatabaseFacts, Rule, ServiceView } from './rule.js';
 import { buildServiceViews, sourceOf, type ServiceSource } from './views.js';
 
-export interface CheckOptions extends WorkspaceOptions {
-  /** No config: one Alembic service per path (versions dir, environment dir or alembic.ini). */
+/**
+ * What check reads: a Scope (the rules over files), or a Scope with a database (a Target<Session>, or
+ * just these three parts of one): then the database rules run too, and the report carries the guard's verdict.
+ * The rules see every service of the workspace (Alembic-kept ones too), whatever `services` selects.
+ */
+export type CheckTarget = Scope | (Scope & Pick<Target<Session>, 'db' | 'name' | 'protection'>);
+
+export interface CheckCoreOptions {
+  /** Read these Alembic histories (a versions dir, environment dir or alembic.ini each, one service per path) instead of the workspace's services. */
   alembic?: string[];
-  /** Run the database rules (URL from `database`, DATABASE_URL, the config or the embedded default). Default: only when the config names a database. */
-  db?: boolean;
-  /** Only these services (the rules still see every service, to resolve references). */
+  /** Only these services in the report (the rules still see every service, to resolve references); Alembic-kept ones may be named. */
   service?: string[];
   rules?: readonly Rule[];
 }
@@ -50,30 +61,37 @@ export interface CheckReport {
   error?: TidemarkError;
 }
 
-async function sourcesOf(options: CheckOptions): Promise<{ sources: ServiceSource[]; workspace?: Workspace }> {
-  if (options.alembic?.length) {
-    const sources: ServiceSource[] = [];
-    for (const p of options.alembic) {
-      const loc = await resolveAlembicLocation(p);
-      let name = loc.service;
-      for (let i = 2; sources.some((s) => s.name === name); i++) name = `${loc.service}_${i}`;
-      sources.push({ name, format: 'alembic', dirs: loc.dirs, owns: [], requires: [], recursive: loc.recursive, versionTable: 'alembic_version' });
-    }
-    return { sources };
+async function sourcesOf(target: CheckTarget, options: CheckCoreOptions): Promise<ServiceSource[]> {
+  if (!options.alembic?.length) return target.workspace.services.map(sourceOf);
+  const sources: ServiceSource[] = [];
+  for (const p of options.alembic) {
+    // As typed (its messages quote it), from the process's directory as always.
+    const loc = await resolveAlembicLocation(p);
+    let name = loc.service;
+    for (let i = 2; sources.some((s) => s.name === name); i++) name = `${loc.service}_${i}`;
+    sources.push({ name, format: 'alembic', dirs: loc.dirs, owns: [], requires: [], recursive: loc.recursive, versionTable: 'alembic_version' });
   }
-  // Loaded only with a config: `check --alembic` never pays for config validation (zod).
-  const { resolveWorkspace } = await import('../db/connect.js');
-  const workspace = await resolveWorkspace(options);
-  return { sources: workspace.services.map(sourceOf), workspace };
+  return sources;
 }
 
-/** Runs every rule over the workspace's histories (and the database with `db`). Never throws. */
-export async function check(options: CheckOptions = {}): Promise<CheckReport> {
+/** The report of a check that could not run at all (its config unreadable): what `check` returns for an error it catches. */
+export function checkFailed(options: Pick<CheckCoreOptions, 'rules'>, err: unknown): CheckReport {
+  const report = emptyReport(options);
+  report.error = asTidemarkError(err);
+  return report;
+}
+
+function emptyReport(options: Pick<CheckCoreOptions, 'rules'>): CheckReport {
   const rules = options.rules ?? RULES;
-  const report: CheckReport = { ok: false, errors: 0, warnings: 0, services: [], unassigned: [], diagnostics: [], rules: rules.map((r) => r.id) };
-  let close = async () => {};
+  return { ok: false, errors: 0, warnings: 0, services: [], unassigned: [], diagnostics: [], rules: rules.map((r) => r.id) };
+}
+
+/** Runs every rule over the target's histories (and its database, when it has one). Never throws. */
+export async function check(target: CheckTarget, options: CheckCoreOptions = {}): Promise<CheckReport> {
+  const rules = options.rules ?? RULES;
+  const report = emptyReport(options);
   try {
-    const { sources, workspace } = await sourcesOf(options);
+    const sources = await sourcesOf(target, options);
     for (const name of options.service ?? []) {
       if (!sources.some((s) => s.name === name)) {
         throw new TidemarkError('unknown-service', `No service ${name} to check.`, { kind: 'usage', hint: `Services: ${sources.map((s) => s.name).join(', ')}.` });
@@ -81,16 +99,12 @@ export async function check(options: CheckOptions = {}): Promise<CheckReport> {
     }
     const views = await buildServiceViews(sources);
     let database: DatabaseFacts | undefined;
-    // A database named in the config is checked without asking; --no-db skips it.
-    if (options.db ?? Boolean(workspace?.database)) {
-      const { connect } = await import('../db/connect.js');
-      const conn = await connect(options, workspace, report); // names the database and its source even if connecting fails
-      close = conn.close;
-      report.database = conn.url;
-      report.databaseSource = conn.source;
-      database = await readDatabaseFacts(conn.db);
-      const { protectionOfConnection } = await import('../ledger/guard.js');
-      report.protection = await protectionOfConnection(conn.db, options, workspace);
+    if ('db' in target) {
+      // Named before the first query, so a database that cannot be reached is still named in the report.
+      report.database = target.name.display;
+      report.databaseSource = target.name.source;
+      database = await readDatabaseFacts(target.db, target.name.display);
+      report.protection = await target.protection();
     }
     const ctx: CheckContext = {
       services: views,
@@ -115,8 +129,6 @@ export async function check(options: CheckOptions = {}): Promise<CheckReport> {
     report.ok = report.errors === 0;
   } catch (err) {
     report.error = asTidemarkError(err);
-  } finally {
-    await close().catch(() => {});
   }
   return report;
 }

@@ -9,7 +9,7 @@ export interface CheckFlags extends GlobalOptions {
 }
 
 export async function runCheck(flags: CheckFlags): Promise<void> {
-  const { check } = await import('../check/run.js');
+  const { check } = await import('../api/check.js');
   const report = await check({
     configFile: flags.config,
     database: flags.database,

@@ -10,7 +10,7 @@ export interface GraphFlags extends GlobalOptions {
 }
 
 export async function runGraph(flags: GraphFlags): Promise<void> {
-  const [{ graphView }, render] = await Promise.all([import('../check/graph-view.js'), import('../report/graph-render.js')]);
+  const [{ graphView }, render] = await Promise.all([import('../api/graph.js'), import('../report/graph-render.js')]);
   const view = await graphView({ configFile: flags.config, alembic: flags.alembic });
   const format = flags.format ?? 'mermaid';
   const text =

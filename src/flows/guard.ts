@@ -3,15 +3,16 @@
  * URL spelling, DNS alias or proxy gets a destructive command past it. The guard itself (protected
  * list, remote host, server answers, the mark, the two acts of an override) is src/ledger/guard.ts.
  */
-import { connect, closeQuietly, resolveWorkspace, type DatabaseSource, type WorkspaceOptions } from '../db/connect.js';
+import type { Session } from '../db/database.js';
 import { redactUrl } from '../db/url.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
-import { enforceGuard, markReason, pgliteNameOf, serverFacts, type GuardOverride } from '../ledger/guard.js';
+import { enforceGuard, markReason, serverFacts, type GuardOverride } from '../ledger/guard.js';
 import { ensureLedger, markProtected, readProtection, unmarkProtected } from '../ledger/ledger.js';
+import type { DatabaseSource, Target } from '../target/target.js';
 
 export { connectGuarded, enforceGuard, guardConnected, guardTarget, protectionStatus, serverFacts, type GuardOverride, type ProtectionStatus, type ServerFacts, type TargetGuard } from '../ledger/guard.js';
 
-export interface ProtectOptions extends WorkspaceOptions, GuardOverride {
+export interface ProtectCoreOptions extends GuardOverride {
   /** Remove the mark (takes --force-protected and the name typed back). */
   off?: boolean;
 }
@@ -29,25 +30,24 @@ export interface ProtectResult {
   error?: TidemarkError;
 }
 
-/** Marks the database as protected inside itself (the ledger schema), or removes the mark. Never throws. */
-export async function protect(options: ProtectOptions): Promise<ProtectResult> {
-  const result: ProtectResult = { ok: false, database: '', databaseSource: 'default', protected: false, changed: false, name: '' };
-  let close = async () => {};
+/** The result of a protect that could not reach its target (its config unreadable): what `protect` returns for an error it catches. */
+export function protectFailed(options: Pick<ProtectCoreOptions, 'off'>, err: unknown): ProtectResult {
+  return { ok: false, database: '', databaseSource: 'default', protected: false, changed: false, name: '', error: protectError(options, '', err) };
+}
+
+/** Marks the target's database as protected inside itself (the ledger schema), or removes the mark. Never throws. */
+export async function protect(target: Target<Session>, options: ProtectCoreOptions = {}): Promise<ProtectResult> {
+  const result: ProtectResult = { ok: false, database: target.name.display, databaseSource: target.name.source, protected: false, changed: false, name: '' };
+  const shown = target.name.display;
   try {
-    const workspace = await resolveWorkspace(options).catch((err) => {
-      // A URL given directly needs no config.
-      if (options.database !== undefined && isTidemarkError(err) && err.code === 'config-not-found') return undefined;
-      throw err;
-    });
-    const conn = await connect(options, workspace, result);
-    close = conn.close;
-    const { db } = conn;
+    const { db } = target;
     const facts = await serverFacts(db);
-    const name = db.backend === 'postgres' ? facts.database : (pgliteNameOf(options, workspace) ?? facts.database);
+    // A PGlite database is named by its path as written (what the guard asks to be typed back).
+    const name = db.backend === 'postgres' ? facts.database : shown.replace(/^pglite:/, '') || facts.database;
     result.name = name;
     if (!options.off) {
       if (facts.inRecovery) {
-        throw new TidemarkError('target-in-recovery', `Cannot mark ${db.displayUrl}: the server is a standby in recovery; mark the primary (the mark replicates).`, { kind: 'usage' });
+        throw new TidemarkError('target-in-recovery', `Cannot mark ${shown}: the server is a standby in recovery; mark the primary (the mark replicates).`, { kind: 'usage' });
       }
       await ensureLedger(db);
       result.changed = await db.transaction((tx) => markProtected(tx, name));
@@ -55,7 +55,7 @@ export async function protect(options: ProtectOptions): Promise<ProtectResult> {
     } else {
       const mark = await readProtection(db);
       if (mark) {
-        await enforceGuard('remove the protection of', { name, reasons: [markReason(mark)] }, db.displayUrl, options);
+        await enforceGuard('remove the protection of', { name, reasons: [markReason(mark)] }, shown, options);
         await ensureLedger(db);
         result.changed = await db.transaction((tx) => unmarkProtected(tx, name));
       }
@@ -63,16 +63,16 @@ export async function protect(options: ProtectOptions): Promise<ProtectResult> {
     }
     result.ok = true;
   } catch (err) {
-    if (isTidemarkError(err)) result.error = err;
-    else {
-      const what = options.off ? `remove the protection mark of ${result.database || 'the database'}` : `mark ${result.database || 'the database'} as protected`;
-      result.error = new TidemarkError('protect-failed', `Cannot ${what}: ${redactUrl((err as Error)?.message ?? String(err))}.`, {
-        cause: err,
-        hint: 'The mark is a row in the ledger schema (tidemark): the role needs to create that schema once, then write to it.',
-      });
-    }
-  } finally {
-    await closeQuietly(close);
+    result.error = protectError(options, result.database, err);
   }
   return result;
+}
+
+function protectError(options: Pick<ProtectCoreOptions, 'off'>, database: string, err: unknown): TidemarkError {
+  if (isTidemarkError(err)) return err;
+  const what = options.off ? `remove the protection mark of ${database || 'the database'}` : `mark ${database || 'the database'} as protected`;
+  return new TidemarkError('protect-failed', `Cannot ${what}: ${redactUrl((err as Error)?.message ?? String(err))}.`, {
+    cause: err,
+    hint: 'The mark is a row in the ledger schema (tidemark): the role needs to create that schema once, then write to it.',
+  });
 }

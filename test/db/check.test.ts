@@ -1,12 +1,17 @@
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { up } from '../../src/api/migrate.js';
 import { check } from '../../src/api/check.js';
+import { check as checkCore } from '../../src/check/run.js';
+import { graphView } from '../../src/check/graph-view.js';
+import type { Workspace } from '../../src/config/types.js';
 import { openDatabase } from '../../src/db/open.js';
-import { forEachBackend, type TestDatabase } from '../support/backends.js';
+import { protect } from '../../src/flows/guard.js';
+import { fakeTarget } from '../support/fake-target.js';
+import { forEachBackend, withDatabase, type TestDatabase } from '../support/backends.js';
 import { CRM_EXAMPLE, copyCrmExample, makeWorkspace, runCli, sqlMigration } from '../support/workspace.js';
 
 const LEGACY = path.join(CRM_EXAMPLE, 'legacy');
@@ -192,6 +197,58 @@ forEachBackend('check --db', (backend) => {
       ws.remove();
     }
   });
+});
+
+forEachBackend('check, graph and protect on a target (no config file, no connection of their own)', (backend) => {
+  it('check --db reads the given database and its guard verdict; protect marks it and check sees the mark; graph draws the scope', () =>
+    withDatabase(backend, async (db, url) => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'tidemark-check-target-'));
+      try {
+        mkdirSync(path.join(dir, 'migrations/app'), { recursive: true });
+        writeFileSync(path.join(dir, 'migrations/app/app_001_a.sql'), sqlMigration('CREATE TABLE a (id int);'));
+        // A literal workspace: nothing on disk but the migrations it names.
+        const workspace: Workspace = {
+          root: dir,
+          services: [{ name: 'app', migrationsDir: path.join(dir, 'migrations/app'), owns: ['a'], requires: [], format: 'tidemark', versionTable: 'alembic_version', recursive: false }],
+          protected: [],
+          softRelations: [],
+        };
+        await db.exec('CREATE TABLE a (id int); CREATE TABLE stray (id int);');
+        const target = fakeTarget(workspace, db);
+
+        const files = await checkCore({ workspace, services: target.services, paths: target.paths });
+        assert.equal(files.error, undefined);
+        assert.equal(files.database, undefined, 'a Scope alone: no database rules');
+        assert.deepEqual(files.services.map((s) => s.service), ['app']);
+
+        const report = await checkCore(target);
+        assert.equal(report.error, undefined);
+        assert.equal(report.database, db.displayUrl);
+        assert.equal(report.databaseSource, 'given');
+        const unowned = report.diagnostics.filter((d) => d.rule === 'unowned-object');
+        assert.deepEqual(unowned.map((d) => d.message), [`Table stray in ${db.displayUrl} is owned by no service.`]);
+        assert.deepEqual(report.protection, { protected: false, marked: false, reasons: [] });
+
+        const marked = await protect(target);
+        assert.equal(marked.error, undefined);
+        assert.deepEqual({ ok: marked.ok, database: marked.database, databaseSource: marked.databaseSource, protected: marked.protected, changed: marked.changed }, { ok: true, database: db.displayUrl, databaseSource: 'given', protected: true, changed: true });
+        const name = db.backend === 'postgres' ? new URL(url).pathname.slice(1) : db.displayUrl.replace(/^pglite:/, '');
+        assert.equal(marked.name, name);
+        assert.equal((await checkCore(target)).protection?.marked, true);
+        const refused = await protect(target, { off: true });
+        assert.equal(refused.error?.code, 'protected-target');
+        const off = await protect(target, { off: true, forceProtected: true, yesIMean: name });
+        assert.equal(off.error, undefined);
+        assert.deepEqual({ protected: off.protected, changed: off.changed }, { protected: false, changed: true });
+
+        const view = await graphView(target);
+        assert.deepEqual(view.services.map((s) => [s.name, s.revisions.map((r) => r.id)]), [['app', ['app_001_a']]]);
+        assert.deepEqual(target.shadowCalls, [], 'no shadow asked for');
+        assert.deepEqual(readdirSync(dir), ['migrations'], 'no config file was needed, and nothing was written next to the migrations');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }));
 });
 
 describe('tidemark graph', () => {

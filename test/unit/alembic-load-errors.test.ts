@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { check } from '../../src/check/run.js';
+import { check } from '../../src/api/check.js';
 import { alembicUnavailable, loadWithAlembic } from '../support/alembic-oracle.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'tidemark-alembic-errors-'));

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { it } from 'node:test';
 import fc from 'fast-check';
-import { check } from '../../src/check/run.js';
+import { check } from '../../src/api/check.js';
 import { alembicUnavailable, loadWithAlembic } from '../support/alembic-oracle.js';
 
 const IDS = ['a1', 'b2', 'c3', 'd4', 'e5', 'f6', 'g-7', 'h@8', 'core'];
