@@ -21,8 +21,8 @@ export interface BackupOptions extends Omit<ScopeOptions, 'service' | 'withRequi
 }
 
 export async function backup(options: BackupOptions = {}): Promise<BackupResult> {
-  const started = performance.now();
   const { backup: backupCore, checkBackupOptions, failedBackup } = await import('../data/backup/index.js');
+  const started = performance.now();
   let target: OpenedTarget;
   try {
     // In today's order: the options, then the config, then the services named; the database comes last (lazily).
