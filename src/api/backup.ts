@@ -8,7 +8,8 @@
 import path from 'node:path';
 import { isTidemarkError } from '../errors.js';
 import type { BackupCoreOptions, BackupResult } from '../data/backup/types.js';
-import type { OpenedTarget, ScopeOptions } from '../target/open.js';
+import type * as Selection from '../data/backup/selection.js';
+import type { OpenedTarget, openTarget as OpenTarget, ScopeOptions } from '../target/open.js';
 
 export type { BackupResult, BackupFormat, BackupEvent } from '../data/backup/types.js';
 export { verifyBackup } from '../data/verify.js';
@@ -21,13 +22,17 @@ export interface BackupOptions extends Omit<ScopeOptions, 'service' | 'withRequi
 }
 
 export async function backup(options: BackupOptions = {}): Promise<BackupResult> {
-  const { backup: backupCore, checkBackupOptions, failedBackup } = await import('../data/backup/index.js');
+  const [{ backup: backupCore, checkBackupOptions, failedBackup }, { openTarget }, selection] = await Promise.all([
+    import('../data/backup/index.js'),
+    import('../target/open.js'),
+    import('../data/backup/selection.js'),
+  ]);
   const started = performance.now();
   let target: OpenedTarget;
   try {
     // In today's order: the options, then the config, then the services named; the database comes last (lazily).
     checkBackupOptions(options);
-    target = await openBackupTarget(options);
+    target = await openBackupTarget(options, openTarget, selection);
   } catch (err) {
     return failedBackup(options, err, started);
   }
@@ -39,9 +44,7 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
 }
 
 /** The target of a backup: backup's own choice of services (not the migrating commands'), and no config needed for named tables alone. */
-async function openBackupTarget(options: BackupOptions): Promise<OpenedTarget> {
-  const { openTarget } = await import('../target/open.js');
-  const { backupServices, workspaceWithoutConfig } = await import('../data/backup/selection.js');
+async function openBackupTarget(options: BackupOptions, openTarget: typeof OpenTarget, { backupServices, workspaceWithoutConfig }: typeof Selection): Promise<OpenedTarget> {
   const { service: _service, ...rest } = options;
   let target: OpenedTarget;
   try {
