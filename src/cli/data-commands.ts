@@ -1,6 +1,5 @@
 import { pc } from '../report/colors.js';
-import type { BackupEvent, BackupFormat, BackupResult } from '../data/backup.js';
-import type { VerifyResult } from '../data/verify.js';
+import type { BackupEvent, BackupFormat, BackupResult, VerifyResult } from '../api/backup.js';
 import { TidemarkError } from '../errors.js';
 import { parseTableName } from '../config/owns.js';
 import { displayPath } from '../paths.js';
@@ -86,7 +85,7 @@ export async function runBackup(flags: BackupFlags): Promise<void> {
     }
     tables.push(parsed.name);
   }
-  const { backup } = await import('../data/backup.js');
+  const { backup } = await import('../api/backup.js');
   const onProgress = flags.json ? undefined : process.stdout.isTTY ? ttyProgress() : plainProgress();
   const result: BackupResult = await backup({
     configFile: flags.config,
@@ -121,7 +120,7 @@ export async function runBackup(flags: BackupFlags): Promise<void> {
  * table, a data file outside data/, a symlink).
  */
 export async function runVerifyBackup(dir: string, flags: GlobalOptions): Promise<void> {
-  const { verifyBackup } = await import('../data/verify.js');
+  const { verifyBackup } = await import('../api/backup.js');
   const result: VerifyResult = await verifyBackup(dir);
   if (flags.json) {
     printJson(result);

@@ -22,7 +22,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { LEDGER_SCHEMA } from '../ledger/ledger.js';
 import { MAX_IDENTIFIER_BYTES, displayName, displayQualified, identifierBytes, isSystemSchema, nameKey, type QualifiedName } from '../sql/ident.js';
-import type { DigestAlgorithm } from './digest.js';
+import { TOOL_VERSION } from '../version.js';
+import { DIGEST_ALGORITHM, type DigestAlgorithm } from './digest.js';
 
 export const MANIFEST_FORMAT_VERSION = 3;
 export const READABLE_FORMAT_VERSIONS: readonly number[] = [1, 2, 3];
@@ -325,4 +326,35 @@ function checkMeaning(m: Manifest, refuse: (message: string) => void): void {
     }
     for (const c of t.primaryKey) if (!cols.has(c)) refuse(`table ${label}: primary key column ${JSON.stringify(c)} is not one of its columns`);
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing one (backup)
+
+/** What a backup read in its snapshot, for its manifest. */
+export interface ManifestContent {
+  serverVersion: string;
+  database: string;
+  format: DataFormat;
+  services: string[];
+  tables: ManifestTable[];
+  ledger: readonly { service: string; migration: string; checksum: string; status: string; appliedAt: Date }[];
+  files: Manifest['files'];
+}
+
+/** The manifest backup writes: this tool, now, the current format version and digest algorithm. */
+export function buildManifest(content: ManifestContent): Manifest {
+  return {
+    formatVersion: MANIFEST_FORMAT_VERSION,
+    tool: { name: 'tidemark', version: TOOL_VERSION },
+    createdAt: new Date().toISOString(),
+    serverVersion: content.serverVersion,
+    database: content.database,
+    format: content.format,
+    contentDigestAlgorithm: DIGEST_ALGORITHM,
+    services: content.services,
+    tables: content.tables,
+    ledger: content.ledger.map((r) => ({ service: r.service, migration: r.migration, checksum: r.checksum, status: r.status, appliedAt: r.appliedAt.toISOString() })),
+    files: content.files,
+  };
 }

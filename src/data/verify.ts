@@ -19,7 +19,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { TidemarkError } from '../errors.js';
 import { displayQualified, escapeControl } from '../sql/ident.js';
-import { RecordCounter } from './backup.js';
+import { RecordCounter } from './backup/copy.js';
 import { DATA_DIR, MANIFEST_FILE, MANIFEST_SHA_FILE, isBadInput, readManifest, type Manifest } from './manifest.js';
 
 export { MANIFEST_FILE, MANIFEST_SHA_FILE };

@@ -11,6 +11,10 @@ import { it, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { up } from '../../src/api/migrate.js';
 import { backup, type BackupResult, verifyBackup } from '../../src/api/backup.js';
+import type { Service, Workspace } from '../../src/config/types.js';
+import { backup as backupCore } from '../../src/data/backup/index.js';
+import { openDatabase } from '../../src/db/open.js';
+import { fakeTarget } from '../support/fake-target.js';
 import { DIGEST_SETTINGS_SQL, contentDigestSql } from '../../src/data/digest.js';
 import { quoteQualified } from '../../src/sql/ident.js';
 
@@ -454,6 +458,53 @@ forEachBackend('backup', (backend) => {
         assert.doesNotMatch(list.stdout, /TABLE public users\b/, 'only the selected tables');
       }));
   }
+});
+
+// The core itself, on a Target built with no I/O: no config file anywhere (the workspace is a literal
+// whose root does not exist), the caller's Database, a relative --out from the target's cwd.
+forEachBackend('backup core on a target', (backend) => {
+  it("backs up the target's services from a literal workspace into its cwd; the second session only through openSibling (server); the caller's Database stays open", () =>
+    withDatabase(backend, async (db, url) => {
+      await db.exec(`CREATE SCHEMA sales;
+        CREATE TABLE sales.orders (id int PRIMARY KEY, note text);
+        INSERT INTO sales.orders VALUES (1, 'a'), (2, NULL);
+        CREATE TABLE notes (id int);
+        INSERT INTO notes VALUES (7);`);
+      const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'tidemark-bk-target-'));
+      const root = path.join(cwd, 'no-config-here');
+      const service = (name: string, owns: string[]): Service => ({ name, migrationsDir: path.join(root, 'migrations', name), owns, requires: [], format: 'tidemark', versionTable: '', recursive: false });
+      const workspace: Workspace = { root, services: [service('sales', ['sales.orders']), service('notes', ['notes'])], protected: [], softRelations: [] };
+      let siblings = 0;
+      const fake = fakeTarget(workspace, db, { services: ['sales'], cwd });
+      const target =
+        backend.name === 'postgres'
+          ? {
+              ...fake,
+              openSibling: async () => {
+                siblings++;
+                return openDatabase(url);
+              },
+            }
+          : fake;
+      try {
+        const r = await backupCore(target, { out: 'out' });
+        assert.ifError(r.error);
+        assert.equal(r.ok, true);
+        assert.equal(r.dir, path.join(cwd, 'out'), 'a relative --out is the user\'s: from the target\'s cwd');
+        assert.equal(r.database, db.displayUrl);
+        assert.equal(r.databaseSource, 'given');
+        assert.deepEqual(r.tables.map((t) => [t.table, t.service, t.rows]), [['sales.orders', 'sales', 2]], "only the target's services");
+        const m = readManifest(r.dir!);
+        assert.deepEqual(m.services, ['sales']);
+        assert.equal((await verifyBackup(r.dir!)).ok, true);
+        assert.equal(siblings, backend.name === 'postgres' ? 1 : 0, 'the digests on a sibling session (server), opened by the target');
+        assert.deepEqual(fake.shadowCalls, []);
+        assert.equal(fs.existsSync(root), false, 'nothing read or written at the workspace root');
+        assert.equal((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM notes')).rows[0].n, 1, "the caller's Database is still open");
+      } finally {
+        fs.rmSync(cwd, { recursive: true, force: true });
+      }
+    }));
 });
 
 test('the same data gives the same digest and the same bytes on PostgreSQL 15 (server) and 18 (PGlite)', { skip: backends.length < 2 && 'no server' }, () => {

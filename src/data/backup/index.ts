@@ -7,6 +7,11 @@
  * Everything is written into `<out>.tmp-<random>` and renamed to `<out>` only once complete, so a
  * crash never leaves a directory that looks like a finished backup. Results as values: never throws.
  *
+ * The core takes a Target (the boundary, api/backup.ts, resolved the config, the services and the
+ * database): the target's services are backed up, its db holds the snapshot, its `openSibling` gives
+ * the digests' second session (server), its `server` pg_dump's connection, a relative `--out` or
+ * `--pg-dump` is the user's (`paths.fromUser`).
+ *
  * This folder is that command, one file per concern: the entry here; selection (what to back up),
  * checks (row-level security, JSON null), snapshot (the second session and the digests), pieces
  * and copy (reading tables into files), schema-sql, pg-dump, files (names, writes), partials.
@@ -15,15 +20,14 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { connect } from '../../db/connect.js';
-import type { Database, Queryable } from '../../db/database.js';
+import type { Queryable } from '../../db/database.js';
 import { TidemarkError, isTidemarkError } from '../../errors.js';
 import { readLedger } from '../../ledger/ledger.js';
 import { ROW_SECURITY_OFF_SQL, liveTables, type LiveTable } from '../../schema/catalog.js';
-import { TOOL_VERSION } from '../../version.js';
 import { displayQualified } from '../../sql/ident.js';
+import type { Target } from '../../target/target.js';
 import { DIGEST_ALGORITHM, DIGEST_SETTINGS_SQL, contentDigestSql, ownRows } from '../digest.js';
-import { MANIFEST_FORMAT_VERSION, type DataFormat, type Manifest, type ManifestTable } from '../manifest.js';
+import { buildManifest, type DataFormat, type ManifestTable } from '../manifest.js';
 import { ownerOfTable } from '../owner.js';
 import { holdsJsonNull, refuseRowSecurity } from './checks.js';
 import { copyTable } from './copy.js';
@@ -32,44 +36,59 @@ import { PARTIAL_MARKER, TMP_INFIX, removeStalePartials, safeName, utcStamp } fr
 import { PGDUMP_FILE, preparePgDump, runPgDump, type PgDumpCommand } from './pg-dump.js';
 import { estimatedRows, readPieces, readPlan } from './pieces.js';
 import { describeTable, renderSchemaSql, type TableInfo } from './schema-sql.js';
-import { chooseTables, describeSelection, loadWorkspaceFor, pickServices } from './selection.js';
+import { chooseTables, describeSelection } from './selection.js';
 import { openDigester, openSnapshotSession, type SnapshotSession } from './snapshot.js';
-import type { BackupFormat, BackupOptions, BackupResult } from './types.js';
+import type { BackupCoreOptions, BackupFormat, BackupResult } from './types.js';
 
-export type { BackupEvent, BackupFormat, BackupOptions, BackupResult } from './types.js';
+export type { BackupCoreOptions, BackupEvent, BackupFormat, BackupResult } from './types.js';
 
-export async function backup(options: BackupOptions = {}): Promise<BackupResult> {
+/** Refuses what no target can fix: an unknown format, `--pg-dump` without `--format pgdump` (the boundary asks first too, before the config). */
+export function checkBackupOptions(options: BackupCoreOptions): void {
+  const format = options.format ?? 'ndjson';
+  if (format !== 'ndjson' && format !== 'csv' && format !== 'pgdump') {
+    throw new TidemarkError('bad-usage', `Unknown backup format ${String(format)}: use ndjson, csv or pgdump.`, { kind: 'usage' });
+  }
+  if (options.pgDump !== undefined && format !== 'pgdump') {
+    throw new TidemarkError('bad-usage', `--pg-dump names the pg_dump of --format pgdump, and the format is ${format}.`, {
+      kind: 'usage',
+      hint: 'Add --format pgdump, or leave --pg-dump out.',
+    });
+  }
+}
+
+/** The result of a backup that failed before it had a target (a refused option, a config that cannot be read): `err` as its error. */
+export function failedBackup(options: Pick<BackupCoreOptions, 'format'>, err: unknown, started = performance.now()): BackupResult {
+  return { ok: false, database: '', databaseSource: 'default', format: options.format ?? 'ndjson', tables: [], notes: [], rows: 0, bytes: 0, durationMs: performance.now() - started, error: asBackupError(err) };
+}
+
+function asBackupError(err: unknown): TidemarkError {
+  return isTidemarkError(err) ? err : new TidemarkError('backup-failed', `Backup failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+}
+
+/** Backs up the target's services' tables (and `options.table`) into a new directory. The target stays open: whoever opened it closes it. */
+export async function backup(target: Target, options: BackupCoreOptions = {}): Promise<BackupResult> {
   const started = performance.now();
   const format: BackupFormat = options.format ?? 'ndjson';
   const result: BackupResult = { ok: false, database: '', databaseSource: 'default', format, tables: [], notes: [], rows: 0, bytes: 0, durationMs: 0 };
-  let close = async () => {};
   let tmpDir: string | undefined;
-  let db: Database | undefined;
+  let canceller: Queryable | undefined;
   let closeDigester: (canceller?: Queryable) => Promise<void> = async () => {};
   let helper: SnapshotSession | undefined;
   try {
-    if (format !== 'ndjson' && format !== 'csv' && format !== 'pgdump') {
-      throw new TidemarkError('bad-usage', `Unknown backup format ${String(format)}: use ndjson, csv or pgdump.`, { kind: 'usage' });
-    }
-    if (options.pgDump !== undefined && format !== 'pgdump') {
-      throw new TidemarkError('bad-usage', `--pg-dump names the pg_dump of --format pgdump, and the format is ${format}.`, {
-        kind: 'usage',
-        hint: 'Add --format pgdump, or leave --pg-dump out.',
-      });
-    }
+    checkBackupOptions(options);
     const dataFormat: 'ndjson' | 'csv' = format === 'pgdump' ? 'ndjson' : format;
-    const workspace = await loadWorkspaceFor(options);
-    const serviceNames = pickServices(workspace, options);
-    if (options.out !== undefined) refuseNonEmpty(path.resolve(options.cwd ?? process.cwd(), options.out), options.out);
+    const { workspace, paths } = target;
+    const serviceNames = target.services.map((s) => s.name);
+    if (options.out !== undefined) refuseNonEmpty(paths.fromUser(options.out), options.out);
 
-    const conn = await connect(options, workspace, result); // names the database and its source even if connecting fails
-    close = conn.close;
-    db = conn.db;
-    result.database = conn.url;
-    result.databaseSource = conn.source;
+    // Named before any I/O, so a failure to connect (the first use of an unguarded target's db) names the database tried.
+    result.database = target.name.display;
+    result.databaseSource = target.name.source;
+    const db = target.db;
+    canceller = db;
 
     let pgDump: PgDumpCommand | undefined;
-    if (format === 'pgdump') pgDump = await preparePgDump(db, options, workspace);
+    if (format === 'pgdump') pgDump = await preparePgDump(db, target.server, options.pgDump === undefined ? undefined : paths.fromUser(options.pgDump));
 
     // One snapshot for everything: a REPEATABLE READ READ ONLY transaction whose Tx every read is handed
     // (COPY included); its COMMIT just ends the snapshot. The settings fix the text of timestamps,
@@ -96,7 +115,7 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
 
         await refuseRowSecurity(tx, chosen);
 
-        const outDir = path.resolve(options.cwd ?? process.cwd(), options.out ?? path.join('backups', `${safeName(meta.db)}-${utcStamp(new Date())}`));
+        const outDir = paths.fromUser(options.out ?? path.join('backups', `${safeName(meta.db)}-${utcStamp(new Date())}`));
         refuseNonEmpty(outDir, options.out ?? outDir);
         // Folders created for it are private whatever the umask (a backup holds every row).
         fs.mkdirSync(path.dirname(outDir), { recursive: true, mode: 0o700 });
@@ -134,13 +153,13 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
         const digestQueries = described.map((d) => contentDigestSql(ownRows(d.t, d.t.kind), d.columns, DIGEST_ALGORITHM));
         // Server: the digests run on a second connection inside THIS snapshot, in parallel with the
         // COPYs (one full scan each, on two cores). PGlite, or a Database handed in: one after another.
-        const digester = await openDigester(tx, options, workspace, snapshot, digestQueries);
+        const digester = await openDigester(tx, target.openSibling, snapshot, digestQueries);
         closeDigester = digester.close;
         const plans = [];
         for (const d of described) plans.push(await readPlan(tx, d.t, options.piecePages));
         // A big table is read in two halves at once: row_to_json costs the server more than the client
         // costs to take it in, so one COPY leaves a core idle. The second half needs a third connection.
-        if (plans.some((p) => p.parallel)) helper = await openSnapshotSession(tx, options, workspace, snapshot);
+        if (plans.some((p) => p.parallel)) helper = await openSnapshotSession(tx, target.openSibling, snapshot);
 
         for (const [index, d] of described.entries()) {
           const { t, name, info, columns, file } = d;
@@ -207,19 +226,15 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
 
     const schemaSql = renderSchemaSql(meta.db, serverVersion, [...enums.values()], schemaParts, schemaFks);
     const schemaFile = writeSmallFile(path.join(tmp, 'schema.sql'), schemaSql);
-    const manifest: Manifest = {
-      formatVersion: MANIFEST_FORMAT_VERSION,
-      tool: { name: 'tidemark', version: TOOL_VERSION },
-      createdAt: new Date().toISOString(),
+    const manifest = buildManifest({
       serverVersion,
       database: meta.db,
       format: dataFormat,
-      contentDigestAlgorithm: DIGEST_ALGORITHM,
       services,
       tables,
-      ledger: ledger.map((r) => ({ service: r.service, migration: r.migration, checksum: r.checksum, status: r.status, appliedAt: r.appliedAt.toISOString() })),
+      ledger,
       files: [{ file: 'schema.sql', ...schemaFile }, ...(dumpFile ? [{ file: PGDUMP_FILE, ...dumpFile }] : [])],
-    };
+    });
     const manifestText = `${JSON.stringify(manifest, null, 2)}\n`;
     writeSmallFile(path.join(tmp, 'manifest.json'), manifestText);
     // The manifest's own integrity (an edited manifest is caught by verify-backup); sha256sum's format.
@@ -237,17 +252,12 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
     result.dir = outDir;
     result.ok = true;
   } catch (err) {
-    result.error = isTidemarkError(err) ? err : new TidemarkError('backup-failed', `Backup failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+    result.error = asBackupError(err);
   } finally {
-    await closeDigester(db).catch(() => {}); // the second connection, on every path
-    await helper?.close(db).catch(() => {});
+    await closeDigester(canceller).catch(() => {}); // the second connection, on every path
+    await helper?.close(canceller).catch(() => {});
 
     if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
-    try {
-      await close();
-    } catch {
-      // closing a broken connection must not hide the real outcome
-    }
     result.durationMs = performance.now() - started;
   }
   return result;

@@ -4,13 +4,11 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Workspace } from '../../config/types.js';
 import type { Database } from '../../db/database.js';
 import { redactUrl, type ServerTarget } from '../../db/url.js';
 import { TidemarkError, type ErrorCode } from '../../errors.js';
 import { dumpPattern, escapeControl } from '../../sql/ident.js';
 import type { LiveTable } from '../../schema/catalog.js';
-import type { BackupOptions } from './types.js';
 
 export const PGDUMP_FILE = 'dump.pgdump';
 
@@ -75,8 +73,14 @@ export interface PgDumpCommand {
   target: ServerTarget;
 }
 
-/** Refuses PGlite, finds a pg_dump at least as new as the server, and takes the connection's own target. */
-export async function preparePgDump(db: Database, options: BackupOptions, _workspace: Workspace | undefined): Promise<PgDumpCommand> {
+/**
+ * Refuses PGlite, finds a pg_dump at least as new as the server, and takes the connection's own
+ * server target: `server` (the target's), else the one a Database handed in was opened from. `named`:
+ * `--pg-dump`, already absolute. The server's version is asked first: that is the first use of the
+ * database, so a database that cannot be opened is reported before the refusals below, as always.
+ */
+export async function preparePgDump(db: Database, server: ServerTarget | undefined, named: string | undefined): Promise<PgDumpCommand> {
+  const serverNum = Number((await db.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)).rows[0].v);
   if (db.backend === 'pglite') {
     throw usage(
       'pgdump-embedded',
@@ -84,17 +88,18 @@ export async function preparePgDump(db: Database, options: BackupOptions, _works
       'Use --format ndjson or csv for an embedded database.',
     );
   }
-  const { serverTargetOf } = await import('../../db/postgres.js');
-  const target = serverTargetOf(db);
+  let target = server;
+  if (!target) {
+    const { serverTargetOf } = await import('../../db/postgres.js');
+    target = serverTargetOf(db);
+  }
   if (!target) {
     throw usage('pgdump-needs-url', '--format pgdump needs the database as a connection URL (pg_dump opens its own connection).');
   }
 
-  const serverNum = Number((await db.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)).rows[0].v);
   const serverMajor = Math.floor(serverNum / 10000); // 150020 → 15, 90624 → 9
   const install = `Install the PostgreSQL ${serverMajor} client tools (e.g. apt-get install postgresql-client-${serverMajor}, brew install libpq)`;
   // A pg_dump named with --pg-dump is the only candidate: never a silent fallback to another one.
-  const named = options.pgDump === undefined ? undefined : path.resolve(options.cwd ?? process.cwd(), options.pgDump);
   const shown = named === undefined ? '' : escapeControl(named);
   if (named !== undefined && !isExecutable(named)) {
     throw usage(

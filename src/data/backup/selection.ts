@@ -1,31 +1,36 @@
 // What to back up: the services and the named tables, chosen among the live tables.
-import { resolveWorkspace } from '../../db/connect.js';
-import type { Workspace } from '../../config/types.js';
+import type { Service, Workspace } from '../../config/types.js';
 import { parseTableName } from '../../config/owns.js';
-import { TidemarkError, isTidemarkError } from '../../errors.js';
+import { TidemarkError } from '../../errors.js';
 import { displayName, escapeControl, type QualifiedName } from '../../sql/ident.js';
 import type { LiveTable } from '../../schema/catalog.js';
 import { ownerOfTable } from '../owner.js';
-import type { BackupOptions } from './types.js';
 
-export async function loadWorkspaceFor(options: BackupOptions): Promise<Workspace | undefined> {
-  try {
-    return await resolveWorkspace(options);
-  } catch (err) {
-    // Named tables need no config (nor does a database URL given directly); services do.
-    if (options.table?.length && !options.service && isTidemarkError(err) && err.code === 'config-not-found') return undefined;
-    throw err;
-  }
+/**
+ * A workspace with no service, for named tables when there is no config (they need none, nor does a
+ * database URL given directly; services do). Its root is cwd: where the embedded default would be.
+ */
+export function workspaceWithoutConfig(cwd: string): Workspace {
+  return { root: cwd, services: [], protected: [], softRelations: [] };
 }
 
-export function pickServices(workspace: Workspace | undefined, options: BackupOptions): string[] {
+/**
+ * The services whose tables a backup takes (the boundary calls this, then hands them down as the
+ * target's services): the named ones, in the order named; named tables alone, none; otherwise every
+ * service, Alembic-kept ones included (their data matters too). A name not in the config is refused.
+ */
+export function backupServices(workspace: Workspace, options: { service?: string | readonly string[]; table?: readonly unknown[] }): Service[] {
+  return pickServices(workspace, options).map((name) => workspace.services.find((s) => s.name === name) as Service);
+}
+
+function pickServices(workspace: Workspace, options: { service?: string | readonly string[]; table?: readonly unknown[] }): string[] {
   const names = options.service === undefined ? undefined : typeof options.service === 'string' ? [options.service] : [...options.service];
   if (names?.length) {
     for (const name of names) {
-      if (!workspace?.services.some((s) => s.name === name)) {
+      if (!workspace.services.some((s) => s.name === name)) {
         throw new TidemarkError('unknown-service', `No service ${name} in the config.`, {
           kind: 'usage',
-          hint: `Declared services: ${workspace?.services.map((s) => s.name).join(', ') || 'none'}.`,
+          hint: `Declared services: ${workspace.services.map((s) => s.name).join(', ') || 'none'}.`,
         });
       }
     }
@@ -33,7 +38,7 @@ export function pickServices(workspace: Workspace | undefined, options: BackupOp
   }
   // Named tables alone: just those. Otherwise every service, Alembic-kept ones included (their data matters too).
   if (options.table?.length) return [];
-  return workspace?.services.map((s) => s.name) ?? [];
+  return workspace.services.map((s) => s.name);
 }
 
 export function chooseTables(live: LiveTable[], workspace: Workspace | undefined, services: string[], named: readonly (string | QualifiedName)[] | undefined): LiveTable[] {

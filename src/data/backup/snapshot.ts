@@ -1,11 +1,11 @@
 // The content digests, on a second connection that reads the backup's snapshot.
-import { resolveDatabaseUrl } from '../../db/connect.js';
-import type { Workspace } from '../../config/types.js';
 import type { Database, Queryable, Session } from '../../db/database.js';
 import { ROW_SECURITY_OFF_SQL } from '../../schema/catalog.js';
 import { literal } from '../../sql/ident.js';
 import { DIGEST_SETTINGS_SQL } from '../digest.js';
-import type { BackupOptions } from './types.js';
+
+/** How to open a second session on the backup's database: the target's `openSibling` (absent for a Database handed in). */
+export type OpenSibling = (() => Promise<Database>) | undefined;
 
 type DigestRow = { rows: string; digest: string };
 
@@ -26,19 +26,13 @@ interface Digester {
  * connection streams the COPYs: they are of exactly the rows the files hold. Without such a session:
  * on the main connection, before each table's COPY.
  */
-export async function openDigester(
-  db: Session,
-  options: BackupOptions,
-  workspace: Workspace | undefined,
-  snapshot: string | undefined,
-  queries: string[],
-): Promise<Digester> {
+export async function openDigester(db: Session, openSibling: OpenSibling, snapshot: string | undefined, queries: string[]): Promise<Digester> {
   const sequential: Digester = {
     parallel: false,
     digest: async (i) => (await db.query<DigestRow>(queries[i])).rows[0],
     close: async () => {},
   };
-  const session = queries.length ? await openSnapshotSession(db, options, workspace, snapshot) : undefined;
+  const session = queries.length ? await openSnapshotSession(db, openSibling, snapshot) : undefined;
   if (!session) return sequential;
   // One after another on the second connection, each sent when the one before has settled (a pg
   // client given a query while one runs queues it but warns, and pg 9 will refuse); each promise gets
@@ -66,24 +60,18 @@ export interface SnapshotSession {
 }
 
 /**
- * On the server, when tidemark opened the connection itself (so it knows the URL): a new connection
- * that imports the backup's snapshot (`SET TRANSACTION SNAPSHOT`, same REPEATABLE READ READ ONLY,
+ * On the server, when the target can open a second session (the boundary opened the first, so it knows
+ * the URL: `openSibling`): a new connection that imports the backup's snapshot (`SET TRANSACTION SNAPSHOT`, same REPEATABLE READ READ ONLY,
  * same output settings), so what it reads is exactly what the main connection reads. Undefined on
  * PGlite, for a Database handed in by an API caller, without an exported snapshot, or when a
  * connection cannot be opened or cannot import the snapshot (max_connections, a pooler): the caller
  * then does the work on the main connection.
  */
-export async function openSnapshotSession(
-  db: Session,
-  options: BackupOptions,
-  workspace: Workspace | undefined,
-  snapshot: string | undefined,
-): Promise<SnapshotSession | undefined> {
-  if (db.backend !== 'postgres' || !snapshot || (options.database !== undefined && typeof options.database !== 'string')) return undefined;
-  const { openDatabase } = await import('../../db/open.js');
+export async function openSnapshotSession(db: Session, openSibling: OpenSibling, snapshot: string | undefined): Promise<SnapshotSession | undefined> {
+  if (db.backend !== 'postgres' || !snapshot || !openSibling) return undefined;
   let second: Database;
   try {
-    second = await openDatabase(resolveDatabaseUrl(options.database, workspace).url, { cwd: options.cwd });
+    second = await openSibling();
   } catch {
     return undefined;
   }

@@ -1,7 +1,7 @@
-// backup's public types (api/backup.ts re-exports them through data/backup.ts).
-import type { DatabaseSource, WorkspaceOptions } from '../../db/connect.js';
+// backup's types (api/backup.ts re-exports them, and declares the public options: these plus where the target is).
 import type { TidemarkError } from '../../errors.js';
 import type { QualifiedName } from '../../sql/ident.js';
+import type { DatabaseSource } from '../../target/target.js';
 import type { DataFormat } from '../manifest.js';
 
 /**
@@ -17,18 +17,21 @@ export type BackupEvent =
   | { type: 'table-progress'; table: string; rows: number; bytes: number; elapsedMs: number }
   | { type: 'table-done'; table: string; rows: number; bytes: number; elapsedMs: number };
 
-export interface BackupOptions extends WorkspaceOptions {
-  /** Services whose owned tables to back up (default: every service, when no table is named). */
-  service?: string | readonly string[];
+/**
+ * What the core takes besides its target: the target's services are the ones whose owned tables are
+ * backed up (the boundary chose them: the named ones, every service when neither a service nor a
+ * table is named, none for named tables alone).
+ */
+export interface BackupCoreOptions {
   /** Tables to back up (instead of, or on top of, services): (schema, name) pairs, or text in the owns grammar without wildcards, as `--table` takes it. */
   table?: readonly (string | QualifiedName)[];
   format?: BackupFormat;
   /**
-   * With `format: 'pgdump'`: the pg_dump to run (`--pg-dump PATH`, relative to `cwd`), instead of the
+   * With `format: 'pgdump'`: the pg_dump to run (`--pg-dump PATH`, relative to the target's cwd), instead of the
    * first one at least as new as the server on PATH, then in /usr/lib/postgresql/<N>/bin.
    */
   pgDump?: string;
-  /** Target directory; must not exist or be empty. Default `./backups/<database>-<UTC timestamp>`. */
+  /** Target directory (relative to the target's cwd); must not exist or be empty. Default `./backups/<database>-<UTC timestamp>`. */
   out?: string;
   onProgress?: (event: BackupEvent) => void;
   /**
