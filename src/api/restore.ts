@@ -13,7 +13,7 @@
 import path from 'node:path';
 import type { Workspace } from '../config/types.js';
 import type { Session } from '../db/database.js';
-import { failedRestore, readRestoreInput, refuseNotOwned, restoreInput, restoreResult, type RestoreCoreOptions, type RestoreInput, type RestoreResult } from '../data/restore/index.js';
+import { failedRestore, readRestoreInput, refuseNotOwned, restoreChecked, restoreResult, type RestoreCoreOptions, type RestoreInput, type RestoreResult } from '../data/restore/index.js';
 import { isTidemarkError } from '../errors.js';
 import type { GuardOverride } from '../ledger/guard.js';
 import { openScope, openTarget, type OpenedTarget, type ScopeOptions } from '../target/open.js';
@@ -79,7 +79,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
     return failedRestore(result, err, started);
   }
   try {
-    const done = await restoreInput(session ? withTx(target, session) : target, result, input, options, started);
+    const done = await restoreChecked(session ? withTx(target, session) : target, result, input, options, started);
     // A session without its Database: the result names no database, as before.
     if (session && typeof options.database !== 'object') Object.assign(done, { database: '', databaseSource: 'default' });
     return done;

@@ -143,7 +143,7 @@ export async function restore(target: Target<Session>, options: RestoreCoreOptio
   } catch (err) {
     return failedRestore(result, err, started);
   }
-  return restoreInput(target, result, input, options, started);
+  return restoreChecked(target, result, input, options, started);
 }
 
 /** A caller's transaction (or savepoint) rather than a whole session. */
@@ -155,7 +155,7 @@ function isTx(db: Session): db is Tx {
  * Steps 2 to 5, once the input is checked (readRestoreInput, refuseNotOwned): what `restore` does
  * next, and what api/restore.ts calls after opening (and guarding) the target.
  */
-export async function restoreInput(target: Target<Session>, result: RestoreResult, input: RestoreInput, options: RestoreCoreOptions, started: number): Promise<RestoreResult> {
+export async function restoreChecked(target: Target<Session>, result: RestoreResult, input: RestoreInput, options: RestoreCoreOptions, started: number): Promise<RestoreResult> {
   const { manifest, tables, algorithm } = input;
   result.database = target.name.display;
   result.databaseSource = target.name.source;
