@@ -1,5 +1,5 @@
 import { pc } from '../report/colors.js';
-import type { RestoreResult } from '../data/restore.js';
+import type { RestoreResult } from '../api/restore.js';
 import { parseColumnRef } from '../config/column-ref.js';
 import { TidemarkError } from '../errors.js';
 import { displayPath } from '../paths.js';
@@ -53,7 +53,7 @@ export async function runRestore(dir: string, flags: RestoreFlags): Promise<void
   } catch (err) {
     return finish(err, flags);
   }
-  const { restore } = await import('../data/restore.js');
+  const { restore } = await import('../api/restore.js');
   const result: RestoreResult = await restore({
     dir,
     configFile: flags.config,

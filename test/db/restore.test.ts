@@ -27,6 +27,9 @@ const quoteTable = (table: string): string => {
 };
 import type { Manifest } from '../../src/data/manifest.js';
 import { restore } from '../../src/api/restore.js';
+import { restore as restoreCore } from '../../src/data/restore/index.js';
+import { withTx } from '../../src/target/target.js';
+import { fakeTarget } from '../support/fake-target.js';
 import { serviceLockKey } from '../../src/ledger/ledger.js';
 import type { Database, TransactionOptions, Tx } from '../../src/db/database.js';
 import { forEachBackend, withDatabase } from '../support/backends.js';
@@ -891,4 +894,77 @@ forEachBackend('restore', (backend) => {
       }
     });
   });
+
+  it('the core restores onto a Target built with no I/O: a workspace from a config value (no file), the test\'s Database, paths from the target', () =>
+    withDatabase(backend, async (db) => {
+      await db.exec(`${ENUM_SQL}\n${allTypesTableSql()}\n${ALL_TYPES_INSERT_SQL}`);
+      const ws = makeWorkspace({ app: { owns: ['all_types'] } });
+      const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'tidemark-rs-noconfig-'));
+      try {
+        const before = await rowTexts(db);
+        const dir = await makeBackup(db, ws.dir, 'ndjson');
+        await db.exec('DELETE FROM all_types');
+        // Not the backup's workspace: a config value (no config file anywhere) rooted in a directory holding only its migrations folder.
+        fs.mkdirSync(path.join(elsewhere, 'migrations', 'app'), { recursive: true });
+        const workspace = await loadWorkspace({ config: { services: { app: { migrations: 'migrations/app', owns: ['all_types'] } } }, cwd: elsewhere });
+        // The backup named relative to the target's cwd (paths.fromUser), as a user types it.
+        const target = fakeTarget(workspace, db, { cwd: path.dirname(dir) });
+        const r = await restoreCore(target, { dir: path.basename(dir) });
+        assert.ifError(r.error);
+        assert.equal(r.ok, true);
+        assert.equal(r.dir, dir);
+        assert.equal(r.database, db.displayUrl);
+        assert.equal(r.databaseSource, 'given');
+        assert.deepEqual(r.lockedServices, ['app']);
+        assert.deepEqual(r.tables.map((t) => [t.table, t.rows, t.digestMatched]), [['public.all_types', 3, true]]);
+        assert.deepEqual(await rowTexts(db), before);
+        assert.deepEqual(target.shadowCalls, [], 'no shadow');
+        // The workspace decides what may be written: a target whose config owns nothing refuses before touching the database.
+        const none = await loadWorkspace({ config: { services: { app: { migrations: 'migrations/app', owns: [] } } }, cwd: elsewhere });
+        const refused = await restoreCore(fakeTarget(none, db), { dir, replace: true });
+        assert.equal(refused.error?.code, 'restore-not-owned');
+        assert.equal(refused.database, '', 'refused before the database was looked at');
+        assert.deepEqual(await rowTexts(db), before);
+      } finally {
+        ws.remove();
+        fs.rmSync(elsewhere, { recursive: true, force: true });
+      }
+    }));
+
+  it('the core restores inside a caller\'s transaction through withTx(target, tx): no locks of its own, the caller\'s settings kept, gone with its rollback', () =>
+    withDatabase(backend, async (db) => {
+      await db.exec(`${ENUM_SQL}\n${allTypesTableSql()}\n${ALL_TYPES_INSERT_SQL}`);
+      const ws = makeWorkspace({ app: { owns: ['all_types'] } });
+      try {
+        const before = await rowTexts(db);
+        const dir = await makeBackup(db, ws.dir, 'csv');
+        await db.exec('DELETE FROM all_types');
+        const target = fakeTarget(await loadWorkspace({ cwd: ws.dir }), db);
+        const rollback = new Error('the flow fails later');
+        await assert.rejects(
+          db.transaction(async (tx) => {
+            await tx.exec(`SET LOCAL TimeZone = 'America/Sao_Paulo'`);
+            const r = await restoreCore(withTx(target, tx), { dir });
+            assert.ifError(r.error);
+            assert.deepEqual(r.lockedServices, [], 'the caller holds the locks');
+            assert.equal(r.databaseSource, 'given');
+            assert.equal((await tx.query<{ n: string }>('SELECT count(*)::text AS n FROM all_types')).rows[0].n, '3', "visible in the caller's transaction");
+            assert.equal((await tx.query<{ v: string }>(`SELECT current_setting('TimeZone') AS v`)).rows[0].v, 'America/Sao_Paulo', 'its settings put back');
+            // A failing restore undoes its own savepoint only: the caller's transaction goes on.
+            const again = await restoreCore(withTx(target, tx), { dir });
+            assert.equal(again.error?.code, 'restore-target-not-empty');
+            assert.equal((await tx.query<{ n: string }>('SELECT count(*)::text AS n FROM all_types')).rows[0].n, '3');
+            throw rollback;
+          }),
+          (err) => err === rollback,
+        );
+        assert.equal((await db.query<{ n: string }>('SELECT count(*)::text AS n FROM all_types')).rows[0].n, '0', "gone with the caller's rollback");
+        await db.transaction(async (tx) => {
+          assert.ifError((await restoreCore(withTx(target, tx), { dir })).error);
+        });
+        assert.deepEqual(await rowTexts(db), before, "kept with the caller's commit");
+      } finally {
+        ws.remove();
+      }
+    }));
 });

@@ -1,8 +1,8 @@
 /** Foreign keys of big tables held during the load and checked in one pass after it. */
-import type { Queryable } from '../../db/database.js';
+import type { Session } from '../../db/database.js';
 import { TidemarkError } from '../../errors.js';
+import { foreignKeys, orphanCount } from '../../schema/catalog.js';
 import { displayName, literal, quoteIdent, type QualifiedName } from '../../sql/ident.js';
-import { ownRows } from '../digest.js';
 import type { TablePlan } from './types.js';
 
 /**
@@ -28,10 +28,13 @@ interface HeldForeignKey {
   def: string;
   comment: string | null;
   columns: string[];
+  /** The table, as a pair (its own rows are checked: a key does not see inheritance children). */
+  child: QualifiedName;
   /** The referenced table's label. */
   references: string;
-  /** The referenced table's own rows (a key sees neither inheritance children nor, for a child, its parent). */
-  referencedRows: string;
+  /** The referenced table, and whether to read its own rows only (an ordinary table: not its inheritance children). */
+  parent: QualifiedName;
+  parentOnly: boolean;
   referencedColumns: string[];
   /** From the catalog, not the definition's text (a column may be called "NOT VALID"). */
   validated: boolean;
@@ -46,69 +49,49 @@ interface HeldForeignKey {
  * tables are in use for longer than HOLD_LOCK_TIMEOUT. Keys pointing at these tables from tables the
  * restore does not load are not touched.
  */
-export async function holdForeignKeys(db: Queryable, big: TablePlan[], restored: TablePlan[], notes: string[]): Promise<HeldForeignKey[]> {
+export async function holdForeignKeys(db: Session, big: TablePlan[], restored: TablePlan[], notes: string[]): Promise<HeldForeignKey[]> {
   if (!big.length) return [];
   const byOid = new Map(big.map((p) => [p.oid, p]));
-  const r = await db.query<{
-    rel: number;
-    name: string;
-    def: string;
-    comment: string | null;
-    cols: string[];
-    ref_schema: string;
-    ref_name: string;
-    refcols: string[];
-    validated: boolean;
-    matchtype: string;
-    refkind: string;
-  }>(
-    `SELECT con.conrelid::int8::float8 AS rel, con.conname AS name, pg_get_constraintdef(con.oid) AS def,
-            obj_description(con.oid, 'pg_constraint') AS comment,
-            ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(n, i)
-                    JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.i) AS cols,
-            rn.nspname AS ref_schema, rc.relname AS ref_name,
-            ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(n, i)
-                    JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.i) AS refcols,
-            con.convalidated AS validated, con.confmatchtype::text AS matchtype,
-            (SELECT relkind::text FROM pg_class WHERE oid = con.confrelid) AS refkind
-       FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid
-       JOIN pg_class rc ON rc.oid = con.confrelid JOIN pg_namespace rn ON rn.oid = rc.relnamespace
-      WHERE con.contype = 'f' AND con.conrelid = ANY($1::int8[]::oid[]) AND con.confrelid = ANY($2::int8[]::oid[])
-        AND con.conparentid = 0 AND c.relkind = 'r' AND NOT c.relispartition
-        AND pg_has_role(c.relowner, 'USAGE') AND has_table_privilege(con.confrelid, 'REFERENCES')
-      ORDER BY con.conrelid, con.conname`,
-    [big.map((p) => p.oid), restored.map((p) => p.oid)],
+  const keys = await foreignKeys(
+    db,
+    big.map((p) => p.oid),
+    restored.map((p) => p.oid),
   );
-  const candidates: HeldForeignKey[] = r.rows.map((k) => {
-    const p = byOid.get(Number(k.rel))!;
-    const ref: QualifiedName = { schema: k.ref_schema, name: k.ref_name };
-    return {
+  const candidates: HeldForeignKey[] = [];
+  for (const k of keys) {
+    const ref = k.references;
+    // Declared on an ordinary table (a partition's keys are its parent's), by a role that may alter it and reference the parent.
+    if (!ref || k.inherited || k.tableKind !== 'r' || k.tableIsPartition || !k.ownedByRole || !ref.canReference) continue;
+    const p = byOid.get(k.tableOid)!;
+    const parent: QualifiedName = { schema: ref.schema, name: ref.name };
+    candidates.push({
       table: p.label,
       qualified: p.qualified,
+      child: { schema: p.m.schema, name: p.m.name },
       name: k.name,
-      def: k.def,
+      def: k.definition,
       comment: k.comment,
-      columns: k.cols,
-      references: displayName(ref),
-      referencedRows: ownRows(ref, k.refkind),
-      referencedColumns: k.refcols,
+      columns: k.columns,
+      references: displayName(parent),
+      parent,
+      // ownRows: a partitioned table is read whole, any other with ONLY.
+      parentOnly: ref.kind !== 'p',
+      referencedColumns: ref.columns,
       validated: k.validated,
-      matchFull: k.matchtype === 'f',
-    };
-  });
+      matchFull: ref.matchType === 'f',
+    });
+  }
   if (!candidates.length) return [];
   const previous = (await db.query<{ t: string }>(`SELECT current_setting('lock_timeout') AS t`)).rows[0].t;
   const held: HeldForeignKey[] = [];
   let busy: HeldForeignKey[] = [];
   await db.exec(`SET LOCAL lock_timeout = '${HOLD_LOCK_TIMEOUT}'`);
   for (const [i, k] of candidates.entries()) {
-    await db.exec('SAVEPOINT tidemark_hold_key');
     try {
-      await db.exec(`ALTER TABLE ${k.qualified} DROP CONSTRAINT ${quoteIdent(k.name)}`);
-      await db.exec('RELEASE SAVEPOINT tidemark_hold_key');
+      // A savepoint each: a key whose tables are busy stays, and the restore goes on.
+      await db.transaction((sp) => sp.exec(`ALTER TABLE ${k.qualified} DROP CONSTRAINT ${quoteIdent(k.name)}`));
       held.push(k);
     } catch (err) {
-      await db.exec('ROLLBACK TO SAVEPOINT tidemark_hold_key');
       if ((err as { code?: string }).code !== '55P03') throw err;
       // Readers of these tables: wait no longer, the rest stay row by row too.
       busy = candidates.slice(i);
@@ -126,14 +109,12 @@ export async function holdForeignKeys(db: Queryable, big: TablePlan[], restored:
  * Adds the held keys back exactly as they were (definition and comment). A key the restored rows
  * break is reported with its table, columns and how many rows reference nothing; the caller rolls back.
  */
-export async function restoreForeignKeys(db: Queryable, held: HeldForeignKey[]): Promise<void> {
+export async function restoreForeignKeys(db: Session, held: HeldForeignKey[]): Promise<void> {
   for (const k of held) {
-    await db.exec('SAVEPOINT tidemark_foreign_key');
     try {
-      await db.exec(`ALTER TABLE ${k.qualified} ADD CONSTRAINT ${quoteIdent(k.name)} ${k.def}`);
-      await db.exec('RELEASE SAVEPOINT tidemark_foreign_key');
+      // In a savepoint: after a failure the transaction can still count the orphans.
+      await db.transaction((sp) => sp.exec(`ALTER TABLE ${k.qualified} ADD CONSTRAINT ${quoteIdent(k.name)} ${k.def}`));
     } catch (err) {
-      await db.exec('ROLLBACK TO SAVEPOINT tidemark_foreign_key');
       if ((err as { code?: string }).code !== '23503') throw err;
       throw orphanError(k, await orphans(db, k));
     }
@@ -147,15 +128,9 @@ export async function restoreForeignKeys(db: Queryable, held: HeldForeignKey[]):
   }
 }
 
-/** Rows of the table the key rejects: MATCH SIMPLE passes a key with any NULL, MATCH FULL only an all-NULL one. */
-async function orphans(db: Queryable, k: HeldForeignKey): Promise<number> {
-  const cols = k.columns.map((c) => `c.${quoteIdent(c)}`);
-  const parent = `EXISTS (SELECT 1 FROM ${k.referencedRows} AS p WHERE ${k.referencedColumns.map((rc, i) => `p.${quoteIdent(rc)} = ${cols[i]}`).join(' AND ')})`;
-  const allSet = cols.map((c) => `${c} IS NOT NULL`).join(' AND ');
-  const where = k.matchFull
-    ? `NOT (${cols.map((c) => `${c} IS NULL`).join(' AND ')}) AND NOT (${allSet} AND ${parent})`
-    : `${allSet} AND NOT ${parent}`;
-  return Number((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM ONLY ${k.qualified} AS c WHERE ${where}`)).rows[0].n);
+/** Rows of the table the key rejects (MATCH SIMPLE passes a key with any NULL, MATCH FULL only an all-NULL one): schema/catalog.ts. */
+function orphans(db: Session, k: HeldForeignKey): Promise<number> {
+  return orphanCount(db, { child: k.child, columns: k.columns, parent: k.parent, referencedColumns: k.referencedColumns, childOnly: true, parentOnly: k.parentOnly, matchFull: k.matchFull });
 }
 
 function orphanError(k: HeldForeignKey, n: number): TidemarkError {

@@ -12,7 +12,8 @@
  *    target are skipped (and reported); target columns absent from the backup take their default,
  *    identity or generated value, a `fill` value, NULL when nullable — else the restore is refused
  *    naming table.column. A non-empty target table is refused unless `replace`.
- * 3. ONE transaction (the services' `up` locks held around it; or the caller's, `inTransaction`):
+ * 3. ONE transaction (the services' `up` locks held around it), or, when the target's database is a
+ *    caller's transaction (`withTx(target, tx)`), a savepoint of it (the caller holds the locks):
  *    the foreign keys of big tables that point at restored tables dropped, to come back after the
  *    load checked in one pass (holdForeignKeys); `SET CONSTRAINTS ALL DEFERRED`; with `replace`,
  *    `DELETE FROM ONLY` (a table's own rows) in reverse foreign-key order; then
@@ -43,36 +44,48 @@
  *    transaction on success.
  *
  * Results as values: never throws.
+ *
+ * The core takes a Target (target/target.ts): it reads `target.db` (a Database, or a caller's Tx),
+ * `target.workspace` (who owns what) and `target.paths` (the backup directory is a path the user
+ * typed). It opens nothing and loads no config: api/restore.ts is the boundary (and runs the checks of
+ * the input, `readRestoreInput` and `refuseNotOwned`, before it opens or guards the database).
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { connect } from '../../db/connect.js';
-import type { Queryable, Tx } from '../../db/database.js';
+import type { Queryable, Session, Tx } from '../../db/database.js';
 import { TidemarkError, isTidemarkError } from '../../errors.js';
-import { connectGuarded } from '../../ledger/guard.js';
-import { ROW_SECURITY_OFF_SQL } from '../../schema/catalog.js';
 import { withServiceLocks } from '../../ledger/locks.js';
+import { ROW_SECURITY_OFF_SQL } from '../../schema/catalog.js';
 import { literal, quoteIdent } from '../../sql/ident.js';
-import { DIGEST_SETTINGS_SQL, digestAlgorithmOf } from '../digest.js';
-import type { Manifest } from '../manifest.js';
+import type { Target } from '../../target/target.js';
+import { DIGEST_SETTINGS_SQL, digestAlgorithmOf, type DigestAlgorithm } from '../digest.js';
+import type { Manifest, ManifestTable } from '../manifest.js';
 import { ndjsonToCsv } from '../ndjson-csv.js';
 import { verifyBackupRead } from '../verify.js';
 import { holdForeignKeys, restoreForeignKeys, BULK_FOREIGN_KEY_ROWS } from './foreign-keys.js';
 import { compareLedger, recordRestore, restoredServices } from './ledger.js';
 import { PGLITE_COPY_PIECE_BYTES, bumpSequences, copyIn, insertSql, stage, stagingSource } from './load.js';
-import { applyFill, loadOrder, loadWorkspaceFor, pickTables, planTable, refuseMissing, refuseUnusedFill } from './plan.js';
+import { applyFill, loadOrder, pickTables, planTable, refuseMissing, refuseUnusedFill } from './plan.js';
 import { refuseCascades, refuseNotOwned, refuseRowSecurity } from './refuse.js';
-import type { RestoreOptions, RestoreResult, TablePlan } from './types.js';
+import type { RestoreCoreOptions, RestoreResult, TablePlan } from './types.js';
 import { direct, verifyTable } from './verify.js';
 
 export { BULK_FOREIGN_KEY_ROWS } from './foreign-keys.js';
-export type { FilledColumn, RestoreOptions, RestoreResult, RestoreTableResult } from './types.js';
+export { refuseNotOwned } from './refuse.js';
+export type { FilledColumn, RestoreCoreOptions, RestoreResult, RestoreTableResult } from './types.js';
 
-export async function restore(options: RestoreOptions): Promise<RestoreResult> {
-  const started = performance.now();
-  const result: RestoreResult = {
+/** The verified backup and the tables of it to restore: what the restore checks before it touches the database. */
+export interface RestoreInput {
+  manifest: Manifest;
+  tables: ManifestTable[];
+  algorithm: DigestAlgorithm;
+}
+
+/** A restore's result before anything happened (`dir` absolute). */
+export function restoreResult(dir: string): RestoreResult {
+  return {
     ok: false,
-    dir: path.resolve(options.cwd ?? process.cwd(), options.dir),
+    dir,
     database: '',
     databaseSource: 'default',
     order: [],
@@ -84,33 +97,72 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
     verifyMs: 0,
     durationMs: 0,
   };
-  let close = async () => {};
-  try {
-    // 1. The backup must be intact before anything else happens.
-    const verifiedRead = await verifyBackupRead(result.dir);
-    const verified = verifiedRead.result;
-    if (verified.error) throw verified.error;
-    if (!verified.ok || !verifiedRead.manifest) {
-      throw new TidemarkError(
-        'backup-corrupt',
-        `${result.dir} is not a trustworthy backup, nothing restored: ${verified.problems.map((p) => p.message).join('; ')}`,
-        { kind: 'input', hint: 'Run `tidemark verify-backup` on it for the details; restore from another backup.' },
-      );
-    }
-    const manifest: Manifest = verifiedRead.manifest;
-    result.format = manifest.format;
-    const algorithm = digestAlgorithmOf(manifest)!; // the reader refused an unknown one
-    const tables = pickTables(manifest, options.service);
+}
 
-    const workspace = await loadWorkspaceFor(options);
-    refuseNotOwned(tables, workspace);
-    const given = options.session;
-    if (given) {
-      // The caller's session (its transaction): it connected, guarded and holds the locks.
-      if (typeof options.database === 'object') {
-        result.database = options.database.displayUrl;
-        result.databaseSource = 'given';
-      }
+/** The failed result: the error as a value (an unexpected one wrapped as `restore-failed`), the time taken. */
+export function failedRestore(result: RestoreResult, err: unknown, started: number): RestoreResult {
+  result.error = isTidemarkError(err) ? err : new TidemarkError('restore-failed', `Restore failed, rolled back, nothing restored: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+  result.durationMs = performance.now() - started;
+  return result;
+}
+
+/**
+ * 1. The backup must be intact before anything else happens (verify-backup's reader), then the
+ * services asked for must be in it. Sets `result.format`. Throws a TidemarkError.
+ */
+export async function readRestoreInput(result: RestoreResult, service: string[] | undefined): Promise<RestoreInput> {
+  const verifiedRead = await verifyBackupRead(result.dir);
+  const verified = verifiedRead.result;
+  if (verified.error) throw verified.error;
+  if (!verified.ok || !verifiedRead.manifest) {
+    throw new TidemarkError(
+      'backup-corrupt',
+      `${result.dir} is not a trustworthy backup, nothing restored: ${verified.problems.map((p) => p.message).join('; ')}`,
+      { kind: 'input', hint: 'Run `tidemark verify-backup` on it for the details; restore from another backup.' },
+    );
+  }
+  const manifest: Manifest = verifiedRead.manifest;
+  result.format = manifest.format;
+  const algorithm = digestAlgorithmOf(manifest)!; // the reader refused an unknown one
+  return { manifest, tables: pickTables(manifest, service), algorithm };
+}
+
+/**
+ * Restores the backup at `options.dir` into `target.db`: a Database (the restored services' locks
+ * held, one transaction) or a caller's transaction (`withTx(target, tx)`: a savepoint of it, no locks
+ * of its own — the caller holds them — its settings put back, deferred constraints checked at the end
+ * so a violation is the restore's error). Results as values: never throws.
+ */
+export async function restore(target: Target<Session>, options: RestoreCoreOptions): Promise<RestoreResult> {
+  const started = performance.now();
+  const result = restoreResult(target.paths.fromUser(options.dir));
+  let input: RestoreInput;
+  try {
+    input = await readRestoreInput(result, options.service);
+    refuseNotOwned(input.tables, target.workspace);
+  } catch (err) {
+    return failedRestore(result, err, started);
+  }
+  return restoreChecked(target, result, input, options, started);
+}
+
+/** A caller's transaction (or savepoint) rather than a whole session. */
+function isTx(db: Session): db is Tx {
+  return typeof (db as Partial<Tx>).depth === 'number';
+}
+
+/**
+ * Steps 2 to 5, once the input is checked (readRestoreInput, refuseNotOwned): what `restore` does
+ * next, and what api/restore.ts calls after opening (and guarding) the target.
+ */
+export async function restoreChecked(target: Target<Session>, result: RestoreResult, input: RestoreInput, options: RestoreCoreOptions, started: number): Promise<RestoreResult> {
+  const { manifest, tables, algorithm } = input;
+  result.database = target.name.display;
+  result.databaseSource = target.name.source;
+  try {
+    const given = target.db;
+    if (isTx(given)) {
+      // The caller's transaction: it connected, guarded and holds the locks.
       await given.transaction(async (tx) => {
         const saved = await currentSettings(tx);
         await work(tx);
@@ -119,17 +171,11 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
         await tx.exec(saved);
       });
     } else {
-      // --replace deletes rows: the same guard as reset (protected list, remote host, in-database mark).
-      const conn = options.replace ? await connectGuarded('restore --replace into', options, workspace, result) : await connect(options, workspace, result);
-      close = conn.close;
-      const database = conn.db;
-      result.database = conn.url;
-      result.databaseSource = conn.source;
       // The services whose tables are restored hold their `up` locks meanwhile: a restore and an `up`
       // (or another restore) of the same service queue instead of interleaving. transaction() rolls
       // back while the locks are still held (an aborted transaction could not even release them).
-      result.lockedServices = restoredServices(tables, workspace);
-      await withServiceLocks(database, result.lockedServices, options, () => database.transaction(work), ', nothing restored');
+      result.lockedServices = restoredServices(tables, target.workspace);
+      await withServiceLocks(given, result.lockedServices, options, () => given.transaction(work), ', nothing restored');
     }
 
     async function work(database: Tx): Promise<void> {
@@ -215,7 +261,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
         const t1 = performance.now();
         result.loadMs += t1 - t0;
         await verifyTable(database, p, source, algorithm);
-        // ON COMMIT DROP would keep it to the end of a caller's transaction (options.session): drop it now.
+        // ON COMMIT DROP would keep it to the end of a caller's transaction (withTx): drop it now.
         if (source !== undefined) await database.exec(`DROP TABLE ${staging}`);
         result.verifyMs += performance.now() - t1;
         result.tables.push(p.result);
@@ -259,11 +305,9 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
     }
     result.ok = true;
   } catch (err) {
-    result.error = isTidemarkError(err) ? err : new TidemarkError('restore-failed', `Restore failed, rolled back, nothing restored: ${(err as Error)?.message ?? String(err)}`, { cause: err });
-  } finally {
-    await close().catch(() => {});
-    result.durationMs = performance.now() - started;
+    return failedRestore(result, err, started);
   }
+  result.durationMs = performance.now() - started;
   return result;
 }
 

@@ -1,25 +1,13 @@
 /** Planning: which tables, how each backup column maps onto the target, `fill`, and the load order. Reads only. */
 import { formatColumnRef, parseColumnRef } from '../../config/column-ref.js';
-import type { Workspace } from '../../config/types.js';
-import { resolveWorkspace } from '../../db/connect.js';
 import type { Queryable } from '../../db/database.js';
-import { TidemarkError, isTidemarkError } from '../../errors.js';
+import { TidemarkError } from '../../errors.js';
 import { shellWord } from '../../paths.js';
 import { displayName, displayQualified, literal, quoteQualified } from '../../sql/ident.js';
 import { ownRows } from '../digest.js';
 import type { Manifest, ManifestTable } from '../manifest.js';
 import { isArrayDelimiter, type CsvColumn } from '../ndjson-csv.js';
-import type { FilledColumn, RestoreOptions, TablePlan, TargetColumn } from './types.js';
-
-export async function loadWorkspaceFor(options: RestoreOptions): Promise<Workspace | undefined> {
-  try {
-    return await resolveWorkspace(options);
-  } catch (err) {
-    // A restore needs only a database: with none configured it uses the option, DATABASE_URL or the default.
-    if (isTidemarkError(err) && err.code === 'config-not-found') return undefined;
-    throw err;
-  }
-}
+import type { FilledColumn, TablePlan, TargetColumn } from './types.js';
 
 export function pickTables(manifest: Manifest, services: string[] | undefined): ManifestTable[] {
   if (!services?.length) return manifest.tables;

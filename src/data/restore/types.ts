@@ -1,15 +1,20 @@
 /** restore's options, results and the per-table plan every step of it shares. */
-import type { DatabaseSource, WorkspaceOptions } from '../../db/connect.js';
-import type { Session } from '../../db/database.js';
 import type { TidemarkError } from '../../errors.js';
-import type { GuardOverride } from '../../ledger/guard.js';
+import type { DatabaseSource } from '../../target/target.js';
 import type { ManifestTable } from '../manifest.js';
 import type { CsvColumn } from '../ndjson-csv.js';
 
-export interface RestoreOptions extends WorkspaceOptions, GuardOverride {
-  /** The backup directory. */
+/**
+ * What the restore core takes besides its target (the database, the workspace, the paths): the
+ * boundary (api/restore.ts, the CLI through it) resolves the rest.
+ */
+export interface RestoreCoreOptions {
+  /** The backup directory (relative to the target's cwd). */
   dir: string;
-  /** Restore only the tables these services own (as recorded in the manifest). Default: all. */
+  /**
+   * Restore only the tables these services own, as the MANIFEST records them (not the target's
+   * service selection: a name the backup does not hold is refused after the backup is verified). Default: all.
+   */
   service?: string[];
   /** Empty non-empty target tables first (DELETE, in the same transaction). */
   replace?: boolean;
@@ -23,16 +28,6 @@ export interface RestoreOptions extends WorkspaceOptions, GuardOverride {
   lockTimeoutMs?: number;
   /** Called when a service's lock is held by another run, before waiting for it. */
   onWait?: (service: string) => void;
-  /**
-   * The session to restore on, instead of connecting to `database`: a flow such as rebaseline hands in
-   * its transaction (a Tx) and already holds the services' locks. restore then takes no locks of its
-   * own and runs in `session.transaction()` — a SAVEPOINT on a Tx, so a failure undoes the restore
-   * alone and the result carries the error (the caller decides whether to roll back the rest). At the
-   * end deferred constraints are checked (SET CONSTRAINTS ALL IMMEDIATE), so a violation is the
-   * restore's error, and its settings are put back (SET LOCAL outlives RELEASE SAVEPOINT).
-   * `database`, when it is the Database the session belongs to, only names it in the result.
-   */
-  session?: Session;
   /**
    * For tests: the backup row count from which a table's foreign keys are checked in one pass after
    * the load instead of row by row (default BULK_FOREIGN_KEY_ROWS).
