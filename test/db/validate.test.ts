@@ -517,3 +517,24 @@ it('compareStructures and normalizeSql: PostgreSQL 15 vs 18 formatting is not a 
   );
   assert.deepEqual(compareStructures(new Map(), table()).map((d) => d.message), ['table t missing live (the migrations create it)']);
 });
+
+describe('validate: what a failure names, before and after the database', () => {
+  it('--against is refused before an unreachable database is tried; the database is named once it is', async () => {
+    const ws = makeWorkspace({ app: { owns: ['items'] } });
+    const url = 'postgres://nobody@127.0.0.1:1/none';
+    try {
+      const early = await validate({ cwd: ws.dir, database: url, against: 'no-such-backup' });
+      assert.equal(early.error?.code, 'no-manifest');
+      assert.deepEqual([early.database, early.databaseSource, early.services], ['', 'default', ['app']]);
+      const unknown = await validate({ cwd: ws.dir, database: url, service: 'nope' });
+      assert.equal(unknown.error?.kind, 'usage', unknown.error?.message);
+      assert.deepEqual([unknown.database, unknown.databaseSource, unknown.services], ['', 'default', []]);
+      const late = await validate({ cwd: ws.dir, database: url, structure: false });
+      assert.equal(late.error?.code, 'database-unreachable');
+      assert.deepEqual([late.database, late.databaseSource], [url, 'option']);
+      assert.match(late.error?.hint ?? '', /named by --database/);
+    } finally {
+      ws.remove();
+    }
+  });
+});
