@@ -2,15 +2,18 @@
  * `tidemark validate` (issue 4, item 4): is the live data where it should be?
  *
  * (a) structure — the services' owned tables compared with what their migrations produce, replayed on
- *     a shadow database (src/db/shadow.ts: a temporary database on the target server when the role may
- *     create one, else an in-process PGlite; or `--shadow URL`), both sides introspected as the service's
+ *     a shadow database the target opens (`target.openShadow`, the one policy of src/db/shadow.ts: a
+ *     temporary database on the target server when the role may create one, else an in-process PGlite;
+ *     or `--shadow URL`), both sides introspected as the service's
  *     Snapshot and compared by schema/diff (describeStructure: validate's sentences);
  * (b) counts — live `count(*)` against the row counts of a backup manifest (`--against DIR`);
  * (c) relationships — orphans for every foreign key of the owned tables (a restore with triggers
  *     disabled, or a NOT VALID constraint, can leave some) and for every `softRelations` entry of the
  *     config (references across services with no foreign key), with counts and sample keys.
  *
- * Results as values: never throws. Any finding makes `ok` false.
+ * The core takes `(target, options)`: the workspace, the selected services, the database (or a
+ * caller's transaction) and the shadow come with the target; api/validate.ts is the boundary that
+ * opens one from a config or a URL. Results as values: never throws. Any finding makes `ok` false.
  */
 import fs from 'node:fs';
 import path from 'node:path';
