@@ -537,4 +537,23 @@ describe('validate: what a failure names, before and after the database', () => 
       ws.remove();
     }
   });
+
+  it('a relative --shadow pglite: path is relative to cwd (the one rule for what the user typed), even when the config names the database', async () => {
+    // Before the target (issue 12), validate resolved it from the workspace root when the config or the
+    // default named the database, so this --shadow, typed in sub/, was refused as the target itself.
+    const ws = makeWorkspace({ app: { owns: ['t'] } }, { 'migrations/app/app_001_t.sql': sqlMigration('CREATE TABLE t (id int);') });
+    try {
+      const config = path.join(ws.dir, 'tidemark.config.json');
+      fs.writeFileSync(config, JSON.stringify({ ...JSON.parse(fs.readFileSync(config, 'utf8')), database: 'pglite:./db' }));
+      fs.mkdirSync(path.join(ws.dir, 'sub'));
+      const inSub = await validate({ configFile: config, cwd: path.join(ws.dir, 'sub'), shadow: 'pglite:./db' });
+      assert.ifError(inSub.error);
+      assert.deepEqual([inSub.database, inSub.databaseSource, inSub.shadowKind], ['pglite:./db', 'config', 'url']);
+      assert.ok(fs.existsSync(path.join(ws.dir, 'sub', 'db')), 'the shadow is sub/db');
+      const atRoot = await validate({ configFile: config, cwd: ws.dir, shadow: 'pglite:./db' });
+      assert.equal(atRoot.error?.code, 'shadow-is-target');
+    } finally {
+      ws.remove();
+    }
+  });
 });
