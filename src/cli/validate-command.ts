@@ -20,7 +20,7 @@ const TITLES: Record<ValidateCheck, string> = {
 
 /** `tidemark validate`: exit 0 clean, 1 any finding (or a failure), 2 bad usage or input. */
 export async function runValidate(flags: ValidateFlags): Promise<void> {
-  const { validate } = await import('../flows/validate.js');
+  const { validate } = await import('../api/validate.js');
   const result: ValidateResult = await validate({
     configFile: flags.config,
     database: flags.database,

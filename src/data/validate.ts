@@ -2,32 +2,34 @@
  * `tidemark validate` (issue 4, item 4): is the live data where it should be?
  *
  * (a) structure — the services' owned tables compared with what their migrations produce, replayed on
- *     a shadow database (src/db/shadow.ts: a temporary database on the target server when the role may
- *     create one, else an in-process PGlite; or `--shadow URL`), both sides introspected as the service's
+ *     a shadow database the target opens (`target.openShadow`, the one policy of src/db/shadow.ts: a
+ *     temporary database on the target server when the role may create one, else an in-process PGlite;
+ *     or `--shadow URL`), both sides introspected as the service's
  *     Snapshot and compared by schema/diff (describeStructure: validate's sentences);
  * (b) counts — live `count(*)` against the row counts of a backup manifest (`--against DIR`);
  * (c) relationships — orphans for every foreign key of the owned tables (a restore with triggers
  *     disabled, or a NOT VALID constraint, can leave some) and for every `softRelations` entry of the
  *     config (references across services with no foreign key), with counts and sample keys.
  *
- * Results as values: never throws. Any finding makes `ok` false.
+ * The core takes `(target, options)`: the workspace, the selected services, the database (or a
+ * caller's transaction) and the shadow come with the target; api/validate.ts is the boundary that
+ * opens one from a config or a URL. Results as values: never throws. Any finding makes `ok` false.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Workspace } from '../config/types.js';
-import type { Database } from '../db/database.js';
+import type { Database, Queryable, Session } from '../db/database.js';
+import type { ShadowKind } from '../db/shadow.js';
 import { TidemarkError, asTidemarkError } from '../errors.js';
 import { displayPath } from '../paths.js';
-import { displayName, displayQualified, nameKey, type QualifiedName } from '../sql/ident.js';
-import { selectServices } from '../config/select.js';
-import { closeQuietly, connect, resolveWorkspace, type DatabaseSource, type WorkspaceOptions } from '../db/connect.js';
-import type { ShadowKind } from '../db/shadow.js';
 import type { Snapshot } from '../schema/snapshot.js';
 import { foreignKeys, liveTables, orphanCount, orphanSamples, type LiveTable, type TableConstraint } from '../schema/catalog.js';
+import { displayName, displayQualified, nameKey, type QualifiedName } from '../sql/ident.js';
+import type { DatabaseSource, Target } from '../target/target.js';
 import { ownRows } from './digest.js';
 import { MANIFEST_FILE, readManifest as readManifestFile, type Manifest } from './manifest.js';
 import { ownerOfTable } from './owner.js';
-import { checkStructure, shadowTarget } from './validate/structure-check.js';
+import { checkStructure } from './validate/structure-check.js';
 
 export type ValidateCheck = 'structure' | 'counts' | 'relationships';
 
@@ -61,10 +63,9 @@ export interface RelationshipCheck {
   samples: string[];
 }
 
-export interface ValidateOptions extends WorkspaceOptions {
-  /** Services whose owned tables are validated; default every tidemark service. */
-  service?: string | readonly string[];
-  /** A backup directory whose manifest.json row counts are compared with the live counts. */
+/** What validate is asked, beyond its target (the workspace, the selected services and the database come with the target). */
+export interface ValidateCoreOptions {
+  /** A backup directory whose manifest.json row counts are compared with the live counts (relative to the target's cwd). */
   against?: string;
   /** Replay the migrations on a shadow and compare structures (default true). */
   structure?: boolean;
@@ -73,7 +74,7 @@ export interface ValidateOptions extends WorkspaceOptions {
   /**
    * Replays a service's migrations on the shadow: needed for the structure check. data/ sits below
    * apply/, so the replay is handed in; `validate` from src/flows/validate.ts (what the CLI and the
-   * package export) hands in apply/replay.ts `replay`.
+   * package use) hands in apply/replay.ts `replay`.
    */
   replay?: MigrationReplay;
 }
@@ -100,9 +101,16 @@ export interface ValidateResult {
 
 const SAMPLE_LIMIT = 5;
 
-export async function validate(options: ValidateOptions = {}): Promise<ValidateResult> {
-  const started = performance.now();
-  const result: ValidateResult = {
+/**
+ * The result of a validate that failed before it had a target (the config or the service selection
+ * refused): no database named yet, as validate always reported it. The boundary (api/validate.ts) returns it.
+ */
+export function failedValidation(err: unknown, durationMs = 0): ValidateResult {
+  return { ...emptyResult(), error: asTidemarkError(err), durationMs };
+}
+
+function emptyResult(): ValidateResult {
+  return {
     ok: false,
     database: '',
     databaseSource: 'default',
@@ -113,18 +121,23 @@ export async function validate(options: ValidateOptions = {}): Promise<ValidateR
     relationships: [],
     durationMs: 0,
   };
-  let close = async () => {};
-  try {
-    const workspace = await resolveWorkspace(options);
-    const services = selectServices(workspace, options.service);
-    result.services = services.map((s) => s.name);
-    const manifest = options.against !== undefined ? readManifest(path.resolve(options.cwd ?? process.cwd(), options.against)) : undefined;
+}
 
-    const conn = await connect(options, workspace, result); // names the database and its source even if connecting fails
-    close = conn.close;
-    result.database = conn.url;
-    result.databaseSource = conn.source;
-    const db = conn.db;
+/**
+ * Validates the target's selected services. Runs inside a caller's transaction too (a Target<Tx>):
+ * every read goes through `target.db`; the structure check opens its shadows through `target.openShadow`.
+ */
+export async function validate(target: Target<Session>, options: ValidateCoreOptions = {}): Promise<ValidateResult> {
+  const started = performance.now();
+  const result = emptyResult();
+  try {
+    const { workspace, services } = target;
+    result.services = services.map((s) => s.name);
+    // Bad input first, then the database (its first use connects an unguarded target).
+    const manifest = options.against !== undefined ? readManifest(target.paths.fromUser(options.against)) : undefined;
+    result.database = target.name.display;
+    result.databaseSource = target.name.source;
+    const db = target.db;
 
     const live = await liveTables(db);
     const owned = live.filter((t) => {
@@ -137,7 +150,7 @@ export async function validate(options: ValidateOptions = {}): Promise<ValidateR
       if (!options.replay) {
         throw new TidemarkError('bad-usage', 'validate checks structure by replaying migrations: pass options.replay, or use validate from the tidemark package (src/flows/validate.ts).', { kind: 'usage' });
       }
-      await checkStructure(workspace, services, db, shadowTarget(options, workspace), options.replay, result);
+      await checkStructure(target, options.shadow, options.replay, result);
     }
     if (manifest) await checkCounts(workspace, manifest, live, db, result);
     await checkForeignKeys(workspace, owned, db, result);
@@ -146,7 +159,6 @@ export async function validate(options: ValidateOptions = {}): Promise<ValidateR
   } catch (err) {
     result.error = asTidemarkError(err);
   } finally {
-    await closeQuietly(close);
     result.durationMs = performance.now() - started;
   }
   return result;
@@ -195,7 +207,7 @@ function readManifest(dir: string): Manifest {
 
 // ---- (b) counts ----
 
-async function checkCounts(workspace: Workspace, manifest: Manifest, live: readonly LiveTable[], db: Database, result: ValidateResult): Promise<void> {
+async function checkCounts(workspace: Workspace, manifest: Manifest, live: readonly LiveTable[], db: Queryable, result: ValidateResult): Promise<void> {
   const liveKinds = new Map(live.map((t) => [nameKey(t), t.kind]));
   for (const t of manifest.tables) {
     const name = displayQualified(t);
@@ -233,7 +245,7 @@ async function checkCounts(workspace: Workspace, manifest: Manifest, live: reado
 
 /** Rows whose key columns are all non-NULL (MATCH SIMPLE, whatever the key's MATCH type) and have no parent row. */
 async function orphans(
-  db: Database,
+  db: Queryable,
   child: QualifiedName,
   childCols: readonly string[],
   parent: QualifiedName,
@@ -251,7 +263,7 @@ function describeOrphans(count: number, from: string, to: string): string {
   return `${count.toLocaleString('en-US')} row${count === 1 ? '' : 's'} of ${from} point${count === 1 ? 's' : ''} at no row of ${to}`;
 }
 
-async function checkForeignKeys(workspace: Workspace, owned: readonly LiveTable[], db: Database, result: ValidateResult): Promise<void> {
+async function checkForeignKeys(workspace: Workspace, owned: readonly LiveTable[], db: Queryable, result: ValidateResult): Promise<void> {
   // One catalog query for every owned table, then read back table by table in validate's order.
   const byTable = new Map<number, TableConstraint[]>();
   for (const fk of await foreignKeys(db, owned.map((t) => t.oid))) {
@@ -285,7 +297,7 @@ async function checkForeignKeys(workspace: Workspace, owned: readonly LiveTable[
   }
 }
 
-async function checkSoftRelations(workspace: Workspace, live: readonly LiveTable[], db: Database, result: ValidateResult): Promise<void> {
+async function checkSoftRelations(workspace: Workspace, live: readonly LiveTable[], db: Queryable, result: ValidateResult): Promise<void> {
   const liveNames = new Set(live.map(nameKey));
   for (const rel of workspace.softRelations) {
     // Parsed once by the config loader (src/config/column-ref.ts): pairs, never a string split on dots.

@@ -17,7 +17,7 @@ import { renumber } from '../../src/api/renumber.js';
 import { splitVersionTable } from '../../src/api/split.js';
 import { check } from '../../src/api/check.js';
 import { backup } from '../../src/api/backup.js';
-import { validate } from '../../src/data/validate.js';
+import { validate } from '../../src/api/validate.js';
 import type { DatabaseSource } from '../../src/db/connect.js';
 import { redactUrl } from '../../src/db/url.js';
 import { adopt, protect, rebaseline, reset } from '../../src/api/flows.js';

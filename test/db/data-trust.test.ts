@@ -22,7 +22,7 @@ import fc from 'fast-check';
 import { backup, verifyBackup } from '../../src/api/backup.js';
 import type { Manifest } from '../../src/data/manifest.js';
 import { restore } from '../../src/api/restore.js';
-import { validate } from '../../src/data/validate.js';
+import { validate } from '../../src/api/validate.js';
 import type { Database } from '../../src/db/database.js';
 import { exitCodeFor } from '../../src/errors.js';
 import { ensureLedger } from '../../src/ledger/ledger.js';

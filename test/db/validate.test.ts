@@ -19,6 +19,11 @@ import type { ValidateResult } from '../../src/data/validate.js';
 import { validate } from '../../src/api/validate.js';
 import type { Database } from '../../src/db/database.js';
 import { openDatabase } from '../../src/db/open.js';
+import { openShadow } from '../../src/db/shadow.js';
+import { validate as validateTarget } from '../../src/flows/validate.js';
+import type { Workspace } from '../../src/config/types.js';
+import { withTx } from '../../src/target/target.js';
+import { fakeTarget } from '../support/fake-target.js';
 import { backends, forEachBackend, withDatabase } from '../support/backends.js';
 import { CRM_EXAMPLE, copyCrmExample, makeWorkspace, runCli, sqlMigration, type TempWorkspace } from '../support/workspace.js';
 
@@ -341,6 +346,80 @@ forEachBackend('validate', (backend) => {
     }));
 });
 
+forEachBackend('validate(target)', (backend) => {
+  it('runs from a fake target: a literal workspace (no config file), the test\'s Database, each shadow through target.openShadow, inside a transaction too', () =>
+    withDatabase(backend, async (db) => {
+      // Only the migration files are on disk: the workspace is a value, as a boundary would hand it down.
+      const ws = makeWorkspace(
+        {},
+        {
+          'migrations/user/user_001_users.sql': sqlMigration('CREATE TABLE users (id bigint PRIMARY KEY, email text);', 'DROP TABLE users;'),
+          'migrations/budget/budget_001_budgets.sql': sqlMigration('CREATE TABLE budgets (id bigint PRIMARY KEY, user_id bigint);', 'DROP TABLE budgets;'),
+        },
+      );
+      fs.rmSync(path.join(ws.dir, 'tidemark.config.json'));
+      const service = (name: string, owns: string[], requires: string[]) => ({
+        name,
+        migrationsDir: path.join(ws.dir, 'migrations', name),
+        owns,
+        requires,
+        format: 'tidemark' as const,
+        versionTable: 'alembic_version',
+        recursive: false,
+      });
+      const workspace: Workspace = {
+        root: ws.dir,
+        services: [service('user', ['users'], []), service('budget', ['budgets'], ['user'])],
+        protected: [],
+        softRelations: [
+          { from: 'budgets.user_id', to: 'users.id', fromColumn: { table: { schema: 'public', name: 'budgets' }, column: 'user_id' }, toColumn: { table: { schema: 'public', name: 'users' }, column: 'id' } },
+        ],
+      };
+      try {
+        // The live database as the migrations leave it, then changed by hand: a column and an orphan.
+        await db.exec(`CREATE TABLE users (id bigint PRIMARY KEY, email text); CREATE TABLE budgets (id bigint PRIMARY KEY, user_id bigint);
+          ALTER TABLE budgets ADD COLUMN note text; INSERT INTO users VALUES (1, 'a@x'); INSERT INTO budgets VALUES (1, 1, NULL), (2, 7, NULL)`);
+        const target = fakeTarget(workspace, db, { openShadow: (request) => openShadow({ shadowUrl: request.url, prefer: 'pglite' }) });
+        const result = await validateTarget(target, {});
+        assert.ifError(result.error);
+        assert.equal(result.database, db.displayUrl);
+        assert.equal(result.databaseSource, 'given');
+        assert.deepEqual(result.services, ['user', 'budget']);
+        assert.deepEqual(result.tables, ['public.budgets', 'public.users']);
+        // A fresh shadow per service, each asked of the target (no --shadow: the target's policy chooses).
+        assert.deepEqual(target.shadowCalls, [{}, {}]);
+        assert.equal(result.shadowKind, 'pglite');
+        assert.deepEqual(findings(result), [
+          'column budgets.note (text) exists live but not in the migrations',
+          'soft relation budgets.user_id → users.id: 1 row of budgets(user_id) points at no row of users(id)',
+        ]);
+        assert.equal((await db.query<{ n: number }>('SELECT 1 AS n')).rows[0].n, 1, 'the Database handed in is left open');
+
+        // Bad input is refused before the database is used: a database that fails on any use is never reached.
+        const kept = new Set<PropertyKey>(['displayUrl', 'backend', 'locksExclude']);
+        const unusable = new Proxy(db, {
+          get: (t, k) => (kept.has(k) ? Reflect.get(t, k) : k === 'then' ? undefined : () => Promise.reject(new Error(`the database was used (${String(k)})`))),
+        });
+        const refused = await validateTarget(fakeTarget(workspace, unusable, { cwd: os.tmpdir() }), { against: 'no-such-backup' });
+        assert.equal(refused.error?.code, 'no-manifest');
+        assert.equal(refused.error?.file, path.join(os.tmpdir(), 'no-such-backup', 'manifest.json'), 'relative to the target\'s cwd');
+        assert.equal(refused.database, '');
+
+        // Inside a caller's transaction (Target<Tx>): it sees the transaction's rows.
+        await db.transaction(async (tx) => {
+          await tx.exec('INSERT INTO budgets VALUES (3, 9, NULL)');
+          const inTx = await validateTarget(withTx(target, tx), { structure: false, against: undefined });
+          assert.ifError(inTx.error);
+          assert.deepEqual(findings(inTx, 'relationships'), ['soft relation budgets.user_id → users.id: 2 rows of budgets(user_id) point at no row of users(id)']);
+          await tx.exec('DELETE FROM budgets WHERE id = 3');
+        });
+        assert.equal(target.shadowCalls.length, 2, 'structure: false opens no shadow');
+      } finally {
+        ws.remove();
+      }
+    }));
+});
+
 forEachBackend('validate --shadow', (backend) => {
   it('--shadow URL: the replay runs there and leaves it empty; the target itself is refused (exit 2)', () =>
     withDatabase(backend, async (db, url) => {
@@ -437,4 +516,44 @@ it('compareStructures and normalizeSql: PostgreSQL 15 vs 18 formatting is not a 
     ['t.a: live NOT NULL, migrations give nullable'],
   );
   assert.deepEqual(compareStructures(new Map(), table()).map((d) => d.message), ['table t missing live (the migrations create it)']);
+});
+
+describe('validate: what a failure names, before and after the database', () => {
+  it('--against is refused before an unreachable database is tried; the database is named once it is', async () => {
+    const ws = makeWorkspace({ app: { owns: ['items'] } });
+    const url = 'postgres://nobody@127.0.0.1:1/none';
+    try {
+      const early = await validate({ cwd: ws.dir, database: url, against: 'no-such-backup' });
+      assert.equal(early.error?.code, 'no-manifest');
+      assert.deepEqual([early.database, early.databaseSource, early.services], ['', 'default', ['app']]);
+      const unknown = await validate({ cwd: ws.dir, database: url, service: 'nope' });
+      assert.equal(unknown.error?.kind, 'usage', unknown.error?.message);
+      assert.deepEqual([unknown.database, unknown.databaseSource, unknown.services], ['', 'default', []]);
+      const late = await validate({ cwd: ws.dir, database: url, structure: false });
+      assert.equal(late.error?.code, 'database-unreachable');
+      assert.deepEqual([late.database, late.databaseSource], [url, 'option']);
+      assert.match(late.error?.hint ?? '', /named by --database/);
+    } finally {
+      ws.remove();
+    }
+  });
+
+  it('a relative --shadow pglite: path is relative to cwd (the one rule for what the user typed), even when the config names the database', async () => {
+    // Before the target (issue 12), validate resolved it from the workspace root when the config or the
+    // default named the database, so this --shadow, typed in sub/, was refused as the target itself.
+    const ws = makeWorkspace({ app: { owns: ['t'] } }, { 'migrations/app/app_001_t.sql': sqlMigration('CREATE TABLE t (id int);') });
+    try {
+      const config = path.join(ws.dir, 'tidemark.config.json');
+      fs.writeFileSync(config, JSON.stringify({ ...JSON.parse(fs.readFileSync(config, 'utf8')), database: 'pglite:./db' }));
+      fs.mkdirSync(path.join(ws.dir, 'sub'));
+      const inSub = await validate({ configFile: config, cwd: path.join(ws.dir, 'sub'), shadow: 'pglite:./db' });
+      assert.ifError(inSub.error);
+      assert.deepEqual([inSub.database, inSub.databaseSource, inSub.shadowKind], ['pglite:./db', 'config', 'url']);
+      assert.ok(fs.existsSync(path.join(ws.dir, 'sub', 'db')), 'the shadow is sub/db');
+      const atRoot = await validate({ configFile: config, cwd: ws.dir, shadow: 'pglite:./db' });
+      assert.equal(atRoot.error?.code, 'shadow-is-target');
+    } finally {
+      ws.remove();
+    }
+  });
 });

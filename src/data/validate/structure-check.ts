@@ -3,9 +3,8 @@
  * structure-check.ts is check (a): each service's migrations replayed on a fresh shadow, introspected,
  * and compared with the live database through schema/diff (describeStructure: validate's sentences).
  */
-import type { Service, Workspace } from '../../config/types.js';
-import { closeQuietly, resolveDatabaseUrl } from '../../db/connect.js';
-import type { Database } from '../../db/database.js';
+import type { Workspace } from '../../config/types.js';
+import type { Queryable, Session } from '../../db/database.js';
 import { asTidemarkError } from '../../errors.js';
 import { liveTables } from '../../schema/catalog.js';
 import { diff } from '../../schema/diff/diff.js';
@@ -13,38 +12,18 @@ import { describeStructure, type StructureDifference } from '../../schema/diff/s
 import { introspect } from '../../schema/introspect.js';
 import type { Snapshot } from '../../schema/snapshot.js';
 import { nameKey } from '../../sql/ident.js';
+import type { Target } from '../../target/target.js';
 import { ownerOfTable } from '../owner.js';
 import { compareStructures, readTableStructure } from '../structure.js';
-import type { MigrationReplay, ValidateOptions, ValidateResult } from '../validate.js';
+import type { MigrationReplay, ValidateResult } from '../validate.js';
 
-interface ShadowTarget {
-  /** The target's URL with credentials, when validate opened it from a URL (a given Database has only its redacted one). */
-  targetUrl?: string;
-  shadowUrl?: string;
-  cwd?: string;
-}
-
-/** What openShadow needs to know about the target, resolved as connect() resolves it. */
-export function shadowTarget(options: ValidateOptions, workspace: Workspace): ShadowTarget {
-  const cwd = options.cwd ?? process.cwd();
-  if (options.database !== undefined && typeof options.database !== 'string') return { shadowUrl: options.shadow, cwd };
-  const { url, source } = resolveDatabaseUrl(options.database, workspace);
-  return { targetUrl: url, shadowUrl: options.shadow, cwd: source === 'config' || source === 'default' ? (workspace.root ?? cwd) : cwd };
-}
-
-export async function checkStructure(
-  workspace: Workspace,
-  services: readonly Service[],
-  db: Database,
-  target: ShadowTarget,
-  replayMigrations: MigrationReplay,
-  result: ValidateResult,
-): Promise<void> {
-  const { openShadow } = await import('../../db/shadow.js');
+/** `shadowUrl`: `--shadow URL`, else the target's shadow policy chooses (same server, else PGlite). */
+export async function checkStructure(target: Target<Session>, shadowUrl: string | undefined, replayMigrations: MigrationReplay, result: ValidateResult): Promise<void> {
+  const { workspace, services, db } = target;
   for (const service of services) {
     // A fresh shadow per service with only that service and what it requires: what its own
     // migrations produce, not what another service may have done to its tables.
-    const opened = await openShadow({ target: db, targetUrl: target.targetUrl, shadowUrl: target.shadowUrl, cwd: target.cwd });
+    const opened = await target.openShadow(shadowUrl === undefined ? {} : { url: shadowUrl });
     const shadow = opened.database;
     if (result.shadow === undefined) {
       result.shadow = opened.description;
@@ -81,7 +60,7 @@ export async function checkStructure(
       throw err;
     } finally {
       // A temporary database left behind is worth an error, unless one is already on its way out.
-      if (failed) await closeQuietly(() => opened.dispose());
+      if (failed) await opened.dispose().catch(() => {});
       else await opened.dispose();
     }
   }
@@ -95,9 +74,9 @@ export async function checkStructure(
  * reproduce; Alembic version tables) were compared before the Snapshot existed: they still are, with
  * data/structure.ts's catalog reader, so validate does not go quiet about them.
  */
-async function outsideSnapshots(workspace: Workspace, service: string, db: Database, live: Snapshot, shadow: Database, expected: Snapshot): Promise<StructureDifference[]> {
+async function outsideSnapshots(workspace: Workspace, service: string, db: Queryable, live: Snapshot, shadow: Queryable, expected: Snapshot): Promise<StructureDifference[]> {
   const inSnapshots = new Set([...live.tables, ...expected.tables].map(nameKey));
-  const outside = async (d: Database) => (await liveTables(d)).filter((t) => ownerOfTable(workspace, t)?.name === service && !inSnapshots.has(nameKey(t)));
+  const outside = async (d: Queryable) => (await liveTables(d)).filter((t) => ownerOfTable(workspace, t)?.name === service && !inSnapshots.has(nameKey(t)));
   const [liveRest, expectedRest] = [await outside(db), await outside(shadow)];
   if (!liveRest.length && !expectedRest.length) return [];
   return compareStructures(await readTableStructure(db, liveRest), await readTableStructure(shadow, expectedRest));
