@@ -14,7 +14,7 @@ export interface AdoptFlags extends GlobalOptions {
 }
 
 export async function runAdopt(flags: AdoptFlags): Promise<void> {
-  const { adopt } = await import('../flows/adopt.js');
+  const { adopt } = await import('../api/adopt.js');
   const result = await adopt({
     configFile: flags.config,
     database: flags.database,

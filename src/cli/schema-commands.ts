@@ -1,7 +1,6 @@
 import { pc } from '../report/colors.js';
 import { displayPath } from '../paths.js';
-import type { DatabaseSource } from '../db/connect.js';
-import { finish, formatMs, note, printJson, type GlobalOptions } from './output.js';
+import { finish, formatMs, note, printJson, sayDatabase, type GlobalOptions } from './output.js';
 
 export interface BaselineFlags extends GlobalOptions {
   service: string;
@@ -13,43 +12,18 @@ export interface BaselineFlags extends GlobalOptions {
 
 /** `tidemark baseline`: exit 0 written (or proven on a dry run), 1 not reproducible or failed, 2 bad usage or input. */
 export async function runBaseline(flags: BaselineFlags): Promise<void> {
-  const [{ resolveWorkspace, resolveDatabaseUrl, connect, closeQuietly }, { baseline }] = await Promise.all([import('../db/connect.js'), import('../flows/baseline.js')]);
-  const options = { configFile: flags.config, database: flags.database };
-  const workspace = await resolveWorkspace(options);
-  const tried: { database?: string; databaseSource?: DatabaseSource } = {};
-  let conn;
-  try {
-    conn = await connect(
-      {
-        ...options,
-        onConnect: (database, source) => {
-          if (!flags.json && source === 'default') note(`Using the embedded database ${database} (no --database, DATABASE_URL or config database).`);
-        },
-      },
-      workspace,
-      tried,
-    );
-  } catch (err) {
-    // Names the database baseline tried (and where its URL came from), not a default.
-    if (flags.json) printJson({ ok: false, service: flags.service, ...tried, error: err });
-    return finish(err, flags, flags.json);
-  }
-  let result;
-  try {
-    result = await baseline({
-      workspace,
-      database: conn.db,
-      service: flags.service,
-      dir: flags.dir,
-      force: flags.force,
-      dryRun: flags.dryRun,
-      shadowUrl: flags.shadow,
-      targetUrl: resolveDatabaseUrl(flags.database, workspace).url,
-      cwd: conn.source === 'config' || conn.source === 'default' ? workspace.root : process.cwd(),
-    });
-  } finally {
-    await closeQuietly(conn.close);
-  }
+  const { baseline } = await import('../api/baseline.js');
+  // The wrapper connects first; a failure to connect is the result's error, with the database tried and who named it.
+  const result = await baseline({
+    configFile: flags.config,
+    database: flags.database,
+    onConnect: sayDatabase(flags),
+    service: flags.service,
+    dir: flags.dir,
+    force: flags.force,
+    dryRun: flags.dryRun,
+    shadowUrl: flags.shadow,
+  });
   if (flags.json) {
     const { snapshot: _snapshot, ...rest } = result;
     printJson(rest);

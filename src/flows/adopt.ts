@@ -16,12 +16,15 @@
  * `adopt-archive-failed`, which says the adoption is done and how to finish the move.
  *
  * Results as values: never throws.
+ *
+ * The core takes `(target, options)`; it reads the workspace and the database from the target, and
+ * hands the same target to the baseline core (with the workspace as it will be once adopted).
+ * api/adopt.ts is the boundary that opens the target from today's options.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { serviceEntryText } from '../config/entry-text.js';
 import type { Service, Workspace } from '../config/types.js';
-import { closeQuietly, connect, resolveWorkspace, type DatabaseSource, type WorkspaceOptions } from '../db/connect.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
 import { readTidemarkHistory } from '../history/read-tidemark.js';
 import { SUM_FILE_NAME } from '../history/sum-file.js';
@@ -30,9 +33,11 @@ import { ensureLedger, forgetService, logEvent, recordMigration } from '../ledge
 import { withServiceLocks } from '../ledger/locks.js';
 import { displayPath, shellWord } from '../paths.js';
 import { escapeControl as printable } from '../sql/ident.js';
+import type { DatabaseSource, Target } from '../target/target.js';
 import { retireAlembicRows, type RetiredRows } from './alembic-retire.js';
 
-export interface AdoptOptions extends WorkspaceOptions {
+/** What adopt is asked, beyond its target (the workspace and the database). */
+export interface AdoptCoreOptions {
   service: string;
   /** A new name for the service once tidemark keeps it (`user_service` → `user`, so files read `user_001_…`). */
   as?: string;
@@ -76,9 +81,25 @@ export interface AdoptResult {
   error?: TidemarkError;
 }
 
-export async function adopt(options: AdoptOptions): Promise<AdoptResult> {
+function emptyResult(options: Pick<AdoptCoreOptions, 'service' | 'as'>): AdoptResult {
+  return { ok: false, service: options.service, name: options.as ?? options.service, database: '', databaseSource: 'default', requiresAdded: [], steps: [], durationMs: 0 };
+}
+
+function asAdoptError(err: unknown): TidemarkError {
+  return isTidemarkError(err) ? err : new TidemarkError('adopt-failed', `adopt failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+}
+
+/** The result of an adopt whose target could not be opened (a config that does not load): what api/adopt.ts returns. */
+export function failedAdopt(options: Pick<AdoptCoreOptions, 'service' | 'as'>, err: unknown, durationMs: number): AdoptResult {
+  const result = emptyResult(options);
+  result.error = asAdoptError(err);
+  result.durationMs = durationMs;
+  return result;
+}
+
+export async function adopt(target: Target, options: AdoptCoreOptions): Promise<AdoptResult> {
   const started = performance.now();
-  const result: AdoptResult = { ok: false, service: options.service, name: options.as ?? options.service, database: '', databaseSource: 'default', requiresAdded: [], steps: [], durationMs: 0 };
+  const result = emptyResult(options);
   let mark = performance.now();
   const step = (name: string) => {
     const now = performance.now();
@@ -86,11 +107,10 @@ export async function adopt(options: AdoptOptions): Promise<AdoptResult> {
     mark = now;
   };
   const say = (name: string, detail?: string) => options.onStep?.(name, detail);
-  let close = async () => {};
   const written: string[] = [];
   let createdDir: string | undefined;
   try {
-    const workspace = await resolveWorkspace(options);
+    const { workspace } = target;
     const service = workspace.services.find((s) => s.name === options.service);
     if (!service) {
       throw new TidemarkError('unknown-service', `No service ${options.service} in ${workspace.configFile ? displayPath(workspace.configFile) : 'the config'}.`, {
@@ -130,11 +150,10 @@ export async function adopt(options: AdoptOptions): Promise<AdoptResult> {
       });
     }
 
-    const conn = await connect(options, workspace, result); // names the database and its source even if connecting fails
-    close = conn.close;
-    const db = conn.db;
-    result.database = conn.url;
-    result.databaseSource = conn.source;
+    // Named before the first use connects, so the result names the database and its source even if connecting fails.
+    const db = target.db;
+    result.database = target.name.display;
+    result.databaseSource = target.name.source;
 
     await withServiceLocks(db, [...new Set([service.name, name])], options, async () => {
       // Which services the live objects reference: they become `requires`.
@@ -168,7 +187,7 @@ export async function adopt(options: AdoptOptions): Promise<AdoptResult> {
       }
       const before = new Set(fs.readdirSync(newDir));
       const { baseline } = await import('./baseline.js');
-      const made = await baseline({ workspace: adoptedWorkspace, database: db, service: name });
+      const made = await baseline({ ...target, workspace: adoptedWorkspace }, { service: name });
       for (const f of fs.readdirSync(newDir)) if (!before.has(f)) written.push(path.join(newDir, f));
       if (!made.ok) throw made.error ?? new TidemarkError('baseline-failed', `The baseline of ${service.name} could not be written.`);
       const history = await readTidemarkHistory(name, newDir);
@@ -204,11 +223,10 @@ export async function adopt(options: AdoptOptions): Promise<AdoptResult> {
     step('config');
     result.ok = true;
   } catch (err) {
-    result.error = isTidemarkError(err) ? err : new TidemarkError('adopt-failed', `adopt failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+    result.error = asAdoptError(err);
     for (const f of written) fs.rmSync(f, { force: true });
     if (createdDir) fs.rmSync(createdDir, { recursive: true, force: true });
   } finally {
-    await closeQuietly(close);
     result.durationMs = performance.now() - started;
   }
   return result;

@@ -15,13 +15,16 @@
  * 4. write the file (never over an existing `<S>_001_*` without `force`) and, in the service's own
  *    migrations directory, its line in tidemark.sum.
  * Results as values: `ok` false with `error` set; the database is only read.
+ *
+ * The core takes `(target, options)`: the live database is `target.db` (only read, so a caller's
+ * transaction will do), the proof's shadow comes from `target.openShadow` (the one shadow policy).
+ * api/baseline.ts is the boundary that opens the target from today's options.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { replayMigrations } from '../apply/replay.js';
 import type { Service, Workspace } from '../config/types.js';
-import { closeQuietly } from '../db/connect.js';
-import type { Database } from '../db/database.js';
+import type { Session } from '../db/database.js';
 import { TidemarkError, asTidemarkError, isTidemarkError } from '../errors.js';
 import { readTidemarkHistory } from '../history/read-tidemark.js';
 import { sumIsClean } from '../history/sum-file.js';
@@ -32,11 +35,10 @@ import { compareSnapshots } from '../schema/compare.js';
 import { introspect } from '../schema/introspect/index.js';
 import { renderBaseline, unsupportedObjects } from '../schema/render.js';
 import type { SchemaDifference, Snapshot } from '../schema/snapshot.js';
+import type { DatabaseSource, Target } from '../target/target.js';
 
-export interface BaselineOptions {
-  workspace: Workspace;
-  /** The live database (only read). */
-  database: Database;
+/** What baseline is asked, beyond its target (the live database, only read, and the workspace). */
+export interface BaselineCoreOptions {
   service: string;
   /** Where to write (default: the service's migrations directory). */
   dir?: string;
@@ -44,19 +46,16 @@ export interface BaselineOptions {
   force?: boolean;
   /** Render and prove, write nothing. */
   dryRun?: boolean;
-  /** A shadow database to prove on (default: a fresh `pglite:memory`, closed afterwards). Must be empty. */
-  shadow?: Database;
   /** An explicit empty database to prove on (`--shadow URL`), emptied again afterwards. */
   shadowUrl?: string;
-  /** The live database's URL with credentials: lets the proof use a temporary database on that server. */
-  targetUrl?: string;
-  /** Where relative `pglite:PATH` URLs are resolved from. */
-  cwd?: string;
 }
 
 export interface BaselineResult {
   ok: boolean;
   service: string;
+  /** The live database (redacted) and who named it; absent when the target could not be opened. */
+  database?: string;
+  databaseSource?: DatabaseSource;
   dryRun: boolean;
   /** Absolute path of the migration (written unless dry run or refused). */
   file: string;
@@ -87,12 +86,12 @@ export interface BaselineResult {
 
 export const BASELINE_SLUG = 'initial_schema';
 
-export async function baseline(options: BaselineOptions): Promise<BaselineResult> {
-  const started = performance.now();
-  const { workspace, service: name } = options;
-  const result: BaselineResult = {
+/** A result with nothing done yet (the failed one of a target that could not be opened has no database). */
+function emptyResult(options: Pick<BaselineCoreOptions, 'service' | 'dryRun'>, named?: { database: string; databaseSource: DatabaseSource }): BaselineResult {
+  return {
     ok: false,
-    service: name,
+    service: options.service,
+    ...named,
     dryRun: Boolean(options.dryRun),
     file: '',
     written: false,
@@ -107,6 +106,33 @@ export async function baseline(options: BaselineOptions): Promise<BaselineResult
     counts: {},
     durationMs: 0,
   };
+}
+
+/**
+ * The result of a baseline whose target could not be opened (a config that does not load) or reached
+ * (then `named` says which database was tried, and who named it): what api/baseline.ts returns.
+ */
+export function failedBaseline(
+  options: Pick<BaselineCoreOptions, 'service' | 'dryRun'>,
+  err: unknown,
+  durationMs: number,
+  named?: { database: string; databaseSource: DatabaseSource },
+): BaselineResult {
+  const result = emptyResult(options, named);
+  result.error = asBaselineError(err, options.service);
+  result.durationMs = durationMs;
+  return result;
+}
+
+function asBaselineError(err: unknown, service: string): TidemarkError {
+  return isTidemarkError(err) ? err : new TidemarkError('baseline-failed', (err as Error)?.message ?? String(err), { service, cause: err });
+}
+
+export async function baseline(target: Target<Session>, options: BaselineCoreOptions): Promise<BaselineResult> {
+  const started = performance.now();
+  const { workspace } = target;
+  const name = options.service;
+  const result = emptyResult(options, { database: target.name.display, databaseSource: target.name.source });
   try {
     const service = workspace.services.find((s) => s.name === name);
     if (!service) {
@@ -121,7 +147,7 @@ export async function baseline(options: BaselineOptions): Promise<BaselineResult
     if (!options.dryRun) await refuseExisting(name, dir, fileName, Boolean(options.force));
 
     // 1. live
-    const live = await introspect(options.database, { workspace, service: name });
+    const live = await introspect(target.db, { workspace, service: name });
     result.snapshot = live;
     result.counts = countObjects(live);
     result.unsupported = unsupportedObjects(live);
@@ -145,7 +171,7 @@ export async function baseline(options: BaselineOptions): Promise<BaselineResult
       );
     }
     if (live.tables.length + live.views.length + live.types.length + live.functions.length + live.sequences.length === 0) {
-      throw new TidemarkError('baseline-empty', `Service ${name} owns nothing in ${options.database.displayUrl} (owns: ${service.owns.join(', ') || 'nothing'}); nothing to baseline.`, {
+      throw new TidemarkError('baseline-empty', `Service ${name} owns nothing in ${target.name.display} (owns: ${service.owns.join(', ') || 'nothing'}); nothing to baseline.`, {
         kind: 'input',
         service: name,
         hint: 'Check the service\'s `owns` in the config and the database URL.',
@@ -162,7 +188,7 @@ export async function baseline(options: BaselineOptions): Promise<BaselineResult
     result.requires = rendered.requires;
 
     // 3. prove
-    result.differences = await prove(options, service, live, rendered.up, result);
+    result.differences = await prove(target, options, service, live, rendered.up, result);
     if (result.differences.length > 0) {
       const n = result.differences.length;
       throw new TidemarkError(
@@ -193,7 +219,7 @@ export async function baseline(options: BaselineOptions): Promise<BaselineResult
     }
     result.ok = true;
   } catch (err) {
-    result.error = isTidemarkError(err) ? err : new TidemarkError('baseline-failed', (err as Error)?.message ?? String(err), { service: name, cause: err });
+    result.error = asBaselineError(err, name);
   } finally {
     result.durationMs = performance.now() - started;
   }
@@ -262,29 +288,20 @@ function requiredServices(workspace: Workspace, name: string, referenced: readon
   return out;
 }
 
-async function prove(options: BaselineOptions, service: Service, live: Snapshot, upSql: string, result: BaselineResult): Promise<SchemaDifference[]> {
-  const { workspace } = options;
-  let shadow = options.shadow;
-  let close = async () => {};
-  if (shadow) {
-    result.shadow = shadow.displayUrl;
-  } else {
-    // The one shadow policy (db/shadow.ts), asked for PGlite unless a shadow URL was given or the
-    // baseline needs what PGlite lacks (contrib extensions, roles other than its own) and the live
-    // server can provide it: then a temporary database on that server.
-    const needs = needsServer(live);
-    const onServer = options.shadowUrl !== undefined || (needs.length > 0 && options.database.backend === 'postgres');
-    const { openShadow } = await import('../db/shadow.js');
-    // PGlite needs nothing of the target (its URL is not even parsed, as before).
-    const opened = await openShadow(
-      onServer ? { target: options.database, targetUrl: options.targetUrl, shadowUrl: options.shadowUrl, cwd: options.cwd } : { prefer: 'pglite' },
-    );
-    shadow = opened.database;
-    close = () => opened.dispose();
-    const why = options.shadowUrl === undefined ? ` (the baseline needs ${needs.join(' and ')})` : '';
-    // baseline's own words for its default shadow, as printed since issue 5 ("Proved on pglite:memory …").
-    result.shadow = onServer ? `${opened.description}${why}` : 'pglite:memory (in-process PostgreSQL 18)';
-  }
+async function prove(target: Target<Session>, options: BaselineCoreOptions, service: Service, live: Snapshot, upSql: string, result: BaselineResult): Promise<SchemaDifference[]> {
+  const { workspace } = target;
+  // The one shadow policy (target.openShadow), asked for PGlite unless a shadow URL was given or the
+  // baseline needs what PGlite lacks (contrib extensions, roles other than its own) and the live
+  // server can provide it: then a temporary database on that server.
+  const needs = needsServer(live);
+  const onServer = options.shadowUrl !== undefined || (needs.length > 0 && target.db.backend === 'postgres');
+  const opened = await target.openShadow(onServer ? { url: options.shadowUrl } : { prefer: 'pglite' });
+  const shadow = opened.database;
+  // A database given for the shadow (`--shadow URL`, or one handed to api/baseline.ts) is named as it is;
+  // a temporary one, or PGlite when that could not be made, says why the baseline asked for the server.
+  const why = onServer && opened.kind !== 'url' ? ` (the baseline needs ${needs.join(' and ')})` : '';
+  // baseline's own words for its default shadow, as printed since issue 5 ("Proved on pglite:memory …").
+  result.shadow = !onServer && opened.kind === 'pglite' ? 'pglite:memory (in-process PostgreSQL 18)' : `${opened.description}${why}`;
   try {
     // What the service requires: tidemark services by their migrations, others from their live objects.
     const required = requiredServices(workspace, service.name, live.references.map((r) => r.service).filter((s) => s !== ''));
@@ -302,7 +319,7 @@ async function prove(options: BaselineOptions, service: Service, live: Snapshot,
       result.prerequisites.push(...viaMigrations.map((s) => `${s} (its migrations)`));
     }
     for (const other of required.filter((s) => s.format !== 'tidemark')) {
-      const theirs = await introspect(options.database, { workspace, service: other.name });
+      const theirs = await introspect(target.db, { workspace, service: other.name });
       if (unsupportedObjects(theirs).length > 0) continue;
       const rendered = renderBaseline(theirs, other.name);
       try {
@@ -330,7 +347,7 @@ async function prove(options: BaselineOptions, service: Service, live: Snapshot,
     const replayed = await introspect(shadow, { workspace, service: service.name });
     return compareSnapshots(live, replayed);
   } finally {
-    await closeQuietly(close);
+    await opened.dispose().catch(() => {});
   }
 }
 

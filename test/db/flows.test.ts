@@ -15,10 +15,14 @@ import { status, up } from '../../src/api/migrate.js';
 import { check } from '../../src/api/check.js';
 import { loadWorkspace } from '../../src/config/load.js';
 import { validate } from '../../src/api/validate.js';
+import type { Workspace } from '../../src/config/types.js';
 import type { Database } from '../../src/db/database.js';
+import { openShadow } from '../../src/db/shadow.js';
 import { adopt, reset } from '../../src/api/flows.js';
+import { adopt as adoptCore } from '../../src/flows/adopt.js';
 import { readLedger } from '../../src/ledger/ledger.js';
 import { forEachBackend, withDatabase } from '../support/backends.js';
+import { fakeTarget } from '../support/fake-target.js';
 import { CRM_EXAMPLE, copyCrmExample, runCli, type TempWorkspace } from '../support/workspace.js';
 
 interface CrmData {
@@ -169,6 +173,43 @@ forEachBackend('adopt', (backend) => {
         assert.ok(fs.existsSync(path.join(project.dir, 'services/budget_service/alembic/versions/005_remove_quantity_column.py')));
       } finally {
         project.remove();
+      }
+    }));
+});
+
+// The core from a target: a literal workspace (no config file anywhere, so the config change is returned to
+// make by hand), the test's own database, the shadow the test hands out for the baseline adopt writes.
+forEachBackend('adopt from a target', (backend) => {
+  it('the core adopts from a fake target: baseline proven on the one shadow asked for, recorded, the Alembic row retired', () =>
+    withDatabase(backend, async (db) => {
+      const root = mkdtempSync(path.join(os.tmpdir(), 'tidemark-literal-'));
+      try {
+        const alembicDir = path.join(root, 'legacy', 'versions');
+        fs.mkdirSync(alembicDir, { recursive: true });
+        fs.writeFileSync(path.join(alembicDir, 'a_base.py'), 'revision = "a1"\ndown_revision = None\n');
+        const workspace: Workspace = {
+          root,
+          services: [{ name: 'legacy', migrationsDir: alembicDir, owns: ['lt_*'], requires: [], format: 'alembic', versionTable: 'alembic_version', recursive: false }],
+          protected: [],
+          softRelations: [],
+        };
+        await db.exec(`CREATE TABLE lt_items (id int PRIMARY KEY, note text);
+                       CREATE TABLE alembic_version (version_num varchar(32) NOT NULL PRIMARY KEY);
+                       INSERT INTO alembic_version VALUES ('a1');`);
+        const target = fakeTarget(workspace, db, { openShadow: (request) => openShadow({ shadowUrl: request.url, prefer: request.prefer }) });
+        const result = await adoptCore(target, { service: 'legacy', as: 'app' });
+        assert.ifError(result.error);
+        assert.deepEqual(target.shadowCalls, [{ prefer: 'pglite' }]);
+        assert.deepEqual([result.database, result.databaseSource], [db.displayUrl, 'given']);
+        assert.equal(result.migration, 'app_001_initial_schema');
+        assert.equal(result.file, path.join(root, 'migrations', 'app', 'app_001_initial_schema.sql'));
+        assert.deepEqual(result.retired?.deleted, ['a1']);
+        assert.deepEqual([result.config?.written, result.config?.problem], [false, 'the config was given as a value, not a file']);
+        assert.deepEqual((await readLedger(db, ['app'])).map((x) => x.migration), ['app_001_initial_schema']);
+        assert.equal(await versionRows(db), undefined, 'the emptied version table is dropped');
+        assert.equal(await count(db, 'lt_items'), 0, 'the live table is untouched (still there, still empty)');
+      } finally {
+        rmSync(root, { recursive: true, force: true });
       }
     }));
 });

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { it } from 'node:test';
 import { up } from '../../src/api/migrate.js';
@@ -16,12 +17,15 @@ import { loadWorkspace } from '../../src/config/load.js';
 import type { Workspace } from '../../src/config/types.js';
 import type { Database } from '../../src/db/database.js';
 import { openDatabase } from '../../src/db/open.js';
+import { openShadow } from '../../src/db/shadow.js';
 import { baseline } from '../../src/api/flows.js';
+import { baseline as baselineCore } from '../../src/flows/baseline.js';
 import { compareSnapshots, normalizeSnapshot } from '../../src/schema/compare.js';
 import { introspect } from '../../src/schema/introspect.js';
 import { renderBaseline, renderDrop, unsupportedObjects } from '../../src/schema/render.js';
 import type { Snapshot } from '../../src/schema/snapshot.js';
 import { forEachBackend, withDatabase, type TestBackend } from '../support/backends.js';
+import { fakeTarget } from '../support/fake-target.js';
 import { copyCrmExample, makeWorkspace, sqlMigration, type TempWorkspace } from '../support/workspace.js';
 
 /** Every object kind a baseline reproduces, owned by service `shop` (shop_* and billing.*). */
@@ -444,6 +448,39 @@ forEachBackend('baseline against pg_dump --schema-only', (backend) => {
         });
       } finally {
         ws.remove();
+      }
+    }));
+});
+
+// The core from a target: a literal workspace (no config file anywhere), the test's own database, the shadow
+// the test hands out. baseline asks the target for a PGlite shadow, writes the file and its sum line.
+forEachBackend('baseline from a target', (backend) => {
+  it('the core proves and writes from a fake target: one shadow asked for (PGlite), the database named as given', () =>
+    withDatabase(backend, async (db) => {
+      const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tidemark-literal-'));
+      try {
+        const migrationsDir = path.join(root, 'migrations', 'app');
+        const workspace: Workspace = {
+          root,
+          services: [{ name: 'app', migrationsDir, owns: ['app_*'], requires: [], format: 'tidemark', versionTable: 'alembic_version', recursive: false }],
+          protected: [],
+          softRelations: [],
+        };
+        await db.exec('CREATE TABLE app_items (id int PRIMARY KEY, note text NOT NULL)');
+        const target = fakeTarget(workspace, db, { openShadow: (request) => openShadow({ shadowUrl: request.url, prefer: request.prefer }) });
+        const result = await baselineCore(target, { service: 'app' });
+        assert.ifError(result.error);
+        assert.deepEqual(target.shadowCalls, [{ prefer: 'pglite' }]);
+        assert.equal(result.shadow, 'pglite:memory (in-process PostgreSQL 18)');
+        assert.deepEqual([result.database, result.databaseSource], [db.displayUrl, 'given']);
+        assert.deepEqual(result.differences, []);
+        assert.equal(result.file, path.join(migrationsDir, 'app_001_initial_schema.sql'));
+        assert.match(fs.readFileSync(result.file, 'utf8'), /^-- tidemark:up\n(?:--.*\n)*\n-- tables\nCREATE TABLE app_items \(/);
+        assert.deepEqual(result.sum?.updated, true);
+        assert.ok(fs.existsSync(path.join(migrationsDir, 'tidemark.sum')));
+        assert.ok(await db.query('SELECT 1'), 'the database handed in is still open');
+      } finally {
+        fs.rmSync(root, { recursive: true, force: true });
       }
     }));
 });
