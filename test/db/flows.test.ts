@@ -15,11 +15,14 @@ import { status, up } from '../../src/api/migrate.js';
 import { check } from '../../src/api/check.js';
 import { loadWorkspace } from '../../src/config/load.js';
 import { validate } from '../../src/api/validate.js';
+import type { Workspace } from '../../src/config/types.js';
 import type { Database } from '../../src/db/database.js';
 import { adopt, reset } from '../../src/api/flows.js';
+import { reset as resetCore } from '../../src/flows/reset.js';
 import { readLedger } from '../../src/ledger/ledger.js';
 import { forEachBackend, withDatabase } from '../support/backends.js';
-import { CRM_EXAMPLE, copyCrmExample, runCli, type TempWorkspace } from '../support/workspace.js';
+import { fakeTarget } from '../support/fake-target.js';
+import { CRM_EXAMPLE, copyCrmExample, makeWorkspace, runCli, sqlMigration, type TempWorkspace } from '../support/workspace.js';
 
 interface CrmData {
   crmDataStatements(opts?: { users?: number; budgetsPerUser?: number; itemsPerBudget?: number }): string[];
@@ -91,6 +94,37 @@ forEachBackend('reset', (backend) => {
         assert.deepEqual(both.services.map((s) => s.service), ['user', 'budget']);
         assert.equal(await count(db, 'users'), 0);
         assert.equal(both.migrate?.results.filter((x) => x.status === 'applied').length, 2);
+      } finally {
+        ws.remove();
+      }
+    }));
+
+  it('the core runs on a target built with no I/O: a literal workspace (no config file on disk), the caller\'s Database, no shadow, left open', () =>
+    withDatabase(backend, async (db) => {
+      const ws = makeWorkspace(
+        { app: { owns: ['items'] } },
+        { 'migrations/app/app_001_items.sql': sqlMigration('CREATE TABLE items (id int PRIMARY KEY, name text);', 'DROP TABLE items;') },
+      );
+      try {
+        fs.rmSync(path.join(ws.dir, 'tidemark.config.json'));
+        const workspace: Workspace = {
+          root: ws.dir,
+          services: [{ name: 'app', migrationsDir: path.join(ws.dir, 'migrations', 'app'), owns: ['items'], requires: [], format: 'tidemark', versionTable: 'alembic_version', recursive: false }],
+          protected: [],
+          softRelations: [],
+        };
+        assert.ifError((await up({ workspace, database: db })).error);
+        await db.exec(`INSERT INTO items VALUES (1, 'kept?'); CREATE TABLE scratch (id int)`);
+        const target = fakeTarget(workspace, db, { services: ['app'] });
+        const r = await resetCore(target, {});
+        assert.ifError(r.error);
+        assert.equal(r.database, db.displayUrl);
+        assert.equal(r.databaseSource, 'given');
+        assert.deepEqual(r.services.map((s) => [s.service, s.forgotten]), [['app', 1]]);
+        assert.equal(r.migrate?.results.filter((x) => x.status === 'applied').length, 1);
+        assert.equal(await count(db, 'items'), 0, 'the owned table was dropped and re-created');
+        assert.equal(await count(db, 'scratch'), 0, 'what no service owns is left alone (and the Database is still open)');
+        assert.deepEqual(target.shadowCalls, []);
       } finally {
         ws.remove();
       }
