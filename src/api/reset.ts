@@ -1,7 +1,8 @@
 /**
  * The public reset entry point (see api/migrate.ts for what this folder is): opens the target once,
  * guarded (`reset` is destructive: the protected list, a remote host, the server's answers and the
- * mark are checked before anything is dropped), runs the core on it, closes it.
+ * mark are checked as it connects, on the core's first use, before anything is dropped), runs the core
+ * on it, closes it.
  */
 import type { GuardOverride } from '../ledger/guard.js';
 import { failedReset, reset as resetCore, type ResetCoreOptions, type ResetResult } from '../flows/reset.js';
@@ -18,7 +19,7 @@ export interface ResetOptions extends Omit<ScopeOptions, 'service' | 'withRequir
 /** Drops what the chosen services own and re-applies their migrations. Results as values: never throws. */
 export async function reset(options: ResetOptions): Promise<ResetResult> {
   const started = performance.now();
-  // Filled in before connecting, so a refusal or a failure to connect names the database and who named it.
+  // Filled in before connecting, so a failure before the core runs (config, services) still names what it can.
   const named: { database: string; databaseSource: DatabaseSource } = { database: '', databaseSource: 'default' };
   const { forceProtected, yesIMean, ask, lockTimeoutMs, dryRun, onEvent, ...scope } = options;
   let target: OpenedTarget;
