@@ -5,8 +5,9 @@
  * orders the drops) together with its ledger rows in ONE transaction, then re-applies its migrations
  * with `up`. Dropping never cascades: an object of another service that depends on ours (a foreign
  * key from budgets into users) makes the reset fail with nothing changed — reset both services
- * together instead. Guarded targets (config `protected`, a host that is not this machine) are refused
- * unless overridden (src/flows/guard.ts).
+ * together instead. Guarded targets (config `protected`, a host that is not this machine, the mark) are
+ * refused unless overridden: the boundary (api/reset.ts) opens the target with `guard: 'reset'`, and the
+ * guard (src/ledger/guard.ts) runs as the target connects, on the core's first use.
  *
  * A schema the service owns as a whole (`schema:crm` in its `owns`) is an owned object too: after
  * its objects are dropped, the schema itself is dropped when nothing else is left in it (DROP SCHEMA
@@ -15,9 +16,9 @@
  * kept and reported with PostgreSQL's reason. `public` and the ledger's `tidemark` are never dropped.
  */
 import type { ApplyEvent } from '../apply/execute.js';
-import type { MigrateResult } from '../apply/migrate.js';
-// Through the public entry point while apply/migrate.ts switches to a target (Session 2): the core is called with this Database, not reopened.
-import { up } from '../api/migrate.js';
+// Through the public entry point while apply/migrate.ts switches to a target (Session 2): it wraps this
+// Database, never reopens or closes it.
+import { up, type MigrateResult } from '../api/migrate.js';
 import type { Workspace } from '../config/types.js';
 import { isSystemSchema, nameKey, quoteIdent } from '../sql/ident.js';
 import { ownsWholeSchema } from '../config/owns.js';
@@ -129,8 +130,8 @@ export async function reset(target: Target, options: ResetCoreOptions = {}): Pro
       result.ok = true;
       return result;
     }
-    // `up` takes the same locks itself (they are not reentrant on PGlite): another run that slips in
-    // between would apply the same migrations, which is what this one is about to do.
+    // `up` takes the same locks itself, after these are released: another run that slips in between
+    // would apply the same migrations, which is what this one is about to do.
     result.migrate = await up({ workspace, database: db, service: names, lockTimeoutMs: options.lockTimeoutMs, onEvent: options.onEvent });
     if (!result.migrate.ok) {
       const e = result.migrate.error;
