@@ -159,6 +159,21 @@ forEachBackend('reset', (backend) => {
     }));
 });
 
+it('reset checks its input before connecting: an unknown service next to an unreachable server is unknown-service, with nothing named yet', async () => {
+  const ws = makeWorkspace({ app: { owns: ['items'] } });
+  try {
+    const r = await reset({ cwd: ws.dir, database: 'postgres://app:s3cret@127.0.0.1:1/none', service: 'nope' });
+    assert.equal(r.ok, false);
+    assert.equal(r.error?.code, 'unknown-service');
+    assert.deepEqual([r.database, r.databaseSource, r.services], ['', 'default', []]);
+    const unreachable = await reset({ cwd: ws.dir, database: 'postgres://app:s3cret@127.0.0.1:1/none', service: 'app' });
+    assert.equal(unreachable.error?.code, 'database-unreachable');
+    assert.deepEqual([unreachable.database, unreachable.databaseSource], ['postgres://app:***@127.0.0.1:1/none', 'option']);
+  } finally {
+    ws.remove();
+  }
+});
+
 forEachBackend('adopt', (backend) => {
   it('moves the legacy CRM from Alembic to tidemark, one service at a time, in the right order', () =>
     withDatabase(backend, async (db) => {
