@@ -9,7 +9,7 @@ export interface DemoFlags extends GlobalOptions {
 }
 
 export async function runDemo(flags: DemoFlags): Promise<void> {
-  const { demo } = await import('../flows/demo.js');
+  const { demo } = await import('../api/demo.js');
   if (!flags.json) process.stdout.write(`${pc.bold('tidemark demo')} — the CRM Ditual reset, end to end, on an embedded PostgreSQL (PGlite)\n\n`);
   let i = 0;
   const result = await demo({

@@ -14,7 +14,7 @@ export interface ResetFlags extends GlobalOptions {
 }
 
 export async function runReset(flags: ResetFlags): Promise<void> {
-  const { reset } = await import('../flows/reset.js');
+  const { reset } = await import('../api/reset.js');
   const result = await reset({
     configFile: flags.config,
     database: flags.database,

@@ -18,19 +18,22 @@
  * demo-adopt, demo-validate, demo-up, demo-doctor; demo-failed for the others), a message naming
  * the step and what went wrong, and a hint with the command that shows it again in the kept
  * project. The steps are a parameter (`steps`, the real ones by default), so a test can make one fail.
+ *
+ * The demo is its own boundary: it builds its workspace and its database, so it opens its one target itself
+ * (its PGlite, then target/open.ts around it, in the first step) and closes them at the end; the steps call
+ * the public entry points (src/api/*) with that target's workspace and database.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { closeQuietly } from '../db/connect.js';
 import { up } from '../api/migrate.js';
-import { loadWorkspace } from '../config/load.js';
 import type { Workspace } from '../config/types.js';
 import type { Database } from '../db/database.js';
 import { TidemarkError, UNEXPECTED_HINT, isTidemarkError, type ErrorCode } from '../errors.js';
 import { createMigrationFile } from '../history/new-migration.js';
 import { writeSumFile } from '../history/sum-io.js';
+import type { Target } from '../target/target.js';
 
 export const EXAMPLES_DIR = fileURLToPath(new URL('../../../examples/crm-ditual/', import.meta.url));
 
@@ -78,7 +81,11 @@ export interface DemoContext {
   dir: string;
   sizes: { users: number; budgetsPerUser: number; itemsPerBudget: number };
   result: DemoResult;
+  /** The demo's one target (its project and its PGlite), opened by the first step; closed with `db` when the demo ends. */
+  target?: Target & { close(): Promise<void> };
+  /** The database the steps work on (the target's). */
   db?: Database;
+  /** The workspace as it is now (re-read after each adoption rewrites the config). */
   workspace?: Workspace;
   /** Where the backup goes (absolute). */
   backupDir: string;
@@ -133,7 +140,9 @@ export async function demo(options: DemoOptions = {}): Promise<DemoResult> {
   } catch (err) {
     result.error = current === undefined ? (isTidemarkError(err) ? err : stepError('legacy', ctx, err)) : stepError(current, ctx, err);
   } finally {
-    if (ctx.db) await closeQuietly(() => ctx.db!.close());
+    // Closing must not hide the outcome. The target wraps the database the first step opened: both are closed.
+    if (ctx.target) await ctx.target.close().catch(() => {});
+    if (ctx.db) await ctx.db.close().catch(() => {});
     if (!keep && result.ok) fs.rmSync(dir, { recursive: true, force: true });
     else result.kept = true;
     result.durationMs = performance.now() - started;
@@ -195,8 +204,12 @@ export const DEMO_STEPS: DemoSteps = {
     const crm = (await import(pathToFileURL(path.join(EXAMPLES_DIR, 'data.mjs')).href)) as CrmData;
     result.rows = crm.crmCounts(ctx.sizes);
     const { openDatabase } = await import('../db/open.js');
+    const { openTarget } = await import('../target/open.js');
     const db = await openDatabase(`pglite:${path.join(dir, '.tidemark', 'db')}`);
     ctx.db = db;
+    // The demo's one target: its project's workspace and this database (wrapped, not reopened).
+    ctx.target = await openTarget({ cwd: dir, database: db });
+    ctx.workspace = ctx.target.workspace;
     await db.exec(fs.readFileSync(path.join(dir, 'legacy-database.sql'), 'utf8'));
     // The file's handful of sample rows make way for the generated ones (same ids).
     await db.exec('DELETE FROM budget_items; DELETE FROM budgets; DELETE FROM users;');
@@ -207,7 +220,6 @@ export const DEMO_STEPS: DemoSteps = {
       for (const sql of crm.crmDataStatements(ctx.sizes)) await tx.exec(sql);
     });
     const versions = (await db.query<{ v: string }>('SELECT version_num AS v FROM alembic_version ORDER BY 1')).rows.map((r) => r.v);
-    ctx.workspace = await loadWorkspace({ cwd: dir });
     return {
       title: 'The legacy database (two Alembic services, one shared alembic_version)',
       lines: [
@@ -251,6 +263,7 @@ export const DEMO_STEPS: DemoSteps = {
   // 4. Adopt both services (user first: budget's foreign key points into it).
   async adopt(ctx) {
     const { adopt } = await import('../api/adopt.js');
+    const { openScope } = await import('../target/open.js');
     const { dir } = ctx;
     const db = ctx.db!;
     const lines: string[] = [];
@@ -262,7 +275,10 @@ export const DEMO_STEPS: DemoSteps = {
         `${from} → ${to}: ${path.relative(dir, r.file!)} written, proven on a shadow database and stamped; ` +
           `${r.retired?.deleted.length ?? 0} alembic_version row retired${r.requiresAdded.length ? `; requires ${r.requiresAdded.join(', ')} (its foreign key)` : ''}`,
       );
-      ctx.workspace = await loadWorkspace({ cwd: dir });
+      // adopt rewrote the config: the workspace as it is now (the target keeps its database).
+      const scope = await openScope({ cwd: dir });
+      if (ctx.target) ctx.target = { ...ctx.target, ...scope };
+      ctx.workspace = scope.workspace;
     }
     ctx.adopting = undefined;
     const left = (await db.query<{ v: string }>('SELECT version_num AS v FROM alembic_version ORDER BY 1').catch(() => ({ rows: [] as { v: string }[] }))).rows.map((r) => r.v);

@@ -5,8 +5,9 @@
  * orders the drops) together with its ledger rows in ONE transaction, then re-applies its migrations
  * with `up`. Dropping never cascades: an object of another service that depends on ours (a foreign
  * key from budgets into users) makes the reset fail with nothing changed — reset both services
- * together instead. Guarded targets (config `protected`, a host that is not this machine) are refused
- * unless overridden (src/flows/guard.ts).
+ * together instead. Guarded targets (config `protected`, a host that is not this machine, the mark) are
+ * refused unless overridden: the boundary (api/reset.ts) opens the target with `guard: 'reset'`, and the
+ * guard (src/ledger/guard.ts) runs as the target connects, on the core's first use.
  *
  * A schema the service owns as a whole (`schema:crm` in its `owns`) is an owned object too: after
  * its objects are dropped, the schema itself is dropped when nothing else is left in it (DROP SCHEMA
@@ -14,9 +15,10 @@
  * says `CREATE SCHEMA crm` replays as on a fresh database. A schema that still holds something is
  * kept and reported with PostgreSQL's reason. `public` and the ledger's `tidemark` are never dropped.
  */
-import { closeQuietly, resolveWorkspace, selectServices, withServiceLocks, type DatabaseSource, type MigrateResult, type WorkspaceOptions } from '../apply/migrate.js';
-import { up } from '../api/migrate.js';
 import type { ApplyEvent } from '../apply/execute.js';
+// Through the public entry point while apply/migrate.ts switches to a target (Session 2): it wraps this
+// Database, never reopens or closes it.
+import { up, type MigrateResult } from '../api/migrate.js';
 import type { Workspace } from '../config/types.js';
 import { isSystemSchema, nameKey, quoteIdent } from '../sql/ident.js';
 import { ownsWholeSchema } from '../config/owns.js';
@@ -24,18 +26,22 @@ import { requirementOrder } from '../config/services.js';
 import type { Queryable } from '../db/database.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
 import { LEDGER_SCHEMA, ensureLedger, forgetService, logEvent } from '../ledger/ledger.js';
+import { withServiceLocks } from '../ledger/locks.js';
 import { introspect } from '../schema/introspect.js';
 import { renderDrop, unsupportedObjects } from '../schema/render.js';
 import type { Snapshot } from '../schema/snapshot.js';
+import type { DatabaseSource, Target } from '../target/target.js';
 import { countByKind, type DroppedObject } from '../report/reset-report.js';
-import { connectGuarded, type GuardOverride } from './guard.js';
 
 // Kept importable from here for test/unit/guard.test.ts; the graph itself lives in config/services.ts.
 export { requirementOrder };
 
-export interface ResetOptions extends WorkspaceOptions, GuardOverride {
-  /** One service or several (reset together: dependents dropped first, all re-applied in order). */
-  service: string | readonly string[];
+/**
+ * What reset takes besides its target. The services are the target's (the boundary selected them: one or
+ * several, reset together, dependents dropped first, all re-applied in order); the guard was enforced
+ * when the target was opened (api/reset.ts opens it with `guard: 'reset'`).
+ */
+export interface ResetCoreOptions {
   lockTimeoutMs?: number;
   /** Show what would be dropped; change nothing. */
   dryRun?: boolean;
@@ -69,23 +75,28 @@ export interface ResetResult {
   error?: TidemarkError;
 }
 
-export async function reset(options: ResetOptions): Promise<ResetResult> {
+/** A reset that failed before it had a target (config, service selection, the guard, connecting): its result, as values. */
+export function failedReset(options: { dryRun?: boolean }, err: unknown, named: { database: string; databaseSource: DatabaseSource }, durationMs: number): ResetResult {
+  return { ok: false, dryRun: !!options.dryRun, database: named.database, databaseSource: named.databaseSource, services: [], durationMs, error: resetError(err) };
+}
+
+function resetError(err: unknown): TidemarkError {
+  return isTidemarkError(err) ? err : new TidemarkError('reset-failed', (err as Error)?.message ?? String(err), { cause: err });
+}
+
+/**
+ * Drops what the target's services own and re-applies their migrations, on the target's database (opened and
+ * guarded by the caller, who also closes it). Results as values: never throws.
+ */
+export async function reset(target: Target, options: ResetCoreOptions = {}): Promise<ResetResult> {
   const started = performance.now();
-  const result: ResetResult = { ok: false, dryRun: !!options.dryRun, database: '', databaseSource: 'default', services: [], durationMs: 0 };
-  let close = async () => {};
+  const result: ResetResult = { ok: false, dryRun: !!options.dryRun, database: target.name.display, databaseSource: target.name.source, services: [], durationMs: 0 };
   try {
-    const workspace = await resolveWorkspace(options);
+    const { workspace, db } = target;
     const names = requirementOrder(
       workspace,
-      selectServices(workspace, options.service).map((s) => s.name),
+      target.services.map((s) => s.name),
     );
-    // Guarded targets are refused before anything is opened, and again on what the server answers.
-    const conn = await connectGuarded('reset', options, workspace, result);
-    close = conn.close;
-    const { db } = conn;
-    result.database = conn.url;
-    result.databaseSource = conn.source;
-
     await withServiceLocks(db, names, options, async () => {
       for (const service of [...names].reverse()) {
         const snapshot = await introspect(db, { workspace, service });
@@ -119,8 +130,8 @@ export async function reset(options: ResetOptions): Promise<ResetResult> {
       result.ok = true;
       return result;
     }
-    // `up` takes the same locks itself (they are not reentrant on PGlite): another run that slips in
-    // between would apply the same migrations, which is what this one is about to do.
+    // `up` takes the same locks itself, after these are released: another run that slips in between
+    // would apply the same migrations, which is what this one is about to do.
     result.migrate = await up({ workspace, database: db, service: names, lockTimeoutMs: options.lockTimeoutMs, onEvent: options.onEvent });
     if (!result.migrate.ok) {
       const e = result.migrate.error;
@@ -136,9 +147,8 @@ export async function reset(options: ResetOptions): Promise<ResetResult> {
     }
     result.ok = true;
   } catch (err) {
-    result.error = isTidemarkError(err) ? err : new TidemarkError('reset-failed', (err as Error)?.message ?? String(err), { cause: err });
+    result.error = resetError(err);
   } finally {
-    await closeQuietly(close);
     result.durationMs = performance.now() - started;
   }
   return result;

@@ -20,10 +20,11 @@ import type { Database } from '../../src/db/database.js';
 import { openShadow } from '../../src/db/shadow.js';
 import { adopt, reset } from '../../src/api/flows.js';
 import { adopt as adoptCore } from '../../src/flows/adopt.js';
+import { reset as resetCore } from '../../src/flows/reset.js';
 import { readLedger } from '../../src/ledger/ledger.js';
 import { forEachBackend, withDatabase } from '../support/backends.js';
 import { fakeTarget } from '../support/fake-target.js';
-import { CRM_EXAMPLE, copyCrmExample, runCli, type TempWorkspace } from '../support/workspace.js';
+import { CRM_EXAMPLE, copyCrmExample, makeWorkspace, runCli, sqlMigration, type TempWorkspace } from '../support/workspace.js';
 
 interface CrmData {
   crmDataStatements(opts?: { users?: number; budgetsPerUser?: number; itemsPerBudget?: number }): string[];
@@ -100,6 +101,37 @@ forEachBackend('reset', (backend) => {
       }
     }));
 
+  it('the core runs on a target built with no I/O: a literal workspace (no config file on disk), the caller\'s Database, no shadow, left open', () =>
+    withDatabase(backend, async (db) => {
+      const ws = makeWorkspace(
+        { app: { owns: ['items'] } },
+        { 'migrations/app/app_001_items.sql': sqlMigration('CREATE TABLE items (id int PRIMARY KEY, name text);', 'DROP TABLE items;') },
+      );
+      try {
+        fs.rmSync(path.join(ws.dir, 'tidemark.config.json'));
+        const workspace: Workspace = {
+          root: ws.dir,
+          services: [{ name: 'app', migrationsDir: path.join(ws.dir, 'migrations', 'app'), owns: ['items'], requires: [], format: 'tidemark', versionTable: 'alembic_version', recursive: false }],
+          protected: [],
+          softRelations: [],
+        };
+        assert.ifError((await up({ workspace, database: db })).error);
+        await db.exec(`INSERT INTO items VALUES (1, 'kept?'); CREATE TABLE scratch (id int)`);
+        const target = fakeTarget(workspace, db, { services: ['app'] });
+        const r = await resetCore(target, {});
+        assert.ifError(r.error);
+        assert.equal(r.database, db.displayUrl);
+        assert.equal(r.databaseSource, 'given');
+        assert.deepEqual(r.services.map((s) => [s.service, s.forgotten]), [['app', 1]]);
+        assert.equal(r.migrate?.results.filter((x) => x.status === 'applied').length, 1);
+        assert.equal(await count(db, 'items'), 0, 'the owned table was dropped and re-created');
+        assert.equal(await count(db, 'scratch'), 0, 'what no service owns is left alone (and the Database is still open)');
+        assert.deepEqual(target.shadowCalls, []);
+      } finally {
+        ws.remove();
+      }
+    }));
+
   it('refuses a protected target unless forced and named; a dry run changes nothing', () =>
     withDatabase(backend, async (db, url) => {
       const ws = await migratedCrm(db);
@@ -127,6 +159,21 @@ forEachBackend('reset', (backend) => {
         ws.remove();
       }
     }));
+});
+
+it('reset checks its input before connecting: an unknown service next to an unreachable server is unknown-service, with nothing named yet', async () => {
+  const ws = makeWorkspace({ app: { owns: ['items'] } });
+  try {
+    const r = await reset({ cwd: ws.dir, database: 'postgres://app:s3cret@127.0.0.1:1/none', service: 'nope' });
+    assert.equal(r.ok, false);
+    assert.equal(r.error?.code, 'unknown-service');
+    assert.deepEqual([r.database, r.databaseSource, r.services], ['', 'default', []]);
+    const unreachable = await reset({ cwd: ws.dir, database: 'postgres://app:s3cret@127.0.0.1:1/none', service: 'app' });
+    assert.equal(unreachable.error?.code, 'database-unreachable');
+    assert.deepEqual([unreachable.database, unreachable.databaseSource], ['postgres://app:***@127.0.0.1:1/none', 'option']);
+  } finally {
+    ws.remove();
+  }
 });
 
 forEachBackend('adopt', (backend) => {
