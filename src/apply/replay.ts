@@ -1,4 +1,4 @@
-import { withRequiredServices } from '../config/load.js';
+import { withRequiredServices } from '../config/services.js';
 import { selectServices } from '../config/select.js';
 import type { Workspace } from '../config/types.js';
 import type { Database } from '../db/database.js';

@@ -19,7 +19,7 @@ export interface RebaselineFlags extends GlobalOptions {
 }
 
 export async function runRebaseline(flags: RebaselineFlags): Promise<void> {
-  const { rebaseline } = await import('../flows/rebaseline.js');
+  const { rebaseline } = await import('../api/rebaseline.js');
   const started = performance.now();
   const result = await rebaseline({
     configFile: flags.config,

@@ -14,12 +14,16 @@
  *    PostgreSQL DDL is transactional, so the "automatic rollback" is a property, not a script.
  * 4. A report: what changed, rows per table before and after, the backup's path, time per step.
  *
- * Results as values: never throws.
+ * Results as values: never throws. It works on a guarded Target opened by its caller (api/rebaseline.ts):
+ * the guard runs on the target's first use, after the history and the doctor were checked.
  */
-import { closeQuietly, readHistories, resolveWorkspace, selectServices, withServiceLocks, type DatabaseSource, type WorkspaceOptions } from '../apply/migrate.js';
-import { withRequiredServices } from '../config/load.js';
+import { readHistories } from '../apply/migrate.js';
+import { withRequiredServices } from '../config/services.js';
 import type { Workspace } from '../config/types.js';
+import type { DatabaseSource } from '../db/connect.js';
 import type { Database, Queryable } from '../db/database.js';
+import { withServiceLocks } from '../ledger/locks.js';
+import type { Target } from '../target/target.js';
 import { TidemarkError, asTidemarkError, isTidemarkError } from '../errors.js';
 import type { MigrationFile } from '../history/migration.js';
 import { splitStatements } from '../history/sql-statements.js';
@@ -27,7 +31,6 @@ import { ensureLedger, forgetService, logEvent, recordMigration } from '../ledge
 import { displayPath } from '../paths.js';
 import type { Snapshot, SchemaDifference } from '../schema/snapshot.js';
 import { retireAlembicRows, type RetiredRows } from './alembic-retire.js';
-import { connectGuarded, type GuardOverride } from './guard.js';
 
 export type RebaselineStepName = 'preflight' | 'backup' | 'verify-backup' | 'shadow' | 'compare' | 'transaction';
 
@@ -36,8 +39,8 @@ export interface RebaselineStep {
   ms: number;
 }
 
-export interface RebaselineOptions extends WorkspaceOptions, GuardOverride {
-  service: string;
+/** What to do; which database and service come with the Target (api/rebaseline.ts adds them to the public options). */
+export interface RebaselineSettings {
   /** Where the backup goes (default ./backups/<database>-<timestamp>). */
   backupDir?: string;
   backupFormat?: 'ndjson' | 'csv';
@@ -91,22 +94,17 @@ export interface RebaselineResult {
   error?: TidemarkError;
 }
 
-export async function rebaseline(options: RebaselineOptions): Promise<RebaselineResult> {
+/** A result with nothing done yet; with `error`, that of a rebaseline refused before it had a target (a config, an unknown service). */
+export function rebaselineFailed(service: string, dryRun: boolean, error?: TidemarkError): RebaselineResult {
+  return { ok: false, dryRun, service, database: '', databaseSource: 'default', differences: [], migrations: [], previousLedger: [], rows: [], notes: [], steps: [], durationMs: 0, ...(error ? { error } : {}) };
+}
+
+/** Rebaselines the target's one selected service. */
+export async function rebaseline(target: Target, options: RebaselineSettings): Promise<RebaselineResult> {
   const started = performance.now();
-  const result: RebaselineResult = {
-    ok: false,
-    dryRun: !!options.dryRun,
-    service: options.service,
-    database: '',
-    databaseSource: 'default',
-    differences: [],
-    migrations: [],
-    previousLedger: [],
-    rows: [],
-    notes: [],
-    steps: [],
-    durationMs: 0,
-  };
+  const { workspace } = target;
+  const [service] = target.services;
+  const result = rebaselineFailed(service.name, !!options.dryRun);
   let mark = performance.now();
   const step = (name: string) => {
     const now = performance.now();
@@ -114,10 +112,7 @@ export async function rebaseline(options: RebaselineOptions): Promise<Rebaseline
     mark = now;
   };
   const say = (name: string, detail?: string) => options.onStep?.(name, detail);
-  let close = async () => {};
   try {
-    const workspace = await resolveWorkspace(options);
-    const [service] = selectServices(workspace, options.service);
     const histories = await readHistories(workspace, [service]);
     const history = histories.find((h) => h.service === service.name)!;
     const migrations = history.migrations;
@@ -155,11 +150,10 @@ export async function rebaseline(options: RebaselineOptions): Promise<Rebaseline
       });
     }
 
-    const conn = await connectGuarded('rebaseline', options, workspace, result);
-    close = conn.close;
-    const db = conn.db;
-    result.database = conn.url;
-    result.databaseSource = conn.source;
+    // The guard runs on the first use of the database, below: after the history and the doctor.
+    const db = target.db;
+    result.database = target.name.display;
+    result.databaseSource = target.name.source;
     step('preflight');
 
     await withServiceLocks(db, [service.name], options, async () => {
@@ -168,7 +162,7 @@ export async function rebaseline(options: RebaselineOptions): Promise<Rebaseline
       const { introspect } = await import('../schema/introspect.js');
       const { compareSnapshots } = await import('../schema/compare.js');
       const { renderDrop, unsupportedObjects } = await import('../schema/render.js');
-      const replayed = await replayOnShadow(workspace, service.name, db, options, introspect);
+      const replayed = await replayOnShadow(target, service.name, options.shadow, introspect);
       const expected = replayed.snapshot;
       result.shadow = replayed.description;
       step('shadow');
@@ -208,7 +202,7 @@ export async function rebaseline(options: RebaselineOptions): Promise<Rebaseline
       // The backup, written and verified on disk before anything changes.
       say('backup', 'backing up the service\'s tables');
       const { backup } = await import('../api/backup.js');
-      const written = await backup({ workspace, database: db, service: service.name, out: options.backupDir, format: options.backupFormat ?? 'ndjson', cwd: options.cwd });
+      const written = await backup({ workspace, database: db, service: service.name, out: options.backupDir, format: options.backupFormat ?? 'ndjson', cwd: target.paths.cwd });
       if (!written.ok || !written.dir) throw written.error ?? new TidemarkError('backup-failed', `The backup of ${service.name} failed; nothing was changed.`);
       result.backupDir = written.dir;
       for (const t of written.tables) result.rows.push({ table: t.table, before: t.rows, after: t.rows });
@@ -289,7 +283,6 @@ export async function rebaseline(options: RebaselineOptions): Promise<Rebaseline
   } catch (err) {
     result.error = isTidemarkError(err) ? err : new TidemarkError('rebaseline-failed', `Rebaseline failed and rolled back: ${(err as Error)?.message ?? String(err)}`, { cause: err });
   } finally {
-    await closeQuietly(close);
     result.durationMs = performance.now() - started;
   }
   return result;
@@ -306,19 +299,13 @@ async function readServiceLedger(db: Queryable, service: string): Promise<string
  * target's PostgreSQL version), else an in-process PGlite; `description` says which.
  */
 async function replayOnShadow(
-  workspace: Workspace,
+  target: Target,
   service: string,
-  target: Database,
-  options: Pick<RebaselineOptions, 'database' | 'shadow' | 'cwd'>,
+  shadowUrl: string | undefined,
   introspect: (db: Queryable, scope: { workspace: Workspace; service: string }) => Promise<Snapshot>,
 ): Promise<{ snapshot: Snapshot; description: string }> {
-  const { openShadow } = await import('../db/shadow.js');
-  const shadow = await openShadow({
-    target,
-    targetUrl: typeof options.database === 'string' ? options.database : process.env.DATABASE_URL || workspace.database,
-    shadowUrl: options.shadow,
-    cwd: options.cwd,
-  });
+  const { workspace } = target;
+  const shadow = await target.openShadow({ url: shadowUrl });
   // The one replay (apply/replay.ts); it throws where `up` returned an error, and introspecting stays
   // outside the wrapping: only a failing replay is "the baseline does not replay".
   const { replayMigrations } = await import('../apply/replay.js');
@@ -337,7 +324,7 @@ async function replayOnShadow(
     }
     return { snapshot: await introspect(shadow.database, { workspace, service }), description: shadow.description };
   } finally {
-    await closeQuietly(() => shadow.dispose());
+    await shadow.dispose().catch(() => {});
   }
 }
 

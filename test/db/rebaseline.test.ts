@@ -16,6 +16,9 @@ import { loadWorkspace } from '../../src/config/load.js';
 import { verifyBackup } from '../../src/api/backup.js';
 import type { Database } from '../../src/db/database.js';
 import { rebaseline } from '../../src/api/flows.js';
+import { openShadow } from '../../src/db/shadow.js';
+import { rebaseline as rebaselineTarget } from '../../src/flows/rebaseline.js';
+import { fakeTarget } from '../support/fake-target.js';
 import { writeSumFile } from '../../src/history/sum-io.js';
 import { readLedger } from '../../src/ledger/ledger.js';
 import { introspect } from '../../src/schema/introspect.js';
@@ -103,6 +106,25 @@ forEachBackend('rebaseline', (backend) => {
         assert.deepEqual(r.rows.map((x) => [x.table, x.before, x.after]).sort(), [['public.budget_items', 360, 360], ['public.budgets', 180, 180]].sort());
         const ev = await db.query<{ detail: { mode: string } }>(`SELECT detail FROM tidemark.events WHERE action = 'rebaseline' AND migration IS NULL`);
         assert.equal(ev.rows[0].detail.mode, 'metadata');
+        await assertBackupVerifies(r.backupDir);
+      } finally {
+        ws.remove();
+      }
+    }));
+
+  it('the flow on a Target built by the test (no config loaded, no connection opened by it): full path, one shadow asked', () =>
+    withDatabase(backend, async (db) => {
+      const ws = await crmWithDrift(db);
+      try {
+        const workspace = await loadWorkspace({ cwd: ws.dir });
+        const target = fakeTarget(workspace, db, { services: ['budget'], openShadow: (request) => openShadow({ target: db, shadowUrl: request.url, prefer: request.prefer }) });
+        const r = await rebaselineTarget(target, { backupDir: path.join(ws.dir, 'bk') });
+        assert.ifError(r.error);
+        assert.equal(r.mode, 'full');
+        assert.equal(r.database, db.displayUrl);
+        assert.equal(r.databaseSource, 'given');
+        assert.deepEqual(target.shadowCalls, [{ url: undefined }], 'the baseline replayed on the one shadow the target gave');
+        assert.deepEqual((await readLedger(db, ['budget'])).map((x) => x.migration), ['budget_001_initial_schema']);
         await assertBackupVerifies(r.backupDir);
       } finally {
         ws.remove();

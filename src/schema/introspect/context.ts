@@ -3,7 +3,7 @@
  * ownership steps grow, and the lists of refusals and references every step appends to.
  */
 import type { Workspace } from '../../config/types.js';
-import { ownerOf } from '../../config/load.js';
+import { ownerOf } from '../../config/owns.js';
 import type { Queryable } from '../../db/database.js';
 import { parseJoinedName } from '../../sql/ident.js';
 import type { ExternalReference, UnsupportedObject } from '../snapshot.js';
