@@ -99,6 +99,24 @@ export function baseNamesOf(names, keep = () => true) {
   return out;
 }
 
+/**
+ * `Object.entries(results)` in first-seen order, except that each build's line of one base name comes
+ * right after the others, in CLIS order (the builds rotate in each round). One build: unchanged.
+ */
+export function orderedEntries(results) {
+  const out = [];
+  const done = new Set();
+  for (const name of Object.keys(results)) {
+    const base = unlabelled(name);
+    if (base === name) out.push([name, results[name]]);
+    else if (!done.has(base)) {
+      done.add(base);
+      for (const { label } of CLIS) if (labelled(label, base) in results) out.push([labelled(label, base), results[labelled(label, base)]]);
+    }
+  }
+  return out;
+}
+
 /** `--name value` from the command line, else the default. */
 export function arg(name, dflt) {
   const i = process.argv.indexOf(`--${name}`);
