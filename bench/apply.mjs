@@ -100,8 +100,16 @@ for (const [name, values] of orderedEntries(results)) {
 lines.push('');
 for (const { label } of CLIS) {
   const tmServer = stats(results[labelled(label, 'tidemark up, server')]).median;
-  lines.push(`${labelled(label, 'tidemark overhead per migration on the server')}: (${tmServer.toFixed(2)} s − ${floor.toFixed(2)} s) / ${count} = ${(((tmServer - floor) / count) * 1000).toFixed(2)} ms`);
+  lines.push(
+    `${labelled(label, 'tidemark overhead per migration on the server')}: (${tmServer.toFixed(2)} s − ${floor.toFixed(2)} s) / ${count} = ${(((tmServer - floor) / count) * 1000).toFixed(2)} ms`,
+  );
 }
-lines.push(...comparisonLines(`bench/apply, builds side by side (${count} migrations, ${runs} runs)`, baseNamesOf(Object.keys(results), (b) => b.startsWith('tidemark')), (n) => results[n]));
+lines.push(
+  ...comparisonLines(
+    `bench/apply, builds side by side (${count} migrations, ${runs} runs)`,
+    baseNamesOf(Object.keys(results), (b) => b.startsWith('tidemark')),
+    (n) => results[n],
+  ),
+);
 console.log(lines.join('\n'));
 rmSync(work, { recursive: true, force: true });

@@ -48,7 +48,10 @@ for (let r = 0; r < runs; r++) {
   add('psql \\copy budget_items to csv', timed('psql', ['-X', '-q', url, '-c', `\\copy budget_items TO '${out('copy')}.csv' WITH (FORMAT csv)`]));
   // Backups only read: every build sees the same table.
   for (const { label, cli } of round) {
-    add(labelled(label, 'tidemark backup --format csv'), timed(process.execPath, [cli, 'backup', '--table', 'budget_items', '--format', 'csv', '--out', outOf(label, 'csv'), '--database', url], { cwd: ws }));
+    add(
+      labelled(label, 'tidemark backup --format csv'),
+      timed(process.execPath, [cli, 'backup', '--table', 'budget_items', '--format', 'csv', '--out', outOf(label, 'csv'), '--database', url], { cwd: ws }),
+    );
     add(labelled(label, 'tidemark backup (ndjson)'), timed(process.execPath, [cli, 'backup', '--table', 'budget_items', '--out', outOf(label, 'ndjson'), '--database', url], { cwd: ws }));
     add(labelled(label, 'tidemark verify-backup (ndjson)'), timed(process.execPath, [cli, 'verify-backup', outOf(label, 'ndjson')], { cwd: ws }));
   }
@@ -76,7 +79,10 @@ for (let r = 0; r < runs; r++) {
   // tables, so tidemark checks it in one pass; pg_restore checks it row by row.
   add('pg_dump -Fc -t budgets -t budget_items (service)', timed('pg_dump', ['-Fc', '-t', 'budgets', '-t', 'budget_items', '-f', out('svc-dump'), url]));
   for (const { label, cli } of round) {
-    add(labelled(label, 'tidemark backup --service budget --format csv'), timed(process.execPath, [cli, 'backup', '--service', 'budget', '--format', 'csv', '--out', outOf(label, 'svc-csv'), '--database', url], { cwd: ws }));
+    add(
+      labelled(label, 'tidemark backup --service budget --format csv'),
+      timed(process.execPath, [cli, 'backup', '--service', 'budget', '--format', 'csv', '--out', outOf(label, 'svc-csv'), '--database', url], { cwd: ws }),
+    );
   }
   const truncateService = () => spawnSync('psql', ['-X', '-q', url, '-c', 'TRUNCATE budgets, budget_items'], { stdio: 'ignore' });
   truncateService();

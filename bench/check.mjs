@@ -486,7 +486,9 @@ for (const c of cases) {
     // First run untimed: it warms the file cache and shows what check says about the fixture.
     const first = runCheck(cli, c.args, c.cwd);
     const said = (first.stdout + first.stderr).trim().split('\n');
-    console.error(`${labelled(label, c.name)}: exit ${first.status}${first.status === 0 ? '' : ' (findings: the fixture should be clean)'}\n  ${said.slice(0, 8).join('\n  ')}${said.length > 8 ? `\n  … ${said.length - 8} more lines` : ''}`);
+    console.error(
+      `${labelled(label, c.name)}: exit ${first.status}${first.status === 0 ? '' : ' (findings: the fixture should be clean)'}\n  ${said.slice(0, 8).join('\n  ')}${said.length > 8 ? `\n  … ${said.length - 8} more lines` : ''}`,
+    );
   }
 }
 
@@ -512,7 +514,13 @@ for (const [name, values] of orderedEntries(results)) {
   lines.push(`| ${name} | ${fmt(s)} | ${judged} |`);
 }
 if (!alembic) lines.push('', 'alembic heads: not timed (no Python Alembic installed).');
-lines.push(...comparisonLines(`bench/check, builds side by side (${runs} runs)`, baseNamesOf(Object.keys(results), (b) => b.startsWith('tidemark')), (name) => results[name]));
+lines.push(
+  ...comparisonLines(
+    `bench/check, builds side by side (${runs} runs)`,
+    baseNamesOf(Object.keys(results), (b) => b.startsWith('tidemark')),
+    (name) => results[name],
+  ),
+);
 console.log(lines.join('\n'));
 if (keep) console.error(`kept ${work}`);
 else rmSync(work, { recursive: true, force: true });

@@ -24,7 +24,8 @@ function parseClis(spec) {
     process.exit(2);
   };
   const clis = [];
-  for (const item of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+  const items = spec.split(',').map((s) => s.trim());
+  for (const item of items.filter(Boolean)) {
     const eq = item.indexOf('=');
     if (eq <= 0 || eq === item.length - 1) refuse(`"${item}" is not LABEL=DIR`);
     const label = item.slice(0, eq).trim();

@@ -102,5 +102,9 @@ for (let k = 0; k < all[0].length; k++) {
     console.log(line(what, values, ratioTo));
   }
 }
-const compared = comparisonLines(`bench/rebaseline, builds side by side (${counted.i} budget_items, ${runs} runs)`, tableRows('', bySample.get(CLIS[0].label)).map(([what]) => what), (name) => named[name]);
+const compared = comparisonLines(
+  `bench/rebaseline, builds side by side (${counted.i} budget_items, ${runs} runs)`,
+  tableRows('', bySample.get(CLIS[0].label)).map(([what]) => what),
+  (name) => named[name],
+);
 if (compared.length) console.log(compared.join('\n'));
