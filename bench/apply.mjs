@@ -4,18 +4,19 @@
 // floor: one file, no bookkeeping), node-pg-migrate and dbmate in the same run.
 //
 //   npm run build && node bench/apply.mjs [--runs 5] [--count 1000] [--no-peers]
+//   TIDEMARK_BENCH_CLIS=before=DIR1,after=DIR2 node bench/apply.mjs …   (several builds, interleaved in each run)
 //
 // Peers are installed on demand in bench/peers (npm install there), never by npm ci.
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { arg, CLI as cli, dropDatabase, fmt, freshDatabase, ROOT as root, stats, timeCommand } from './lib.mjs';
+import { arg, baseNamesOf, CLIS, clisInRound, comparisonLines, dropDatabase, fmt, freshDatabase, labelled, orderedEntries, ROOT as root, stats, timeCommand } from './lib.mjs';
 
 const runs = Number(arg('runs', 5));
 const count = Number(arg('count', 1000));
 const withPeers = !process.argv.includes('--no-peers');
-if (!existsSync(cli)) throw new Error('build first: npm run build');
+for (const { cli } of CLIS) if (!existsSync(cli)) throw new Error(`build first: npm run build (no ${cli})`);
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'tidemark-bench-apply-'));
 const pad = (i) => String(i).padStart(4, '0');
@@ -46,7 +47,7 @@ if (withPeers) {
   peers = existsSync(path.join(peersDir, 'node_modules/.bin/dbmate')) && existsSync(path.join(peersDir, 'node_modules/.bin/node-pg-migrate'));
 }
 
-const tm = (args, cwd = path.join(work, 'tidemark')) => timeCommand(process.execPath, [cli, ...args], { cwd });
+const tm = (cli, args, cwd = path.join(work, 'tidemark')) => timeCommand(process.execPath, [cli, ...args], { cwd });
 const results = {};
 const add = (name, v) => (results[name] ??= []).push(v);
 
@@ -56,14 +57,17 @@ for (let r = 0; r < runs; r++) {
   let url = await freshDatabase(db);
   add('psql, one file (floor)', timeCommand('psql', ['-q', '-X', '-v', 'ON_ERROR_STOP=1', '-d', url, '-f', path.join(work, 'all.sql')]));
 
-  url = await freshDatabase(db);
-  add('tidemark up, server', tm(['up', '--database', url]));
-  add('tidemark no-op up, server', tm(['up', '--database', url]));
+  // Each build on a fresh database and a fresh PGlite directory of its own.
+  for (const { label, cli } of clisInRound(r)) {
+    url = await freshDatabase(db);
+    add(labelled(label, 'tidemark up, server'), tm(cli, ['up', '--database', url]));
+    add(labelled(label, 'tidemark no-op up, server'), tm(cli, ['up', '--database', url]));
 
-  const dataDir = path.join(work, `pglite-${r}`);
-  add('tidemark up, PGlite', tm(['up', '--database', `pglite:${dataDir}`]));
-  add('tidemark no-op up, PGlite', tm(['up', '--database', `pglite:${dataDir}`]));
-  rmSync(dataDir, { recursive: true, force: true });
+    const dataDir = path.join(work, `pglite-${r}${label ? `-${label}` : ''}`);
+    add(labelled(label, 'tidemark up, PGlite'), tm(cli, ['up', '--database', `pglite:${dataDir}`]));
+    add(labelled(label, 'tidemark no-op up, PGlite'), tm(cli, ['up', '--database', `pglite:${dataDir}`]));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 
   if (peers) {
     url = await freshDatabase(db);
@@ -89,11 +93,23 @@ const lines = [
   '| what | wall, median (min, max) | vs psql floor |',
   '|---|---|---|',
 ];
-for (const [name, values] of Object.entries(results)) {
+for (const [name, values] of orderedEntries(results)) {
   const s = stats(values);
   lines.push(`| ${name} | ${fmt(s)} | ${name.includes('no-op') ? '–' : `${(s.median / floor).toFixed(2)}×`} |`);
 }
-const tmServer = stats(results['tidemark up, server']).median;
-lines.push('', `tidemark overhead per migration on the server: (${tmServer.toFixed(2)} s − ${floor.toFixed(2)} s) / ${count} = ${(((tmServer - floor) / count) * 1000).toFixed(2)} ms`);
+lines.push('');
+for (const { label } of CLIS) {
+  const tmServer = stats(results[labelled(label, 'tidemark up, server')]).median;
+  lines.push(
+    `${labelled(label, 'tidemark overhead per migration on the server')}: (${tmServer.toFixed(2)} s − ${floor.toFixed(2)} s) / ${count} = ${(((tmServer - floor) / count) * 1000).toFixed(2)} ms`,
+  );
+}
+lines.push(
+  ...comparisonLines(
+    `bench/apply, builds side by side (${count} migrations, ${runs} runs)`,
+    baseNamesOf(Object.keys(results), (b) => b.startsWith('tidemark')),
+    (n) => results[n],
+  ),
+);
 console.log(lines.join('\n'));
 rmSync(work, { recursive: true, force: true });

@@ -6,6 +6,8 @@
 // budget_items) backed up and restored as a whole against pg_dump / pg_restore of the same two tables.
 //
 //   npm run build && node bench/backup.mjs [--rows 1000000] [--runs 5]
+//   TIDEMARK_BENCH_CLIS=before=DIR1,after=DIR2 node bench/backup.mjs …   (several builds, interleaved in each run;
+//   each build restores its own backups)
 //
 // Wall time and peak RSS from /usr/bin/time -f '%e %M' around each whole command.
 import { spawnSync } from 'node:child_process';
@@ -13,7 +15,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { arg, CLI as cli, crmDatabase, dropDatabase, fmt, stats } from './lib.mjs';
+import { arg, baseNamesOf, CLIS, clisInRound, comparisonLines, crmDatabase, dropDatabase, fmt, labelled, orderedEntries, stats, unlabelled } from './lib.mjs';
 
 const rows = Number(arg('rows', 1_000_000));
 const runs = Number(arg('runs', 5));
@@ -39,43 +41,63 @@ const results = {};
 const add = (name, v) => ((results[name] ??= { wall: [], rss: [] }).wall.push(v.wall), results[name].rss.push(v.rssMb));
 for (let r = 0; r < runs; r++) {
   const out = (name) => path.join(work, `${name}-${r}`);
+  // One build's own outputs (csv-before-0, …); unlabelled: the names of one build (csv-0).
+  const outOf = (label, name) => out(label ? `${name}-${label}` : name);
+  const round = clisInRound(r);
   add('pg_dump -Fc -t budget_items', timed('pg_dump', ['-Fc', '-t', 'budget_items', '-f', out('dump'), url]));
   add('psql \\copy budget_items to csv', timed('psql', ['-X', '-q', url, '-c', `\\copy budget_items TO '${out('copy')}.csv' WITH (FORMAT csv)`]));
-  add('tidemark backup --format csv', timed(process.execPath, [cli, 'backup', '--table', 'budget_items', '--format', 'csv', '--out', out('csv'), '--database', url], { cwd: ws }));
-  add('tidemark backup (ndjson)', timed(process.execPath, [cli, 'backup', '--table', 'budget_items', '--out', out('ndjson'), '--database', url], { cwd: ws }));
-  add('tidemark verify-backup (ndjson)', timed(process.execPath, [cli, 'verify-backup', out('ndjson')], { cwd: ws }));
+  // Backups only read: every build sees the same table.
+  for (const { label, cli } of round) {
+    add(
+      labelled(label, 'tidemark backup --format csv'),
+      timed(process.execPath, [cli, 'backup', '--table', 'budget_items', '--format', 'csv', '--out', outOf(label, 'csv'), '--database', url], { cwd: ws }),
+    );
+    add(labelled(label, 'tidemark backup (ndjson)'), timed(process.execPath, [cli, 'backup', '--table', 'budget_items', '--out', outOf(label, 'ndjson'), '--database', url], { cwd: ws }));
+    add(labelled(label, 'tidemark verify-backup (ndjson)'), timed(process.execPath, [cli, 'verify-backup', outOf(label, 'ndjson')], { cwd: ws }));
+  }
   // Restore side: empty the table (not timed), then load it back. pg_restore --data-only is the peer.
   const truncate = () => spawnSync('psql', ['-X', '-q', url, '-c', 'TRUNCATE budget_items'], { stdio: 'ignore' });
   truncate();
   add('pg_restore --data-only -t budget_items', timed('pg_restore', ['--data-only', '-t', 'budget_items', '-d', url, out('dump')]));
   truncate();
   add('psql \\copy budget_items from csv (restore)', timed('psql', ['-X', '-q', url, '-c', `\\copy budget_items FROM '${out('copy')}.csv' WITH (FORMAT csv)`]));
+  // Each build restores its own backup into the emptied table.
   for (const format of ['csv', 'ndjson']) {
-    truncate();
-    const r = timed(process.execPath, [cli, 'restore', out(format), '--database', url], { cwd: ws });
-    add(`tidemark restore (${format}), whole command`, r);
-    const m = /load ([\d.]+) (ms|s), verify ([\d.]+) (ms|s)/.exec(r.stdout ?? '');
-    if (m) {
-      const secs = (v, unit) => (unit === 'ms' ? Number(v) / 1000 : Number(v));
-      add(`tidemark restore (${format}), load only`, { wall: secs(m[1], m[2]), rssMb: r.rssMb });
-      add(`tidemark restore (${format}), verification only`, { wall: secs(m[3], m[4]), rssMb: r.rssMb });
+    for (const { label, cli } of round) {
+      truncate();
+      const r = timed(process.execPath, [cli, 'restore', outOf(label, format), '--database', url], { cwd: ws });
+      add(labelled(label, `tidemark restore (${format}), whole command`), r);
+      const m = /load ([\d.]+) (ms|s), verify ([\d.]+) (ms|s)/.exec(r.stdout ?? '');
+      if (m) {
+        const secs = (v, unit) => (unit === 'ms' ? Number(v) / 1000 : Number(v));
+        add(labelled(label, `tidemark restore (${format}), load only`), { wall: secs(m[1], m[2]), rssMb: r.rssMb });
+        add(labelled(label, `tidemark restore (${format}), verification only`), { wall: secs(m[3], m[4]), rssMb: r.rssMb });
+      }
     }
   }
   // The budget service (budgets + budget_items): budget_items' key to budgets is between restored
   // tables, so tidemark checks it in one pass; pg_restore checks it row by row.
   add('pg_dump -Fc -t budgets -t budget_items (service)', timed('pg_dump', ['-Fc', '-t', 'budgets', '-t', 'budget_items', '-f', out('svc-dump'), url]));
-  add('tidemark backup --service budget --format csv', timed(process.execPath, [cli, 'backup', '--service', 'budget', '--format', 'csv', '--out', out('svc-csv'), '--database', url], { cwd: ws }));
+  for (const { label, cli } of round) {
+    add(
+      labelled(label, 'tidemark backup --service budget --format csv'),
+      timed(process.execPath, [cli, 'backup', '--service', 'budget', '--format', 'csv', '--out', outOf(label, 'svc-csv'), '--database', url], { cwd: ws }),
+    );
+  }
   const truncateService = () => spawnSync('psql', ['-X', '-q', url, '-c', 'TRUNCATE budgets, budget_items'], { stdio: 'ignore' });
   truncateService();
   // pg_restore -t loads in its list's order (budget_items first: its key fails): parents first, by hand.
   const restoreOne = (t) => `pg_restore --data-only -t ${t} -d '${url}' '${out('svc-dump')}'`;
   add('pg_restore --data-only -t budgets, then -t budget_items (service restore)', timed('sh', ['-c', `${restoreOne('budgets')} && ${restoreOne('budget_items')}`]));
-  truncateService();
-  const svc = timed(process.execPath, [cli, 'restore', out('svc-csv'), '--database', url], { cwd: ws });
-  add('tidemark restore of the budget backup (csv), whole command (service restore)', svc);
-  const sm = /load ([\d.]+) (ms|s), verify ([\d.]+) (ms|s)/.exec(svc.stdout ?? '');
-  if (sm) add('tidemark restore of the budget backup (csv), load only (service restore)', { wall: sm[2] === 'ms' ? Number(sm[1]) / 1000 : Number(sm[1]), rssMb: svc.rssMb });
-  for (const name of ['dump', 'copy.csv', 'csv', 'ndjson', 'svc-dump', 'svc-csv']) rmSync(out(name), { recursive: true, force: true });
+  for (const { label, cli } of round) {
+    truncateService();
+    const svc = timed(process.execPath, [cli, 'restore', outOf(label, 'svc-csv'), '--database', url], { cwd: ws });
+    add(labelled(label, 'tidemark restore of the budget backup (csv), whole command (service restore)'), svc);
+    const sm = /load ([\d.]+) (ms|s), verify ([\d.]+) (ms|s)/.exec(svc.stdout ?? '');
+    if (sm) add(labelled(label, 'tidemark restore of the budget backup (csv), load only (service restore)'), { wall: sm[2] === 'ms' ? Number(sm[1]) / 1000 : Number(sm[1]), rssMb: svc.rssMb });
+  }
+  for (const name of ['dump', 'copy.csv', 'svc-dump']) rmSync(out(name), { recursive: true, force: true });
+  for (const { label } of round) for (const name of ['csv', 'ndjson', 'svc-csv']) rmSync(outOf(label, name), { recursive: true, force: true });
   process.stderr.write(`run ${r + 1}/${runs} done\n`);
 }
 await dropDatabase(dbName);
@@ -91,12 +113,20 @@ const lines = [
   '| what | wall, median (min, max) | vs pg_dump -Fc (backup) or pg_restore (restore) of the same tables | peak RSS, median (max) |',
   '|---|---|---|---|',
 ];
-for (const [name, v] of Object.entries(results)) {
+for (const [name, v] of orderedEntries(results)) {
   const s = stats(v.wall);
   const m = stats(v.rss);
-  const service = /service/.test(name);
-  const base = /restore/.test(name) ? (service ? serviceRestoreFloor : restoreFloor) : service ? serviceFloor : floor;
+  const service = /service/.test(unlabelled(name));
+  const base = /restore/.test(unlabelled(name)) ? (service ? serviceRestoreFloor : restoreFloor) : service ? serviceFloor : floor;
   lines.push(`| ${name} | ${fmt(s)} | ${(s.median / base).toFixed(2)}× | ${m.median.toFixed(0)} MB (${m.max.toFixed(0)} MB) |`);
 }
+lines.push(
+  ...comparisonLines(
+    `bench/backup, builds side by side (${Number(n).toLocaleString('en')} rows, ${runs} runs)`,
+    baseNamesOf(Object.keys(results), (b) => b.startsWith('tidemark')),
+    (name) => results[name]?.wall,
+    { extra: { header: `peak RSS median, ${CLIS.map((c) => c.label).join(' / ')}`, cell: (name) => (results[name] ? `${stats(results[name].rss).median.toFixed(0)} MB` : '–') } },
+  ),
+);
 console.log(lines.join('\n'));
 writeFileSync(path.join(os.tmpdir(), `tidemark-bench-backup-${rows}.md`), `${lines.join('\n')}\n`);

@@ -11,6 +11,8 @@
 //
 //   npm run build && node bench/check.mjs [--runs 5] [--services 10] [--migrations 1000]
 //                                         [--revisions 10000] [--generate-only] [--keep]
+//   TIDEMARK_BENCH_CLIS=before=DIR1,after=DIR2 node bench/check.mjs …   (several builds, interleaved in each run,
+//   on the same fixtures; the tidemark.sum files are written by this repository's build)
 //
 // Both fixtures are clean histories (one head, no duplicate, no missing parent, one id format), so a
 // check exits 0; the first, untimed run of each prints its exit code and what it found.
@@ -19,7 +21,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { arg, CLI as cli, fmt, ROOT as root, stats, timeCommand } from './lib.mjs';
+import { arg, baseNamesOf, CLIS, clisInRound, comparisonLines, fmt, labelled, orderedEntries, ROOT as root, stats, timeCommand, unlabelled } from './lib.mjs';
 
 const runs = Number(arg('runs', 5));
 const serviceCount = Number(arg('services', 10));
@@ -34,12 +36,13 @@ function fail(message) {
   process.exit(1);
 }
 
-if (!existsSync(cli)) fail('build first: npm run build (no dist/src/cli/main.js)');
-if (!generateOnly) {
+for (const { label, cli } of CLIS) {
+  if (!existsSync(cli)) fail(`${label ? `${label}: ` : ''}build first: npm run build (no ${label ? cli : 'dist/src/cli/main.js'})`);
+  if (generateOnly) continue;
   const help = spawnSync(process.execPath, [cli, 'check', '--help'], { encoding: 'utf8' });
   if (help.status !== 0) {
     fail(
-      `\`tidemark check --help\` exited ${help.status}: this build has no \`check\` command yet ` +
+      `${label ? `${label} (${cli}): ` : ''}\`tidemark check --help\` exited ${help.status}: this build has no \`check\` command yet ` +
         `(issue 3). Rebuild once it exists (npm run build), or pass --generate-only to build the fixtures alone.\n` +
         `${(help.stderr || help.stdout || '').trim().split('\n').slice(0, 3).join('\n')}`,
     );
@@ -464,7 +467,7 @@ function findAlembic() {
 }
 
 /** One run of a check; exit 0 (clean) or 1 (findings) are results, anything else is a failure. */
-function runCheck(args, cwd) {
+function runCheck(cli, args, cwd) {
   const started = process.hrtime.bigint();
   const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', maxBuffer: 1 << 28 });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -479,10 +482,14 @@ const cases = [
   { name: `tidemark check --alembic, ${al.revisions} revisions`, args: ['check', '--alembic', al.versions], cwd: work },
 ];
 for (const c of cases) {
-  // First run untimed: it warms the file cache and shows what check says about the fixture.
-  const first = runCheck(c.args, c.cwd);
-  const said = (first.stdout + first.stderr).trim().split('\n');
-  console.error(`${c.name}: exit ${first.status}${first.status === 0 ? '' : ' (findings: the fixture should be clean)'}\n  ${said.slice(0, 8).join('\n  ')}${said.length > 8 ? `\n  … ${said.length - 8} more lines` : ''}`);
+  for (const { label, cli } of CLIS) {
+    // First run untimed: it warms the file cache and shows what check says about the fixture.
+    const first = runCheck(cli, c.args, c.cwd);
+    const said = (first.stdout + first.stderr).trim().split('\n');
+    console.error(
+      `${labelled(label, c.name)}: exit ${first.status}${first.status === 0 ? '' : ' (findings: the fixture should be clean)'}\n  ${said.slice(0, 8).join('\n  ')}${said.length > 8 ? `\n  … ${said.length - 8} more lines` : ''}`,
+    );
+  }
 }
 
 const alembic = findAlembic();
@@ -490,7 +497,7 @@ const results = {};
 const add = (name, v) => (results[name] ??= []).push(v);
 for (let r = 0; r < runs; r++) {
   add('node -e 0 (Node start, the floor)', timeCommand(process.execPath, ['-e', '0']));
-  for (const c of cases) add(c.name, runCheck(c.args, c.cwd).seconds);
+  for (const c of cases) for (const { label, cli } of clisInRound(r)) add(labelled(label, c.name), runCheck(cli, c.args, c.cwd).seconds);
   if (alembic) add(`alembic heads, ${al.revisions} revisions (Python)`, timeCommand(alembic[0], [...alembic[1], '-c', path.join(alembicDir, 'alembic.ini'), 'heads'], { cwd: alembicDir }));
   process.stderr.write(`run ${r + 1}/${runs} done\n`);
 }
@@ -501,12 +508,19 @@ const lines = [
   `| what | wall, median (min, max) | budget ${BUDGET_S} s |`,
   '|---|---|---|',
 ];
-for (const [name, values] of Object.entries(results)) {
+for (const [name, values] of orderedEntries(results)) {
   const s = stats(values);
-  const judged = name.startsWith('tidemark') ? (s.median <= BUDGET_S ? 'ok' : `**over** (${(s.median / BUDGET_S).toFixed(1)}×)`) : '–';
+  const judged = unlabelled(name).startsWith('tidemark') ? (s.median <= BUDGET_S ? 'ok' : `**over** (${(s.median / BUDGET_S).toFixed(1)}×)`) : '–';
   lines.push(`| ${name} | ${fmt(s)} | ${judged} |`);
 }
 if (!alembic) lines.push('', 'alembic heads: not timed (no Python Alembic installed).');
+lines.push(
+  ...comparisonLines(
+    `bench/check, builds side by side (${runs} runs)`,
+    baseNamesOf(Object.keys(results), (b) => b.startsWith('tidemark')),
+    (name) => results[name],
+  ),
+);
 console.log(lines.join('\n'));
 if (keep) console.error(`kept ${work}`);
 else rmSync(work, { recursive: true, force: true });
