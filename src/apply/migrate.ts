@@ -15,12 +15,6 @@ import type { DatabaseSource, Target } from '../target/target.js';
 import { executePlan, prepareSteps, type ApplyEvent, type PreparedStep, type StepResult } from './execute.js';
 import { BASE, planDown, planUp, resolveMigration, type Direction, type Plan } from './plan.js';
 
-// Moved below apply (data and check use them too); re-exported for the flows not switched to a target yet
-// (Session 3 removes these lines). The cores below use none of the first two: they take a Target.
-export { closeQuietly, connect, resolveDatabaseUrl, resolveWorkspace, type WorkspaceOptions } from '../db/connect.js';
-export { selectServices } from '../config/select.js';
-export { withServiceLocks, type DatabaseSource };
-
 /**
  * up and down on a Target: its services (selected at the boundary), its database (opened lazily at the
  * boundary, so a broken migration file is reported before any connection), its name for the result.

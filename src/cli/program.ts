@@ -50,12 +50,8 @@ export function buildProgram(): Command {
     .addOption(onceOption(new Option('--kind <kind>', 'sql, or a js/ts data migration exporting up(ctx)/down(ctx)').choices(['sql', 'js', 'ts']).default('sql')))
     .action(async (service: string, slug: string, flags: { kind: 'sql' | 'js' | 'ts' }, cmd: Command) => {
       const g = globals(cmd);
-      const [{ resolveWorkspace, selectServices }, { createMigrationFile }] = await Promise.all([
-        import('../apply/migrate.js'),
-        import('../history/new-migration.js'),
-      ]);
-      const workspace = await resolveWorkspace({ configFile: g.config });
-      const [s] = selectServices(workspace, service);
+      const [{ openScope }, { createMigrationFile }] = await Promise.all([import('../target/open.js'), import('../history/new-migration.js')]);
+      const [s] = (await openScope({ configFile: g.config, service })).services;
       const created = await createMigrationFile(s.name, s.migrationsDir, slug, flags.kind);
       if (g.json) return printJson(created);
       process.stdout.write(`Created ${displayPath(created.file)}\n`);

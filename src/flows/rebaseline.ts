@@ -21,9 +21,10 @@ import { readHistories } from '../apply/migrate.js';
 import { withRequiredServices } from '../config/services.js';
 import type { Workspace } from '../config/types.js';
 import type { DatabaseSource } from '../db/connect.js';
-import type { Database, Queryable } from '../db/database.js';
+import type { Queryable } from '../db/database.js';
 import { withServiceLocks } from '../ledger/locks.js';
-import type { Target } from '../target/target.js';
+import { withTx, type Target } from '../target/target.js';
+import type { ValidateResult } from '../data/validate.js';
 import { TidemarkError, asTidemarkError, isTidemarkError } from '../errors.js';
 import type { MigrationFile } from '../history/migration.js';
 import { splitStatements } from '../history/sql-statements.js';
@@ -137,8 +138,9 @@ export async function rebaseline(target: Target, options: RebaselineSettings): P
 
     // The doctor first: a rebaseline on a broken history would bake the breakage in.
     say('preflight', 'running the doctor');
-    const { check } = await import('../api/check.js');
-    const doctor = await check({ workspace, service: [service.name], db: false });
+    const { check } = await import('../check/run.js');
+    // The files only (a Scope: no database), every service seen, the report narrowed to this one.
+    const doctor = await check({ workspace, services: target.services, paths: target.paths }, { service: [service.name] });
     if (doctor.error) throw doctor.error;
     const errors = doctor.diagnostics.filter((d) => d.severity === 'error' && (d.service === service.name || d.service === undefined));
     if (errors.length && !options.force) {
@@ -201,14 +203,14 @@ export async function rebaseline(target: Target, options: RebaselineSettings): P
 
       // The backup, written and verified on disk before anything changes.
       say('backup', 'backing up the service\'s tables');
-      const { backup } = await import('../api/backup.js');
-      const written = await backup({ workspace, database: db, service: service.name, out: options.backupDir, format: options.backupFormat ?? 'ndjson', cwd: target.paths.cwd });
+      const { backup } = await import('../data/backup/index.js');
+      const written = await backup(target, { out: options.backupDir, format: options.backupFormat ?? 'ndjson' });
       if (!written.ok || !written.dir) throw written.error ?? new TidemarkError('backup-failed', `The backup of ${service.name} failed; nothing was changed.`);
       result.backupDir = written.dir;
       for (const t of written.tables) result.rows.push({ table: t.table, before: t.rows, after: t.rows });
       step('backup');
       say('verify-backup', written.dir);
-      const { verifyBackup } = await import('../api/backup.js');
+      const { verifyBackup } = await import('../data/verify.js');
       const verified = await verifyBackup(written.dir);
       if (!verified.ok) {
         throw new TidemarkError('rebaseline-backup-corrupt', `The backup just written to ${written.dir} does not verify (${verified.problems.map((p) => p.message).join('; ')}); nothing was changed.`, {
@@ -219,8 +221,8 @@ export async function rebaseline(target: Target, options: RebaselineSettings): P
       step('verify-backup');
 
       await ensureLedger(db);
-      const { validate } = await import('../api/validate.js');
-      const orphansBefore = result.mode === 'full' ? await orphanFindings(validate, workspace, db, service.name) : new Map<string, string>();
+      const { validate } = await import('./validate.js');
+      const orphansBefore = result.mode === 'full' ? await orphanFindings(await validate(target, { structure: false })) : new Map<string, string>();
 
       say('transaction', result.mode === 'metadata' ? 'schema equal to the baseline: replacing the ledger only' : 'dropping, applying the baseline, restoring, validating');
       await db.transaction(async (tx) => {
@@ -239,8 +241,10 @@ export async function rebaseline(target: Target, options: RebaselineSettings): P
           }
           await applyBaseline(tx, migrations, say);
           say('restore', `${result.rows.reduce((n, r) => n + r.before, 0)} rows`);
-          const { restore } = await import('../api/restore.js');
-          const restored = await restore({ workspace, database: db, session: tx, dir: written.dir!, service: [service.name] });
+          const { restore } = await import('../data/restore/index.js');
+          // The same target, through this transaction: restore works in a savepoint of it.
+          const inTx = withTx(target, tx);
+          const restored = await restore(inTx, { dir: written.dir!, service: [service.name] });
           if (!restored.ok) throw restored.error ?? new TidemarkError('restore-failed', 'The restore into the baseline failed.');
           if (options.beforeValidate) await options.beforeValidate(tx);
           say('validate', 'structure, counts, relationships');
@@ -249,7 +253,7 @@ export async function rebaseline(target: Target, options: RebaselineSettings): P
           if (left.length) {
             throw new TidemarkError('rebaseline-structure', `After applying the baseline, ${service.name}'s schema still differs from the replayed baseline: ${left.map((d) => d.message).join('; ')}.`);
           }
-          const checked = await validate({ workspace, database: db, service: [service.name], against: written.dir, structure: false });
+          const checked = await validate(inTx, { against: written.dir, structure: false });
           if (checked.error) throw checked.error;
           const fresh: string[] = [];
           for (const f of checked.findings) {
@@ -348,11 +352,8 @@ async function applyBaseline(tx: Queryable, migrations: readonly MigrationFile[]
   }
 }
 
-type ValidateFn = typeof import('../api/validate.js').validate;
-
 /** Relationship findings before anything changes, keyed by table: pre-existing orphans do not fail the rebaseline. */
-async function orphanFindings(validate: ValidateFn, workspace: Workspace, db: Database, service: string): Promise<Map<string, string>> {
-  const r = await validate({ workspace, database: db, service: [service], structure: false });
+function orphanFindings(r: ValidateResult): Map<string, string> {
   const out = new Map<string, string>();
   for (const f of r.findings) if (f.check === 'relationships') out.set(f.table ?? '', f.message);
   return out;

@@ -16,9 +16,7 @@
  * kept and reported with PostgreSQL's reason. `public` and the ledger's `tidemark` are never dropped.
  */
 import type { ApplyEvent } from '../apply/execute.js';
-// Through the public entry point while apply/migrate.ts switches to a target (Session 2): it wraps this
-// Database, never reopens or closes it.
-import { up, type MigrateResult } from '../api/migrate.js';
+import { up, type MigrateResult } from '../apply/migrate.js';
 import type { Workspace } from '../config/types.js';
 import { isSystemSchema, nameKey, quoteIdent } from '../sql/ident.js';
 import { ownsWholeSchema } from '../config/owns.js';
@@ -132,7 +130,7 @@ export async function reset(target: Target, options: ResetCoreOptions = {}): Pro
     }
     // `up` takes the same locks itself, after these are released: another run that slips in between
     // would apply the same migrations, which is what this one is about to do.
-    result.migrate = await up({ workspace, database: db, service: names, lockTimeoutMs: options.lockTimeoutMs, onEvent: options.onEvent });
+    result.migrate = await up(target, { lockTimeoutMs: options.lockTimeoutMs, onEvent: options.onEvent });
     if (!result.migrate.ok) {
       const e = result.migrate.error;
       const kept = result.services.flatMap((s) => s.keptSchemas);

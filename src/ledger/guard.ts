@@ -16,8 +16,6 @@
  * takes the same two acts.
  */
 import path from 'node:path';
-import type { Workspace } from '../config/types.js';
-import { connect, connectResolved, closeQuietly, resolveConnection, type ConnectionReport, type DatabaseSource, type WorkspaceOptions } from '../db/connect.js';
 import type { Database, Queryable } from '../db/database.js';
 import { canonicalHost, isLocalHost, realDataDir, redactUrl, resolveTarget, sameHost, serverUrlParts, type DatabaseTarget } from '../db/url.js';
 import { TidemarkError } from '../errors.js';
@@ -198,17 +196,6 @@ export async function protectionStatus(
   return { protected: mark !== undefined || reasons.length > 0, marked: mark !== undefined, ...(mark ? { since: mark.at.toISOString(), by: mark.by } : {}), reasons };
 }
 
-/** The guard's verdict for the database a command opened with `connect()` (status, check --db). */
-export async function protectionOfConnection(
-  db: Database,
-  options: WorkspaceOptions,
-  workspace: Pick<Workspace, 'database' | 'root' | 'protected' | 'configFile'> | undefined,
-): Promise<ProtectionStatus> {
-  // A Database the caller opened has no URL to check: only what the server and the mark say.
-  const target = typeof options.database === 'object' ? undefined : resolveConnection(options, workspace).target;
-  return protectionStatus(db, { target, protectedList: workspace?.protected ?? [], cwd: workspace?.root ?? options.cwd ?? process.cwd() });
-}
-
 export interface GuardOverride {
   forceProtected?: boolean;
   /** `--yes-i-mean <name>`. */
@@ -245,55 +232,3 @@ export async function enforceGuard(command: string, guard: TargetGuard, displayU
   }
   return typed;
 }
-
-export type Connection = { db: Database; url: string; source: DatabaseSource; close: () => Promise<void> };
-
-/**
- * Connects for a destructive command, through the guard: the target is resolved ONCE, checked
- * (protected list, remote host) before anything is opened, opened from that same object, then checked
- * again on the server's answers and the in-database mark. `report` gets the database and its source
- * first, so a refusal or a connection failure still names them.
- */
-export async function connectGuarded(
-  command: string,
-  options: WorkspaceOptions & GuardOverride,
-  workspace: Pick<Workspace, 'database' | 'root' | 'protected'> | undefined,
-  report?: ConnectionReport,
-): Promise<Connection> {
-  const protectedList = workspace?.protected ?? [];
-  let conn: Connection;
-  let typed = options.yesIMean;
-  if (options.database && typeof options.database !== 'string') {
-    conn = await connect(options, workspace as Workspace | undefined, report);
-  } else {
-    const resolved = resolveConnection(options, workspace);
-    if (report) Object.assign(report, { database: resolved.target.display, databaseSource: resolved.source });
-    // `protected` entries are relative to the config's directory, like its database URL.
-    const before = guardTarget(resolved.target, protectedList, workspace?.root ?? options.cwd ?? process.cwd());
-    // Name what the driver will really reach (PG* variables may have filled in the URL's gaps).
-    const t = resolved.target;
-    const shown = t.backend === 'postgres' ? `${t.display} (database ${t.server.database} on ${t.server.host}${t.server.host.startsWith('/') ? '' : `:${t.server.port}`})` : t.display;
-    typed = await enforceGuard(command, before, shown, options);
-    conn = await connectResolved(options, resolved);
-  }
-  try {
-    const after = await guardConnected(conn.db, protectedList, pgliteNameOf(options, workspace));
-    await enforceGuard(command, after, conn.db.displayUrl, { ...options, yesIMean: typed });
-  } catch (err) {
-    await closeQuietly(conn.close);
-    throw err;
-  }
-  return conn;
-}
-
-/** The PGlite path as written (what the user types back), when the options point at one. */
-export function pgliteNameOf(options: WorkspaceOptions, workspace: Pick<Workspace, 'database' | 'root'> | undefined): string | undefined {
-  if (typeof options.database === 'object') return options.database.displayUrl.replace(/^pglite:/, '');
-  try {
-    const t = resolveConnection(options, workspace).target;
-    return t.backend === 'pglite' ? t.displayPath : undefined;
-  } catch {
-    return undefined;
-  }
-}
-

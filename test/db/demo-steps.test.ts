@@ -18,7 +18,7 @@ import { describe, it } from 'node:test';
 import { loadWorkspace } from '../../src/config/load.js';
 import type { Database } from '../../src/db/database.js';
 import { openDatabase } from '../../src/db/open.js';
-import { DEMO_STEP_NAMES, EXAMPLES_DIR, demo, type DemoContext, type DemoResult, type DemoStepName, type DemoSteps } from '../../src/flows/demo.js';
+import { DEMO_STEP_NAMES, EXAMPLES_DIR, demo, type DemoContext, type DemoResult, type DemoStepName, type DemoSteps } from '../../src/api/demo.js';
 import { expectCode } from '../support/error-json.js';
 
 /** A database whose connection is gone: every call fails as node-postgres does when the server went away. */
