@@ -10,14 +10,3 @@ export function displayPath(file: string): string {
 export function shellWord(text: string): string {
   return /^[\w./@%+=:,-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
 }
-
-/**
- * THE rule for what a relative `pglite:` URL is relative to (db/connect.ts and target/paths.ts both use
- * it): a URL the config wrote, or the embedded default that stands in for one, resolves from the
- * workspace root; one the user typed (a flag, DATABASE_URL) or handed in, from cwd. Here, at the bottom,
- * so the db layer can use it without importing the boundary. Undefined in, undefined out (then the URL
- * parser falls back to process.cwd()).
- */
-export function urlBaseDir(source: 'option' | 'env' | 'config' | 'default' | 'given', root: string | undefined, cwd: string | undefined): string | undefined {
-  return source === 'config' || source === 'default' ? (root ?? cwd) : cwd;
-}

@@ -197,7 +197,7 @@ function stepError(name: DemoStepName, ctx: DemoContext, err: unknown): Tidemark
 const ADOPTIONS = [['user_service', 'user'], ['budget_service', 'budget']] as const;
 
 /** The real steps: the functions the commands use, on the demo's project. */
-export const DEMO_STEPS: DemoSteps = {
+const DEMO_STEPS: DemoSteps = {
   // 1. The project (the legacy Alembic services and their config, as the CRM team has them) and its database.
   async legacy(ctx) {
     const { dir, result } = ctx;

@@ -62,7 +62,7 @@ function rowsByService(ledger: readonly LedgerRow[], service: string): Map<strin
 }
 
 /** Static checks of `-- tidemark:requires`: it names an existing migration of a declared required service. */
-export function checkRequirements(
+function checkRequirements(
   histories: readonly History[],
   service: string,
   declaredRequires: Readonly<Record<string, readonly string[]>>,

@@ -99,7 +99,7 @@ function run(cwd: string, args: string[]): Promise<{ ok: boolean; stdout: string
 }
 
 /** Epoch ms of the earliest commit that added the file, or undefined when git does not know it. */
-export async function gitAddedTime(file: string): Promise<number | undefined> {
+async function gitAddedTime(file: string): Promise<number | undefined> {
   const dir = path.dirname(file);
   const revs = ['HEAD'];
   if ((await run(dir, ['rev-parse', '-q', '--verify', 'MERGE_HEAD'])).ok) revs.push('MERGE_HEAD');

@@ -40,7 +40,7 @@ export function sourceOf(service: Service): ServiceSource {
 }
 
 /** The graph of a tidemark service: each migration's parent is the previous number. */
-export function tidemarkRevisions(history: History, all: readonly History[]): Revision[] {
+function tidemarkRevisions(history: History, all: readonly History[]): Revision[] {
   const sorted = [...history.migrations].sort((a, b) => compareMigrationNumbers(a.number, b.number) || a.id.localeCompare(b.id));
   return sorted.map((m, i) => {
     const dependsOn: string[] = [];

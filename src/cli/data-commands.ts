@@ -14,7 +14,7 @@ export interface BackupFlags extends GlobalOptions {
   pgDump?: string;
 }
 
-export function formatBytes(n: number): string {
+function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   const units = ['kB', 'MB', 'GB', 'TB'];
   let v = n / 1024;
@@ -50,7 +50,7 @@ function plainProgress(): (e: BackupEvent) => void {
 }
 
 /** The progress text for one table: `rows / total (pct%) bytes, rows/s`. */
-export function progressLine(table: string, rows: number, total: number, bytes: number, elapsedMs: number, estimated = false): string {
+function progressLine(table: string, rows: number, total: number, bytes: number, elapsedMs: number, estimated = false): string {
   const pct = total > 0 ? Math.min(100, Math.floor((rows * 100) / total)) : 100;
   return `  ${table} ${rows.toLocaleString('en-US')} / ${estimated ? '~' : ''}${total.toLocaleString('en-US')} rows (${pct}%) ${formatBytes(bytes)}${elapsedMs > 0 ? `, ${rate(rows, elapsedMs)}` : ''}`;
 }

@@ -39,10 +39,10 @@ function badValue(flag: string, value: string, want: string, example: string): T
   return new TidemarkError('bad-usage', `${flag} ${JSON.stringify(escapeControl(value))}: ${want}.`, { kind: 'usage', hint: `for example ${flag} ${example}` });
 }
 
-export const DEFAULT_LOCK_TIMEOUT_SECONDS = 600;
+const DEFAULT_LOCK_TIMEOUT_SECONDS = 600;
 
 /** Seconds, a finite number greater than 0 (`30`, `0.5`, `1e3`); anything else (`abc`, `-1`, `0`, `1e999`, `0x10`) is bad usage. */
-export function parseLockTimeout(value: string): number {
+function parseLockTimeout(value: string): number {
   const text = value.trim();
   const n = /^[0-9]*\.?[0-9]+(e[+-]?[0-9]+)?$/i.test(text) ? Number(text) : NaN;
   if (!Number.isFinite(n) || n <= 0) throw badValue('--lock-timeout', value, 'give a finite number of seconds greater than 0', '30');

@@ -25,7 +25,7 @@ export function registerProtect(program: Command): void {
     });
 }
 
-export async function runProtect(flags: ProtectFlags): Promise<void> {
+async function runProtect(flags: ProtectFlags): Promise<void> {
   const [{ protect }, { askOnTty }] = await Promise.all([import('../api/protect.js'), import('./ask.js')]);
   const result = await protect({
     configFile: flags.config,

@@ -160,12 +160,12 @@ function minBytes(part: NamePattern): number {
 }
 
 /** True when the part has no wildcard: it names exactly one name. */
-export function isLiteral(part: NamePattern): boolean {
+function isLiteral(part: NamePattern): boolean {
   return !part.some(isWildcard);
 }
 
 /** The name a literal part stands for. */
-export function literalText(part: NamePattern): string {
+function literalText(part: NamePattern): string {
   return part.map((u) => (typeof u === 'string' ? u : u.wildcard)).join('');
 }
 
@@ -221,7 +221,7 @@ export function parseTableName(text: string): { ok: true; name: QualifiedName } 
 // Matching
 
 /** Whether a name matches a part: `*` any run, `?` one character (code point), the rest literal. */
-export function matchPart(part: NamePattern, name: string): boolean {
+function matchPart(part: NamePattern, name: string): boolean {
   const text = [...name];
   let p = 0;
   let t = 0;
@@ -266,7 +266,7 @@ export function ownsPattern(entry: string): OwnsPattern | undefined {
 }
 
 /** Whether one service's `owns` covers a table, and how specifically (0 = not at all). */
-export function ownsRank(owns: readonly string[], q: QualifiedName): number {
+function ownsRank(owns: readonly string[], q: QualifiedName): number {
   let best = 0;
   for (const entry of owns) {
     const p = ownsPattern(entry);
@@ -306,7 +306,7 @@ export function ownerOf<S extends { readonly owns: readonly string[] } = Service
 // Overlap between services
 
 /** Whether some name matches both parts. */
-export function partsOverlap(a: NamePattern, b: NamePattern): boolean {
+function partsOverlap(a: NamePattern, b: NamePattern): boolean {
   const memo = new Map<number, boolean>();
   const star = (u: PatternUnit | undefined) => u !== undefined && typeof u !== 'string' && u.wildcard === '*';
   const go = (i: number, j: number): boolean => {

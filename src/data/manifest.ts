@@ -25,8 +25,8 @@ import { MAX_IDENTIFIER_BYTES, displayName, displayQualified, identifierBytes, i
 import { TOOL_VERSION } from '../version.js';
 import { DIGEST_ALGORITHM, type DigestAlgorithm } from './digest.js';
 
-export const MANIFEST_FORMAT_VERSION = 3;
-export const READABLE_FORMAT_VERSIONS: readonly number[] = [1, 2, 3];
+const MANIFEST_FORMAT_VERSION = 3;
+const READABLE_FORMAT_VERSIONS: readonly number[] = [1, 2, 3];
 
 export const MANIFEST_FILE = 'manifest.json';
 export const MANIFEST_SHA_FILE = 'manifest.sha256';

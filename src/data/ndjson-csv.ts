@@ -65,7 +65,7 @@ function isSpace(c: number): boolean {
 }
 
 /** Converts ndjson lines into CSV records written into a growing output buffer. */
-export class NdjsonToCsv {
+class NdjsonToCsv {
   /** Each column's name as row_to_json writes the key (`"name"`, JSON-escaped), for a byte compare. */
   private readonly keys: Buffer[];
   private readonly index = new Map<string, number>();

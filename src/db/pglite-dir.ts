@@ -145,7 +145,7 @@ export function isEmptyOrMissing(dir: string): boolean {
   }
 }
 
-export function cacheDir(): string {
+function cacheDir(): string {
   if (process.env.TIDEMARK_CACHE_DIR) return process.env.TIDEMARK_CACHE_DIR;
   if (process.env.XDG_CACHE_HOME) return path.join(process.env.XDG_CACHE_HOME, 'tidemark');
   return path.join(os.homedir(), '.cache', 'tidemark');

@@ -25,13 +25,13 @@ export function shadowName(pid: number = process.pid, host: string = HOST_TAG): 
 }
 
 /** The owner of a shadow named by shadowName; undefined for any other name (those are never touched). */
-export function shadowOwner(name: string): { pid: number; host: string } | undefined {
+function shadowOwner(name: string): { pid: number; host: string } | undefined {
   const m = /^tidemark_shadow_(\d{1,10})_([0-9a-f]{6})_[0-9a-f]{8}$/.exec(name);
   return m ? { pid: Number(m[1]), host: m[2] } : undefined;
 }
 
 /** True unless no process has this pid here (EPERM: one exists, owned by another user). */
-export function pidAlive(pid: number): boolean {
+function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -324,7 +324,7 @@ export function sameDatabase(a: string, b: string, cwd?: string, env: Env = proc
  * alias, tunnel or proxy gets past): the shadow's server must not list the target's own session
  * (its pid, start time and user, which pg_stat_activity shows every role) in the shadow's database.
  */
-export async function sameServerDatabase(target: Database, shadow: Database): Promise<boolean> {
+async function sameServerDatabase(target: Database, shadow: Database): Promise<boolean> {
   if (target.backend !== 'postgres' || shadow.backend !== 'postgres') return false;
   const me = (
     await target.query<{ pid: number; started: string; role: string; db: string }>(

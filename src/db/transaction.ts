@@ -18,7 +18,7 @@ export interface SessionCore extends Omit<Session, 'transaction'> {
 const ISOLATION_LEVELS: readonly IsolationLevel[] = ['read committed', 'repeatable read', 'serializable'];
 
 /** The BEGIN statement for these options; the isolation level is checked, as it is spliced into SQL. */
-export function beginStatement(options: TransactionOptions = {}): string {
+function beginStatement(options: TransactionOptions = {}): string {
   let sql = 'BEGIN';
   if (options.isolation !== undefined) {
     if (!ISOLATION_LEVELS.includes(options.isolation)) {

@@ -84,7 +84,7 @@ export interface BaselineResult {
   error?: TidemarkError;
 }
 
-export const BASELINE_SLUG = 'initial_schema';
+const BASELINE_SLUG = 'initial_schema';
 
 /** A result with nothing done yet (the failed one of a target that could not be opened has no database). */
 function emptyResult(options: Pick<BaselineCoreOptions, 'service' | 'dryRun'>, named?: { database: string; databaseSource: DatabaseSource }): BaselineResult {

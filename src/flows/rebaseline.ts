@@ -20,7 +20,7 @@
 import { readHistories } from '../apply/migrate.js';
 import { withRequiredServices } from '../config/services.js';
 import type { Workspace } from '../config/types.js';
-import type { DatabaseSource } from '../db/connect.js';
+import type { DatabaseSource } from '../target/target.js';
 import type { Queryable } from '../db/database.js';
 import { withServiceLocks } from '../ledger/locks.js';
 import { withTx, type Target } from '../target/target.js';

@@ -186,7 +186,7 @@ async function dropEmptySchemas(tx: Queryable, s: ResetServiceResult): Promise<v
 }
 
 /** The objects renderDrop names, one each: what reset reports as dropped. */
-export function droppedObjects(snapshot: Snapshot): DroppedObject[] {
+function droppedObjects(snapshot: Snapshot): DroppedObject[] {
   const name = (o: { schema: string; name: string }) => ({ schema: o.schema, name: o.name });
   const tables = new Set(snapshot.tables.map((t) => nameKey(t)));
   return [

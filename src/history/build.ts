@@ -31,6 +31,3 @@ export function buildHistory(service: string, migrations: MigrationFile[], probl
   return { service, migrations: sorted, problems: all };
 }
 
-export function hasErrors(history: Pick<History, 'problems'>): boolean {
-  return history.problems.some((p) => p.severity === 'error');
-}

@@ -15,6 +15,3 @@ export async function resolveAlembicLocation(...args: Parameters<typeof Reader.r
   return (await import('./alembic/locate.js')).resolveAlembicLocation(...args);
 }
 
-export async function parseToolAlembic(...args: Parameters<typeof Reader.parseToolAlembic>): ReturnType<typeof Reader.parseToolAlembic> {
-  return (await import('./alembic/pyproject.js')).parseToolAlembic(...args);
-}

@@ -7,7 +7,7 @@ import { SUM_FILE_NAME, computeSum, formatSum, verifySum, verifySumEntries, type
 import { parseMigrationName } from './tidemark-source.js';
 
 /** The migration files of a service directory (names accepted by parseMigrationName), with their bytes. */
-export async function readMigrationBytes(service: string, dir: string): Promise<{ name: string; bytes: Uint8Array }[]> {
+async function readMigrationBytes(service: string, dir: string): Promise<{ name: string; bytes: Uint8Array }[]> {
   let names: string[];
   try {
     names = await fs.readdir(dir);

@@ -3,7 +3,7 @@ import type { Diagnostic } from '../diagnostic.js';
 import type { MigrationFile, Requirement, SqlSection } from './migration.js';
 
 /** Extensions a tidemark migration may have: SQL, or a script exporting up(ctx)/down(ctx). */
-export const MIGRATION_EXTENSIONS = ['sql', 'ts', 'js', 'mjs'] as const;
+const MIGRATION_EXTENSIONS = ['sql', 'ts', 'js', 'mjs'] as const;
 
 const MIGRATION_LIKE = new RegExp(`\\.(?:${MIGRATION_EXTENSIONS.join('|')})$`);
 

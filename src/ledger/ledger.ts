@@ -5,7 +5,7 @@ import { ACTOR, TOOL_VERSION } from '../version.js';
 
 export const LEDGER_SCHEMA = 'tidemark';
 /** First key of every tidemark advisory lock ('tidm'); the second is 0 for bootstrap, else the service's hash. */
-export const LOCK_NAMESPACE = 0x7469646d;
+const LOCK_NAMESPACE = 0x7469646d;
 
 export type LedgerStatus = 'applied' | 'failed';
 
@@ -85,10 +85,6 @@ function refuseNewer(version: number): void {
       { hint: 'Upgrade tidemark; an older release must not write a newer ledger.' },
     );
   }
-}
-
-export async function hasLedger(q: Queryable): Promise<boolean> {
-  return (await ledgerVersion(q)) > 0;
 }
 
 /**

@@ -110,11 +110,6 @@ export function escapeControl(text: string): string {
   return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
-/** Same object: compared as a pair, exactly (identifiers are case-sensitive once quoted). */
-export function sameName(a: QualifiedName, b: QualifiedName): boolean {
-  return a.schema === b.schema && a.name === b.name;
-}
-
 /** A stable map key for a pair that cannot collide (a NUL cannot occur in an identifier). */
 export function nameKey(q: QualifiedName): string {
   return `${q.schema}\0${q.name}`;

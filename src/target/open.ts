@@ -1,7 +1,7 @@
 /**
  * The boundary's opener: a command (src/cli/*) or a public API wrapper (src/api/*) calls openScope or
  * openTarget ONCE, then hands the result to the cores. This is the only place below which nothing
- * loads a config or opens a connection (db/connect.ts stays for the cores not switched yet).
+ * loads a config or opens a connection (resolve.ts: where the workspace and the URL come from).
  *
  * Whoever opens closes: `close()` closes the database only when openTarget opened it (a Database the
  * caller handed in is wrapped, never reopened, never closed), plus any shadow still open.
@@ -13,7 +13,7 @@
 import { withRequiredServices } from '../config/load.js';
 import { selectServices } from '../config/select.js';
 import type { Service, Workspace } from '../config/types.js';
-import { closeQuietly, connectResolved, resolveConnection, resolveDatabaseUrl, resolveWorkspace, type ConnectionReport, type ResolvedConnection, type WorkspaceOptions } from '../db/connect.js';
+import { closeQuietly, connectResolved, resolveConnection, resolveDatabaseUrl, resolveWorkspace, type ConnectionReport, type ResolvedConnection, type WorkspaceOptions } from './resolve.js';
 import { lazyDatabase } from '../db/lazy.js';
 import type { Database } from '../db/database.js';
 import { openShadow as openShadowDb, type Shadow, type ShadowRequest } from '../db/shadow.js';
@@ -47,7 +47,7 @@ export async function openScope(options: ScopeOptions): Promise<Scope> {
 }
 
 /** The Scope of a loaded workspace (no I/O). */
-export function scopeOf(workspace: Workspace, options: Pick<ScopeOptions, 'service' | 'withRequired' | 'cwd'>): Scope {
+function scopeOf(workspace: Workspace, options: Pick<ScopeOptions, 'service' | 'withRequired' | 'cwd'>): Scope {
   let services: readonly Service[] = selectServices(workspace, options.service);
   if (options.withRequired) {
     const names = new Set(withRequiredServices(workspace, services.map((s) => s.name)));

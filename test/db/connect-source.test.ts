@@ -18,7 +18,7 @@ import { splitVersionTable } from '../../src/api/split.js';
 import { check } from '../../src/api/check.js';
 import { backup } from '../../src/api/backup.js';
 import { validate } from '../../src/api/validate.js';
-import type { DatabaseSource } from '../../src/db/connect.js';
+import type { DatabaseSource } from '../../src/target/resolve.js';
 import { redactUrl } from '../../src/db/url.js';
 import { adopt, protect, rebaseline, reset } from '../../src/api/flows.js';
 import { freePort, forEachBackend } from '../support/backends.js';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { it } from 'node:test';
-import type { ConnectionReport } from '../../src/db/connect.js';
+import type { ConnectionReport } from '../../src/target/resolve.js';
 import { openDatabase } from '../../src/db/open.js';
 import { SHADOW_DB_PREFIX } from '../../src/db/shadow.js';
 import { ensureLedger, markProtected } from '../../src/ledger/ledger.js';

@@ -10,7 +10,7 @@
 import { register } from 'node:module';
 
 const hooks = `
-const TRAPPED = ['/dist/src/config/load.js', '/dist/src/db/open.js', '/dist/src/db/connect.js', '/dist/src/target/open.js'];
+const TRAPPED = ['/dist/src/config/load.js', '/dist/src/db/open.js', '/dist/src/target/resolve.js', '/dist/src/target/open.js'];
 const ALLOWED = /\\/dist\\/src\\/(cli|api|target|db|config)\\/|\\/dist\\/src\\/index\\.js$/;
 export async function resolve(specifier, context, next) {
   const resolved = await next(specifier, context);

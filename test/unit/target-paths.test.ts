@@ -1,15 +1,15 @@
 /**
  * What a relative `pglite:` URL (and a `protected` entry) is relative to: today's answer of each of the
  * seven places that decide it (issue 12, plan §1), pinned per case, and the one rule of src/target/paths.ts
- * that replaces them. db/connect.ts is called for real; the other six decide inline inside functions that
+ * that replaces them. target/resolve.ts is called for real; the other six decide inline inside functions that
  * open databases, so their expressions are transcribed here, each next to its file. When a place switches
  * to the one rule, its column here becomes the rule's, and `CHANGES` says which cases move.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { resolveConnection } from '../../src/db/connect.js';
-import { urlBaseDir } from '../../src/paths.js';
+import { resolveConnection } from '../../src/target/resolve.js';
+import { urlBaseDir } from '../../src/target/paths.js';
 import { makePaths } from '../../src/target/paths.js';
 import type { DatabaseSource } from '../../src/target/target.js';
 
@@ -42,7 +42,7 @@ function withEnv<T>(c: Case, fn: () => T): T {
 }
 
 const PLACES: Record<string, (c: Case) => Answer> = {
-  // db/connect.ts resolveConnection (called for real).
+  // target/resolve.ts resolveConnection (called for real).
   connect: (c) =>
     c.source === 'given'
       ? '-'
@@ -113,7 +113,7 @@ const CHANGES = [
 ];
 
 describe('what a relative pglite: URL is relative to', () => {
-  it('src/paths.ts urlBaseDir: config and default from the root, the rest from cwd; undefined stays undefined', () => {
+  it('target/paths.ts urlBaseDir: config and default from the root, the rest from cwd; undefined stays undefined', () => {
     assert.equal(urlBaseDir('config', ROOT, SUB), ROOT);
     assert.equal(urlBaseDir('default', ROOT, SUB), ROOT);
     assert.equal(urlBaseDir('option', ROOT, SUB), SUB);
@@ -155,7 +155,7 @@ describe('what a relative pglite: URL is relative to', () => {
     assert.deepEqual(changes.sort(), [...CHANGES].sort());
   });
 
-  it('db/connect.ts already follows the one rule (it calls it)', () => {
+  it('target/resolve.ts already follows the one rule (it calls it)', () => {
     for (const name of Object.keys(TODAY)) {
       const c = caseOf(name);
       if (c.source === 'given') continue;

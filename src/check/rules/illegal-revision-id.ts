@@ -2,7 +2,7 @@ import type { Diagnostic } from '../../diagnostic.js';
 import type { Rule } from '../rule.js';
 
 /** Alembic's `_revision_illegal_chars` (alembic/script/revision.py): they are its revision-syntax operators. */
-export const ALEMBIC_ILLEGAL_ID_CHARS = ['@', '-', '+', ':'] as const;
+const ALEMBIC_ILLEGAL_ID_CHARS = ['@', '-', '+', ':'] as const;
 
 /**
  * illegal-revision-id — an Alembic revision id holds a character Alembic refuses in ids: `@` (branch@rev),

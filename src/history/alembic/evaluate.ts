@@ -5,7 +5,7 @@ import { C_COMMA, C_LBRACE, C_LPAR, C_LSQB, F_BAD, F_BYTES, F_FORMAT, F_RAW, isO
 const SIMPLE_ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', v: '\v', '\n': '' };
 
 /** The value of string token k, escapes applied as Python does (raw strings keep them). */
-export function decode(t: Tokens, k: number): string {
+function decode(t: Tokens, k: number): string {
   const body = t.text(k);
   const flags = t.flags[k];
   if (flags & F_RAW || !body.includes('\\')) return body;
@@ -109,7 +109,7 @@ export function evalAssigned(t: Tokens, a: number, b: number): Value {
   return evalValue(t, a, b);
 }
 
-export function evalValue(t: Tokens, a: number, b: number): Value {
+function evalValue(t: Tokens, a: number, b: number): Value {
   // A loop, not recursion, through redundant parentheses: `((("x")))` nested 100,000 deep must not overflow the stack.
   for (;;) {
     if (a >= b) return { kind: 'bad', what: 'nothing' };

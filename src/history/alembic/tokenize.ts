@@ -87,11 +87,11 @@ export class Tokens {
 export const TOKENS = new Tokens();
 
 export const C_LPAR = 40;
-export const C_RPAR = 41;
+const C_RPAR = 41;
 export const C_LSQB = 91;
-export const C_RSQB = 93;
+const C_RSQB = 93;
 export const C_LBRACE = 123;
-export const C_RBRACE = 125;
+const C_RBRACE = 125;
 export const C_COMMA = 44;
 export const C_DOT = 46;
 export const C_EQ = 61;

@@ -1,17 +1,18 @@
 /**
  * Where a command's workspace and database come from: the options (a URL or an open Database, a
- * config value, a workspace, a config file), DATABASE_URL, the config, the embedded default. Used by
- * every layer that opens the database itself (apply, data, flows).
+ * config value, a workspace, a config file), DATABASE_URL, the config, the embedded default. Part of
+ * the boundary: only target/open.ts uses it, once per command.
  */
 import { loadWorkspace } from '../config/load.js';
 import type { TidemarkConfig, Workspace } from '../config/types.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
-import { displayPath, urlBaseDir } from '../paths.js';
-import type { Database } from './database.js';
-import { DEFAULT_DATABASE_URL, redactUrl, resolveTarget, type DatabaseTarget } from './url.js';
+import { displayPath } from '../paths.js';
+import { urlBaseDir } from './paths.js';
+import type { Database } from '../db/database.js';
+import type { DatabaseSource } from './target.js';
+import { DEFAULT_DATABASE_URL, resolveTarget, type DatabaseTarget } from '../db/url.js';
 
-/** Where the database URL came from, so the CLI can say which one it uses. */
-export type DatabaseSource = 'option' | 'env' | 'config' | 'default' | 'given';
+export type { DatabaseSource };
 
 export interface WorkspaceOptions {
   /** A config as a value (service start-up), or … */
@@ -68,7 +69,7 @@ export function resolveConnection(options: WorkspaceOptions, workspace: Pick<Wor
 }
 
 /** Who named the database, for a message: `--database`, `DATABASE_URL`, the config file, or nobody (the default). */
-export function describeSource(source: DatabaseSource, configFile?: string): string {
+function describeSource(source: DatabaseSource, configFile?: string): string {
   switch (source) {
     case 'option':
       return '--database';
@@ -81,28 +82,6 @@ export function describeSource(source: DatabaseSource, configFile?: string): str
     case 'given':
       return 'the caller';
   }
-}
-
-/**
- * Opens the database the options point at; `close` is a no-op for a Database the caller gave.
- * `report` (a command's result) gets the database and its source BEFORE connecting, so a failure to
- * connect names the database the command tried, not the embedded default.
- */
-export async function connect(
-  options: WorkspaceOptions,
-  workspace: Pick<Workspace, 'database' | 'root' | 'configFile'> | undefined,
-  report?: Partial<ConnectionReport>,
-): Promise<{ db: Database; url: string; source: DatabaseSource; close: () => Promise<void> }> {
-  if (options.database && typeof options.database !== 'string') {
-    const db = options.database;
-    if (report) Object.assign(report, { database: db.displayUrl, databaseSource: 'given' });
-    return { db, url: db.displayUrl, source: 'given', close: async () => {} };
-  }
-  if (report) {
-    const { url, source } = resolveDatabaseUrl(options.database, workspace);
-    Object.assign(report, { database: redactUrl(url), databaseSource: source });
-  }
-  return connectResolved(options, resolveConnection(options, workspace));
 }
 
 /** The errors that depend on which database was named: they say who named it. */
@@ -124,7 +103,7 @@ export async function connectResolved(
   options: WorkspaceOptions,
   resolved: ResolvedConnection,
 ): Promise<{ db: Database; url: string; source: DatabaseSource; close: () => Promise<void> }> {
-  const { openDatabase } = await import('./open.js');
+  const { openDatabase } = await import('../db/open.js');
   let db: Database;
   try {
     db = await openDatabase(resolved.target);
