@@ -10,12 +10,17 @@
 import { register } from 'node:module';
 
 const hooks = `
+let probe;
+export function initialize(data) {
+  probe = data?.probe;
+}
 const TRAPPED = ['/dist/src/config/load.js', '/dist/src/db/open.js', '/dist/src/target/resolve.js', '/dist/src/target/open.js'];
 const ALLOWED = /\\/dist\\/src\\/(cli|api|target|db|config)\\/|\\/dist\\/src\\/index\\.js$/;
 export async function resolve(specifier, context, next) {
   const resolved = await next(specifier, context);
   const parent = context.parentURL ?? '';
-  if (parent.includes('/dist/src/') && !ALLOWED.test(parent) && TRAPPED.some((t) => resolved.url.endsWith(t))) {
+  const below = (parent.includes('/dist/src/') && !ALLOWED.test(parent)) || (probe !== undefined && parent.endsWith(probe));
+  if (below && TRAPPED.some((t) => resolved.url.endsWith(t))) {
     const said = JSON.stringify('boundary crossed: ' + resolved.url.replace(/^.*\\/dist\\//, '') + ' (imported by ' + parent.replace(/^.*\\/dist\\//, '') + ')');
     return { url: 'data:text/javascript,' + encodeURIComponent('throw new Error(' + said + ');'), shortCircuit: true };
   }
@@ -23,4 +28,5 @@ export async function resolve(specifier, context, next) {
 }
 `;
 
-register(`data:text/javascript,${encodeURIComponent(hooks)}`);
+// TIDEMARK_TRAP_PROBE names one more file to treat as below the boundary: the test's proof that the trap is live.
+register(`data:text/javascript,${encodeURIComponent(hooks)}`, { data: { probe: process.env.TIDEMARK_TRAP_PROBE } });
