@@ -9,6 +9,7 @@
 import type { ColumnInfo, ConstraintKind, IdentitySpec, SchemaDifference, SequenceInfo, SequenceOptions, TableInfo } from '../snapshot.js';
 import { displayName } from '../snapshot.js';
 import type { Change, ObjectId } from './change.js';
+import { literal } from '../../sql/ident.js';
 
 /** How the two sides are called in messages. Default: expected = `live`, actual = `baseline`. */
 export interface CompareLabels {
@@ -45,7 +46,6 @@ const str = (v: unknown) => String(v);
 const orNone = (none: string) => (v: unknown) => (v === undefined ? none : String(v));
 const flag = (yes: string, no: string) => (v: unknown) => (v ? yes : no);
 const list = (v: unknown) => `(${((v as string[] | undefined) ?? []).join(', ')})`;
-const quote = (s: string) => `'${s.replaceAll("'", "''")}'`;
 const article = (word: string) => (/^[aeiou]/.test(word) ? 'an' : 'a');
 
 const COMMENT: Words = ['comment', (v) => (v === undefined ? '(none)' : JSON.stringify(v))];
@@ -67,7 +67,7 @@ const ENABLED: Record<string, string> = { O: 'enabled', D: 'disabled', R: 'enabl
 /** Per kind, per attribute: the word before the values and how a value prints. */
 const WORDS: Partial<Record<ObjectId['kind'], Record<string, Words>>> = {
   extension: { schema: ['in schema', str] },
-  enum: { labels: ['labels', (v) => (v as string[]).map(quote).join(', ')] },
+  enum: { labels: ['labels', (v) => (v as string[]).map((label) => literal(label)).join(', ')] },
   domain: { baseType: ['base type', str], notNull: NOT_NULL, default: ['default', orNone('(none)')], collation: ['collation', orNone('default')] },
   composite: {
     attributes: ['attributes', (v) => `(${(v as { name: string; type: string; collation?: string }[]).map((x) => `${x.name} ${x.type}${x.collation ? ` COLLATE ${x.collation}` : ''}`).join(', ')})`],
