@@ -25,7 +25,7 @@ import type { Queryable } from '../db/database.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
 import { LEDGER_SCHEMA, ensureLedger, forgetService, logEvent } from '../ledger/ledger.js';
 import { withServiceLocks } from '../ledger/locks.js';
-import { introspect } from '../schema/introspect.js';
+import { introspect } from '../schema/introspect/index.js';
 import { renderDrop, unsupportedObjects } from '../schema/render.js';
 import type { Snapshot } from '../schema/snapshot.js';
 import type { DatabaseSource, Target } from '../target/target.js';
