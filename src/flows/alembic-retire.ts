@@ -7,7 +7,7 @@
 import type { Queryable } from '../db/database.js';
 import { parseJoinedName as versionTableName, quoteIdent, quoteQualified } from '../sql/ident.js';
 import { TidemarkError } from '../errors.js';
-import { readAlembicHistory } from '../history/read-alembic.js';
+import { readAlembicHistory } from '../history/alembic-lazy.js';
 import { displayPath } from '../paths.js';
 
 export interface RetiredRows {
