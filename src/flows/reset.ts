@@ -31,9 +31,6 @@ import type { Snapshot } from '../schema/snapshot.js';
 import type { DatabaseSource, Target } from '../target/target.js';
 import { countByKind, type DroppedObject } from '../report/reset-report.js';
 
-// Kept importable from here for test/unit/guard.test.ts; the graph itself lives in config/services.ts.
-export { requirementOrder };
-
 /**
  * What reset takes besides its target. The services are the target's (the boundary selected them: one or
  * several, reset together, dependents dropped first, all re-applied in order); the guard was enforced
