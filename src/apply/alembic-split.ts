@@ -1,6 +1,6 @@
 import type { Session } from '../db/database.js';
 import { TidemarkError, asTidemarkError } from '../errors.js';
-import { readAlembicHistory } from '../history/read-alembic.js';
+import { readAlembicHistory } from '../history/alembic-lazy.js';
 import { logEvent, ensureLedger } from '../ledger/ledger.js';
 import { parseJoinedName, quoteIdent, quoteQualified } from '../sql/ident.js';
 import type { DatabaseSource, Target } from '../target/target.js';

@@ -4,7 +4,7 @@ import type { Workspace } from '../config/types.js';
 import type { Database } from '../db/database.js';
 import type { History } from '../history/migration.js';
 import { ensureLedger, readLedger } from '../ledger/ledger.js';
-import { introspect } from '../schema/introspect.js';
+import { introspect } from '../schema/introspect/index.js';
 import type { Snapshot } from '../schema/snapshot.js';
 import { executePlan, prepareSteps, type ApplyEvent, type StepResult } from './execute.js';
 import { readHistories } from './migrate.js';

@@ -1,9 +1,10 @@
-import { findHeads, findMergePoints, topologicalOrder } from '../history/graph.js';
+import { findHeads, findMergePoints } from '../history/graph/heads.js';
+import { topologicalOrder } from '../history/graph/order.js';
 import type { GraphService } from '../report/graph-render.js';
 import type { Revision } from '../history/revision.js';
 import type { Scope } from '../target/target.js';
 import { buildServiceViews, sourceOf } from './views.js';
-import { resolveAlembicLocation } from '../history/read-alembic.js';
+import { resolveAlembicLocation } from '../history/alembic-lazy.js';
 
 export interface GraphView {
   services: (GraphService & { revisions: Revision[] })[];

@@ -7,10 +7,11 @@
 import { compareDiagnostics, type Diagnostic } from '../diagnostic.js';
 import { TidemarkError, asTidemarkError } from '../errors.js';
 import { ownerOf } from '../config/owns.js';
-import { summarizeGraph, type GraphSummary } from '../history/graph.js';
+import type { GraphSummary } from '../history/graph/build.js';
+import { summarizeGraph } from '../history/graph/heads.js';
 
 export type { GraphSummary };
-import { resolveAlembicLocation } from '../history/read-alembic.js';
+import { resolveAlembicLocation } from '../history/alembic-lazy.js';
 import type { Session } from '../db/database.js';
 import type { ProtectionStatus } from '../ledger/guard.js';
 import type { DatabaseSource, Scope, Target } from '../target/target.js';

@@ -5,7 +5,7 @@ import type { Service } from '../config/types.js';
 import type { Diagnostic } from '../diagnostic.js';
 import { resolveMigration } from '../history/resolve.js';
 import type { History, MigrationFile } from '../history/migration.js';
-import { readAlembicHistory } from '../history/read-alembic.js';
+import { readAlembicHistory } from '../history/alembic-lazy.js';
 import { readTidemarkHistory } from '../history/read-tidemark.js';
 import { compareMigrationNumbers } from '../history/tidemark-source.js';
 import type { AlembicHistory, Revision, TableReference } from '../history/revision.js';

@@ -12,11 +12,6 @@ import { displayPath, readConfigFile } from './read.js';
 import type { TidemarkConfig, Workspace } from './types.js';
 import { validateConfig } from './validate.js';
 
-// Importers reach these through load.ts; the shims go when they import the modules themselves.
-export { ownerOf } from './owns.js';
-export { withRequiredServices } from './services.js';
-export { validateConfig, type ValidateOptions } from './validate.js';
-
 /** Looked for in this order in each directory. */
 export const CONFIG_FILE_NAMES = [
   'tidemark.config.ts',

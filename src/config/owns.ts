@@ -393,6 +393,3 @@ export function partSearchSource(part: NamePattern): string {
     .map((u) => (typeof u !== 'string' ? (u.wildcard === '*' ? '[^]*?' : '[^]{1,2}?') : u === '"' ? '"{1,2}' : escapeRe(u)))
     .join('');
 }
-
-/** An Alembic `versionTable` split into schema and table: the one rule, sql/ident.ts parseJoinedName. */
-export { parseJoinedName as versionTableName } from '../sql/ident.js';

@@ -1,8 +1,7 @@
 /**
  * openDatabase picks the adapter from the URL. Each adapter module is imported only when used, so a
  * command talking to a server never loads PGlite (and the reverse). The helpers both adapters share
- * live in lock-poll.ts and transaction.ts (so no adapter imports this module back); the re-exports
- * below keep their old import path working until callers move.
+ * live in lock-poll.ts and transaction.ts (so no adapter imports this module back).
  */
 import type { Database } from './database.js';
 import { resolveTarget, type DatabaseTarget } from './url.js';
@@ -22,7 +21,3 @@ export async function openDatabase(url: string | DatabaseTarget, options: OpenOp
   const { openPostgres } = await import('./postgres.js');
   return openPostgres(target.server);
 }
-
-// Old import path of the shared helpers (kept until a later session removes it).
-export { checkLockKey, DEFAULT_LOCK_TIMEOUT_MS, LOCK_POLL, type LockPollDeps, lockTimeoutError, pollForLock } from './lock-poll.js';
-export { rewriteCopyTarget, transactionRunner } from './transaction.js';

@@ -5,9 +5,9 @@
  * empty is dropped.
  */
 import type { Queryable } from '../db/database.js';
-import { parseJoinedName as versionTableName, quoteIdent, quoteQualified } from '../sql/ident.js';
+import { parseJoinedName, quoteIdent, quoteQualified } from '../sql/ident.js';
 import { TidemarkError } from '../errors.js';
-import { readAlembicHistory } from '../history/read-alembic.js';
+import { readAlembicHistory } from '../history/alembic-lazy.js';
 import { displayPath } from '../paths.js';
 
 export interface RetiredRows {
@@ -34,7 +34,7 @@ export async function retireAlembicRows(
     });
   }
   const result: RetiredRows = { versionTable: options.versionTable, deleted: [], remaining: [], droppedTable: false };
-  const name = versionTableName(options.versionTable);
+  const name = parseJoinedName(options.versionTable);
   if (!name) {
     throw new TidemarkError('bad-version-table', `${JSON.stringify(options.versionTable)} is not a version table name (\`table\` or \`schema.table\`); nothing was changed.`, {
       kind: 'usage',

@@ -2,7 +2,7 @@
  * `tidemark baseline --service S` (issue 5 item 2): one migration, `<S>_001_initial_schema.sql`, that
  * recreates what S owns in the live database — proven before it is written.
  *
- * 1. introspect the live objects of S (src/schema/introspect.ts); refuse, naming them, when some
+ * 1. introspect the live objects of S (src/schema/introspect/); refuse, naming them, when some
  *    cannot be reproduced (a rule, a partitioned table, …) or when S owns nothing live;
  * 2. render the migration (src/schema/render.ts), with `-- tidemark:requires` for the latest migration
  *    of every service whose objects it references;
@@ -31,7 +31,7 @@ import { sumIsClean } from '../history/sum-file.js';
 import { readSumVerification, writeSumFile } from '../history/sum-io.js';
 import { parseMigrationName } from '../history/tidemark-source.js';
 import { displayPath } from '../paths.js';
-import { compareSnapshots } from '../schema/compare.js';
+import { compareSnapshots } from '../schema/diff/compare.js';
 import { introspect } from '../schema/introspect/index.js';
 import { renderBaseline, unsupportedObjects } from '../schema/render.js';
 import type { SchemaDifference, Snapshot } from '../schema/snapshot.js';

@@ -10,8 +10,6 @@ import { enforceGuard, markReason, serverFacts, type GuardOverride } from '../le
 import { ensureLedger, markProtected, readProtection, unmarkProtected } from '../ledger/ledger.js';
 import type { DatabaseSource, Target } from '../target/target.js';
 
-export { enforceGuard, guardConnected, guardTarget, protectionStatus, serverFacts, type GuardOverride, type ProtectionStatus, type ServerFacts, type TargetGuard } from '../ledger/guard.js';
-
 export interface ProtectCoreOptions extends GuardOverride {
   /** Remove the mark (takes --force-protected and the name typed back). */
   off?: boolean;

@@ -161,8 +161,8 @@ export async function rebaseline(target: Target, options: RebaselineSettings): P
     await withServiceLocks(db, [service.name], options, async () => {
       // The baseline, replayed where nothing else lives.
       say('shadow', 'replaying the baseline on a shadow database');
-      const { introspect } = await import('../schema/introspect.js');
-      const { compareSnapshots } = await import('../schema/compare.js');
+      const { introspect } = await import('../schema/introspect/index.js');
+      const { compareSnapshots } = await import('../schema/diff/compare.js');
       const { renderDrop, unsupportedObjects } = await import('../schema/render.js');
       const replayed = await replayOnShadow(target, service.name, options.shadow, introspect);
       const expected = replayed.snapshot;

@@ -25,14 +25,11 @@ import type { Queryable } from '../db/database.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
 import { LEDGER_SCHEMA, ensureLedger, forgetService, logEvent } from '../ledger/ledger.js';
 import { withServiceLocks } from '../ledger/locks.js';
-import { introspect } from '../schema/introspect.js';
+import { introspect } from '../schema/introspect/index.js';
 import { renderDrop, unsupportedObjects } from '../schema/render.js';
 import type { Snapshot } from '../schema/snapshot.js';
 import type { DatabaseSource, Target } from '../target/target.js';
 import { countByKind, type DroppedObject } from '../report/reset-report.js';
-
-// Kept importable from here for test/unit/guard.test.ts; the graph itself lives in config/services.ts.
-export { requirementOrder };
 
 /**
  * What reset takes besides its target. The services are the target's (the boundary selected them: one or

@@ -3,7 +3,7 @@ import type { QualifiedName } from '../sql/ident.js';
 
 /**
  * A node of a migration graph — from an Alembic file or a tidemark file — as plain data, so the
- * graph algorithms (src/history/graph.ts) and the check rules never open a file.
+ * graph algorithms (src/history/graph/) and the check rules never open a file.
  */
 export interface Revision {
   service: string;

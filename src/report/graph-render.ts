@@ -37,7 +37,7 @@ interface Edge {
 }
 /**
  * One service as drawn. The graph facts (heads, merge points, a parents-first order) come with the
- * view: they are computed by src/history/graph.ts, which the view's builder (src/check/graph-view.ts,
+ * view: they are computed by src/history/graph/, which the view's builder (src/check/graph-view.ts,
  * `serviceGraph`) calls — report/ sits below history/ and only draws.
  */
 export interface GraphService {

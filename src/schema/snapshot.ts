@@ -1,10 +1,10 @@
 /**
  * The Snapshot: the introspected schema of the objects ONE service owns (DESIGN §2, §6), read by
- * src/schema/introspect.ts, compared by compare.ts and turned back into DDL by render.ts.
+ * src/schema/introspect/, compared by diff/compare.ts and turned back into DDL by render.ts.
  *
  * Pure data, JSON-serialisable. Every list is sorted by name (schema, then name) so two snapshots of
  * equal schemas are deep-equal after normalization; SQL text is kept as the catalog printed it
- * (`pg_get_constraintdef`, `pg_get_indexdef`, …) so it can be rendered again, and compare.ts
+ * (`pg_get_constraintdef`, `pg_get_indexdef`, …) so it can be rendered again, and diff/compare.ts
  * normalizes it before comparing (PostgreSQL 15 and 18 print a few things differently).
  * No OIDs, no sequence current values.
  */

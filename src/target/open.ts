@@ -10,7 +10,7 @@
  * is part of connecting: the core checks its own input first (migration files, a backup, the doctor), as
  * it always did, and nothing reaches the database before the guard has passed.
  */
-import { withRequiredServices } from '../config/load.js';
+import { withRequiredServices } from '../config/services.js';
 import { selectServices } from '../config/select.js';
 import type { Service, Workspace } from '../config/types.js';
 import { closeQuietly, connectResolved, resolveConnection, resolveDatabaseUrl, resolveWorkspace, type ConnectionReport, type ResolvedConnection, type WorkspaceOptions } from './resolve.js';

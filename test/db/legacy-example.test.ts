@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { check } from '../../src/api/check.js';
 import type { Diagnostic } from '../../src/diagnostic.js';
 import { openDatabase } from '../../src/db/open.js';
-import { readAlembicHistory } from '../../src/history/read-alembic.js';
+import { readAlembicHistory } from '../../src/history/alembic-lazy.js';
 import { forEachBackend } from '../support/backends.js';
 
 function findLegacyDir(): string {

@@ -28,8 +28,8 @@ import { it } from 'node:test';
 import { loadWorkspace } from '../../src/config/load.js';
 import type { Database } from '../../src/db/database.js';
 import { baseline } from '../../src/api/flows.js';
-import { compareSnapshots } from '../../src/schema/compare.js';
-import { introspect } from '../../src/schema/introspect.js';
+import { compareSnapshots } from '../../src/schema/diff/compare.js';
+import { introspect } from '../../src/schema/introspect/index.js';
 import { forEachBackend, withDatabase } from '../support/backends.js';
 import { REPO_ROOT, makeWorkspace } from '../support/workspace.js';
 

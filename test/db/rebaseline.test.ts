@@ -21,7 +21,7 @@ import { rebaseline as rebaselineTarget } from '../../src/flows/rebaseline.js';
 import { fakeTarget } from '../support/fake-target.js';
 import { writeSumFile } from '../../src/history/sum-io.js';
 import { readLedger } from '../../src/ledger/ledger.js';
-import { introspect } from '../../src/schema/introspect.js';
+import { introspect } from '../../src/schema/introspect/index.js';
 import { forEachBackend, withDatabase } from '../support/backends.js';
 import { CLI, CRM_EXAMPLE, copyCrmExample, type TempWorkspace } from '../support/workspace.js';
 

@@ -11,7 +11,7 @@ import { loadWorkspace } from '../../src/config/load.js';
 import { openDatabase } from '../../src/db/open.js';
 import { TidemarkError } from '../../src/errors.js';
 import { readLedger } from '../../src/ledger/ledger.js';
-import { introspect } from '../../src/schema/introspect.js';
+import { introspect } from '../../src/schema/introspect/index.js';
 import { forEachBackend } from '../support/backends.js';
 import { copyCrmExample, sqlMigration } from '../support/workspace.js';
 

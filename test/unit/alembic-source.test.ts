@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseAlembicSource } from '../../src/history/alembic-source.js';
+import { parseAlembicSource } from '../../src/history/alembic/index.js';
 import { cpuNow } from '../support/cpu-time.js';
 
 const FILE = '/app/alembic/versions/1f4f4176aeb7_add_budgets.py';

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { it } from 'node:test';
 import fc from 'fast-check';
-import { dataFileName } from '../../src/data/backup.js';
+import { dataFileName } from '../../src/data/backup/files.js';
 import { isBadInput, readManifest } from '../../src/data/manifest.js';
 import { hostileQualifiedName } from '../support/hostile-names.js';
 

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { renderServiceChange, switchServiceToTidemark, tokenize, type ConfigEdit } from '../../src/config/edit.js';
-import { validateConfig } from '../../src/config/load.js';
+import { validateConfig } from '../../src/config/validate.js';
 import { CRM_EXAMPLE } from '../support/workspace.js';
 
 const LEGACY = fs.readFileSync(path.join(CRM_EXAMPLE, 'legacy', 'tidemark.config.mjs'), 'utf8');

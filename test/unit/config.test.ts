@@ -5,7 +5,9 @@ import os from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { findConfigFile, loadWorkspace, ownerOf, validateConfig } from '../../src/config/load.js';
+import { findConfigFile, loadWorkspace } from '../../src/config/load.js';
+import { ownerOf } from '../../src/config/owns.js';
+import { validateConfig } from '../../src/config/validate.js';
 import type { Service, Workspace } from '../../src/config/types.js';
 import { TidemarkError } from '../../src/errors.js';
 

@@ -14,7 +14,7 @@ import {
   labelsOf,
   summarizeGraph,
   topologicalOrder,
-} from '../../src/history/graph.js';
+} from '../../src/history/graph/index.js';
 import type { Revision } from '../../src/history/revision.js';
 import { cpuNow } from '../support/cpu-time.js';
 

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { enforceGuard, guardConnected, guardTarget } from '../../src/flows/guard.js';
 import type { Database } from '../../src/db/database.js';
 import { resolveTarget, type Env } from '../../src/db/url.js';
-import { protectedGlobMatches } from '../../src/ledger/guard.js';
-import { requirementOrder } from '../../src/flows/reset.js';
+import { enforceGuard, guardConnected, guardTarget, protectedGlobMatches } from '../../src/ledger/guard.js';
+import { requirementOrder } from '../../src/config/services.js';
 import type { Workspace } from '../../src/config/types.js';
 
 describe('guardTarget', () => {

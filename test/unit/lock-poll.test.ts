@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { LOCK_POLL, pollForLock } from '../../src/db/lock-poll.js';
-import * as open from '../../src/db/open.js';
 
 /** A virtual clock: sleep advances it, nothing really waits. */
 function fakeClock(random = () => 0.999) {
@@ -96,19 +95,5 @@ describe('pollForLock (waiting for an advisory lock by polling)', () => {
     const clock = fakeClock();
     const r = await pollForLock(async () => true, 0, clock);
     assert.deepEqual(r, { acquired: false, tries: 0 });
-  });
-});
-
-describe('lock helpers import paths', () => {
-  it('db/open.js still re-exports the helpers that moved to db/lock-poll.js and db/transaction.js', async () => {
-    const lockPoll = await import('../../src/db/lock-poll.js');
-    const transaction = await import('../../src/db/transaction.js');
-    assert.equal(open.pollForLock, lockPoll.pollForLock);
-    assert.equal(open.LOCK_POLL, lockPoll.LOCK_POLL);
-    assert.equal(open.checkLockKey, lockPoll.checkLockKey);
-    assert.equal(open.lockTimeoutError, lockPoll.lockTimeoutError);
-    assert.equal(open.DEFAULT_LOCK_TIMEOUT_MS, lockPoll.DEFAULT_LOCK_TIMEOUT_MS);
-    assert.equal(open.transactionRunner, transaction.transactionRunner);
-    assert.equal(open.rewriteCopyTarget, transaction.rewriteCopyTarget);
   });
 });

@@ -18,7 +18,6 @@ import {
   ONE,
   STAR,
   type OwnsPattern,
-  versionTableName,
   type PatternUnit,
 } from '../../src/config/owns.js';
 import { parseJoinedName, quoteQualified, type QualifiedName } from '../../src/sql/ident.js';
@@ -222,10 +221,9 @@ describe('owns: generated hostile names', () => {
   });
 });
 
-describe('owns: versionTableName', () => {
-  test('is sql/ident parseJoinedName (one rule for a joined name), kept here for its importers', () => {
-    assert.equal(versionTableName, parseJoinedName);
-    assert.deepEqual(versionTableName('billing.Alembic_Version'), { schema: 'billing', name: 'Alembic_Version' });
-    assert.equal(versionTableName('"a.b".c'), undefined);
+describe('owns: an Alembic versionTable', () => {
+  test('is split by sql/ident parseJoinedName (one rule for a joined name)', () => {
+    assert.deepEqual(parseJoinedName('billing.Alembic_Version'), { schema: 'billing', name: 'Alembic_Version' });
+    assert.equal(parseJoinedName('"a.b".c'), undefined);
   });
 });

@@ -1,8 +1,8 @@
 /** compareSnapshots (pure): equal across PostgreSQL 15/18 printing, differences in plain words. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compareSnapshots, normalizeSnapshot } from '../../src/schema/compare.js';
-import { canonicalQuery, normalizeFunctionDef, normalizeSql } from '../../src/schema/normalize.js';
+import { compareSnapshots } from '../../src/schema/diff/compare.js';
+import { canonicalQuery, normalizeFunctionDef, normalizeSnapshot, normalizeSql } from '../../src/schema/normalize.js';
 import type { Snapshot, ViewInfo } from '../../src/schema/snapshot.js';
 import { loadPgParser } from '../../src/history/pg-parser.js';
 import { budgetsOn15, column, emptySnapshot, table } from './schema-fixtures.js';

@@ -70,7 +70,7 @@ const PLACES: Record<string, (c: Case) => Answer> = {
   // flows/rebaseline.ts replayOnShadow: the URL re-derived as `database string || DATABASE_URL || config`
   // (a given Database falls through to DATABASE_URL/config; the default to the target's displayUrl), all from options.cwd.
   rebaselineShadow: (c) => c.cwd ?? P(),
-  // data/backup.ts openSnapshotSession: options.cwd, but only for a server target (never a pglite: URL).
+  // data/backup/snapshot.ts openSnapshotSession: options.cwd, but only for a server target (never a pglite: URL).
   backupSibling: () => '-',
 };
 

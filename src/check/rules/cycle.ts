@@ -1,5 +1,5 @@
 import type { Diagnostic } from '../../diagnostic.js';
-import { findCycles } from '../../history/graph.js';
+import { findCycles } from '../../history/graph/cycles.js';
 import type { Rule } from '../rule.js';
 
 /** cycle — revisions that are their own ancestors, through down_revision or depends_on. */

@@ -1,5 +1,5 @@
 import type { Diagnostic } from '../../diagnostic.js';
-import { findMissingReferences } from '../../history/graph.js';
+import { findMissingReferences } from '../../history/graph/missing.js';
 import type { Rule } from '../rule.js';
 
 /**

@@ -1,5 +1,6 @@
 import type { Diagnostic } from '../../diagnostic.js';
-import { findEffectiveHeads, labelsOf } from '../../history/graph.js';
+import { findEffectiveHeads } from '../../history/graph/heads.js';
+import { labelsOf } from '../../history/graph/labels.js';
 import { displayPath } from '../../paths.js';
 import type { Rule } from '../rule.js';
 

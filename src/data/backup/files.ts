@@ -91,6 +91,6 @@ export function dataFileName(t: QualifiedName, format: DataFormat, used: Set<str
 const MAX_FILE_BASE = 200;
 
 /** A schema or table name as a file name part: `.`, `/` and other awkward bytes percent-encoded. */
-export function fileComponent(name: string): string {
+function fileComponent(name: string): string {
   return name.replace(/[^A-Za-z0-9_$-]/gu, (ch) => [...Buffer.from(ch, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
 }

@@ -28,7 +28,7 @@ function run(bin: string, args: string[], env?: NodeJS.ProcessEnv): Promise<{ ok
 }
 
 /** `pg_dump (PostgreSQL) 15.20 (Debian …)` → 15 (major; 9.6 → 9). */
-export function pgDumpMajor(versionText: string): number | undefined {
+function pgDumpMajor(versionText: string): number | undefined {
   const m = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?/u.exec(versionText) ?? /(\d+)(?:\.(\d+))?/u.exec(versionText);
   return m ? Number(m[1]) : undefined;
 }

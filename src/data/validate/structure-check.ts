@@ -9,7 +9,7 @@ import { asTidemarkError } from '../../errors.js';
 import { liveTables } from '../../schema/catalog.js';
 import { diff } from '../../schema/diff/diff.js';
 import { describeStructure, type StructureDifference } from '../../schema/diff/structure-words.js';
-import { introspect } from '../../schema/introspect.js';
+import { introspect } from '../../schema/introspect/index.js';
 import type { Snapshot } from '../../schema/snapshot.js';
 import { nameKey } from '../../sql/ident.js';
 import type { Target } from '../../target/target.js';

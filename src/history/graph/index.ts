@@ -1,5 +1,6 @@
 // The revision graph, one file per question: build (the one indexed form, memoized per array), heads,
-// cycles, missing (references), labels, order (+ heap, its queue). Code outside this folder imports from here.
+// cycles, missing (references), labels, order (+ heap, its queue). Code outside this folder imports from here, except
+// check/ (the rules, run, graph-view), which imports each file straight: one module fewer on `tidemark check`'s start-up.
 /**
  * Graph algorithms over one service's revisions — pure functions, no I/O, no exceptions.
  *

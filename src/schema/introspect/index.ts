@@ -5,7 +5,7 @@
  * here → order (creation order, dependents named last).
  *
  *
- * Owned, by name (the service's `owns`, matched by src/config/load.ts `ownerOf`): tables, views and
+ * Owned, by name (the service's `owns`, matched by src/config/owns.ts `ownerOf`): tables, views and
  * materialized views, standalone sequences, enums, domains, composite types, functions and procedures.
  * Owned by use (named by no other service's `owns`, and needed by an owned object: a column type, a
  * default, a trigger function, a check, an argument type, …): types, functions, sequences, followed
