@@ -26,7 +26,9 @@ const t0 = Date.now();
 const { url, ws } = await crmDatabase(dbName, rows, work);
 const client = new pg.Client({ connectionString: url });
 await client.connect();
-const { rows: [{ n, size }] } = await client.query(`SELECT count(*)::bigint AS n, pg_size_pretty(pg_total_relation_size('budget_items')) AS size FROM budget_items`);
+const {
+  rows: [{ n, size }],
+} = await client.query(`SELECT count(*)::bigint AS n, pg_size_pretty(pg_total_relation_size('budget_items')) AS size FROM budget_items`);
 await client.end();
 process.stderr.write(`loaded ${n} budget_items (${size}) in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
 

@@ -15,10 +15,5 @@ export interface Diagnostic {
 }
 
 export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
-  return (
-    (a.service ?? '').localeCompare(b.service ?? '') ||
-    (a.file ?? '').localeCompare(b.file ?? '') ||
-    (a.line ?? 0) - (b.line ?? 0) ||
-    a.rule.localeCompare(b.rule)
-  );
+  return (a.service ?? '').localeCompare(b.service ?? '') || (a.file ?? '').localeCompare(b.file ?? '') || (a.line ?? 0) - (b.line ?? 0) || a.rule.localeCompare(b.rule);
 }

@@ -26,6 +26,7 @@ export interface ErrorCodeEntry {
   readonly message: string;
 }
 
+// biome-ignore format: one line per code, the layout the catalogue test and the README table generator read
 export const ERROR_CODES = {
   'adopt-archive-exists': { kind: 'input', fields: [], meaning: 'adopt --archive: the folder the Alembic directory would be archived to already exists; nothing changed', message: '{dir} already exists, so the Alembic directory cannot be archived there; nothing was changed.' },
   'adopt-archive-failed': { kind: 'failure', fields: ['service', 'migration'], meaning: 'adopt: the adoption committed, but moving the Alembic directory to the archive failed; it is left in place', message: '{service} is adopted ({migration} recorded as applied; config {state}), but its Alembic directory could not be archived: {errno}. Finish by hand: {command}' },

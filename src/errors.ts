@@ -112,7 +112,8 @@ export const UNEXPECTED_HINT = 'This is a bug in tidemark: run again with --debu
  */
 export function asTidemarkError(err: unknown): TidemarkError {
   if (isTidemarkError(err)) return err;
-  const message = err instanceof Error ? err.message : typeof err === 'object' && err !== null && typeof (err as { message?: unknown }).message === 'string' ? (err as { message: string }).message : String(err);
+  const message =
+    err instanceof Error ? err.message : typeof err === 'object' && err !== null && typeof (err as { message?: unknown }).message === 'string' ? (err as { message: string }).message : String(err);
   return new TidemarkError('unexpected', message || String(err), { cause: err, hint: UNEXPECTED_HINT });
 }
 

@@ -194,7 +194,10 @@ function stepError(name: DemoStepName, ctx: DemoContext, err: unknown): Tidemark
   return new TidemarkError(on.code, `${on.step(ctx)}: ${reason}`, { hint: [first, kept].filter(Boolean).join(' ') || undefined, cause: err });
 }
 
-const ADOPTIONS = [['user_service', 'user'], ['budget_service', 'budget']] as const;
+const ADOPTIONS = [
+  ['user_service', 'user'],
+  ['budget_service', 'budget'],
+] as const;
 
 /** The real steps: the functions the commands use, on the demo's project. */
 const DEMO_STEPS: DemoSteps = {
@@ -302,10 +305,17 @@ const DEMO_STEPS: DemoSteps = {
     const valid = await validate({ workspace: ctx.workspace!, database: ctx.db!, against: ctx.backupDir });
     if (valid.error) throw valid.error;
     const title = 'Validate against the backup: structure, counts, relationships';
-    if (!valid.ok) return { title, lines: valid.findings.map((f) => f.message), failure: `it found ${valid.findings.length} difference${valid.findings.length === 1 ? '' : 's'} with the backup: ${valid.findings.map((f) => f.message).join('; ')}` };
+    if (!valid.ok)
+      return {
+        title,
+        lines: valid.findings.map((f) => f.message),
+        failure: `it found ${valid.findings.length} difference${valid.findings.length === 1 ? '' : 's'} with the backup: ${valid.findings.map((f) => f.message).join('; ')}`,
+      };
     return {
       title,
-      lines: [`${valid.tables.length} tables: live structure equals the migrations replayed on ${valid.shadow ?? 'a shadow'}; counts equal the backup's; ${valid.relationships.length} relationships without orphans`],
+      lines: [
+        `${valid.tables.length} tables: live structure equals the migrations replayed on ${valid.shadow ?? 'a shadow'}; counts equal the backup's; ${valid.relationships.length} relationships without orphans`,
+      ],
     };
   },
 
@@ -337,6 +347,10 @@ const DEMO_STEPS: DemoSteps = {
     const errors = after.diagnostics.filter((d) => d.severity === 'error');
     if (errors.length === 0) return { title: 'The doctor again: clean', lines: [`${after.warnings} warning${after.warnings === 1 ? '' : 's'}, 0 errors`] };
     const lines = errors.map((d) => `${d.rule}: ${d.message}`);
-    return { title: `The doctor again: ${errors.length} errors left`, lines, failure: `it still reports ${errors.length} error${errors.length === 1 ? '' : 's'} after the adoption: ${lines.join('; ')}` };
+    return {
+      title: `The doctor again: ${errors.length} errors left`,
+      lines,
+      failure: `it still reports ${errors.length} error${errors.length === 1 ? '' : 's'} after the adoption: ${lines.join('; ')}`,
+    };
   },
 };

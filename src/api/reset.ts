@@ -29,7 +29,9 @@ export async function reset(options: ResetOptions): Promise<ResetResult> {
     return failedReset(options, err, named, performance.now() - started);
   }
   // The core returns its failures as values; a throw here would be a bug, still reported as a result.
-  const result = await resetCore(target, { lockTimeoutMs, dryRun, onEvent }).catch((err: unknown) => failedReset(options, err, { database: target.name.display, databaseSource: target.name.source }, 0));
+  const result = await resetCore(target, { lockTimeoutMs, dryRun, onEvent }).catch((err: unknown) =>
+    failedReset(options, err, { database: target.name.display, databaseSource: target.name.source }, 0),
+  );
   await target.close().catch(() => {});
   result.durationMs = performance.now() - started;
   return result;

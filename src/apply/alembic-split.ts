@@ -65,7 +65,7 @@ export async function splitVersionTable(target: Target<Session>, options: SplitO
     const { workspace } = target;
     const alembic = workspace.services.filter((s) => s.format === 'alembic');
     if (alembic.length === 0) {
-      throw new TidemarkError('no-alembic-service', 'The config declares no service with format: \'alembic\'.', {
+      throw new TidemarkError('no-alembic-service', "The config declares no service with format: 'alembic'.", {
         kind: 'usage',
         hint: "Declare each Alembic service with format: 'alembic' and migrations: <its versions directory>.",
       });
@@ -73,7 +73,7 @@ export async function splitVersionTable(target: Target<Session>, options: SplitO
     const shared = options.table ?? 'alembic_version';
     if (!IDENT.test(shared)) {
       throw new TidemarkError('bad-version-table', `--table ${JSON.stringify(shared)} is not a plain table name.`, {
-        hint: 'Give the shared version table\'s name as Alembic knows it, e.g. alembic_version.',
+        hint: "Give the shared version table's name as Alembic knows it, e.g. alembic_version.",
       });
     }
     const prefix = options.prefix ?? 'alembic_version_';

@@ -198,11 +198,7 @@ function failure(step: PlanStep, err: unknown, statement: SqlStatement | undefin
  * no-transaction). Stops at the first failure; later steps are `not-run`. Never throws for a
  * failing migration: the failure is in the results.
  */
-export async function executePlan(
-  db: Database,
-  steps: readonly PreparedStep[],
-  options: { action?: string; onEvent?: (event: ApplyEvent) => void } = {},
-): Promise<StepResult[]> {
+export async function executePlan(db: Database, steps: readonly PreparedStep[], options: { action?: string; onEvent?: (event: ApplyEvent) => void } = {}): Promise<StepResult[]> {
   const emit = options.onEvent ?? (() => {});
   const results: StepResult[] = [];
   let failed = false;
@@ -241,7 +237,7 @@ export async function executePlan(
           } catch (err) {
             if ((err as DbErrorFields).code !== '25P02') throw err;
           }
-          if (after !== before) throw escapedError(step, 'ended the migration\'s transaction (a COMMIT, ROLLBACK or BEGIN through ctx.db)');
+          if (after !== before) throw escapedError(step, "ended the migration's transaction (a COMMIT, ROLLBACK or BEGIN through ctx.db)");
         } else {
           await fn();
           if (await endOpenBlock(q)) {

@@ -56,9 +56,7 @@ export interface MigrateResult {
 
 /** Reads every tidemark service's history; refuses with the first error found in the given ones. */
 export async function readHistories(workspace: Workspace, mustBeClean: readonly Service[]): Promise<History[]> {
-  const histories = await Promise.all(
-    workspace.services.filter((s) => s.format === 'tidemark').map((s) => readTidemarkHistory(s.name, s.migrationsDir)),
-  );
+  const histories = await Promise.all(workspace.services.filter((s) => s.format === 'tidemark').map((s) => readTidemarkHistory(s.name, s.migrationsDir)));
   for (const service of mustBeClean) {
     const problems = histories.find((h) => h.service === service.name)?.problems.filter((p) => p.severity === 'error') ?? [];
     if (problems.length > 0) {
@@ -238,9 +236,7 @@ export async function status(target: Target<Session>): Promise<StatusResult> {
           migration: id,
           file: m.file,
           state,
-          ...(row
-            ? { appliedAt: row.appliedAt.toISOString(), appliedBy: row.appliedBy, durationMs: row.durationMs, ...(row.error ? { error: row.error } : {}) }
-            : {}),
+          ...(row ? { appliedAt: row.appliedAt.toISOString(), appliedBy: row.appliedBy, durationMs: row.durationMs, ...(row.error ? { error: row.error } : {}) } : {}),
         });
         if (state === 'failed') {
           const prev = history.migrations.filter((x) => x.number < m.number).pop()?.id ?? BASE;
@@ -319,27 +315,31 @@ export async function stamp(target: Target<Session>, options: StampCoreOptions):
     result.database = target.name.display;
     result.databaseSource = target.name.source;
     const { db } = target;
-    await db.withAdvisoryLock(serviceLockKey(service.name), async () => {
-      await ensureLedger(db);
-      const rows = new Map((await readLedger(db, [service.name])).map((r) => [r.migration, r]));
-      await db.transaction(async (tx) => {
-        for (const m of history.migrations) {
-          const row = rows.get(m.id);
-          if (m.number <= limit && (!row || row.status === 'failed')) {
-            await recordMigration(tx, { action: 'stamp', service: service.name, migration: m.id, checksum: m.checksum, durationMs: 0 });
-            result.added.push(m.id);
+    await db.withAdvisoryLock(
+      serviceLockKey(service.name),
+      async () => {
+        await ensureLedger(db);
+        const rows = new Map((await readLedger(db, [service.name])).map((r) => [r.migration, r]));
+        await db.transaction(async (tx) => {
+          for (const m of history.migrations) {
+            const row = rows.get(m.id);
+            if (m.number <= limit && (!row || row.status === 'failed')) {
+              await recordMigration(tx, { action: 'stamp', service: service.name, migration: m.id, checksum: m.checksum, durationMs: 0 });
+              result.added.push(m.id);
+            }
           }
-        }
-        const numberOf = new Map(history.migrations.map((m) => [m.id, m.number]));
-        for (const [id] of rows) {
-          const n = numberOf.get(id) ?? BigInt(/_(\d+)(?:_|$)/.exec(id.slice(service.name.length))?.[1] ?? 0);
-          if (n > limit) {
-            await removeMigration(tx, 'stamp', service.name, id);
-            result.removed.push(id);
+          const numberOf = new Map(history.migrations.map((m) => [m.id, m.number]));
+          for (const [id] of rows) {
+            const n = numberOf.get(id) ?? BigInt(/_(\d+)(?:_|$)/.exec(id.slice(service.name.length))?.[1] ?? 0);
+            if (n > limit) {
+              await removeMigration(tx, 'stamp', service.name, id);
+              result.removed.push(id);
+            }
           }
-        }
-      });
-    }, { timeoutMs: options.lockTimeoutMs });
+        });
+      },
+      { timeoutMs: options.lockTimeoutMs },
+    );
     result.ok = true;
   } catch (err) {
     result.error = toUnexpected(err);

@@ -62,11 +62,7 @@ function rowsByService(ledger: readonly LedgerRow[], service: string): Map<strin
 }
 
 /** Static checks of `-- tidemark:requires`: it names an existing migration of a declared required service. */
-function checkRequirements(
-  histories: readonly History[],
-  service: string,
-  declaredRequires: Readonly<Record<string, readonly string[]>>,
-): Map<MigrationFile, MigrationFile[]> {
+function checkRequirements(histories: readonly History[], service: string, declaredRequires: Readonly<Record<string, readonly string[]>>): Map<MigrationFile, MigrationFile[]> {
   const resolved = new Map<MigrationFile, MigrationFile[]>();
   const history = histories.find((h) => h.service === service);
   for (const m of history?.migrations ?? []) {
@@ -87,11 +83,10 @@ function checkRequirements(
         });
       }
       if (!(declaredRequires[service] ?? []).includes(target.service)) {
-        throw new TidemarkError(
-          'undeclared-requirement',
-          `${m.file}:${req.line}: ${m.id} requires ${target.id}, but service ${service} does not list ${target.service} in \`requires\`.`,
-          { ...where, hint: `Add '${target.service}' to services.${service}.requires in the config, or remove the directive.` },
-        );
+        throw new TidemarkError('undeclared-requirement', `${m.file}:${req.line}: ${m.id} requires ${target.id}, but service ${service} does not list ${target.service} in \`requires\`.`, {
+          ...where,
+          hint: `Add '${target.service}' to services.${service}.requires in the config, or remove the directive.`,
+        });
       }
       list.push(target);
     }
@@ -168,22 +163,15 @@ export function planUp(input: PlanUpInput): Plan {
     const late = diagnosis.migrations.filter((d) => d.state === 'out-of-order').map((d) => d.file as MigrationFile);
     const highestApplied = diagnosis.highestApplied;
     if (late.length > 0) {
-      throw new TidemarkError(
-        'pending-before-applied',
-        `${late[0].id} is not applied but ${highestApplied!.id}, a later number, already is.`,
-        {
-          kind: 'input',
-          file: late[0].file,
-          service,
-          migration: late[0].id,
-          hint: `Renumber ${late[0].id} above ${formatMigrationNumber(highestApplied!.number)} (\`tidemark renumber --service ${service}\`) so the order in every database stays the same.`,
-        },
-      );
+      throw new TidemarkError('pending-before-applied', `${late[0].id} is not applied but ${highestApplied!.id}, a later number, already is.`, {
+        kind: 'input',
+        file: late[0].file,
+        service,
+        migration: late[0].id,
+        hint: `Renumber ${late[0].id} above ${formatMigrationNumber(highestApplied!.number)} (\`tidemark renumber --service ${service}\`) so the order in every database stays the same.`,
+      });
     }
-    pendingByService.set(
-      service,
-      target && target.service === service ? pending.filter((m) => m.number <= target!.number) : pending,
-    );
+    pendingByService.set(service, target && target.service === service ? pending.filter((m) => m.number <= target!.number) : pending);
   }
 
   // Order: repeatedly take the next migration of the first service whose requirements are met.
@@ -194,16 +182,12 @@ export function planUp(input: PlanUpInput): Plan {
   for (const m of inPlan) {
     for (const req of requirementsOf.get(m) ?? []) {
       if (!isDone(req) && !inPlan.has(req)) {
-        throw new TidemarkError(
-          'requirement-not-applied',
-          `${m.id} requires ${req.id}, which is not applied${scope.includes(req.service) ? ' and not part of this run' : ''}.`,
-          {
-            file: m.file,
-            service: m.service,
-            migration: m.id,
-            hint: `Apply it first: \`tidemark up --service ${req.service}${scope.includes(req.service) ? ` --to ${req.id}` : ''}\`, or run \`tidemark up\` for all services.`,
-          },
-        );
+        throw new TidemarkError('requirement-not-applied', `${m.id} requires ${req.id}, which is not applied${scope.includes(req.service) ? ' and not part of this run' : ''}.`, {
+          file: m.file,
+          service: m.service,
+          migration: m.id,
+          hint: `Apply it first: \`tidemark up --service ${req.service}${scope.includes(req.service) ? ` --to ${req.id}` : ''}\`, or run \`tidemark up\` for all services.`,
+        });
       }
     }
   }
@@ -254,9 +238,7 @@ export function planDown(input: PlanDownInput): Plan {
     throw new TidemarkError('bad-usage', 'down needs exactly one of --to <id|base> or --steps <n>.', { kind: 'usage' });
   }
   const diagnosis = diagnoseLedger(history, ledger);
-  const numbered = diagnosis.recorded
-    .map((d) => ({ row: d.row!, d, number: d.file?.number ?? numberOfId(service, d.id) ?? 0n }))
-    .sort((a, b) => compareMigrationNumbers(b.number, a.number));
+  const numbered = diagnosis.recorded.map((d) => ({ row: d.row!, d, number: d.file?.number ?? numberOfId(service, d.id) ?? 0n })).sort((a, b) => compareMigrationNumbers(b.number, a.number));
 
   let chosen: typeof numbered;
   if (input.steps !== undefined) {
@@ -288,9 +270,7 @@ export function planDown(input: PlanDownInput): Plan {
     // Like Alembic's `downgrade -1` at base: asking to revert what is not there is a mistake, not a no-op.
     throw new TidemarkError(
       'nothing-to-revert',
-      numbered.length === 0
-        ? `Nothing to revert: no migration of ${service} is applied.`
-        : `Nothing to revert: no migration of ${service} above ${input.to} is applied.`,
+      numbered.length === 0 ? `Nothing to revert: no migration of ${service} is applied.` : `Nothing to revert: no migration of ${service} above ${input.to} is applied.`,
       { kind: 'usage', service, hint: 'See `tidemark status` for what is applied.' },
     );
   }

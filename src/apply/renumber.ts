@@ -69,9 +69,7 @@ export interface RequiresEdit {
   exact: boolean;
 }
 
-export type RenumberDatabaseCheck =
-  | { checked: true; database: string; source: DatabaseSource; applied: string[] }
-  | { checked: false; reason: string; database?: string; source?: DatabaseSource };
+export type RenumberDatabaseCheck = { checked: true; database: string; source: DatabaseSource; applied: string[] } | { checked: false; reason: string; database?: string; source?: DatabaseSource };
 
 export interface RenumberResult {
   ok: boolean;
@@ -92,9 +90,7 @@ export interface RenumberResult {
 
 function run(cwd: string, args: string[]): Promise<{ ok: boolean; stdout: string }> {
   return new Promise((resolve) => {
-    execFile('git', args, { cwd, encoding: 'utf8', timeout: 30_000, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } }, (err, stdout) =>
-      resolve({ ok: !err, stdout: String(stdout ?? '') }),
-    );
+    execFile('git', args, { cwd, encoding: 'utf8', timeout: 30_000, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } }, (err, stdout) => resolve({ ok: !err, stdout: String(stdout ?? '') }));
   });
 }
 
@@ -149,7 +145,9 @@ export async function renameAll(moves: RenumberMove[], service: string, rename: 
       const errno = (err as NodeJS.ErrnoException).code;
       const stuck: string[] = [];
       for (const back of [...done].reverse()) {
-        await rename(back.toFile, back.from.file).catch((e: NodeJS.ErrnoException) => stuck.push(`${displayPath(back.toFile)} (${e.code ?? e.message}; its name was ${path.basename(back.from.file)})`));
+        await rename(back.toFile, back.from.file).catch((e: NodeJS.ErrnoException) =>
+          stuck.push(`${displayPath(back.toFile)} (${e.code ?? e.message}; its name was ${path.basename(back.from.file)})`),
+        );
       }
       const what = `Cannot rename ${displayPath(m.from.file)} to ${path.basename(m.toFile)}: ${errno ?? (err as Error)?.message ?? String(err)}.`;
       throw new TidemarkError(

@@ -54,12 +54,7 @@ export async function replayMigrations(scope: ReplayScope, services: readonly st
  * choose it) on `shadow`, then introspects what `service` owns there. `options.services` replaces the
  * closure when a caller needs another set (baseline replays only what the service requires).
  */
-export async function replay(
-  scope: ReplayScope,
-  service: string,
-  shadow: Database,
-  options: { services?: readonly string[] } = {},
-): Promise<Snapshot> {
+export async function replay(scope: ReplayScope, service: string, shadow: Database, options: { services?: readonly string[] } = {}): Promise<Snapshot> {
   // An unknown name is refused as up refuses it; an Alembic service (baseline's case) is snapshotted after `options.services`.
   if (!scope.workspace.services.some((s) => s.name === service)) selectServices(scope.workspace, [service]);
   const services = options.services ?? withRequiredServices(scope.workspace, [service]);

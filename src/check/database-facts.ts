@@ -6,7 +6,6 @@ import { escapeControl, quoteQualified, type QualifiedName } from '../sql/ident.
 
 const SYSTEM_SCHEMAS = ['pg_catalog', 'information_schema', 'pg_toast', LEDGER_SCHEMA];
 
-
 /** Reads what the database rules need; `url` is how their messages name the database. Reads only: never creates the ledger. */
 export async function readDatabaseFacts(db: Queryable, url: string): Promise<DatabaseFacts> {
   const ledger = (await readLedger(db)).map((r) => ({ service: r.service, migration: r.migration, checksum: r.checksum, status: r.status }));

@@ -101,11 +101,7 @@ export async function buildServiceViews(sources: readonly ServiceSource[]): Prom
   const tidemarkSources = sources.filter((s) => s.format === 'tidemark');
   const histories = await Promise.all(tidemarkSources.map((s) => readTidemarkHistory(s.name, s.dirs[0])));
   const alembicHistories = new Map<string, AlembicHistory>();
-  await Promise.all(
-    sources
-      .filter((s) => s.format === 'alembic')
-      .map(async (s) => alembicHistories.set(s.name, await readAlembicHistory(s.name, s.dirs, { recursive: s.recursive }))),
-  );
+  await Promise.all(sources.filter((s) => s.format === 'alembic').map(async (s) => alembicHistories.set(s.name, await readAlembicHistory(s.name, s.dirs, { recursive: s.recursive }))));
   const views: ServiceView[] = [];
   for (const source of sources) {
     const pattern = foreignNamePattern(source.name, sources);

@@ -32,7 +32,9 @@ export async function runAdopt(flags: AdoptFlags): Promise<void> {
     return finish(result.error, flags, true);
   }
   if (result.error) return finish(result.error, flags);
-  process.stdout.write(`${pc.green('✓')} ${result.service} adopted${result.name !== result.service ? ` as ${result.name}` : ''}: ${result.file ? displayPathOf(result.file) : ''} recorded as applied ${pc.dim(formatMs(result.durationMs))}\n`);
+  process.stdout.write(
+    `${pc.green('✓')} ${result.service} adopted${result.name !== result.service ? ` as ${result.name}` : ''}: ${result.file ? displayPathOf(result.file) : ''} recorded as applied ${pc.dim(formatMs(result.durationMs))}\n`,
+  );
   if (result.requiresAdded.length) process.stdout.write(`  requires ${result.requiresAdded.join(', ')} (its foreign keys point there)\n`);
   if (result.retired) {
     const r = result.retired;
@@ -44,7 +46,9 @@ export async function runAdopt(flags: AdoptFlags): Promise<void> {
   const c = result.config;
   if (c?.written) process.stdout.write(`  config ${displayPathOf(c.file!)} updated:\n${indent(c.change)}\n`);
   else if (c) {
-    process.stdout.write(`  ${pc.yellow('config not changed')}${c.problem ? ` (${c.problem})` : ' (pass --write to rewrite it)'}; make this change${c.file ? ` in ${displayPathOf(c.file)}` : ''}:\n${indent(c.change)}\n`);
+    process.stdout.write(
+      `  ${pc.yellow('config not changed')}${c.problem ? ` (${c.problem})` : ' (pass --write to rewrite it)'}; make this change${c.file ? ` in ${displayPathOf(c.file)}` : ''}:\n${indent(c.change)}\n`,
+    );
   }
   if (result.archivedTo) process.stdout.write(`  the Alembic directory moved to ${displayPathOf(result.archivedTo)}\n`);
   finish(undefined, flags);

@@ -81,7 +81,13 @@ export async function runBackup(flags: BackupFlags): Promise<void> {
   for (const text of flags.table ?? []) {
     const parsed = parseTableName(text);
     if (!parsed.ok) {
-      return finish(new TidemarkError('bad-table-name', `--table \`${escapeControl(text)}\` ${parsed.error.message}.`, { kind: 'usage', hint: parsed.error.hint ?? 'write `table`, `schema.table`, or quote a name with dots, spaces or capitals: "sales.orders"' }), flags);
+      return finish(
+        new TidemarkError('bad-table-name', `--table \`${escapeControl(text)}\` ${parsed.error.message}.`, {
+          kind: 'usage',
+          hint: parsed.error.hint ?? 'write `table`, `schema.table`, or quote a name with dots, spaces or capitals: "sales.orders"',
+        }),
+        flags,
+      );
     }
     tables.push(parsed.name);
   }

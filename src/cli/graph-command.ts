@@ -13,8 +13,7 @@ export async function runGraph(flags: GraphFlags): Promise<void> {
   const [{ graphView }, render] = await Promise.all([import('../api/graph.js'), import('../report/graph-render.js')]);
   const view = await graphView({ configFile: flags.config, alembic: flags.alembic });
   const format = flags.format ?? 'mermaid';
-  const text =
-    format === 'mermaid' ? render.renderMermaid(view) : format === 'dot' ? render.renderDot(view) : format === 'svg' ? await render.renderSvg(view) : await render.renderHtml(view);
+  const text = format === 'mermaid' ? render.renderMermaid(view) : format === 'dot' ? render.renderDot(view) : format === 'svg' ? await render.renderSvg(view) : await render.renderHtml(view);
   if (flags.out) {
     writeFileSync(flags.out, text);
     process.stdout.write(`Wrote ${displayPath(flags.out)}\n`);

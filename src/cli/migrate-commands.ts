@@ -6,7 +6,6 @@ import { describeProtection } from '../report/protection.js';
 import { lockTimeoutMs } from './flags.js';
 import { finish, formatMs, note, printable, printJson, sayDatabase, type GlobalOptions } from './output.js';
 
-
 export interface MigrateFlags extends GlobalOptions {
   service?: string[];
   to?: string;
@@ -75,9 +74,7 @@ export async function runMigrate(direction: 'up' | 'down', flags: MigrateFlags):
       const perService = new Map<string, number>();
       for (const r of result.results) perService.set(r.service, (perService.get(r.service) ?? 0) + 1);
       const split = printable([...perService].map(([s, n]) => `${s} ${n}`).join(', '));
-      process.stdout.write(
-        `${direction === 'up' ? 'Applied' : 'Reverted'} ${done} migration${done === 1 ? '' : 's'} (${split}) in ${formatMs(performance.now() - started)}.\n`,
-      );
+      process.stdout.write(`${direction === 'up' ? 'Applied' : 'Reverted'} ${done} migration${done === 1 ? '' : 's'} (${split}) in ${formatMs(performance.now() - started)}.\n`);
     }
   } else {
     const notRun = result.results.filter((r) => r.status === 'not-run');

@@ -121,7 +121,7 @@ export function buildProgram(): Command {
 
   program
     .command('graph')
-    .description('draw every service\'s migration graph: mermaid, dot, svg or html')
+    .description("draw every service's migration graph: mermaid, dot, svg or html")
     .addOption(onceOption(new Option('--format <format>', 'output').choices(['mermaid', 'dot', 'svg', 'html']).default('mermaid')))
     .option('-o, --out <file>', 'write to a file instead of stdout', once())
     .option('--alembic <path...>', 'no config: Alembic versions dirs, environment dirs or alembic.ini files')
@@ -213,7 +213,7 @@ export function buildProgram(): Command {
 
   program
     .command('rebaseline')
-    .description("production reset of a service onto its baseline: backup (verified), then ONE transaction that commits only if the data came back intact")
+    .description('production reset of a service onto its baseline: backup (verified), then ONE transaction that commits only if the data came back intact')
     .requiredOption('-s, --service <name>', 'the service', once())
     .option('--backup-dir <dir>', 'where the backup goes (default: ./backups/<database>-<UTC timestamp>)', once())
     .addOption(formatOption('-f, --format <format>', 'backup format', ['ndjson', 'csv'], 'ndjson'))
@@ -225,10 +225,27 @@ export function buildProgram(): Command {
     .addOption(lockTimeoutOption())
     .addOption(forceProtectedOption())
     .addOption(yesIMeanOption())
-    .action(async (flags: { service: string; backupDir?: string; format?: string; retireAlembic?: string; versionTable?: string; shadow?: string; force?: boolean; dryRun?: boolean; lockTimeout?: number; forceProtected?: boolean; yesIMean?: string }, cmd: Command) => {
-      const { runRebaseline } = await import('./rebaseline-command.js');
-      await runRebaseline({ ...globals(cmd), ...flags });
-    });
+    .action(
+      async (
+        flags: {
+          service: string;
+          backupDir?: string;
+          format?: string;
+          retireAlembic?: string;
+          versionTable?: string;
+          shadow?: string;
+          force?: boolean;
+          dryRun?: boolean;
+          lockTimeout?: number;
+          forceProtected?: boolean;
+          yesIMean?: string;
+        },
+        cmd: Command,
+      ) => {
+        const { runRebaseline } = await import('./rebaseline-command.js');
+        await runRebaseline({ ...globals(cmd), ...flags });
+      },
+    );
 
   program
     .command('adopt')
@@ -259,7 +276,7 @@ export function buildProgram(): Command {
     .command('baseline')
     .description('write <service>_001_initial_schema.sql from the live objects a service owns, proven on a PGlite shadow first')
     .requiredOption('-s, --service <name>', 'the service', once())
-    .option('--dir <dir>', 'write into this directory instead of the service\'s migrations directory', once())
+    .option('--dir <dir>', "write into this directory instead of the service's migrations directory", once())
     .option('--force', 'overwrite an existing <service>_001_initial_schema.sql')
     .option('--dry-run', 'print the migration and prove it; write nothing')
     .option('--shadow <url>', 'prove it on this empty database instead of an in-process PGlite', once())

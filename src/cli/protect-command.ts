@@ -42,7 +42,7 @@ async function runProtect(flags: ProtectFlags): Promise<void> {
   if (result.error) return finish(result.error, flags);
   const what = result.protected
     ? `${pc.green('protected')} ${result.database}${result.changed ? '' : ' (it already was)'}: reset, rebaseline and restore --replace now refuse it unless --force-protected and --yes-i-mean ${result.name}`
-    : `${result.database} ${result.changed ? 'is no longer protected by its mark' : 'was not marked protected'}${result.changed ? ' (the config\'s protected list and the remote-host rule still apply)' : ''}`;
+    : `${result.database} ${result.changed ? 'is no longer protected by its mark' : 'was not marked protected'}${result.changed ? " (the config's protected list and the remote-host rule still apply)" : ''}`;
   process.stdout.write(`${what}\n`);
   finish(undefined, flags);
 }

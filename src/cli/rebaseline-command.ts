@@ -37,9 +37,7 @@ export async function runRebaseline(flags: RebaselineFlags): Promise<void> {
     yesIMean: flags.yesIMean,
     ask: askOnTty,
     lockTimeoutMs: lockTimeoutMs(flags),
-    onStep: flags.json
-      ? undefined
-      : (step, detail) => process.stdout.write(`${pc.dim(`${formatMs(performance.now() - started).padStart(7)}  ${step}${detail ? `: ${detail}` : ''}`)}\n`),
+    onStep: flags.json ? undefined : (step, detail) => process.stdout.write(`${pc.dim(`${formatMs(performance.now() - started).padStart(7)}  ${step}${detail ? `: ${detail}` : ''}`)}\n`),
   });
   if (flags.json) {
     printJson(result);
@@ -67,7 +65,9 @@ export async function runRebaseline(flags: RebaselineFlags): Promise<void> {
     for (const r of result.rows) process.stdout.write(`  ${r.table.padEnd(28)} ${String(r.before).padStart(10)} ${String(r.after).padStart(10)}\n`);
   }
   if (result.retired) {
-    process.stdout.write(`  retired ${result.retired.deleted.length} row${result.retired.deleted.length === 1 ? '' : 's'} of ${result.retired.versionTable}${result.retired.droppedTable ? ' (table dropped, now empty)' : ''}\n`);
+    process.stdout.write(
+      `  retired ${result.retired.deleted.length} row${result.retired.deleted.length === 1 ? '' : 's'} of ${result.retired.versionTable}${result.retired.droppedTable ? ' (table dropped, now empty)' : ''}\n`,
+    );
   }
   for (const n of result.notes) process.stdout.write(`  ${pc.dim(n)}\n`);
   if (result.shadow) process.stdout.write(`  baseline proven on: ${result.shadow}\n`);

@@ -43,7 +43,9 @@ export async function runReset(flags: ResetFlags): Promise<void> {
   }
   if (!result.dryRun) {
     const applied = result.migrate?.results.filter((r) => r.status === 'applied').length ?? 0;
-    process.stdout.write(`${pc.green('✓')} ${result.services.map((s) => s.service).join(', ')} reset, ${applied} migration${applied === 1 ? '' : 's'} re-applied ${pc.dim(formatMs(result.durationMs))}\n`);
+    process.stdout.write(
+      `${pc.green('✓')} ${result.services.map((s) => s.service).join(', ')} reset, ${applied} migration${applied === 1 ? '' : 's'} re-applied ${pc.dim(formatMs(result.durationMs))}\n`,
+    );
   }
   finish(undefined, flags);
 }

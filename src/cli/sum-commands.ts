@@ -40,7 +40,10 @@ export async function runSum(flags: { config?: string; json?: boolean; service?:
         const n = parseMigrationName(s.name, e.name)?.number;
         if (n !== undefined) counts.set(n, (counts.get(n) ?? 0) + 1);
       }
-      const duplicateNumbers = [...counts].filter(([, c]) => c > 1).map(([n]) => n).sort(compareMigrationNumbers);
+      const duplicateNumbers = [...counts]
+        .filter(([, c]) => c > 1)
+        .map(([n]) => n)
+        .sort(compareMigrationNumbers);
       result.services.push({ service: s.name, file: written.file, migrations: written.sum.entries.length, changed: written.changed, duplicateNumbers });
     }
     result.ok = true;
@@ -68,14 +71,7 @@ function sayDatabase(flags: GlobalOptions) {
 }
 
 /** `tidemark renumber --service S [--dry-run]`. */
-export async function runRenumber(flags: {
-  config?: string;
-  database?: string;
-  json?: boolean;
-  service: string;
-  dryRun?: boolean;
-  debug?: boolean;
-}): Promise<void> {
+export async function runRenumber(flags: { config?: string; database?: string; json?: boolean; service: string; dryRun?: boolean; debug?: boolean }): Promise<void> {
   const { renumber } = await import('../api/renumber.js');
   const result: RenumberResult = await renumber({
     configFile: flags.config,
@@ -99,9 +95,7 @@ export async function runRenumber(flags: {
     const since = (f: { addedAt: string; addedBy: string }) => `added ${f.addedAt.replace(/\.\d+Z$/, 'Z')}, ${f.addedBy === 'git' ? 'git' : 'mtime'}`;
     process.stdout.write(`${pc.green('kept        ')} ${path.basename(g.kept.file)} ${pc.dim(`(${since(g.kept)})`)}\n`);
     for (const m of g.moved) {
-      process.stdout.write(
-        `${pc.yellow(verb.padEnd(12))} ${path.basename(m.from.file)} → ${path.basename(m.toFile)} ${pc.dim(`(${since(m.from)})`)}\n`,
-      );
+      process.stdout.write(`${pc.yellow(verb.padEnd(12))} ${path.basename(m.from.file)} → ${path.basename(m.toFile)} ${pc.dim(`(${since(m.from)})`)}\n`);
     }
   }
   for (const r of result.requiresToEdit) {

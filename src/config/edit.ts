@@ -30,13 +30,7 @@ export interface SwitchServiceOptions {
 
 export type ConfigEdit = { text: string; changed: boolean; diff: string } | { error: string };
 
-export function switchServiceToTidemark(
-  configText: string,
-  fileExt: '.json' | '.mjs' | '.js' | '.ts',
-  service: string,
-  newMigrationsDir: string,
-  options: SwitchServiceOptions = {},
-): ConfigEdit {
+export function switchServiceToTidemark(configText: string, fileExt: '.json' | '.mjs' | '.js' | '.ts', service: string, newMigrationsDir: string, options: SwitchServiceOptions = {}): ConfigEdit {
   const file = options.file ?? `tidemark.config${fileExt}`;
   const name = options.rename ?? service;
   const byHand = `change it by hand: in services.${service}${name !== service ? ` (renamed ${name})` : ''} set migrations to ${jsString(newMigrationsDir)}${
@@ -70,8 +64,7 @@ function editJson(text: string, service: string, dir: string, options: SwitchSer
 
   // Edits through jsonc-parser keep every byte outside the changed values: layout, key order, line endings.
   const formattingOptions = jsonLayout(text);
-  const set = (t: string, p: JSONPath, value: unknown, isArrayInsertion = false) =>
-    applyEdits(t, modify(t, p, value, { formattingOptions, isArrayInsertion }));
+  const set = (t: string, p: JSONPath, value: unknown, isArrayInsertion = false) => applyEdits(t, modify(t, p, value, { formattingOptions, isArrayInsertion }));
   let out = set(text, ['services', service, 'migrations'], dir);
   const present = Array.isArray(entry.requires) ? (entry.requires as unknown[]) : undefined;
   const add = [...new Set(options.addRequires ?? [])].filter((r) => !present?.includes(r));

@@ -12,7 +12,10 @@ function renderConfig(format: ConfigFormat, services: readonly string[]): string
     return `${JSON.stringify({ services }, null, 2)}\n`;
   }
   const body = entries
-    .map((e) => `    ${e.name}: {\n      migrations: '${e.migrations}',\n      // tables this service owns: names, globs like '${e.name}_*', or 'schema:<name>'\n      owns: [],\n      // services whose tables this one may reference\n      requires: [],\n    },`)
+    .map(
+      (e) =>
+        `    ${e.name}: {\n      migrations: '${e.migrations}',\n      // tables this service owns: names, globs like '${e.name}_*', or 'schema:<name>'\n      owns: [],\n      // services whose tables this one may reference\n      requires: [],\n    },`,
+    )
     .join('\n');
   const head = format === 'ts' ? `import { defineConfig } from 'tidemark';\n\nexport default defineConfig({` : `/** @type {import('tidemark').TidemarkConfig} */\nexport default {`;
   const tail = format === 'ts' ? '});' : '};';
@@ -28,14 +31,15 @@ ${tail}
 }
 
 /** Scaffolds tidemark.config.<format> and one migrations directory per service. Refuses an existing config. */
-export async function initWorkspace(
-  dir: string,
-  services: readonly string[],
-  format: ConfigFormat = 'ts',
-): Promise<{ configFile: string; directories: string[] }> {
+export async function initWorkspace(dir: string, services: readonly string[], format: ConfigFormat = 'ts'): Promise<{ configFile: string; directories: string[] }> {
   for (const name of CONFIG_FILE_NAMES) {
     const existing = path.join(dir, name);
-    if (await fs.stat(existing).then(() => true, () => false)) {
+    if (
+      await fs.stat(existing).then(
+        () => true,
+        () => false,
+      )
+    ) {
       throw new TidemarkError('config-exists', `${name} already exists in ${dir}.`, { kind: 'usage', hint: 'Edit it, or remove it to start again.' });
     }
   }

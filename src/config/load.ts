@@ -13,12 +13,7 @@ import type { TidemarkConfig, Workspace } from './types.js';
 import { validateConfig } from './validate.js';
 
 /** Looked for in this order in each directory. */
-export const CONFIG_FILE_NAMES = [
-  'tidemark.config.ts',
-  'tidemark.config.mjs',
-  'tidemark.config.js',
-  'tidemark.config.json',
-] as const;
+export const CONFIG_FILE_NAMES = ['tidemark.config.ts', 'tidemark.config.mjs', 'tidemark.config.js', 'tidemark.config.json'] as const;
 
 export interface LoadOptions {
   /** Where the lookup starts and what relative paths in options are resolved from. Default: process.cwd(). */
@@ -68,11 +63,7 @@ export async function loadWorkspace(options: LoadOptions = {}): Promise<Workspac
   } else {
     file = findConfigFile(cwd);
     if (!file) {
-      throw new TidemarkError(
-        'config-not-found',
-        `No tidemark.config.ts, .mjs, .js or .json in ${cwd} or any parent directory.`,
-        { kind: 'input', hint: 'run `tidemark init`' },
-      );
+      throw new TidemarkError('config-not-found', `No tidemark.config.ts, .mjs, .js or .json in ${cwd} or any parent directory.`, { kind: 'input', hint: 'run `tidemark init`' });
     }
   }
 
@@ -80,7 +71,6 @@ export async function loadWorkspace(options: LoadOptions = {}): Promise<Workspac
   const root = options.root !== undefined ? path.resolve(cwd, options.root) : path.dirname(file);
   return validateConfig(raw, { root, cwd, configFile: file });
 }
-
 
 function isFile(p: string): boolean {
   try {

@@ -31,9 +31,7 @@ export type PatternUnit = string | Wildcard;
 /** One part (schema or table) of an entry. */
 export type NamePattern = readonly PatternUnit[];
 
-export type OwnsPattern =
-  | { readonly kind: 'schema'; readonly schema: NamePattern }
-  | { readonly kind: 'table'; readonly schema: NamePattern; readonly table: NamePattern };
+export type OwnsPattern = { readonly kind: 'schema'; readonly schema: NamePattern } | { readonly kind: 'table'; readonly schema: NamePattern; readonly table: NamePattern };
 
 export const STAR: Wildcard = Object.freeze({ wildcard: '*' });
 export const ONE: Wildcard = Object.freeze({ wildcard: '?' });
@@ -115,26 +113,25 @@ export function parseOwns(entry: string): ParsedOwns {
   parts.push(current);
   foldedParts.push(folded);
   if (isSchema && parts.length > 1) {
-    return fail('has a dot in a schema name', `quote it: schema:${formatPart(parts.flatMap((p, i) => (i ? ['.', ...p] : p)), 'needed')}`);
+    return fail(
+      'has a dot in a schema name',
+      `quote it: schema:${formatPart(
+        parts.flatMap((p, i) => (i ? ['.', ...p] : p)),
+        'needed',
+      )}`,
+    );
   }
   if (parts.length > 2) {
     return fail('has more than one unquoted dot', 'an entry is `table` or `schema.table`; quote a name that contains a dot: "a.b".c or a."b.c"');
   }
   const build = (ps: PatternUnit[][]): OwnsPattern =>
-    isSchema
-      ? { kind: 'schema', schema: ps[0] }
-      : ps.length === 1
-        ? { kind: 'table', schema: PUBLIC, table: ps[0] }
-        : { kind: 'table', schema: ps[0], table: ps[1] };
+    isSchema ? { kind: 'schema', schema: ps[0] } : ps.length === 1 ? { kind: 'table', schema: PUBLIC, table: ps[0] } : { kind: 'table', schema: ps[0], table: ps[1] };
   const pattern = build(parts);
   if (capitals) {
     // The quoted form keeps today's meaning (tidemark matched case-sensitively): never a silent change.
     const quoted = formatOwns(pattern, 'needed', parts.length === 2);
     const lower = formatOwns(build(foldedParts), 'needed', parts.length === 2);
-    return fail(
-      'has capital letters outside quotes; unquoted names fold to lower case (as in psql and SQL)',
-      `write ${quoted} for the name with capitals, or ${lower} for the lower-case one`,
-    );
+    return fail('has capital letters outside quotes; unquoted names fold to lower case (as in psql and SQL)', `write ${quoted} for the name with capitals, or ${lower} for the lower-case one`);
   }
   for (const part of isSchema ? [parts[0]] : parts) {
     const bytes = minBytes(part);
@@ -342,9 +339,7 @@ export function ownershipConflict(a: OwnsClaim, b: OwnsClaim): string | undefine
   const both = `both ${a.service} and ${b.service}`;
   if (pa.kind === 'schema' && pb.kind === 'schema') {
     if (samePart(pa.schema, pb.schema)) return `\`${a.entry}\` is owned by ${both}`;
-    return partsOverlap(pa.schema, pb.schema)
-      ? `\`${a.entry}\` (${a.service}) and \`${b.entry}\` (${b.service}) overlap, so some schemas would be owned by both`
-      : undefined;
+    return partsOverlap(pa.schema, pb.schema) ? `\`${a.entry}\` (${a.service}) and \`${b.entry}\` (${b.service}) overlap, so some schemas would be owned by both` : undefined;
   }
   if (pa.kind === 'table' && pb.kind === 'table') {
     const litA = isLiteral(pa.schema) && isLiteral(pa.table);
@@ -374,9 +369,7 @@ export function ownershipConflict(a: OwnsClaim, b: OwnsClaim): string | undefine
     if (!matchPart(s, literalText(t.schema))) return undefined;
     return `table ${formatOwns(t, 'needed', true)} is owned by both ${tab.service} and ${sch.service} (through \`${sch.entry}\`)`;
   }
-  return partsOverlap(s, t.schema)
-    ? `\`${tab.entry}\` (${tab.service}) and \`${sch.entry}\` (${sch.service}) overlap, so some tables would be owned by both`
-    : undefined;
+  return partsOverlap(s, t.schema) ? `\`${tab.entry}\` (${tab.service}) and \`${sch.entry}\` (${sch.service}) overlap, so some tables would be owned by both` : undefined;
 }
 
 // Text search (the doctor's cheap pre-filter)
@@ -389,7 +382,5 @@ const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
  * little.
  */
 export function partSearchSource(part: NamePattern): string {
-  return part
-    .map((u) => (typeof u !== 'string' ? (u.wildcard === '*' ? '[^]*?' : '[^]{1,2}?') : u === '"' ? '"{1,2}' : escapeRe(u)))
-    .join('');
+  return part.map((u) => (typeof u !== 'string' ? (u.wildcard === '*' ? '[^]*?' : '[^]{1,2}?') : u === '"' ? '"{1,2}' : escapeRe(u))).join('');
 }

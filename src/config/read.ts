@@ -34,11 +34,7 @@ export async function readConfigFile(file: string, cwd: string): Promise<unknown
       // ESM `export default`, or CommonJS `module.exports` (which Node exposes as `default`).
       value = mod.default;
     } else {
-      throw new TidemarkError(
-        'config-invalid',
-        `${label}: unsupported config file type ${ext || '(none)'}; use .ts, .mjs, .js or .json.`,
-        { kind: 'input', file },
-      );
+      throw new TidemarkError('config-invalid', `${label}: unsupported config file type ${ext || '(none)'}; use .ts, .mjs, .js or .json.`, { kind: 'input', file });
     }
     // `export default (async () => ({ ... }))()` is allowed.
     if (value !== null && typeof (value as PromiseLike<unknown>)?.then === 'function') value = await value;
@@ -46,11 +42,7 @@ export async function readConfigFile(file: string, cwd: string): Promise<unknown
     throw loadFailure(err, file, label);
   }
   if (value === undefined) {
-    throw new TidemarkError(
-      'config-invalid',
-      `${label} has no default export; write \`export default defineConfig({ services: { … } })\`.`,
-      { kind: 'input', file },
-    );
+    throw new TidemarkError('config-invalid', `${label} has no default export; write \`export default defineConfig({ services: { … } })\`.`, { kind: 'input', file });
   }
   return value;
 }
@@ -79,13 +71,15 @@ async function readJson(file: string, label: string): Promise<unknown> {
 }
 
 function cleanJsonMessage(message: string): string {
-  return message
-    .replace(/, (?:\.\.\.)?".*is not valid JSON$/s, '')
-    .replace(/ in JSON at position \d+.*$/s, '')
-    // "Unexpected non-whitespace character after JSON at position 22": the line says where.
-    .replace(/ at position \d+.*$/s, '')
-    .replace(/ \(line \d+ column \d+\)$/, '')
-    .replace(/\.$/, '');
+  return (
+    message
+      .replace(/, (?:\.\.\.)?".*is not valid JSON$/s, '')
+      .replace(/ in JSON at position \d+.*$/s, '')
+      // "Unexpected non-whitespace character after JSON at position 22": the line says where.
+      .replace(/ at position \d+.*$/s, '')
+      .replace(/ \(line \d+ column \d+\)$/, '')
+      .replace(/\.$/, '')
+  );
 }
 
 /**
@@ -150,12 +144,7 @@ function syntaxErrorLine(file: string): number | undefined {
 }
 
 function isModuleNamespace(value: unknown): boolean {
-  return (
-    value !== null &&
-    typeof value === 'object' &&
-    (value as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === 'Module' &&
-    !('services' in value)
-  );
+  return value !== null && typeof value === 'object' && (value as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === 'Module' && !('services' in value);
 }
 
 /** Relative to cwd when that is shorter, so messages read `tidemark.config.ts` or `../tidemark.config.ts`. */

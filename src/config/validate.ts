@@ -22,7 +22,10 @@ const serviceSchema = z.strictObject({
   owns: z.array(z.string()).optional(),
   requires: z.array(z.string()).optional(),
   format: z.enum(['tidemark', 'alembic']).optional(),
-  versionTable: z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/).optional(),
+  versionTable: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/)
+    .optional(),
   recursive: z.boolean().optional(),
 });
 
@@ -77,8 +80,7 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Workspac
   const names = Object.keys(config.services);
 
   if (names.length === 0) {
-    problems.push({ code: 'config-invalid', line: lineOf('services'),
-        message: `${at(lineOf('services'))}: \`services\` declares no service.` });
+    problems.push({ code: 'config-invalid', line: lineOf('services'), message: `${at(lineOf('services'))}: \`services\` declares no service.` });
   }
 
   if (config.database !== undefined && !/^(postgres|postgresql):\/\/|^pglite:/.test(config.database)) {
@@ -117,7 +119,10 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Workspac
           message: `${at(lineOf('services', name, 'requires'))}: service ${name} requires itself.`,
         });
       } else if (!declared.has(required)) {
-        const guess = closest(required, names.filter((n) => n !== name));
+        const guess = closest(
+          required,
+          names.filter((n) => n !== name),
+        );
         problems.push({
           code: 'unknown-required-service',
           service: name,
@@ -256,18 +261,11 @@ function fail(problems: Problem[], file: string | undefined): never {
 
 type Issue = z.core.$ZodIssue;
 
-function shapeProblems(
-  issues: Issue[],
-  raw: Record<string, unknown>,
-  label: string,
-  lineOf: (...keys: string[]) => number | undefined,
-): Problem[] {
+function shapeProblems(issues: Issue[], raw: Record<string, unknown>, label: string, lineOf: (...keys: string[]) => number | undefined): Problem[] {
   // A typo such as `migration:` shows up twice (unknown key + missing `migrations`); say it once.
   const suggested = new Set<string>();
   const problems: Problem[] = [];
-  const unknownFirst = [...issues].sort(
-    (a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'),
-  );
+  const unknownFirst = [...issues].sort((a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'));
   for (const issue of unknownFirst) {
     const p = issue.path.map(String);
     const service = p[0] === 'services' && p.length >= 2 ? p[1] : undefined;
@@ -356,7 +354,6 @@ function describe(value: unknown): string {
   if (typeof value === 'function') return 'a function';
   return `a ${typeof value}`.replace('a object', 'an object');
 }
-
 
 /** A declared name within edit distance 2 of `word`, for "did you mean". */
 function closest(word: string, candidates: string[]): string | undefined {

@@ -109,9 +109,7 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 /** `data/<one file name>.ndjson|csv`: no other directory, no `..`, no control character, no backslash. */
 const dataFile = z.string().refine((f) => /^data\/[^/\\]+\.(ndjson|csv)$/.test(f) && !CONTROL.test(f), { message: 'not a data file inside data/ (data/<name>.ndjson or .csv)' });
 /** Another file at the top of the backup (schema.sql, dump.pgdump). */
-const topFile = z
-  .string()
-  .refine((f) => /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(f) && f !== MANIFEST_FILE && f !== MANIFEST_SHA_FILE, { message: 'not a plain file name at the top of the backup' });
+const topFile = z.string().refine((f) => /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(f) && f !== MANIFEST_FILE && f !== MANIFEST_SHA_FILE, { message: 'not a plain file name at the top of the backup' });
 
 const columnShape = z
   .object({
@@ -166,12 +164,8 @@ const manifestCommon = {
   files: z.array(z.object({ file: topFile, sha256: sha, bytes: count }).strict()),
 };
 
-const manifestV3 = z
-  .object({ formatVersion: z.literal(3), contentDigestAlgorithm: z.enum(['hash64', 'md5']), tables: z.array(tableV3), ...manifestCommon })
-  .strict();
-const manifestV2 = z
-  .object({ formatVersion: z.literal(2), contentDigestAlgorithm: z.enum(['hash64', 'md5']), tables: z.array(tableLegacy), ...manifestCommon })
-  .strict();
+const manifestV3 = z.object({ formatVersion: z.literal(3), contentDigestAlgorithm: z.enum(['hash64', 'md5']), tables: z.array(tableV3), ...manifestCommon }).strict();
+const manifestV2 = z.object({ formatVersion: z.literal(2), contentDigestAlgorithm: z.enum(['hash64', 'md5']), tables: z.array(tableLegacy), ...manifestCommon }).strict();
 const manifestV1 = z.object({ formatVersion: z.literal(1), tables: z.array(tableLegacy), ...manifestCommon }).strict();
 
 // ---------------------------------------------------------------------------------------------

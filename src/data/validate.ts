@@ -148,7 +148,9 @@ export async function validate(target: Target<Session>, options: ValidateCoreOpt
 
     if (options.structure !== false) {
       if (!options.replay) {
-        throw new TidemarkError('bad-usage', 'validate checks structure by replaying migrations: pass options.replay, or use validate from the tidemark package (src/flows/validate.ts).', { kind: 'usage' });
+        throw new TidemarkError('bad-usage', 'validate checks structure by replaying migrations: pass options.replay, or use validate from the tidemark package (src/flows/validate.ts).', {
+          kind: 'usage',
+        });
       }
       await checkStructure(target, options.shadow, options.replay, result);
     }
@@ -266,7 +268,10 @@ function describeOrphans(count: number, from: string, to: string): string {
 async function checkForeignKeys(workspace: Workspace, owned: readonly LiveTable[], db: Queryable, result: ValidateResult): Promise<void> {
   // One catalog query for every owned table, then read back table by table in validate's order.
   const byTable = new Map<number, TableConstraint[]>();
-  for (const fk of await foreignKeys(db, owned.map((t) => t.oid))) {
+  for (const fk of await foreignKeys(
+    db,
+    owned.map((t) => t.oid),
+  )) {
     const list = byTable.get(fk.tableOid) ?? [];
     list.push(fk);
     byTable.set(fk.tableOid, list);
@@ -320,10 +325,7 @@ async function checkSoftRelations(workspace: Workspace, live: readonly LiveTable
       );
       const find = (table: QualifiedName, col: string) => cols.rows.find((r) => r.s === table.schema && r.t === table.name && r.c === col);
       const has = (table: QualifiedName, col: string) => find(table, col) !== undefined;
-      const missingCols = [
-        ...(has(child, childCol) ? [] : [`${short(child)}.${displayName(childCol)}`]),
-        ...(has(parent, parentCol) ? [] : [`${short(parent)}.${displayName(parentCol)}`]),
-      ];
+      const missingCols = [...(has(child, childCol) ? [] : [`${short(child)}.${displayName(childCol)}`]), ...(has(parent, parentCol) ? [] : [`${short(parent)}.${displayName(parentCol)}`])];
       if (missingCols.length === 0) {
         const sameType = find(child, childCol)?.type === find(parent, parentCol)?.type;
         const found = await orphans(db, child, [childCol], parent, [parentCol], !sameType);

@@ -48,7 +48,6 @@ export interface VerifyResult {
   error?: TidemarkError;
 }
 
-
 export async function verifyBackup(dir: string): Promise<VerifyResult> {
   return (await verifyBackupRead(dir)).result;
 }
@@ -130,8 +129,7 @@ export async function verifyBackupRead(dir: string): Promise<{ result: VerifyRes
     }
     result.ok = result.problems.length === 0;
   } catch (err) {
-    result.error =
-      err instanceof TidemarkError ? err : new TidemarkError('verify-failed', `Cannot verify ${dir}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+    result.error = err instanceof TidemarkError ? err : new TidemarkError('verify-failed', `Cannot verify ${dir}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
   }
   result.durationMs = performance.now() - started;
   return { result, ...(result.ok && readManifestValue ? { manifest: readManifestValue } : {}) };

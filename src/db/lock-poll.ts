@@ -44,11 +44,7 @@ export interface LockPollDeps {
  * at the deadline, never after it). Returns whether the lock was taken and how many tries it took.
  * The caller makes the first, uncontended try itself: this is only the waiting.
  */
-export async function pollForLock(
-  tryLock: () => Promise<boolean>,
-  timeoutMs: number,
-  deps: LockPollDeps = {},
-): Promise<{ acquired: boolean; tries: number }> {
+export async function pollForLock(tryLock: () => Promise<boolean>, timeoutMs: number, deps: LockPollDeps = {}): Promise<{ acquired: boolean; tries: number }> {
   const now = deps.now ?? Date.now;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const random = deps.random ?? Math.random;

@@ -19,10 +19,7 @@ export type PGliteModule = typeof import('@electric-sql/pglite');
 const heldLocks = new Set<string>();
 
 function inUse(displayPath: string, pid: number, lockPath: string): TidemarkError {
-  const hint =
-    pid === process.pid
-      ? 'this process already has it open: close that Database first'
-      : `wait for process ${pid} to finish; if it is not using the database, delete ${lockPath}`;
+  const hint = pid === process.pid ? 'this process already has it open: close that Database first' : `wait for process ${pid} to finish; if it is not using the database, delete ${lockPath}`;
   return new TidemarkError('database-in-use', `database ${displayPath} is in use by process ${pid}`, { kind: 'failure', hint });
 }
 
@@ -245,7 +242,13 @@ export async function createDirFromTemplate(mod: PGliteModule, options: { parser
     // A damaged cached dir must not break every later run: move it aside (atomically: a process copying
     // it meanwhile fails loudly rather than getting half of it), so the next open makes it again.
     const trash = `${source}.${process.pid}.${randomBytes(4).toString('hex')}.damaged`;
-    if (await fs.promises.rename(source, trash).then(() => true, () => false)) await fs.promises.rm(trash, { recursive: true, force: true });
+    if (
+      await fs.promises.rename(source, trash).then(
+        () => true,
+        () => false,
+      )
+    )
+      await fs.promises.rm(trash, { recursive: true, force: true });
     templateDirPromise = undefined;
     throw err;
   }

@@ -190,4 +190,3 @@ class KeyedMutex {
     else this.queues.delete(key);
   }
 }
-

@@ -6,8 +6,7 @@ import { literal, quoteIdent, quoteQualified } from '../sql/ident.js';
 import type { Database } from './database.js';
 
 const USER_SCHEMA = `n.nspname NOT IN ('information_schema', 'pg_catalog') AND n.nspname NOT LIKE 'pg\\_%'`;
-const NOT_EXTENSION = (catalog: string, oid: string) =>
-  `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = ${literal(catalog)}::regclass AND d.objid = ${oid} AND d.deptype = 'e')`;
+const NOT_EXTENSION = (catalog: string, oid: string) => `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = ${literal(catalog)}::regclass AND d.objid = ${oid} AND d.deptype = 'e')`;
 
 /** Up to 5 user objects (relations, types, routines, schemas other than public), as "table public.users". */
 export async function userObjects(db: Database): Promise<string[]> {
@@ -97,7 +96,5 @@ async function leftObjects(db: Database): Promise<LeftObject[]> {
         WHERE ${USER_SCHEMA} AND ${NOT_EXTENSION('pg_proc', 'p.oid')}
      ) x ORDER BY o, id DESC`,
   );
-  return rows.map((r) =>
-    r.signature !== null ? { kind: r.kind as 'FUNCTION', signature: r.signature } : { kind: r.kind as 'TABLE', schema: r.schema as string, name: r.name as string },
-  );
+  return rows.map((r) => (r.signature !== null ? { kind: r.kind as 'FUNCTION', signature: r.signature } : { kind: r.kind as 'TABLE', schema: r.schema as string, name: r.name as string }));
 }

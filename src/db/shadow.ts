@@ -84,8 +84,7 @@ export function shadowPlan(target: ShadowTargetFacts, request: ShadowRequest = {
 export async function openShadow(options: ShadowOptions = {}): Promise<Shadow> {
   const targetUrl = options.targetUrl ?? options.target?.displayUrl;
   // The target's backend matters only without a given shadow URL (a bad target URL is then refused here, as before).
-  const backend =
-    options.shadowUrl !== undefined ? undefined : targetUrl !== undefined ? parseDatabaseUrl(targetUrl, options.cwd).backend : options.target?.backend;
+  const backend = options.shadowUrl !== undefined ? undefined : targetUrl !== undefined ? parseDatabaseUrl(targetUrl, options.cwd).backend : options.target?.backend;
   // The URL to reach the server with: given, else the target's own when nothing was redacted from it.
   const url = options.targetUrl ?? (options.target && !options.target.displayUrl.includes('***') ? options.target.displayUrl : undefined);
   const plan = shadowPlan({ backend, url }, { url: options.shadowUrl, prefer: options.prefer });
@@ -257,7 +256,7 @@ async function openGivenShadow(shadowUrl: string, targetUrl: string | undefined,
   const database = await openDatabase(shadowUrl, { cwd });
   try {
     // Another spelling the URLs cannot tell apart (a DNS alias, another address of the host, a proxy).
-    if (target && (await sameServerDatabase(target, database))) throw isTargetError(shown, ' (the server says so: it lists the target\'s own session there)');
+    if (target && (await sameServerDatabase(target, database))) throw isTargetError(shown, " (the server says so: it lists the target's own session there)");
     const found = await userObjects(database);
     if (found.length > 0) {
       throw new TidemarkError('shadow-not-empty', `the shadow database ${shown} is not empty (it holds ${found.join(', ')}); replaying migrations into it would mix them with what is there`, {

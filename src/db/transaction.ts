@@ -123,11 +123,9 @@ class TxHandle implements Tx {
   async transaction<T>(fn: (tx: Tx) => Promise<T>, options?: TransactionOptions): Promise<T> {
     this.check();
     if (options?.isolation !== undefined || options?.readOnly !== undefined) {
-      throw new TidemarkError(
-        'bad-usage',
-        'transaction({ isolation, readOnly }) inside a transaction: a savepoint keeps its transaction\'s mode; give them to the outermost transaction().',
-        { kind: 'usage' },
-      );
+      throw new TidemarkError('bad-usage', "transaction({ isolation, readOnly }) inside a transaction: a savepoint keeps its transaction's mode; give them to the outermost transaction().", {
+        kind: 'usage',
+      });
     }
     // Two savepoints side by side on one session would interleave their statements.
     if (this.child) throw new TidemarkError('nested-transaction', `a savepoint is already open on this transaction (depth ${this.depth}): nest through its handle`);

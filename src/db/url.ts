@@ -86,9 +86,7 @@ export function redactUrl(url: string): string {
  * safety net for the rest.
  */
 export function redactSecrets(text: string): string {
-  return text
-    .replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s'"`<>]+/gi, (url) => redactUrl(url))
-    .replace(/(password\s*=\s*)('[^']*'|"[^"]*"|[^\s&;'"]+)/gi, (_m, key: string) => `${key}***`);
+  return text.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s'"`<>]+/gi, (url) => redactUrl(url)).replace(/(password\s*=\s*)('[^']*'|"[^"]*"|[^\s&;'"]+)/gi, (_m, key: string) => `${key}***`);
 }
 
 /** The index of the `=` after the first `…password` key (any case, percent-encoded or not), if any. */
@@ -178,7 +176,8 @@ export function resolveServerTarget(url: string, env: Env = process.env): Server
   const user = text(parsed.user) ?? text(env.PGUSER) ?? text(process.platform === 'win32' ? env.USERNAME : env.USER);
   const database = text(parsed.database) ?? text(env.PGDATABASE) ?? user;
   const password = text(parsed.password) ?? text(env.PGPASSWORD);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw bad(`its port ${JSON.stringify(portText)} is not a number from 1 to 65535`, 'write the port as digits, e.g. postgres://user@localhost:5432/app');
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw bad(`its port ${JSON.stringify(portText)} is not a number from 1 to 65535`, 'write the port as digits, e.g. postgres://user@localhost:5432/app');
   if (host.includes(',')) throw bad(`it names several hosts (${host}); tidemark connects to one`, 'name one host');
   if (user === undefined || database === undefined) throw bad('it names no user, and neither PGUSER nor USER is set', 'put the user in the URL: postgres://user@host/db');
   const params: Record<string, unknown> = {};
@@ -243,7 +242,11 @@ const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1']);
  */
 export function canonicalHost(host: string): string {
   if (host.startsWith('/')) return host;
-  let h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.+$/, '');
+  let h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.+$/, '');
   try {
     h = h.includes(':') ? new URL(`http://[${h}]`).hostname.replace(/^\[(.*)\]$/, '$1') : new URL(`http://${h}`).hostname;
   } catch {

@@ -134,7 +134,13 @@ export async function adopt(target: Target, options: AdoptCoreOptions): Promise<
     const relDir = options.dir ?? path.join('migrations', name);
     const newDir = path.resolve(workspace.root, relDir);
     // Every kind of migration the history reader takes (or reports: a directory named like one), not only .sql.
-    const present = fs.existsSync(newDir) && fs.statSync(newDir).isDirectory() ? fs.readdirSync(newDir).filter((f) => isMigrationLikeName(f) || f === SUM_FILE_NAME).sort() : [];
+    const present =
+      fs.existsSync(newDir) && fs.statSync(newDir).isDirectory()
+        ? fs
+            .readdirSync(newDir)
+            .filter((f) => isMigrationLikeName(f) || f === SUM_FILE_NAME)
+            .sort()
+        : [];
     if (present.length) {
       throw new TidemarkError('adopt-dir-not-empty', `${displayPath(newDir)} already holds ${present.map(printable).join(', ')}; adopt writes the service's first migration there.`, {
         kind: 'input',
@@ -165,11 +171,18 @@ export async function adopt(target: Target, options: AdoptCoreOptions): Promise<
       for (const r of referenced) {
         const other = workspace.services.find((s) => s.name === r);
         if (other?.format !== 'tidemark') {
-          throw new TidemarkError('adopt-order', `${service.name} references ${live.references.filter((x) => x.service === r).map((x) => x.object).join(', ')} of service ${r}, which is still kept by Alembic: adopt ${r} first.`, {
-            kind: 'input',
-            service: service.name,
-            hint: `tidemark adopt --service ${r} --write, then adopt ${service.name}.`,
-          });
+          throw new TidemarkError(
+            'adopt-order',
+            `${service.name} references ${live.references
+              .filter((x) => x.service === r)
+              .map((x) => x.object)
+              .join(', ')} of service ${r}, which is still kept by Alembic: adopt ${r} first.`,
+            {
+              kind: 'input',
+              service: service.name,
+              hint: `tidemark adopt --service ${r} --write, then adopt ${service.name}.`,
+            },
+          );
         }
       }
       result.requiresAdded = referenced.filter((r) => !service.requires.includes(r));
@@ -192,7 +205,8 @@ export async function adopt(target: Target, options: AdoptCoreOptions): Promise<
       if (!made.ok) throw made.error ?? new TidemarkError('baseline-failed', `The baseline of ${service.name} could not be written.`);
       const history = await readTidemarkHistory(name, newDir);
       const first = history.migrations[0];
-      if (!first || history.migrations.length !== 1) throw new TidemarkError('adopt-baseline-missing', `${displayPath(newDir)} should hold exactly the baseline after adopt; found ${history.migrations.length} migrations.`);
+      if (!first || history.migrations.length !== 1)
+        throw new TidemarkError('adopt-baseline-missing', `${displayPath(newDir)} should hold exactly the baseline after adopt; found ${history.migrations.length} migrations.`);
       result.file = first.file;
       result.migration = first.id;
       step('baseline');

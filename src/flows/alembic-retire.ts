@@ -20,18 +20,19 @@ export interface RetiredRows {
   droppedTable: boolean;
 }
 
-export async function retireAlembicRows(
-  tx: Queryable,
-  options: { dir: string | string[]; service: string; versionTable: string; recursive?: boolean },
-): Promise<RetiredRows> {
+export async function retireAlembicRows(tx: Queryable, options: { dir: string | string[]; service: string; versionTable: string; recursive?: boolean }): Promise<RetiredRows> {
   const dirs = Array.isArray(options.dir) ? options.dir : [options.dir];
   const history = await readAlembicHistory(options.service, dirs, { recursive: options.recursive });
   if (history.revisions.length === 0) {
-    throw new TidemarkError('alembic-retire-empty', `No Alembic revision found in ${dirs.map((d) => displayPath(d)).join(', ')}: cannot tell which ${options.versionTable} rows belong to ${options.service}.`, {
-      kind: 'input',
-      service: options.service,
-      hint: 'Point it at the service\'s Alembic versions directory.',
-    });
+    throw new TidemarkError(
+      'alembic-retire-empty',
+      `No Alembic revision found in ${dirs.map((d) => displayPath(d)).join(', ')}: cannot tell which ${options.versionTable} rows belong to ${options.service}.`,
+      {
+        kind: 'input',
+        service: options.service,
+        hint: "Point it at the service's Alembic versions directory.",
+      },
+    );
   }
   const result: RetiredRows = { versionTable: options.versionTable, deleted: [], remaining: [], droppedTable: false };
   const name = parseJoinedName(options.versionTable);

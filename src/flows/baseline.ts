@@ -159,22 +159,22 @@ export async function baseline(target: Target<Session>, options: BaselineCoreOpt
         {
           kind: 'input',
           service: name,
-          hint: 'Otherwise each service\'s baseline would create it and each reset would drop it under the other.',
+          hint: "Otherwise each service's baseline would create it and each reset would drop it under the other.",
         },
       );
     }
     if (result.unsupported.length > 0) {
-      throw new TidemarkError(
-        'baseline-unsupported',
-        `Cannot baseline service ${name}: tidemark cannot reproduce ${result.unsupported.join(', ')}; nothing was written.`,
-        { kind: 'input', service: name, hint: 'Drop or replace those objects (or take them out of the service\'s `owns`), then run baseline again.' },
-      );
+      throw new TidemarkError('baseline-unsupported', `Cannot baseline service ${name}: tidemark cannot reproduce ${result.unsupported.join(', ')}; nothing was written.`, {
+        kind: 'input',
+        service: name,
+        hint: "Drop or replace those objects (or take them out of the service's `owns`), then run baseline again.",
+      });
     }
     if (live.tables.length + live.views.length + live.types.length + live.functions.length + live.sequences.length === 0) {
       throw new TidemarkError('baseline-empty', `Service ${name} owns nothing in ${target.name.display} (owns: ${service.owns.join(', ') || 'nothing'}); nothing to baseline.`, {
         kind: 'input',
         service: name,
-        hint: 'Check the service\'s `owns` in the config and the database URL.',
+        hint: "Check the service's `owns` in the config and the database URL.",
       });
     }
 
@@ -193,8 +193,11 @@ export async function baseline(target: Target<Session>, options: BaselineCoreOpt
       const n = result.differences.length;
       throw new TidemarkError(
         'baseline-differs',
-        `The baseline of ${name} does not reproduce the live schema (${n} difference${n === 1 ? '' : 's'}): ${result.differences.slice(0, 5).map((d) => d.message).join('; ')}${n > 5 ? '; …' : ''}. Nothing was written.`,
-        { service: name, hint: 'This is a gap in tidemark\'s introspection: report it, with the differences listed.' },
+        `The baseline of ${name} does not reproduce the live schema (${n} difference${n === 1 ? '' : 's'}): ${result.differences
+          .slice(0, 5)
+          .map((d) => d.message)
+          .join('; ')}${n > 5 ? '; …' : ''}. Nothing was written.`,
+        { service: name, hint: "This is a gap in tidemark's introspection: report it, with the differences listed." },
       );
     }
 
@@ -240,11 +243,12 @@ async function refuseExisting(service: string, dir: string, fileName: string, fo
   const firsts = names.filter((n) => parseMigrationName(service, n)?.number === 1n).sort();
   const others = firsts.filter((n) => n !== fileName);
   if (others.length > 0) {
-    throw new TidemarkError(
-      'baseline-exists',
-      `${displayPath(path.join(dir, others[0]))} already is migration 001 of ${service}; baseline writes ${fileName} and will not add a second 001.`,
-      { kind: 'input', service, file: path.join(dir, others[0]), hint: 'Write the baseline elsewhere with --dir, or move the old migrations away first.' },
-    );
+    throw new TidemarkError('baseline-exists', `${displayPath(path.join(dir, others[0]))} already is migration 001 of ${service}; baseline writes ${fileName} and will not add a second 001.`, {
+      kind: 'input',
+      service,
+      file: path.join(dir, others[0]),
+      hint: 'Write the baseline elsewhere with --dir, or move the old migrations away first.',
+    });
   }
   if (firsts.includes(fileName) && !force) {
     throw new TidemarkError('baseline-exists', `${displayPath(path.join(dir, fileName))} already exists; baseline does not overwrite it without --force.`, {
@@ -304,7 +308,11 @@ async function prove(target: Target<Session>, options: BaselineCoreOptions, serv
   result.shadow = !onServer && opened.kind === 'pglite' ? 'pglite:memory (in-process PostgreSQL 18)' : `${opened.description}${why}`;
   try {
     // What the service requires: tidemark services by their migrations, others from their live objects.
-    const required = requiredServices(workspace, service.name, live.references.map((r) => r.service).filter((s) => s !== ''));
+    const required = requiredServices(
+      workspace,
+      service.name,
+      live.references.map((r) => r.service).filter((s) => s !== ''),
+    );
     const viaMigrations = required.filter((s) => s.format === 'tidemark').map((s) => s.name);
     if (viaMigrations.length > 0) {
       try {
@@ -338,11 +346,11 @@ async function prove(target: Target<Session>, options: BaselineCoreOptions, serv
       await shadow.transaction((tx) => tx.exec(upSql));
     } catch (err) {
       const e = err as { message?: string };
-      throw new TidemarkError(
-        'baseline-replay-failed',
-        `The baseline of ${service.name} does not run on the shadow database (${result.shadow}): ${e.message ?? String(err)}. Nothing was written.`,
-        { service: service.name, hint: 'This is a gap in tidemark\'s DDL rendering: report it with the object named above.', cause: err },
-      );
+      throw new TidemarkError('baseline-replay-failed', `The baseline of ${service.name} does not run on the shadow database (${result.shadow}): ${e.message ?? String(err)}. Nothing was written.`, {
+        service: service.name,
+        hint: "This is a gap in tidemark's DDL rendering: report it with the object named above.",
+        cause: err,
+      });
     }
     const replayed = await introspect(shadow, { workspace, service: service.name });
     return compareSnapshots(live, replayed);

@@ -97,7 +97,21 @@ export interface RebaselineResult {
 
 /** A result with nothing done yet; with `error`, that of a rebaseline refused before it had a target (a config, an unknown service). */
 export function rebaselineFailed(service: string, dryRun: boolean, error?: TidemarkError): RebaselineResult {
-  return { ok: false, dryRun, service, database: '', databaseSource: 'default', differences: [], migrations: [], previousLedger: [], rows: [], notes: [], steps: [], durationMs: 0, ...(error ? { error } : {}) };
+  return {
+    ok: false,
+    dryRun,
+    service,
+    database: '',
+    databaseSource: 'default',
+    differences: [],
+    migrations: [],
+    previousLedger: [],
+    rows: [],
+    notes: [],
+    steps: [],
+    durationMs: 0,
+    ...(error ? { error } : {}),
+  };
 }
 
 /** Rebaselines the target's one selected service. */
@@ -126,12 +140,16 @@ export async function rebaseline(target: Target, options: RebaselineSettings): P
     }
     for (const m of migrations) {
       if (m.kind !== 'sql' || !m.transactional) {
-        throw new TidemarkError('rebaseline-not-transactional', `${displayPath(m.file)}: ${m.id} is ${m.kind !== 'sql' ? 'a script' : 'marked no-transaction'}; rebaseline runs the baseline inside ONE transaction, so every migration of ${service.name} must be transactional SQL.`, {
-          kind: 'input',
-          file: m.file,
-          service: service.name,
-          hint: 'Squash the service into one SQL baseline (`tidemark baseline`), or apply it with `tidemark up`.',
-        });
+        throw new TidemarkError(
+          'rebaseline-not-transactional',
+          `${displayPath(m.file)}: ${m.id} is ${m.kind !== 'sql' ? 'a script' : 'marked no-transaction'}; rebaseline runs the baseline inside ONE transaction, so every migration of ${service.name} must be transactional SQL.`,
+          {
+            kind: 'input',
+            file: m.file,
+            service: service.name,
+            hint: 'Squash the service into one SQL baseline (`tidemark baseline`), or apply it with `tidemark up`.',
+          },
+        );
       }
     }
     result.migrations = migrations.map((m) => m.id);
@@ -145,11 +163,15 @@ export async function rebaseline(target: Target, options: RebaselineSettings): P
     const errors = doctor.diagnostics.filter((d) => d.severity === 'error' && (d.service === service.name || d.service === undefined));
     if (errors.length && !options.force) {
       const first = errors[0];
-      throw new TidemarkError('rebaseline-doctor', `The doctor reports ${errors.length} error${errors.length === 1 ? '' : 's'} for ${service.name} (first: ${first.file ? `${displayPath(first.file)}${first.line ? `:${first.line}` : ''}: ` : ''}${first.message.replace(/\.$/, '')}); nothing was changed.`, {
-        kind: 'input',
-        service: service.name,
-        hint: 'Fix them (`tidemark check` lists them all), or pass --force to rebaseline anyway.',
-      });
+      throw new TidemarkError(
+        'rebaseline-doctor',
+        `The doctor reports ${errors.length} error${errors.length === 1 ? '' : 's'} for ${service.name} (first: ${first.file ? `${displayPath(first.file)}${first.line ? `:${first.line}` : ''}: ` : ''}${first.message.replace(/\.$/, '')}); nothing was changed.`,
+        {
+          kind: 'input',
+          service: service.name,
+          hint: 'Fix them (`tidemark check` lists them all), or pass --force to rebaseline anyway.',
+        },
+      );
     }
 
     // The guard runs on the first use of the database, below: after the history and the doctor.
@@ -202,7 +224,7 @@ export async function rebaseline(target: Target, options: RebaselineSettings): P
       if (options.dryRun) return;
 
       // The backup, written and verified on disk before anything changes.
-      say('backup', 'backing up the service\'s tables');
+      say('backup', "backing up the service's tables");
       const { backup } = await import('../data/backup/index.js');
       const written = await backup(target, { out: options.backupDir, format: options.backupFormat ?? 'ndjson' });
       if (!written.ok || !written.dir) throw written.error ?? new TidemarkError('backup-failed', `The backup of ${service.name} failed; nothing was changed.`);
@@ -213,10 +235,14 @@ export async function rebaseline(target: Target, options: RebaselineSettings): P
       const { verifyBackup } = await import('../data/verify.js');
       const verified = await verifyBackup(written.dir);
       if (!verified.ok) {
-        throw new TidemarkError('rebaseline-backup-corrupt', `The backup just written to ${written.dir} does not verify (${verified.problems.map((p) => p.message).join('; ')}); nothing was changed.`, {
-          service: service.name,
-          hint: 'Check the disk, then run again.',
-        });
+        throw new TidemarkError(
+          'rebaseline-backup-corrupt',
+          `The backup just written to ${written.dir} does not verify (${verified.problems.map((p) => p.message).join('; ')}); nothing was changed.`,
+          {
+            service: service.name,
+            hint: 'Check the disk, then run again.',
+          },
+        );
       }
       step('verify-backup');
 
@@ -232,12 +258,16 @@ export async function rebaseline(target: Target, options: RebaselineSettings): P
           } catch (err) {
             const e = err as { code?: string; message?: string; detail?: string };
             if (e.code !== '2BP01') throw err;
-            throw new TidemarkError('rebaseline-dependents', `Cannot rebaseline ${service.name}: dropping its objects failed because other objects depend on them (${(e.detail ?? e.message ?? '').replace(/\n/g, '; ')}); everything rolled back.`, {
-              kind: 'input',
-              service: service.name,
-              hint: 'Drop those objects in a migration of the service that owns them and re-create them after the rebaseline.',
-              cause: err,
-            });
+            throw new TidemarkError(
+              'rebaseline-dependents',
+              `Cannot rebaseline ${service.name}: dropping its objects failed because other objects depend on them (${(e.detail ?? e.message ?? '').replace(/\n/g, '; ')}); everything rolled back.`,
+              {
+                kind: 'input',
+                service: service.name,
+                hint: 'Drop those objects in a migration of the service that owns them and re-create them after the rebaseline.',
+                cause: err,
+              },
+            );
           }
           await applyBaseline(tx, migrations, say);
           say('restore', `${result.rows.reduce((n, r) => n + r.before, 0)} rows`);
@@ -251,7 +281,10 @@ export async function rebaseline(target: Target, options: RebaselineSettings): P
           const rebuilt = await introspect(tx, { workspace, service: service.name });
           const left = compareSnapshots(rebuilt, expected, { expected: 'rebuilt', actual: 'baseline' });
           if (left.length) {
-            throw new TidemarkError('rebaseline-structure', `After applying the baseline, ${service.name}'s schema still differs from the replayed baseline: ${left.map((d) => d.message).join('; ')}.`);
+            throw new TidemarkError(
+              'rebaseline-structure',
+              `After applying the baseline, ${service.name}'s schema still differs from the replayed baseline: ${left.map((d) => d.message).join('; ')}.`,
+            );
           }
           const checked = await validate(inTx, { against: written.dir, structure: false });
           if (checked.error) throw checked.error;
@@ -341,12 +374,16 @@ async function applyBaseline(tx: Queryable, migrations: readonly MigrationFile[]
         await tx.exec(s.text);
       } catch (err) {
         const e = err as { message?: string; code?: string };
-        throw new TidemarkError('rebaseline-baseline-failed', `${displayPath(m.file)}:${s.line}: ${m.id} failed inside the rebaseline transaction: ${e.message ?? String(err)}${e.code ? ` (SQLSTATE ${e.code})` : ''}; everything rolled back.`, {
-          file: m.file,
-          line: s.line,
-          service: m.service,
-          cause: err,
-        });
+        throw new TidemarkError(
+          'rebaseline-baseline-failed',
+          `${displayPath(m.file)}:${s.line}: ${m.id} failed inside the rebaseline transaction: ${e.message ?? String(err)}${e.code ? ` (SQLSTATE ${e.code})` : ''}; everything rolled back.`,
+          {
+            file: m.file,
+            line: s.line,
+            service: m.service,
+            cause: err,
+          },
+        );
       }
     }
   }
@@ -358,4 +395,3 @@ function orphanFindings(r: ValidateResult): Map<string, string> {
   for (const f of r.findings) if (f.check === 'relationships') out.set(f.table ?? '', f.message);
   return out;
 }
-

@@ -189,9 +189,7 @@ function droppedObjects(snapshot: Snapshot): DroppedObject[] {
   return [
     ...snapshot.tables.map((t) => ({ kind: 'table' as const, name: name(t) })),
     ...snapshot.views.map((v) => ({ kind: v.materialized ? ('materialized view' as const) : ('view' as const), name: name(v) })),
-    ...snapshot.sequences
-      .filter((s) => !(s.ownedBy && tables.has(nameKey({ schema: s.ownedBy.schema, name: s.ownedBy.table }))))
-      .map((s) => ({ kind: 'sequence' as const, name: name(s) })),
+    ...snapshot.sequences.filter((s) => !(s.ownedBy && tables.has(nameKey({ schema: s.ownedBy.schema, name: s.ownedBy.table })))).map((s) => ({ kind: 'sequence' as const, name: name(s) })),
     ...snapshot.functions.map((f) => ({ kind: f.kind, name: name(f) })),
     ...snapshot.types.map((t) => ({ kind: t.kind === 'domain' ? ('domain' as const) : ('type' as const), name: name(t) })),
   ];

@@ -30,4 +30,3 @@ export function buildHistory(service: string, migrations: MigrationFile[], probl
   const sorted = [...migrations].sort((a, b) => compareMigrationNumbers(a.number, b.number) || a.id.localeCompare(b.id));
   return { service, migrations: sorted, problems: all };
 }
-

@@ -51,12 +51,7 @@ export function normalizeSlug(slug: string): string {
  * (an edited migration, a conflicted merge) is left as it is and `sum.reason` says so, because
  * recomputing it would silently accept that change.
  */
-export async function createMigrationFile(
-  service: string,
-  dir: string,
-  slug: string,
-  kind: 'sql' | 'js' | 'ts' = 'sql',
-): Promise<{ id: string; file: string; sum: NewMigrationSum }> {
+export async function createMigrationFile(service: string, dir: string, slug: string, kind: 'sql' | 'js' | 'ts' = 'sql'): Promise<{ id: string; file: string; sum: NewMigrationSum }> {
   const clean = normalizeSlug(slug);
   if (!clean) {
     throw new TidemarkError('bad-slug', `The slug "${slug}" has no letters or digits.`, { kind: 'usage', hint: 'e.g. tidemark new user add_role' });

@@ -49,7 +49,13 @@ export async function readTidemarkHistory(service: string, dir: string): Promise
           service,
           file,
           message: `${fileName} is not named <service>_<NNN>_<slug> for service ${service}.`,
-          hint: `Rename it, e.g. ${service}_001_${fileName.replace(/\.[^.]+$/, '').replace(/[^a-z0-9]+/gi, '_').replace(/^_+|_+$/g, '').toLowerCase() || 'change'}${path.extname(fileName)}.`,
+          hint: `Rename it, e.g. ${service}_001_${
+            fileName
+              .replace(/\.[^.]+$/, '')
+              .replace(/[^a-z0-9]+/gi, '_')
+              .replace(/^_+|_+$/g, '')
+              .toLowerCase() || 'change'
+          }${path.extname(fileName)}.`,
         });
       }
       return undefined;

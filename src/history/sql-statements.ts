@@ -115,8 +115,7 @@ export function topLevelSemicolons(text: string): number[] {
         const word = text.slice(i, j).toLowerCase();
         if (words.length < 4) words.push(word);
         const defines =
-          words[0] === 'create' &&
-          (words[1] === 'function' || words[1] === 'procedure' || (words[1] === 'or' && words[2] === 'replace' && (words[3] === 'function' || words[3] === 'procedure')));
+          words[0] === 'create' && (words[1] === 'function' || words[1] === 'procedure' || (words[1] === 'or' && words[2] === 'replace' && (words[3] === 'function' || words[3] === 'procedure')));
         if (defines && paren === 0) {
           if (word === 'begin') beginDepth++;
           else if (word === 'case' && beginDepth > 0) beginDepth++;
@@ -184,12 +183,7 @@ function syntaxError(file: string, line: number, migrationId: string, message: s
  * statements, each piece is parsed on its own (libpg-query's WASM heap stays small), and line numbers
  * are counted forward, never again from the start.
  */
-export async function splitStatements(
-  section: SqlSection,
-  file: string,
-  migrationId: string,
-  options: SplitOptions = {},
-): Promise<SqlStatement[]> {
+export async function splitStatements(section: SqlSection, file: string, migrationId: string, options: SplitOptions = {}): Promise<SqlStatement[]> {
   const { parseSync } = await loadPgParser();
   const text = section.text;
   const statements: SqlStatement[] = [];
@@ -213,11 +207,13 @@ export async function splitStatements(
       const tooLong = chunk.length > MAX_STATEMENT_CHARS ? badStatementStart(chunk, (st) => st.length > MAX_STATEMENT_CHARS) : -1;
       if (tooLong >= 0) {
         const line = chunkLine + countNewlines(chunk, 0, tooLong);
-        throw new TidemarkError(
-          'migration-too-large',
-          `${file}:${line}: ${migrationId}: a statement of more than ${MAX_STATEMENT_CHARS / 1024 / 1024} MiB cannot be parsed.`,
-          { kind: 'input', file, line, migration: migrationId, hint: 'Split it into several statements, or load the data with COPY from a file; nothing was applied.' },
-        );
+        throw new TidemarkError('migration-too-large', `${file}:${line}: ${migrationId}: a statement of more than ${MAX_STATEMENT_CHARS / 1024 / 1024} MiB cannot be parsed.`, {
+          kind: 'input',
+          file,
+          line,
+          migration: migrationId,
+          hint: 'Split it into several statements, or load the data with COPY from a file; nothing was applied.',
+        });
       }
       parsed = parseSync(chunk);
     } catch (err) {
@@ -226,7 +222,16 @@ export async function splitStatements(
       const cursor = e.sqlDetails?.cursorPosition;
       // A parse error carries sqlDetails; anything else (the WASM heap, a crash) is not about the SQL.
       if (!e.sqlDetails) {
-        const line = chunkLine + countNewlines(chunk, 0, Math.max(0, badStatementStart(chunk, (st) => fails(parseSync, st))));
+        const line =
+          chunkLine +
+          countNewlines(
+            chunk,
+            0,
+            Math.max(
+              0,
+              badStatementStart(chunk, (st) => fails(parseSync, st)),
+            ),
+          );
         throw new TidemarkError('migration-unparsable', `${file}:${line}: ${migrationId}: the SQL parser failed (${e.message ?? String(err)}).`, {
           kind: 'input',
           file,
@@ -276,6 +281,8 @@ export async function splitStatements(
 export function lineOfPosition(statement: SqlStatement, position: number | string | undefined): number {
   const pos = Number(position);
   if (!Number.isFinite(pos) || pos < 1) return statement.line;
-  const before = Array.from(statement.text).slice(0, pos - 1).join('');
+  const before = Array.from(statement.text)
+    .slice(0, pos - 1)
+    .join('');
   return statement.line + countNewlines(before);
 }

@@ -44,7 +44,6 @@ interface RangeVarLike {
   location?: number;
 }
 
-
 /**
  * The tables a piece of SQL touches, with the line of each mention, from the real PostgreSQL parse
  * tree: every RangeVar, REFERENCES targets, and the names in DROP / COMMENT ON TABLE. CTE names are
@@ -110,8 +109,7 @@ export async function findTableReferences(sql: string, file: string, firstLine: 
         if (!value || typeof value !== 'object') continue;
         // Only the statement's target keeps its action; anything else mentioned inside is read.
         // A capitalised key is a node-type wrapper ({ RangeVar: … }): it passes the role through.
-        const childRole =
-          key === 'pktable' ? 'REFERENCES' : role !== action || /^[A-Z]/.test(key) ? role : TARGET_KEYS.has(key) ? action : 'SELECT';
+        const childRole = key === 'pktable' ? 'REFERENCES' : role !== action || /^[A-Z]/.test(key) ? role : TARGET_KEYS.has(key) ? action : 'SELECT';
         stack.push({ node: value, role: childRole });
       }
     }

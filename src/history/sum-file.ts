@@ -127,11 +127,7 @@ export function diffSum(recorded: SumFile, actual: SumFile): { missing: string[]
  * Compares the text of `tidemark.sum` (undefined when there is none) with the migration files.
  * With no sum file, `present` is false, `totalValid` false and every file is `missing`.
  */
-export function verifySum(
-  file: string,
-  text: string | undefined,
-  files: readonly { name: string; bytes: Uint8Array }[],
-): SumVerification {
+export function verifySum(file: string, text: string | undefined, files: readonly { name: string; bytes: Uint8Array }[]): SumVerification {
   return verifySumEntries(file, text, computeSum(files));
 }
 

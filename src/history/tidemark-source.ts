@@ -80,8 +80,7 @@ const SCRIPT_DIRECTIVE = /^\s*\/\/\s*tidemark:\s*([A-Za-z][\w-]*)?(.*)$/;
  */
 export function parseMigrationSource(service: string, file: string, name: MigrationName, bytes: Uint8Array): ParsedSource {
   const problems: Diagnostic[] = [];
-  const problem = (line: number | undefined, message: string, hint?: string) =>
-    problems.push({ rule: 'migration-file', severity: 'error', service, file, line, message, hint });
+  const problem = (line: number | undefined, message: string, hint?: string) => problems.push({ rule: 'migration-file', severity: 'error', service, file, line, message, hint });
 
   const text = Buffer.from(bytes).toString('utf8');
   if (text.includes('\u0000') || text.includes('\uFFFD')) {
@@ -160,11 +159,7 @@ export function parseMigrationSource(service: string, file: string, name: Migrat
           } else addRequires(args, lineNo);
           return;
         }
-        problem(
-          lineNo,
-          `${name.id}: unknown directive \`tidemark:${m[1] ?? ''}\`.`,
-          'Known directives: up, down, no-transaction, requires.',
-        );
+        problem(lineNo, `${name.id}: unknown directive \`tidemark:${m[1] ?? ''}\`.`, 'Known directives: up, down, no-transaction, requires.');
         return;
       }
       if (state !== 'header') {
@@ -186,11 +181,7 @@ export function parseMigrationSource(service: string, file: string, name: Migrat
     });
     closeSection();
     if (!up) {
-      problem(
-        firstSqlInHeader,
-        `${name.id} has no \`-- tidemark:up\` section.`,
-        'Put a line `-- tidemark:up` above the statements (and `-- tidemark:down` above their reverse).',
-      );
+      problem(firstSqlInHeader, `${name.id} has no \`-- tidemark:up\` section.`, 'Put a line `-- tidemark:up` above the statements (and `-- tidemark:down` above their reverse).');
     } else if (firstSqlInHeader !== undefined) {
       problem(firstSqlInHeader, `${name.id}: SQL before \`-- tidemark:up\`.`, 'Only comments and directives may come before `-- tidemark:up`.');
     }

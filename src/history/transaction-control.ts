@@ -62,8 +62,7 @@ function defBool(options: unknown, name: string, fallback: boolean): boolean {
   return fallback;
 }
 
-const hasDef = (options: unknown, name: string) =>
-  Array.isArray(options) && (options as { DefElem?: { defname?: string } }[]).some((o) => o.DefElem?.defname?.toLowerCase() === name);
+const hasDef = (options: unknown, name: string) => Array.isArray(options) && (options as { DefElem?: { defname?: string } }[]).some((o) => o.DefElem?.defname?.toLowerCase() === name);
 
 /** Why PostgreSQL would refuse this statement inside a transaction block, or undefined. */
 export function refusedInTransactionBlock(node: StatementNode, serverVersionNum?: number): string | undefined {
@@ -81,9 +80,7 @@ export function refusedInTransactionBlock(node: StatementNode, serverVersionNum?
       return undefined;
     case 'AlterTableStmt': {
       const cmds = (s.cmds ?? []) as { AlterTableCmd?: { subtype?: string; def?: { PartitionCmd?: { concurrent?: boolean } } } }[];
-      return cmds.some((c) => c.AlterTableCmd?.subtype === 'AT_DetachPartition' && c.AlterTableCmd.def?.PartitionCmd?.concurrent)
-        ? 'ALTER TABLE … DETACH PARTITION … CONCURRENTLY'
-        : undefined;
+      return cmds.some((c) => c.AlterTableCmd?.subtype === 'AT_DetachPartition' && c.AlterTableCmd.def?.PartitionCmd?.concurrent) ? 'ALTER TABLE … DETACH PARTITION … CONCURRENTLY' : undefined;
     }
     case 'VacuumStmt':
       return s.is_vacuumcmd ? 'VACUUM' : undefined;
@@ -114,9 +111,7 @@ export function refusedInTransactionBlock(node: StatementNode, serverVersionNum?
     case 'DropSubscriptionStmt':
       return 'DROP SUBSCRIPTION (of a subscription with a replication slot)';
     case 'AlterEnumStmt':
-      return s.newVal !== undefined && s.oldVal === undefined && serverVersionNum !== undefined && serverVersionNum < 120000
-        ? 'ALTER TYPE … ADD VALUE (before PostgreSQL 12)'
-        : undefined;
+      return s.newVal !== undefined && s.oldVal === undefined && serverVersionNum !== undefined && serverVersionNum < 120000 ? 'ALTER TYPE … ADD VALUE (before PostgreSQL 12)' : undefined;
     default:
       return undefined;
   }
@@ -144,7 +139,12 @@ export function transactionChecker(check: TransactionCheck): (node: StatementNod
       const name = t.savepoint_name ?? '';
       if (kind === 'TRANS_STMT_SAVEPOINT' || kind === 'TRANS_STMT_RELEASE' || kind === 'TRANS_STMT_ROLLBACK_TO') {
         if (!check.transactional) {
-          refuse('transaction-control', statement, 'needs a transaction, and a no-transaction migration has none', 'Remove it, or drop `-- tidemark:no-transaction` so the migration runs in one transaction; nothing was applied.');
+          refuse(
+            'transaction-control',
+            statement,
+            'needs a transaction, and a no-transaction migration has none',
+            'Remove it, or drop `-- tidemark:no-transaction` so the migration runs in one transaction; nothing was applied.',
+          );
         }
         if (kind === 'TRANS_STMT_SAVEPOINT') {
           savepoints.push(name);

@@ -32,7 +32,10 @@ export interface TargetGuard {
 // test/unit/guard.test.ts (issue 12): its path rules (`?` stops at `/`, `*` skips `.` and `..`, `[]`, `{}`, `!`
 // and `./` mean something) needed escaping, `/` masking and special cases to agree, so this stays.
 function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`, 'i');
 }
 
@@ -184,10 +187,7 @@ export interface ProtectionStatus {
  * protected list and the remote-host rule (when the database was opened from a URL), the server's
  * answers, the mark, a standby. Reads only.
  */
-export async function protectionStatus(
-  db: Database,
-  options: { target?: DatabaseTarget; protectedList: readonly string[]; cwd: string },
-): Promise<ProtectionStatus> {
+export async function protectionStatus(db: Database, options: { target?: DatabaseTarget; protectedList: readonly string[]; cwd: string }): Promise<ProtectionStatus> {
   const reasons = options.target ? guardTarget(options.target, options.protectedList, options.cwd).reasons : [];
   const connected = await connectedReasons(db, options.protectedList);
   if (connected.facts.inRecovery) reasons.push('the server is a standby in recovery (pg_is_in_recovery() is true)');

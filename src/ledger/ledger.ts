@@ -79,11 +79,9 @@ async function ledgerVersion(q: Queryable): Promise<number> {
 
 function refuseNewer(version: number): void {
   if (version > LEDGER_VERSION) {
-    throw new TidemarkError(
-      'ledger-too-new',
-      `The ledger (schema ${LEDGER_SCHEMA}) is at version ${version}, newer than this tidemark ${TOOL_VERSION} knows (${LEDGER_VERSION}).`,
-      { hint: 'Upgrade tidemark; an older release must not write a newer ledger.' },
-    );
+    throw new TidemarkError('ledger-too-new', `The ledger (schema ${LEDGER_SCHEMA}) is at version ${version}, newer than this tidemark ${TOOL_VERSION} knows (${LEDGER_VERSION}).`, {
+      hint: 'Upgrade tidemark; an older release must not write a newer ledger.',
+    });
   }
 }
 
@@ -210,10 +208,7 @@ export async function removeMigration(q: Queryable, action: string, service: str
 }
 
 /** An event with no ledger row change (a failed run, a reset, a restore). */
-export async function logEvent(
-  q: Queryable,
-  event: { action: string; service?: string; migration?: string; outcome: 'ok' | 'failed'; detail?: unknown },
-): Promise<void> {
+export async function logEvent(q: Queryable, event: { action: string; service?: string; migration?: string; outcome: 'ok' | 'failed'; detail?: unknown }): Promise<void> {
   await q.query(
     `INSERT INTO ${LEDGER_SCHEMA}.events (actor, tool_version, action, service, migration, outcome, detail)
      VALUES ($1, $2, $3, $4, $5, $6, $7)`,
@@ -241,19 +236,18 @@ export interface ProtectionMark {
 export async function readProtection(q: Queryable): Promise<ProtectionMark | undefined> {
   const { rows } = await q.query<{ present: boolean }>(`SELECT to_regclass(${literal(`${LEDGER_SCHEMA}.protection`)}) IS NOT NULL AS present`);
   if (!rows[0]?.present) return undefined;
-  const mark = await q.query<{ database: string; protected_at: Date | string; protected_by: string }>(
-    `SELECT database, protected_at, protected_by FROM ${LEDGER_SCHEMA}.protection LIMIT 1`,
-  );
+  const mark = await q.query<{ database: string; protected_at: Date | string; protected_by: string }>(`SELECT database, protected_at, protected_by FROM ${LEDGER_SCHEMA}.protection LIMIT 1`);
   const r = mark.rows[0];
   return r ? { database: r.database, at: r.protected_at instanceof Date ? r.protected_at : new Date(r.protected_at), by: r.protected_by } : undefined;
 }
 
 /** Sets the mark (kept as it was if already set) and logs the event; the ledger must exist (ensureLedger). */
 export async function markProtected(q: Queryable, database: string): Promise<boolean> {
-  const { rowCount } = await q.query(
-    `INSERT INTO ${LEDGER_SCHEMA}.protection (database, protected_by, tool_version) VALUES ($1, $2, $3) ON CONFLICT (singleton) DO NOTHING`,
-    [database, ACTOR, TOOL_VERSION],
-  );
+  const { rowCount } = await q.query(`INSERT INTO ${LEDGER_SCHEMA}.protection (database, protected_by, tool_version) VALUES ($1, $2, $3) ON CONFLICT (singleton) DO NOTHING`, [
+    database,
+    ACTOR,
+    TOOL_VERSION,
+  ]);
   if (rowCount > 0) await logEvent(q, { action: 'protect', outcome: 'ok', detail: { database } });
   return rowCount > 0;
 }

@@ -36,7 +36,10 @@ function renderDiagnostic(d: Diagnostic): string {
 export function renderCheckText(report: RenderableReport): string {
   const out: string[] = [];
   for (const s of report.services) {
-    const heads = s.graph.effectiveHeads.length === 1 ? `head ${s.graph.effectiveHeads[0]}` : `${s.graph.effectiveHeads.length} heads${s.graph.effectiveHeads.length ? ` (${s.graph.effectiveHeads.join(', ')})` : ''}`;
+    const heads =
+      s.graph.effectiveHeads.length === 1
+        ? `head ${s.graph.effectiveHeads[0]}`
+        : `${s.graph.effectiveHeads.length} heads${s.graph.effectiveHeads.length ? ` (${s.graph.effectiveHeads.join(', ')})` : ''}`;
     const facts = [s.format, `${s.graph.revisionCount} ${s.format === 'tidemark' ? 'migration' : 'revision'}${s.graph.revisionCount === 1 ? '' : 's'}`, heads];
     if (s.graph.mergePoints.length) facts.push(`${s.graph.mergePoints.length} merge${s.graph.mergePoints.length === 1 ? '' : 's'}`);
     out.push(`${pc.bold(s.service)}  ${pc.dim(`${facts.join(' · ')} · ${s.dirs.map(displayPath).join(', ')}`)}`);

@@ -82,11 +82,12 @@ function buildModel(view: GraphView): Model {
   validate(view);
   const services = view.services;
   const declaredIn = new Map<string, string[]>();
-  for (const s of services) for (const r of s.revisions) {
-    const list = declaredIn.get(r.id) ?? [];
-    if (!list.includes(s.name)) list.push(s.name);
-    declaredIn.set(r.id, list);
-  }
+  for (const s of services)
+    for (const r of s.revisions) {
+      const list = declaredIn.get(r.id) ?? [];
+      if (!list.includes(s.name)) list.push(s.name);
+      declaredIn.set(r.id, list);
+    }
   const dupKeys = new Set((view.duplicateIds ?? []).map((d) => keyOf(d.service, d.id)));
   const cross = (view.crossServiceEdges ?? []).map((e) => ({ ...e, used: false }));
 
@@ -114,8 +115,8 @@ function buildModel(view: GraphView): Model {
     const merges = new Set(s.merges ?? []);
     const seen = new Set<string>();
     const order: string[] = [];
-    for (const id of s.order ?? []) if (!seen.has(id)) (seen.add(id), order.push(id));
-    for (const r of s.revisions) if (!seen.has(r.id)) (seen.add(r.id), order.push(r.id));
+    for (const id of s.order ?? []) if (!seen.has(id)) seen.add(id), order.push(id);
+    for (const r of s.revisions) if (!seen.has(r.id)) seen.add(r.id), order.push(r.id);
     const cluster: Node[] = [];
     for (const id of order) {
       const key = keyOf(s.name, id);
@@ -187,7 +188,10 @@ function ensureNode(nodes: Map<string, Node>, loose: Node[], service: string, id
 
 /** A DOT double-quoted string: backslashes and quotes escaped, line breaks as `\n`. */
 function dq(text: string): string {
-  return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\r\n|\r|\n/g, '\\n')}"`;
+  return `"${text
+    .replace(/\\/g, '\\\\')
+    .replace(/"/g, '\\"')
+    .replace(/\r\n|\r|\n/g, '\\n')}"`;
 }
 
 function dotLabel(n: Node, withService: boolean): string {
@@ -286,11 +290,7 @@ export function renderMermaid(view: GraphView): string {
     out.push(`  ${ids.get(e.from)} ${e.dashed ? '-.->' : '-->'} ${ids.get(e.to)}`);
     if (e.red) red.push(i);
   });
-  out.push(
-    '  classDef head stroke-width:3px',
-    `  classDef duplicate fill:#fde0e0,stroke:${RED},color:${RED},stroke-width:2px`,
-    `  classDef missing stroke-dasharray:4 3,stroke:${GREY},color:${GREY}`,
-  );
+  out.push('  classDef head stroke-width:3px', `  classDef duplicate fill:#fde0e0,stroke:${RED},color:${RED},stroke-width:2px`, `  classDef missing stroke-dasharray:4 3,stroke:${GREY},color:${GREY}`);
   if (classes.head.length) out.push(`  class ${classes.head.join(',')} head`);
   if (classes.duplicate.length) out.push(`  class ${classes.duplicate.join(',')} duplicate`);
   if (red.length) out.push(`  linkStyle ${red.join(',')} stroke:${RED},stroke-width:2px`);

@@ -65,11 +65,7 @@ const TYPE_ORDER = `CASE con.contype WHEN 'p' THEN 0 WHEN 'u' THEN 1 WHEN 'c' TH
  * check, exclusion, foreign key, then name: the order backup's schema.sql writes them in; with one
  * type that is (table, name), as restore and validate read them.
  */
-export async function tableConstraints(
-  db: Queryable,
-  tables: readonly number[],
-  options: { types?: readonly ConstraintType[]; referencing?: readonly number[] } = {},
-): Promise<TableConstraint[]> {
+export async function tableConstraints(db: Queryable, tables: readonly number[], options: { types?: readonly ConstraintType[]; referencing?: readonly number[] } = {}): Promise<TableConstraint[]> {
   if (!tables.length) return [];
   const types = options.types ?? ['p', 'u', 'c', 'x', 'f'];
   const params: unknown[] = [tables, types];
@@ -79,10 +75,26 @@ export async function tableConstraints(
     refFilter = ' AND con.confrelid = ANY($3::int8[]::oid[])';
   }
   const { rows } = await db.query<{
-    rel: number; schema: string; table: string; relkind: string; relispartition: boolean; name: string; type: ConstraintType;
-    def: string; comment: string | null; cols: string[] | null; validated: boolean; inherited: boolean; owned: boolean;
-    ref: number | null; ref_schema: string | null; ref_name: string | null; ref_kind: string | null; refcols: string[] | null;
-    matchtype: string; can_reference: boolean | null;
+    rel: number;
+    schema: string;
+    table: string;
+    relkind: string;
+    relispartition: boolean;
+    name: string;
+    type: ConstraintType;
+    def: string;
+    comment: string | null;
+    cols: string[] | null;
+    validated: boolean;
+    inherited: boolean;
+    owned: boolean;
+    ref: number | null;
+    ref_schema: string | null;
+    ref_name: string | null;
+    ref_kind: string | null;
+    refcols: string[] | null;
+    matchtype: string;
+    can_reference: boolean | null;
   }>(
     `SELECT con.conrelid::int8::float8 AS rel, cn.nspname AS schema, c.relname AS table, c.relkind::text AS relkind,
             c.relispartition, con.conname AS name, con.contype::text AS type, pg_catalog.pg_get_constraintdef(con.oid) AS def,

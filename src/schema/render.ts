@@ -65,8 +65,14 @@ export function renderBaseline(snapshot: Snapshot, service: string, options: Ren
     up.push(`-- ${title}`, ...statements, '');
   };
 
-  section('schemas', snapshot.schemas.map((s) => `CREATE SCHEMA IF NOT EXISTS ${ident(s)};`));
-  section('extensions', snapshot.extensions.map((e) => `CREATE EXTENSION IF NOT EXISTS ${ident(e.name)}${e.schema === 'public' ? '' : ` WITH SCHEMA ${ident(e.schema)}`};`));
+  section(
+    'schemas',
+    snapshot.schemas.map((s) => `CREATE SCHEMA IF NOT EXISTS ${ident(s)};`),
+  );
+  section(
+    'extensions',
+    snapshot.extensions.map((e) => `CREATE EXTENSION IF NOT EXISTS ${ident(e.name)}${e.schema === 'public' ? '' : ` WITH SCHEMA ${ident(e.schema)}`};`),
+  );
   // String bodies (LANGUAGE sql with quotes, plpgsql) may read tables created further down: pg_depend
   // cannot see into them, so they are checked when they run, as pg_dump does.
   if (snapshot.functions.length > 0) up.push('SET LOCAL check_function_bodies = off;', '');
@@ -89,7 +95,10 @@ export function renderBaseline(snapshot: Snapshot, service: string, options: Ren
     }
   }
   // Indexes before foreign keys: a foreign key may reference the columns of a unique index.
-  section('indexes', snapshot.tables.flatMap((t) => t.indexes.map(indexStatement)));
+  section(
+    'indexes',
+    snapshot.tables.flatMap((t) => t.indexes.map(indexStatement)),
+  );
   section('replica identity and clustering', snapshot.tables.flatMap(tableSettings));
   section('foreign keys and NOT VALID constraints', later);
   section(
@@ -183,7 +192,13 @@ export function renderDrop(snapshot: Snapshot): string {
   last = undefined;
   for (const item of sequence) {
     if (item.kind === 'table') {
-      if (last !== 'table') out.push(`DROP TABLE ${[...runs[run++]].reverse().map((t) => qualified(t)).join(', ')};`);
+      if (last !== 'table')
+        out.push(
+          `DROP TABLE ${[...runs[run++]]
+            .reverse()
+            .map((t) => qualified(t))
+            .join(', ')};`,
+        );
     } else if (item.kind === 'view') out.push(`DROP ${item.view.materialized ? 'MATERIALIZED VIEW' : 'VIEW'} ${qualified(item.view)};`);
     else if (item.kind === 'function') out.push(`DROP ${item.fn.kind === 'procedure' ? 'PROCEDURE' : 'FUNCTION'} ${qualified(item.fn)}(${item.fn.arguments});`);
     else if (item.kind === 'sequence') {
@@ -366,9 +381,12 @@ function orderTypes(types: readonly TypeInfo[]): TypeInfo[] {
   const pending = [...types];
   const done: TypeInfo[] = [];
   const names = (t: TypeInfo) => [`${t.schema}.${t.name}`, displayName(t), qualified(t)];
-  const uses = (t: TypeInfo): string[] =>
-    t.kind === 'domain' ? [t.baseType] : t.kind === 'composite' ? t.attributes.map((a) => a.type) : [];
-  const bare = (typeText: string) => typeText.replace(/\[\]/g, '').replace(/\(.*\)$/, '').trim();
+  const uses = (t: TypeInfo): string[] => (t.kind === 'domain' ? [t.baseType] : t.kind === 'composite' ? t.attributes.map((a) => a.type) : []);
+  const bare = (typeText: string) =>
+    typeText
+      .replace(/\[\]/g, '')
+      .replace(/\(.*\)$/, '')
+      .trim();
   while (pending.length > 0) {
     const i = pending.findIndex((t) => uses(t).every((u) => !pending.some((p) => p !== t && names(p).includes(bare(u)))));
     const next = pending.splice(Math.max(i, 0), 1)[0];

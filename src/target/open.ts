@@ -50,7 +50,12 @@ export async function openScope(options: ScopeOptions): Promise<Scope> {
 function scopeOf(workspace: Workspace, options: Pick<ScopeOptions, 'service' | 'withRequired' | 'cwd'>): Scope {
   let services: readonly Service[] = selectServices(workspace, options.service);
   if (options.withRequired) {
-    const names = new Set(withRequiredServices(workspace, services.map((s) => s.name)));
+    const names = new Set(
+      withRequiredServices(
+        workspace,
+        services.map((s) => s.name),
+      ),
+    );
     services = workspace.services.filter((s) => names.has(s.name));
   }
   return { workspace, services, paths: makePaths(workspace.root, options.cwd ?? process.cwd()) };
@@ -94,7 +99,10 @@ export async function openTarget(options: ScopeOptions, how: OpenTargetHow = {})
       // `protected` entries are written in the config: relative to its directory.
       const before = guardTarget(target, workspace.protected ?? [], scope.paths.root);
       // Name what the driver will really reach (PG* variables may have filled in the URL's gaps).
-      const shown = target.backend === 'postgres' ? `${target.display} (database ${target.server.database} on ${target.server.host}${target.server.host.startsWith('/') ? '' : `:${target.server.port}`})` : target.display;
+      const shown =
+        target.backend === 'postgres'
+          ? `${target.display} (database ${target.server.database} on ${target.server.host}${target.server.host.startsWith('/') ? '' : `:${target.server.port}`})`
+          : target.display;
       typed = await enforceGuard(guard, before, shown, how);
     }
     const conn = await connectResolved(options, resolved);

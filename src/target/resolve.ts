@@ -28,10 +28,7 @@ export interface WorkspaceOptions {
   onConnect?: (database: string, source: DatabaseSource) => void;
 }
 
-export function resolveDatabaseUrl(
-  given: string | undefined,
-  workspace: Pick<Workspace, 'database'> | undefined,
-): { url: string; source: DatabaseSource } {
+export function resolveDatabaseUrl(given: string | undefined, workspace: Pick<Workspace, 'database'> | undefined): { url: string; source: DatabaseSource } {
   if (given) return { url: given, source: 'option' };
   if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, source: 'env' };
   if (workspace?.database) return { url: workspace.database, source: 'config' };
@@ -99,10 +96,7 @@ function namingSource(err: unknown, source: DatabaseSource, configFile: string |
 }
 
 /** Opens exactly the target resolved before (the one a guard checked). */
-export async function connectResolved(
-  options: WorkspaceOptions,
-  resolved: ResolvedConnection,
-): Promise<{ db: Database; url: string; source: DatabaseSource; close: () => Promise<void> }> {
+export async function connectResolved(options: WorkspaceOptions, resolved: ResolvedConnection): Promise<{ db: Database; url: string; source: DatabaseSource; close: () => Promise<void> }> {
   const { openDatabase } = await import('../db/open.js');
   let db: Database;
   try {

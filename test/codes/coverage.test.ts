@@ -41,9 +41,10 @@ function readRecord(from: string): Seen {
   return seen;
 }
 
-const skip = !dir || !existsSync(dir)
-  ? `no record of error codes (${dir ? `${dir} does not exist` : 'TIDEMARK_TEST_CODES_DIR is not set'}): run \`npm test\`, which runs the suite first, then this check`
-  : false;
+const skip =
+  !dir || !existsSync(dir)
+    ? `no record of error codes (${dir ? `${dir} does not exist` : 'TIDEMARK_TEST_CODES_DIR is not set'}): run \`npm test\`, which runs the suite first, then this check`
+    : false;
 if (skip) process.stderr.write(`test/codes: SKIPPED: ${skip}\n`);
 
 test('every error code of the catalogue is produced by the suite, and the CLI exits with its exit class', { skip: skip && process.env.CI !== 'true' ? skip : false }, (t) => {
@@ -54,17 +55,19 @@ test('every error code of the catalogue is produced by the suite, and the CLI ex
   const strangers = [...produced].filter((c) => !isErrorCode(c));
   assert.deepEqual(strangers, [], 'codes outside the catalogue were produced');
 
-  const wrongExit = [...seen.exits].flatMap(([code, exits]) =>
-    [...exits].filter((x) => isErrorCode(code) && x !== exitCodeOfKind(ERROR_CODES[code].kind)).map((x) => `${code} exited ${x}`),
-  );
-  assert.deepEqual(wrongExit, [], 'a CLI run exited with another code than its error code\'s exit class');
+  const wrongExit = [...seen.exits].flatMap(([code, exits]) => [...exits].filter((x) => isErrorCode(code) && x !== exitCodeOfKind(ERROR_CODES[code].kind)).map((x) => `${code} exited ${x}`));
+  assert.deepEqual(wrongExit, [], "a CLI run exited with another code than its error code's exit class");
 
   const missing = (Object.keys(ERROR_CODES) as ErrorCode[]).filter((c) => !produced.has(c));
   const unlisted = missing.filter((c) => !NOT_YET_PRODUCED.includes(c));
   assert.deepEqual(unlisted, [], 'codes no test produced: add a test that does (or, for now, list them in NOT_YET_PRODUCED)');
   const stale = NOT_YET_PRODUCED.filter((c) => produced.has(c));
   if (stale.length) t.diagnostic(`produced now, remove from NOT_YET_PRODUCED in test/codes/coverage.test.ts: ${stale.join(', ')}`);
-  assert.deepEqual(NOT_YET_PRODUCED.filter((c) => !isErrorCode(c)), [], 'NOT_YET_PRODUCED names codes the catalogue does not have');
+  assert.deepEqual(
+    NOT_YET_PRODUCED.filter((c) => !isErrorCode(c)),
+    [],
+    'NOT_YET_PRODUCED names codes the catalogue does not have',
+  );
 
   const viaCli = (Object.keys(ERROR_CODES) as ErrorCode[]).filter((c) => seen.exits.has(c)).length;
   t.diagnostic(`error codes: ${produced.size} of ${Object.keys(ERROR_CODES).length} produced by the suite (${viaCli} through a CLI exit), ${seen.lines} records`);

@@ -38,7 +38,6 @@ interface CrmData {
 }
 const crm = (await import(pathToFileURL(path.join(CRM_EXAMPLE, 'data.mjs')).href)) as CrmData;
 
-
 /** Digests and file hashes per backend, compared after both suites ran. */
 const seen = new Map<string, { digest: string; ndjsonSha: string; csvSha: string }>();
 
@@ -94,8 +93,14 @@ forEachBackend('backup', (backend) => {
           assert.equal(t.service, 'app');
           assert.equal(t.rowCount, 3);
           assert.deepEqual(t.primaryKey, ['id']);
-          assert.deepEqual(t.columns.find((c) => c.name === 'id'), { name: 'id', type: 'integer', nullable: false, identity: 'always' });
-          assert.deepEqual(t.columns.find((c) => c.name === 'doubled'), { name: 'doubled', type: 'bigint', nullable: true, generated: 'stored' });
+          assert.deepEqual(
+            t.columns.find((c) => c.name === 'id'),
+            { name: 'id', type: 'integer', nullable: false, identity: 'always' },
+          );
+          assert.deepEqual(
+            t.columns.find((c) => c.name === 'doubled'),
+            { name: 'doubled', type: 'bigint', nullable: true, generated: 'stored' },
+          );
           assert.equal(t.columns.find((c) => c.name === 'money')?.type, 'numeric(14,2)');
           assert.equal(t.columns.find((c) => c.name === 'm')?.type, 'mood');
           assert.equal(t.digestColumns.length, 17);
@@ -150,7 +155,7 @@ forEachBackend('backup', (backend) => {
       }
     }));
 
-  it('backs up the CRM example by service, with its ledger rows, and the digest equals the example\'s own', () =>
+  it("backs up the CRM example by service, with its ledger rows, and the digest equals the example's own", () =>
     withDatabase(backend, async (db) => {
       const dir = await loadCrm(db, 200);
       const counts = crm.crmCounts({ users: 200 });
@@ -158,21 +163,28 @@ forEachBackend('backup', (backend) => {
       const events: string[] = [];
       const r = await backup({ cwd: dir, database: db, service: ['budget'], out, onProgress: (e) => events.push(`${e.type} ${e.table}`) });
       assert.ifError(r.error);
-      assert.deepEqual(r.tables.map((t) => [t.table, t.service, t.rows]), [
-        ['public.budget_items', 'budget', counts.budget_items],
-        ['public.budgets', 'budget', counts.budgets],
-      ]);
-      assert.deepEqual(events.filter((e) => !e.startsWith('table-progress')), [
-        'table-start public.budget_items',
-        'table-done public.budget_items',
-        'table-start public.budgets',
-        'table-done public.budgets',
-      ]);
+      assert.deepEqual(
+        r.tables.map((t) => [t.table, t.service, t.rows]),
+        [
+          ['public.budget_items', 'budget', counts.budget_items],
+          ['public.budgets', 'budget', counts.budgets],
+        ],
+      );
+      assert.deepEqual(
+        events.filter((e) => !e.startsWith('table-progress')),
+        ['table-start public.budget_items', 'table-done public.budget_items', 'table-start public.budgets', 'table-done public.budgets'],
+      );
       const m = readManifest(out);
       assert.deepEqual(m.services, ['budget']);
-      assert.deepEqual(m.ledger.map((l) => [l.service, l.migration, l.status]), [['budget', 'budget_001_initial_schema', 'applied']]);
+      assert.deepEqual(
+        m.ledger.map((l) => [l.service, l.migration, l.status]),
+        [['budget', 'budget_001_initial_schema', 'applied']],
+      );
       const budgets = m.tables.find((t) => tbl(t) === 'public.budgets')!;
-      assert.deepEqual(budgets.foreignKeys.map((f) => [f.columns, f.references, f.referencedColumns]), [[['user_id'], { schema: 'public', name: 'users' }, ['id']]]);
+      assert.deepEqual(
+        budgets.foreignKeys.map((f) => [f.columns, f.references, f.referencedColumns]),
+        [[['user_id'], { schema: 'public', name: 'users' }, ['id']]],
+      );
       const lines = fs.readFileSync(path.join(out, budgets.file), 'utf8').split('\n').filter(Boolean);
       assert.equal(lines.length, counts.budgets);
       for (const l of lines) JSON.parse(l);
@@ -197,7 +209,10 @@ forEachBackend('backup', (backend) => {
       // All services: users too; the default directory is ./backups/<database>-<timestamp>.
       const all = await backup({ cwd: dir, database: db });
       assert.ifError(all.error);
-      assert.deepEqual(all.tables.map((t) => t.table), ['public.budget_items', 'public.budgets', 'public.users']);
+      assert.deepEqual(
+        all.tables.map((t) => t.table),
+        ['public.budget_items', 'public.budgets', 'public.users'],
+      );
       assert.equal(path.dirname(all.dir!), path.join(fs.realpathSync(dir), 'backups'));
       assert.match(path.basename(all.dir!), /-\d{8}T\d{6}Z$/);
       assert.equal((await verifyBackup(all.dir!)).ok, true);
@@ -336,7 +351,10 @@ forEachBackend('backup', (backend) => {
       fs.mkdirSync(empty);
       const named = await backup({ cwd: dir, database: db, table: ['users'], out: empty });
       assert.ifError(named.error);
-      assert.deepEqual(named.tables.map((t) => [t.table, t.rows]), [['public.users', 5]]);
+      assert.deepEqual(
+        named.tables.map((t) => [t.table, t.rows]),
+        [['public.users', 5]],
+      );
       assert.deepEqual(readManifest(empty).services, ['user'], 'the owner is still recorded');
       // Awkward names: quoted in SQL, percent-encoded in the file name, verified like any other.
       await db.exec(`CREATE SCHEMA "Ops x"; CREATE TABLE "Ops x"."a.b" ("Id" int, "select" text); INSERT INTO "Ops x"."a.b" VALUES (1, 'x')`);
@@ -344,7 +362,10 @@ forEachBackend('backup', (backend) => {
       // named as --table names it (the owns grammar): the old split at the first dot is gone
       const w = await backup({ cwd: dir, database: db, table: ['"Ops x"."a.b"'], out: weird });
       assert.ifError(w.error);
-      assert.deepEqual(w.tables.map((t) => [t.table, t.file, t.rows]), [['"Ops x"."a.b"', 'data/Ops%20x.a%2Eb.ndjson', 1]]);
+      assert.deepEqual(
+        w.tables.map((t) => [t.table, t.file, t.rows]),
+        [['"Ops x"."a.b"', 'data/Ops%20x.a%2Eb.ndjson', 1]],
+      );
       assert.equal(fs.readFileSync(path.join(weird, w.tables[0].file), 'utf8'), '{"Id":1,"select":"x"}\n');
       assert.equal((await verifyBackup(weird)).ok, true);
     }));
@@ -373,12 +394,7 @@ forEachBackend('backup', (backend) => {
         await watcher.connect();
         const others = async () =>
           Number(
-            (
-              await watcher.query<{ n: string }>(
-                `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'tidemark' AND pid <> $1`,
-                [mine],
-              )
-            ).rows[0].n,
+            (await watcher.query<{ n: string }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'tidemark' AND pid <> $1`, [mine])).rows[0].n,
           );
         // Polled back to back while the backup runs: the digest connection lives through every COPY.
         const watch = async <T>(run: () => Promise<T>): Promise<{ result: T; peak: number }> => {
@@ -398,11 +414,14 @@ forEachBackend('backup', (backend) => {
           const digests = (r: BackupResult) => readManifest(r.dir!).tables.map((t) => [tbl(t), t.rowCount, t.contentDigest]);
           assert.deepEqual(digests(viaUrl.result), digests(viaDb), 'parallel and sequential digests agree');
           const counts = crm.crmCounts({ users: 1000 });
-          assert.deepEqual(digests(viaDb).map(([t, n]) => [t, n]), [
-            ['public.budget_items', counts.budget_items],
-            ['public.budgets', counts.budgets],
-            ['public.users', counts.users],
-          ]);
+          assert.deepEqual(
+            digests(viaDb).map(([t, n]) => [t, n]),
+            [
+              ['public.budget_items', counts.budget_items],
+              ['public.budgets', counts.budgets],
+              ['public.users', counts.users],
+            ],
+          );
 
           // A failure after the first table: no backup, and the digest connection is gone too.
           const out = tmpOut();
@@ -437,10 +456,13 @@ forEachBackend('backup', (backend) => {
         assert.ok(dump, 'dump.pgdump listed in files');
         assert.equal(mode(path.join(out, 'dump.pgdump')), 0o600);
         assert.equal(fs.statSync(path.join(out, 'dump.pgdump')).size, dump.bytes);
-        assert.deepEqual(m.tables.map((t) => [tbl(t), t.rowCount]), [
-          ['public.budget_items', counts.budget_items],
-          ['public.budgets', counts.budgets],
-        ]);
+        assert.deepEqual(
+          m.tables.map((t) => [tbl(t), t.rowCount]),
+          [
+            ['public.budget_items', counts.budget_items],
+            ['public.budgets', counts.budgets],
+          ],
+        );
         const v = await verifyBackup(out);
         assert.deepEqual(v.problems, []);
         assert.equal(v.ok, true);
@@ -472,7 +494,15 @@ forEachBackend('backup core on a target', (backend) => {
         INSERT INTO notes VALUES (7);`);
       const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'tidemark-bk-target-'));
       const root = path.join(cwd, 'no-config-here');
-      const service = (name: string, owns: string[]): Service => ({ name, migrationsDir: path.join(root, 'migrations', name), owns, requires: [], format: 'tidemark', versionTable: '', recursive: false });
+      const service = (name: string, owns: string[]): Service => ({
+        name,
+        migrationsDir: path.join(root, 'migrations', name),
+        owns,
+        requires: [],
+        format: 'tidemark',
+        versionTable: '',
+        recursive: false,
+      });
       const workspace: Workspace = { root, services: [service('sales', ['sales.orders']), service('notes', ['notes'])], protected: [], softRelations: [] };
       let siblings = 0;
       const fake = fakeTarget(workspace, db, { services: ['sales'], cwd });
@@ -490,10 +520,14 @@ forEachBackend('backup core on a target', (backend) => {
         const r = await backupCore(target, { out: 'out' });
         assert.ifError(r.error);
         assert.equal(r.ok, true);
-        assert.equal(r.dir, path.join(cwd, 'out'), 'a relative --out is the user\'s: from the target\'s cwd');
+        assert.equal(r.dir, path.join(cwd, 'out'), "a relative --out is the user's: from the target's cwd");
         assert.equal(r.database, db.displayUrl);
         assert.equal(r.databaseSource, 'given');
-        assert.deepEqual(r.tables.map((t) => [t.table, t.service, t.rows]), [['sales.orders', 'sales', 2]], "only the target's services");
+        assert.deepEqual(
+          r.tables.map((t) => [t.table, t.service, t.rows]),
+          [['sales.orders', 'sales', 2]],
+          "only the target's services",
+        );
         const m = readManifest(r.dir!);
         assert.deepEqual(m.services, ['sales']);
         assert.equal((await verifyBackup(r.dir!)).ok, true);

@@ -148,7 +148,10 @@ forEachBackend('baseline fidelity', (backend) => {
           CREATE TRIGGER b_touch BEFORE UPDATE ON crm_b FOR EACH ROW EXECUTE FUNCTION touch();
         `);
         const workspace = await loadWorkspace({ cwd: ws.dir });
-        for (const [service, other] of [['app', 'crm_b (service crm)'], ['crm', 'app_a (service app)']]) {
+        for (const [service, other] of [
+          ['app', 'crm_b (service crm)'],
+          ['crm', 'app_a (service app)'],
+        ]) {
           const result = await baseline({ workspace, database: db, service, dir: ws.dir });
           assert.equal(result.error?.code, 'baseline-shared-function', service);
           assert.ok(result.error!.message.includes(`touch() is also used by table ${other}`), result.error!.message);
@@ -163,9 +166,15 @@ forEachBackend('baseline fidelity', (backend) => {
           const crm = await introspect(db, { workspace: w2, service: 'crm' });
           assert.deepEqual(unsupportedObjects(app), []);
           assert.deepEqual(unsupportedObjects(crm), []);
-          assert.deepEqual(app.functions.map((f) => f.name), ['touch']);
+          assert.deepEqual(
+            app.functions.map((f) => f.name),
+            ['touch'],
+          );
           assert.deepEqual(crm.functions, []);
-          assert.deepEqual(crm.references.map((r) => `${r.service}: ${r.object}`), ['app: function touch()']);
+          assert.deepEqual(
+            crm.references.map((r) => `${r.service}: ${r.object}`),
+            ['app: function touch()'],
+          );
         } finally {
           ws2.remove();
         }
@@ -174,7 +183,7 @@ forEachBackend('baseline fidelity', (backend) => {
       }
     }));
 
-  it('tables and columns named like the catalog queries\' aliases, keywords and hostile names round-trip', () =>
+  it("tables and columns named like the catalog queries' aliases, keywords and hostile names round-trip", () =>
     withDatabase(backend, async (db) => {
       const ws = makeWorkspace({ app: { owns: ['schema:app'] } }, {});
       try {
@@ -189,12 +198,18 @@ forEachBackend('baseline fidelity', (backend) => {
         );
         let tables = 0;
         await fc.assert(
-          fc.asyncProperty(fc.uniqueArray(hostileIdentifier().filter((x) => !system.has(x)), { minLength: 2, maxLength: 3 }), async (names) => {
-            const [table, ...cols] = names;
-            const q = { schema: 'app', name: table };
-            await db.exec(`CREATE TABLE IF NOT EXISTS ${quoteQualified(q)} (${cols.map((c) => `${quoteIdent(c)} integer`).join(', ')})`);
-            tables++;
-          }),
+          fc.asyncProperty(
+            fc.uniqueArray(
+              hostileIdentifier().filter((x) => !system.has(x)),
+              { minLength: 2, maxLength: 3 },
+            ),
+            async (names) => {
+              const [table, ...cols] = names;
+              const q = { schema: 'app', name: table };
+              await db.exec(`CREATE TABLE IF NOT EXISTS ${quoteQualified(q)} (${cols.map((c) => `${quoteIdent(c)} integer`).join(', ')})`);
+              tables++;
+            },
+          ),
           { numRuns: 15 },
         );
         // An Alembic version table named with its schema is left out in that schema only: app's own

@@ -42,7 +42,10 @@ forEachBackend('boundary', (backend) => {
       const run = await runTrapped('boundary-run.js', [created.url]);
       assert.equal(run.code, 0, run.out);
       assert.deepEqual(
-        run.out.trim().split('\n').filter((l) => l.endsWith(' ok')),
+        run.out
+          .trim()
+          .split('\n')
+          .filter((l) => l.endsWith(' ok')),
         ['up ok', 'status ok', 'check --db ok', 'backup ok', 'validate ok', 'restore --replace ok', 'baseline --dry-run ok', 'rebaseline ok', 'down ok', 'reset ok', 'all ok'],
       );
     } finally {

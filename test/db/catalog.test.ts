@@ -42,8 +42,15 @@ forEachBackend('catalog', (backend) => {
       const oid = (n: { schema: string; name: string }) => tables.find((t) => t.schema === n.schema && t.name === n.name)!.oid;
 
       const all = await tableConstraints(db, [oid(CHILD)]);
-      assert.deepEqual(all.map((c) => c.type), ['p', 'u', 'c', 'f', 'f'], 'primary key, unique, check, then foreign keys');
-      assert.deepEqual(all.slice(2, 4).map((c) => c.name), ['Chk', 'fk "full"']);
+      assert.deepEqual(
+        all.map((c) => c.type),
+        ['p', 'u', 'c', 'f', 'f'],
+        'primary key, unique, check, then foreign keys',
+      );
+      assert.deepEqual(
+        all.slice(2, 4).map((c) => c.name),
+        ['Chk', 'fk "full"'],
+      );
       const full = all.find((c) => c.name === 'fk "full"')!;
       assert.deepEqual(full.table, CHILD);
       assert.equal(full.tableOid, oid(CHILD));
@@ -60,8 +67,16 @@ forEachBackend('catalog', (backend) => {
       assert.equal(all.find((c) => c.name === 'Chk')!.references, undefined);
 
       const fks = await foreignKeys(db, [oid(CHILD), oid(PARENT)]);
-      assert.deepEqual(fks.map((c) => c.name), ['fk "full"', twin.name], 'foreign keys only, by name');
-      assert.deepEqual((await foreignKeys(db, [oid(CHILD)], [oid(TWIN)])).map((c) => c.name), [twin.name], 'only those pointing into the given tables');
+      assert.deepEqual(
+        fks.map((c) => c.name),
+        ['fk "full"', twin.name],
+        'foreign keys only, by name',
+      );
+      assert.deepEqual(
+        (await foreignKeys(db, [oid(CHILD)], [oid(TWIN)])).map((c) => c.name),
+        [twin.name],
+        'only those pointing into the given tables',
+      );
       assert.deepEqual(await foreignKeys(db, []), []);
       const partKeys = await tableConstraints(db, [oid({ schema: 'public', name: 'part' })]);
       assert.deepEqual(partKeys, []);
@@ -109,10 +124,20 @@ forEachBackend('catalog', (backend) => {
         const done = db.transaction(async (tx) => {
           await tx.exec(`SET LOCAL ROLE ${q(role)}`);
           const active = await rowSecurityActive(tx, oids);
-          assert.deepEqual(active.map((t) => [t.schema, t.name, t.force, t.owner, t.role]), [[S1, CHILD.name, false, false, role]], 'the owner without FORCE is exempt');
+          assert.deepEqual(
+            active.map((t) => [t.schema, t.name, t.force, t.owner, t.role]),
+            [[S1, CHILD.name, false, false, role]],
+            'the owner without FORCE is exempt',
+          );
           await tx.exec(`ALTER TABLE ${quoteQualified(PARENT)} FORCE ROW LEVEL SECURITY`);
           const forced = await rowSecurityActive(tx, oids);
-          assert.deepEqual(forced.map((t) => [t.name, t.force, t.owner]), [['c', true, true], [CHILD.name, false, false]]);
+          assert.deepEqual(
+            forced.map((t) => [t.name, t.force, t.owner]),
+            [
+              ['c', true, true],
+              [CHILD.name, false, false],
+            ],
+          );
           await tx.exec(ROW_SECURITY_OFF_SQL);
           await tx.query(`SELECT * FROM ${quoteQualified(CHILD)}`);
         });

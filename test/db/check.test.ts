@@ -21,7 +21,7 @@ const byRule = (diagnostics: { rule: string }[]) => {
   return counts;
 };
 
-describe('check on the CRM legacy Alembic history (the seed\'s four problems)', () => {
+describe("check on the CRM legacy Alembic history (the seed's four problems)", () => {
   it('reports each problem with file and line, and exits 1', async () => {
     const r = await runCli(['check', '--format', 'json'], LEGACY);
     assert.equal(r.code, 1, r.stderr);
@@ -38,8 +38,14 @@ describe('check on the CRM legacy Alembic history (the seed\'s four problems)', 
     const dup = budget.diagnostics.find((d: { rule: string }) => d.rule === 'duplicate-id');
     assert.match(dup.message, /005_add_commission_percentage_actual\.py:\d+, .*005_remove_quantity_column\.py:\d+/);
     const cross = budget.diagnostics.filter((d: { rule: string }) => d.rule === 'cross-service-reference').map((d: { message: string }) => d.message);
-    assert.ok(cross.some((m: string) => /is a revision of user_service/.test(m)), 'a revision reference into user_service');
-    assert.ok(cross.some((m: string) => /changes table users/.test(m)), 'a budget migration changing users');
+    assert.ok(
+      cross.some((m: string) => /is a revision of user_service/.test(m)),
+      'a revision reference into user_service',
+    );
+    assert.ok(
+      cross.some((m: string) => /changes table users/.test(m)),
+      'a budget migration changing users',
+    );
     assert.deepEqual(budget.graph.effectiveHeads.length, 2);
     assert.deepEqual(budget.graph.mergePoints, ['c0eefe7ade9c']);
     const user = report.services.find((s: { service: string }) => s.service === 'user_service');
@@ -132,7 +138,7 @@ forEachBackend('check --db', (backend) => {
     await db.drop();
   });
 
-  it('finds the shared alembic_version\'s contamination, and split-version-table fixes it in one transaction', async () => {
+  it("finds the shared alembic_version's contamination, and split-version-table fixes it in one transaction", async () => {
     const legacy = mkdtempSync(path.join(os.tmpdir(), 'tidemark-legacy-'));
     cpSync(LEGACY, legacy, { recursive: true });
     try {
@@ -219,19 +225,28 @@ forEachBackend('check, graph and protect on a target (no config file, no connect
         const files = await checkCore({ workspace, services: target.services, paths: target.paths });
         assert.equal(files.error, undefined);
         assert.equal(files.database, undefined, 'a Scope alone: no database rules');
-        assert.deepEqual(files.services.map((s) => s.service), ['app']);
+        assert.deepEqual(
+          files.services.map((s) => s.service),
+          ['app'],
+        );
 
         const report = await checkCore(target);
         assert.equal(report.error, undefined);
         assert.equal(report.database, db.displayUrl);
         assert.equal(report.databaseSource, 'given');
         const unowned = report.diagnostics.filter((d) => d.rule === 'unowned-object');
-        assert.deepEqual(unowned.map((d) => d.message), [`Table stray in ${db.displayUrl} is owned by no service.`]);
+        assert.deepEqual(
+          unowned.map((d) => d.message),
+          [`Table stray in ${db.displayUrl} is owned by no service.`],
+        );
         assert.deepEqual(report.protection, { protected: false, marked: false, reasons: [] });
 
         const marked = await protect(target);
         assert.equal(marked.error, undefined);
-        assert.deepEqual({ ok: marked.ok, database: marked.database, databaseSource: marked.databaseSource, protected: marked.protected, changed: marked.changed }, { ok: true, database: db.displayUrl, databaseSource: 'given', protected: true, changed: true });
+        assert.deepEqual(
+          { ok: marked.ok, database: marked.database, databaseSource: marked.databaseSource, protected: marked.protected, changed: marked.changed },
+          { ok: true, database: db.displayUrl, databaseSource: 'given', protected: true, changed: true },
+        );
         const name = db.backend === 'postgres' ? new URL(url).pathname.slice(1) : db.displayUrl.replace(/^pglite:/, '');
         assert.equal(marked.name, name);
         assert.equal((await checkCore(target)).protection?.marked, true);
@@ -242,7 +257,10 @@ forEachBackend('check, graph and protect on a target (no config file, no connect
         assert.deepEqual({ protected: off.protected, changed: off.changed }, { protected: false, changed: true });
 
         const view = await graphView(target);
-        assert.deepEqual(view.services.map((s) => [s.name, s.revisions.map((r) => r.id)]), [['app', ['app_001_a']]]);
+        assert.deepEqual(
+          view.services.map((s) => [s.name, s.revisions.map((r) => r.id)]),
+          [['app', ['app_001_a']]],
+        );
         assert.deepEqual(target.shadowCalls, [], 'no shadow asked for');
         assert.deepEqual(readdirSync(dir), ['migrations'], 'no config file was needed, and nothing was written next to the migrations');
       } finally {

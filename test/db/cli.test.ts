@@ -216,7 +216,7 @@ forEachBackend('CLI exit codes against a database', (backend) => {
     const ws = makeWorkspace({ app: {} });
     try {
       ws.write('migrations/app/app_001_a.sql', sqlMigration('CREATE TABLE a (id int);'));
-      ws.write('migrations/app/app_002_b.sql', sqlMigration('INSERT INTO a VALUES (1);\nINSERT INTO a VALUES (\'x\');'));
+      ws.write('migrations/app/app_002_b.sql', sqlMigration("INSERT INTO a VALUES (1);\nINSERT INTO a VALUES ('x');"));
       const failed = await runCli(['up', '--database', db.url], ws.dir);
       assert.equal(failed.code, 1);
       assert.match(failed.stderr, /migrations\/app\/app_002_b\.sql:3: app_002_b failed: invalid input syntax for type integer: "x"/);
@@ -288,7 +288,11 @@ describe('concurrency on the server', { skip: server ? false : 'no server (see t
       const runs = await Promise.all(Array.from({ length: 8 }, () => runCli(['up', '--database', db.url], ws.dir)));
       for (const r of runs) assert.equal(r.code, 0, r.stderr);
       const applied = runs.map((r) => (r.stdout.match(/^applied/gm) ?? []).length);
-      assert.equal(applied.reduce((a, b) => a + b, 0), 6, `applied per run: ${applied}`);
+      assert.equal(
+        applied.reduce((a, b) => a + b, 0),
+        6,
+        `applied per run: ${applied}`,
+      );
       const check = await openDatabase(db.url);
       try {
         const rows = await check.query<{ n: number; e: number }>(

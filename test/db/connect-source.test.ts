@@ -38,13 +38,16 @@ const NAMED_BY: Record<string, RegExp> = {
 
 forEachBackend('a failed connection names the database tried', (backend) => {
   it('every command that connects: database, databaseSource and the hint name the URL from --database, DATABASE_URL or the config', async () => {
-    const ws = makeWorkspace({}, {
-      'migrations/app/app_001_items.sql': sqlMigration('CREATE TABLE items (id int);', 'DROP TABLE items;'),
-      'legacy/a_base.py': 'revision = "a"\ndown_revision = None\n',
-      'dup/dup_001_a.sql': sqlMigration('SELECT 1;'),
-      'dup/dup_001_b.sql': sqlMigration('SELECT 2;'),
-      'not-a-db/some-file.txt': 'not PostgreSQL',
-    });
+    const ws = makeWorkspace(
+      {},
+      {
+        'migrations/app/app_001_items.sql': sqlMigration('CREATE TABLE items (id int);', 'DROP TABLE items;'),
+        'legacy/a_base.py': 'revision = "a"\ndown_revision = None\n',
+        'dup/dup_001_a.sql': sqlMigration('SELECT 1;'),
+        'dup/dup_001_b.sql': sqlMigration('SELECT 2;'),
+        'not-a-db/some-file.txt': 'not PostgreSQL',
+      },
+    );
     // The URL the commands are given; the result must show it (redacted).
     let url: string;
     let code: string;

@@ -208,10 +208,7 @@ async function runScenario(s: Session): Promise<Record<string, string>> {
   // Relationships: no orphans, K budgets per user, M items per budget, totals equal their items.
   assert.equal(await count(s, 'SELECT count(*) FROM budgets b WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = b.user_id)'), 0);
   assert.equal(await count(s, 'SELECT count(*) FROM budget_items i WHERE NOT EXISTS (SELECT 1 FROM budgets b WHERE b.id = i.budget_id)'), 0);
-  assert.equal(
-    await count(s, `SELECT count(*) FROM users u WHERE (SELECT count(*) FROM budgets b WHERE b.user_id = u.id) <> ${OPTS.budgetsPerUser}`),
-    0,
-  );
+  assert.equal(await count(s, `SELECT count(*) FROM users u WHERE (SELECT count(*) FROM budgets b WHERE b.user_id = u.id) <> ${OPTS.budgetsPerUser}`), 0);
   assert.equal(
     await count(
       s,
@@ -223,11 +220,7 @@ async function runScenario(s: Session): Promise<Record<string, string>> {
     0,
     `${s.name}: every budget has its items and total_amount is their sum`,
   );
-  assert.equal(
-    await count(s, 'SELECT count(*) FROM budgets b JOIN users u ON u.id = b.user_id WHERE b.created_at <= u.created_at'),
-    0,
-    `${s.name}: budgets are created after their owner`,
-  );
+  assert.equal(await count(s, 'SELECT count(*) FROM budgets b JOIN users u ON u.id = b.user_id WHERE b.created_at <= u.created_at'), 0, `${s.name}: budgets are created after their owner`);
 
   // Variety the backups and restores must carry: NULLs, non-ASCII, every status and role, odd characters.
   const variety = await one<Record<string, number>>(
@@ -274,11 +267,7 @@ async function runScenario(s: Session): Promise<Record<string, string>> {
   // Down, in reverse order, leaves nothing behind.
   await s.exec(BUDGET_001.down);
   await s.exec(USER_001.down);
-  assert.equal(
-    await count(s, "SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace"),
-    0,
-    `${s.name}: the down sections drop every table, index and sequence`,
-  );
+  assert.equal(await count(s, "SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace"), 0, `${s.name}: the down sections drop every table, index and sequence`);
   return first;
 }
 

@@ -83,10 +83,13 @@ forEachBackend('data trust', (backend) => {
       try {
         const written = await backup({ cwd: ws.dir, database: db, out: tmpOut() });
         assert.ifError(written.error);
-        assert.deepEqual(written.tables.map((t) => [t.table, t.file]), [
-          ['a."b.c"', 'data/a.b%2Ec.ndjson'],
-          ['"a.b".c', 'data/a%2Eb.c.ndjson'],
-        ]);
+        assert.deepEqual(
+          written.tables.map((t) => [t.table, t.file]),
+          [
+            ['a."b.c"', 'data/a.b%2Ec.ndjson'],
+            ['"a.b".c', 'data/a%2Eb.c.ndjson'],
+          ],
+        );
         onlyTable(written.dir!, dotted);
         assert.equal((await verifyBackup(written.dir!)).ok, true);
         const mine = await rows(db, dotted);
@@ -95,7 +98,10 @@ forEachBackend('data trust', (backend) => {
         const before = await fingerprintParts(db);
         const r = await restore({ cwd: ws.dir, database: db, dir: written.dir!, replace: true });
         assert.ifError(r.error);
-        assert.deepEqual(r.tables.map((t) => [t.table, t.rows, t.digestMatched]), [['"a.b".c', 2, true]]);
+        assert.deepEqual(
+          r.tables.map((t) => [t.table, t.rows, t.digestMatched]),
+          [['"a.b".c', 2, true]],
+        );
         assert.deepEqual(await rows(db, dotted), mine);
         assert.deepEqual(await rows(db, twin), twinRows, 'the twin keeps its 50 rows');
         const after = await fingerprintParts(db);
@@ -173,10 +179,18 @@ forEachBackend('data trust', (backend) => {
           fc.asyncProperty(
             // `*` and `?` inside a name: config/load.ts globMatch compares a literal `*` in the text
             // with the pattern's `*` as a plain character, so `*.*` does not own `*x` (reported, not ours).
-            fc.oneof(hostileQualifiedName(), dotConfusablePair().map(([a]) => a)).filter((q) => !/[*?]/.test(q.schema + q.name)),
+            fc
+              .oneof(
+                hostileQualifiedName(),
+                dotConfusablePair().map(([a]) => a),
+              )
+              .filter((q) => !/[*?]/.test(q.schema + q.name)),
             dotConfusablePair(),
             // System column names (xmin, ctid, …) cannot be user columns.
-            fc.uniqueArray(hostileIdentifier().filter((c) => !SYSTEM_COLUMNS.includes(c)), { minLength: 2, maxLength: 2 }),
+            fc.uniqueArray(
+              hostileIdentifier().filter((c) => !SYSTEM_COLUMNS.includes(c)),
+              { minLength: 2, maxLength: 2 },
+            ),
             fc.array(fc.string({ maxLength: 12 }), { minLength: 1, maxLength: 4 }),
             fc.boolean(),
             async (target, [twinA, twinB], [c1, c2], texts, jsonNull) => {
@@ -189,7 +203,10 @@ forEachBackend('data trust', (backend) => {
                 for (const q of all) {
                   await db.exec(`CREATE TABLE ${quoteQualified(q)} (${quoteIdent(c1)} text, ${quoteIdent(c2)} jsonb)`);
                   for (const [i, t] of texts.entries()) {
-                    await db.query(`INSERT INTO ${quoteQualified(q)} VALUES ($1, $2::jsonb)`, [t.replaceAll('\0', ''), jsonNull && i === 0 ? 'null' : JSON.stringify({ i, t: t.replaceAll('\0', '') })]);
+                    await db.query(`INSERT INTO ${quoteQualified(q)} VALUES ($1, $2::jsonb)`, [
+                      t.replaceAll('\0', ''),
+                      jsonNull && i === 0 ? 'null' : JSON.stringify({ i, t: t.replaceAll('\0', '') }),
+                    ]);
                   }
                 }
                 const written = await backup({ cwd: ws.dir, database: db, out: tmpOut() });
@@ -209,7 +226,11 @@ forEachBackend('data trust', (backend) => {
                 assert.ifError(checked.error);
                 assert.deepEqual(checked.findings, []);
                 const changed = fingerprintDiff(JSON.stringify(before), JSON.stringify(await fingerprintParts(db)));
-                assert.deepEqual(changed.filter((k) => k !== rowsKey(target) && !k.startsWith('rows "tidemark"."events')), [], 'nothing else changed');
+                assert.deepEqual(
+                  changed.filter((k) => k !== rowsKey(target) && !k.startsWith('rows "tidemark"."events')),
+                  [],
+                  'nothing else changed',
+                );
               } finally {
                 for (const q of all) await db.exec(`DROP TABLE IF EXISTS ${quoteQualified(q)}`);
                 for (const s of created) if (s !== 'public') await db.exec(`DROP SCHEMA IF EXISTS ${quoteIdent(s)} CASCADE`);
@@ -239,8 +260,7 @@ forEachBackend('data trust', (backend) => {
         await db.exec('DELETE FROM users'); // a restore that went through would change the rows
         const start = await fingerprint(db);
         type Mutation = [string, (dir: string) => void];
-        const t0 = (f: (t: Record<string, unknown>, m: Record<string, unknown>) => void) => (dir: string) =>
-          editManifest(dir, (m) => f(m.tables[0] as unknown as Record<string, unknown>, m));
+        const t0 = (f: (t: Record<string, unknown>, m: Record<string, unknown>) => void) => (dir: string) => editManifest(dir, (m) => f(m.tables[0] as unknown as Record<string, unknown>, m));
         const mutations: Mutation[] = [
           ['ledger table', t0((t) => Object.assign(t, { schema: 'tidemark', name: 'applied' }))],
           ['catalog table', t0((t) => Object.assign(t, { schema: 'pg_catalog', name: 'pg_description' }))],
@@ -263,26 +283,38 @@ forEachBackend('data trust', (backend) => {
           ['version', (dir) => editManifest(dir, (m) => Object.assign(m, { formatVersion: '3' }))],
           ['service not listed', t0((t) => Object.assign(t, { service: 'nobody' }))],
           ['digest column', t0((t) => Object.assign(t, { digestColumns: ['id', 'ghost'] }))],
-          ['ambiguous legacy name', (dir) =>
-            editManifest(dir, (m) => {
-              const legacy = m as unknown as Record<string, unknown> & { tables: Record<string, unknown>[] };
-              legacy.formatVersion = 2;
-              legacy.tables = m.tables.map(({ schema: _s, name: _n, format: _f, ...rest }) => ({ ...rest, table: 'public.users.x', foreignKeys: [] }));
-            })],
-          ['symlinked data file', (dir) => {
-            const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
-            const file = path.join(dir, m.tables[0].file);
-            fs.renameSync(file, `${dir}.data`);
-            fs.symlinkSync(`${dir}.data`, file);
-          }],
-          ['symlinked manifest', (dir) => {
-            fs.renameSync(path.join(dir, 'manifest.json'), `${dir}.manifest`);
-            fs.symlinkSync(`${dir}.manifest`, path.join(dir, 'manifest.json'));
-          }],
-          ['symlinked data dir', (dir) => {
-            fs.renameSync(path.join(dir, 'data'), `${dir}.datadir`);
-            fs.symlinkSync(`${dir}.datadir`, path.join(dir, 'data'));
-          }],
+          [
+            'ambiguous legacy name',
+            (dir) =>
+              editManifest(dir, (m) => {
+                const legacy = m as unknown as Record<string, unknown> & { tables: Record<string, unknown>[] };
+                legacy.formatVersion = 2;
+                legacy.tables = m.tables.map(({ schema: _s, name: _n, format: _f, ...rest }) => ({ ...rest, table: 'public.users.x', foreignKeys: [] }));
+              }),
+          ],
+          [
+            'symlinked data file',
+            (dir) => {
+              const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
+              const file = path.join(dir, m.tables[0].file);
+              fs.renameSync(file, `${dir}.data`);
+              fs.symlinkSync(`${dir}.data`, file);
+            },
+          ],
+          [
+            'symlinked manifest',
+            (dir) => {
+              fs.renameSync(path.join(dir, 'manifest.json'), `${dir}.manifest`);
+              fs.symlinkSync(`${dir}.manifest`, path.join(dir, 'manifest.json'));
+            },
+          ],
+          [
+            'symlinked data dir',
+            (dir) => {
+              fs.renameSync(path.join(dir, 'data'), `${dir}.datadir`);
+              fs.symlinkSync(`${dir}.datadir`, path.join(dir, 'data'));
+            },
+          ],
         ];
         const seen = new Set<string>();
         await fc.assert(
@@ -320,10 +352,13 @@ forEachBackend('data trust', (backend) => {
         const original = await rows(db, q);
         const written = await backup({ cwd: ws.dir, database: db, out: tmpOut() });
         assert.ifError(written.error);
-        assert.deepEqual(written.tables.map((t) => [t.name, t.format, t.file]), [
-          ['docs', 'csv', 'data/public.docs.csv'],
-          ['plain', 'ndjson', 'data/public.plain.ndjson'],
-        ]);
+        assert.deepEqual(
+          written.tables.map((t) => [t.name, t.format, t.file]),
+          [
+            ['docs', 'csv', 'data/public.docs.csv'],
+            ['plain', 'ndjson', 'data/public.plain.ndjson'],
+          ],
+        );
         assert.match(written.notes.join('\n'), /public\.docs holds the JSON literal null in jb, js: written as csv/);
         assert.equal((await verifyBackup(written.dir!)).ok, true);
         await db.exec('DELETE FROM docs; DELETE FROM plain');
@@ -432,7 +467,7 @@ forEachBackend('data trust', (backend) => {
         fs.mkdirSync(foreign);
         const next = await backup({ cwd: ws.dir, database: db, out: path.join(root, 'next') });
         assert.ifError(next.error);
-        assert.equal(fs.existsSync(stale), false, 'the dead process\'s partial folder is gone');
+        assert.equal(fs.existsSync(stale), false, "the dead process's partial folder is gone");
         assert.equal(fs.existsSync(foreign), true, 'a folder without the marker is not ours');
         assert.match(next.notes.join('\n'), new RegExp(`a partial backup left by process ${dead.stdout}, which is gone`));
       } finally {

@@ -314,25 +314,28 @@ forEachBackend('Database', (backend) => {
         await rejectsWith(collect(h.copyOut('COPY tx_copy TO STDOUT')), 'transaction-closed');
         await rejectsWith(h.copyIn('COPY tx_closed FROM STDIN', Buffer.from('1\n')), 'transaction-closed');
         await rejectsWith(h.serverVersionNum(), 'transaction-closed');
-        await rejectsWith(h.withAdvisoryLock([31, 32], async () => 1), 'transaction-closed');
-        await rejectsWith(h.transaction(async () => 1), 'transaction-closed');
+        await rejectsWith(
+          h.withAdvisoryLock([31, 32], async () => 1),
+          'transaction-closed',
+        );
+        await rejectsWith(
+          h.transaction(async () => 1),
+          'transaction-closed',
+        );
       }
       assert.equal(await n(db, 'SELECT count(*)::int AS n FROM tx_closed'), 0);
     });
 
     it('re-enters an advisory lock its session holds, also from a Tx, and releases it after the outermost', async () => {
       const key = [21, 22] as const;
-      const held = (q: Queryable) =>
-        n(q, "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = 21 AND objid = 22 AND pid = pg_backend_pid()");
+      const held = (q: Queryable) => n(q, "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = 21 AND objid = 22 AND pid = pg_backend_pid()");
       const other = backend.name === 'postgres' ? await openDatabase(created.url) : undefined;
       const othersTry = async () => (await other!.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(21, 22) AS ok')).rows[0].ok;
       try {
         const seen = await db.withAdvisoryLock(
           key,
           async () => {
-            const inner = await db.transaction((tx) =>
-              tx.withAdvisoryLock(key, () => db.withAdvisoryLock(key, () => held(tx), { timeoutMs: 500 }), { timeoutMs: 500 }),
-            );
+            const inner = await db.transaction((tx) => tx.withAdvisoryLock(key, () => db.withAdvisoryLock(key, () => held(tx), { timeoutMs: 500 }), { timeoutMs: 500 }));
             // The inner takers have left; the outer still holds it.
             const after = await held(db);
             if (other) assert.equal(await othersTry(), false);
@@ -375,9 +378,7 @@ forEachBackend('Database', (backend) => {
 
     it('lets a step inside a flow take the service locks the flow holds (a restore inside rebaseline)', async () => {
       const advisory = (q: Queryable) => n(q, "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()");
-      const seen = await withServiceLocks(db, ['billing', 'app'], { lockTimeoutMs: 500 }, () =>
-        db.transaction((tx) => withServiceLocks(tx, ['billing'], { lockTimeoutMs: 500 }, () => advisory(tx))),
-      );
+      const seen = await withServiceLocks(db, ['billing', 'app'], { lockTimeoutMs: 500 }, () => db.transaction((tx) => withServiceLocks(tx, ['billing'], { lockTimeoutMs: 500 }, () => advisory(tx))));
       assert.equal(seen, 2);
       assert.equal(await advisory(db), 0);
     });
@@ -448,8 +449,7 @@ forEachBackend('Database', (backend) => {
     }
 
     it('is visible in pg_locks while held, and gone after', async () => {
-      const count = async () =>
-        (await db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")).rows[0].n;
+      const count = async () => (await db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")).rows[0].n;
       const inside = await db.withAdvisoryLock([41, 42], count);
       assert.equal(inside, 1);
       assert.equal(await count(), 0);
@@ -571,7 +571,7 @@ forEachBackend('Database', (backend) => {
     });
 
     it('takes the input as chunks split mid-row, and COPY (SELECT …) out', async () => {
-      const csv = await collect(db.copyOut("COPY (SELECT id, name, note FROM copy_src WHERE id < 3) TO STDOUT WITH (FORMAT csv)"));
+      const csv = await collect(db.copyOut('COPY (SELECT id, name, note FROM copy_src WHERE id < 3) TO STDOUT WITH (FORMAT csv)'));
       async function* chunks() {
         for (let i = 0; i < csv.length; i += 5) yield csv.subarray(i, i + 5);
       }
@@ -661,9 +661,11 @@ describe('transaction statements (a recording session)', () => {
     await r.transaction(
       async (tx) => {
         await tx.transaction((sp) => sp.transaction((sp2) => sp2.exec('X')));
-        await tx.transaction(async () => {
-          throw new Error('no');
-        }).catch(() => {});
+        await tx
+          .transaction(async () => {
+            throw new Error('no');
+          })
+          .catch(() => {});
       },
       { isolation: 'repeatable read', readOnly: true },
     );
@@ -693,10 +695,7 @@ describe('database URLs', () => {
 
   it('refuses anything else as a usage error, naming the redacted URL and the accepted forms', async () => {
     for (const bad of ['mysql://bob:hunter2@h/db', 'pglite:', 'pglite://x', '', './db']) {
-      const err = await rejectsWith(
-        (async () => parseDatabaseUrl(bad))(),
-        'bad-database-url',
-      );
+      const err = await rejectsWith((async () => parseDatabaseUrl(bad))(), 'bad-database-url');
       assert.equal(err.kind, 'usage');
       assert.match(err.message, /postgres:\/\/.*pglite:memory/);
       assert.ok(!err.message.includes('hunter2'));

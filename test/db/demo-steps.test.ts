@@ -101,7 +101,10 @@ describe('demo: a failing step stops the demo with its own code', () => {
     cleanup(result);
     assert.deepEqual(ran, ['legacy']);
     assertStepFailure(result, 'demo-failed', /^The demo's doctor on the legacy histories failed: Connection terminated unexpectedly \[unexpected\]$/, 'tidemark check --db');
-    assert.deepEqual(result.steps.map((s) => s.title), ['legacy (stand-in)']);
+    assert.deepEqual(
+      result.steps.map((s) => s.title),
+      ['legacy (stand-in)'],
+    );
   });
 
   it('demo-backup: the backup cannot read the database, and leaves no partial backup', async () => {
@@ -124,7 +127,12 @@ describe('demo: a failing step stops the demo with its own code', () => {
   it('demo-validate: the backup to validate against is not there', async () => {
     const { result } = await runUntil('validate', adoptedProject, async () => lostConnection(closed));
     cleanup(result);
-    assertStepFailure(result, 'demo-validate', /^The demo's validate step failed: \S+\/backups\/before-adopt\/manifest\.json does not exist\. \[no-manifest\]$/, 'tidemark validate --against backups/before-adopt');
+    assertStepFailure(
+      result,
+      'demo-validate',
+      /^The demo's validate step failed: \S+\/backups\/before-adopt\/manifest\.json does not exist\. \[no-manifest\]$/,
+      'tidemark validate --against backups/before-adopt',
+    );
     // the inner error's own hint comes first
     assert.match(result.error!.hint!, /^--against takes a backup directory written by `tidemark backup`\. /);
   });
@@ -143,7 +151,12 @@ describe('demo: a failing step stops the demo with its own code', () => {
     };
     const { result } = await runUntil('doctor-again', addDuplicate, () => openDatabase('pglite:memory'));
     cleanup(result);
-    assertStepFailure(result, 'demo-doctor', /^The demo's last doctor failed: it still reports 2 errors after the adoption: .*duplicate-id: user declares number 001 in 2 files/, 'tidemark check --db');
+    assertStepFailure(
+      result,
+      'demo-doctor',
+      /^The demo's last doctor failed: it still reports 2 errors after the adoption: .*duplicate-id: user declares number 001 in 2 files/,
+      'tidemark check --db',
+    );
     const last = result.steps.at(-1)!;
     assert.equal(last.ok, false);
     assert.equal(last.title, 'The doctor again: 2 errors left');

@@ -19,8 +19,14 @@ it('demo: legacy database, doctor, backup, adopt, validate, new migrations — g
     const out = run.stdout;
     // Every step, in order, each marked done except the doctor on the legacy histories.
     const titles = [...out.matchAll(/^([✓✗]) (\d)\. (.*)$/gm)].map((m) => [m[1], m[2], m[3]]);
-    assert.deepEqual(titles.map((t) => t[1]), ['1', '2', '3', '4', '5', '6', '7']);
-    assert.deepEqual(titles.map((t) => t[0]), ['✓', '✗', '✓', '✓', '✓', '✓', '✓']);
+    assert.deepEqual(
+      titles.map((t) => t[1]),
+      ['1', '2', '3', '4', '5', '6', '7'],
+    );
+    assert.deepEqual(
+      titles.map((t) => t[0]),
+      ['✓', '✗', '✓', '✓', '✓', '✓', '✓'],
+    );
     assert.match(out, /40 users · 200 budgets · 800 budget items/);
     // The seed's four problems and the contaminated version table, named by the doctor.
     for (const rule of ['duplicate-id', 'cross-service-reference', 'mixed-id-format', 'multiple-heads', 'alembic-version-contamination']) {
@@ -35,7 +41,13 @@ it('demo: legacy database, doctor, backup, adopt, validate, new migrations — g
 
     // The project left behind is a tidemark workspace now.
     const ws = await loadWorkspace({ cwd: dir });
-    assert.deepEqual(ws.services.map((s) => [s.name, s.format, s.requires]), [['user', 'tidemark', []], ['budget', 'tidemark', ['user']]]);
+    assert.deepEqual(
+      ws.services.map((s) => [s.name, s.format, s.requires]),
+      [
+        ['user', 'tidemark', []],
+        ['budget', 'tidemark', ['user']],
+      ],
+    );
     for (const f of ['migrations/user/user_001_initial_schema.sql', 'migrations/user/user_002_add_phone.sql', 'migrations/budget/tidemark.sum', 'backups/before-adopt/manifest.json']) {
       assert.ok(fs.existsSync(path.join(dir, f)), f);
     }

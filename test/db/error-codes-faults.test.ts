@@ -25,13 +25,16 @@ describe('rename-failed', () => {
     // 255 bytes, the longest name the file system takes; renumbered to 1001 it would be 256.
     const long = `app_005_${'x'.repeat(243)}.sql`;
     assert.equal(Buffer.byteLength(long), 255);
-    const ws = makeWorkspace({ app: {} }, {
-      'migrations/app/app_001_a.sql': sqlMigration('SELECT 1;'),
-      'migrations/app/app_001_b.sql': sqlMigration('SELECT 2;'),
-      'migrations/app/app_005_first.sql': sqlMigration('SELECT 5;'),
-      [`migrations/app/${long}`]: sqlMigration('SELECT 55;'),
-      'migrations/app/app_999_last.sql': sqlMigration('SELECT 999;'),
-    });
+    const ws = makeWorkspace(
+      { app: {} },
+      {
+        'migrations/app/app_001_a.sql': sqlMigration('SELECT 1;'),
+        'migrations/app/app_001_b.sql': sqlMigration('SELECT 2;'),
+        'migrations/app/app_005_first.sql': sqlMigration('SELECT 5;'),
+        [`migrations/app/${long}`]: sqlMigration('SELECT 55;'),
+        'migrations/app/app_999_last.sql': sqlMigration('SELECT 999;'),
+      },
+    );
     try {
       const dir = path.join(ws.dir, 'migrations/app');
       // Not in git: the later file (by modification time) of each duplicate number moves.

@@ -283,20 +283,31 @@ async function resetCases(backend: TestBackend): Promise<void> {
     const prerequisite = await expectCode('baseline-prerequisite-failed', ['baseline', '--service', 'b', ...db], ws.dir);
     assert.equal(prerequisite.fields.service, 'b');
     assert.match(prerequisite.message, /seed/);
-    assert.deepEqual(readdirSync(path.join(ws.dir, 'migrations/b')).filter((f) => f.endsWith('.sql')), [], 'nothing written');
+    assert.deepEqual(
+      readdirSync(path.join(ws.dir, 'migrations/b')).filter((f) => f.endsWith('.sql')),
+      [],
+      'nothing written',
+    );
     await sql(target.url, 'DROP TABLE bt;');
 
     const replay = await expectCode('rebaseline-baseline-fails', ['rebaseline', '--service', 'app', '--backup-dir', path.join(ws.dir, 'rb'), ...db], ws.dir);
     assert.equal(replay.fields.service, 'app');
     assert.match(replay.message, /seed/);
 
-    await sql(target.url, `CREATE FUNCTION refuse_drops() RETURNS event_trigger LANGUAGE plpgsql AS $$BEGIN RAISE EXCEPTION 'drops are refused in this database'; END$$;
-      CREATE EVENT TRIGGER refuse_drops ON sql_drop EXECUTE FUNCTION refuse_drops();`);
+    await sql(
+      target.url,
+      `CREATE FUNCTION refuse_drops() RETURNS event_trigger LANGUAGE plpgsql AS $$BEGIN RAISE EXCEPTION 'drops are refused in this database'; END$$;
+      CREATE EVENT TRIGGER refuse_drops ON sql_drop EXECUTE FUNCTION refuse_drops();`,
+    );
     const failed = await expectCode('reset-failed', ['reset', '--service', 'app', ...db], ws.dir);
     assert.match(failed.message, /drops are refused in this database/);
     const conn = await openDatabase(target.url);
     try {
-      assert.deepEqual((await readLedger(conn, ['app'])).map((r) => r.migration), ['app_001_t'], 'the ledger still holds the migration');
+      assert.deepEqual(
+        (await readLedger(conn, ['app'])).map((r) => r.migration),
+        ['app_001_t'],
+        'the ledger still holds the migration',
+      );
     } finally {
       await conn.close();
     }
@@ -332,8 +343,11 @@ async function structureCase(backend: TestBackend): Promise<void> {
     await sql(target.url, 'INSERT INTO t VALUES (1, 10), (2, 20);');
     // the live t (with x) differs from the replayed one (without): a full rebaseline, which drops t first, and an
     // event trigger of the database refuses that drop: a failure below tidemark, rolled back
-    await sql(target.url, `CREATE FUNCTION refuse_drops() RETURNS event_trigger LANGUAGE plpgsql AS $$BEGIN RAISE EXCEPTION 'drops are refused in this database'; END$$;
-      CREATE EVENT TRIGGER refuse_drops ON sql_drop EXECUTE FUNCTION refuse_drops();`);
+    await sql(
+      target.url,
+      `CREATE FUNCTION refuse_drops() RETURNS event_trigger LANGUAGE plpgsql AS $$BEGIN RAISE EXCEPTION 'drops are refused in this database'; END$$;
+      CREATE EVENT TRIGGER refuse_drops ON sql_drop EXECUTE FUNCTION refuse_drops();`,
+    );
     const failed = await expectCode('rebaseline-failed', ['rebaseline', '--service', 'app', '--backup-dir', path.join(ws.dir, 'rb1'), ...db], ws.dir);
     assert.match(failed.message, /drops are refused in this database/);
     await sql(target.url, 'DROP EVENT TRIGGER refuse_drops; DROP FUNCTION refuse_drops();');
@@ -343,7 +357,14 @@ async function structureCase(backend: TestBackend): Promise<void> {
     const conn = await openDatabase(target.url);
     try {
       const rows = await conn.query<{ id: number; x: number }>('SELECT id, x FROM t ORDER BY id');
-      assert.deepEqual(rows.rows.map((r) => [r.id, r.x]), [[1, 10], [2, 20]], 'rolled back: the rows are as they were');
+      assert.deepEqual(
+        rows.rows.map((r) => [r.id, r.x]),
+        [
+          [1, 10],
+          [2, 20],
+        ],
+        'rolled back: the rows are as they were',
+      );
     } finally {
       await conn.close();
     }

@@ -110,11 +110,25 @@ async function cases(backend: TestBackend): Promise<void> {
     for (const format of ['ndjson', 'csv'] as const) {
       const written = await backup({ workspace, database: db, service: 'odd', format, out: out(format) });
       assert.ifError(written.error);
-      assert.deepEqual(written.tables.map((t) => [t.name, t.rows]), [['tags', 3], ['ticks', 3]], format);
+      assert.deepEqual(
+        written.tables.map((t) => [t.name, t.rows]),
+        [
+          ['tags', 3],
+          ['ticks', 3],
+        ],
+        format,
+      );
       assert.equal((await verifyBackup(out(format))).ok, true, format);
       const back = await restore({ workspace, database: db, dir: out(format), replace: true });
       assert.ifError(back.error);
-      assert.deepEqual(back.tables.map((t) => [t.name, t.rows, t.digestMatched]), [['tags', 3, true], ['ticks', 3, true]], format);
+      assert.deepEqual(
+        back.tables.map((t) => [t.name, t.rows, t.digestMatched]),
+        [
+          ['tags', 3, true],
+          ['ticks', 3, true],
+        ],
+        format,
+      );
       if (format === 'ndjson') assert.equal(back.tables.find((t) => t.name === 'tags')?.loadedAs, 'json-staging', 'the spaced array goes through json_populate_record');
       const changed: string[] = fingerprintDiff(before, await fingerprint(db)).filter((k) => !k.startsWith('rows "tidemark"."events'));
       assert.deepEqual(changed, [], `${format}: restored exactly (the restore's event aside)`);
@@ -133,7 +147,11 @@ async function cases(backend: TestBackend): Promise<void> {
     assert.equal(lost.error?.code, 'backup-count-mismatch', lost.error?.message);
     assert.equal(lost.error.exit, 1);
     assert.match(lost.error.message, /^public\.items: COPY wrote 1 row but the snapshot counts 2; nothing was written\.$/);
-    assert.deepEqual(fs.readdirSync(path.join(ws.dir, 'bk')).filter((f) => f.startsWith('lossy')), [], 'no backup, no partial one');
+    assert.deepEqual(
+      fs.readdirSync(path.join(ws.dir, 'bk')).filter((f) => f.startsWith('lossy')),
+      [],
+      'no backup, no partial one',
+    );
 
     // rebaseline-backup-corrupt: a row appended to the data file after it was written, before it is verified.
     const rb = await rebaseline({
@@ -164,7 +182,10 @@ async function cases(backend: TestBackend): Promise<void> {
       assert.equal(differs.error?.code, 'baseline-differs', differs.error?.message);
       assert.equal(differs.error.exit, 1);
       assert.equal(differs.error.service, 'app');
-      assert.match(differs.error.message, /^The baseline of app does not reproduce the live schema \(1 difference\): table items: live comment \(none\), baseline gives "made on the shadow"\. Nothing was written\.$/);
+      assert.match(
+        differs.error.message,
+        /^The baseline of app does not reproduce the live schema \(1 difference\): table items: live comment \(none\), baseline gives "made on the shadow"\. Nothing was written\.$/,
+      );
       assert.equal(differs.written, false);
 
       if (backend.name === 'pglite') {
@@ -294,7 +315,11 @@ describe('backup --pg-dump PATH (server only: pg_dump reads a server)', { skip: 
       assert.match(notFound.message, new RegExp(`^--pg-dump ${missing} is not an executable file`));
       assert.match(tooOld.message, new RegExp(`the server is PostgreSQL \\d+ and ${old} is version 9; pg_dump must be version \\d+ or newer\\.$`));
       assert.match(noFormat.message, /--pg-dump names the pg_dump of --format pgdump, and the format is ndjson/);
-      assert.deepEqual(['a', 'b', 'c'].filter((d) => fs.existsSync(path.join(ws.dir, d))), [], 'nothing written');
+      assert.deepEqual(
+        ['a', 'b', 'c'].filter((d) => fs.existsSync(path.join(ws.dir, d))),
+        [],
+        'nothing written',
+      );
       assert.ifError(ok.error);
       assert.ok(ok.dir && fs.existsSync(path.join(ok.dir, 'dump.pgdump')));
       const argv = fs.readFileSync(record, 'utf8');

@@ -16,7 +16,6 @@ import { backends, forEachBackend } from '../support/backends.js';
 import { expectCode } from '../support/error-json.js';
 import { makeWorkspace, runCli, sqlMigration, type TempWorkspace } from '../support/workspace.js';
 
-
 function withWorkspace(ws: TempWorkspace, fn: (ws: TempWorkspace) => Promise<void>): Promise<void> {
   return fn(ws).finally(() => ws.remove());
 }

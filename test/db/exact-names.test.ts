@@ -53,16 +53,32 @@ forEachBackend('exact numbers, owned schemas, dotted column names', (backend) =>
     try {
       const first = await up({ cwd: ws.dir, database: db, to: 'app_9007199254740992' });
       assert.ifError(first.error);
-      assert.deepEqual(first.results.map((r) => [r.migration, r.status]), [[LOW, 'applied']]);
+      assert.deepEqual(
+        first.results.map((r) => [r.migration, r.status]),
+        [[LOW, 'applied']],
+      );
       const between = await status({ cwd: ws.dir, database: db });
       assert.ifError(between.error);
-      assert.deepEqual(between.services[0].migrations.map((m) => [m.migration, m.state]), [[LOW, 'applied'], [HIGH, 'pending']]);
+      assert.deepEqual(
+        between.services[0].migrations.map((m) => [m.migration, m.state]),
+        [
+          [LOW, 'applied'],
+          [HIGH, 'pending'],
+        ],
+      );
       const rest = await up({ cwd: ws.dir, database: db });
       assert.ifError(rest.error);
-      assert.deepEqual(rest.results.map((r) => [r.migration, r.status]), [[HIGH, 'applied']]);
+      assert.deepEqual(
+        rest.results.map((r) => [r.migration, r.status]),
+        [[HIGH, 'applied']],
+      );
       const back = await down({ cwd: ws.dir, database: db, service: 'app', steps: 1 });
       assert.ifError(back.error);
-      assert.deepEqual(back.results.map((r) => r.migration), [HIGH], 'the higher number is the newest');
+      assert.deepEqual(
+        back.results.map((r) => r.migration),
+        [HIGH],
+        'the higher number is the newest',
+      );
 
       const dir = path.join(ws.dir, 'migrations/app');
       const made = await createMigrationFile('app', dir, 'next');
@@ -93,13 +109,23 @@ forEachBackend('exact numbers, owned schemas, dotted column names', (backend) =>
       assert.ifError(done.error);
       assert.equal(describeCounts(done.services[0].dropped), '1 table, 1 function, 1 schema');
       assert.deepEqual(done.services[0].keptSchemas, []);
-      assert.deepEqual(done.migrate?.results.map((r) => [r.migration, r.status]), [['crm_001_init', 'applied']]);
+      assert.deepEqual(
+        done.migrate?.results.map((r) => [r.migration, r.status]),
+        [['crm_001_init', 'applied']],
+      );
       assert.equal(Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM crm.accounts')).rows[0].n), 0, 'recreated empty');
       const events = await db.query<{ detail: { dropped: { kind: string; count: number }[] } }>(`SELECT detail FROM tidemark.events WHERE action = 'reset'`);
-      assert.deepEqual(events.rows.at(-1)?.detail.dropped, [{ kind: 'table', count: 1 }, { kind: 'function', count: 1 }, { kind: 'schema', count: 1 }]);
+      assert.deepEqual(events.rows.at(-1)?.detail.dropped, [
+        { kind: 'table', count: 1 },
+        { kind: 'function', count: 1 },
+        { kind: 'schema', count: 1 },
+      ]);
       const dry = await reset({ cwd: ws.dir, database: db, service: 'crm', dryRun: true });
       assert.ifError(dry.error);
-      assert.ok(dry.services[0].dropped.some((d) => d.kind === 'schema' && d.name.schema === 'crm'), 'the dry run lists the schema');
+      assert.ok(
+        dry.services[0].dropped.some((d) => d.kind === 'schema' && d.name.schema === 'crm'),
+        'the dry run lists the schema',
+      );
 
       // A schema that still holds something after the drop is kept, with PostgreSQL's reason. What reset
       // neither drops nor refuses: an extension installed into it (a contrib one: the server only).
@@ -108,7 +134,10 @@ forEachBackend('exact numbers, owned schemas, dotted column names', (backend) =>
         await db.exec('CREATE EXTENSION pgcrypto SCHEMA crm');
         const kept = await reset({ cwd: ws.dir, database: db, service: 'crm' });
         assert.equal(describeCounts(kept.services[0].dropped), '1 table, 1 function');
-        assert.deepEqual(kept.services[0].keptSchemas.map((k) => k.schema), ['crm']);
+        assert.deepEqual(
+          kept.services[0].keptSchemas.map((k) => k.schema),
+          ['crm'],
+        );
         assert.match(kept.services[0].keptSchemas[0].reason, /extension pgcrypto/);
         // …so `CREATE SCHEMA crm` cannot replay, and the error says why
         assert.equal(kept.error?.code, 'reset-reapply-failed');
@@ -146,7 +175,11 @@ forEachBackend('exact numbers, owned schemas, dotted column names', (backend) =>
           ['a."b.c"(ref)', 'p(id)', 0],
         ],
       );
-      assert.deepEqual(checked.findings.map((f) => f.table), ['"a.b".c'], 'only the dotted schema has an orphan');
+      assert.deepEqual(
+        checked.findings.map((f) => f.table),
+        ['"a.b".c'],
+        'only the dotted schema has an orphan',
+      );
 
       const dir = path.join(out, 'bk');
       assert.ifError((await backup({ cwd: ws.dir, database: db, service: 's', out: dir })).error);

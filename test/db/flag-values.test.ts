@@ -80,7 +80,9 @@ forEachBackend('flag values', (backend) => {
     }
     try {
       const cases = lockTimeoutCases(backupDir);
-      const taking = program().commands.filter((c) => c.options.some((o) => o.long === '--lock-timeout')).map((c) => c.name());
+      const taking = program()
+        .commands.filter((c) => c.options.some((o) => o.long === '--lock-timeout'))
+        .map((c) => c.name());
       assert.deepEqual(taking.sort(), Object.keys(cases).sort(), 'every command that takes --lock-timeout is tested');
       const common = ['--config', path.join(ws.dir, 'tidemark.config.json'), '--database', created.url];
       let refused = 0;
@@ -94,12 +96,17 @@ forEachBackend('flag values', (backend) => {
           refused++;
         }
         // A good value reaches the command as seconds, the default is 600 (the action stubbed: nothing runs).
-        for (const [extra, seconds] of [[['--lock-timeout', '2.5'], 2.5], [[], 600]] as const) {
+        for (const [extra, seconds] of [
+          [['--lock-timeout', '2.5'], 2.5],
+          [[], 600],
+        ] as const) {
           const p = program();
           let seen: unknown;
-          p.commands.find((c) => c.name() === name)!.action((...a: unknown[]) => {
-            seen = (a.find((x) => x && typeof x === 'object' && 'lockTimeout' in (x as object)) as { lockTimeout: unknown }).lockTimeout;
-          });
+          p.commands
+            .find((c) => c.name() === name)!
+            .action((...a: unknown[]) => {
+              seen = (a.find((x) => x && typeof x === 'object' && 'lockTimeout' in (x as object)) as { lockTimeout: unknown }).lockTimeout;
+            });
           await p.parseAsync([...args, ...common, ...extra], { from: 'user' });
           assert.equal(seen, seconds, `${name} ${extra.join(' ')}`);
         }
@@ -117,7 +124,12 @@ forEachBackend('flag values', (backend) => {
         assert.ok(err instanceof TidemarkError && err.code === 'bad-usage', `${c.args.join(' ')}: ${err.message}`);
         assert.equal(err.message, c.message);
       }
-      for (const args of [['restore', backupDir, '--replace'], ['rebaseline', '--service', 'app'], ['reset', '--service', 'app'], ['protect', '--off']]) {
+      for (const args of [
+        ['restore', backupDir, '--replace'],
+        ['rebaseline', '--service', 'app'],
+        ['reset', '--service', 'app'],
+        ['protect', '--off'],
+      ]) {
         const err = await parseFails([...args, ...common, '--force-protected', '--yes-i-mean', 'a', '--yes-i-mean', 'b']);
         assert.ok(err instanceof CommanderError, `${args[0]}: a second --yes-i-mean`);
         assert.match(err.message, /--yes-i-mean .*given more than once/);

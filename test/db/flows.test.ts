@@ -57,7 +57,7 @@ async function versionRows(db: Database): Promise<string[] | undefined> {
 }
 
 forEachBackend('reset', (backend) => {
-  it('drops only the service\'s objects and re-applies its migrations', () =>
+  it("drops only the service's objects and re-applies its migrations", () =>
     withDatabase(backend, async (db) => {
       const ws = await migratedCrm(db);
       try {
@@ -72,7 +72,10 @@ forEachBackend('reset', (backend) => {
         assert.deepEqual((await db.query(crm.crmDigestSql())).rows[0], usersBefore, 'users untouched');
         const cols = await db.query(`SELECT 1 FROM information_schema.columns WHERE table_name = 'budgets' AND column_name = 'scratch'`);
         assert.equal(cols.rows.length, 0, 'the hand-made column is gone');
-        assert.deepEqual((await readLedger(db, ['budget'])).map((x) => x.migration), ['budget_001_initial_schema']);
+        assert.deepEqual(
+          (await readLedger(db, ['budget'])).map((x) => x.migration),
+          ['budget_001_initial_schema'],
+        );
         const ev = await db.query(`SELECT 1 FROM tidemark.events WHERE action = 'reset' AND service = 'budget'`);
         assert.equal(ev.rows.length, 1);
       } finally {
@@ -93,7 +96,10 @@ forEachBackend('reset', (backend) => {
         assert.equal((await readLedger(db)).length, 2);
         const both = await reset({ cwd: ws.dir, database: db, service: ['user', 'budget'] });
         assert.ifError(both.error);
-        assert.deepEqual(both.services.map((s) => s.service), ['user', 'budget']);
+        assert.deepEqual(
+          both.services.map((s) => s.service),
+          ['user', 'budget'],
+        );
         assert.equal(await count(db, 'users'), 0);
         assert.equal(both.migrate?.results.filter((x) => x.status === 'applied').length, 2);
       } finally {
@@ -101,12 +107,9 @@ forEachBackend('reset', (backend) => {
       }
     }));
 
-  it('the core runs on a target built with no I/O: a literal workspace (no config file on disk), the caller\'s Database, no shadow, left open', () =>
+  it("the core runs on a target built with no I/O: a literal workspace (no config file on disk), the caller's Database, no shadow, left open", () =>
     withDatabase(backend, async (db) => {
-      const ws = makeWorkspace(
-        { app: { owns: ['items'] } },
-        { 'migrations/app/app_001_items.sql': sqlMigration('CREATE TABLE items (id int PRIMARY KEY, name text);', 'DROP TABLE items;') },
-      );
+      const ws = makeWorkspace({ app: { owns: ['items'] } }, { 'migrations/app/app_001_items.sql': sqlMigration('CREATE TABLE items (id int PRIMARY KEY, name text);', 'DROP TABLE items;') });
       try {
         fs.rmSync(path.join(ws.dir, 'tidemark.config.json'));
         const workspace: Workspace = {
@@ -122,7 +125,10 @@ forEachBackend('reset', (backend) => {
         assert.ifError(r.error);
         assert.equal(r.database, db.displayUrl);
         assert.equal(r.databaseSource, 'given');
-        assert.deepEqual(r.services.map((s) => [s.service, s.forgotten]), [['app', 1]]);
+        assert.deepEqual(
+          r.services.map((s) => [s.service, s.forgotten]),
+          [['app', 1]],
+        );
         assert.equal(r.migrate?.results.filter((x) => x.status === 'applied').length, 1);
         assert.equal(await count(db, 'items'), 0, 'the owned table was dropped and re-created');
         assert.equal(await count(db, 'scratch'), 0, 'what no service owns is left alone (and the Database is still open)');
@@ -205,7 +211,13 @@ forEachBackend('adopt', (backend) => {
 
         // The config now says tidemark; the data never moved; up has nothing to do; validate is clean.
         const ws = await loadWorkspace({ cwd: project.dir });
-        assert.deepEqual(ws.services.map((s) => [s.name, s.format, s.requires]), [['user', 'tidemark', []], ['budget', 'tidemark', ['user']]]);
+        assert.deepEqual(
+          ws.services.map((s) => [s.name, s.format, s.requires]),
+          [
+            ['user', 'tidemark', []],
+            ['budget', 'tidemark', ['user']],
+          ],
+        );
         assert.deepEqual((await db.query(crm.crmDigestSql())).rows, digests);
         const st = await status({ workspace: ws, database: db });
         assert.ifError(st.error);
@@ -252,7 +264,10 @@ forEachBackend('adopt from a target', (backend) => {
         assert.equal(result.file, path.join(root, 'migrations', 'app', 'app_001_initial_schema.sql'));
         assert.deepEqual(result.retired?.deleted, ['a1']);
         assert.deepEqual([result.config?.written, result.config?.problem], [false, 'the config was given as a value, not a file']);
-        assert.deepEqual((await readLedger(db, ['app'])).map((x) => x.migration), ['app_001_initial_schema']);
+        assert.deepEqual(
+          (await readLedger(db, ['app'])).map((x) => x.migration),
+          ['app_001_initial_schema'],
+        );
         assert.equal(await versionRows(db), undefined, 'the emptied version table is dropped');
         assert.equal(await count(db, 'lt_items'), 0, 'the live table is untouched (still there, still empty)');
       } finally {

@@ -21,8 +21,7 @@ function assertClean(where: string, text: string): void {
   for (const f of FORMS) assert.ok(!text.includes(f), `${where} shows the password (${JSON.stringify(f)}):\n${text.slice(0, 2000)}`);
 }
 
-
-it('no password in any output, in pg_dump\'s argv or environment, reachable or not', { skip: server ? false : 'no server' }, async () => {
+it("no password in any output, in pg_dump's argv or environment, reachable or not", { skip: server ? false : 'no server' }, async () => {
   const created = await server!.createDatabase();
   const ws = makeWorkspace(
     { app: { owns: ['items'] } },
@@ -96,7 +95,16 @@ exit 1
     }
 
     // Unreachable: every command fails, naming the redacted target only.
-    for (const args of [['status'], ['--json', 'status'], ['up'], ['check', '--db'], ['backup', '--format', 'pgdump', '--out', path.join(ws.dir, 'x')], ['restore', out], ['reset', '--service', 'app'], ['validate', '--no-structure']]) {
+    for (const args of [
+      ['status'],
+      ['--json', 'status'],
+      ['up'],
+      ['check', '--db'],
+      ['backup', '--format', 'pgdump', '--out', path.join(ws.dir, 'x')],
+      ['restore', out],
+      ['reset', '--service', 'app'],
+      ['validate', '--no-structure'],
+    ]) {
       const res = await run(args, unreachable);
       assert.notEqual(res.code, 0, `${args.join(' ')} against a closed port`);
       if (args[0] === '--json') {

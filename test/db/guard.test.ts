@@ -35,10 +35,7 @@ async function fp(url: string): Promise<string> {
 /** A workspace with one service `app` owning `items` (3 rows), migrated into a fresh database. */
 async function setup(backend: TestBackend): Promise<{ url: string; ws: TempWorkspace; backupDir: string; drop(): Promise<void> }> {
   const created = await backend.createDatabase();
-  const ws = makeWorkspace(
-    { app: { owns: ['items'] } },
-    { 'migrations/app/app_001_items.sql': sqlMigration('CREATE TABLE items (id int PRIMARY KEY, name text);', 'DROP TABLE items;') },
-  );
+  const ws = makeWorkspace({ app: { owns: ['items'] } }, { 'migrations/app/app_001_items.sql': sqlMigration('CREATE TABLE items (id int PRIMARY KEY, name text);', 'DROP TABLE items;') });
   // One open for the whole set-up (a PGlite start is the expensive part).
   const db = await openDatabase(created.url);
   const backupDir = path.join(ws.dir, 'bk');
@@ -51,7 +48,15 @@ async function setup(backend: TestBackend): Promise<{ url: string; ws: TempWorks
   } finally {
     await db.close();
   }
-  return { url: created.url, ws, backupDir, drop: async () => { ws.remove(); await created.drop(); } };
+  return {
+    url: created.url,
+    ws,
+    backupDir,
+    drop: async () => {
+      ws.remove();
+      await created.drop();
+    },
+  };
 }
 
 /** Runs fn with PG* variables set, restoring them after. */
@@ -149,7 +154,7 @@ forEachBackend('guard', (backend) => {
     }
   });
 
-  it('the config\'s protected list is checked on the resolved target and on the server\'s answers', async () => {
+  it("the config's protected list is checked on the resolved target and on the server's answers", async () => {
     const t = await setup(backend);
     try {
       const db = await openDatabase(t.url);
@@ -185,7 +190,9 @@ forEachBackend('guard', (backend) => {
     }
   });
 
-  it('a remote host is refused before connecting: a made-up name, 127.0.0.2, PGHOST, a last host=', { skip: backend.name === 'pglite' ? 'refused before any database is opened: once is enough' : false }, async () => {
+  it('a remote host is refused before connecting: a made-up name, 127.0.0.2, PGHOST, a last host=', {
+    skip: backend.name === 'pglite' ? 'refused before any database is opened: once is enough' : false,
+  }, async () => {
     const t = await setup(backend);
     try {
       const before = await fp(t.url);
@@ -238,7 +245,9 @@ forEachBackend('guard ledger', (backend) => {
 });
 
 forEachBackend('guard CLI', (backend) => {
-  it('tidemark protect, then reset through another spelling refuses (exit 2); protect --off needs both flags', { skip: backend.name === 'pglite' ? 'the flows are covered on PGlite above; a CLI run there costs a process and a PGlite start' : false }, async () => {
+  it('tidemark protect, then reset through another spelling refuses (exit 2); protect --off needs both flags', {
+    skip: backend.name === 'pglite' ? 'the flows are covered on PGlite above; a CLI run there costs a process and a PGlite start' : false,
+  }, async () => {
     const t = await setup(backend);
     try {
       const name = backend.name === 'pglite' ? t.url.slice('pglite:'.length) : new URL(t.url).pathname.slice(1);
@@ -285,5 +294,3 @@ it('the test server listens on loopback only (the 127.0.0.2 cases rely on it)', 
     await created.drop();
   }
 });
-
-

@@ -221,7 +221,12 @@ describe('kill -9 at random moments [postgres]', { skip: server ? false : 'no Po
   async function killDuring(name: string, args: string[], cwd: string, plan: KillPlan, tl: Timeline): Promise<Killed> {
     const run = startCli(args, cwd);
     /** Polls the command's sessions until `check` says so; false if the command ended first. */
-    const until = (check: (sessions: Activity[]) => boolean, everyMs: number) => pollUntil(async () => check(await srv.activity(name)), () => run.exited, everyMs);
+    const until = (check: (sessions: Activity[]) => boolean, everyMs: number) =>
+      pollUntil(
+        async () => check(await srv.activity(name)),
+        () => run.exited,
+        everyMs,
+      );
     if (plan.kind === 'delay' && plan.early) {
       await sleep(plan.fraction * tl.connectMs);
     } else {
@@ -290,7 +295,9 @@ describe('kill -9 at random moments [postgres]', { skip: server ? false : 'no Po
     const tl = await reference('up', ref, ['up', '--database', srv.urlOf(ref)], ws.dir);
     const afterAll = await stateOf(ref);
     const db = await openDatabase(srv.urlOf(ref));
-    const order = (await db.query<{ m: string }>(`SELECT service || '/' || migration AS m FROM tidemark.events WHERE action = 'up' AND migration NOT LIKE '%\\_001\\_%' ORDER BY id`)).rows.map((r) => r.m);
+    const order = (await db.query<{ m: string }>(`SELECT service || '/' || migration AS m FROM tidemark.events WHERE action = 'up' AND migration NOT LIKE '%\\_001\\_%' ORDER BY id`)).rows.map(
+      (r) => r.m,
+    );
     // The one-query state reads what the fingerprint reads (a schema with identities, indexes, keys, comments, a ledger).
     assert.deepEqual(await oneQueryDisagrees(db), [], 'the one-query state and fingerprintParts agree');
     await db.close();
@@ -315,27 +322,27 @@ describe('kill -9 at random moments [postgres]', { skip: server ? false : 'no Po
     const target = Math.round(UP_KILLS * SCALE);
     const clones = srv.clones(template, CONCURRENCY);
     await untilKills('up', target, plans(target + 20, 150, ['INSERT INTO \\w+_items', 'UPDATE \\w+_items', 'INSERT INTO \\w+_buckets', 'WITH rec AS']), async (plan, i) => {
-        const name = await clones.take();
-        try {
-          const args = ['up', '--database', srv.urlOf(name)];
-          const k = await killDuring(name, args, ws.dir, plan, tl);
-          const state = await stateOf(name);
-          const applied = appliedOf(state).filter((m) => !m.endsWith('_001_create'));
-          const n = applied.length;
-          const where = phase(k, n > 0);
-          assert.deepEqual([...applied].sort(), order.slice(0, n).sort(), `trial ${i}: the ledger lists a prefix of the planned order (seed ${KILL_SEED})`);
-          assertSame(state, prefixStates[n], `trial ${i} (${JSON.stringify(plan)}, ${where}): the state after ${n} of ${order.length} migrations`);
-          tally.add('up', where, n === 0 ? 'before' : n === order.length ? 'after' : `prefix (${n} of ${order.length})`, plan.kind);
-          // The next run (in this process: the function the CLI calls), with a short lock timeout: locks
-          // released, the rest applied, the same end state as an uninterrupted run.
-          const again = await up({ cwd: ws.dir, database: srv.urlOf(name), lockTimeoutMs: NEXT_RUN_LOCK_TIMEOUT_MS });
-          assert.ifError(again.error);
-          assertSame(await stateOf(name), afterAll, `trial ${i}: after the next up`);
-          return k.killed;
-        } finally {
-          srv.dispose(name);
-        }
-      });
+      const name = await clones.take();
+      try {
+        const args = ['up', '--database', srv.urlOf(name)];
+        const k = await killDuring(name, args, ws.dir, plan, tl);
+        const state = await stateOf(name);
+        const applied = appliedOf(state).filter((m) => !m.endsWith('_001_create'));
+        const n = applied.length;
+        const where = phase(k, n > 0);
+        assert.deepEqual([...applied].sort(), order.slice(0, n).sort(), `trial ${i}: the ledger lists a prefix of the planned order (seed ${KILL_SEED})`);
+        assertSame(state, prefixStates[n], `trial ${i} (${JSON.stringify(plan)}, ${where}): the state after ${n} of ${order.length} migrations`);
+        tally.add('up', where, n === 0 ? 'before' : n === order.length ? 'after' : `prefix (${n} of ${order.length})`, plan.kind);
+        // The next run (in this process: the function the CLI calls), with a short lock timeout: locks
+        // released, the rest applied, the same end state as an uninterrupted run.
+        const again = await up({ cwd: ws.dir, database: srv.urlOf(name), lockTimeoutMs: NEXT_RUN_LOCK_TIMEOUT_MS });
+        assert.ifError(again.error);
+        assertSame(await stateOf(name), afterAll, `trial ${i}: after the next up`);
+        return k.killed;
+      } finally {
+        srv.dispose(name);
+      }
+    });
     await clones.close();
     srv.dispose(template);
     srv.flush();
@@ -387,27 +394,27 @@ INSERT INTO shop_lines (order_id, sku, qty) SELECT 1 + g % ${orders}, '${salt}-s
       const points = ['COPY .*shop_lines', 'hashtextextended', 'INSERT INTO tidemark\\.events', ...(replace ? ['DELETE FROM'] : [])];
       const clones = srv.clones(template, CONCURRENCY);
       await untilKills(replace ? 'restore --replace' : 'restore', kills, plans(kills + 20, 300, points, true), async (plan, i) => {
-          const name = await clones.take();
-          try {
-            const k = await killDuring(name, args(name), ws.dir, plan, tl);
-            const state = await stateOf(name);
-            const isBefore = stateDifferences(state, before).length === 0;
-            const isAfter = stateDifferences(state, afterRestore).length === 0;
-            assert.ok(
-              isBefore || isAfter,
-              `trial ${i} (${JSON.stringify(plan)}, ${phase(k, !isBefore)}): neither before (differs in ${stateDifferences(state, before).join(', ')}) nor after (differs in ${stateDifferences(state, afterRestore).join(', ')}) (seed ${KILL_SEED})`,
-            );
-            tally.add(replace ? 'restore --replace' : 'restore', phase(k, !isBefore), isBefore ? 'before' : 'after', plan.kind);
-            // The next run: from "before" it must end exactly as an uninterrupted run; from "after" a
-            // --replace must still get its locks and leave the same rows.
-            const again = await restore({ cwd: ws.dir, database: srv.urlOf(name), dir: path.join(ws.dir, 'bk'), replace: replace || isAfter, lockTimeoutMs: NEXT_RUN_LOCK_TIMEOUT_MS });
-            assert.ifError(again.error);
-            assertSame(await stateOf(name), afterRestore, `trial ${i}: after the next restore`, { ignoreEvents: isAfter });
-            return k.killed;
-          } finally {
-            srv.dispose(name);
-          }
-        });
+        const name = await clones.take();
+        try {
+          const k = await killDuring(name, args(name), ws.dir, plan, tl);
+          const state = await stateOf(name);
+          const isBefore = stateDifferences(state, before).length === 0;
+          const isAfter = stateDifferences(state, afterRestore).length === 0;
+          assert.ok(
+            isBefore || isAfter,
+            `trial ${i} (${JSON.stringify(plan)}, ${phase(k, !isBefore)}): neither before (differs in ${stateDifferences(state, before).join(', ')}) nor after (differs in ${stateDifferences(state, afterRestore).join(', ')}) (seed ${KILL_SEED})`,
+          );
+          tally.add(replace ? 'restore --replace' : 'restore', phase(k, !isBefore), isBefore ? 'before' : 'after', plan.kind);
+          // The next run: from "before" it must end exactly as an uninterrupted run; from "after" a
+          // --replace must still get its locks and leave the same rows.
+          const again = await restore({ cwd: ws.dir, database: srv.urlOf(name), dir: path.join(ws.dir, 'bk'), replace: replace || isAfter, lockTimeoutMs: NEXT_RUN_LOCK_TIMEOUT_MS });
+          assert.ifError(again.error);
+          assertSame(await stateOf(name), afterRestore, `trial ${i}: after the next restore`, { ignoreEvents: isAfter });
+          return k.killed;
+        } finally {
+          srv.dispose(name);
+        }
+      });
       await clones.close();
       srv.dispose(template);
       srv.flush();
@@ -450,57 +457,56 @@ INSERT INTO shop_lines (order_id, sku, qty) SELECT 1 + g % ${orders}, '${salt}-s
     const points = ['DROP TABLE .*budgets', 'COPY .*budget_items.*FROM STDIN', 'COPY .*budgets.*FROM STDIN', 'WITH rec AS'];
     const clones = srv.clones(template, CONCURRENCY);
     await untilKills('rebaseline', kills, plans(kills + 30, 200, points, true), async (plan, i) => {
-        const name = await clones.take();
-        const ws = copyCrmExample();
-        const used: string[] = [];
-        try {
-          const first = await rebaselineOf(name, ws, 'bk');
-          used.push(first.shadow);
-          const k = await killDuring(name, first.args, ws.dir, plan, tl);
-          await srv.waitGone(first.shadow);
-          const state = await stateOf(name);
-          const isBefore = stateDifferences(state, before).length === 0;
-          const isAfter = stateDifferences(state, afterRebaseline).length === 0;
-          assert.ok(
-            isBefore || isAfter,
-            `trial ${i} (${JSON.stringify(plan)}, ${phase(k, !isBefore)}): neither before (differs in ${stateDifferences(state, before).join(', ')}) nor after (differs in ${stateDifferences(state, afterRebaseline).join(', ')}) (seed ${KILL_SEED})`,
-          );
-          tally.add('rebaseline', phase(k, !isBefore), isBefore ? 'before' : 'after', plan.kind);
-          // The backup, once renamed into place, is whole; a rebaseline that committed had one.
-          const bk = path.join(ws.dir, 'bk');
-          if (isAfter) assert.ok(fs.existsSync(bk), `trial ${i}: a committed rebaseline left its backup`);
-          if (fs.existsSync(bk)) {
-            const v = await verifyBackup(bk);
-            assert.ok(v.ok, `trial ${i}: the backup verifies: ${v.problems.map((p) => p.message).join('; ')}`);
-          }
-          // The next run completes: from "before", exactly as an uninterrupted run; from "after", metadata only.
-          const shadow = await shadows.take();
-          used.push(shadow);
-          const again = await rebaseline({
-            cwd: ws.dir,
-            database: srv.urlOf(name),
-            service: 'budget',
-            backupDir: path.join(ws.dir, 'bk2'),
-            shadow: srv.urlOf(shadow),
-            lockTimeoutMs: NEXT_RUN_LOCK_TIMEOUT_MS,
-          });
-          assert.ifError(again.error);
-          assert.equal(again.mode, isAfter ? 'metadata' : 'full');
-          assertSame(await stateOf(name), afterRebaseline, `trial ${i}: after the next rebaseline`, { ignoreEvents: isAfter });
-          return k.killed;
-        } finally {
-          ws.remove();
-          srv.dispose(name);
-          for (const s of used) srv.dispose(s);
+      const name = await clones.take();
+      const ws = copyCrmExample();
+      const used: string[] = [];
+      try {
+        const first = await rebaselineOf(name, ws, 'bk');
+        used.push(first.shadow);
+        const k = await killDuring(name, first.args, ws.dir, plan, tl);
+        await srv.waitGone(first.shadow);
+        const state = await stateOf(name);
+        const isBefore = stateDifferences(state, before).length === 0;
+        const isAfter = stateDifferences(state, afterRebaseline).length === 0;
+        assert.ok(
+          isBefore || isAfter,
+          `trial ${i} (${JSON.stringify(plan)}, ${phase(k, !isBefore)}): neither before (differs in ${stateDifferences(state, before).join(', ')}) nor after (differs in ${stateDifferences(state, afterRebaseline).join(', ')}) (seed ${KILL_SEED})`,
+        );
+        tally.add('rebaseline', phase(k, !isBefore), isBefore ? 'before' : 'after', plan.kind);
+        // The backup, once renamed into place, is whole; a rebaseline that committed had one.
+        const bk = path.join(ws.dir, 'bk');
+        if (isAfter) assert.ok(fs.existsSync(bk), `trial ${i}: a committed rebaseline left its backup`);
+        if (fs.existsSync(bk)) {
+          const v = await verifyBackup(bk);
+          assert.ok(v.ok, `trial ${i}: the backup verifies: ${v.problems.map((p) => p.message).join('; ')}`);
         }
-      });
+        // The next run completes: from "before", exactly as an uninterrupted run; from "after", metadata only.
+        const shadow = await shadows.take();
+        used.push(shadow);
+        const again = await rebaseline({
+          cwd: ws.dir,
+          database: srv.urlOf(name),
+          service: 'budget',
+          backupDir: path.join(ws.dir, 'bk2'),
+          shadow: srv.urlOf(shadow),
+          lockTimeoutMs: NEXT_RUN_LOCK_TIMEOUT_MS,
+        });
+        assert.ifError(again.error);
+        assert.equal(again.mode, isAfter ? 'metadata' : 'full');
+        assertSame(await stateOf(name), afterRebaseline, `trial ${i}: after the next rebaseline`, { ignoreEvents: isAfter });
+        return k.killed;
+      } finally {
+        ws.remove();
+        srv.dispose(name);
+        for (const s of used) srv.dispose(s);
+      }
+    });
     await clones.close();
     await shadows.close();
     srv.dispose(template);
     srv.flush();
   });
 });
-
 
 // ---- PGlite ----
 
@@ -567,7 +573,11 @@ describe('kill -9 during up [pglite]', () => {
     try {
       const r = await up({ cwd: ws.dir, database: whole });
       assert.ifError(r.error);
-      assert.deepEqual(r.results.map((x) => `${x.service}/${x.migration}`), order, 'one run applies the planned order');
+      assert.deepEqual(
+        r.results.map((x) => `${x.service}/${x.migration}`),
+        order,
+        'one run applies the planned order',
+      );
       afterAll = await dbState(whole);
       assert.deepEqual(await oneQueryDisagrees(whole), [], 'the one-query state and fingerprintParts agree');
     } finally {

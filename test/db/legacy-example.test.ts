@@ -88,7 +88,7 @@ function lineOf(file: string, needle: string | RegExp): number {
   return i + 1;
 }
 
-describe('legacy example: the Alembic files have the seed\'s four problems, and only those', () => {
+describe("legacy example: the Alembic files have the seed's four problems, and only those", () => {
   it('looks like two real Alembic 1.x projects', () => {
     for (const service of SERVICES) {
       assert.match(readFileSync(iniOf(service), 'utf8'), /^script_location = %\(here\)s\/alembic$/m);
@@ -116,14 +116,20 @@ describe('legacy example: the Alembic files have the seed\'s four problems, and 
   it('user_service: one linear chain of four revisions', () => {
     assert.equal(user.length, 4);
     assert.deepEqual(heads(user), ['d7e1c4a9b320']);
-    assert.deepEqual(user.filter((r) => r.parents.length === 0).map((r) => r.id), ['8c3e5a7b9d01']);
+    assert.deepEqual(
+      user.filter((r) => r.parents.length === 0).map((r) => r.id),
+      ['8c3e5a7b9d01'],
+    );
     assert.ok(user.every((r) => r.parents.length <= 1 && r.dependsOn.length === 0));
     assert.ok(user.some((r) => r.id === '1f4f4176aeb7'));
   });
 
   it('budget_service: two revisions 005 on 004 (problem 1)', () => {
     const fives = budget.filter((r) => r.id === '005');
-    assert.deepEqual(fives.map((r) => r.file), ['005_add_commission_percentage_actual.py', '005_remove_quantity_column.py']);
+    assert.deepEqual(
+      fives.map((r) => r.file),
+      ['005_add_commission_percentage_actual.py', '005_remove_quantity_column.py'],
+    );
     for (const r of fives) assert.deepEqual(r.parents, ['004']);
     assert.equal(new Set(budget.map((r) => r.id)).size, budget.length - 1, 'no other duplicate id');
   });
@@ -132,9 +138,15 @@ describe('legacy example: the Alembic files have the seed\'s four problems, and 
     const userIds = new Set(user.map((r) => r.id));
     const budgetIds = new Set(budget.map((r) => r.id));
     const crossing = budget.filter((r) => [...r.parents, ...r.dependsOn].some((id) => userIds.has(id)));
-    assert.deepEqual(crossing.map((r) => [r.file, r.dependsOn]), [['004_cancel_budgets_of_inactive_users.py', ['1f4f4176aeb7']]]);
+    assert.deepEqual(
+      crossing.map((r) => [r.file, r.dependsOn]),
+      [['004_cancel_budgets_of_inactive_users.py', ['1f4f4176aeb7']]],
+    );
     assert.ok(!budgetIds.has('1f4f4176aeb7'));
-    assert.ok(budget.some((r) => /UPDATE users\b/.test(r.text)), 'a budget migration changes users');
+    assert.ok(
+      budget.some((r) => /UPDATE users\b/.test(r.text)),
+      'a budget migration changes users',
+    );
     // No id is shared between the services (a shared id would hide the contamination).
     assert.ok([...userIds].every((id) => !budgetIds.has(id)));
   });
@@ -154,7 +166,13 @@ describe('legacy example: the Alembic files have the seed\'s four problems, and 
     assert.equal(merge.id, 'c0eefe7ade9c');
     assert.deepEqual(merge.parents, ['005', '9d2a61c3b7e4']);
     assert.deepEqual(heads(budget), ['20250915_124515', 'e4b7a2c9f013']);
-    assert.deepEqual(budget.filter((r) => r.parents.includes('c0eefe7ade9c')).map((r) => r.id).sort(), ['20250915_124515', 'e4b7a2c9f013']);
+    assert.deepEqual(
+      budget
+        .filter((r) => r.parents.includes('c0eefe7ade9c'))
+        .map((r) => r.id)
+        .sort(),
+      ['20250915_124515', 'e4b7a2c9f013'],
+    );
   });
 
   it('has no accidental problem: every parent exists in its own service, one base each', () => {
@@ -167,7 +185,10 @@ describe('legacy example: the Alembic files have the seed\'s four problems, and 
   });
 
   it('readAlembicHistory reads them without problems, as the tiny reader does', async () => {
-    for (const [service, parsed] of [['user_service', user], ['budget_service', budget]] as const) {
+    for (const [service, parsed] of [
+      ['user_service', user],
+      ['budget_service', budget],
+    ] as const) {
       const history = await readAlembicHistory(service, [versionsDir(service)]);
       assert.deepEqual(history.problems, [], `${service}: reader problems`);
       const got = history.revisions.map((r) => [path.basename(r.file), r.id, r.parents, r.dependsOn]).sort();
@@ -183,8 +204,7 @@ describe('legacy example: the Alembic files have the seed\'s four problems, and 
 // ---- the doctor finds each problem where legacy/README.md says it is ----
 
 const B = 'services/budget_service/alembic/versions';
-const at = (diags: Diagnostic[], rule: string, file: string, line: number) =>
-  diags.filter((d) => d.rule === rule && d.file !== undefined && path.relative(LEGACY, d.file) === file && d.line === line);
+const at = (diags: Diagnostic[], rule: string, file: string, line: number) => diags.filter((d) => d.rule === rule && d.file !== undefined && path.relative(LEGACY, d.file) === file && d.line === line);
 
 function assertTheFourProblems(diags: Diagnostic[]): void {
   const count = (rule: string) => diags.filter((d) => d.rule === rule).length;
@@ -201,14 +221,20 @@ function assertTheFourProblems(diags: Diagnostic[]): void {
   assert.equal(count('multiple-heads'), 1);
   assert.match(diags.find((d) => d.rule === 'multiple-heads')!.message, /20250915_124515.*e4b7a2c9f013/);
   // user_service is clean
-  assert.deepEqual(diags.filter((d) => d.service === 'user_service'), []);
+  assert.deepEqual(
+    diags.filter((d) => d.service === 'user_service'),
+    [],
+  );
 }
 
 describe('legacy example: tidemark check', () => {
   it('--alembic with the two alembic.ini files (no config)', async () => {
     const report = await check({ alembic: [iniOf('user_service'), iniOf('budget_service')] });
     assert.equal(report.error, undefined, report.error?.message);
-    assert.deepEqual(report.services.map((s) => s.service), ['user_service', 'budget_service']);
+    assert.deepEqual(
+      report.services.map((s) => s.service),
+      ['user_service', 'budget_service'],
+    );
     assertTheFourProblems(report.diagnostics);
     const graph = report.services[1].graph;
     assert.deepEqual(graph.heads, ['20250915_124515', 'e4b7a2c9f013']);
@@ -261,10 +287,11 @@ forEachBackend('legacy example: legacy-database.sql', (backend) => {
       const db = await openDatabase(created.url);
       try {
         await db.exec(LEGACY_SQL);
-        const tables = await db.query<{ t: string }>(
-          `SELECT table_name::text AS t FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`,
+        const tables = await db.query<{ t: string }>(`SELECT table_name::text AS t FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`);
+        assert.deepEqual(
+          tables.rows.map((r) => r.t),
+          ['alembic_version', 'budget_items', 'budgets', 'users'],
         );
-        assert.deepEqual(tables.rows.map((r) => r.t), ['alembic_version', 'budget_items', 'budgets', 'users']);
         const counts = await db.query<{ users: number; budgets: number; items: number }>(
           `SELECT (SELECT count(*) FROM users)::int AS users, (SELECT count(*) FROM budgets)::int AS budgets,
                   (SELECT count(*) FROM budget_items)::int AS items`,
@@ -290,7 +317,10 @@ forEachBackend('legacy example: legacy-database.sql', (backend) => {
         await db.exec(`DELETE FROM users WHERE id = 5`);
 
         const versions = await db.query<{ v: string }>(`SELECT version_num AS v FROM alembic_version ORDER BY 1`);
-        assert.deepEqual(versions.rows.map((r) => r.v), ['20250915_124515', 'd7e1c4a9b320', 'fix_2025_contamination']);
+        assert.deepEqual(
+          versions.rows.map((r) => r.v),
+          ['20250915_124515', 'd7e1c4a9b320', 'fix_2025_contamination'],
+        );
 
         // The doctor maps each row to its directory: one of each service, one of none.
         const report = await check({ configFile: path.join(LEGACY, 'tidemark.config.mjs'), database: db, db: true });
@@ -300,7 +330,10 @@ forEachBackend('legacy example: legacy-database.sql', (backend) => {
           assert.equal(contamination.filter((d) => d.message.includes(v)).length, 1, `one diagnostic for row ${v}`);
         }
         assert.equal(contamination.length, 3);
-        assert.deepEqual(report.diagnostics.filter((d) => d.rule === 'unowned-object'), []);
+        assert.deepEqual(
+          report.diagnostics.filter((d) => d.rule === 'unowned-object'),
+          [],
+        );
       } finally {
         await db.close();
       }

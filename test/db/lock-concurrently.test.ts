@@ -101,7 +101,10 @@ forEachBackend('waiting for a service lock next to CREATE INDEX CONCURRENTLY', (
       // Runner A of service `app`: takes the app lock, applies 001, then stops at the gate inside 002.
       const runnerA = up({ cwd: ws.dir, database: url, service: 'app', lockTimeoutMs: 30_000 });
       await until('runner A holds the app lock', () => heldKey(serviceLockKey('app')));
-      await until('runner A waits at the gate', async () => (await watcher.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = ${GATE}`)).rows[0].n > 0);
+      await until(
+        'runner A waits at the gate',
+        async () => (await watcher.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = ${GATE}`)).rows[0].n > 0,
+      );
 
       // Replica B of service `app`: waits for the lock A holds.
       const replicaWaits = deferred();
@@ -114,7 +117,13 @@ forEachBackend('waiting for a service lock next to CREATE INDEX CONCURRENTLY', (
       const a = await runnerA;
       const buildMs = Date.now() - started;
       assert.equal(a.error, undefined, a.error?.message);
-      assert.deepEqual(a.results.map((r) => [r.migration, r.status]), [['app_001_t', 'applied'], ['app_002_idx', 'applied']]);
+      assert.deepEqual(
+        a.results.map((r) => [r.migration, r.status]),
+        [
+          ['app_001_t', 'applied'],
+          ['app_002_idx', 'applied'],
+        ],
+      );
 
       const b = await replicaB;
       assert.equal(b.error, undefined, b.error?.message);
@@ -124,7 +133,10 @@ forEachBackend('waiting for a service lock next to CREATE INDEX CONCURRENTLY', (
       if (runnerC) {
         const c = await runnerC;
         assert.equal(c.error, undefined, c.error?.message);
-        assert.deepEqual(c.results.map((r) => [r.migration, r.status]), [['other_001_o', 'applied']]);
+        assert.deepEqual(
+          c.results.map((r) => [r.migration, r.status]),
+          [['other_001_o', 'applied']],
+        );
       }
 
       const check = await openDatabase(url);
@@ -140,12 +152,13 @@ forEachBackend('waiting for a service lock next to CREATE INDEX CONCURRENTLY', (
     }
   }
 
-  it('a replica waiting for the lock does not deadlock with the holder\'s index build', { timeout: 60_000 }, (t) =>
+  it("a replica waiting for the lock does not deadlock with the holder's index build", { timeout: 60_000 }, (t) =>
     withDatabase(backend, async (_db, url) => {
       const buildMs = await scenario(url, false);
       t.diagnostic(`index build with a waiting replica: ${buildMs} ms`);
       assert.ok(buildMs < 5_000, `the index build took ${buildMs} ms`);
-    }));
+    }),
+  );
 
   it('a replica and a runner of another service wait without deadlock or stalling the build', { timeout: 60_000 }, (t) =>
     withDatabase(backend, async (_db, url) => {
@@ -153,7 +166,8 @@ forEachBackend('waiting for a service lock next to CREATE INDEX CONCURRENTLY', (
       t.diagnostic(`index build with both waiters: ${buildMs} ms`);
       // Not stalled by C (whose timeout is 30 s) nor deadlocked with B: a few hundred ms of work.
       assert.ok(buildMs < 5_000, `the index build took ${buildMs} ms`);
-    }));
+    }),
+  );
 
   it('creating the ledger from several sessions at once: one creates it, the others wait by polling', { timeout: 60_000 }, () =>
     withDatabase(backend, async (_db, url) => {
@@ -162,10 +176,13 @@ forEachBackend('waiting for a service lock next to CREATE INDEX CONCURRENTLY', (
         await Promise.all(dbs.map((d) => ensureLedger(d)));
         const version = await dbs[0].query<{ value: string }>("SELECT value FROM tidemark.meta WHERE key = 'ledger_version'");
         assert.deepEqual(version.rows, [{ value: String(LEDGER_VERSION) }]);
-        const held = await dbs[0].query<{ n: number }>("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())");
+        const held = await dbs[0].query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        );
         assert.equal(held.rows[0].n, 0, 'no advisory lock left behind');
       } finally {
         await Promise.all(dbs.map((d) => d.close()));
       }
-    }));
+    }),
+  );
 });

@@ -25,10 +25,7 @@ async function ledger(db: Database): Promise<string[]> {
   return rows.map((r) => r.r);
 }
 
-async function withWorkspace(
-  services: Record<string, object>,
-  fn: (ws: TempWorkspace) => Promise<void>,
-): Promise<void> {
+async function withWorkspace(services: Record<string, object>, fn: (ws: TempWorkspace) => Promise<void>): Promise<void> {
   const ws = makeWorkspace(services);
   try {
     await fn(ws);
@@ -76,10 +73,7 @@ forEachBackend('a migration is one transaction', (backend) => {
   it('savepoints the migration sets itself stay inside its transaction', () =>
     withDatabase(backend, (db) =>
       withWorkspace({ app: {} }, async (ws) => {
-        ws.write(
-          'migrations/app/app_001_s.sql',
-          sqlMigration('CREATE TABLE s (id int);\nSAVEPOINT a;\nINSERT INTO s VALUES (1);\nROLLBACK TO a;\nINSERT INTO s VALUES (2);\nRELEASE a;'),
-        );
+        ws.write('migrations/app/app_001_s.sql', sqlMigration('CREATE TABLE s (id int);\nSAVEPOINT a;\nINSERT INTO s VALUES (1);\nROLLBACK TO a;\nINSERT INTO s VALUES (2);\nRELEASE a;'));
         const result = await up({ cwd: ws.dir, database: db });
         assert.equal(result.error, undefined);
         assert.deepEqual((await db.query('SELECT id FROM s')).rows, [{ id: 2 }]);
@@ -89,10 +83,7 @@ forEachBackend('a migration is one transaction', (backend) => {
   it('a CALL of a procedure that commits fails inside the transaction; the failure is in tidemark.events', () =>
     withDatabase(backend, (db) =>
       withWorkspace({ app: {} }, async (ws) => {
-        ws.write(
-          'migrations/app/app_001_p.sql',
-          sqlMigration('CREATE TABLE p_log (id int);\nCREATE PROCEDURE p() LANGUAGE plpgsql AS $$ BEGIN INSERT INTO p_log VALUES (1); COMMIT; END $$;'),
-        );
+        ws.write('migrations/app/app_001_p.sql', sqlMigration('CREATE TABLE p_log (id int);\nCREATE PROCEDURE p() LANGUAGE plpgsql AS $$ BEGIN INSERT INTO p_log VALUES (1); COMMIT; END $$;'));
         ws.write('migrations/app/app_002_call.sql', sqlMigration('INSERT INTO p_log VALUES (0);\nCALL p();'));
         const result = await up({ cwd: ws.dir, database: db });
         assert.equal(result.error?.code, 'migration-failed');
@@ -137,10 +128,7 @@ forEachBackend('a migration is one transaction', (backend) => {
         assert.deepEqual(await ledger(db), ['a_001_s/applied', 'a_002_escape/failed', 'b_001_open/failed']);
 
         // Failing inside a BEGIN of its own leaves the session aborted: the failure is still recorded.
-        ws.write(
-          'migrations/c/c_001_fail.mjs',
-          `// tidemark:no-transaction\nexport async function up(ctx) {\n  await ctx.db.exec('BEGIN');\n  await ctx.db.exec('SELECT 1/0');\n}\n`,
-        );
+        ws.write('migrations/c/c_001_fail.mjs', `// tidemark:no-transaction\nexport async function up(ctx) {\n  await ctx.db.exec('BEGIN');\n  await ctx.db.exec('SELECT 1/0');\n}\n`);
         const failed = await up({ cwd: ws.dir, database: db, service: 'c' });
         assert.equal(failed.error?.code, 'migration-failed');
         assert.doesNotMatch(failed.error!.hint!, /could not be recorded/);

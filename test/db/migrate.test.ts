@@ -18,14 +18,12 @@ async function inspect<R = Record<string, unknown>>(url: string, sql: string): P
     await db.close();
   }
 }
-const tables = async (url: string) =>
-  (await inspect<{ t: string }>(url, `SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`)).map((r) => r.t);
+const tables = async (url: string) => (await inspect<{ t: string }>(url, `SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`)).map((r) => r.t);
 const ledger = async (url: string) =>
   (await inspect<{ service: string; migration: string; status: string }>(url, `SELECT service, migration, status FROM tidemark.applied ORDER BY service, migration`)).map(
     (r) => `${r.service}/${r.migration}/${r.status}`,
   );
-const hasLedgerSchema = async (url: string) =>
-  (await inspect<{ n: number }>(url, `SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'tidemark'`))[0].n === 1;
+const hasLedgerSchema = async (url: string) => (await inspect<{ n: number }>(url, `SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'tidemark'`))[0].n === 1;
 
 forEachBackend('migrations', (backend) => {
   let db: TestDatabase;
@@ -166,10 +164,7 @@ forEachBackend('migrations', (backend) => {
   it('records a failed no-transaction migration, explains it in status, and stamp resolves it', async () => {
     ws = makeWorkspace({ app: {} });
     ws.write('migrations/app/app_001_a.sql', sqlMigration('CREATE TABLE a (id int);'));
-    ws.write(
-      'migrations/app/app_002_idx.sql',
-      sqlMigration('CREATE INDEX CONCURRENTLY a_id ON a (id);\nCREATE INDEX CONCURRENTLY b_id ON b (id);', undefined, '-- tidemark:no-transaction\n'),
-    );
+    ws.write('migrations/app/app_002_idx.sql', sqlMigration('CREATE INDEX CONCURRENTLY a_id ON a (id);\nCREATE INDEX CONCURRENTLY b_id ON b (id);', undefined, '-- tidemark:no-transaction\n'));
     const result = await up({ cwd: ws.dir, database: db.url });
     assert.equal(result.error?.code, 'migration-failed');
     assert.match(result.error!.hint!, /outside a transaction/);
@@ -245,36 +240,59 @@ forEachBackend('migrations', (backend) => {
 forEachBackend('the migrate cores on a target', (backend) => {
   it('up, status, stamp, down on a fake target: a literal workspace (no config file), the database the test opened, left open', () =>
     withDatabase(backend, async (db) => {
-      const ws = makeWorkspace({}, {
-        'migrations/app/app_001_items.sql': sqlMigration('CREATE TABLE items (id int);', 'DROP TABLE items;'),
-        'migrations/app/app_002_tags.sql': sqlMigration('CREATE TABLE tags (id int);', 'DROP TABLE tags;'),
-      });
+      const ws = makeWorkspace(
+        {},
+        {
+          'migrations/app/app_001_items.sql': sqlMigration('CREATE TABLE items (id int);', 'DROP TABLE items;'),
+          'migrations/app/app_002_tags.sql': sqlMigration('CREATE TABLE tags (id int);', 'DROP TABLE tags;'),
+        },
+      );
       fs.rmSync(path.join(ws.dir, 'tidemark.config.json'));
       try {
-        const app: Service = { name: 'app', migrationsDir: path.join(ws.dir, 'migrations/app'), owns: ['items', 'tags'], requires: [], format: 'tidemark', versionTable: 'alembic_version', recursive: false };
+        const app: Service = {
+          name: 'app',
+          migrationsDir: path.join(ws.dir, 'migrations/app'),
+          owns: ['items', 'tags'],
+          requires: [],
+          format: 'tidemark',
+          versionTable: 'alembic_version',
+          recursive: false,
+        };
         const workspace: Workspace = { root: ws.dir, services: [app], protected: [], softRelations: [] };
         const target = fakeTarget(workspace, db);
 
         const applied = await core.up(target);
         assert.equal(applied.error, undefined);
-        assert.deepEqual(applied.results.map((r) => `${r.migration}:${r.status}`), ['app_001_items:applied', 'app_002_tags:applied']);
+        assert.deepEqual(
+          applied.results.map((r) => `${r.migration}:${r.status}`),
+          ['app_001_items:applied', 'app_002_tags:applied'],
+        );
         assert.deepEqual([applied.database, applied.databaseSource], [db.displayUrl, 'given'], 'named from target.name');
 
         const seen = await core.status(target);
         assert.equal(seen.error, undefined);
         assert.deepEqual([seen.database, seen.databaseSource, seen.hasLedger, seen.protection?.protected], [db.displayUrl, 'given', true, false]);
-        assert.deepEqual(seen.services.map((s) => [s.service, s.applied, s.pending, s.problems]), [['app', 2, 0, 0]]);
+        assert.deepEqual(
+          seen.services.map((s) => [s.service, s.applied, s.pending, s.problems]),
+          [['app', 2, 0, 0]],
+        );
 
         const reverted = await core.down(target, { steps: 1 });
         assert.equal(reverted.error, undefined);
-        assert.deepEqual(reverted.results.map((r) => `${r.migration}:${r.status}`), ['app_002_tags:reverted']);
+        assert.deepEqual(
+          reverted.results.map((r) => `${r.migration}:${r.status}`),
+          ['app_002_tags:reverted'],
+        );
 
         const stamped = await core.stamp(target, { to: 'app_002_tags' });
         assert.equal(stamped.error, undefined);
         assert.deepEqual([stamped.service, stamped.added, stamped.removed], ['app', ['app_002_tags'], []]);
 
         const after = await core.status(target);
-        assert.deepEqual(after.services.map((s) => s.migrations.map((m) => `${m.migration}:${m.state}`)), [['app_001_items:applied', 'app_002_tags:applied']]);
+        assert.deepEqual(
+          after.services.map((s) => s.migrations.map((m) => `${m.migration}:${m.state}`)),
+          [['app_001_items:applied', 'app_002_tags:applied']],
+        );
         // down needs exactly one service: a target of two is refused before anything is read.
         const two = fakeTarget({ ...workspace, services: [app, { ...app, name: 'other' }] }, db);
         assert.equal((await core.down(two, { steps: 1 })).error?.code, 'bad-usage');
@@ -282,7 +300,10 @@ forEachBackend('the migrate cores on a target', (backend) => {
         // The cores closed nothing and asked for no shadow.
         assert.deepEqual((await db.query<{ one: number }>('SELECT 1 AS one')).rows, [{ one: 1 }]);
         assert.deepEqual(target.shadowCalls, []);
-        assert.deepEqual((await db.query<{ t: string }>(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`)).rows.map((r) => r.t), ['items']);
+        assert.deepEqual(
+          (await db.query<{ t: string }>(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`)).rows.map((r) => r.t),
+          ['items'],
+        );
       } finally {
         ws.remove();
       }

@@ -36,10 +36,7 @@ async function rowCount(db: Database, q: QualifiedName): Promise<number> {
 
 function createSql(tables: readonly QualifiedName[]): string {
   const schemas = [...new Set(tables.map((t) => t.schema))].filter((s) => s !== 'public');
-  return [
-    ...schemas.map((s) => `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(s)};`),
-    ...tables.map((t) => `CREATE TABLE ${quoteQualified(t)} (id int PRIMARY KEY, note text);`),
-  ].join('\n');
+  return [...schemas.map((s) => `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(s)};`), ...tables.map((t) => `CREATE TABLE ${quoteQualified(t)} (id int PRIMARY KEY, note text);`)].join('\n');
 }
 
 /** Everything a run created: user schemas and tables, the ledger rows. */
@@ -49,9 +46,7 @@ async function cleanDatabase(db: Database): Promise<void> {
       WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'tidemark') AND n.nspname NOT LIKE 'pg\\_%'`,
   );
   for (const r of rels.rows) await db.exec(`DROP TABLE IF EXISTS ${quoteQualified(r)} CASCADE`);
-  const schemas = await db.query<{ n: string }>(
-    `SELECT nspname AS n FROM pg_namespace WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'tidemark', 'public') AND nspname NOT LIKE 'pg\\_%'`,
-  );
+  const schemas = await db.query<{ n: string }>(`SELECT nspname AS n FROM pg_namespace WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'tidemark', 'public') AND nspname NOT LIKE 'pg\\_%'`);
   for (const s of schemas.rows) await db.exec(`DROP SCHEMA ${quoteIdent(s.n)} CASCADE`);
   await db.exec(`DELETE FROM tidemark.applied`);
 }
@@ -116,7 +111,10 @@ forEachBackend('owns: names with dots, quotes and case', (backend) => {
         for (const t of mine) await db.exec(`INSERT INTO ${quoteQualified(t)} VALUES (1, 'x'), (2, 'y')`);
         const report = await check({ cwd: ws.dir, database: db, db: true });
         assert.ifError(report.error);
-        assert.deepEqual(report.diagnostics.filter((d) => d.rule === 'unowned-object'), []);
+        assert.deepEqual(
+          report.diagnostics.filter((d) => d.rule === 'unowned-object'),
+          [],
+        );
         const out = `${ws.dir}/backup-budget`;
         const b = await backup({ cwd: ws.dir, database: backend.name === 'postgres' ? url : db, service: ['budget'], out });
         assert.ifError(b.error);
@@ -135,12 +133,7 @@ forEachBackend('owns: names with dots, quotes and case', (backend) => {
         { app: { owns: ['t*', 'v_all', 'counter', 'mood'] } },
         {
           'migrations/app/app_001_init.sql': sqlMigration(
-            [
-              ...tables.map((t) => `CREATE TABLE ${t} (id serial PRIMARY KEY);`),
-              'CREATE VIEW v_all AS SELECT id FROM t1;',
-              'CREATE SEQUENCE counter;',
-              "CREATE TYPE mood AS ENUM ('ok');",
-            ].join('\n'),
+            [...tables.map((t) => `CREATE TABLE ${t} (id serial PRIMARY KEY);`), 'CREATE VIEW v_all AS SELECT id FROM t1;', 'CREATE SEQUENCE counter;', "CREATE TYPE mood AS ENUM ('ok');"].join('\n'),
           ),
         },
       );
@@ -155,7 +148,10 @@ forEachBackend('owns: names with dots, quotes and case', (backend) => {
           assert.match(cli.stdout, /reset app: dropped 9 tables, 1 view, 1 sequence, 1 type, forgot 1 ledger row/);
         }
         const dry = await reset({ cwd: ws.dir, database: db, service: 'app', dryRun: true });
-        assert.deepEqual(dry.services[0].dropped.map(describeObject).filter((d) => d.startsWith('table')), tables.map((t) => `table ${t}`));
+        assert.deepEqual(
+          dry.services[0].dropped.map(describeObject).filter((d) => d.startsWith('table')),
+          tables.map((t) => `table ${t}`),
+        );
       } finally {
         ws.remove();
       }
@@ -164,9 +160,7 @@ forEachBackend('owns: names with dots, quotes and case', (backend) => {
   it('generated hostile names: reset of one service drops and re-creates only its own tables; check --db finds none unowned', () =>
     withDatabase(backend, async (db) => {
       await up({ cwd: makeWorkspace({ init: {} }).dir, database: db }); // creates the ledger once
-      const tables = fc
-        .uniqueArray(hostileQualifiedName(), { minLength: 2, maxLength: 4, selector: (q) => nameKey(q) })
-        .filter((qs) => qs.every((q) => !q.name.startsWith('alembic_version')));
+      const tables = fc.uniqueArray(hostileQualifiedName(), { minLength: 2, maxLength: 4, selector: (q) => nameKey(q) }).filter((qs) => qs.every((q) => !q.name.startsWith('alembic_version')));
       await fc.assert(
         fc.asyncProperty(tables, fc.integer({ min: 1, max: 3 }), fc.constantFrom('needed' as const, 'always' as const), async (all, split, quote) => {
           const cut = Math.min(split, all.length - 1);
@@ -186,16 +180,15 @@ forEachBackend('owns: names with dots, quotes and case', (backend) => {
             const before = await Promise.all(theirs.map((t) => tablePrint(db, t)));
             const r = await reset({ cwd: ws.dir, database: db, service: 'mine' });
             assert.ifError(r.error);
-            assert.deepEqual(
-              r.services[0].dropped.map((d) => nameKey(d.name)).sort(),
-              mine.map((q) => nameKey(q)).sort(),
-              'dropped exactly its own tables',
-            );
+            assert.deepEqual(r.services[0].dropped.map((d) => nameKey(d.name)).sort(), mine.map((q) => nameKey(q)).sort(), 'dropped exactly its own tables');
             for (const t of mine) assert.equal(await rowCount(db, t), 0, `${displayName(t)} re-created empty`);
-            assert.deepEqual(await Promise.all(theirs.map((t) => tablePrint(db, t))), before, 'the other service\'s tables untouched');
+            assert.deepEqual(await Promise.all(theirs.map((t) => tablePrint(db, t))), before, "the other service's tables untouched");
             const report = await check({ cwd: ws.dir, database: db, db: true });
             assert.ifError(report.error);
-            assert.deepEqual(report.diagnostics.filter((d) => d.rule === 'unowned-object').map((d) => d.message), []);
+            assert.deepEqual(
+              report.diagnostics.filter((d) => d.rule === 'unowned-object').map((d) => d.message),
+              [],
+            );
           } finally {
             ws.remove();
             await cleanDatabase(db);

@@ -48,7 +48,13 @@ forEachBackend('protection in status and check --db', (backend) => {
         const text = await runCli(['status', '--database', url], cwd);
         assert.equal(text.code, 0, text.stderr);
         const by = ACTOR.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-        assert.match(text.stdout, new RegExp(`^protected yes: marked inside the database \\(\`tidemark protect\`\\) since ${mark.since.slice(0, 16).replace('T', ' ')} UTC by ${by}; reset, rebaseline and restore --replace refuse it without --force-protected$`, 'm'));
+        assert.match(
+          text.stdout,
+          new RegExp(
+            `^protected yes: marked inside the database \\(\`tidemark protect\`\\) since ${mark.since.slice(0, 16).replace('T', ' ')} UTC by ${by}; reset, rebaseline and restore --replace refuse it without --force-protected$`,
+            'm',
+          ),
+        );
         const doctor = await runCli(['check', '--db', '--database', url], cwd);
         assert.match(doctor.stdout, /^database postgres:\/\/\S+ protected yes: marked inside the database/m);
       }

@@ -14,7 +14,7 @@
  *
  * Each is loaded into a fresh database, owned by one service, baselined (tidemark's own proof: replay
  * on a shadow, snapshots compared), and the baseline replayed on a second fresh database. On the
-  * server, `pg_dump --schema-only` of the original and of the replay must be equal statement for
+ * server, `pg_dump --schema-only` of the original and of the replay must be equal statement for
  * statement, in pg_dump's order, once what the README says baseline does not reproduce is taken out (owners, grants,
  * pg_dump's own SET lines and comments). On PGlite (no pg_dump, no contrib extensions) the snapshots
  * of the original and the replay must be equal.
@@ -64,7 +64,10 @@ const SCHEMAS: RealSchema[] = [
         create table if not exists graphile_worker.migrations(id int primary key, ts timestamptz default now() not null);
         alter table graphile_worker.migrations add column if not exists breaking boolean not null default false;`);
       const dir = path.join(pkgDir('graphile-worker'), 'sql');
-      const files = fs.readdirSync(dir).filter((f) => /^\d{6}\.sql$/.test(f)).sort();
+      const files = fs
+        .readdirSync(dir)
+        .filter((f) => /^\d{6}\.sql$/.test(f))
+        .sort();
       assert.ok(files.length >= 10, `graphile-worker ships its migrations (${files.length})`);
       for (const f of files) {
         const text = fs.readFileSync(path.join(dir, f), 'utf8').replace(/:GRAPHILE_WORKER_SCHEMA\b/g, 'graphile_worker');

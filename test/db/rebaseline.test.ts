@@ -50,7 +50,10 @@ async function crmWithDrift(db: Database, drift = true): Promise<TempWorkspace> 
 async function editBaseline(ws: TempWorkspace, extraUp: string): Promise<void> {
   const file = path.join(ws.dir, BASELINE);
   const text = fs.readFileSync(file, 'utf8');
-  fs.writeFileSync(file, text.replace('-- tidemark:down', () => `${extraUp}\n\n-- tidemark:down`));
+  fs.writeFileSync(
+    file,
+    text.replace('-- tidemark:down', () => `${extraUp}\n\n-- tidemark:down`),
+  );
   await writeSumFile('budget', path.dirname(file));
 }
 
@@ -101,9 +104,18 @@ forEachBackend('rebaseline', (backend) => {
         assert.equal(r.mode, 'metadata');
         assert.deepEqual(r.differences, []);
         assert.deepEqual(r.previousLedger, ['budget_000_legacy', 'budget_001_initial_schema']);
-        assert.deepEqual((await readLedger(db, ['budget'])).map((x) => x.migration), ['budget_001_initial_schema']);
+        assert.deepEqual(
+          (await readLedger(db, ['budget'])).map((x) => x.migration),
+          ['budget_001_initial_schema'],
+        );
         assert.deepEqual((await db.query(crm.crmDigestSql())).rows, digests);
-        assert.deepEqual(r.rows.map((x) => [x.table, x.before, x.after]).sort(), [['public.budget_items', 360, 360], ['public.budgets', 180, 180]].sort());
+        assert.deepEqual(
+          r.rows.map((x) => [x.table, x.before, x.after]).sort(),
+          [
+            ['public.budget_items', 360, 360],
+            ['public.budgets', 180, 180],
+          ].sort(),
+        );
         const ev = await db.query<{ detail: { mode: string } }>(`SELECT detail FROM tidemark.events WHERE action = 'rebaseline' AND migration IS NULL`);
         assert.equal(ev.rows[0].detail.mode, 'metadata');
         await assertBackupVerifies(r.backupDir);
@@ -124,7 +136,10 @@ forEachBackend('rebaseline', (backend) => {
         assert.equal(r.database, db.displayUrl);
         assert.equal(r.databaseSource, 'given');
         assert.deepEqual(target.shadowCalls, [{ url: undefined }], 'the baseline replayed on the one shadow the target gave');
-        assert.deepEqual((await readLedger(db, ['budget'])).map((x) => x.migration), ['budget_001_initial_schema']);
+        assert.deepEqual(
+          (await readLedger(db, ['budget'])).map((x) => x.migration),
+          ['budget_001_initial_schema'],
+        );
         await assertBackupVerifies(r.backupDir);
       } finally {
         ws.remove();
@@ -146,7 +161,10 @@ forEachBackend('rebaseline', (backend) => {
         const cols = await db.query(`SELECT 1 FROM information_schema.columns WHERE table_name = 'budgets' AND column_name = 'legacy_note'`);
         assert.equal(cols.rows.length, 0);
         const after = (await db.query(crm.crmDigestSql())).rows as { table: string; rows: string }[];
-        assert.deepEqual(after.map((x) => [x.table, String(x.rows)]), digestsBefore.map((x) => [x.table, String(x.rows)]));
+        assert.deepEqual(
+          after.map((x) => [x.table, String(x.rows)]),
+          digestsBefore.map((x) => [x.table, String(x.rows)]),
+        );
         assert.deepEqual(after[0], digestsBefore[0], 'users untouched');
         assert.deepEqual(after[2], digestsBefore[2], 'budget_items identical');
         for (const t of r.rows) assert.equal(t.after, t.before, t.table);

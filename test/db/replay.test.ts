@@ -27,7 +27,10 @@ forEachBackend('replay', (backend) => {
       const applied = await up({ workspace, database: db });
       assert.equal(applied.ok, true, applied.error?.message);
       const viaUp = { user: await introspect(db, { workspace, service: 'user' }), budget: await introspect(db, { workspace, service: 'budget' }) };
-      assert.ok(viaUp.budget.tables.some((t) => t.name === 'budget_items'), 'the reference snapshot is not empty');
+      assert.ok(
+        viaUp.budget.tables.some((t) => t.name === 'budget_items'),
+        'the reference snapshot is not empty',
+      );
       for (const service of ['budget', 'user']) {
         const r = await down({ workspace, database: db, service, to: 'base' });
         assert.equal(r.ok, true, r.error?.message);
@@ -41,10 +44,10 @@ forEachBackend('replay', (backend) => {
       assert.deepEqual(budget, viaUp.budget);
       assert.deepEqual(await introspect(db, { workspace, service: 'user' }), viaUp.user);
       // The ledger rows it wrote are the shadow's, as up writes them.
-      assert.deepEqual((await readLedger(db)).map((r) => `${r.service}/${r.migration}/${r.status}`), [
-        'budget/budget_001_initial_schema/applied',
-        'user/user_001_initial_schema/applied',
-      ]);
+      assert.deepEqual(
+        (await readLedger(db)).map((r) => `${r.service}/${r.migration}/${r.status}`),
+        ['budget/budget_001_initial_schema/applied', 'user/user_001_initial_schema/applied'],
+      );
       // Replaying again applies nothing and snapshots the same.
       assert.deepEqual(await replayMigrations({ workspace }, ['user', 'budget'], db), []);
       assert.deepEqual(await replay({ workspace }, 'user', db), viaUp.user);

@@ -136,12 +136,18 @@ forEachBackend('restore', (backend) => {
           assert.ifError(r.error);
           assert.equal(r.ok, true);
           assert.equal(r.format, format);
-          assert.deepEqual(r.tables.map((t) => [t.table, t.rows, t.digestMatched, t.skippedColumns]), [['public.all_types', 3, true, []]]);
+          assert.deepEqual(
+            r.tables.map((t) => [t.table, t.rows, t.digestMatched, t.skippedColumns]),
+            [['public.all_types', 3, true, []]],
+          );
           assert.equal(r.tables[0].loadedAs, format === 'csv' ? 'csv' : 'ndjson-as-csv');
           assert.deepEqual(await rowTexts(db), before, 'row by row');
           assert.ok(before[0].includes(BIG_NUMERIC));
           assert.deepEqual(await digest(db, 'public.all_types', ALL_COLUMNS), { rows: '3', digest: m.tables[0].contentDigest });
-          assert.deepEqual(r.tables[0].sequences.map((s) => [s.column, s.value]), [['id', '3']]);
+          assert.deepEqual(
+            r.tables[0].sequences.map((s) => [s.column, s.value]),
+            [['id', '3']],
+          );
           const next = await db.query<{ id: number }>(`INSERT INTO all_types (s) VALUES ('next') RETURNING id`);
           assert.equal(next.rows[0].id, 4, 'the identity continues past the restored max');
           assert.equal(await restoreEvents(db), 1);
@@ -391,10 +397,23 @@ forEachBackend('restore', (backend) => {
           await db.exec(`DROP TABLE a, b; DROP TYPE color; ${ddl('bigint', 'text')}`);
           const r = await restore({ cwd: ws.dir, database: db, dir });
           assert.ifError(r.error);
-          assert.ok(r.notes.some((n) => /cycle among public\.a, public\.b/.test(n)), r.notes.join('\n'));
-          assert.deepEqual(r.tables.map((t) => [t.table, t.rows, t.digestMatched]), [['public.a', 2, true], ['public.b', 2, true]]);
+          assert.ok(
+            r.notes.some((n) => /cycle among public\.a, public\.b/.test(n)),
+            r.notes.join('\n'),
+          );
+          assert.deepEqual(
+            r.tables.map((t) => [t.table, t.rows, t.digestMatched]),
+            [
+              ['public.a', 2, true],
+              ['public.b', 2, true],
+            ],
+          );
           // ndjson: a's enum type is gone here, so a goes through json staging; b converts on the client.
-          if (format === 'ndjson') assert.deepEqual(r.tables.map((t) => t.loadedAs), ['json-staging', 'ndjson-as-csv']);
+          if (format === 'ndjson')
+            assert.deepEqual(
+              r.tables.map((t) => t.loadedAs),
+              ['json-staging', 'ndjson-as-csv'],
+            );
           const after = await db.query<{ t: string }>(`SELECT ROW(a.*)::text AS t FROM a ORDER BY id`);
           assert.deepEqual(after.rows, before.rows);
           assert.match(after.rows[0].t, /\{""b"" : 1,  ""a"":\[1, 2\.50\]\}/, 'json text exactly as it was');
@@ -437,10 +456,13 @@ forEachBackend('restore', (backend) => {
         await db.exec('DELETE FROM arr; DELETE FROM comp');
         const r = await restore({ cwd: ws.dir, database: db, dir });
         assert.ifError(r.error);
-        assert.deepEqual(r.tables.map((t) => [t.table, t.rows, t.digestMatched, t.loadedAs]), [
-          ['public.arr', 3, true, 'ndjson-as-csv'],
-          ['public.comp', 2, true, 'json-staging'],
-        ]);
+        assert.deepEqual(
+          r.tables.map((t) => [t.table, t.rows, t.digestMatched, t.loadedAs]),
+          [
+            ['public.arr', 3, true, 'ndjson-as-csv'],
+            ['public.comp', 2, true, 'json-staging'],
+          ],
+        );
         assert.deepEqual(await texts('arr'), before.arr, 'row by row');
         assert.deepEqual(await texts('comp'), before.comp);
         assert.match(before.arr[0], /"  ""x""  "/, 'the json scalar kept its spaces');
@@ -473,7 +495,10 @@ forEachBackend('restore', (backend) => {
           const dir = await makeBackup(db, ws.dir, format);
           const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
           const pieceBytes = 2048;
-          assert.ok(m.tables.every((t) => t.bytes > 3 * pieceBytes), 'every file spans several pieces');
+          assert.ok(
+            m.tables.every((t) => t.bytes > 3 * pieceBytes),
+            'every file spans several pieces',
+          );
           // pairs loses `legacy`: a skipped column, so pairs goes through a staging table (json staging
           // for ndjson: a composite column). A CHECK the last notes break fails a later piece's COPY.
           await db.exec(`DROP TABLE pairs, notes; ${ddl('')} ALTER TABLE notes ADD CONSTRAINT few CHECK (id < 290);`);
@@ -490,10 +515,13 @@ forEachBackend('restore', (backend) => {
           const { db: recording, copies } = recordingCopies(db);
           const r = await restore({ cwd: ws.dir, database: recording, dir, pgliteCopyPieceBytes: pieceBytes });
           assert.ifError(r.error);
-          assert.deepEqual(r.tables.map((t) => [t.table, t.rows, t.digestMatched, t.skippedColumns, t.loadedAs]), [
-            ['public.notes', 300, true, [], format === 'csv' ? 'csv' : 'ndjson-as-csv'],
-            ['public.pairs', 300, true, ['legacy'], format === 'csv' ? 'csv' : 'json-staging'],
-          ]);
+          assert.deepEqual(
+            r.tables.map((t) => [t.table, t.rows, t.digestMatched, t.skippedColumns, t.loadedAs]),
+            [
+              ['public.notes', 300, true, [], format === 'csv' ? 'csv' : 'ndjson-as-csv'],
+              ['public.pairs', 300, true, ['legacy'], format === 'csv' ? 'csv' : 'json-staging'],
+            ],
+          );
           const intoNotes = copies.filter((sql) => sql.startsWith('COPY "public"."notes"')).length;
           const intoStaging = copies.filter((sql) => sql.startsWith('COPY pg_temp.tidemark_restore_1 ')).length;
           assert.equal(intoNotes + intoStaging, copies.length, copies.join('\n'));
@@ -506,7 +534,10 @@ forEachBackend('restore', (backend) => {
           assert.deepEqual(await rowTexts(db, 'pairs', pairColumns), before.pairs, 'pairs row by row');
           const notes = m.tables.find((t) => tbl(t) === 'public.notes')!;
           assert.deepEqual(await digest(db, 'public.notes', notes.digestColumns), { rows: '300', digest: notes.contentDigest });
-          assert.ok(before.notes.some((t) => t.includes('\r\n') && t.includes('""doubled""')), 'the data has what the test is about');
+          assert.ok(
+            before.notes.some((t) => t.includes('\r\n') && t.includes('""doubled""')),
+            'the data has what the test is about',
+          );
           assert.equal(await restoreEvents(db), 1);
         } finally {
           ws.remove();
@@ -609,7 +640,9 @@ forEachBackend('restore', (backend) => {
         const byService = await restore({ cwd: ws.dir, database: db, dir, service: ['budget'], replace: true, bulkRows: 100 });
         assert.ifError(byService.error);
         assert.ok(
-          byService.notes.some((n) => n.startsWith('Checked 3 foreign keys of public.budget_items in one pass after loading, not row by row (budget_items_budget_id_fkey, items_budget_deferrable, items_budget_not_valid)')),
+          byService.notes.some((n) =>
+            n.startsWith('Checked 3 foreign keys of public.budget_items in one pass after loading, not row by row (budget_items_budget_id_fkey, items_budget_deferrable, items_budget_not_valid)'),
+          ),
           byService.notes.join('\n'),
         );
         assert.deepEqual(await keys(), before);
@@ -676,7 +709,10 @@ forEachBackend('restore', (backend) => {
           const r = await restore({ cwd: ws.dir, database: db, dir, service: ['budget'], replace: true, bulkRows: 100 });
           const seconds = (performance.now() - started) / 1000;
           assert.ifError(r.error);
-          assert.ok(r.notes.some((n) => n.startsWith('Checked budget_items_budget_id_fkey of public.budget_items row by row: other sessions were using the tables')), r.notes.join('\n'));
+          assert.ok(
+            r.notes.some((n) => n.startsWith('Checked budget_items_budget_id_fkey of public.budget_items row by row: other sessions were using the tables')),
+            r.notes.join('\n'),
+          );
           assert.ok(!r.notes.some((n) => n.includes('in one pass')), r.notes.join('\n'));
           assert.ok(seconds >= 4.5 && seconds < 30, `waited ${seconds.toFixed(1)} s once, not per key`);
           assert.equal((await reader.query('SELECT count(*)::int AS n FROM budgets')).rows[0].n, 150, 'the reader still reads');
@@ -697,9 +733,19 @@ forEachBackend('restore', (backend) => {
       try {
         const dir = await makeBackup(db, ws.dir, 'ndjson');
         const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
-        assert.deepEqual(m.tables.map((t) => [tbl(t), t.rowCount]), [['public.events', 2], ['public.special_events', 3]]);
+        assert.deepEqual(
+          m.tables.map((t) => [tbl(t), t.rowCount]),
+          [
+            ['public.events', 2],
+            ['public.special_events', 3],
+          ],
+        );
         const lines = (file: string) => fs.readFileSync(path.join(dir, file), 'utf8').split('\n').filter(Boolean).length;
-        assert.deepEqual(m.tables.map((t) => lines(t.file)), [2, 3], 'the parent\'s file holds its own rows only');
+        assert.deepEqual(
+          m.tables.map((t) => lines(t.file)),
+          [2, 3],
+          "the parent's file holds its own rows only",
+        );
         const rows = async () => (await db.query<{ t: string }>(`SELECT tableoid::regclass::text || ' ' || id AS t FROM events ORDER BY id`)).rows.map((r) => r.t);
         const before = await rows();
         assert.equal(before.length, 5);
@@ -707,7 +753,10 @@ forEachBackend('restore', (backend) => {
         // --replace of the parent's service leaves the child's rows alone (DELETE FROM ONLY).
         const parentOnly = await restore({ cwd: ws.dir, database: db, dir, service: ['app'], replace: true });
         assert.ifError(parentOnly.error);
-        assert.deepEqual(parentOnly.tables.map((t) => [t.table, t.rows, t.digestMatched]), [['public.events', 2, true]]);
+        assert.deepEqual(
+          parentOnly.tables.map((t) => [t.table, t.rows, t.digestMatched]),
+          [['public.events', 2, true]],
+        );
         assert.deepEqual(await rows(), before);
 
         await db.exec('DELETE FROM events'); // both tables' rows
@@ -719,7 +768,7 @@ forEachBackend('restore', (backend) => {
       }
     }));
 
-  it('keeps the target\'s ledger: says so in one line when the backup\'s ledger rows differ; a ledger created on success only', () =>
+  it("keeps the target's ledger: says so in one line when the backup's ledger rows differ; a ledger created on success only", () =>
     withDatabase(backend, async (db, url) => {
       const ws = copyCrmExample();
       try {
@@ -727,7 +776,10 @@ forEachBackend('restore', (backend) => {
         for (const sql of crm.crmDataStatements({ users: 20 })) await db.exec(sql);
         const dir = await makeBackup(db, ws.dir, 'ndjson');
         const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
-        assert.deepEqual(m.ledger.map((r) => r.migration), ['budget_001_initial_schema', 'user_001_initial_schema']);
+        assert.deepEqual(
+          m.ledger.map((r) => r.migration),
+          ['budget_001_initial_schema', 'user_001_initial_schema'],
+        );
 
         // Same ledger as the backup's: nothing to say.
         await db.exec('DELETE FROM budget_items; DELETE FROM budgets; DELETE FROM users');
@@ -746,7 +798,7 @@ forEachBackend('restore', (backend) => {
           "The backup's ledger (2 migration rows of budget, user) differs from this database's (0): restore leaves this database's ledger as it is (its schema history is its own); the backup's rows stay in its manifest.json for the record.",
         ]);
         assert.equal((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM tidemark.applied`)).rows[0].n, '0', 'ledger rows not rewritten');
-        assert.equal(await restoreEvents(db), 1, 'the ledger was created, in the restore\'s transaction, for its event');
+        assert.equal(await restoreEvents(db), 1, "the ledger was created, in the restore's transaction, for its event");
         // ensureLedger's SET LOCAL lock_timeout did not leak past the restore.
         assert.equal((await db.query<{ v: string }>(`SELECT current_setting('lock_timeout') AS v`)).rows[0].v, '0');
         if (backend.name === 'postgres') {
@@ -761,7 +813,7 @@ forEachBackend('restore', (backend) => {
       }
     }));
 
-  it('session: joins the caller\'s transaction (a flow holding the locks), leaves its settings, and goes when it rolls back', () =>
+  it("session: joins the caller's transaction (a flow holding the locks), leaves its settings, and goes when it rolls back", () =>
     withDatabase(backend, async (db) => {
       await db.exec(`${ENUM_SQL}\n${allTypesTableSql()}\n${ALL_TYPES_INSERT_SQL}`);
       const ws = makeWorkspace({ app: { owns: ['all_types'] } });
@@ -779,7 +831,7 @@ forEachBackend('restore', (backend) => {
               assert.ifError(r.error);
               assert.deepEqual(r.lockedServices, [], 'the caller holds the locks');
               assert.equal(r.tables[0].digestMatched, true);
-              assert.equal((await tx.query<{ n: string }>('SELECT count(*)::text AS n FROM all_types')).rows[0].n, '3', 'visible in the caller\'s transaction');
+              assert.equal((await tx.query<{ n: string }>('SELECT count(*)::text AS n FROM all_types')).rows[0].n, '3', "visible in the caller's transaction");
               assert.equal((await tx.query<{ v: string }>(`SELECT current_setting('TimeZone') AS v`)).rows[0].v, 'America/Sao_Paulo', 'its settings put back');
               throw rollback;
             }),
@@ -796,7 +848,7 @@ forEachBackend('restore', (backend) => {
       }
     }));
 
-  it('session: a restore that fails inside the caller\'s transaction rolls back only its own savepoint; the caller goes on and commits', () =>
+  it("session: a restore that fails inside the caller's transaction rolls back only its own savepoint; the caller goes on and commits", () =>
     withDatabase(backend, async (db) => {
       await db.exec(`${ENUM_SQL}\n${allTypesTableSql()}\n${ALL_TYPES_INSERT_SQL}\nCREATE TABLE caller_mark (x int)`);
       const ws = makeWorkspace({ app: { owns: ['all_types'] } });
@@ -863,7 +915,7 @@ forEachBackend('restore', (backend) => {
           await release;
           assert.ifError(queued.error);
           assert.ok(performance.now() - t1 >= 350, 'it queued behind the holder');
-          assert.deepEqual(queued.lockedServices, ['app'], 'only the restored tables\' service');
+          assert.deepEqual(queued.lockedServices, ['app'], "only the restored tables' service");
           assert.equal(queued.tables[0].digestMatched, true);
           // Released after: the holder takes it at once again.
           assert.equal((await holder.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [k1, k2])).rows[0].ok, true);
@@ -895,7 +947,7 @@ forEachBackend('restore', (backend) => {
     });
   });
 
-  it('the core restores onto a Target built with no I/O: a workspace from a config value (no file), the test\'s Database, paths from the target', () =>
+  it("the core restores onto a Target built with no I/O: a workspace from a config value (no file), the test's Database, paths from the target", () =>
     withDatabase(backend, async (db) => {
       await db.exec(`${ENUM_SQL}\n${allTypesTableSql()}\n${ALL_TYPES_INSERT_SQL}`);
       const ws = makeWorkspace({ app: { owns: ['all_types'] } });
@@ -916,7 +968,10 @@ forEachBackend('restore', (backend) => {
         assert.equal(r.database, db.displayUrl);
         assert.equal(r.databaseSource, 'given');
         assert.deepEqual(r.lockedServices, ['app']);
-        assert.deepEqual(r.tables.map((t) => [t.table, t.rows, t.digestMatched]), [['public.all_types', 3, true]]);
+        assert.deepEqual(
+          r.tables.map((t) => [t.table, t.rows, t.digestMatched]),
+          [['public.all_types', 3, true]],
+        );
         assert.deepEqual(await rowTexts(db), before);
         assert.deepEqual(target.shadowCalls, [], 'no shadow');
         // The workspace decides what may be written: a target whose config owns nothing refuses before touching the database.
@@ -931,7 +986,7 @@ forEachBackend('restore', (backend) => {
       }
     }));
 
-  it('the core restores inside a caller\'s transaction through withTx(target, tx): no locks of its own, the caller\'s settings kept, gone with its rollback', () =>
+  it("the core restores inside a caller's transaction through withTx(target, tx): no locks of its own, the caller's settings kept, gone with its rollback", () =>
     withDatabase(backend, async (db) => {
       await db.exec(`${ENUM_SQL}\n${allTypesTableSql()}\n${ALL_TYPES_INSERT_SQL}`);
       const ws = makeWorkspace({ app: { owns: ['all_types'] } });

@@ -121,16 +121,10 @@ COMMENT ON MATERIALIZED VIEW shop_customer_totals IS 'Totals per customer';
 COMMENT ON TABLE billing.invoices IS 'Invoices, in their own schema';
 `;
 
-const CRM_MIGRATION = sqlMigration(
-  'CREATE TABLE crm_accounts (id bigint PRIMARY KEY, name text NOT NULL);\nINSERT INTO crm_accounts VALUES (1, \'Acme\');',
-  'DROP TABLE crm_accounts;',
-);
+const CRM_MIGRATION = sqlMigration("CREATE TABLE crm_accounts (id bigint PRIMARY KEY, name text NOT NULL);\nINSERT INTO crm_accounts VALUES (1, 'Acme');", 'DROP TABLE crm_accounts;');
 
 function shopWorkspace(): TempWorkspace {
-  return makeWorkspace(
-    { crm: { owns: ['crm_*'] }, shop: { owns: ['shop_*', 'billing.*'], requires: ['crm'] } },
-    { 'migrations/crm/crm_001_accounts.sql': CRM_MIGRATION },
-  );
+  return makeWorkspace({ crm: { owns: ['crm_*'] }, shop: { owns: ['shop_*', 'billing.*'], requires: ['crm'] } }, { 'migrations/crm/crm_001_accounts.sql': CRM_MIGRATION });
 }
 
 /** The shop fixture on `db`: crm's migration applied, then the fixture SQL. */
@@ -161,9 +155,15 @@ forEachBackend('schema snapshot and baseline', (backend) => {
 
         assert.deepEqual(names(live.user.tables), ['users']);
         assert.deepEqual(names(live.budget.tables), ['budget_items', 'budgets']);
-        assert.deepEqual(live.user.tables[0].indexes.map((i) => i.name), ['users_created_at_idx', 'users_email_lower_key', 'users_role_active_idx']);
+        assert.deepEqual(
+          live.user.tables[0].indexes.map((i) => i.name),
+          ['users_created_at_idx', 'users_email_lower_key', 'users_role_active_idx'],
+        );
         assert.equal(live.budget.tables[1].columns.find((c) => c.name === 'id')?.identity?.kind, 'by default');
-        assert.deepEqual(live.budget.references.map((r) => `${r.service}: ${r.object}`), ['user: table users']);
+        assert.deepEqual(
+          live.budget.references.map((r) => `${r.service}: ${r.object}`),
+          ['user: table users'],
+        );
         assert.deepEqual(unsupportedObjects(live.budget), []);
 
         await withFresh(backend, async (fresh) => {
@@ -216,18 +216,22 @@ forEachBackend('schema snapshot and baseline', (backend) => {
           live.types.map((t) => `${t.kind} ${t.name}`),
           ['domain positive_amount', 'domain shop_email', 'composite shop_money', 'enum shop_status'],
         );
-        assert.deepEqual(live.functions.map((f) => `${f.kind} ${f.name}(${f.arguments})`), [
-          'function normalize_code(t text)',
-          'procedure shop_archive(IN days integer)',
-          'function shop_order_label(o shop_orders)',
-          'function shop_touch()',
-        ]);
-        assert.deepEqual(live.functions.filter((f) => f.late).map((f) => f.name), ['shop_order_label']);
+        assert.deepEqual(
+          live.functions.map((f) => `${f.kind} ${f.name}(${f.arguments})`),
+          ['function normalize_code(t text)', 'procedure shop_archive(IN days integer)', 'function shop_order_label(o shop_orders)', 'function shop_touch()'],
+        );
+        assert.deepEqual(
+          live.functions.filter((f) => f.late).map((f) => f.name),
+          ['shop_order_label'],
+        );
         assert.deepEqual(names(live.sequences), ['billing.invoices_id_seq', 'shop_invoice_no', 'shop_orders_id_seq']);
         assert.deepEqual(live.sequences[2].ownedBy, { schema: 'public', table: 'shop_orders', column: 'id' });
         assert.deepEqual(names(live.views), ['shop_big_open_orders', 'shop_customer_totals', 'shop_open_orders']);
         assert.deepEqual(live.views[0].dependsOn, ['public.shop_open_orders']);
-        assert.deepEqual(live.references.map((r) => `${r.service}: ${r.object} ← ${r.from}`), ['crm: table crm_accounts ← foreign key shop_customers_account_id_fkey on shop_customers']);
+        assert.deepEqual(
+          live.references.map((r) => `${r.service}: ${r.object} ← ${r.from}`),
+          ['crm: table crm_accounts ← foreign key shop_customers_account_id_fkey on shop_customers'],
+        );
 
         const customers = live.tables.find((t) => t.name === 'shop_customers')!;
         const orders = live.tables.find((t) => t.name === 'shop_orders')!;
@@ -239,21 +243,28 @@ forEachBackend('schema snapshot and baseline', (backend) => {
         assert.equal(col('name').collation, '"C"');
         assert.equal(col('name_upper').generated?.kind, 'stored');
         assert.equal(col('email').comment, 'Where invoices go');
-        assert.deepEqual(orders.constraints.map((c) => `${c.kind} ${c.name}${c.validated ? '' : ' NOT VALID'}`), [
-          'foreign key shop_orders_customer_id_fkey',
-          'exclusion shop_orders_no_overlap',
-          'primary key shop_orders_pkey',
-          'check shop_orders_total_check NOT VALID',
-        ]);
+        assert.deepEqual(
+          orders.constraints.map((c) => `${c.kind} ${c.name}${c.validated ? '' : ' NOT VALID'}`),
+          ['foreign key shop_orders_customer_id_fkey', 'exclusion shop_orders_no_overlap', 'primary key shop_orders_pkey', 'check shop_orders_total_check NOT VALID'],
+        );
         assert.match(orders.constraints[0].definition, /ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED/);
-        assert.deepEqual(orders.indexes.map((i) => i.name), ['shop_orders_open_idx']);
-        assert.deepEqual(orders.triggers.map((t) => `${t.name} ${t.enabled}`), ['shop_orders_touch D']);
-        assert.deepEqual(orders.policies.map((p) => `${p.name} ${p.command} ${p.permissive ? 'permissive' : 'restrictive'}`), [
-          'shop_orders_cap INSERT restrictive',
-          'shop_orders_visible SELECT permissive',
-        ]);
+        assert.deepEqual(
+          orders.indexes.map((i) => i.name),
+          ['shop_orders_open_idx'],
+        );
+        assert.deepEqual(
+          orders.triggers.map((t) => `${t.name} ${t.enabled}`),
+          ['shop_orders_touch D'],
+        );
+        assert.deepEqual(
+          orders.policies.map((p) => `${p.name} ${p.command} ${p.permissive ? 'permissive' : 'restrictive'}`),
+          ['shop_orders_cap INSERT restrictive', 'shop_orders_visible SELECT permissive'],
+        );
         assert.equal(orders.rowSecurity && orders.forceRowSecurity, true);
-        assert.deepEqual(customers.indexes.map((i) => i.name), ['shop_customers_code_idx', 'shop_customers_code_key', 'shop_customers_name_hash']);
+        assert.deepEqual(
+          customers.indexes.map((i) => i.name),
+          ['shop_customers_code_idx', 'shop_customers_code_key', 'shop_customers_name_hash'],
+        );
         const cache = live.tables.find((t) => t.name === 'shop_cache')!;
         assert.equal(cache.unlogged, true);
         assert.deepEqual(cache.options, ['fillfactor=70']);
@@ -269,12 +280,12 @@ forEachBackend('schema snapshot and baseline', (backend) => {
           assert.deepEqual(compareSnapshots(live, replayed), []);
 
           // (3) a difference is named in words: an index dropped on the replay.
-          await fresh.exec('DROP INDEX shop_orders_open_idx; ALTER TABLE shop_orders ALTER COLUMN note SET DEFAULT \'none\'');
+          await fresh.exec("DROP INDEX shop_orders_open_idx; ALTER TABLE shop_orders ALTER COLUMN note SET DEFAULT 'none'");
           const diffs = compareSnapshots(live, await introspect(fresh, { workspace, service: 'shop' }));
-          assert.deepEqual(diffs.map((d) => d.message), [
-            "column shop_orders.note: live default (none), baseline gives 'none'::text",
-            'index shop_orders_open_idx on shop_orders exists live but not in the baseline',
-          ]);
+          assert.deepEqual(
+            diffs.map((d) => d.message),
+            ["column shop_orders.note: live default (none), baseline gives 'none'::text", 'index shop_orders_open_idx on shop_orders exists live but not in the baseline'],
+          );
         });
 
         // The flow: proven on a PGlite shadow (PostgreSQL 18 against a 15 server on the server backend).
@@ -291,49 +302,51 @@ forEachBackend('schema snapshot and baseline', (backend) => {
 
   // Server only: not registered on PGlite at all (nothing to skip there).
 
-  if (backend.name === 'postgres') it('a baseline that needs an extension is proven on a temporary database of the server (PGlite has none)', () =>
-    withDatabase(backend, async (db) => {
-      const ws = makeWorkspace({ tags: { owns: ['tag_*'] } });
-      try {
-        const workspace = await loadWorkspace({ cwd: ws.dir });
-        await db.exec(`CREATE EXTENSION citext; CREATE TABLE tag_names (name citext PRIMARY KEY, aliases citext[] NOT NULL DEFAULT '{}')`);
-        const live = await introspect(db, { workspace, service: 'tags' });
-        assert.deepEqual(live.extensions, [{ name: 'citext', schema: 'public' }]);
-        const result = await baseline({ workspace, database: db, service: 'tags', dryRun: true });
-        assert.ifError(result.error);
-        assert.match(result.shadow, /^temporary database tidemark_shadow_\w+ on the target server .*\(the baseline needs extension citext\)$/);
-        assert.match(result.up, /^CREATE EXTENSION IF NOT EXISTS citext;$/m);
-        assert.deepEqual(result.differences, []);
-      } finally {
-        ws.remove();
-      }
-    }));
-
-  // Server only: not registered on PGlite at all (nothing to skip there).
-
-  if (backend.name === 'postgres') it('a policy for a role is proven on a temporary database of the server (PGlite has only its own role)', async () => {
-    const role = `tidemark_test_${randomBytes(4).toString('hex')}`;
-    try {
-      await withDatabase(backend, async (db) => {
-        const ws = makeWorkspace({ notes: { owns: ['note*'] } });
+  if (backend.name === 'postgres')
+    it('a baseline that needs an extension is proven on a temporary database of the server (PGlite has none)', () =>
+      withDatabase(backend, async (db) => {
+        const ws = makeWorkspace({ tags: { owns: ['tag_*'] } });
         try {
           const workspace = await loadWorkspace({ cwd: ws.dir });
-          await db.exec(`CREATE ROLE ${role}; CREATE TABLE notes (id int PRIMARY KEY, author name NOT NULL);
-                         CREATE POLICY notes_own ON notes FOR UPDATE TO ${role} USING (author = current_user);
-                         ALTER TABLE notes ENABLE ROW LEVEL SECURITY;`);
-          const result = await baseline({ workspace, database: db, service: 'notes', dryRun: true });
+          await db.exec(`CREATE EXTENSION citext; CREATE TABLE tag_names (name citext PRIMARY KEY, aliases citext[] NOT NULL DEFAULT '{}')`);
+          const live = await introspect(db, { workspace, service: 'tags' });
+          assert.deepEqual(live.extensions, [{ name: 'citext', schema: 'public' }]);
+          const result = await baseline({ workspace, database: db, service: 'tags', dryRun: true });
           assert.ifError(result.error);
-          assert.match(result.shadow, new RegExp(`^temporary database tidemark_shadow_\\w+ on the target server .*\\(the baseline needs role ${role}\\)$`));
-          assert.match(result.up, new RegExp(`^CREATE POLICY notes_own ON notes FOR UPDATE TO ${role} USING \\(\\(author = CURRENT_USER\\)\\);$`, 'm'));
+          assert.match(result.shadow, /^temporary database tidemark_shadow_\w+ on the target server .*\(the baseline needs extension citext\)$/);
+          assert.match(result.up, /^CREATE EXTENSION IF NOT EXISTS citext;$/m);
           assert.deepEqual(result.differences, []);
         } finally {
           ws.remove();
         }
-      });
-    } finally {
-      await withDatabase(backend, (db) => db.exec(`DROP ROLE IF EXISTS ${role}`));
-    }
-  });
+      }));
+
+  // Server only: not registered on PGlite at all (nothing to skip there).
+
+  if (backend.name === 'postgres')
+    it('a policy for a role is proven on a temporary database of the server (PGlite has only its own role)', async () => {
+      const role = `tidemark_test_${randomBytes(4).toString('hex')}`;
+      try {
+        await withDatabase(backend, async (db) => {
+          const ws = makeWorkspace({ notes: { owns: ['note*'] } });
+          try {
+            const workspace = await loadWorkspace({ cwd: ws.dir });
+            await db.exec(`CREATE ROLE ${role}; CREATE TABLE notes (id int PRIMARY KEY, author name NOT NULL);
+                         CREATE POLICY notes_own ON notes FOR UPDATE TO ${role} USING (author = current_user);
+                         ALTER TABLE notes ENABLE ROW LEVEL SECURITY;`);
+            const result = await baseline({ workspace, database: db, service: 'notes', dryRun: true });
+            assert.ifError(result.error);
+            assert.match(result.shadow, new RegExp(`^temporary database tidemark_shadow_\\w+ on the target server .*\\(the baseline needs role ${role}\\)$`));
+            assert.match(result.up, new RegExp(`^CREATE POLICY notes_own ON notes FOR UPDATE TO ${role} USING \\(\\(author = CURRENT_USER\\)\\);$`, 'm'));
+            assert.deepEqual(result.differences, []);
+          } finally {
+            ws.remove();
+          }
+        });
+      } finally {
+        await withDatabase(backend, (db) => db.exec(`DROP ROLE IF EXISTS ${role}`));
+      }
+    });
 
   it('refuses an object it cannot reproduce, naming it, and writes nothing', () =>
     withDatabase(backend, async (db) => {
@@ -388,7 +401,10 @@ forEachBackend('schema snapshot and baseline', (backend) => {
         const b = await introspect(db, { workspace, service: 'b' });
         assert.deepEqual(names(a.sequences), ['a_t_id_seq']);
         assert.deepEqual(b.sequences, []);
-        assert.deepEqual(b.references.map((r) => `${r.service}: ${r.object}`), ['a: sequence a_t_id_seq']);
+        assert.deepEqual(
+          b.references.map((r) => `${r.service}: ${r.object}`),
+          ['a: sequence a_t_id_seq'],
+        );
         assert.equal(renderDrop(b), 'DROP TABLE b_t;\n');
       } finally {
         ws.remove();
@@ -419,7 +435,10 @@ forEachBackend('schema snapshot and baseline', (backend) => {
       try {
         const workspace = await loadShop(db, ws);
         const drop = renderDrop(await introspect(db, { workspace, service: 'crm' }));
-        await assert.rejects(db.transaction((tx) => tx.exec(drop)), /depend/);
+        await assert.rejects(
+          db.transaction((tx) => tx.exec(drop)),
+          /depend/,
+        );
         assert.equal((await introspect(db, { workspace, service: 'crm' })).tables.length, 1);
       } finally {
         ws.remove();
@@ -431,26 +450,31 @@ forEachBackend('schema snapshot and baseline', (backend) => {
 const pgDump = spawnSync('pg_dump', ['--version'], { encoding: 'utf8' });
 forEachBackend('baseline against pg_dump --schema-only', (backend) => {
   // Server only: not registered on PGlite at all.
-  if (backend.name === 'postgres') it('the replayed baseline dumps like the original', { skip: pgDump.status !== 0 ? 'no pg_dump' : false }, () =>
-    withDatabase(backend, async (db, url) => {
-      const ws = shopWorkspace();
-      try {
-        const workspace = await loadShop(db, ws);
-        const rendered = renderBaseline(await introspect(db, { workspace, service: 'shop' }), 'shop');
-        await withDatabase(backend, async (fresh, freshUrl) => {
-          assert.ifError((await up({ workspace, database: fresh, service: 'crm' })).error);
-          await fresh.transaction((tx) => tx.exec(rendered.up));
-          const dump = (u: string) => {
-            const res = spawnSync('pg_dump', ['--schema-only', '--no-owner', '--no-privileges', '--exclude-schema=tidemark', u], { encoding: 'utf8' });
-            assert.equal(res.status, 0, res.stderr);
-            return res.stdout.replace(/^--.*$/gm, '').replace(/\n{2,}/g, '\n').replace(/^\\(un)?restrict .*$/gm, '');
-          };
-          assert.equal(dump(freshUrl), dump(url));
-        });
-      } finally {
-        ws.remove();
-      }
-    }));
+  if (backend.name === 'postgres')
+    it('the replayed baseline dumps like the original', { skip: pgDump.status !== 0 ? 'no pg_dump' : false }, () =>
+      withDatabase(backend, async (db, url) => {
+        const ws = shopWorkspace();
+        try {
+          const workspace = await loadShop(db, ws);
+          const rendered = renderBaseline(await introspect(db, { workspace, service: 'shop' }), 'shop');
+          await withDatabase(backend, async (fresh, freshUrl) => {
+            assert.ifError((await up({ workspace, database: fresh, service: 'crm' })).error);
+            await fresh.transaction((tx) => tx.exec(rendered.up));
+            const dump = (u: string) => {
+              const res = spawnSync('pg_dump', ['--schema-only', '--no-owner', '--no-privileges', '--exclude-schema=tidemark', u], { encoding: 'utf8' });
+              assert.equal(res.status, 0, res.stderr);
+              return res.stdout
+                .replace(/^--.*$/gm, '')
+                .replace(/\n{2,}/g, '\n')
+                .replace(/^\\(un)?restrict .*$/gm, '');
+            };
+            assert.equal(dump(freshUrl), dump(url));
+          });
+        } finally {
+          ws.remove();
+        }
+      }),
+    );
 });
 
 // The core from a target: a literal workspace (no config file anywhere), the test's own database, the shadow

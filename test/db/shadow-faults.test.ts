@@ -154,7 +154,7 @@ describe('shadow databases on the server', { skip: server ? false : 'no server' 
         try {
           assert.match(shadow.name ?? '', new RegExp(`^tidemark_shadow_${process.pid}_${HOST_TAG}_[0-9a-f]{8}$`));
           // (another test process creating a shadow at the same time may be the one that dropped it)
-          assert.equal(await databaseExists(admin, killed), false, 'the killed run\'s database is gone');
+          assert.equal(await databaseExists(admin, killed), false, "the killed run's database is gone");
           for (const name of kept) assert.equal(await databaseExists(admin, name), true, `${name} stays`);
           assert.ok(!shadow.staleDropped?.some((n) => kept.includes(n)));
         } finally {
@@ -172,11 +172,14 @@ forEachBackend('shadow databases given with --shadow', (backend) => {
   it('an event trigger that refuses drops is emptied away; shadow-not-emptied when a migration left the session read-only (CLI, exit 1)', async () => {
     const target = await backend.createDatabase();
     const given = await backend.createDatabase();
-    const ws = makeWorkspace({ app: { owns: ['t'] } }, {
-      'migrations/app/app_001_init.sql': sqlMigration('CREATE TABLE t (id int);'),
-      // its SET outlives its transaction: every later transaction of the session is read-only
-      'migrations/app/app_002_read_only.sql': sqlMigration('SET default_transaction_read_only = on;'),
-    });
+    const ws = makeWorkspace(
+      { app: { owns: ['t'] } },
+      {
+        'migrations/app/app_001_init.sql': sqlMigration('CREATE TABLE t (id int);'),
+        // its SET outlives its transaction: every later transaction of the session is read-only
+        'migrations/app/app_002_read_only.sql': sqlMigration('SET default_transaction_read_only = on;'),
+      },
+    );
     try {
       // 1. Replayed: a table and an event trigger that refuses every drop. Emptying drops the trigger first.
       const shadow = await openShadow({ targetUrl: target.url, shadowUrl: given.url });

@@ -102,7 +102,8 @@ forEachBackend('openShadow', (backend) => {
       }
       if (backend.name === 'postgres') assert.equal(await exists(url, shadow.name!), false);
       await assert.rejects(shadow.database.query('SELECT 1'));
-    }));
+    }),
+  );
 
   it('prefer: pglite goes straight to an in-process PGlite', () =>
     withDatabase(backend, async (target, url) => {
@@ -141,7 +142,7 @@ forEachBackend('openShadow', (backend) => {
                   + (SELECT count(*) FROM pg_namespace WHERE nspname IN ('tidemark', 'billing')) AS n`,
           );
           assert.equal(left.rows[0].n, '0');
-          await check.exec('CREATE TABLE leftover (id int); CREATE TYPE feeling AS ENUM (\'x\')');
+          await check.exec("CREATE TABLE leftover (id int); CREATE TYPE feeling AS ENUM ('x')");
         } finally {
           await check.close();
         }

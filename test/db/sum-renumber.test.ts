@@ -34,7 +34,10 @@ async function cli(dir: string, args: string[]) {
   return r;
 }
 
-const budgetFiles = (ws: TempWorkspace) => readdirSync(path.join(ws.dir, BUDGET)).filter((n) => n.endsWith('.sql')).sort();
+const budgetFiles = (ws: TempWorkspace) =>
+  readdirSync(path.join(ws.dir, BUDGET))
+    .filter((n) => n.endsWith('.sql'))
+    .sort();
 const verification = (ws: TempWorkspace) => readSumVerification('budget', path.join(ws.dir, BUDGET));
 
 const COMMISSION = 'budget_005_add_commission_percentage_actual.sql';
@@ -120,7 +123,7 @@ describe('tidemark.sum in git', () => {
     assert.equal(gitOk(ws.dir, ['status', '--porcelain']), '');
   });
 
-  it('renumber after the merge was committed uses each file\'s commit time, not its name', async () => {
+  it("renumber after the merge was committed uses each file's commit time, not its name", async () => {
     // remove-quantity was committed first this time.
     const r = await twoBranches({ commission: '2025-01-03T10:00:00Z', removeQuantity: '2025-01-02T10:00:00Z' });
     ws = r.ws;
@@ -179,7 +182,10 @@ describe('renumber outside git', () => {
     assert.equal(result.groups[0].kept.id, 'budget_002_zeta');
     assert.equal(result.groups[0].kept.addedBy, 'mtime');
     assert.equal(result.groups[0].kept.addedAt, '2025-01-01T00:00:00.000Z');
-    assert.deepEqual(result.moves.map((m) => [m.from.id, m.toId, m.toNumber]), [['budget_002_alpha', 'budget_004_alpha', 4n]]);
+    assert.deepEqual(
+      result.moves.map((m) => [m.from.id, m.toId, m.toNumber]),
+      [['budget_002_alpha', 'budget_004_alpha', 4n]],
+    );
     assert.deepEqual(readdirSync(dir).sort(), ['budget_001_initial.sql', 'budget_002_zeta.sql', 'budget_003_more.sql', 'budget_004_alpha.sql', 'tidemark.sum']);
     assert.ok(sumIsClean(await verification(ws)));
     assert.deepEqual(result.database, {
@@ -277,6 +283,9 @@ forEachBackend('renumber and the database', (backend) => {
     assert.ok(sumIsClean(await verification(w)));
     const next = await up({ cwd: w.dir, database: db.url });
     assert.equal(next.error, undefined);
-    assert.deepEqual(next.results.map((s) => s.migration), ['budget_003_add_b']);
+    assert.deepEqual(
+      next.results.map((s) => s.migration),
+      ['budget_003_add_b'],
+    );
   });
 });

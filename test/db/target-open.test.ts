@@ -44,11 +44,21 @@ it('openScope: the workspace loaded once, services selected in config order, req
   const ws = workspaceWith({});
   try {
     const all = await openScope({ cwd: ws.dir });
-    assert.deepEqual(all.services.map((s) => s.name), ['users', 'billing', 'reports']);
+    assert.deepEqual(
+      all.services.map((s) => s.name),
+      ['users', 'billing', 'reports'],
+    );
     assert.equal(all.paths.root, all.workspace.root);
     const billing = await openScope({ cwd: ws.dir, service: 'billing', withRequired: true });
-    assert.deepEqual(billing.services.map((s) => s.name), ['users', 'billing'], 'config order, not visit order');
-    assert.deepEqual((await openScope({ cwd: ws.dir, service: 'billing' })).services.map((s) => s.name), ['billing']);
+    assert.deepEqual(
+      billing.services.map((s) => s.name),
+      ['users', 'billing'],
+      'config order, not visit order',
+    );
+    assert.deepEqual(
+      (await openScope({ cwd: ws.dir, service: 'billing' })).services.map((s) => s.name),
+      ['billing'],
+    );
     await assert.rejects(openScope({ cwd: ws.dir, service: 'nope' }), (e: Error & { code?: string }) => e.code === 'unknown-service');
     // A workspace given as a value is used as is: nothing is loaded.
     const given = await openScope({ workspace: all.workspace, cwd: path.join(ws.dir, 'sub') });
@@ -89,7 +99,7 @@ it('openTarget: a relative pglite: URL from the config resolves from the root, o
   }
 });
 
-it('openTarget connects on first use: an unreachable or unusable URL is that use\'s error, naming who gave it; close() before any use opens nothing', async () => {
+it("openTarget connects on first use: an unreachable or unusable URL is that use's error, naming who gave it; close() before any use opens nothing", async () => {
   const ws = workspaceWith({ database: 'postgres://tidemark:s3cret@127.0.0.1:1/nowhere' });
   try {
     const report: Partial<ConnectionReport> = {};
@@ -270,7 +280,10 @@ forEachBackend('openTarget', (backend) => {
         const { workspace } = await openScope({ cwd: ws.dir });
         const target = fakeTarget(workspace, db, { services: ['billing'] });
         assert.equal(target.db, db);
-        assert.deepEqual(target.services.map((s) => s.name), ['billing']);
+        assert.deepEqual(
+          target.services.map((s) => s.name),
+          ['billing'],
+        );
         assert.equal(target.name.source, 'given');
         await assert.rejects(target.openShadow({ prefer: 'pglite' }), /the test gave no shadow/);
         assert.deepEqual(target.shadowCalls, [{ prefer: 'pglite' }]);

@@ -79,14 +79,11 @@ forEachBackend('validate', (backend) => {
         assert.equal(result.ok, true);
         assert.deepEqual(result.tables, ['public.budget_items', 'public.budgets', 'public.users']);
         // two foreign keys and the soft relation, all without orphans
-        assert.deepEqual(
-          result.relationships.map((r) => `${r.kind} ${r.from} -> ${r.to} ${r.orphans}`).sort(),
-          [
-            'foreign-key budget_items(budget_id) -> budgets(id) 0',
-            'foreign-key budgets(user_id) -> users(id) 0',
-            'soft budgets(user_id) -> users(id) 0',
-          ],
-        );
+        assert.deepEqual(result.relationships.map((r) => `${r.kind} ${r.from} -> ${r.to} ${r.orphans}`).sort(), [
+          'foreign-key budget_items(budget_id) -> budgets(id) 0',
+          'foreign-key budgets(user_id) -> users(id) 0',
+          'soft budgets(user_id) -> users(id) 0',
+        ]);
         if (backend.name === 'postgres') {
           // A temporary database on the target server (PostgreSQL 15 itself), one per service, dropped afterwards.
           assert.equal(result.shadowKind, 'same-server');
@@ -118,10 +115,7 @@ forEachBackend('validate', (backend) => {
         { user: { owns: ['users'] }, budget: { owns: ['budgets'], requires: ['user'] } },
         {
           'migrations/user/user_001_users.sql': sqlMigration('CREATE TABLE users (id bigint PRIMARY KEY, email text);', 'DROP TABLE users;'),
-          'migrations/budget/budget_001_budgets.sql': sqlMigration(
-            'CREATE TABLE budgets (id bigint PRIMARY KEY, user_id bigint, title text NOT NULL);',
-            'DROP TABLE budgets;',
-          ),
+          'migrations/budget/budget_001_budgets.sql': sqlMigration('CREATE TABLE budgets (id bigint PRIMARY KEY, user_id bigint, title text NOT NULL);', 'DROP TABLE budgets;'),
         },
       );
       try {
@@ -191,7 +185,10 @@ forEachBackend('validate', (backend) => {
         assert.match(rel[1].message, /^soft relation/);
         // With structure on, the NOT VALID constraint differs from what the migrations give.
         const withStructure = await validate({ cwd: ws.dir, database: db, service: 'budget' });
-        assert.ok(findings(withStructure, 'structure').some((m) => /budgets_user_id_fkey.*NOT VALID/.test(m)), findings(withStructure).join('\n'));
+        assert.ok(
+          findings(withStructure, 'structure').some((m) => /budgets_user_id_fkey.*NOT VALID/.test(m)),
+          findings(withStructure).join('\n'),
+        );
       } finally {
         ws.remove();
       }
@@ -203,9 +200,11 @@ forEachBackend('validate', (backend) => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tidemark-validate-'));
       try {
         const counts = Object.fromEntries(
-          (await db.query<{ t: string; n: string }>(
-            `SELECT 'users' AS t, count(*)::text AS n FROM users UNION ALL SELECT 'budgets', count(*)::text FROM budgets UNION ALL SELECT 'budget_items', count(*)::text FROM budget_items`,
-          )).rows.map((r) => [r.t, Number(r.n)]),
+          (
+            await db.query<{ t: string; n: string }>(
+              `SELECT 'users' AS t, count(*)::text AS n FROM users UNION ALL SELECT 'budgets', count(*)::text FROM budgets UNION ALL SELECT 'budget_items', count(*)::text FROM budget_items`,
+            )
+          ).rows.map((r) => [r.t, Number(r.n)]),
         );
         assert.equal(counts.users, 50);
         // A real backup's manifest, edited (users one row short, a table gone since) and re-hashed.
@@ -222,10 +221,7 @@ forEachBackend('validate', (backend) => {
         assert.equal(counts.budgets, budgets.rowCount);
         const result = await validate({ cwd: ws.dir, database: db, against: dir, structure: false });
         assert.ifError(result.error);
-        assert.deepEqual(findings(result), [
-          'users: 50 rows live, 49 in the backup (+1)',
-          'budget_notes is in the backup (3 rows) but not in the database',
-        ]);
+        assert.deepEqual(findings(result), ['users: 50 rows live, 49 in the backup (+1)', 'budget_notes is in the backup (3 rows) but not in the database']);
         assert.equal(result.counts.length, 4);
         assert.equal(result.counts.find((c) => c.table === 'public.budgets')?.live, counts.budgets);
 
@@ -294,7 +290,10 @@ forEachBackend('validate', (backend) => {
       const json = await cli({ config, database: created.url, json: true, structure: true });
       assert.equal(json.code, 1);
       const parsed = JSON.parse(json.stdout) as ValidateResult;
-      assert.deepEqual(parsed.findings.map((f) => [f.check, f.service, f.table]), [['structure', 'user', 'public.users']]);
+      assert.deepEqual(
+        parsed.findings.map((f) => [f.check, f.service, f.table]),
+        [['structure', 'user', 'public.users']],
+      );
       assert.equal((await cli({ config, database: created.url, structure: false })).code, 0);
     } finally {
       ws?.remove();
@@ -326,7 +325,10 @@ forEachBackend('validate', (backend) => {
           structure.join('\n'),
         );
         assert.deepEqual(
-          result.findings.filter((f) => f.check === 'structure').map((f) => f.service).sort(),
+          result.findings
+            .filter((f) => f.check === 'structure')
+            .map((f) => f.service)
+            .sort(),
           ['budget', 'user', 'user', 'user', 'user', 'user'],
         );
         const noStructure = await validate({ cwd: ws.dir, database: db, structure: false });
@@ -347,7 +349,7 @@ forEachBackend('validate', (backend) => {
 });
 
 forEachBackend('validate(target)', (backend) => {
-  it('runs from a fake target: a literal workspace (no config file), the test\'s Database, each shadow through target.openShadow, inside a transaction too', () =>
+  it("runs from a fake target: a literal workspace (no config file), the test's Database, each shadow through target.openShadow, inside a transaction too", () =>
     withDatabase(backend, async (db) => {
       // Only the migration files are on disk: the workspace is a value, as a boundary would hand it down.
       const ws = makeWorkspace(
@@ -372,7 +374,12 @@ forEachBackend('validate(target)', (backend) => {
         services: [service('user', ['users'], []), service('budget', ['budgets'], ['user'])],
         protected: [],
         softRelations: [
-          { from: 'budgets.user_id', to: 'users.id', fromColumn: { table: { schema: 'public', name: 'budgets' }, column: 'user_id' }, toColumn: { table: { schema: 'public', name: 'users' }, column: 'id' } },
+          {
+            from: 'budgets.user_id',
+            to: 'users.id',
+            fromColumn: { table: { schema: 'public', name: 'budgets' }, column: 'user_id' },
+            toColumn: { table: { schema: 'public', name: 'users' }, column: 'id' },
+          },
         ],
       };
       try {
@@ -402,7 +409,7 @@ forEachBackend('validate(target)', (backend) => {
         });
         const refused = await validateTarget(fakeTarget(workspace, unusable, { cwd: os.tmpdir() }), { against: 'no-such-backup' });
         assert.equal(refused.error?.code, 'no-manifest');
-        assert.equal(refused.error?.file, path.join(os.tmpdir(), 'no-such-backup', 'manifest.json'), 'relative to the target\'s cwd');
+        assert.equal(refused.error?.file, path.join(os.tmpdir(), 'no-such-backup', 'manifest.json'), "relative to the target's cwd");
         assert.equal(refused.database, '');
 
         // Inside a caller's transaction (Target<Tx>): it sees the transaction's rows.
@@ -515,7 +522,10 @@ it('compareStructures and normalizeSql: PostgreSQL 15 vs 18 formatting is not a 
     compareStructures(table(), table({ columns: [{ name: 'a', type: 'text', notNull: false, default: `'x'` }] })).map((d) => d.message),
     ['t.a: live NOT NULL, migrations give nullable'],
   );
-  assert.deepEqual(compareStructures(new Map(), table()).map((d) => d.message), ['table t missing live (the migrations create it)']);
+  assert.deepEqual(
+    compareStructures(new Map(), table()).map((d) => d.message),
+    ['table t missing live (the migrations create it)'],
+  );
 });
 
 describe('validate: what a failure names, before and after the database', () => {

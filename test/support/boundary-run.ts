@@ -36,8 +36,7 @@ const db = await openDatabase(url);
 let failed = false;
 try {
   const workspace = await loadWorkspace({ cwd: ws.dir });
-  const target = (services?: string[]) =>
-    fakeTarget(workspace, db, { services, openShadow: (request) => openShadow({ target: db, shadowUrl: request.url, prefer: request.prefer }) });
+  const target = (services?: string[]) => fakeTarget(workspace, db, { services, openShadow: (request) => openShadow({ target: db, shadowUrl: request.url, prefer: request.prefer }) });
   const step = (name: string, r: Outcome) => {
     if (!r.ok) throw new Error(`${name}: ${r.error?.code ?? ''} ${r.error?.message ?? JSON.stringify(r).slice(0, 500)}`);
     process.stdout.write(`${name} ok\n`);

@@ -15,11 +15,13 @@ export const USER_NAMESPACES = `n.nspname NOT IN ('pg_catalog', 'information_sch
 /** The catalog parts: a label and a query returning one row, one column `v` (exported for the kill suite's one-query state). */
 export const CATALOG_QUERIES: readonly (readonly [string, string])[] = [
   ['schemas', `SELECT string_agg(n.nspname, ',' ORDER BY n.nspname) AS v FROM pg_namespace n WHERE ${USER_NAMESPACES}`],
-  ['relations',
+  [
+    'relations',
     `SELECT string_agg(format('%I.%I:%s:%s', n.nspname, c.relname, c.relkind, c.relpersistence), ',' ORDER BY n.nspname, c.relname) AS v
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE ${USER_NAMESPACES}`,
   ],
-  ['columns',
+  [
+    'columns',
     `SELECT string_agg(format('%I.%I.%I:%s:%s:%s:%s', n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod),
                               a.attnotnull, pg_get_expr(d.adbin, d.adrelid), a.attisdropped), ','
                        ORDER BY n.nspname, c.relname, a.attnum) AS v
@@ -27,33 +29,35 @@ export const CATALOG_QUERIES: readonly (readonly [string, string])[] = [
        LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
       WHERE a.attnum > 0 AND NOT a.attisdropped AND ${USER_NAMESPACES}`,
   ],
-  ['constraints',
+  [
+    'constraints',
     `SELECT string_agg(format('%I.%I:%s', n.nspname, co.conname, pg_get_constraintdef(co.oid)), ',' ORDER BY n.nspname, co.conname, pg_get_constraintdef(co.oid)) AS v
        FROM pg_constraint co JOIN pg_namespace n ON n.oid = co.connamespace WHERE ${USER_NAMESPACES}`,
   ],
-  ['indexes',
+  [
+    'indexes',
     `SELECT string_agg(pg_get_indexdef(i.indexrelid) || ':' || i.indisvalid::text, ',' ORDER BY pg_get_indexdef(i.indexrelid)) AS v
        FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE ${USER_NAMESPACES}`,
   ],
-  ['routines',
+  [
+    'routines',
     `SELECT string_agg(md5(pg_get_functiondef(p.oid)), ',' ORDER BY md5(pg_get_functiondef(p.oid))) AS v
        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE ${USER_NAMESPACES} AND p.prokind IN ('f', 'p')`,
   ],
-  ['types',
+  [
+    'types',
     `SELECT string_agg(format('%I.%I:%s', n.nspname, t.typname, t.typtype), ',' ORDER BY n.nspname, t.typname) AS v
        FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE ${USER_NAMESPACES}`,
   ],
-  ['enum-values',
-    `SELECT string_agg(format('%s:%s', e.enumtypid::regtype, e.enumlabel), ',' ORDER BY e.enumtypid::regtype::text, e.enumsortorder) AS v FROM pg_enum e`,
-  ],
-  ['triggers',
+  ['enum-values', `SELECT string_agg(format('%s:%s', e.enumtypid::regtype, e.enumlabel), ',' ORDER BY e.enumtypid::regtype::text, e.enumsortorder) AS v FROM pg_enum e`],
+  [
+    'triggers',
     `SELECT string_agg(pg_get_triggerdef(t.oid) || ':' || t.tgenabled::text, ',' ORDER BY pg_get_triggerdef(t.oid)) AS v
        FROM pg_trigger t WHERE NOT t.tgisinternal`,
   ],
-  ['policies',
-    `SELECT string_agg(format('%I.%I:%s:%s:%s', schemaname, tablename, policyname, qual, with_check), ',' ORDER BY schemaname, tablename, policyname) AS v FROM pg_policies`,
-  ],
-  ['comments',
+  ['policies', `SELECT string_agg(format('%I.%I:%s:%s:%s', schemaname, tablename, policyname, qual, with_check), ',' ORDER BY schemaname, tablename, policyname) AS v FROM pg_policies`],
+  [
+    'comments',
     `SELECT string_agg(md5(d.classoid::regclass::text || ':' || d.objsubid || ':' || d.description), ',' ORDER BY md5(d.classoid::regclass::text || ':' || d.objsubid || ':' || d.description)) AS v
        FROM pg_description d WHERE d.objoid >= 16384`,
   ],

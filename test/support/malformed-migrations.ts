@@ -13,7 +13,7 @@ const valid = fc.constantFrom(
   'SELECT 1',
   "COMMENT ON TABLE base IS 'fz'",
   'CREATE INDEX IF NOT EXISTS base_id ON base (id)',
-  "DO $$ BEGIN PERFORM 1; END $$",
+  'DO $$ BEGIN PERFORM 1; END $$',
   "SELECT 'a;b', $x$;$x$",
 );
 const transactionStatement = fc.constantFrom(

@@ -19,15 +19,10 @@ export interface TempWorkspace {
  * A workspace in a temp dir: tidemark.config.json with the given services (migrations under
  * migrations/<name>) and the given files (paths relative to the workspace).
  */
-export function makeWorkspace(
-  services: Record<string, { owns?: string[]; requires?: string[] }>,
-  files: Record<string, string> = {},
-): TempWorkspace {
+export function makeWorkspace(services: Record<string, { owns?: string[]; requires?: string[] }>, files: Record<string, string> = {}): TempWorkspace {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tidemark-ws-'));
   const config = {
-    services: Object.fromEntries(
-      Object.entries(services).map(([name, s]) => [name, { migrations: `migrations/${name}`, owns: s.owns ?? [], requires: s.requires ?? [] }]),
-    ),
+    services: Object.fromEntries(Object.entries(services).map(([name, s]) => [name, { migrations: `migrations/${name}`, owns: s.owns ?? [], requires: s.requires ?? [] }])),
   };
   for (const name of Object.keys(services)) mkdirSync(path.join(dir, 'migrations', name), { recursive: true });
   writeFileSync(path.join(dir, 'tidemark.config.json'), JSON.stringify(config, null, 2));

@@ -197,7 +197,10 @@ describe('the doctor reports every error Alembic raises while loading a history'
   for (const c of GOOD) {
     it(`clean: ${c.name}`, async () => {
       const report = await check({ alembic: [dirs.get(c)!] });
-      assert.deepEqual(report.diagnostics.filter((d) => d.severity === 'error'), []);
+      assert.deepEqual(
+        report.diagnostics.filter((d) => d.severity === 'error'),
+        [],
+      );
       assert.equal(report.ok, true);
     });
   }

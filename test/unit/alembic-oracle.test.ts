@@ -39,7 +39,7 @@ function files(gens: Gen[]): Record<string, string> {
   const ids = gens.map((g, i) => (i % 3 === 2 ? IDS[g.id] : IDS[(g.id + i) % IDS.length]));
   const out: Record<string, string> = {};
   gens.forEach((g, i) => {
-    const ref = (n: number): string => ids[i === 0 ? 0 : n % i === 0 && n % 7 === 0 ? (n % gens.length) : n % i];
+    const ref = (n: number): string => ids[i === 0 ? 0 : n % i === 0 && n % 7 === 0 ? n % gens.length : n % i];
     let down: string[] = i === 0 ? [] : [...new Set(g.down.map(ref))];
     if (g.stray >= 0) down = [STRAY[g.stray]];
     const deps = i === 0 ? [] : [...new Set(g.deps.map(ref))];

@@ -82,7 +82,10 @@ describe('readAlembicHistory', () => {
       '2024/__pycache__/d.py': revFile('d', 'c'),
     });
     const flat = await readAlembicHistory('s', [dir]);
-    assert.deepEqual(flat.revisions.map((r) => r.id), ['a']);
+    assert.deepEqual(
+      flat.revisions.map((r) => r.id),
+      ['a'],
+    );
     const deep = await readAlembicHistory('s', [dir], { recursive: true });
     assert.deepEqual(deep.problems, []);
     assert.deepEqual(deep.revisions.map((r) => r.id).sort(), ['a', 'b', 'c']);
@@ -92,7 +95,10 @@ describe('readAlembicHistory', () => {
     const one = tree('multi/one', { 'a.py': revFile('a', null) });
     const two = tree('multi/two', { 'b.py': revFile('b', 'a') });
     const h = await readAlembicHistory('s', [one, two, one]);
-    assert.deepEqual(h.revisions.map((r) => r.id), ['a', 'b']);
+    assert.deepEqual(
+      h.revisions.map((r) => r.id),
+      ['a', 'b'],
+    );
   });
 
   it('turns bad files into diagnostics: no revision, two revisions, unterminated string, binary garbage', async () => {
@@ -106,7 +112,10 @@ describe('readAlembicHistory', () => {
       'e_garbage.py': garbage,
     });
     const h = await readAlembicHistory('svc', [dir]);
-    assert.deepEqual(h.revisions.map((r) => r.id), ['a', 'c2', 'd']);
+    assert.deepEqual(
+      h.revisions.map((r) => r.id),
+      ['a', 'c2', 'd'],
+    );
     const byFile = Object.fromEntries(h.problems.map((p) => [path.basename(p.file!), p]));
     assert.deepEqual(Object.keys(byFile).sort(), ['b_helpers.py', 'c_twice.py', 'd_open.py', 'e_garbage.py']);
     assert.match(byFile['b_helpers.py'].message, /b_helpers\.py has no module-level `revision/);
@@ -123,10 +132,13 @@ describe('readAlembicHistory', () => {
     symlinkSync('x.py', path.join(dir, 'y.py'));
     symlinkSync(path.join(dir, 'a.py'), path.join(dir, '0_link.py')); // Alembic reads a.py once, by its real path
     const h = await readAlembicHistory('s', [dir], { recursive: true });
-    assert.deepEqual(h.revisions.map((r) => [r.id, path.basename(r.file)]), [
-      ['a', 'a.py'],
-      ['b', 'b.py'],
-    ]);
+    assert.deepEqual(
+      h.revisions.map((r) => [r.id, path.basename(r.file)]),
+      [
+        ['a', 'a.py'],
+        ['b', 'b.py'],
+      ],
+    );
     const loop = h.problems.find((p) => p.file === path.join(dir, 'sub', 'back'));
     assert.ok(loop, JSON.stringify(h.problems));
     assert.match(loop.message, /symlink loop/);
@@ -142,10 +154,13 @@ describe('readAlembicHistory', () => {
     symlinkSync(dir, path.join(root, 'twice', 'versions_link'));
     const h = await readAlembicHistory('s', [dir, path.join(root, 'twice', 'versions_link'), `${dir}/`]);
     assert.deepEqual(h.problems, []);
-    assert.deepEqual(h.revisions.map((r) => [r.id, r.file]), [
-      ['a', path.join(dir, 'a.py')],
-      ['b', path.join(dir, 'b.py')],
-    ]);
+    assert.deepEqual(
+      h.revisions.map((r) => [r.id, r.file]),
+      [
+        ['a', path.join(dir, 'a.py')],
+        ['b', path.join(dir, 'b.py')],
+      ],
+    );
   });
 
   it('names a FIFO called *.py instead of blocking on it', async (t) => {
@@ -158,8 +173,14 @@ describe('readAlembicHistory', () => {
     }
     symlinkSync(path.join(dir, 'pipe.py'), path.join(dir, 'pipe_link.py'));
     const h = await readAlembicHistory('s', [dir]);
-    assert.deepEqual(h.revisions.map((r) => r.id), ['a']);
-    assert.deepEqual(h.problems.map((p) => path.basename(p.file!)), ['pipe.py', 'pipe_link.py']);
+    assert.deepEqual(
+      h.revisions.map((r) => r.id),
+      ['a'],
+    );
+    assert.deepEqual(
+      h.problems.map((p) => path.basename(p.file!)),
+      ['pipe.py', 'pipe_link.py'],
+    );
     assert.match(h.problems[0].message, /not a regular file/);
   });
 
@@ -172,7 +193,10 @@ describe('readAlembicHistory', () => {
       const dir = tree('unreadable/versions', { 'a.py': revFile('a', null), 'b.py': revFile('b', 'a') });
       await fs.chmod(path.join(dir, 'b.py'), 0);
       const r = await readAlembicHistory('s', [dir]);
-      assert.deepEqual(r.revisions.map((x) => x.id), ['a']);
+      assert.deepEqual(
+        r.revisions.map((x) => x.id),
+        ['a'],
+      );
       assert.match(r.problems[0].message, /Cannot read b\.py: EACCES/);
     }
   });
@@ -342,7 +366,11 @@ describe('resolveAlembicLocation', () => {
     for (const [i, [sep, value]] of cases.entries()) {
       const project = tree(`seps/p${i}`, { 'alembic.ini': `[alembic]\nscript_location = alembic\n${sep}version_locations = ${value}\n` });
       const loc = await resolveAlembicLocation(path.join(project, 'alembic.ini'));
-      assert.deepEqual(loc.dirs, ['v1', 'v2', 'v3'].map((v) => path.join(project, v)), sep || 'legacy');
+      assert.deepEqual(
+        loc.dirs,
+        ['v1', 'v2', 'v3'].map((v) => path.join(project, v)),
+        sep || 'legacy',
+      );
     }
   });
 

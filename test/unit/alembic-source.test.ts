@@ -335,7 +335,10 @@ describe('parseAlembicSource: problems', () => {
       const ms = cpuNow() - started;
       // ~10-30 ms each; the quadratic versions took 6-50 s, so a loose bound still catches them.
       assert.ok(ms < 1000, `${name}: ${ms.toFixed(1)} ms`);
-      assert.ok(r.problems.every((p) => p.message.length < 400), `${name}: a short message`);
+      assert.ok(
+        r.problems.every((p) => p.message.length < 400),
+        `${name}: a short message`,
+      );
     }
     assert.equal(parse(cases[3][1]).revision?.id, 'a');
     assert.equal(parse(cases[5][1]).revision?.parents.length, 250_000);

@@ -67,7 +67,13 @@ it('format 3 keeps "a.b".c and a."b.c" apart; their data files cannot collide', 
   try {
     const read = readManifest(dir);
     assert.deepEqual(read.problems, []);
-    assert.deepEqual(read.manifest!.tables.map((t) => [t.schema, t.name]), [['a.b', 'c'], ['a', 'b.c']]);
+    assert.deepEqual(
+      read.manifest!.tables.map((t) => [t.schema, t.name]),
+      [
+        ['a.b', 'c'],
+        ['a', 'b.c'],
+      ],
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -78,7 +84,10 @@ it('a table without columns is a table: no columns, no digest columns, rows coun
   try {
     const read = readManifest(dir);
     assert.deepEqual(read.problems, []);
-    assert.deepEqual(read.manifest!.tables.map((t) => [t.name, t.columns.length, t.rowCount]), [['ticks', 0, 3]]);
+    assert.deepEqual(
+      read.manifest!.tables.map((t) => [t.name, t.columns.length, t.rowCount]),
+      [['ticks', 0, 3]],
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -74,7 +74,11 @@ describe('restore --fill keys', () => {
   });
   it('a key that is not a column reference is bad usage, with the reason', () => {
     for (const bad of ['nodot', 'a.b.c.d=x', 'Users.id=x', '"open.x=1']) {
-      assert.throws(() => parseFill([bad]), (e: unknown) => e instanceof TidemarkError && e.code === 'bad-usage', bad);
+      assert.throws(
+        () => parseFill([bad]),
+        (e: unknown) => e instanceof TidemarkError && e.code === 'bad-usage',
+        bad,
+      );
     }
   });
 });
@@ -98,8 +102,14 @@ describe('softRelations in the config', () => {
     assert.deepEqual(
       ws.softRelations.map((r) => [r.fromColumn, r.toColumn]),
       [
-        [{ table: { schema: 'a.b', name: 'c' }, column: 'ref' }, { table: { schema: 'public', name: 'p' }, column: 'id' }],
-        [{ table: { schema: 'a', name: 'b.c' }, column: 'ref' }, { table: { schema: 'billing', name: 'p' }, column: 'id' }],
+        [
+          { table: { schema: 'a.b', name: 'c' }, column: 'ref' },
+          { table: { schema: 'public', name: 'p' }, column: 'id' },
+        ],
+        [
+          { table: { schema: 'a', name: 'b.c' }, column: 'ref' },
+          { table: { schema: 'billing', name: 'p' }, column: 'id' },
+        ],
       ],
     );
   });

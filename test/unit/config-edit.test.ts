@@ -276,7 +276,7 @@ describe('switchServiceToTidemark on a formatted JSON file keeps its layout', ()
     assert.equal(again.changed, false);
   });
 
-  it('inserts with the file\'s own tab indentation, and refuses a rename onto a declared service', () => {
+  it("inserts with the file's own tab indentation, and refuses a rename onto a declared service", () => {
     const json = '{\n\t"services": {\n\t\t"a": {\n\t\t\t"migrations": "m",\n\t\t\t"format": "alembic"\n\t\t},\n\t\t"b": { "migrations": "n" }\n\t}\n}\n';
     const edit = ok(switchServiceToTidemark(json, '.json', 'a', 'm2', { addRequires: ['b'] }));
     assert.equal(edit.text, '{\n\t"services": {\n\t\t"a": {\n\t\t\t"migrations": "m2",\n\t\t\t"requires": [\n\t\t\t\t"b"\n\t\t\t]\n\t\t},\n\t\t"b": { "migrations": "n" }\n\t}\n}\n');
@@ -286,16 +286,28 @@ describe('switchServiceToTidemark on a formatted JSON file keeps its layout', ()
 
 describe('switchServiceToTidemark refuses shapes it cannot edit with certainty', () => {
   const cases: Array<[string, string, RegExp]> = [
-    ['a computed key', `const k = 'user_service';\nexport default { services: { [k]: { migrations: 'a' } } };`, /the service user_service is not written as `user_service: \{ … \}` in services \(it holds a computed key/],
+    [
+      'a computed key',
+      `const k = 'user_service';\nexport default { services: { [k]: { migrations: 'a' } } };`,
+      /the service user_service is not written as `user_service: \{ … \}` in services \(it holds a computed key/,
+    ],
     ['a spread at the services level', `export default { services: { ...legacy, budget: { migrations: 'b' } } };`, /\(it holds a spread \(`\.\.\.`\)\)/],
-    ['the service built by a function call', `export default { services: { user_service: alembic('services/user_service') } };`, /services\.user_service is built by a function call \(alembic\(…\)\), not an object literal/],
+    [
+      'the service built by a function call',
+      `export default { services: { user_service: alembic('services/user_service') } };`,
+      /services\.user_service is built by a function call \(alembic\(…\)\), not an object literal/,
+    ],
     ['the service from a variable', `const u = { migrations: 'a' };\nexport default { services: { user_service: u } };`, /services\.user_service is a variable \(u\), not an object literal/],
     ['a spread inside the service', `export default { services: { user_service: { ...base, migrations: 'a' } } };`, /services\.user_service holds a spread/],
     ['a shorthand migrations', `const migrations = 'a';\nexport default { services: { user_service: { migrations } } };`, /services\.user_service holds a shorthand property \(`migrations`\)/],
     ['services from a variable', `const services = {};\nexport default { services };`, /no `services: \{ … \}` object was found/],
     ['services built by a call', `export default { services: build() };`, /`services` is not written as an object literal/],
     ['an unclosed string', `export default { services: { user_service: { migrations: 'a } } };`, /a string is not closed on its line/],
-    ['a rename another service may hide behind', `export default { services: { user_service: { migrations: 'a' }, budget: make() } };`, /services\.budget is built by a function call \(make\(…\)\), which may require user_service/],
+    [
+      'a rename another service may hide behind',
+      `export default { services: { user_service: { migrations: 'a' }, budget: make() } };`,
+      /services\.budget is built by a function call \(make\(…\)\), which may require user_service/,
+    ],
   ];
   for (const [title, text, message] of cases) {
     it(title, () => {

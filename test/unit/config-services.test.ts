@@ -8,9 +8,7 @@ import { findCycles, requirementOrder, withRequiredServices, type ServiceGraph }
 
 function graph(spec: Record<string, string[] | { requires: string[]; format: 'tidemark' | 'alembic' }>): ServiceGraph {
   return {
-    services: Object.entries(spec).map(([name, v]) =>
-      Array.isArray(v) ? { name, requires: v, format: 'tidemark' as const } : { name, ...v },
-    ),
+    services: Object.entries(spec).map(([name, v]) => (Array.isArray(v) ? { name, requires: v, format: 'tidemark' as const } : { name, ...v })),
   };
 }
 
@@ -77,7 +75,10 @@ describe('findCycles', () => {
 
   it('reports two cycles through one shared service separately, and a self-loop', () => {
     const e = edges({ hub: ['x', 'y'], x: ['hub'], y: ['hub'] });
-    assert.deepEqual(findCycles(['hub', 'x', 'y'], e), [['hub', 'x', 'hub'], ['hub', 'y', 'hub']]);
+    assert.deepEqual(findCycles(['hub', 'x', 'y'], e), [
+      ['hub', 'x', 'hub'],
+      ['hub', 'y', 'hub'],
+    ]);
     assert.deepEqual(findCycles(['s'], edges({ s: ['s'] })), [['s', 's']]);
   });
 

@@ -137,9 +137,7 @@ describe('loadWorkspace: reading files', () => {
     assert.deepEqual(ws.protected, []);
     assert.deepEqual(ws.softRelations, []);
     assert.equal(ws.database, undefined);
-    assert.deepEqual(ws.services, [
-      { name: 'app', migrationsDir: path.join(dir, 'migrations'), owns: [], requires: [], format: 'tidemark', versionTable: 'alembic_version', recursive: false },
-    ]);
+    assert.deepEqual(ws.services, [{ name: 'app', migrationsDir: path.join(dir, 'migrations'), owns: [], requires: [], format: 'tidemark', versionTable: 'alembic_version', recursive: false }]);
   });
 
   test('.json: a syntax error names the file and its line', async () => {
@@ -226,7 +224,7 @@ describe('loadWorkspace: reading files', () => {
   });
 
   test('.mjs: no default export', async () => {
-    const dir = workspace({ 'tidemark.config.mjs': "export const config = { services: {} };\n" });
+    const dir = workspace({ 'tidemark.config.mjs': 'export const config = { services: {} };\n' });
     await rejectsWith(loadWorkspace({ cwd: dir }), 'config-invalid', ['tidemark.config.mjs', 'no default export']);
   });
 
@@ -301,25 +299,10 @@ describe('loadWorkspace: reading files', () => {
 
   test('.ts: validation errors carry the line of the offending key', async () => {
     const dir = workspace({
-      'tidemark.config.ts': [
-        'export default {',
-        '  services: {',
-        "    user: { migrations: 'db/user' },",
-        '    budget: {',
-        "      migration: 'db/budget',",
-        '    },',
-        '  },',
-        '};',
-        '',
-      ].join('\n'),
+      'tidemark.config.ts': ['export default {', '  services: {', "    user: { migrations: 'db/user' },", '    budget: {', "      migration: 'db/budget',", '    },', '  },', '};', ''].join('\n'),
       'db/user/': '',
     });
-    const err = await rejectsWith(loadWorkspace({ cwd: dir }), 'config-invalid', [
-      'tidemark.config.ts:5',
-      'service budget',
-      '`migration`',
-      'did you mean `migrations`?',
-    ]);
+    const err = await rejectsWith(loadWorkspace({ cwd: dir }), 'config-invalid', ['tidemark.config.ts:5', 'service budget', '`migration`', 'did you mean `migrations`?']);
     assert.equal(err.service, 'budget');
     assert.equal(err.line, 5);
     assert.equal(err.message.split('\n').length, 1, 'the typo is reported once, not also as a missing `migrations`');
@@ -335,10 +318,7 @@ describe('loadWorkspace: reading files', () => {
 
   test('messages name a parent config by its relative path', async () => {
     const dir = workspace({ 'tidemark.config.json': { services: { app: { migrations: 'nope' } } }, 'sub/': '' });
-    await rejectsWith(loadWorkspace({ cwd: path.join(dir, 'sub') }), 'missing-migrations-dir', [
-      `..${path.sep}${CONFIG}`,
-      'service app',
-    ]);
+    await rejectsWith(loadWorkspace({ cwd: path.join(dir, 'sub') }), 'missing-migrations-dir', [`..${path.sep}${CONFIG}`, 'service app']);
   });
 
   test('configFile option: used as given, no lookup', async () => {
@@ -377,11 +357,7 @@ describe('loadWorkspace: reading files', () => {
     const ws2 = await loadWorkspace({ cwd: dir, root: path.join(other, 'x'), config: { services: { app: { migrations: 'm' } } } });
     assert.equal(ws2.services[0].migrationsDir, path.join(other, 'x/m'));
 
-    await rejectsWith(
-      loadWorkspace({ cwd: dir, config: { services: { app: { migrations: 'gone' } } } }),
-      'missing-migrations-dir',
-      [/^config: service app/],
-    );
+    await rejectsWith(loadWorkspace({ cwd: dir, config: { services: { app: { migrations: 'gone' } } } }), 'missing-migrations-dir', [/^config: service app/]);
   });
 });
 
@@ -494,10 +470,7 @@ describe('loadWorkspace: validation', () => {
   test('missing migrations directory, for tidemark and alembic services', async () => {
     for (const format of ['tidemark', 'alembic']) {
       const dir = workspace({ 'tidemark.config.json': { services: { budget: { migrations: 'db/budget', format } } } });
-      const err = await rejectsWith(loadWorkspace({ cwd: dir }), 'missing-migrations-dir', [
-        CONFIG,
-        'service budget: directory ./db/budget does not exist',
-      ]);
+      const err = await rejectsWith(loadWorkspace({ cwd: dir }), 'missing-migrations-dir', [CONFIG, 'service budget: directory ./db/budget does not exist']);
       assert.match(err.hint ?? '', /tidemark init/);
       assert.equal(err.service, 'budget');
     }
@@ -553,7 +526,9 @@ describe('loadWorkspace: validation', () => {
   });
 
   test('owns: quoted identifiers are accepted; capitals outside quotes and names over 63 bytes are errors with file:line', async () => {
-    const ok = jsonWorkspace({ services: { user: svc('u', { owns: ['"sales.orders"', '"My Schema".*', 'a."b.c"', '"Users"'] }), budget: svc('b', { owns: ['schema:"My"x', '"a.b".c', 'sales.orders'] }) } });
+    const ok = jsonWorkspace({
+      services: { user: svc('u', { owns: ['"sales.orders"', '"My Schema".*', 'a."b.c"', '"Users"'] }), budget: svc('b', { owns: ['schema:"My"x', '"a.b".c', 'sales.orders'] }) },
+    });
     assert.equal((await loadWorkspace({ cwd: ok })).services.length, 2);
 
     const text = '{\n  "services": {\n    "user": {\n      "migrations": "u",\n      "owns": ["Users"]\n    }\n  }\n}\n';
@@ -637,11 +612,7 @@ describe('ownerOf', () => {
   const service = (name: string, owns: string[]): Service => ({ name, owns, migrationsDir: `/m/${name}`, requires: [], format: 'tidemark', versionTable: 'alembic_version', recursive: false });
   const ws: Workspace = {
     root: '/',
-    services: [
-      service('user', ['users', 'roles', 'user_*']),
-      service('budget', ['budget_?', 'budgets', 'finance.ledger']),
-      service('crm', ['schema:crm', 'schema:tenant_*']),
-    ],
+    services: [service('user', ['users', 'roles', 'user_*']), service('budget', ['budget_?', 'budgets', 'finance.ledger']), service('crm', ['schema:crm', 'schema:tenant_*'])],
     protected: [],
     softRelations: [],
   };

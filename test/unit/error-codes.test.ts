@@ -12,9 +12,7 @@ const SRC = path.join(REPO_ROOT, 'src');
 const CATALOGUE = path.join(SRC, 'error-codes.ts');
 
 function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sourceFiles(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : [],
-  );
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sourceFiles(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));
 }
 
 interface Site {
@@ -182,8 +180,5 @@ test('API errors carry their catalogue exit too: bad-graph-view (2), graph-rende
     () => renderDot({ services: 'nope' } as unknown as Parameters<typeof renderDot>[0]),
     (err: unknown) => err instanceof TidemarkError && err.code === 'bad-graph-view' && exitCodeFor(err) === 2,
   );
-  await assert.rejects(
-    renderDotToSvg('digraph { a -> '),
-    (err: unknown) => err instanceof TidemarkError && err.code === 'graph-render-failed' && exitCodeFor(err) === 1,
-  );
+  await assert.rejects(renderDotToSvg('digraph { a -> '), (err: unknown) => err instanceof TidemarkError && err.code === 'graph-render-failed' && exitCodeFor(err) === 1);
 });

@@ -18,11 +18,7 @@ import {
 import type { Revision } from '../../src/history/revision.js';
 import { cpuNow } from '../support/cpu-time.js';
 
-function rev(
-  id: string,
-  parents: string[] = [],
-  opts: { dependsOn?: string[]; labels?: string[]; refLines?: Record<string, number>; line?: number; file?: string } = {},
-): Revision {
+function rev(id: string, parents: string[] = [], opts: { dependsOn?: string[]; labels?: string[]; refLines?: Record<string, number>; line?: number; file?: string } = {}): Revision {
   return {
     service: 'neutron',
     id,
@@ -184,11 +180,7 @@ describe('cycles', () => {
 
 describe('missing references', () => {
   it('names the missing parent and dependency with the line where each is written', () => {
-    const revs = [
-      rev('001', [], { line: 12 }),
-      rev('002', ['001', 'gone'], { line: 13, refLines: { '001': 14, gone: 14 } }),
-      rev('003', ['002'], { line: 9, dependsOn: ['budget_007'] }),
-    ];
+    const revs = [rev('001', [], { line: 12 }), rev('002', ['001', 'gone'], { line: 13, refLines: { '001': 14, gone: 14 } }), rev('003', ['002'], { line: 9, dependsOn: ['budget_007'] })];
     const missing = findMissingReferences(revs);
     assert.deepEqual(
       missing.map((m) => ({ id: m.revision.id, missing: m.missing, kind: m.kind, line: m.line })),

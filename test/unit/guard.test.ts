@@ -64,7 +64,10 @@ describe('guardTarget: every spelling of the issue resolves to the target the dr
   it('a protected URL matches every spelling of the same target (loopback aliases are one host)', () => {
     const list = ['postgres://localhost:5432/prod'];
     for (const url of ['postgres://u@127.0.0.1/prod', 'postgres://u@[::1]:5432/prod', 'postgres://u@other.example/prod?host=localhost&port=5432&dbname=y', 'postgresql://u:pw@LOCALHOST./prod']) {
-      assert.ok(guardWith(url, list).reasons.some((r) => r.includes('protected list')), url);
+      assert.ok(
+        guardWith(url, list).reasons.some((r) => r.includes('protected list')),
+        url,
+      );
     }
     assert.equal(guardWith('postgres://u@localhost:6543/prod', list).reasons.length, 0, 'another port is another server');
   });
@@ -170,7 +173,7 @@ describe('guard messages', () => {
   });
 });
 
-describe('the protected list\'s globs (pinned before the matcher was swapped: the table must not change)', () => {
+describe("the protected list's globs (pinned before the matcher was swapped: the table must not change)", () => {
   // [glob, text, matches]. `*` is any run and `?` any one character, both crossing `/ . :`; case-insensitive;
   // every other character is literal (brackets, braces, parentheses, `!`, `+`, `@`, `$`, `^`, `|`, `\\`).
   const table: [string, string, boolean][] = [

@@ -55,7 +55,11 @@ function importsOf(file: string): Edge[] {
   for (const m of text.matchAll(re)) {
     if (m[2]) continue;
     const spec = m[3] ?? m[4];
-    const to = path.relative(SRC, path.resolve(path.dirname(file), spec)).replace(/\.js$/, '.ts').split(path.sep).join('/');
+    const to = path
+      .relative(SRC, path.resolve(path.dirname(file), spec))
+      .replace(/\.js$/, '.ts')
+      .split(path.sep)
+      .join('/');
     edges.push({ from: path.relative(SRC, file).split(path.sep).join('/'), to, lazy: m[4] !== undefined });
   }
   return edges;
@@ -71,10 +75,16 @@ it('the scan sees the imports (a sanity floor, so a broken pattern cannot pass b
 
 it('every import points down the layers of DESIGN §7', () => {
   const up = EDGES.filter((e) => ORDER.indexOf(layerOf(e.to)) < ORDER.indexOf(layerOf(e.from)));
-  assert.deepEqual(up.map((e) => `${e.from} -> ${e.to}`), []);
+  assert.deepEqual(
+    up.map((e) => `${e.from} -> ${e.to}`),
+    [],
+  );
 });
 
 it('only the boundary imports the modules that load a config or open a connection', () => {
   const crossing = EDGES.filter((e) => BOUNDARY_MODULES.includes(e.to) && !MAY_IMPORT_BOUNDARY.has(layerOf(e.from)));
-  assert.deepEqual(crossing.map((e) => `${e.from} -> ${e.to}`), []);
+  assert.deepEqual(
+    crossing.map((e) => `${e.from} -> ${e.to}`),
+    [],
+  );
 });

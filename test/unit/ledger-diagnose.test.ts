@@ -60,7 +60,10 @@ describe('diagnoseLedger', () => {
     const rows = [row(b1, { checksum: 'edited' }), row('budget_009_gone'), row(u1), row('user_002_role', { service: 'user', checksum: 'sum-user_002_role' })];
     const d = diagnoseLedger(history('user', u1, u2, u3), rows);
     assert.deepEqual(states(d), ['user_001_init:applied', 'user_002_role:applied', 'user_003_index:pending']);
-    assert.deepEqual(d.recorded.map((x) => x.id), ['user_001_init', 'user_002_role']);
+    assert.deepEqual(
+      d.recorded.map((x) => x.id),
+      ['user_001_init', 'user_002_role'],
+    );
     const b = diagnoseLedger(history('budget', b1), rows);
     assert.deepEqual(states(b), ['budget_001_init:drift', 'budget_009_gone:missing-file']);
   });
@@ -76,7 +79,10 @@ describe('diagnoseLedger', () => {
     assert.deepEqual(states(d), ['user_001_init:applied', 'user_002_role:out-of-order', 'user_003_index:out-of-order', 'user_010_late:applied']);
     assert.equal(d.highestApplied, u10);
     assert.equal(d.highestRecorded, u10);
-    assert.deepEqual(d.late.map((x) => x.id), ['user_002_role', 'user_003_index']);
+    assert.deepEqual(
+      d.late.map((x) => x.id),
+      ['user_002_role', 'user_003_index'],
+    );
   });
 
   it('below a FAILED highest: pending for status and up (out-of-order counts applied rows), late for check', () => {
@@ -84,7 +90,10 @@ describe('diagnoseLedger', () => {
     assert.deepEqual(states(d), ['user_001_init:applied', 'user_002_role:pending', 'user_003_index:failed']);
     assert.equal(d.highestApplied, u1);
     assert.equal(d.highestRecorded, u3);
-    assert.deepEqual(d.late.map((x) => x.id), ['user_002_role']);
+    assert.deepEqual(
+      d.late.map((x) => x.id),
+      ['user_002_role'],
+    );
   });
 
   it('a drifted row still counts as applied for the order (status and up agree)', () => {
@@ -103,7 +112,10 @@ describe('diagnoseLedger', () => {
   it('recorded keeps ledger order (refusals and rules report the first row the ledger lists)', () => {
     const rows = [row(u3, { checksum: 'e3' }), row('user_000_gone'), row(u1, { status: 'failed' })];
     const d = diagnoseLedger(history('user', u1, u2, u3), rows);
-    assert.deepEqual(d.recorded.map((x) => `${x.id}:${x.state}`), ['user_003_index:drift', 'user_000_gone:missing-file', 'user_001_init:failed']);
+    assert.deepEqual(
+      d.recorded.map((x) => `${x.id}:${x.state}`),
+      ['user_003_index:drift', 'user_000_gone:missing-file', 'user_001_init:failed'],
+    );
     // files first in history order, then the rows without a file
     assert.deepEqual(states(d), ['user_001_init:failed', 'user_002_role:out-of-order', 'user_003_index:drift', 'user_000_gone:missing-file']);
   });

@@ -91,7 +91,7 @@ describe('ndjson-csv', () => {
     assert.equal(one('{"a":["\\u00fc\\n"]}'), '{"ü\n"}');
   });
 
-  it('puts fields in the manifest\'s column order whatever the key order; escaped column names', () => {
+  it("puts fields in the manifest's column order whatever the key order; escaped column names", () => {
     const cols = [scalar('id'), scalar('a"b'), scalar('Nome')];
     assert.equal(conv(cols, '{"id":1,"a\\"b":"x","Nome":"y"}'), '1,"x","y"\n');
     assert.equal(conv(cols, '{"Nome":"y","id":1,"a\\"b":"x"}'), '1,"x","y"\n');
@@ -112,7 +112,11 @@ describe('ndjson-csv', () => {
       ['[1,2]', /expected \{/],
     ];
     for (const [line, re] of bad) {
-      assert.throws(() => conv(cols, line), (err: Error & { code?: string }) => err.code === 'restore-bad-ndjson' && re.test(err.message), line);
+      assert.throws(
+        () => conv(cols, line),
+        (err: Error & { code?: string }) => err.code === 'restore-bad-ndjson' && re.test(err.message),
+        line,
+      );
     }
     assert.throws(() => conv([{ name: 'a', kind: 'array' }], '{"a":[{"x":1}]}'), /an object inside an array/);
   });

@@ -6,20 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import {
-  formatOwns,
-  matchRank,
-  ownerOf,
-  ownershipConflict,
-  ownsEntryFor,
-  parseOwns,
-  parseTableName,
-  partSearchSource,
-  ONE,
-  STAR,
-  type OwnsPattern,
-  type PatternUnit,
-} from '../../src/config/owns.js';
+import { formatOwns, matchRank, ownerOf, ownershipConflict, ownsEntryFor, parseOwns, parseTableName, partSearchSource, ONE, STAR, type OwnsPattern, type PatternUnit } from '../../src/config/owns.js';
 import { parseJoinedName, quoteQualified, type QualifiedName } from '../../src/sql/ident.js';
 import { dotConfusablePair, hostileIdentifier, hostileQualifiedName } from '../support/hostile-names.js';
 
@@ -187,7 +174,11 @@ describe('owns: generated hostile names', () => {
 
   test('parse(format(entry)) round-trips, for entries with quotes, dots and wildcards', () => {
     // literal characters (a literal * ? . " among them) and the two wildcards
-    const unit = fc.oneof(hostileIdentifier().map((s): PatternUnit[] => [...s].slice(0, 4)), fc.constant([STAR]), fc.constant([ONE]));
+    const unit = fc.oneof(
+      hostileIdentifier().map((s): PatternUnit[] => [...s].slice(0, 4)),
+      fc.constant([STAR]),
+      fc.constant([ONE]),
+    );
     const part = fc.array(unit, { minLength: 1, maxLength: 4 }).map((units) => units.flat());
     const entry = fc.oneof(
       part.map((schema): OwnsPattern => ({ kind: 'schema', schema })),
@@ -209,7 +200,7 @@ describe('owns: generated hostile names', () => {
     );
   });
 
-  test('the doctor\'s text pre-filter finds every table an entry owns in SQL that names it', () => {
+  test("the doctor's text pre-filter finds every table an entry owns in SQL that names it", () => {
     fc.assert(
       fc.property(hostileQualifiedName(), (q: QualifiedName) => {
         const p = pattern(ownsEntryFor(q));

@@ -72,11 +72,7 @@ describe('planUp', () => {
     assert.deepEqual(ids(planUp({ histories, ledger, services: ['user', 'budget'], declaredRequires })), []);
   });
   it('refuses one service whose requirement is not applied', () => {
-    throwsCode(
-      () => planUp({ histories, ledger: [row(u1)], services: ['budget'], declaredRequires }),
-      'requirement-not-applied',
-      /budget_002_owner requires user_003_index, which is not applied/,
-    );
+    throwsCode(() => planUp({ histories, ledger: [row(u1)], services: ['budget'], declaredRequires }), 'requirement-not-applied', /budget_002_owner requires user_003_index, which is not applied/);
   });
   it('refuses an edited applied file, naming it', () => {
     throwsCode(
@@ -93,11 +89,7 @@ describe('planUp', () => {
     );
   });
   it('refuses to go on past a failed no-transaction migration and says how to resolve it', () => {
-    throwsCode(
-      () => planUp({ histories, ledger: [row(u1), row(u2, { status: 'failed' })], services: ['user'], declaredRequires }),
-      'failed-migration',
-      /user_002_role failed on an earlier run/,
-    );
+    throwsCode(() => planUp({ histories, ledger: [row(u1), row(u2, { status: 'failed' })], services: ['user'], declaredRequires }), 'failed-migration', /user_002_role failed on an earlier run/);
   });
   it('warns about applied migrations whose file is gone', () => {
     const plan = planUp({ histories, ledger: [row(mig('user_009_gone'))], services: ['user'], declaredRequires });
@@ -111,14 +103,8 @@ describe('planUp', () => {
     throwsCode(() => planUp({ histories: h, ledger: [], services: ['budget'], declaredRequires }), 'unknown-requirement', /budget_001_x\.sql:1: .*user_007/);
   });
   it('refuses a requirement cycle', () => {
-    const h = [
-      history('user', mig('user_001_a', { requires: ['budget_001_a'] })),
-      history('budget', mig('budget_001_a', { requires: ['user_001_a'] })),
-    ];
-    throwsCode(
-      () => planUp({ histories: h, ledger: [], services: ['user', 'budget'], declaredRequires: { user: ['budget'], budget: ['user'] } }),
-      'requirement-cycle',
-    );
+    const h = [history('user', mig('user_001_a', { requires: ['budget_001_a'] })), history('budget', mig('budget_001_a', { requires: ['user_001_a'] }))];
+    throwsCode(() => planUp({ histories: h, ledger: [], services: ['user', 'budget'], declaredRequires: { user: ['budget'], budget: ['user'] } }), 'requirement-cycle');
   });
   it('refuses an unknown --to', () => {
     throwsCode(() => planUp({ histories, ledger: [], services: ['user'], declaredRequires, to: 'user_042' }), 'unknown-target');
@@ -165,11 +151,7 @@ describe('planDown', () => {
 
 describe('planUp and status agree with ledger/diagnose', () => {
   it('below a failed highest row, up refuses the failed migration (not pending-before-applied)', () => {
-    throwsCode(
-      () => planUp({ histories, ledger: [row(u1), row(u3, { status: 'failed' })], services: ['user'], declaredRequires }),
-      'failed-migration',
-      /^user_003_index failed on an earlier run/,
-    );
+    throwsCode(() => planUp({ histories, ledger: [row(u1), row(u3, { status: 'failed' })], services: ['user'], declaredRequires }), 'failed-migration', /^user_003_index failed on an earlier run/);
   });
 
   it('refuses the first failed or edited row in ledger order', () => {
@@ -178,16 +160,16 @@ describe('planUp and status agree with ledger/diagnose', () => {
       'checksum-drift',
       /user_002_role\.sql was edited/,
     );
-    throwsCode(
-      () => planUp({ histories, ledger: [row(u1, { status: 'failed' }), row(u2, { checksum: 'edited' })], services: ['user'], declaredRequires }),
-      'failed-migration',
-    );
+    throwsCode(() => planUp({ histories, ledger: [row(u1, { status: 'failed' }), row(u2, { checksum: 'edited' })], services: ['user'], declaredRequires }), 'failed-migration');
   });
 
   it('a row without a file is a warning for up and a refusal for down, in ledger order', () => {
     const gone = { ...row(u1), migration: 'user_009_gone' };
     const plan = planUp({ histories, ledger: [row(u1), gone], services: ['user'], declaredRequires });
-    assert.deepEqual(plan.warnings.map((w) => w.message), ["user_009_gone is applied in the database but its file is not in user's migrations directory."]);
+    assert.deepEqual(
+      plan.warnings.map((w) => w.message),
+      ["user_009_gone is applied in the database but its file is not in user's migrations directory."],
+    );
     assert.deepEqual(ids(plan), ['user_002_role', 'user_003_index'], 'the missing row does not make 002 and 003 late');
     throwsCode(() => planDown({ histories, ledger: [row(u1), gone], service: 'user', steps: 1 }), 'applied-missing', /^Cannot revert user_009_gone/);
   });

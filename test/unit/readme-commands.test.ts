@@ -64,7 +64,14 @@ function readmeRows(): Map<string, { flags: Flag[]; text: string }> {
 
 it('the README command table lists every command with exactly its flags', () => {
   const program = buildProgram();
-  assert.deepEqual(program.options.map((o) => o.long).filter((l) => l !== '--version').sort(), [...GLOBALS].sort(), 'the global flags the README names');
+  assert.deepEqual(
+    program.options
+      .map((o) => o.long)
+      .filter((l) => l !== '--version')
+      .sort(),
+    [...GLOBALS].sort(),
+    'the global flags the README names',
+  );
   const commands = leafCommands(program);
   const rows = readmeRows();
   assert.deepEqual([...rows.keys()].sort(), [...commands.keys()].sort(), 'one row per command, no row for a command that does not exist');

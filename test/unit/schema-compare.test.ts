@@ -39,9 +39,7 @@ describe('compareSnapshots', () => {
   it('a default that differs is named with both values', () => {
     const shadow = budgetsOn15();
     shadow.tables[0].columns[2].default = "'open'::text";
-    assert.deepEqual(compareSnapshots(budgetsOn15(), shadow), [
-      { object: 'column budgets.status', message: "column budgets.status: live default 'draft'::text, baseline gives 'open'::text" },
-    ]);
+    assert.deepEqual(compareSnapshots(budgetsOn15(), shadow), [{ object: 'column budgets.status', message: "column budgets.status: live default 'draft'::text, baseline gives 'open'::text" }]);
   });
 
   it('objects on one side only: trigger, index, column, table, function', () => {
@@ -148,7 +146,10 @@ describe('compareSnapshots', () => {
     assert.deepEqual(compareSnapshots(on15, on18), []);
     const other = emptySnapshot();
     other.views.push(view(' SELECT id,\n    total\n   FROM orders\n  WHERE (note IS NOT NULL);'));
-    assert.deepEqual(messages(on15, other).map((m) => m.split(':')[0]), ['view open_orders']);
+    assert.deepEqual(
+      messages(on15, other).map((m) => m.split(':')[0]),
+      ['view open_orders'],
+    );
     // A join keeps its qualifiers on both versions: a different column source is a difference.
     assert.notEqual(canonicalQuery('SELECT a.id FROM a JOIN b ON a.id = b.id', parser), canonicalQuery('SELECT b.id FROM a JOIN b ON a.id = b.id', parser));
   });
@@ -156,9 +157,10 @@ describe('compareSnapshots', () => {
   it('labels name the two sides', () => {
     const shadow = budgetsOn15();
     shadow.tables[0].triggers = [];
-    assert.deepEqual(compareSnapshots(shadow, budgetsOn15(), { expected: 'baseline', actual: 'live database' }).map((d) => d.message), [
-      'trigger budgets_touch on budgets exists in the live database but not in the baseline',
-    ]);
+    assert.deepEqual(
+      compareSnapshots(shadow, budgetsOn15(), { expected: 'baseline', actual: 'live database' }).map((d) => d.message),
+      ['trigger budgets_touch on budgets exists in the live database but not in the baseline'],
+    );
   });
 
   it('unsupported objects count as objects', () => {

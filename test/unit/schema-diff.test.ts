@@ -136,14 +136,42 @@ const ALTERS: [string, (s: Snapshot) => void, ObjectId, string, unknown, unknown
   ['domain not null', (s) => ((s.types[1] as DomainType).notNull = true), top('domain', 'email'), 'notNull', false, true],
   ['domain default', (s) => ((s.types[1] as DomainType).default = "'a@b'::text"), top('domain', 'email'), 'default', undefined, "'a@b'::text"],
   ['domain collation', (s) => ((s.types[1] as DomainType).collation = '"C"'), top('domain', 'email'), 'collation', undefined, '"C"'],
-  ['domain check', (s) => ((s.types[1] as DomainType).constraints[0].definition = 'CHECK ((VALUE IS NOT NULL))'), { kind: 'constraint', schema: 'public', name: 'email_check', table: 'email', parent: 'domain', type: 'check' }, 'definition', "CHECK ((VALUE ~~ '%@%'::text))", 'CHECK ((VALUE IS NOT NULL))'],
-  ['composite attributes', (s) => ((s.types[0] as { attributes: unknown[] }).attributes = [{ name: 'amount', type: 'numeric' }]), top('composite', 'money', 'billing'), 'attributes', [{ name: 'amount', type: 'numeric(12,2)' }], [{ name: 'amount', type: 'numeric' }]],
+  [
+    'domain check',
+    (s) => ((s.types[1] as DomainType).constraints[0].definition = 'CHECK ((VALUE IS NOT NULL))'),
+    { kind: 'constraint', schema: 'public', name: 'email_check', table: 'email', parent: 'domain', type: 'check' },
+    'definition',
+    "CHECK ((VALUE ~~ '%@%'::text))",
+    'CHECK ((VALUE IS NOT NULL))',
+  ],
+  [
+    'composite attributes',
+    (s) => ((s.types[0] as { attributes: unknown[] }).attributes = [{ name: 'amount', type: 'numeric' }]),
+    top('composite', 'money', 'billing'),
+    'attributes',
+    [{ name: 'amount', type: 'numeric(12,2)' }],
+    [{ name: 'amount', type: 'numeric' }],
+  ],
   ['type comment', (s) => (s.types[2].comment = 'lifecycle'), top('enum', 'status'), 'comment', undefined, 'lifecycle'],
-  ['function body', (s) => (s.functions[0].definition = s.functions[0].definition.replace('42', '43')), top('function', 'answer', 'public', { args: '' }), 'definition', everything().functions[0].definition, everything().functions[0].definition.replace('42', '43')],
+  [
+    'function body',
+    (s) => (s.functions[0].definition = s.functions[0].definition.replace('42', '43')),
+    top('function', 'answer', 'public', { args: '' }),
+    'definition',
+    everything().functions[0].definition,
+    everything().functions[0].definition.replace('42', '43'),
+  ],
   ['procedure comment', (s) => (s.functions[1].comment = 'nightly'), top('procedure', 'archive', 'public', { args: 'days integer' }), 'comment', undefined, 'nightly'],
   ['sequence increment', (s) => (s.sequences[0].increment = '10'), top('sequence', 'invoice_no'), 'increment', '1', '10'],
   ['sequence cycle', (s) => (s.sequences[0].cycle = true), top('sequence', 'invoice_no'), 'cycle', false, true],
-  ['sequence owned by', (s) => (s.sequences[0].ownedBy = { schema: 'public', table: 'orders', column: 'id' }), top('sequence', 'invoice_no'), 'ownedBy', undefined, { schema: 'public', table: 'orders', column: 'id' }],
+  [
+    'sequence owned by',
+    (s) => (s.sequences[0].ownedBy = { schema: 'public', table: 'orders', column: 'id' }),
+    top('sequence', 'invoice_no'),
+    'ownedBy',
+    undefined,
+    { schema: 'public', table: 'orders', column: 'id' },
+  ],
   ['table unlogged', (s) => (orders(s).unlogged = true), top('table', 'orders'), 'unlogged', false, true],
   ['table options', (s) => (orders(s).options = ['fillfactor=70']), top('table', 'orders'), 'options', [], ['fillfactor=70']],
   ['row level security', (s) => (orders(s).rowSecurity = false), top('table', 'orders'), 'rowSecurity', true, false],
@@ -152,10 +180,24 @@ const ALTERS: [string, (s: Snapshot) => void, ObjectId, string, unknown, unknown
   ['cluster on', (s) => (orders(s).clusterOn = 'orders_status_idx'), top('table', 'orders'), 'clusterOn', undefined, 'orders_status_idx'],
   ['table comment', (s) => (orders(s).comment = 'all orders'), top('table', 'orders'), 'comment', undefined, 'all orders'],
   ['column default', (s) => (orders(s).columns[2].default = '1'), on('column', 'total'), 'default', '0', '1'],
-  ['column generated', (s) => (orders(s).columns[5].generated = { expression: '(total * (3)::numeric)', kind: 'stored' }), on('column', 'doubled'), 'generated', { expression: '(total * (2)::numeric)', kind: 'stored' }, { expression: '(total * (3)::numeric)', kind: 'stored' }],
+  [
+    'column generated',
+    (s) => (orders(s).columns[5].generated = { expression: '(total * (3)::numeric)', kind: 'stored' }),
+    on('column', 'doubled'),
+    'generated',
+    { expression: '(total * (2)::numeric)', kind: 'stored' },
+    { expression: '(total * (3)::numeric)', kind: 'stored' },
+  ],
   ['column identity', (s) => (orders(s).columns[0].identity!.kind = 'by default'), on('column', 'id'), 'identity', 'always', 'by default'],
   ['column identity dropped', (s) => delete orders(s).columns[0].identity, on('column', 'id'), 'identity', 'always', undefined],
-  ['identity sequence name', (s) => (orders(s).columns[0].identity!.sequence = { ...orders(s).columns[0].identity!.sequence, name: 'orders_id_seq1' }), on('column', 'id'), 'identitySequence', { schema: 'public', name: 'orders_id_seq' }, { schema: 'public', name: 'orders_id_seq1' }],
+  [
+    'identity sequence name',
+    (s) => (orders(s).columns[0].identity!.sequence = { ...orders(s).columns[0].identity!.sequence, name: 'orders_id_seq1' }),
+    on('column', 'id'),
+    'identitySequence',
+    { schema: 'public', name: 'orders_id_seq' },
+    { schema: 'public', name: 'orders_id_seq1' },
+  ],
   ['identity sequence start', (s) => (orders(s).columns[0].identity!.sequence.start = '100'), on('column', 'id'), 'identitySequence.start', '1', '100'],
   ['column collation', (s) => delete orders(s).columns[4].collation, on('column', 'owner'), 'collation', '"C"', undefined],
   ['column storage', (s) => (orders(s).columns[4].storage = 'EXTERNAL'), on('column', 'owner'), 'storage', undefined, 'EXTERNAL'],
@@ -163,11 +205,32 @@ const ALTERS: [string, (s: Snapshot) => void, ObjectId, string, unknown, unknown
   ['column compression', (s) => (orders(s).columns[4].compression = 'lz4'), on('column', 'owner'), 'compression', undefined, 'lz4'],
   ['column options', (s) => (orders(s).columns[4].options = ['n_distinct=-1']), on('column', 'owner'), 'options', undefined, ['n_distinct=-1']],
   ['column comment', (s) => (orders(s).columns[4].comment = 'who'), on('column', 'owner'), 'comment', undefined, 'who'],
-  ['constraint definition', (s) => (orders(s).constraints[2].definition = 'CHECK ((total > (0)::numeric))'), on('constraint', 'orders_total_check', { type: 'check' }), 'definition', 'CHECK ((total >= (0)::numeric))', 'CHECK ((total > (0)::numeric))'],
+  [
+    'constraint definition',
+    (s) => (orders(s).constraints[2].definition = 'CHECK ((total > (0)::numeric))'),
+    on('constraint', 'orders_total_check', { type: 'check' }),
+    'definition',
+    'CHECK ((total >= (0)::numeric))',
+    'CHECK ((total > (0)::numeric))',
+  ],
   ['constraint comment', (s) => (orders(s).constraints[1].comment = 'key'), on('constraint', 'orders_pkey', { type: 'primary key' }), 'comment', undefined, 'key'],
-  ['index definition', (s) => (orders(s).indexes[0].definition = 'CREATE INDEX orders_status_idx ON public.orders USING hash (status)'), on('index', 'orders_status_idx'), 'definition', 'CREATE INDEX orders_status_idx ON public.orders USING btree (status)', 'CREATE INDEX orders_status_idx ON public.orders USING hash (status)'],
+  [
+    'index definition',
+    (s) => (orders(s).indexes[0].definition = 'CREATE INDEX orders_status_idx ON public.orders USING hash (status)'),
+    on('index', 'orders_status_idx'),
+    'definition',
+    'CREATE INDEX orders_status_idx ON public.orders USING btree (status)',
+    'CREATE INDEX orders_status_idx ON public.orders USING hash (status)',
+  ],
   ['index comment', (s) => (orders(s).indexes[0].comment = 'fast'), on('index', 'orders_status_idx'), 'comment', undefined, 'fast'],
-  ['trigger definition', (s) => (orders(s).triggers[0].definition = orders(s).triggers[0].definition.replace('BEFORE', 'AFTER')), on('trigger', 'orders_touch'), 'definition', everything().tables[0].triggers[0].definition, everything().tables[0].triggers[0].definition.replace('BEFORE', 'AFTER')],
+  [
+    'trigger definition',
+    (s) => (orders(s).triggers[0].definition = orders(s).triggers[0].definition.replace('BEFORE', 'AFTER')),
+    on('trigger', 'orders_touch'),
+    'definition',
+    everything().tables[0].triggers[0].definition,
+    everything().tables[0].triggers[0].definition.replace('BEFORE', 'AFTER'),
+  ],
   ['trigger enabled', (s) => (orders(s).triggers[0].enabled = 'D'), on('trigger', 'orders_touch'), 'enabled', 'O', 'D'],
   ['trigger comment', (s) => (orders(s).triggers[0].comment = 'touch'), on('trigger', 'orders_touch'), 'comment', undefined, 'touch'],
   ['policy permissive', (s) => (orders(s).policies[0].permissive = false), on('policy', 'mine'), 'permissive', true, false],
@@ -176,12 +239,33 @@ const ALTERS: [string, (s: Snapshot) => void, ObjectId, string, unknown, unknown
   ['policy using', (s) => (orders(s).policies[0].using = '(owner = SESSION_USER)'), on('policy', 'mine'), 'using', '(owner = CURRENT_USER)', '(owner = SESSION_USER)'],
   ['policy with check', (s) => (orders(s).policies[0].withCheck = '(total > 0)'), on('policy', 'mine'), 'withCheck', undefined, '(total > 0)'],
   ['policy comment', (s) => (orders(s).policies[0].comment = 'own rows'), on('policy', 'mine'), 'comment', undefined, 'own rows'],
-  ['view query', (s) => (s.views[0].definition = ' SELECT orders.id\n   FROM orders;'), top('view', 'open_orders'), 'definition', everything().views[0].definition, ' SELECT orders.id\n   FROM orders;'],
+  [
+    'view query',
+    (s) => (s.views[0].definition = ' SELECT orders.id\n   FROM orders;'),
+    top('view', 'open_orders'),
+    'definition',
+    everything().views[0].definition,
+    ' SELECT orders.id\n   FROM orders;',
+  ],
   ['view options', (s) => (s.views[0].options = ['security_barrier=true']), top('view', 'open_orders'), 'options', [], ['security_barrier=true']],
   ['view materialized', (s) => (s.views[0].materialized = true), top('view', 'open_orders'), 'materialized', false, true],
   ['view comment', (s) => (s.views[0].comment = 'open ones'), top('view', 'open_orders'), 'comment', undefined, 'open ones'],
-  ['materialized view index', (s) => (s.views[1].indexes[0].definition = 'CREATE UNIQUE INDEX order_totals_idx ON public.order_totals USING btree (total)'), { kind: 'index', schema: 'public', name: 'order_totals_idx', table: 'order_totals', parent: 'materialized-view' }, 'definition', 'CREATE INDEX order_totals_idx ON public.order_totals USING btree (total)', 'CREATE UNIQUE INDEX order_totals_idx ON public.order_totals USING btree (total)'],
-  ['view column comment', (s) => (s.views[1].columnComments[0].comment = 'every order'), { kind: 'comment', schema: 'public', name: 'total', table: 'order_totals', parent: 'materialized-view' }, 'comment', 'all orders', 'every order'],
+  [
+    'materialized view index',
+    (s) => (s.views[1].indexes[0].definition = 'CREATE UNIQUE INDEX order_totals_idx ON public.order_totals USING btree (total)'),
+    { kind: 'index', schema: 'public', name: 'order_totals_idx', table: 'order_totals', parent: 'materialized-view' },
+    'definition',
+    'CREATE INDEX order_totals_idx ON public.order_totals USING btree (total)',
+    'CREATE UNIQUE INDEX order_totals_idx ON public.order_totals USING btree (total)',
+  ],
+  [
+    'view column comment',
+    (s) => (s.views[1].columnComments[0].comment = 'every order'),
+    { kind: 'comment', schema: 'public', name: 'total', table: 'order_totals', parent: 'materialized-view' },
+    'comment',
+    'all orders',
+    'every order',
+  ],
 ];
 
 describe('diff: every attribute altered, both ways', () => {
@@ -214,20 +298,23 @@ describe('describeChanges: the words compareSnapshots printed before it was a vi
     b.views[1].columnComments = [];
     b.views[1].indexes[0].comment = 'sum';
     b.unsupported.push({ kind: 'partitioned table', name: 'events', reason: 'not reproduced' });
-    assert.deepEqual(describeChanges(diff(a, b), { expected: 'rebuilt', actual: 'baseline' }).map((d) => d.message), [
-      'extension pgcrypto: rebuilt in schema public, baseline gives billing',
-      'procedure archive(days integer) exists in the rebuilt but not in the baseline',
-      'sequence invoice_no: rebuilt maxvalue 9223372036854775807, baseline gives 5000',
-      'sequence invoice_no: rebuilt owned by (none), baseline gives orders.id',
-      'table orders: rebuilt is logged, baseline gives UNLOGGED',
-      'table orders: rebuilt replica identity default, baseline gives index orders_code_key',
-      'column orders.owner: rebuilt statistics target default, baseline gives 500',
-      'trigger orders_touch on orders: rebuilt enabled enabled, baseline gives enabled on replicas only',
-      'view open_orders: rebuilt is a plain view, baseline gives materialized',
-      'index order_totals_idx on order_totals: rebuilt comment (none), baseline gives "sum"',
-      'comment on column order_totals.total exists in the rebuilt but not in the baseline',
-      'partitioned table events exists in the baseline but not in the rebuilt',
-    ]);
+    assert.deepEqual(
+      describeChanges(diff(a, b), { expected: 'rebuilt', actual: 'baseline' }).map((d) => d.message),
+      [
+        'extension pgcrypto: rebuilt in schema public, baseline gives billing',
+        'procedure archive(days integer) exists in the rebuilt but not in the baseline',
+        'sequence invoice_no: rebuilt maxvalue 9223372036854775807, baseline gives 5000',
+        'sequence invoice_no: rebuilt owned by (none), baseline gives orders.id',
+        'table orders: rebuilt is logged, baseline gives UNLOGGED',
+        'table orders: rebuilt replica identity default, baseline gives index orders_code_key',
+        'column orders.owner: rebuilt statistics target default, baseline gives 500',
+        'trigger orders_touch on orders: rebuilt enabled enabled, baseline gives enabled on replicas only',
+        'view open_orders: rebuilt is a plain view, baseline gives materialized',
+        'index order_totals_idx on order_totals: rebuilt comment (none), baseline gives "sum"',
+        'comment on column order_totals.total exists in the rebuilt but not in the baseline',
+        'partitioned table events exists in the baseline but not in the rebuilt',
+      ],
+    );
   });
 });
 
@@ -270,11 +357,20 @@ describe('diff: hazards', () => {
   };
 
   it('dropping a table or a column loses data; adding them does not', () => {
-    assert.deepEqual(hazardsOf((s) => s.tables.pop()), [['data-loss']]);
-    assert.deepEqual(hazardsOf((s) => orders(s).columns.pop()), [['data-loss']]);
+    assert.deepEqual(
+      hazardsOf((s) => s.tables.pop()),
+      [['data-loss']],
+    );
+    assert.deepEqual(
+      hazardsOf((s) => orders(s).columns.pop()),
+      [['data-loss']],
+    );
     const without = everything();
     without.tables = [];
-    assert.deepEqual(hazardsOf((s) => s.tables.push(...everything().tables), without), [[]]);
+    assert.deepEqual(
+      hazardsOf((s) => s.tables.push(...everything().tables), without),
+      [[]],
+    );
   });
 
   it('dropping what another service depends on breaks it, where the snapshot says so', () => {
@@ -283,9 +379,18 @@ describe('diff: hazards', () => {
       { service: 'crm', object: 'table orders', from: 'foreign key notes_order_fkey on table notes' },
       { service: 'crm', object: 'type status', from: 'column notes.status' },
     ];
-    assert.deepEqual(hazardsOf((s) => s.tables.pop(), live), [['data-loss', 'breaks-dependents']]);
-    assert.deepEqual(hazardsOf((s) => s.types.splice(2, 1), live), [['breaks-dependents']]);
-    assert.deepEqual(hazardsOf((s) => s.types.splice(1, 1), live), [[]]); // nobody uses the domain
+    assert.deepEqual(
+      hazardsOf((s) => s.tables.pop(), live),
+      [['data-loss', 'breaks-dependents']],
+    );
+    assert.deepEqual(
+      hazardsOf((s) => s.types.splice(2, 1), live),
+      [['breaks-dependents']],
+    );
+    assert.deepEqual(
+      hazardsOf((s) => s.types.splice(1, 1), live),
+      [[]],
+    ); // nobody uses the domain
   });
 
   it('a column type change rewrites the table unless it only widens', () => {
@@ -306,8 +411,14 @@ describe('diff: hazards', () => {
       ['text', 'integer', true],
     ];
     for (const [before, after, rewrites] of cases) assert.equal(typeChangeRewrites(before, after), rewrites, `${before} → ${after}`);
-    assert.deepEqual(hazardsOf((s) => (orders(s).columns[1].type = 'character varying(40)')), [[]]);
-    assert.deepEqual(hazardsOf((s) => (orders(s).columns[0].type = 'integer')), [['table-rewrite']]);
+    assert.deepEqual(
+      hazardsOf((s) => (orders(s).columns[1].type = 'character varying(40)')),
+      [[]],
+    );
+    assert.deepEqual(
+      hazardsOf((s) => (orders(s).columns[0].type = 'integer')),
+      [['table-rewrite']],
+    );
   });
 
   it('a column added with a per-row value rewrites the table; a constant default does not', () => {
@@ -321,12 +432,21 @@ describe('diff: hazards', () => {
     assert.deepEqual(add({ generated: { expression: 'md5(code)', kind: 'stored' } }), [['table-rewrite']]);
     assert.deepEqual(add({}), [[]]);
     // SET DEFAULT on an existing column writes no row.
-    assert.deepEqual(hazardsOf((s) => (orders(s).columns[2].default = 'random()')), [[]]);
+    assert.deepEqual(
+      hazardsOf((s) => (orders(s).columns[2].default = 'random()')),
+      [[]],
+    );
   });
 
   it('SET NOT NULL blocks writes while it scans; DROP NOT NULL does not', () => {
-    assert.deepEqual(hazardsOf((s) => (orders(s).columns[2].notNull = true)), [['blocks-writes']]);
-    assert.deepEqual(hazardsOf((s) => (orders(s).columns[1].notNull = false)), [[]]);
+    assert.deepEqual(
+      hazardsOf((s) => (orders(s).columns[2].notNull = true)),
+      [['blocks-writes']],
+    );
+    assert.deepEqual(
+      hazardsOf((s) => (orders(s).columns[1].notNull = false)),
+      [[]],
+    );
   });
 
   it('a table with no hazards at all stays quiet', () => {

@@ -109,7 +109,7 @@ export function everything(serverVersion = 150020): Snapshot {
       constraints: [
         { name: 'orders_code_key', kind: 'unique', definition: 'UNIQUE (code)', validated: true },
         { name: 'orders_pkey', kind: 'primary key', definition: 'PRIMARY KEY (id)', validated: true },
-        { name: 'orders_total_check', kind: 'check', definition: "CHECK ((total >= (0)::numeric))", validated: true },
+        { name: 'orders_total_check', kind: 'check', definition: 'CHECK ((total >= (0)::numeric))', validated: true },
       ],
       indexes: [{ name: 'orders_status_idx', definition: 'CREATE INDEX orders_status_idx ON public.orders USING btree (status)' }],
       triggers: [{ name: 'orders_touch', definition: 'CREATE TRIGGER orders_touch BEFORE UPDATE ON public.orders FOR EACH ROW EXECUTE FUNCTION answer()', enabled: 'O' }],
@@ -118,7 +118,7 @@ export function everything(serverVersion = 150020): Snapshot {
     }),
   );
   s.views.push(
-    view('open_orders', ' SELECT orders.id,\n    orders.total\n   FROM orders\n  WHERE (orders.status = \'open\'::status);'),
+    view('open_orders', " SELECT orders.id,\n    orders.total\n   FROM orders\n  WHERE (orders.status = 'open'::status);"),
     view('order_totals', ' SELECT sum(orders.total) AS total\n   FROM orders;', {
       materialized: true,
       indexes: [{ name: 'order_totals_idx', definition: 'CREATE INDEX order_totals_idx ON public.order_totals USING btree (total)' }],

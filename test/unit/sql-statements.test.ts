@@ -115,7 +115,9 @@ describe('splitting SQL into statements', () => {
       fc.asyncProperty(
         fc.oneof(
           fc.string({ maxLength: 300 }),
-          fc.array(fc.constantFrom("'", '"', '$$', '$a$', ';', '--', '/*', '*/', 'E\'', '\\', '\n', 'BEGIN', 'END', 'CASE', 'CREATE FUNCTION', '(', ')', 'SELECT 1', ' '), { maxLength: 60 }).map((a) => a.join('')),
+          fc
+            .array(fc.constantFrom("'", '"', '$$', '$a$', ';', '--', '/*', '*/', "E'", '\\', '\n', 'BEGIN', 'END', 'CASE', 'CREATE FUNCTION', '(', ')', 'SELECT 1', ' '), { maxLength: 60 })
+            .map((a) => a.join('')),
         ),
         async (text) => {
           try {
@@ -133,7 +135,7 @@ describe('splitting SQL into statements', () => {
   });
 });
 
-describe('statements that break the migration\'s transaction', () => {
+describe("statements that break the migration's transaction", () => {
   it('refuses every transaction statement, with its line, in both kinds of migration', async () => {
     for (const stmt of [
       'BEGIN',
@@ -228,10 +230,7 @@ describe('statements that break the migration\'s transaction', () => {
       () => inspect({ IndexStmt: { concurrent: true } }, statement),
       (err: unknown) => {
         assert.ok(isTidemarkError(err));
-        assert.equal(
-          err.message,
-          'migrations/app/app_002_x.sql:7: app_002_x: `CREATE INDEX CONCURRENTLY i ON t (a)` cannot run inside a transaction block (CREATE INDEX CONCURRENTLY).',
-        );
+        assert.equal(err.message, 'migrations/app/app_002_x.sql:7: app_002_x: `CREATE INDEX CONCURRENTLY i ON t (a)` cannot run inside a transaction block (CREATE INDEX CONCURRENTLY).');
         assert.match(err.hint!, /-- tidemark:no-transaction/);
         return true;
       },

@@ -9,7 +9,7 @@ it('finds every table a migration touches, with its line and action', async () =
     'ALTER TABLE "Users" ADD COLUMN z int;',
     'DROP TABLE IF EXISTS users, budget_items;',
     'INSERT INTO audit SELECT * FROM users;',
-    "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT count(*) FROM hidden $$;",
+    'CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT count(*) FROM hidden $$;',
     "COMMENT ON COLUMN public.users.email IS 'é';",
     'CREATE VIEW v AS SELECT * FROM users;',
     'TRUNCATE users;',

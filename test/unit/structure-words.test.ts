@@ -66,7 +66,7 @@ describe('describeStructure', () => {
     ]);
   });
 
-  it('tables missing live and live only; the migrations\' tables first, by name', () => {
+  it("tables missing live and live only; the migrations' tables first, by name", () => {
     const live = emptySnapshot();
     live.tables.push(table('legacy'), table('t', { columns: [column('a', 'text', 1, { notNull: false, default: "'x'::text" })] }));
     const migrations = emptySnapshot();
@@ -83,7 +83,10 @@ describe('describeStructure', () => {
     migrations.tables.push(
       table('Orders', {
         columns: [
-          column('id', 'bigint', 1, { notNull: true, identity: { kind: 'always', sequence: { schema: 'public', name: 'Orders_id_seq', dataType: 'bigint', start: '1', increment: '1', min: '1', max: '9', cache: '1', cycle: false } } }),
+          column('id', 'bigint', 1, {
+            notNull: true,
+            identity: { kind: 'always', sequence: { schema: 'public', name: 'Orders_id_seq', dataType: 'bigint', start: '1', increment: '1', min: '1', max: '9', cache: '1', cycle: false } },
+          }),
           column('net', 'numeric', 2, { generated: { expression: '(gross / 1.2)', kind: 'stored' } }),
           column('gross', 'numeric', 3),
           column('Note', 'text', 4),
@@ -145,7 +148,16 @@ describe('describeStructure', () => {
     live.tables[1].triggers.push({ name: 'touch', definition: 'CREATE TRIGGER touch BEFORE UPDATE ON public.users FOR EACH ROW EXECUTE FUNCTION f()', enabled: 'O' });
     live.tables[1].policies.push({ name: 'p', permissive: true, command: 'ALL', roles: ['PUBLIC'] });
     live.tables[1].rowSecurity = true;
-    live.views.push({ schema: 'public', name: 'v', materialized: true, definition: 'SELECT 1', options: [], dependsOn: [], indexes: [{ name: 'v_idx', definition: 'CREATE INDEX v_idx ON public.v USING btree ("?column?")' }], columnComments: [] });
+    live.views.push({
+      schema: 'public',
+      name: 'v',
+      materialized: true,
+      definition: 'SELECT 1',
+      options: [],
+      dependsOn: [],
+      indexes: [{ name: 'v_idx', definition: 'CREATE INDEX v_idx ON public.v USING btree ("?column?")' }],
+      columnComments: [],
+    });
     assert.equal(diff(live, migrations).length, 5);
     assert.deepEqual(messages(live, migrations), []);
   });

@@ -126,7 +126,7 @@ describe('sum file', () => {
     assert.equal(v.lines['budget_001_initial_schema.sql'], 1);
   });
 
-  it('parseSum: git conflict markers are malformed lines, never a throw; both sides\' entries are read', () => {
+  it("parseSum: git conflict markers are malformed lines, never a throw; both sides' entries are read", () => {
     const base = files.slice(0, 2);
     const a = [...base, { name: 'budget_005_add_commission.sql', bytes: enc('a') }];
     const b = [...base, { name: 'budget_005_remove_quantity.sql', bytes: enc('b') }];
@@ -141,7 +141,10 @@ describe('sum file', () => {
       [1, 2, 3, 4, 5, 8, 10, 12],
     );
     assert.equal(parsed.malformed[0].text, '<<<<<<< HEAD');
-    assert.deepEqual(parsed.sum!.entries.map((e) => e.name), ['budget_001_initial_schema.sql', 'budget_002_add_lines.sql', 'budget_005_add_commission.sql', 'budget_005_remove_quantity.sql']);
+    assert.deepEqual(
+      parsed.sum!.entries.map((e) => e.name),
+      ['budget_001_initial_schema.sql', 'budget_002_add_lines.sql', 'budget_005_add_commission.sql', 'budget_005_remove_quantity.sql'],
+    );
     const v = verifySum(FILE, text, [...base, a[2], b[2]]);
     assert.deepEqual([v.missing, v.extra, v.changed], [[], [], []]);
     assert.equal(v.malformed.length, 8);

@@ -77,14 +77,14 @@ const PLACES: Record<string, (c: Case) => Answer> = {
 /** Today's answers, per case (R = ROOT, C = the case's cwd, or process.cwd() when none was given). */
 const TODAY: Record<string, Record<string, string>> = {
   //                       connect validate baselineCli renumber guardEntries rebaselineShadow backupSibling
-  'option cwd=/ws/app':   { connect: 'C', validate: 'C', baselineCli: 'P', renumber: 'C', guardEntries: 'R', rebaselineShadow: 'C', backupSibling: '-' },
-  'env cwd=/ws/app':      { connect: 'C', validate: 'C', baselineCli: 'P', renumber: 'C', guardEntries: 'R', rebaselineShadow: 'C', backupSibling: '-' },
-  'config cwd=/ws/app':   { connect: 'R', validate: 'R', baselineCli: 'R', renumber: 'R', guardEntries: 'R', rebaselineShadow: 'C', backupSibling: '-' },
-  'default cwd=/ws/app':  { connect: 'R', validate: 'R', baselineCli: 'R', renumber: '-', guardEntries: 'R', rebaselineShadow: 'C', backupSibling: '-' },
-  'given cwd=/ws/app':    { connect: '-', validate: 'C', baselineCli: '-', renumber: '-', guardEntries: 'R', rebaselineShadow: 'C', backupSibling: '-' },
-  'option cwd=none':      { connect: 'P', validate: 'P', baselineCli: 'P', renumber: 'P', guardEntries: 'R', rebaselineShadow: 'P', backupSibling: '-' },
-  'config cwd=none':      { connect: 'R', validate: 'R', baselineCli: 'R', renumber: 'R', guardEntries: 'R', rebaselineShadow: 'P', backupSibling: '-' },
-  'default cwd=none':     { connect: 'R', validate: 'R', baselineCli: 'R', renumber: '-', guardEntries: 'R', rebaselineShadow: 'P', backupSibling: '-' },
+  'option cwd=/ws/app': { connect: 'C', validate: 'C', baselineCli: 'P', renumber: 'C', guardEntries: 'R', rebaselineShadow: 'C', backupSibling: '-' },
+  'env cwd=/ws/app': { connect: 'C', validate: 'C', baselineCli: 'P', renumber: 'C', guardEntries: 'R', rebaselineShadow: 'C', backupSibling: '-' },
+  'config cwd=/ws/app': { connect: 'R', validate: 'R', baselineCli: 'R', renumber: 'R', guardEntries: 'R', rebaselineShadow: 'C', backupSibling: '-' },
+  'default cwd=/ws/app': { connect: 'R', validate: 'R', baselineCli: 'R', renumber: '-', guardEntries: 'R', rebaselineShadow: 'C', backupSibling: '-' },
+  'given cwd=/ws/app': { connect: '-', validate: 'C', baselineCli: '-', renumber: '-', guardEntries: 'R', rebaselineShadow: 'C', backupSibling: '-' },
+  'option cwd=none': { connect: 'P', validate: 'P', baselineCli: 'P', renumber: 'P', guardEntries: 'R', rebaselineShadow: 'P', backupSibling: '-' },
+  'config cwd=none': { connect: 'R', validate: 'R', baselineCli: 'R', renumber: 'R', guardEntries: 'R', rebaselineShadow: 'P', backupSibling: '-' },
+  'default cwd=none': { connect: 'R', validate: 'R', baselineCli: 'R', renumber: '-', guardEntries: 'R', rebaselineShadow: 'P', backupSibling: '-' },
 };
 
 function caseOf(name: string): Case {

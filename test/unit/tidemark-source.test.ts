@@ -3,8 +3,7 @@ import { describe, it } from 'node:test';
 import { buildHistory } from '../../src/history/build.js';
 import { parseMigrationName, parseMigrationSource } from '../../src/history/tidemark-source.js';
 
-const parse = (text: string, fileName = 'user_003_add_role.sql') =>
-  parseMigrationSource('user', `/m/${fileName}`, parseMigrationName('user', fileName)!, Buffer.from(text));
+const parse = (text: string, fileName = 'user_003_add_role.sql') => parseMigrationSource('user', `/m/${fileName}`, parseMigrationName('user', fileName)!, Buffer.from(text));
 
 describe('parseMigrationName', () => {
   it('reads <service>_<NNN>_<slug>.<ext>', () => {

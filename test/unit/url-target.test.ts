@@ -40,7 +40,7 @@ function ours(url: string, env: Env): { host: string; port: number; database: st
   }
 }
 
-describe('resolveServerTarget: the issue\'s spellings', () => {
+describe("resolveServerTarget: the issue's spellings", () => {
   const env = { USER: 'dev' };
   it('a URL without a path takes PGDATABASE (the `PGDATABASE=prod` bypass)', () => {
     assert.equal(resolveServerTarget('postgres://postgres@127.0.0.1:5432', { ...env, PGDATABASE: 'prod' }).database, 'prod');
@@ -62,11 +62,14 @@ describe('resolveServerTarget: the issue\'s spellings', () => {
   });
   it('refuses what node-postgres could not use, naming no password', () => {
     for (const bad of ['postgres://u:hunter2@h:99999/db', 'postgres://u:hunter2@h/db?host=a,b', 'postgres://:hunter2@h/db']) {
-      assert.throws(() => resolveServerTarget(bad, {}), (e: Error & { code?: string }) => {
-        assert.equal(e.code, 'bad-database-url');
-        assert.ok(!e.message.includes('hunter2'), e.message);
-        return true;
-      });
+      assert.throws(
+        () => resolveServerTarget(bad, {}),
+        (e: Error & { code?: string }) => {
+          assert.equal(e.code, 'bad-database-url');
+          assert.ok(!e.message.includes('hunter2'), e.message);
+          return true;
+        },
+      );
     }
   });
   it('keeps the password out of JSON (not enumerable) but available', () => {
@@ -129,9 +132,7 @@ describe('hosts', () => {
 
 /** Password pieces each carry a marker letter (Q, X or Z) that nothing else in the URLs holds. */
 const MARKERS = /[QXZ]/;
-const piece = fc
-  .tuple(fc.constantFrom('Q', 'X', 'Z'), fc.stringMatching(/^[a-z0-9@:/#?%&=!. +;-]{0,6}$/))
-  .map(([m, rest]) => m + rest);
+const piece = fc.tuple(fc.constantFrom('Q', 'X', 'Z'), fc.stringMatching(/^[a-z0-9@:/#?%&=!. +;-]{0,6}$/)).map(([m, rest]) => m + rest);
 const separator = fc.constantFrom('@', ':', '/', '#', '?', '%', '&', '=', '&password=', 'PASSWORD=', '@h/db?', '%40', ' ', ';');
 const password = fc.tuple(piece, fc.array(fc.tuple(separator, piece), { maxLength: 4 })).map(([first, more]) => first + more.map(([s, p]) => s + p).join(''));
 
@@ -176,7 +177,7 @@ describe('redactUrl', () => {
     assert.equal(redactUrl('pglite:./a:b@c'), 'pglite:./a:b@c');
   });
 
-  it('the issue\'s half-redacted example: a raw @ in the password', () => {
+  it("the issue's half-redacted example: a raw @ in the password", () => {
     const shown = redactUrl('postgres://u:ret/Pw#x@QQ@db.example/app');
     assert.ok(!shown.includes('Pw') && !shown.includes('QQ'), shown);
   });

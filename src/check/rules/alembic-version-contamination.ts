@@ -11,9 +11,9 @@ export const rule: Rule = {
   severity: 'error',
   scope: 'database',
   doc:
-    'An Alembic version table holds a revision that belongs to another service\'s directory, or to no ' +
-    'directory at all. When several services share one version table (Alembic\'s default alembic_version), ' +
-    'each one reads the others\' rows as its own current revision: upgrades fail with "Can\'t locate ' +
+    "An Alembic version table holds a revision that belongs to another service's directory, or to no " +
+    "directory at all. When several services share one version table (Alembic's default alembic_version), " +
+    "each one reads the others' rows as its own current revision: upgrades fail with \"Can't locate " +
     'revision" or skip work. Fix: give each service its own version table (`tidemark alembic ' +
     'split-version-table`), which moves every row to its owner in one transaction.',
   check(ctx) {

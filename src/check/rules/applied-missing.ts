@@ -8,7 +8,7 @@ export const rule: Rule = {
   severity: 'error',
   scope: 'database',
   doc:
-    'tidemark.applied records a migration of a service whose file is not in that service\'s migrations ' +
+    "tidemark.applied records a migration of a service whose file is not in that service's migrations " +
     'directory: it was deleted or renamed after it ran, or this checkout is older than the database. ' +
     'Fix: restore the file from version control (or deploy the code that has it).',
   check(ctx) {

@@ -16,7 +16,7 @@ export const rule: Rule = {
   doc:
     'An Alembic branch label is already taken: it equals a revision id (of another revision or of its own), ' +
     'another revision declares the same label (two bases or two branches labelled alike), or one revision lists ' +
-    'it twice. Alembic keeps revision ids and branch labels in one namespace and raises "Branch name \'x\' in ' +
+    "it twice. Alembic keeps revision ids and branch labels in one namespace and raises \"Branch name 'x' in " +
     'revision R already used by revision S": none of the history loads. Fix: give each branch a label no revision ' +
     'id and no other branch uses, declared once, on the first revision of its branch.',
   check(ctx) {

@@ -22,8 +22,8 @@ export const rule: Rule = {
   severity: 'error',
   scope: 'files',
   doc:
-    'A migration of one service depends on another service\'s history or tables: a down_revision / depends_on ' +
-    'that resolves only in another service\'s directory, a `-- tidemark:requires` on a service not listed in ' +
+    "A migration of one service depends on another service's history or tables: a down_revision / depends_on " +
+    "that resolves only in another service's directory, a `-- tidemark:requires` on a service not listed in " +
     '`requires`, SQL or an Alembic op.* call that reads a table another service owns without declaring it in ' +
     '`requires`, or that changes (DDL or writes) a table another service owns at all. Histories that cross ' +
     'services can only be applied in one interleaved order and break as soon as one service deploys alone. ' +
@@ -79,12 +79,8 @@ export const rule: Rule = {
           service: s.name,
           file: ref.file,
           line: ref.line,
-          message: changes
-            ? `A migration of ${s.name} ${verb}, which ${owner} owns.`
-            : `A migration of ${s.name} ${verb}, which ${owner} owns, and ${s.name} does not list ${owner} in \`requires\`.`,
-          hint: changes
-            ? `Move this change into a migration of ${owner}.`
-            : `Add '${owner}' to services.${s.name}.requires in the config if the dependency is intended.`,
+          message: changes ? `A migration of ${s.name} ${verb}, which ${owner} owns.` : `A migration of ${s.name} ${verb}, which ${owner} owns, and ${s.name} does not list ${owner} in \`requires\`.`,
+          hint: changes ? `Move this change into a migration of ${owner}.` : `Add '${owner}' to services.${s.name}.requires in the config if the dependency is intended.`,
         });
       }
     }

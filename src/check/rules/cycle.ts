@@ -22,10 +22,7 @@ export const rule: Rule = {
           service: s.name,
           file: first?.file,
           line: first?.line,
-          message:
-            ids.length === 1
-              ? `${s.name} revision ${ids[0]} names itself as its own parent or dependency.`
-              : `${s.name} revisions ${ids.join(', ')} form a cycle.`,
+          message: ids.length === 1 ? `${s.name} revision ${ids[0]} names itself as its own parent or dependency.` : `${s.name} revisions ${ids.join(', ')} form a cycle.`,
           hint: 'Break the loop: fix the down_revision or depends_on that points at a later revision.',
         });
       }

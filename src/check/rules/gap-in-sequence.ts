@@ -12,7 +12,7 @@ export const rule: Rule = {
   severity: 'warning',
   scope: 'files',
   doc:
-    'A tidemark service\'s migration numbers skip one or more values (001, 002, 004). Usually a migration was ' +
+    "A tidemark service's migration numbers skip one or more values (001, 002, 004). Usually a migration was " +
     'deleted or renumbered after later ones were written, and a database that applied it no longer matches ' +
     'the files. Fix: restore the missing file, or renumber so the sequence is whole before anyone applies it.',
   check(ctx) {
@@ -24,10 +24,7 @@ export const rule: Rule = {
         const prev = sorted[i - 1];
         const next = sorted[i];
         if (next.number - prev.number <= 1n) continue;
-        const missing =
-          next.number - prev.number === 2n
-            ? formatMigrationNumber(prev.number + 1n)
-            : `${formatMigrationNumber(prev.number + 1n)}–${formatMigrationNumber(next.number - 1n)}`;
+        const missing = next.number - prev.number === 2n ? formatMigrationNumber(prev.number + 1n) : `${formatMigrationNumber(prev.number + 1n)}–${formatMigrationNumber(next.number - 1n)}`;
         out.push({
           rule: 'gap-in-sequence',
           severity: 'warning',

@@ -38,7 +38,10 @@ export const rule: Rule = {
       }
       if (byFormat.size < 2) continue;
       const ranked = [...byFormat].sort((a, b) => b[1].length - a[1].length || a[0].localeCompare(b[0]));
-      const odd = ranked.slice(1).flatMap(([, list]) => list).sort((a, b) => a.file.localeCompare(b.file))[0];
+      const odd = ranked
+        .slice(1)
+        .flatMap(([, list]) => list)
+        .sort((a, b) => a.file.localeCompare(b.file))[0];
       const listing = ranked
         .map(([format, list]) => {
           const ids = [...new Set(list.map((r) => r.id))].sort();
@@ -52,7 +55,7 @@ export const rule: Rule = {
         file: odd.file,
         line: odd.line,
         message: `${s.name} mixes ${byFormat.size} revision id formats: ${listing}.`,
-        hint: 'Use one format for new revisions; tidemark numbers each service\'s migrations <service>_<NNN>_<slug>.',
+        hint: "Use one format for new revisions; tidemark numbers each service's migrations <service>_<NNN>_<slug>.",
       });
     }
     return out;

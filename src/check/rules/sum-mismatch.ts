@@ -28,8 +28,7 @@ export const rule: Rule = {
       const v = s.sum;
       const sumName = path.basename(v.file);
       const dir = path.dirname(v.file);
-      const push = (file: string, line: number | undefined, message: string, hint: string) =>
-        out.push({ rule: 'sum-mismatch', severity: 'error', service: s.name, file, line, message, hint });
+      const push = (file: string, line: number | undefined, message: string, hint: string) => out.push({ rule: 'sum-mismatch', severity: 'error', service: s.name, file, line, message, hint });
 
       if (!v.present) {
         // A service with no migration yet needs no sum.
@@ -39,8 +38,7 @@ export const rule: Rule = {
         continue;
       }
 
-      const conflictHint =
-        `Keep both migrations, run \`tidemark renumber --service ${s.name}\` to give the later one the next number, then \`tidemark sum\`.`;
+      const conflictHint = `Keep both migrations, run \`tidemark renumber --service ${s.name}\` to give the later one the next number, then \`tidemark sum\`.`;
       // One diagnostic per conflict block (at its first marker); lines inside a block (the other side's
       // total line) are part of that conflict, not separate findings.
       let inConflict = false;

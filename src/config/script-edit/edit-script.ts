@@ -97,11 +97,7 @@ function locate(text: string, service: string): Located {
   const entries = services.filter((m) => m.key === service && m.kind === 'property');
   if (entries.length === 0) {
     const odd = services.find((m) => m.kind === 'spread' || m.kind === 'computed' || (m.kind === 'shorthand' && m.key === service));
-    throw new Unsafe(
-      odd
-        ? `the service ${service} is not written as \`${service}: { … }\` in services (it holds ${describeShape(odd)})`
-        : `services has no entry ${service}`,
-    );
+    throw new Unsafe(odd ? `the service ${service} is not written as \`${service}: { … }\` in services (it holds ${describeShape(odd)})` : `services has no entry ${service}`);
   }
   if (entries.length > 1) throw new Unsafe(`services.${service} is written twice`);
   const entry = entries[0];
@@ -254,7 +250,10 @@ export function editScript(original: string, service: string, dir: string, optio
       if (!isPunct(tokens[req.valueFirst], '[') || tokens[req.valueFirst].match !== req.valueLast) {
         throw new Unsafe(`the requires of services.${service} is not an array literal`);
       }
-      const present = tokens.slice(req.valueFirst + 1, req.valueLast).filter((t) => t.type === 'string').map((t) => t.value);
+      const present = tokens
+        .slice(req.valueFirst + 1, req.valueLast)
+        .filter((t) => t.type === 'string')
+        .map((t) => t.value);
       const missing = add.filter((r) => !present.includes(r));
       if (missing.length) text = appendToArray(text, tokens, req.valueFirst, missing, q);
     } else {

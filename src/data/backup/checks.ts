@@ -7,17 +7,16 @@ import { ownRows } from '../digest.js';
 
 /** Refuses (before anything is written) tables whose row-level security applies to this role. */
 export async function refuseRowSecurity(db: Queryable, tables: LiveTable[]): Promise<void> {
-  const active = await rowSecurityActive(db, tables.map((t) => t.oid));
+  const active = await rowSecurityActive(
+    db,
+    tables.map((t) => t.oid),
+  );
   if (!active.length) return;
   const role = active[0].role;
   const names = active.map((t) => `${displayQualified(t)}${t.owner && t.force ? ' (owned by it, with FORCE ROW LEVEL SECURITY)' : ''}`);
-  throw new TidemarkError(
-    'backup-row-security',
-    `Row-level security would hide rows of ${names.join(', ')} from role ${escapeControl(role)}: a backup must hold every row, nothing written.`,
-    {
-      hint: 'Back up as a role with BYPASSRLS or a superuser, or as the table owner without FORCE ROW LEVEL SECURITY (ALTER TABLE … NO FORCE ROW LEVEL SECURITY).',
-    },
-  );
+  throw new TidemarkError('backup-row-security', `Row-level security would hide rows of ${names.join(', ')} from role ${escapeControl(role)}: a backup must hold every row, nothing written.`, {
+    hint: 'Back up as a role with BYPASSRLS or a superuser, or as the table owner without FORCE ROW LEVEL SECURITY (ALTER TABLE … NO FORCE ROW LEVEL SECURITY).',
+  });
 }
 
 const JSON_TYPE_OIDS = '114, 3802';
@@ -51,11 +50,7 @@ export async function holdsJsonNull(db: Queryable, t: LiveTable): Promise<string
     )
   ).rows;
   if (!cols.length) return undefined;
-  const tests = cols.map((c) =>
-    c.direct && !c.nested
-      ? `pg_catalog.jsonb_typeof(t.${quoteIdent(c.name)}::pg_catalog.jsonb) = 'null'`
-      : `t.${quoteIdent(c.name)}::pg_catalog.text LIKE '%null%'`,
-  );
+  const tests = cols.map((c) => (c.direct && !c.nested ? `pg_catalog.jsonb_typeof(t.${quoteIdent(c.name)}::pg_catalog.jsonb) = 'null'` : `t.${quoteIdent(c.name)}::pg_catalog.text LIKE '%null%'`));
   const found: string[] = [];
   for (const [i, c] of cols.entries()) {
     const r = await db.query<{ hit: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${ownRows(t, t.kind)} AS t WHERE ${tests[i]}) AS hit`);

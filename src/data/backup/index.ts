@@ -58,7 +58,18 @@ export function checkBackupOptions(options: BackupCoreOptions): void {
 
 /** The result of a backup that failed before it had a target (a refused option, a config that cannot be read): `err` as its error. */
 export function failedBackup(options: Pick<BackupCoreOptions, 'format'>, err: unknown, started = performance.now()): BackupResult {
-  return { ok: false, database: '', databaseSource: 'default', format: options.format ?? 'ndjson', tables: [], notes: [], rows: 0, bytes: 0, durationMs: performance.now() - started, error: asBackupError(err) };
+  return {
+    ok: false,
+    database: '',
+    databaseSource: 'default',
+    format: options.format ?? 'ndjson',
+    tables: [],
+    notes: [],
+    rows: 0,
+    bytes: 0,
+    durationMs: performance.now() - started,
+    error: asBackupError(err),
+  };
 }
 
 function asBackupError(err: unknown): TidemarkError {
@@ -107,10 +118,14 @@ export async function backup(target: Target, options: BackupCoreOptions = {}): P
         const live = await liveTables(tx);
         const chosen = chooseTables(live, workspace, serviceNames, options.table);
         if (chosen.length === 0) {
-          throw new TidemarkError('nothing-to-back-up', `No table to back up: ${describeSelection(serviceNames, options.table)} own${serviceNames.length === 1 && !options.table?.length ? 's' : ''} no table in the database.`, {
-            kind: 'input',
-            hint: 'Check the services\' `owns` in the config, or name tables with --table.',
-          });
+          throw new TidemarkError(
+            'nothing-to-back-up',
+            `No table to back up: ${describeSelection(serviceNames, options.table)} own${serviceNames.length === 1 && !options.table?.length ? 's' : ''} no table in the database.`,
+            {
+              kind: 'input',
+              hint: "Check the services' `owns` in the config, or name tables with --table.",
+            },
+          );
         }
 
         await refuseRowSecurity(tx, chosen);
@@ -177,9 +192,13 @@ export async function backup(target: Target, options: BackupCoreOptions = {}): P
           const rowCount = Number(digest.rows);
           // Same snapshot: COPY must see exactly the rows count(*) saw. Anything else is a bug worth stopping for.
           if (written.records !== rowCount) {
-            throw new TidemarkError('backup-count-mismatch', `${name}: COPY wrote ${written.records} row${written.records === 1 ? '' : 's'} but the snapshot counts ${rowCount}; nothing was written.`, {
-              hint: 'COPY and count(*) read one snapshot, so they cannot differ: a bug of tidemark or of the driver. Run again with --debug and report it.',
-            });
+            throw new TidemarkError(
+              'backup-count-mismatch',
+              `${name}: COPY wrote ${written.records} row${written.records === 1 ? '' : 's'} but the snapshot counts ${rowCount}; nothing was written.`,
+              {
+                hint: 'COPY and count(*) read one snapshot, so they cannot differ: a bug of tidemark or of the driver. Run again with --debug and report it.',
+              },
+            );
           }
           const service = ownerOfTable(workspace, t)?.name;
           tables.push({
@@ -203,7 +222,18 @@ export async function backup(target: Target, options: BackupCoreOptions = {}): P
             contentDigest: digest.digest,
             digestColumns: columns,
           });
-          result.tables.push({ table: name, schema: t.schema, name: t.name, ...(service ? { service } : {}), format: d.format, rows: rowCount, bytes: written.bytes, file, pieces: written.pieces, parallel: written.parallel });
+          result.tables.push({
+            table: name,
+            schema: t.schema,
+            name: t.name,
+            ...(service ? { service } : {}),
+            format: d.format,
+            rows: rowCount,
+            bytes: written.bytes,
+            file,
+            pieces: written.pieces,
+            parallel: written.parallel,
+          });
           result.rows += rowCount;
           result.bytes += written.bytes;
           options.onProgress?.({ type: 'table-done', table: name, rows: rowCount, bytes: written.bytes, elapsedMs: performance.now() - tableStarted });

@@ -56,5 +56,8 @@ export function safeName(name: string): string {
 
 /** `20261125T101530Z`: sorts, and has no colon (Windows, scp). */
 export function utcStamp(d: Date): string {
-  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return d
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }

@@ -40,10 +40,7 @@ export async function describeTable(db: Queryable, oid: number): Promise<TableIn
   );
   const cons = await tableConstraints(db, [oid]);
   const rel = (
-    await db.query<{ schema: string; name: string }>(
-      `SELECT n.nspname AS schema, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1::int8::oid`,
-      [oid],
-    )
+    await db.query<{ schema: string; name: string }>(`SELECT n.nspname AS schema, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1::int8::oid`, [oid])
   ).rows[0];
 
   // Enum types the columns use (directly or as arrays), so schema.sql reads on its own.

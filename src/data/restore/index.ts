@@ -115,11 +115,10 @@ export async function readRestoreInput(result: RestoreResult, service: string[] 
   const verified = verifiedRead.result;
   if (verified.error) throw verified.error;
   if (!verified.ok || !verifiedRead.manifest) {
-    throw new TidemarkError(
-      'backup-corrupt',
-      `${result.dir} is not a trustworthy backup, nothing restored: ${verified.problems.map((p) => p.message).join('; ')}`,
-      { kind: 'input', hint: 'Run `tidemark verify-backup` on it for the details; restore from another backup.' },
-    );
+    throw new TidemarkError('backup-corrupt', `${result.dir} is not a trustworthy backup, nothing restored: ${verified.problems.map((p) => p.message).join('; ')}`, {
+      kind: 'input',
+      hint: 'Run `tidemark verify-backup` on it for the details; restore from another backup.',
+    });
   }
   const manifest: Manifest = verifiedRead.manifest;
   result.format = manifest.format;
@@ -195,9 +194,7 @@ export async function restoreChecked(target: Target<Session>, result: RestoreRes
       const { ordered, cycle } = await loadOrder(database, plans);
       result.order = ordered.map((p) => p.label);
       if (cycle.length) {
-        result.notes.push(
-          `Foreign-key cycle among ${cycle.join(', ')}: loaded in manifest order with SET CONSTRAINTS ALL DEFERRED (only DEFERRABLE constraints wait for COMMIT).`,
-        );
+        result.notes.push(`Foreign-key cycle among ${cycle.join(', ')}: loaded in manifest order with SET CONSTRAINTS ALL DEFERRED (only DEFERRABLE constraints wait for COMMIT).`);
       }
       const nonEmpty: string[] = [];
       for (const p of ordered) {
@@ -211,7 +208,12 @@ export async function restoreChecked(target: Target<Session>, result: RestoreRes
         });
       }
 
-      if (options.replace && nonEmpty.length) await refuseCascades(database, ordered.filter((p) => nonEmpty.includes(p.label)), ordered);
+      if (options.replace && nonEmpty.length)
+        await refuseCascades(
+          database,
+          ordered.filter((p) => nonEmpty.includes(p.label)),
+          ordered,
+        );
 
       // 3. Write, all in this one transaction.
       // Big tables: their foreign keys go for the load and come back validated in one pass each. First

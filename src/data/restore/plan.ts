@@ -210,11 +210,10 @@ export function refuseMissing(plans: TablePlan[]): void {
     }
   }
   if (missing.length) {
-    throw new TidemarkError(
-      'restore-missing-column',
-      `The backup has no values for ${missing.map((m) => m.label).join(', ')} (NOT NULL, no default): nothing restored.`,
-      { kind: 'input', hint: `Give values with ${missing.map((m) => `--fill ${shellWord(`${m.fill}=value`)}`).join(' ')}, or add a DEFAULT in a migration.` },
-    );
+    throw new TidemarkError('restore-missing-column', `The backup has no values for ${missing.map((m) => m.label).join(', ')} (NOT NULL, no default): nothing restored.`, {
+      kind: 'input',
+      hint: `Give values with ${missing.map((m) => `--fill ${shellWord(`${m.fill}=value`)}`).join(' ')}, or add a DEFAULT in a migration.`,
+    });
   }
 }
 

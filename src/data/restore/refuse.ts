@@ -22,11 +22,10 @@ export function refuseNotOwned(tables: ManifestTable[], workspace: Workspace | u
     else if (t.service !== undefined && owner !== t.service) bad.push(`${label} (backed up as ${t.service}'s, the current config gives it to ${owner})`);
   }
   if (bad.length) {
-    throw new TidemarkError(
-      'restore-not-owned',
-      `Restore writes only into tables the current config assigns to the service being restored; refused, nothing restored: ${bad.join(', ')}.`,
-      { kind: 'input', hint: "Check the services' `owns` in the config, or restore only some services with --service." },
-    );
+    throw new TidemarkError('restore-not-owned', `Restore writes only into tables the current config assigns to the service being restored; refused, nothing restored: ${bad.join(', ')}.`, {
+      kind: 'input',
+      hint: "Check the services' `owns` in the config, or restore only some services with --service.",
+    });
   }
 }
 
@@ -36,7 +35,10 @@ export function refuseNotOwned(tables: ManifestTable[], workspace: Workspace | u
  * before anything is written, saying what the role needs.
  */
 export async function refuseRowSecurity(db: Queryable, plans: TablePlan[]): Promise<void> {
-  const active = await rowSecurityActive(db, plans.map((p) => p.oid));
+  const active = await rowSecurityActive(
+    db,
+    plans.map((p) => p.oid),
+  );
   if (!active.length) return;
   const names = active.map((row) => {
     const p = plans.find((x) => x.oid === row.oid)!;

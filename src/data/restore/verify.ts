@@ -43,8 +43,6 @@ export async function verifyTable(db: Queryable, p: TablePlan, source: string | 
  */
 async function countDiffering(db: Queryable, a: string, b: string, columns: readonly string[]): Promise<number> {
   const h = (from: string) => `SELECT pg_catalog.md5(${columns.length ? `ROW(${columns.map((c) => `t.${quoteIdent(c)}`).join(', ')})::text` : `''`}) AS h FROM ${from} AS t`;
-  const r = await db.query<{ n: string }>(
-    `SELECT greatest((SELECT count(*) FROM (${h(a)} EXCEPT ALL ${h(b)}) x), (SELECT count(*) FROM (${h(b)} EXCEPT ALL ${h(a)}) y))::text AS n`,
-  );
+  const r = await db.query<{ n: string }>(`SELECT greatest((SELECT count(*) FROM (${h(a)} EXCEPT ALL ${h(b)}) x), (SELECT count(*) FROM (${h(b)} EXCEPT ALL ${h(a)}) y))::text AS n`);
   return Number(r.rows[0].n);
 }

@@ -87,4 +87,3 @@ function statement(t: Tokens, s: number, e: number): Assignment | undefined {
   }
   return { name, line: t.line[s], value: evalAssigned(t, valueStart, e) };
 }
-

@@ -146,4 +146,3 @@ function evalSeq(t: Tokens, parts: [number, number][], what: 'a tuple' | 'a list
   }
   return { kind: 'seq', what, items };
 }
-

@@ -51,9 +51,7 @@ export async function listPyFiles(service: string, root: string, recursive: bool
         severity: 'error',
         service,
         file: dir,
-        message: isRoot
-          ? `Cannot read the Alembic versions directory ${dir} of ${service}: ${errCode(err)}.`
-          : `Cannot read the directory ${dir} under the versions of ${service}: ${errCode(err)}.`,
+        message: isRoot ? `Cannot read the Alembic versions directory ${dir} of ${service}: ${errCode(err)}.` : `Cannot read the directory ${dir} under the versions of ${service}: ${errCode(err)}.`,
         hint: isRoot ? 'Check the path, or fix script_location / version_locations in alembic.ini.' : 'Fix its permissions, or remove it.',
       });
       return;
@@ -129,4 +127,3 @@ export async function listPyFiles(service: string, root: string, recursive: bool
   await walk(root, true);
   return files;
 }
-

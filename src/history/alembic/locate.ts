@@ -55,11 +55,7 @@ export async function resolveAlembicLocation(inputPath: string): Promise<Alembic
       if (!table) throw locationError(`${inputPath} has no [tool.alembic] table.`, 'Pass alembic.ini, or the Alembic versions or environment directory.', abs);
       return (await readProject(undefined, { file: abs, table })).location;
     }
-    throw locationError(
-      `${inputPath} is a file but not an alembic.ini.`,
-      'Pass an Alembic versions directory, environment directory or alembic.ini.',
-      abs,
-    );
+    throw locationError(`${inputPath} is a file but not an alembic.ini.`, 'Pass an Alembic versions directory, environment directory or alembic.ini.', abs);
   }
   if (!st.isDirectory()) throw locationError(`${inputPath} is neither a file nor a directory.`, 'Pass an Alembic versions directory, environment directory or alembic.ini.', abs);
 

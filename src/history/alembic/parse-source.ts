@@ -38,7 +38,12 @@ export function parseAlembicSource(service: string, file: string, text: string |
     const first = scan.unterminated[0];
     // Only the first: Python stops at the first syntax error, and a later one is usually its tail.
     if (first) {
-      report(ctx, first.line, `line ${first.line} starts a ${first.triple ? 'triple-quoted ' : ''}string that is never closed, so Python cannot import the file.`, `Close the string that starts on line ${first.line}.`);
+      report(
+        ctx,
+        first.line,
+        `line ${first.line} starts a ${first.triple ? 'triple-quoted ' : ''}string that is never closed, so Python cannot import the file.`,
+        `Close the string that starts on line ${first.line}.`,
+      );
     } else if (scan.unclosed) {
       const u = scan.unclosed;
       report(ctx, u.line, `line ${u.line} opens a "${u.ch}" that is never closed, so Python cannot import the file.`, `Close the bracket opened on line ${u.line}.`);
@@ -139,7 +144,12 @@ function revisionOf(ctx: Ctx, all: Assignment[]): Revision | undefined {
   const branchLabels = idsOf(ctx, labels);
   if (!rev) {
     if (!ctx.broken) {
-      report(ctx, undefined, 'has no module-level `revision = "…"` assignment, so it is not a revision Alembic can load.', 'Add `revision = "<id>"` at the top level of the file, or move the file out of the versions directory.');
+      report(
+        ctx,
+        undefined,
+        'has no module-level `revision = "…"` assignment, so it is not a revision Alembic can load.',
+        'Add `revision = "<id>"` at the top level of the file, or move the file out of the versions directory.',
+      );
     }
     return undefined;
   }

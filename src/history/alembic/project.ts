@@ -95,11 +95,16 @@ export async function readProject(ini: string | undefined, toml?: { file: string
   if (locations.length) dirs = locations.map((l) => path.resolve(here, l));
   let recursive: boolean;
   const rvl = get('recursive_version_locations');
-  if (rvl !== undefined) recursive = rvl === 'true'; // Alembic compares with "true" exactly
+  if (rvl !== undefined)
+    recursive = rvl === 'true'; // Alembic compares with "true" exactly
   else {
     const v = (await fromToml('recursive_version_locations')) ?? false;
     if (typeof v !== 'boolean') {
-      throw locationError(`${toml!.file}: recursive_version_locations in [tool.alembic] must be true or false.`, 'Write recursive_version_locations = true (a TOML boolean, not a string).', toml!.file);
+      throw locationError(
+        `${toml!.file}: recursive_version_locations in [tool.alembic] must be true or false.`,
+        'Write recursive_version_locations = true (a TOML boolean, not a string).',
+        toml!.file,
+      );
     }
     recursive = v;
   }

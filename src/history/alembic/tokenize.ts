@@ -303,7 +303,8 @@ export function tokenize(s: string, t: Tokens): Scan {
       if (depth > 0) t.pair[stack[--depth]] = t.n;
     } else if (c !== C_COMMA && c !== C_DOT) {
       const d = s.charCodeAt(j);
-      if ((c === 42 || c === 47 || c === 60 || c === 62) && d === c) j++; // ** // << >>
+      if ((c === 42 || c === 47 || c === 60 || c === 62) && d === c)
+        j++; // ** // << >>
       else if (c === 45 && d === 62) j++; // ->
       if (s.charCodeAt(j) === 61 && ASSIGN_OPS.includes(s[i])) j++;
     }
@@ -318,4 +319,3 @@ let OPEN_STACK = new Int32Array(256);
 
 /** The first characters of `==`, `!=`, `<=`, `>=`, `:=`, `+=`, … */
 const ASSIGN_OPS = '=!<>:+-*/%&|^@';
-

@@ -17,8 +17,7 @@ export function findMissingReferences(revisions: readonly Revision[]): MissingRe
     for (const r of revs) {
       const lineOf = (ref: string): number => r.refLines?.[ref] ?? r.line;
       for (const p of new Set(r.parents ?? [])) if (!index.has(p)) missing.push({ revision: r, missing: p, kind: 'parent', line: lineOf(p) });
-      for (const d of new Set(r.dependsOn ?? []))
-        if (!index.has(d) && !labels.has(d)) missing.push({ revision: r, missing: d, kind: 'depends_on', line: lineOf(d) });
+      for (const d of new Set(r.dependsOn ?? [])) if (!index.has(d) && !labels.has(d)) missing.push({ revision: r, missing: d, kind: 'depends_on', line: lineOf(d) });
     }
     c.missing = missing;
   }

@@ -20,14 +20,7 @@ export function collector(out: Change[]): Collect {
 }
 
 /** Pairs `from` and `to` by key: `both` for a pair, `onlyFrom` / `onlyTo` for the rest. */
-export function match<T>(
-  from: readonly T[],
-  to: readonly T[],
-  key: (x: T) => string,
-  both: (f: T, t: T) => void,
-  onlyFrom: (f: T) => void,
-  onlyTo: (t: T) => void,
-): void {
+export function match<T>(from: readonly T[], to: readonly T[], key: (x: T) => string, both: (f: T, t: T) => void, onlyFrom: (f: T) => void, onlyTo: (t: T) => void): void {
   const toMap = new Map(to.map((x) => [key(x), x]));
   const fromKeys = new Set(from.map(key));
   for (const f of from) {

@@ -29,7 +29,14 @@ export function diff(from: Snapshot, to: Snapshot): Change[] {
   const breaks = (...labels: string[]): Hazard[] => (labels.some((l) => hung.has(l)) ? ['breaks-dependents'] : []);
 
   const schemaId = (s: string): ObjectId => ({ kind: 'schema', schema: '', name: s });
-  match(from.schemas, to.schemas, (s) => s, () => {}, (s) => c.drop(schemaId(s), s), (s) => c.add(schemaId(s), s));
+  match(
+    from.schemas,
+    to.schemas,
+    (s) => s,
+    () => {},
+    (s) => c.drop(schemaId(s), s),
+    (s) => c.add(schemaId(s), s),
+  );
 
   const extId = (name: string): ObjectId => ({ kind: 'extension', schema: '', name });
   match(
@@ -42,7 +49,14 @@ export function diff(from: Snapshot, to: Snapshot): Change[] {
   );
 
   const typeId = (t: TypeInfo): ObjectId => ({ kind: t.kind, schema: t.schema, name: t.name });
-  match(from.types, to.types, qkey, (f, t) => diffType(c, f, t), (t) => c.drop(typeId(t), t, breaks(`type ${displayName(t)}`)), (t) => c.add(typeId(t), t));
+  match(
+    from.types,
+    to.types,
+    qkey,
+    (f, t) => diffType(c, f, t),
+    (t) => c.drop(typeId(t), t, breaks(`type ${displayName(t)}`)),
+    (t) => c.add(typeId(t), t),
+  );
 
   const fnId = (f: Snapshot['functions'][number]): ObjectId => ({ kind: f.kind, schema: f.schema, name: f.name, args: f.arguments });
   match(
@@ -82,10 +96,24 @@ export function diff(from: Snapshot, to: Snapshot): Change[] {
   );
 
   const viewId = (v: ViewInfo): ObjectId => ({ kind: v.materialized ? 'materialized-view' : 'view', schema: v.schema, name: v.name });
-  match(from.views, to.views, qkey, (f, t) => diffView(c, viewId(f), f, t), (v) => c.drop(viewId(v), v, breaks(`view ${displayName(v)}`, `materialized view ${displayName(v)}`)), (v) => c.add(viewId(v), v));
+  match(
+    from.views,
+    to.views,
+    qkey,
+    (f, t) => diffView(c, viewId(f), f, t),
+    (v) => c.drop(viewId(v), v, breaks(`view ${displayName(v)}`, `materialized view ${displayName(v)}`)),
+    (v) => c.add(viewId(v), v),
+  );
 
   const unsupportedId = (u: Snapshot['unsupported'][number]): ObjectId => ({ kind: 'unsupported', schema: '', name: u.name, type: u.kind });
-  match(from.unsupported, to.unsupported, (u) => `${u.kind} ${u.name}`, () => {}, (u) => c.drop(unsupportedId(u), u), (u) => c.add(unsupportedId(u), u));
+  match(
+    from.unsupported,
+    to.unsupported,
+    (u) => `${u.kind} ${u.name}`,
+    () => {},
+    (u) => c.drop(unsupportedId(u), u),
+    (u) => c.add(unsupportedId(u), u),
+  );
   return out;
 }
 

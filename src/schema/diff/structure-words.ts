@@ -21,7 +21,6 @@ export interface StructureDifference {
   message: string;
 }
 
-
 /** The column attributes validate compares, in the order it prints them. */
 const COLUMN_ATTRIBUTES = ['type', 'notNull', 'identity', 'generated', 'default'];
 const SECTION = { column: 0, constraint: 1, index: 2 } as const;

@@ -74,21 +74,39 @@ const WORDS: Partial<Record<ObjectId['kind'], Record<string, Words>>> = {
   },
   sequence: {
     ...SEQUENCE_WORDS,
-    ownedBy: ['owned by', (v) => (v ? `${displayName({ schema: (v as NonNullable<SequenceInfo['ownedBy']>).schema, name: (v as NonNullable<SequenceInfo['ownedBy']>).table })}.${(v as NonNullable<SequenceInfo['ownedBy']>).column}` : '(none)')],
+    ownedBy: [
+      'owned by',
+      (v) =>
+        v
+          ? `${displayName({ schema: (v as NonNullable<SequenceInfo['ownedBy']>).schema, name: (v as NonNullable<SequenceInfo['ownedBy']>).table })}.${(v as NonNullable<SequenceInfo['ownedBy']>).column}`
+          : '(none)',
+    ],
   },
   table: {
     unlogged: ['is', flag('UNLOGGED', 'logged')],
     options: ['storage options', list],
     rowSecurity: ['row level security', flag('enabled', 'disabled')],
     forceRowSecurity: ['row level security', flag('forced', 'not forced')],
-    replicaIdentity: ['replica identity', (v) => { const r = v as TableInfo['replicaIdentity']; return r ? `${r.kind}${r.index !== undefined ? ` ${r.index}` : ''}` : 'default'; }],
+    replicaIdentity: [
+      'replica identity',
+      (v) => {
+        const r = v as TableInfo['replicaIdentity'];
+        return r ? `${r.kind}${r.index !== undefined ? ` ${r.index}` : ''}` : 'default';
+      },
+    ],
     clusterOn: ['clustered on', orNone('(none)')],
   },
   column: {
     type: ['type', str],
     notNull: NOT_NULL,
     default: ['default', orNone('(none)')],
-    generated: ['', (v) => { const g = v as ColumnInfo['generated']; return g ? `generated as (${g.expression}) ${g.kind}` : 'not generated'; }],
+    generated: [
+      '',
+      (v) => {
+        const g = v as ColumnInfo['generated'];
+        return g ? `generated as (${g.expression}) ${g.kind}` : 'not generated';
+      },
+    ],
     identity: ['', (v) => (v ? `identity ${v as IdentitySpec['kind']}` : 'no identity')],
     identitySequence: ['identity sequence', (v) => displayName(v as { schema: string; name: string })],
     collation: ['collation', orNone('default')],

@@ -86,8 +86,7 @@ export function oidList(oids: Iterable<number>): string {
 }
 export const IN_OIDS = (col: string, param = '$1') => `${col}::int8 = ANY(string_to_array(${param}, ',')::int8[])`;
 
-export const byName = <T extends { schema?: string; name: string }>(a: T, b: T) =>
-  (a.schema ?? '').localeCompare(b.schema ?? '') || a.name.localeCompare(b.name);
+export const byName = <T extends { schema?: string; name: string }>(a: T, b: T) => (a.schema ?? '').localeCompare(b.schema ?? '') || a.name.localeCompare(b.name);
 
 export function comment(c: string | null | undefined): { comment?: string } {
   return c === null || c === undefined ? {} : { comment: c };

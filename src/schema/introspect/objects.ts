@@ -26,12 +26,7 @@ export async function readObjects(ctx: IntrospectContext, { tables, seqRows }: T
   // ---- views ----
   const viewInfos = new Map<number, ViewInfo>();
   if (views.size > 0) {
-    const defs = (
-      await db.query<{ oid: number; def: string }>(
-        `SELECT c.oid::int8::float8 AS oid, pg_get_viewdef(c.oid) AS def FROM pg_class c WHERE ${IN_OIDS('c.oid')}`,
-        [oidList(views)],
-      )
-    ).rows;
+    const defs = (await db.query<{ oid: number; def: string }>(`SELECT c.oid::int8::float8 AS oid, pg_get_viewdef(c.oid) AS def FROM pg_class c WHERE ${IN_OIDS('c.oid')}`, [oidList(views)])).rows;
     const defById = new Map(defs.map((d) => [d.oid, d.def]));
     const parser = await loadPgParser();
     const hashOf = (def: string) => {
@@ -74,8 +69,14 @@ export async function readObjects(ctx: IntrospectContext, { tables, seqRows }: T
         })(),
         options: [...(r.options ?? [])].sort(),
         dependsOn: [...new Set(dependsOn)].sort(),
-        indexes: viewIdx.filter((i) => i.rel === id).map((i): IndexInfo => ({ name: i.name, definition: i.def, ...comment(i.comment) })).sort(byName),
-        columnComments: viewCols.filter((c) => c.rel === id).map((c) => ({ column: c.name, comment: c.comment })).sort((a, b) => a.column.localeCompare(b.column)),
+        indexes: viewIdx
+          .filter((i) => i.rel === id)
+          .map((i): IndexInfo => ({ name: i.name, definition: i.def, ...comment(i.comment) }))
+          .sort(byName),
+        columnComments: viewCols
+          .filter((c) => c.rel === id)
+          .map((c) => ({ column: c.name, comment: c.comment }))
+          .sort((a, b) => a.column.localeCompare(b.column)),
         ...comment(r.comment),
       });
     }
@@ -99,10 +100,9 @@ export async function readObjects(ctx: IntrospectContext, { tables, seqRows }: T
   const typeIds = [...typeSet];
   if (typeIds.length > 0) {
     const labels = (
-      await db.query<{ type: number; label: string }>(
-        `SELECT enumtypid::int8::float8 AS type, enumlabel AS label FROM pg_enum WHERE ${IN_OIDS('enumtypid')} ORDER BY enumtypid, enumsortorder`,
-        [oidList(typeIds)],
-      )
+      await db.query<{ type: number; label: string }>(`SELECT enumtypid::int8::float8 AS type, enumlabel AS label FROM pg_enum WHERE ${IN_OIDS('enumtypid')} ORDER BY enumtypid, enumsortorder`, [
+        oidList(typeIds),
+      ])
     ).rows;
     const domainChecks = (
       await db.query<{ type: number; name: string; def: string }>(
@@ -111,7 +111,10 @@ export async function readObjects(ctx: IntrospectContext, { tables, seqRows }: T
         [oidList(typeIds)],
       )
     ).rows;
-    const compositeRels = typeIds.map((id) => typeById.get(id) as TypeRow).filter((t) => t.typtype === 'c').map((t) => t.relid);
+    const compositeRels = typeIds
+      .map((id) => typeById.get(id) as TypeRow)
+      .filter((t) => t.typtype === 'c')
+      .map((t) => t.relid);
     // quote_ident stays in the SQL: a collation name is printed as the server prints the rest of this DDL
     // (format_type, pg_get_expr), with the server's own keyword list, in the same one query.
     const attrs =
@@ -171,10 +174,9 @@ export async function readObjects(ctx: IntrospectContext, { tables, seqRows }: T
       if (p.kind === 'a') unsupported.push({ kind: 'aggregate', name: `${displayName(p)}(${p.args})`, reason: 'CREATE AGGREGATE is not reproduced' });
     }
     const defs = (
-      await db.query<{ oid: number; def: string }>(
-        `SELECT p.oid::int8::float8 AS oid, pg_get_functiondef(p.oid) AS def FROM pg_proc p WHERE ${IN_OIDS('p.oid')} AND p.prokind IN ('f', 'p', 'w')`,
-        [oidList(procIds)],
-      )
+      await db.query<{ oid: number; def: string }>(`SELECT p.oid::int8::float8 AS oid, pg_get_functiondef(p.oid) AS def FROM pg_proc p WHERE ${IN_OIDS('p.oid')} AND p.prokind IN ('f', 'p', 'w')`, [
+        oidList(procIds),
+      ])
     ).rows;
     for (const d of defs) {
       const p = procById.get(d.oid) as ProcRow;
@@ -188,9 +190,7 @@ export async function readObjects(ctx: IntrospectContext, { tables, seqRows }: T
         ...comment(p.comment),
       });
     }
-    const evt = (
-      await db.query<{ name: string; fn: number }>(`SELECT evtname AS name, evtfoid::int8::float8 AS fn FROM pg_event_trigger WHERE ${IN_OIDS('evtfoid')}`, [oidList(procIds)])
-    ).rows;
+    const evt = (await db.query<{ name: string; fn: number }>(`SELECT evtname AS name, evtfoid::int8::float8 AS fn FROM pg_event_trigger WHERE ${IN_OIDS('evtfoid')}`, [oidList(procIds)])).rows;
     for (const e of evt) {
       const p = procById.get(e.fn) as ProcRow;
       unsupported.push({ kind: 'event trigger', name: `${e.name} (runs ${displayName(p)})`, reason: 'event triggers are database-wide and not reproduced' });

@@ -71,7 +71,10 @@ export async function refuseAndFindDependents(ctx: IntrospectContext, otherUses:
     }
     if (users.size === 0) continue;
     const p = procById.get(id) as ProcRow;
-    const list = [...users].sort().map(([what, who]) => `${what} (${who})`).join(', ');
+    const list = [...users]
+      .sort()
+      .map(([what, who]) => `${what} (${who})`)
+      .join(', ');
     unsupported.push({
       kind: 'shared function',
       name: `${displayName(p)}(${p.args}) is also used by ${list}`,
@@ -130,12 +133,7 @@ export async function refuseAndFindDependents(ctx: IntrospectContext, otherUses:
  * The dependents with what they are: a foreign key onto an owned table is named as that key (from the
  * catalog, since pg_depend counts it as its table), the rest as pg_depend found them. Sorted, unique.
  */
-export async function describeDependents(
-  db: Queryable,
-  found: ExternalReference[],
-  owned: number[],
-  ownerName: (name: string, schema: string) => string | undefined,
-): Promise<ExternalReference[]> {
+export async function describeDependents(db: Queryable, found: ExternalReference[], owned: number[], ownerName: (name: string, schema: string) => string | undefined): Promise<ExternalReference[]> {
   const out = new Map<string, ExternalReference>();
   const add = (r: ExternalReference) => out.set(`${r.service}\0${r.object}\0${r.from}`, r);
   if (owned.length > 0) {

@@ -254,9 +254,7 @@ export async function readTables(ctx: IntrospectContext): Promise<TablesRead> {
         reason: 'inheritance trees are not reproduced by baseline',
       });
     }
-    const stats = (
-      await db.query<{ rel: number; name: string }>(`SELECT stxrelid::int8::float8 AS rel, stxname AS name FROM pg_statistic_ext WHERE ${IN_OIDS('stxrelid')}`, [tableList])
-    ).rows;
+    const stats = (await db.query<{ rel: number; name: string }>(`SELECT stxrelid::int8::float8 AS rel, stxname AS name FROM pg_statistic_ext WHERE ${IN_OIDS('stxrelid')}`, [tableList])).rows;
     const pubs = (
       await db.query<{ rel: number; name: string }>(
         `SELECT pr.prrelid::int8::float8 AS rel, p.pubname AS name FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid
@@ -276,16 +274,12 @@ export async function readTables(ctx: IntrospectContext): Promise<TablesRead> {
   const ruleRels = [...ownedTables, ...views];
   if (ruleRels.length > 0) {
     const rules = (
-      await db.query<{ rel: number; name: string }>(
-        `SELECT ev_class::int8::float8 AS rel, rulename AS name FROM pg_rewrite WHERE ${IN_OIDS('ev_class')} AND rulename <> '_RETURN'`,
-        [oidList(ruleRels)],
-      )
+      await db.query<{ rel: number; name: string }>(`SELECT ev_class::int8::float8 AS rel, rulename AS name FROM pg_rewrite WHERE ${IN_OIDS('ev_class')} AND rulename <> '_RETURN'`, [
+        oidList(ruleRels),
+      ])
     ).rows;
     const viewTriggers = (
-      await db.query<{ rel: number; name: string }>(
-        `SELECT tgrelid::int8::float8 AS rel, tgname AS name FROM pg_trigger WHERE ${IN_OIDS('tgrelid')} AND NOT tgisinternal`,
-        [oidList(views)],
-      )
+      await db.query<{ rel: number; name: string }>(`SELECT tgrelid::int8::float8 AS rel, tgname AS name FROM pg_trigger WHERE ${IN_OIDS('tgrelid')} AND NOT tgisinternal`, [oidList(views)])
     ).rows;
     for (const t of viewTriggers) {
       unsupported.push({ kind: 'trigger on a view', name: `${t.name} on ${displayName(relById.get(t.rel) as RelRow)}`, reason: 'INSTEAD OF triggers are not reproduced' });

@@ -23,7 +23,7 @@ it('cross-service-reference: a down_revision or depends_on that only exists in a
   );
 });
 
-it('cross-service-reference: reading an undeclared service\'s table, and changing another service\'s table at all', () => {
+it("cross-service-reference: reading an undeclared service's table, and changing another service's table at all", () => {
   const budget = alembicService('budget', [rev('budget', 'b1')], {
     tableReferences: [tableRef('users', 'REFERENCES', 7), tableRef('users', 'op.add_column', 9), tableRef('public.users', 'UPDATE', 12)],
   });
@@ -52,17 +52,23 @@ it('cross-service-reference: a table named with a dot is not the schema-qualifie
   const { findTableReferences } = await import('../../../src/history/sql-tables.js');
   const sql = 'CREATE TABLE "sales.orders" (id int);\nINSERT INTO "sales.orders" VALUES (1);\nUPDATE sales.orders SET id = 2;\nSELECT * FROM "Sales"."Orders";';
   const refs = await findTableReferences(sql, '/w/migrations/budget/budget_001_x.sql', 1);
-  assert.deepEqual(refs.map((r) => r.name), [
-    { schema: 'public', name: 'sales.orders' },
-    { schema: 'public', name: 'sales.orders' },
-    { schema: 'sales', name: 'orders' },
-    { schema: 'Sales', name: 'Orders' },
-  ]);
+  assert.deepEqual(
+    refs.map((r) => r.name),
+    [
+      { schema: 'public', name: 'sales.orders' },
+      { schema: 'public', name: 'sales.orders' },
+      { schema: 'sales', name: 'orders' },
+      { schema: 'Sales', name: 'Orders' },
+    ],
+  );
   const u = tidemarkService('user', [tidemarkMigration('user', 1, 'init')], { owns: ['sales.orders', '"Sales"."Orders"'] });
   const b = tidemarkService('budget', [tidemarkMigration('budget', 1, 'x')], { tableReferences: refs });
   const found = rule.check(context([u, b], { 'sales.orders': 'user', '"Sales"."Orders"': 'user' }));
-  assert.deepEqual(found.map((d) => [d.line, d.message]), [
-    [3, 'A migration of budget changes table sales.orders (UPDATE), which user owns.'],
-    [4, 'A migration of budget reads table "Sales"."Orders" (SELECT), which user owns, and budget does not list user in `requires`.'],
-  ]);
+  assert.deepEqual(
+    found.map((d) => [d.line, d.message]),
+    [
+      [3, 'A migration of budget changes table sales.orders (UPDATE), which user owns.'],
+      [4, 'A migration of budget reads table "Sales"."Orders" (SELECT), which user owns, and budget does not list user in `requires`.'],
+    ],
+  );
 });

@@ -52,7 +52,14 @@ describe('unowned-object', () => {
   const ctx = context([user], { users: 'user' });
   it('ok when every table is owned; reports the others', () => {
     assert.deepEqual(unownedObject.check(withDatabase(ctx, { tables: [{ schema: 'public', name: 'users' }] })), []);
-    const found = unownedObject.check(withDatabase(ctx, { tables: [{ schema: 'public', name: 'users' }, { schema: 'public', name: 'temp_import' }] }));
+    const found = unownedObject.check(
+      withDatabase(ctx, {
+        tables: [
+          { schema: 'public', name: 'users' },
+          { schema: 'public', name: 'temp_import' },
+        ],
+      }),
+    );
     assert.deepEqual(
       found.map((d) => d.message),
       ['Table temp_import in postgres://db/x is owned by no service.'],
@@ -71,7 +78,12 @@ describe('alembic-version-contamination', () => {
       { ...userSvc, versionTable: 'alembic_version_user_service' },
       { ...budgetSvc, versionTable: 'alembic_version_budget_service' },
     ]);
-    const facts = { alembicVersions: [{ table: 'alembic_version_user_service', versionNum: '1f4f4176aeb7' }, { table: 'alembic_version_budget_service', versionNum: '005' }] };
+    const facts = {
+      alembicVersions: [
+        { table: 'alembic_version_user_service', versionNum: '1f4f4176aeb7' },
+        { table: 'alembic_version_budget_service', versionNum: '005' },
+      ],
+    };
     assert.deepEqual(alembicContamination.check(withDatabase(ctx, facts)), []);
   });
   it('reports each row of a shared table, and rows of no service', () => {
@@ -88,7 +100,7 @@ describe('alembic-version-contamination', () => {
       [
         'alembic_version is shared by user_service, budget_service: its row 1f4f4176aeb7 belongs to user_service, so budget_service reads it as its own.',
         'alembic_version is shared by user_service, budget_service: its row 005 belongs to budget_service, so user_service reads it as its own.',
-        'alembic_version holds revision fix_2025_contamination, which no service\'s directory defines.',
+        "alembic_version holds revision fix_2025_contamination, which no service's directory defines.",
       ],
     );
   });
@@ -98,7 +110,10 @@ describe('files versus ledger: the three rules and the distinctions they keep', 
   it('below a FAILED highest row: pending-before-applied still reports it (any row counts), checksum-drift ignores the failed row', () => {
     const ledger = [applied('user', 'user_001_init'), applied('user', 'user_003_index', 'other', 'failed')];
     const found = pendingBeforeApplied.check(withDatabase(context([user]), { ledger }));
-    assert.deepEqual(found.map((d) => d.message), ['user_002_role is not applied in postgres://db/x, but user_003_index, a later number, is.']);
+    assert.deepEqual(
+      found.map((d) => d.message),
+      ['user_002_role is not applied in postgres://db/x, but user_003_index, a later number, is.'],
+    );
     assert.deepEqual(checksumDrift.check(withDatabase(context([user]), { ledger })), []);
   });
 
@@ -107,13 +122,18 @@ describe('files versus ledger: the three rules and the distinctions they keep', 
     const ctx = withDatabase(context([user, budget]), {
       ledger: [applied('budget', 'budget_001_init', 'x'), applied('user', 'user_003_index', 'y'), applied('user', 'user_001_init', 'z'), applied('user', 'user_000_gone')],
     });
-    assert.deepEqual(checksumDrift.check(ctx).map((d) => `${d.service}:${d.file}`), [
-      'user:/w/migrations/user/user_003_index.sql',
-      'user:/w/migrations/user/user_001_init.sql',
-      'budget:/w/migrations/budget/budget_001_init.sql',
-    ]);
-    assert.deepEqual(appliedMissing.check(ctx).map((d) => d.message), ["user_000_gone is applied in postgres://db/x but has no file in user's migrations directory."]);
-    assert.deepEqual(pendingBeforeApplied.check(ctx).map((d) => d.message), ['user_002_role is not applied in postgres://db/x, but user_003_index, a later number, is.']);
+    assert.deepEqual(
+      checksumDrift.check(ctx).map((d) => `${d.service}:${d.file}`),
+      ['user:/w/migrations/user/user_003_index.sql', 'user:/w/migrations/user/user_001_init.sql', 'budget:/w/migrations/budget/budget_001_init.sql'],
+    );
+    assert.deepEqual(
+      appliedMissing.check(ctx).map((d) => d.message),
+      ["user_000_gone is applied in postgres://db/x but has no file in user's migrations directory."],
+    );
+    assert.deepEqual(
+      pendingBeforeApplied.check(ctx).map((d) => d.message),
+      ['user_002_role is not applied in postgres://db/x, but user_003_index, a later number, is.'],
+    );
   });
 
   it('without a database the three say nothing', () => {

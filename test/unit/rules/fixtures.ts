@@ -52,7 +52,19 @@ export function tidemarkService(name: string, migrations: MigrationFile[], extra
     refLines: Object.fromEntries(m.requires.map((r) => [r.ref, r.line])),
     format: 'tidemark',
   }));
-  return { name, format: 'tidemark', dirs: [`/w/migrations/${name}`], owns: [], requires: [], files: migrations.map((m) => m.file), revisions, migrations, readProblems: [], tableReferences: [], ...extra };
+  return {
+    name,
+    format: 'tidemark',
+    dirs: [`/w/migrations/${name}`],
+    owns: [],
+    requires: [],
+    files: migrations.map((m) => m.file),
+    revisions,
+    migrations,
+    readProblems: [],
+    tableReferences: [],
+    ...extra,
+  };
 }
 
 export function context(services: ServiceView[], owners: Record<string, string> = {}): CheckContext {

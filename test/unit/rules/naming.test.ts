@@ -4,7 +4,9 @@ import { rule } from '../../../src/check/rules/naming.js';
 import { context, tidemarkMigration, tidemarkService } from './fixtures.js';
 
 it('naming: ok for <service>_<NNN>_<slug> files and non-migration files', () => {
-  const s = tidemarkService('user', [tidemarkMigration('user', 1)], { files: ['/w/migrations/user/user_001_m1.sql', '/w/migrations/user/tidemark.sum', '/w/migrations/user/README.md', '/w/migrations/user/types.d.ts'] });
+  const s = tidemarkService('user', [tidemarkMigration('user', 1)], {
+    files: ['/w/migrations/user/user_001_m1.sql', '/w/migrations/user/tidemark.sum', '/w/migrations/user/README.md', '/w/migrations/user/types.d.ts'],
+  });
   assert.deepEqual(rule.check(context([s])), []);
 });
 

@@ -20,8 +20,7 @@ function sum(extra: Partial<SumVerification> = {}): SumVerification {
   };
 }
 
-const check = (v: SumVerification | undefined) =>
-  rule.check(context([tidemarkService('budget', [m('budget', 1), m('budget', 2)], { sum: v })]));
+const check = (v: SumVerification | undefined) => rule.check(context([tidemarkService('budget', [m('budget', 1), m('budget', 2)], { sum: v })]));
 
 it('sum-mismatch: descriptor', () => {
   assert.equal(rule.id, 'sum-mismatch');
@@ -62,10 +61,7 @@ it('sum-mismatch: a total line that does not match', () => {
   assert.equal(found[0].file, SUM);
   assert.equal(found[0].line, 1);
   assert.equal(found[0].message, 'The total on line 1 of tidemark.sum does not match the lines below it: it was edited or badly merged.');
-  assert.equal(
-    found[0].hint,
-    'If the migrations are as they should be, run `tidemark sum`; after a merge, check for a duplicate number first (`tidemark renumber --service budget`).',
-  );
+  assert.equal(found[0].hint, 'If the migrations are as they should be, run `tidemark sum`; after a merge, check for a duplicate number first (`tidemark renumber --service budget`).');
 });
 
 it('sum-mismatch: one diagnostic per merge conflict block, not per marker or per broken total', () => {
@@ -91,10 +87,7 @@ it('sum-mismatch: one diagnostic per merge conflict block, not per marker or per
       [8, 'tidemark.sum has a merge conflict at line 8.'],
     ],
   );
-  assert.equal(
-    found[0].hint,
-    'Keep both migrations, run `tidemark renumber --service budget` to give the later one the next number, then `tidemark sum`.',
-  );
+  assert.equal(found[0].hint, 'Keep both migrations, run `tidemark renumber --service budget` to give the later one the next number, then `tidemark sum`.');
 });
 
 it('sum-mismatch: a garbage line', () => {
@@ -119,11 +112,7 @@ it('sum-mismatch: missing, extra and changed files, one diagnostic each', () => 
     [
       ['/w/migrations/budget/budget_003_m3.sql', undefined, 'budget_003_m3.sql has no line in tidemark.sum.'],
       [SUM, 4, 'tidemark.sum line 4 names budget_004_gone.sql, which does not exist.'],
-      [
-        '/w/migrations/budget/budget_002_m2.sql',
-        undefined,
-        'budget_002_m2.sql does not match its hash in tidemark.sum (line 3): the file was edited after it was written down.',
-      ],
+      ['/w/migrations/budget/budget_002_m2.sql', undefined, 'budget_002_m2.sql does not match its hash in tidemark.sum (line 3): the file was edited after it was written down.'],
     ],
   );
   assert.ok(found.every((d) => d.rule === 'sum-mismatch' && d.severity === 'error' && d.service === 'budget' && d.hint));
