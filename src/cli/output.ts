@@ -1,6 +1,6 @@
 import type { ApplyEvent } from '../apply/execute.js';
 import { pc } from '../report/colors.js';
-import { redactSecrets } from '../db/url.js';
+import { redactSecrets } from '../db/redact.js';
 import { asTidemarkError, exitCodeFor, isTidemarkError, type ErrorCode } from '../errors.js';
 import { escapeControl } from '../sql/ident.js';
 

@@ -11,7 +11,7 @@ import type { AdvisoryLockKey, AdvisoryLockOptions, Database, QueryResult } from
 import { checkLockKey, DEFAULT_LOCK_TIMEOUT_MS, lockTimeoutError } from './lock-poll.js';
 import { acquireDirLock, createDirFromTemplate, createFromTemplate, isEmptyOrMissing, type PGliteModule, releaseDirLock } from './pglite-dir.js';
 import { rewriteCopyTarget, transactionRunner } from './transaction.js';
-import { redactUrl } from './url.js';
+import { redactUrl } from './redact.js';
 
 export async function openPglite(url: string, target: { dataDir: string | undefined; displayPath: string }): Promise<Database> {
   const { dataDir, displayPath } = target;

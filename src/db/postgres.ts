@@ -10,7 +10,8 @@ import { TidemarkError } from '../errors.js';
 import type { AdvisoryLockKey, AdvisoryLockOptions, Database, QueryResult } from './database.js';
 import { checkLockKey, DEFAULT_LOCK_TIMEOUT_MS, lockTimeoutError, pollForLock } from './lock-poll.js';
 import { rewriteCopyTarget, transactionRunner } from './transaction.js';
-import { describeServerTarget, redactUrl, type ServerTarget } from './url.js';
+import { describeServerTarget, type ServerTarget } from './url.js';
+import { redactUrl } from './redact.js';
 
 const CONNECT_TIMEOUT_MS = 10_000;
 

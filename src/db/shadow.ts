@@ -18,7 +18,8 @@ import type { Database } from './database.js';
 import { openDatabase } from './open.js';
 import { baseline, emptyAgain, userObjects } from './shadow-empty.js';
 import { dropStaleShadows, shadowName } from './shadow-names.js';
-import { isLocalHost, parseDatabaseUrl, realDataDir, redactUrl, resolveTarget, sameHost, type DatabaseTarget, type Env } from './url.js';
+import { isLocalHost, parseDatabaseUrl, realDataDir, resolveTarget, sameHost, type DatabaseTarget, type Env } from './url.js';
+import { redactUrl } from './redact.js';
 
 export type ShadowKind = 'same-server' | 'pglite' | 'url';
 

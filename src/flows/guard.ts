@@ -4,7 +4,7 @@
  * list, remote host, server answers, the mark, the two acts of an override) is src/ledger/guard.ts.
  */
 import type { Session } from '../db/database.js';
-import { redactUrl } from '../db/url.js';
+import { redactUrl } from '../db/redact.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
 import { enforceGuard, markReason, serverFacts, type GuardOverride } from '../ledger/guard.js';
 import { ensureLedger, markProtected, readProtection, unmarkProtected } from '../ledger/ledger.js';

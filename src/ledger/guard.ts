@@ -17,7 +17,8 @@
  */
 import path from 'node:path';
 import type { Database, Queryable } from '../db/database.js';
-import { canonicalHost, isLocalHost, realDataDir, redactUrl, resolveTarget, sameHost, serverUrlParts, type DatabaseTarget } from '../db/url.js';
+import { canonicalHost, isLocalHost, realDataDir, resolveTarget, sameHost, serverUrlParts, type DatabaseTarget } from '../db/url.js';
+import { redactUrl } from '../db/redact.js';
 import { TidemarkError } from '../errors.js';
 import { readProtection, type ProtectionMark } from './ledger.js';
 

@@ -17,7 +17,8 @@ import { closeQuietly, connectResolved, resolveConnection, resolveDatabaseUrl, r
 import { lazyDatabase } from '../db/lazy.js';
 import type { Database } from '../db/database.js';
 import { openShadow as openShadowDb, type Shadow, type ShadowRequest } from '../db/shadow.js';
-import { redactUrl, type DatabaseTarget } from '../db/url.js';
+import type { DatabaseTarget } from '../db/url.js';
+import { redactUrl } from '../db/redact.js';
 import { enforceGuard, guardConnected, guardTarget, protectionStatus, type GuardOverride } from '../ledger/guard.js';
 import { makePaths } from './paths.js';
 import type { Scope, Target, TargetName } from './target.js';

@@ -19,7 +19,7 @@ import { check } from '../../src/api/check.js';
 import { backup } from '../../src/api/backup.js';
 import { validate } from '../../src/api/validate.js';
 import type { DatabaseSource } from '../../src/target/resolve.js';
-import { redactUrl } from '../../src/db/url.js';
+import { redactUrl } from '../../src/db/redact.js';
 import { adopt, protect, rebaseline, reset } from '../../src/api/flows.js';
 import { freePort, forEachBackend } from '../support/backends.js';
 import { makeWorkspace, runCli, sqlMigration } from '../support/workspace.js';

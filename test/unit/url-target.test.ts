@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import pg from 'pg';
-import { canonicalHost, isLocalHost, redactUrl, resolveServerTarget, sameHost, type Env } from '../../src/db/url.js';
+import { canonicalHost, isLocalHost, resolveServerTarget, sameHost, type Env } from '../../src/db/url.js';
+import { redactUrl } from '../../src/db/redact.js';
 
 const PG_VARS = ['PGHOST', 'PGPORT', 'PGDATABASE', 'PGUSER', 'PGPASSWORD'] as const;
 
