@@ -3,6 +3,9 @@
  * everything it owns (`renderDrop`, also the baseline's down section and what `reset` runs), and the
  * list of what cannot be reproduced (`unsupportedObjects`).
  *
+ * Over 400 lines since the one formatting pass (same code, wrapped): docs/plan-issue-13.md moves the
+ * per-kind renderers into schema/render/ when the diff learns to render changes; split there, not twice.
+ *
  * The SQL runs on PostgreSQL 15 and 18: it uses what the catalog printed (pg_get_constraintdef,
  * pg_get_indexdef, pg_get_triggerdef, pg_get_viewdef, pg_get_functiondef) and plain syntax around
  * it; no NOT NULL constraint names (18), no NULLS NOT DISTINCT unless the live schema has it.
