@@ -13,7 +13,7 @@ export interface AdoptOptions extends Omit<ScopeOptions, 'service' | 'withRequir
 export async function adopt(options: AdoptOptions): Promise<AdoptResult> {
   const started = performance.now();
   // `service` is an Alembic-kept one, adopt's own to check: not the scope's selection (which refuses those).
-  const { service, as, dir, write, archive, lockTimeoutMs, onStep, ...scope } = options;
+  const { service, as, dir, write, archive, lockTimeoutMs, onEvent, ...scope } = options;
   let target: OpenedTarget;
   try {
     target = await openTarget(scope);
@@ -22,7 +22,7 @@ export async function adopt(options: AdoptOptions): Promise<AdoptResult> {
   }
   try {
     // The core returns its failures as values; a throw here would be a bug, still reported as a result.
-    const result = await adoptCore(target, { service, as, dir, write, archive, lockTimeoutMs, onStep }).catch((err: unknown) => failedAdopt(options, err, 0));
+    const result = await adoptCore(target, { service, as, dir, write, archive, lockTimeoutMs, onEvent }).catch((err: unknown) => failedAdopt(options, err, 0));
     result.durationMs = performance.now() - started;
     return result;
   } finally {

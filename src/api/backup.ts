@@ -11,7 +11,8 @@ import type { BackupCoreOptions, BackupResult } from '../data/backup/types.js';
 import type * as Selection from '../data/backup/selection.js';
 import type { OpenedTarget, openTarget as OpenTarget, ScopeOptions } from '../target/open.js';
 
-export type { BackupResult, BackupFormat, BackupEvent } from '../data/backup/types.js';
+export type { BackupResult, BackupFormat } from '../data/backup/types.js';
+export type { BackupEvent } from '../progress.js';
 export { verifyBackup } from '../data/verify.js';
 export type { VerifyResult, VerifyProblem } from '../data/verify.js';
 export type { Manifest, ManifestTable } from '../data/manifest.js';

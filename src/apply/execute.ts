@@ -6,6 +6,7 @@ import { lineOfPosition, splitStatements, type SqlStatement } from '../history/s
 import { transactionChecker } from '../history/transaction-control.js';
 import { logEvent, recordMigration, removeMigration } from '../ledger/ledger.js';
 import { displayPath } from '../paths.js';
+import type { ApplyEvent } from '../progress.js';
 import type { Direction, Plan, PlanStep } from './plan.js';
 
 /** What a script migration's up(ctx)/down(ctx) receives. */
@@ -27,12 +28,6 @@ export interface PreparedStep extends PlanStep {
   statements?: SqlStatement[];
   script?: ScriptMigration;
 }
-
-export type ApplyEvent =
-  | { type: 'step-start'; step: PlanStep }
-  | { type: 'step-done'; step: PlanStep; durationMs: number }
-  | { type: 'step-failed'; step: PlanStep; durationMs: number; error: TidemarkError }
-  | { type: 'log'; step: PlanStep; message: string };
 
 export type StepStatus = 'applied' | 'reverted' | 'failed' | 'not-run';
 

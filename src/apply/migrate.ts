@@ -12,7 +12,8 @@ import { diagnoseLedger, type MigrationState } from '../ledger/diagnose.js';
 import { ensureLedger, readLedger, recordMigration, removeMigration, serviceLockKey, type LedgerRow } from '../ledger/ledger.js';
 import { displayPath } from '../paths.js';
 import type { DatabaseSource, Target } from '../target/target.js';
-import { executePlan, prepareSteps, type ApplyEvent, type PreparedStep, type StepResult } from './execute.js';
+import type { ApplyEvent } from '../progress.js';
+import { executePlan, prepareSteps, type PreparedStep, type StepResult } from './execute.js';
 import { BASE, planDown, planUp, resolveMigration, type Direction, type Plan } from './plan.js';
 
 /**

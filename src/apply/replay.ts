@@ -6,7 +6,8 @@ import type { History } from '../history/migration.js';
 import { ensureLedger, readLedger } from '../ledger/ledger.js';
 import { introspect } from '../schema/introspect/index.js';
 import type { Snapshot } from '../schema/snapshot.js';
-import { executePlan, prepareSteps, type ApplyEvent, type StepResult } from './execute.js';
+import type { ApplyEvent } from '../progress.js';
+import { executePlan, prepareSteps, type StepResult } from './execute.js';
 import { readHistories } from './migrate.js';
 import { planUp } from './plan.js';
 

@@ -25,7 +25,7 @@ export async function runAdopt(flags: AdoptFlags): Promise<void> {
     write: flags.write,
     archive: flags.archive,
     lockTimeoutMs: lockTimeoutMs(flags),
-    onStep: flags.json ? undefined : (step, detail) => process.stdout.write(`${pc.dim(`${step}${detail ? `: ${detail}` : ''}`)}\n`),
+    onEvent: flags.json ? undefined : (e) => process.stdout.write(`${pc.dim(`${e.step}${e.detail ? `: ${e.detail}` : ''}`)}\n`),
   });
   if (flags.json) {
     printJson(result);

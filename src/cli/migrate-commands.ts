@@ -1,5 +1,5 @@
 import { pc } from '../report/colors.js';
-import type { ApplyEvent } from '../apply/execute.js';
+import type { ApplyEvent } from '../progress.js';
 import type { MigrateResult, StatusResult } from '../api/migrate.js';
 import { displayPath } from '../paths.js';
 import { describeProtection } from '../report/protection.js';

@@ -1,4 +1,4 @@
-import type { ApplyEvent } from '../apply/execute.js';
+import type { ApplyEvent } from '../progress.js';
 import { pc } from '../report/colors.js';
 import { redactSecrets } from '../db/redact.js';
 import { asTidemarkError, exitCodeFor, isTidemarkError, type ErrorCode } from '../errors.js';

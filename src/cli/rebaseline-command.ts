@@ -37,7 +37,7 @@ export async function runRebaseline(flags: RebaselineFlags): Promise<void> {
     yesIMean: flags.yesIMean,
     ask: askOnTty,
     lockTimeoutMs: lockTimeoutMs(flags),
-    onStep: flags.json ? undefined : (step, detail) => process.stdout.write(`${pc.dim(`${formatMs(performance.now() - started).padStart(7)}  ${step}${detail ? `: ${detail}` : ''}`)}\n`),
+    onEvent: flags.json ? undefined : (e) => process.stdout.write(`${pc.dim(`${formatMs(performance.now() - started).padStart(7)}  ${e.step}${e.detail ? `: ${e.detail}` : ''}`)}\n`),
   });
   if (flags.json) {
     printJson(result);

@@ -33,6 +33,7 @@ import { ensureLedger, forgetService, logEvent, recordMigration } from '../ledge
 import { withServiceLocks } from '../ledger/locks.js';
 import { displayPath, shellWord } from '../paths.js';
 import { escapeControl as printable } from '../sql/ident.js';
+import type { FlowStepEvent } from '../progress.js';
 import type { DatabaseSource, Target } from '../target/target.js';
 import { retireAlembicRows, type RetiredRows } from './alembic-retire.js';
 
@@ -48,7 +49,8 @@ export interface AdoptCoreOptions {
   /** Move the old Alembic versions directory to `<config dir>/archive/alembic/<service>`. */
   archive?: boolean;
   lockTimeoutMs?: number;
-  onStep?: (step: string, detail?: string) => void;
+  /** Each step as it starts (`flow-step`: its name and a detail), for a printer. */
+  onEvent?: (event: FlowStepEvent) => void;
 }
 
 export interface AdoptConfigChange {
@@ -106,7 +108,7 @@ export async function adopt(target: Target, options: AdoptCoreOptions): Promise<
     result.steps.push({ step: name, ms: now - mark });
     mark = now;
   };
-  const say = (name: string, detail?: string) => options.onStep?.(name, detail);
+  const say = (step: string, detail?: string) => options.onEvent?.({ type: 'flow-step', step, ...(detail === undefined ? {} : { detail }) });
   const written: string[] = [];
   let createdDir: string | undefined;
   try {

@@ -23,6 +23,7 @@ import type { Workspace } from '../config/types.js';
 import type { DatabaseSource } from '../target/target.js';
 import type { Queryable } from '../db/database.js';
 import { withServiceLocks } from '../ledger/locks.js';
+import type { FlowStepEvent } from '../progress.js';
 import { withTx, type Target } from '../target/target.js';
 import type { ValidateResult } from '../data/validate.js';
 import { TidemarkError, asTidemarkError, isTidemarkError } from '../errors.js';
@@ -55,7 +56,8 @@ export interface RebaselineSettings {
   /** An explicit shadow database (`--shadow URL`); default a temporary one on the same server, else PGlite. */
   shadow?: string;
   lockTimeoutMs?: number;
-  onStep?: (step: string, detail?: string) => void;
+  /** Each step as it starts (`flow-step`: its name and a detail), for a printer. */
+  onEvent?: (event: FlowStepEvent) => void;
   /**
    * Called inside the transaction after the restore, before validation: a seam for fault-injection
    * tests (a change made here must be caught by validation and roll everything back).
@@ -126,7 +128,7 @@ export async function rebaseline(target: Target, options: RebaselineSettings): P
     result.steps.push({ step: name, ms: now - mark });
     mark = now;
   };
-  const say = (name: string, detail?: string) => options.onStep?.(name, detail);
+  const say = (step: string, detail?: string) => options.onEvent?.({ type: 'flow-step', step, ...(detail === undefined ? {} : { detail }) });
   try {
     const histories = await readHistories(workspace, [service]);
     const history = histories.find((h) => h.service === service.name)!;

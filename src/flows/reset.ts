@@ -15,7 +15,7 @@
  * says `CREATE SCHEMA crm` replays as on a fresh database. A schema that still holds something is
  * kept and reported with PostgreSQL's reason. `public` and the ledger's `tidemark` are never dropped.
  */
-import type { ApplyEvent } from '../apply/execute.js';
+import type { ApplyEvent } from '../progress.js';
 import { up, type MigrateResult } from '../apply/migrate.js';
 import type { Workspace } from '../config/types.js';
 import { isSystemSchema, nameKey, quoteIdent } from '../sql/ident.js';

@@ -176,8 +176,8 @@ async function adoptCases(backend: TestBackend): Promise<void> {
       cwd: ws.dir,
       database: target.url,
       service: 'legacy',
-      onStep: (step) => {
-        if (step !== 'baseline') return;
+      onEvent: (e) => {
+        if (e.step !== 'baseline') return;
         mkdirSync(newDir, { recursive: true });
         writeFileSync(path.join(newDir, 'legacy_002_backfill.js'), 'export async function up() {}\n');
       },

@@ -7,7 +7,7 @@
  *   through the API on PGlite, whose single-user backend ignores per-database settings);
  * - baseline-differs: the shadow handed in alters what it creates (a DDL event trigger of its own);
  * - backup-count-mismatch: a driver (a Database handed in) that loses a row of COPY's output;
- * - rebaseline-backup-corrupt: the backup changes on disk between its writing and its check (the onStep hook);
+ * - rebaseline-backup-corrupt: the backup changes on disk between its writing and its check (the onEvent hook);
  * - verify-failed: a manifest.json too big to read (a sparse 3 GiB file);
  * - migration-too-large: a 64 MiB statement, given to the splitter in-process (no file is written);
  * - pgdump-not-found, pgdump-too-old: `--pg-dump PATH` names a missing or an old pg_dump (server only).
@@ -159,8 +159,8 @@ async function cases(backend: TestBackend): Promise<void> {
       database: db,
       service: 'app',
       backupDir: out('rebaseline'),
-      onStep: (step, dir) => {
-        if (step === 'verify-backup' && dir) fs.appendFileSync(path.join(dir, 'data/public.items.ndjson'), '{"id":3,"note":"three"}\n');
+      onEvent: (e) => {
+        if (e.step === 'verify-backup' && e.detail) fs.appendFileSync(path.join(e.detail, 'data/public.items.ndjson'), '{"id":3,"note":"three"}\n');
       },
     });
     assert.equal(rb.error?.code, 'rebaseline-backup-corrupt', rb.error?.message);

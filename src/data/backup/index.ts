@@ -40,7 +40,7 @@ import { chooseTables, describeSelection } from './selection.js';
 import { openDigester, openSnapshotSession, type SnapshotSession } from './snapshot.js';
 import type { BackupCoreOptions, BackupFormat, BackupResult } from './types.js';
 
-export type { BackupCoreOptions, BackupEvent, BackupFormat, BackupResult } from './types.js';
+export type { BackupCoreOptions, BackupFormat, BackupResult } from './types.js';
 
 /** Refuses what no target can fix: an unknown format, `--pg-dump` without `--format pgdump` (the boundary asks first too, before the config). */
 export function checkBackupOptions(options: BackupCoreOptions): void {

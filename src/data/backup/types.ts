@@ -3,6 +3,7 @@ import type { TidemarkError } from '../../errors.js';
 import type { QualifiedName } from '../../sql/ident.js';
 import type { DatabaseSource } from '../../target/target.js';
 import type { DataFormat } from '../manifest.js';
+import type { BackupEvent } from '../../progress.js';
 
 /**
  * `pgdump`: the ndjson backup (what verify-backup and restore read) plus `dump.pgdump`, a
@@ -10,12 +11,6 @@ import type { DataFormat } from '../manifest.js';
  * `files` with its hash. Server only.
  */
 export type BackupFormat = 'ndjson' | 'csv' | 'pgdump';
-
-export type BackupEvent =
-  /** `rows`: the exact count, or the planner's estimate (`estimated`) while the digest still runs. */
-  | { type: 'table-start'; table: string; index: number; total: number; rows: number; estimated?: boolean }
-  | { type: 'table-progress'; table: string; rows: number; bytes: number; elapsedMs: number }
-  | { type: 'table-done'; table: string; rows: number; bytes: number; elapsedMs: number };
 
 /**
  * What the core takes besides its target: the target's services are the ones whose owned tables are
