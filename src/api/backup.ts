@@ -5,7 +5,6 @@
  * opened. Results as values, as always: a refused option or an unreadable config is `error` in the result.
  * The core and the opener are imported when backup runs, so `verify-backup` (files only) starts without them.
  */
-import path from 'node:path';
 import { isTidemarkError } from '../errors.js';
 import type { BackupCoreOptions, BackupResult } from '../data/backup/types.js';
 import type * as Selection from '../data/backup/selection.js';
@@ -45,14 +44,16 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
 }
 
 /** The target of a backup: backup's own choice of services (not the migrating commands'), and no config needed for named tables alone. */
-async function openBackupTarget(options: BackupOptions, openTarget: typeof OpenTarget, { backupServices, workspaceWithoutConfig }: typeof Selection): Promise<OpenedTarget> {
+async function openBackupTarget(options: BackupOptions, openTarget: typeof OpenTarget, { backupServices }: typeof Selection): Promise<OpenedTarget> {
   const { service: _service, ...rest } = options;
   let target: OpenedTarget;
   try {
     target = await openTarget(rest);
   } catch (err) {
     if (!(options.table?.length && !options.service && isTidemarkError(err) && err.code === 'config-not-found')) throw err;
-    target = await openTarget({ ...rest, workspace: workspaceWithoutConfig(path.resolve(rest.cwd ?? process.cwd())) });
+    // Named tables need no config, nor does a database URL given directly; services do.
+    const { workspaceWithoutConfig } = await import('./scope.js');
+    target = await openTarget({ ...rest, workspace: workspaceWithoutConfig(rest.cwd) });
   }
   try {
     target.services = backupServices(target.workspace, options);

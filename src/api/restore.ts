@@ -18,6 +18,7 @@ import { isTidemarkError } from '../errors.js';
 import type { GuardOverride } from '../ledger/guard.js';
 import { openScope, openTarget, type OpenedTarget, type ScopeOptions } from '../target/open.js';
 import { withTx } from '../target/target.js';
+import { workspaceWithoutConfig } from './scope.js';
 
 export type { FilledColumn, RestoreCoreOptions, RestoreResult, RestoreTableResult } from '../data/restore/index.js';
 
@@ -53,7 +54,6 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
     return failedRestore(result, err, started);
   }
 
-  const cwd = options.cwd ?? process.cwd();
   const scope = {
     config: options.config,
     configFile: options.configFile,
@@ -61,7 +61,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
     database: options.database,
     onConnect: options.onConnect,
     // No config: an empty one rooted at cwd (relative URLs and `protected` resolve as they did with none).
-    workspace: workspace ?? { root: cwd, services: [], protected: [], softRelations: [] },
+    workspace: workspace ?? workspaceWithoutConfig(options.cwd),
   };
   const session = options.session;
   let target: OpenedTarget;

@@ -31,8 +31,16 @@ export function workspaceScope(workspace: Workspace, cwd: string | undefined): S
   return { workspace, services: selectServices(workspace, undefined), paths: makePaths(workspace.root, cwd ?? process.cwd()) };
 }
 
-/** A Scope with no config behind it: rooted at cwd, no service, no database, nothing protected. */
+/**
+ * The workspace of a command run with no config (check --alembic, protect on a URL, backup of named
+ * tables, restore): no service, nothing protected, rooted at cwd, where the embedded default would be.
+ */
+export function workspaceWithoutConfig(cwd: string | undefined): Workspace {
+  return { root: path.resolve(cwd ?? process.cwd()), services: [], protected: [], softRelations: [] };
+}
+
+/** A Scope with no config behind it: workspaceWithoutConfig's, no service, no database. */
 export function scopeWithoutConfig(cwd: string | undefined): Scope {
-  const root = path.resolve(cwd ?? process.cwd());
-  return { workspace: { root, services: [], protected: [], softRelations: [] }, services: [], paths: makePaths(root, root) };
+  const workspace = workspaceWithoutConfig(cwd);
+  return { workspace, services: [], paths: makePaths(workspace.root, workspace.root) };
 }

@@ -7,14 +7,6 @@ import type { LiveTable } from '../../schema/catalog.js';
 import { ownerOfTable } from '../owner.js';
 
 /**
- * A workspace with no service, for named tables when there is no config (they need none, nor does a
- * database URL given directly; services do). Its root is cwd: where the embedded default would be.
- */
-export function workspaceWithoutConfig(cwd: string): Workspace {
-  return { root: cwd, services: [], protected: [], softRelations: [] };
-}
-
-/**
  * The services whose tables a backup takes (the boundary calls this, then hands them down as the
  * target's services): the named ones, in the order named; named tables alone, none; otherwise every
  * service, Alembic-kept ones included (their data matters too). A name not in the config is refused.
