@@ -1,19 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import { ERROR_CODES, exitCodeOfKind, isErrorCode, type ErrorCode } from '../../src/error-codes.js';
 import { TidemarkError, exitCodeFor } from '../../src/errors.js';
 import { README, readmeErrorCodesTable, renderErrorCodesTable } from '../support/error-codes-table.js';
+import { sourceFiles, sourceProgram } from '../support/source-tree.js';
 import { REPO_ROOT } from '../support/workspace.js';
 
 const SRC = path.join(REPO_ROOT, 'src');
 const CATALOGUE = path.join(SRC, 'error-codes.ts');
-
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sourceFiles(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));
-}
 
 interface Site {
   where: string;
@@ -33,17 +30,8 @@ interface Site {
  */
 const scan = (() => {
   const files = sourceFiles(SRC);
-  const program = ts.createProgram(files, {
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    strict: true,
-    skipLibCheck: true,
-    // src alone: the codes are typed by src, and reading node_modules' declarations would triple the time
-    noResolve: true,
-    types: [],
-    noEmit: true,
-  });
+  // src alone: the codes are typed by src.
+  const program = sourceProgram(ts, files);
   const checker = program.getTypeChecker();
   const sites: Site[] = [];
   const written = new Map<string, string[]>();

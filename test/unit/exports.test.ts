@@ -7,34 +7,18 @@
  * the declaration files.
  */
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { it } from 'node:test';
 import ts from 'typescript';
+import { sourceFiles, sourceProgram } from '../support/source-tree.js';
 import { REPO_ROOT } from '../support/workspace.js';
-
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sourceFiles(path.join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? [path.join(dir, e.name)] : [],
-  );
-}
 
 const SRC = path.join(REPO_ROOT, 'src');
 const INDEX = path.join(SRC, 'index.ts');
 
 it('every export of src/ is used outside its own file or is public (src/index.ts)', () => {
   const files = [...sourceFiles(SRC), ...sourceFiles(path.join(REPO_ROOT, 'test'))];
-  const program = ts.createProgram(files, {
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    strict: true,
-    skipLibCheck: true,
-    // Our files only: the packages' declarations would triple the time and decide nothing here.
-    noResolve: true,
-    types: [],
-    noEmit: true,
-  });
+  const program = sourceProgram(ts, files);
   const checker = program.getTypeChecker();
   const original = (s: ts.Symbol): ts.Symbol => (s.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(s) : s);
   /** Declaration symbol → the files that name it. */

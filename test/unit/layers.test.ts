@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { sourceFiles } from '../support/source-tree.js';
 
 const SRC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../src');
 
@@ -28,13 +29,6 @@ function layerOf(rel: string): Layer {
   const top = rel.split('/')[0];
   if ((ORDER as readonly string[]).includes(top)) return top as Layer;
   throw new Error(`src/${rel}: a folder the layers test does not know (add it to ORDER, where DESIGN §7 puts it)`);
-}
-
-function sourceFiles(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const p = path.join(dir, e.name);
-    return e.isDirectory() ? sourceFiles(p) : e.name.endsWith('.ts') ? [p] : [];
-  });
 }
 
 interface Edge {
