@@ -56,7 +56,10 @@ it('a refused connection is the error of every call, never retried; closing it c
   });
   await assert.rejects(db.query('SELECT 1'), /unreachable/);
   await assert.rejects(db.exec('SELECT 1'), /unreachable/);
-  await assert.rejects(db.transaction(async () => {}), /unreachable/);
+  await assert.rejects(
+    db.transaction(async () => {}),
+    /unreachable/,
+  );
   assert.equal(opens, 1);
   assert.equal(db.attempted, true);
   await db.close();
