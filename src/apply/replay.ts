@@ -4,7 +4,7 @@ import type { Workspace } from '../config/types.js';
 import type { Database } from '../db/database.js';
 import type { History } from '../history/migration.js';
 import { ensureLedger, readLedger } from '../ledger/ledger.js';
-import { introspect } from '../schema/introspect/index.js';
+import { type IntrospectMode, introspect } from '../schema/introspect/index.js';
 import type { Snapshot } from '../schema/snapshot.js';
 import type { ApplyEvent } from '../progress.js';
 import { executePlan, prepareSteps, type StepResult } from './execute.js';
@@ -53,12 +53,13 @@ export async function replayMigrations(scope: ReplayScope, services: readonly st
 /**
  * Replays `service` and every tidemark service it requires (the closure, as rebaseline and validate
  * choose it) on `shadow`, then introspects what `service` owns there. `options.services` replaces the
- * closure when a caller needs another set (baseline replays only what the service requires).
+ * closure when a caller needs another set (baseline replays only what the service requires);
+ * `options.mode` is introspect's (validate reads `tables`).
  */
-export async function replay(scope: ReplayScope, service: string, shadow: Database, options: { services?: readonly string[] } = {}): Promise<Snapshot> {
+export async function replay(scope: ReplayScope, service: string, shadow: Database, options: { services?: readonly string[]; mode?: IntrospectMode } = {}): Promise<Snapshot> {
   // An unknown name is refused as up refuses it; an Alembic service (baseline's case) is snapshotted after `options.services`.
   if (!scope.workspace.services.some((s) => s.name === service)) selectServices(scope.workspace, [service]);
   const services = options.services ?? withRequiredServices(scope.workspace, [service]);
   await replayMigrations(scope, services, shadow);
-  return introspect(shadow, { workspace: scope.workspace, service });
+  return introspect(shadow, { workspace: scope.workspace, service }, { mode: options.mode ?? 'all' });
 }

@@ -79,7 +79,11 @@ export interface ValidateCoreOptions {
   replay?: MigrationReplay;
 }
 
-/** Applies `service`'s migrations (with what it requires) to `shadow` and returns the Snapshot of what it owns there; throws when they do not replay. */
+/**
+ * Applies `service`'s migrations (with what it requires) to `shadow` and returns the Snapshot of what it
+ * owns there (its tables are what validate compares: introspect's `tables` mode is enough); throws when
+ * they do not replay.
+ */
 export type MigrationReplay = (shadow: Database, workspace: Workspace, service: string) => Promise<Snapshot>;
 
 export interface ValidateResult {

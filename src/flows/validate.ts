@@ -8,7 +8,8 @@ import type { Session } from '../db/database.js';
 import { validate as validateWith, type MigrationReplay, type ValidateCoreOptions, type ValidateResult } from '../data/validate.js';
 import type { Target } from '../target/target.js';
 
-const replayMigrations: MigrationReplay = (shadow, workspace, service) => replay({ workspace }, service, shadow);
+// validate compares tables only: the `tables` mode reads them in 13 catalog queries instead of 22.
+const replayMigrations: MigrationReplay = (shadow, workspace, service) => replay({ workspace }, service, shadow, { mode: 'tables' });
 
 export function validate(target: Target<Session>, options: ValidateCoreOptions = {}): Promise<ValidateResult> {
   return validateWith(target, { ...options, replay: options.replay ?? replayMigrations });

@@ -348,6 +348,57 @@ forEachBackend('schema snapshot and baseline', (backend) => {
       }
     });
 
+  it("introspect's tables mode: the same tables as the whole Snapshot, every other kind empty, fewer queries; refusals not looked for", () =>
+    withDatabase(backend, async (db) => {
+      const ws = shopWorkspace();
+      try {
+        const workspace = await loadShop(db, ws);
+        let queries = 0;
+        const counted = new Proxy(db, {
+          get(target, key) {
+            if (key === 'query') return (...args: Parameters<Database['query']>) => (queries++, target.query(...args));
+            const v = Reflect.get(target, key);
+            return typeof v === 'function' ? v.bind(target) : v;
+          },
+        });
+        const all = await introspect(counted, { workspace, service: 'shop' });
+        const allQueries = queries;
+        queries = 0;
+        const tables = await introspect(counted, { workspace, service: 'shop' }, { mode: 'tables' });
+        // Every table as complete as in the whole Snapshot: columns, constraints, indexes, triggers, policies, comments.
+        assert.deepEqual(tables.tables, all.tables);
+        assert.ok(
+          all.tables.some((t) => t.triggers.length > 0 && t.policies.length > 0),
+          'the fixture has triggers and policies to compare',
+        );
+        for (const kind of ['views', 'functions', 'types', 'sequences', 'schemas', 'createOrder'] as const) {
+          assert.ok(all[kind]!.length > 0, `the fixture has ${kind}`);
+          assert.deepEqual(tables[kind], [], kind);
+        }
+        for (const kind of ['extensions', 'unsupported', 'references', 'dependents'] as const) assert.deepEqual(tables[kind], [], kind);
+        assert.equal(tables.serverVersion, all.serverVersion);
+        assert.ok(queries < allQueries, `tables mode ${queries} queries, all ${allQueries}`);
+        // The diff of two tables-mode snapshots is the diff of the tables: none here.
+        assert.deepEqual(
+          compareSnapshots(tables, { ...all, views: [], functions: [], types: [], sequences: [], extensions: [], schemas: [], createOrder: [], unsupported: [], references: [], dependents: [] }),
+          [],
+        );
+
+        // A partitioned table is still left out of the tables (ownership decides it), but not reported.
+        await db.exec('CREATE TABLE shop_events (at date NOT NULL) PARTITION BY RANGE (at)');
+        const refused = await introspect(db, { workspace, service: 'shop' });
+        assert.deepEqual(
+          refused.unsupported.map((u) => u.kind),
+          ['partitioned table'],
+        );
+        const quiet = await introspect(db, { workspace, service: 'shop' }, { mode: 'tables' });
+        assert.deepEqual(quiet.unsupported, []);
+        assert.deepEqual(names(quiet.tables), names(all.tables));
+      } finally {
+        ws.remove();
+      }
+    }));
+
   it('refuses an object it cannot reproduce, naming it, and writes nothing', () =>
     withDatabase(backend, async (db) => {
       const ws = shopWorkspace();

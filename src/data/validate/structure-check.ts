@@ -43,7 +43,8 @@ export async function checkStructure(target: Target<Session>, shadowUrl: string 
         });
         continue;
       }
-      const live = await introspect(db, { workspace, service: service.name });
+      // Only the tables: what describeStructure compares (the other kinds would cost a dozen queries).
+      const live = await introspect(db, { workspace, service: service.name }, { mode: 'tables' });
       const differences = describeStructure(diff(live, expected));
       differences.push(...(await outsideSnapshots(workspace, service.name, db, live, shadow, expected)));
       for (const d of differences) {

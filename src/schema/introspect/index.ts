@@ -36,7 +36,7 @@
  */
 import type { Workspace } from '../../config/types.js';
 import type { Queryable } from '../../db/database.js';
-import type { ExtensionInfo, Snapshot } from '../snapshot.js';
+import type { ExtensionInfo, Snapshot, TableInfo } from '../snapshot.js';
 import type { ExtensionRow } from './catalog-read.js';
 import { byName, readCatalog } from './catalog-read.js';
 import { newContext } from './context.js';
@@ -51,9 +51,22 @@ export interface SchemaScope {
   service: string;
 }
 
+/**
+ * What to read, as Atlas's inspect modes choose (issue 12's judging: validate no slower).
+ * - `all` (default): the whole Snapshot — what baseline, rebaseline, adopt and a diff need.
+ * - `tables`: the owned tables, each as complete as in `all` (columns, constraints, indexes,
+ *   triggers, policies, options, comments), and nothing else: views, sequences, types, functions,
+ *   schemas, extensions, refusals (`unsupported`), references, creation order and dependents come back
+ *   empty. What `validate` compares, in 13 catalog queries instead of 22 (a fresh PGlite shadow
+ *   answers each one cold). Two `tables` snapshots diff as the tables of two full ones do; never
+ *   render one (baseline needs the rest).
+ */
+export type IntrospectMode = 'all' | 'tables';
+
 /** Reads the Snapshot of what `scope.service` owns. Reads only; runs on PostgreSQL 15 and 18. */
-export async function introspect(db: Queryable, scope: SchemaScope): Promise<Snapshot> {
+export async function introspect(db: Queryable, scope: SchemaScope, options: { mode?: IntrospectMode } = {}): Promise<Snapshot> {
   const { workspace, service } = scope;
+  const tablesOnly = options.mode === 'tables';
   const cat = await readCatalog(db);
   const ctx = newContext(db, workspace, service, cat);
   const { serverVersion, extById } = cat;
@@ -61,21 +74,15 @@ export async function introspect(db: Queryable, scope: SchemaScope): Promise<Sna
 
   ownByName(ctx);
   const otherUses = ownByUse(ctx);
-  const dependents = await refuseAndFindDependents(ctx, otherUses);
+  const dependents = tablesOnly ? [] : await refuseAndFindDependents(ctx, otherUses);
   settleColumnSequences(ctx);
-  const read = await readTables(ctx);
+  const read = await readTables(ctx, { refusals: !tablesOnly });
   const { tables } = read;
+  if (tablesOnly) return tablesSnapshot(serverVersion, service, [...tables.values()]);
   const { viewInfos, seqInfos, typeInfos, fnInfos } = await readObjects(ctx, read);
 
   // ---- assemble, sorted ----
-  const tableInfos = [...tables.values()].sort(byName);
-  for (const t of tableInfos) {
-    t.columns.sort((a, b) => a.position - b.position);
-    t.constraints.sort(byName);
-    t.indexes.sort(byName);
-    t.triggers.sort(byName);
-    t.policies.sort(byName);
-  }
+  const tableInfos = sortTables([...tables.values()]);
   const viewList = [...viewInfos.values()].sort(byName);
   typeInfos.sort(byName);
   fnInfos.sort((a, b) => byName(a, b) || a.arguments.localeCompare(b.arguments));
@@ -115,5 +122,36 @@ export async function introspect(db: Queryable, scope: SchemaScope): Promise<Sna
     unsupported,
     references,
     dependents: await describeDependents(db, dependents, [...ctx.ownedTables], ctx.ownerName),
+  };
+}
+
+/** Tables by name, each one's lists in the order a Snapshot keeps them. */
+function sortTables(tables: TableInfo[]): TableInfo[] {
+  for (const t of tables) {
+    t.columns.sort((a, b) => a.position - b.position);
+    t.constraints.sort(byName);
+    t.indexes.sort(byName);
+    t.triggers.sort(byName);
+    t.policies.sort(byName);
+  }
+  return tables.sort(byName);
+}
+
+/** The `tables` mode's Snapshot: the tables, every other list empty. */
+function tablesSnapshot(serverVersion: number, service: string, tables: TableInfo[]): Snapshot {
+  return {
+    serverVersion,
+    service,
+    createOrder: [],
+    schemas: [],
+    extensions: [],
+    types: [],
+    functions: [],
+    sequences: [],
+    tables: sortTables(tables),
+    views: [],
+    unsupported: [],
+    references: [],
+    dependents: [],
   };
 }

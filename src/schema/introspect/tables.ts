@@ -1,8 +1,8 @@
 /**
  * The owned tables with what is attached to them (columns, constraints, indexes, triggers, policies,
  * replica identity, CLUSTER ON), and the refusals found on them: inheritance, extended statistics,
- * publications, rules, triggers on views, security labels. Also reads the sequence rows, which an
- * identity column needs here and objects.ts needs later.
+ * publications, rules, triggers on views, security labels (not looked for in introspect's `tables`
+ * mode). Also reads the sequence rows, which an identity column needs here and objects.ts needs later.
  */
 import type { ColumnInfo, ConstraintInfo, ConstraintKind, PolicyInfo, TableInfo, TriggerInfo } from '../snapshot.js';
 import { displayName } from '../snapshot.js';
@@ -49,7 +49,8 @@ export interface TablesRead {
   seqRows: SeqRow[];
 }
 
-export async function readTables(ctx: IntrospectContext): Promise<TablesRead> {
+/** `refusals: false` (introspect's `tables` mode): what baseline could not reproduce is not looked for. */
+export async function readTables(ctx: IntrospectContext, options: { refusals: boolean } = { refusals: true }): Promise<TablesRead> {
   const { db, cat, service, ownerName, addReference, unsupported, ownedTables, views, sequences, typeSet, procSet } = ctx;
   const { relById } = cat;
   const tableIds = [...ownedTables];
@@ -236,7 +237,10 @@ export async function readTables(ctx: IntrospectContext): Promise<TablesRead> {
       Object.assign(info, comment(p.comment));
       tables.get(p.rel)?.policies.push(info);
     }
+  }
+  if (!options.refusals) return { tables, seqRows };
 
+  if (tableIds.length > 0) {
     // What baseline does not reproduce, attached to owned tables.
     const inh = (
       await db.query<{ child: number; parent: number }>(
