@@ -48,7 +48,12 @@ export interface ObjectId {
   type?: string;
 }
 
-export type Hazard = 'data-loss' | 'table-rewrite' | 'blocks-writes' | 'breaks-dependents';
+/**
+ * What a change may do to a live database. `needs-backfill`: a NOT NULL column without a default added
+ * to an existing table (fails on a filled one); `enum-rebuild`: an enum label removed or reordered,
+ * done by a new type and every using column cast over (issue 13).
+ */
+export type Hazard = 'data-loss' | 'table-rewrite' | 'blocks-writes' | 'breaks-dependents' | 'needs-backfill' | 'enum-rebuild';
 
 /**
  * One difference. add: the object is only in `to`; drop: only in `from`; alter: in both, one attribute

@@ -1,0 +1,56 @@
+/**
+ * schema/render/: SQL text from Snapshots and Changes (issue 13, docs/plan-issue-13.md §2.2). This
+ * file holds the types every renderer shares: a rendered Statement, the phase it runs in, the hazard
+ * notes printed and written above it, and what a renderer is told about the two schemas. Types only.
+ */
+import type { Change, Hazard } from '../diff/change.js';
+import type { Rename } from '../diff/renames.js';
+import type { Snapshot } from '../snapshot.js';
+
+/**
+ * When a statement runs, as `tidemark diff` cuts its files: labels an enum gains (their own file when a
+ * later statement uses them: PostgreSQL refuses a label added in the same transaction), the main
+ * transactional file, one no-transaction file per CONCURRENTLY index, then the VALIDATE file.
+ */
+export type Phase = 'enum-values' | 'main' | 'concurrent' | 'validate';
+
+/** A hazard in words: printed by `tidemark diff` and written as `-- hazard (<id>): <sentence>` above its statement. */
+export interface HazardNote {
+  hazard: Hazard;
+  /** The object, as the plain words name it (`column budgets.total`). */
+  object: string;
+  sentence: string;
+}
+
+export interface Statement {
+  /** One statement, ending in `;`. */
+  sql: string;
+  phase: Phase;
+  /** The Changes it implements (for words, hazards and tests). */
+  changes: readonly Change[];
+  hazards: readonly HazardNote[];
+  /** Runs outside a transaction, alone in its file (CREATE/DROP INDEX CONCURRENTLY). */
+  concurrently?: boolean;
+}
+
+export interface RenderContext {
+  /** The whole snapshots: creation order, enum users, view reads and dependents come from them. */
+  from: Snapshot;
+  to: Snapshot;
+  /** Accepted `-- tidemark:renamed-from`s, already applied to `from` (diff/renames.ts). */
+  renames?: readonly Rename[];
+  /** Safe forms (the default); false: one transactional file of plain forms (a new database, `--one-file`). */
+  safe: boolean;
+  /** nameKey of the tables in `from`: only those get CONCURRENTLY and NOT VALID forms. */
+  existingTables: ReadonlySet<string>;
+}
+
+export interface RenderedChanges {
+  /** In run order. */
+  up: Statement[];
+  /** The reverse, rendered from diff(to, from) by the same rules. */
+  down: Statement[];
+  hazards: HazardNote[];
+  /** Non-empty: `diff-cannot-render`, nothing is written. */
+  refused: { object: string; reason: string }[];
+}
