@@ -14,6 +14,12 @@ export interface ServiceConfig {
   versionTable?: string;
   /** Alembic services: read subdirectories of the versions directory too (recursive_version_locations). */
   recursive?: boolean;
+  /**
+   * The service's desired schema (issue 13): plain SQL DDL, a file, several files or a directory (every
+   * `*.sql` below it), relative to the config file. `tidemark diff` compares its history with it by
+   * default; `tidemark baseline --schema` writes it once from a live database. Tidemark services only.
+   */
+  schema?: string | string[];
 }
 
 /**
@@ -54,6 +60,8 @@ export interface Service {
   format: 'tidemark' | 'alembic';
   versionTable: string;
   recursive: boolean;
+  /** Absolute paths of the desired schema's files or directories, as configured; absent when not configured. */
+  schema?: string[];
 }
 
 /** A loaded and validated config. */

@@ -27,6 +27,11 @@ const serviceSchema = z.strictObject({
     .regex(/^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/)
     .optional(),
   recursive: z.boolean().optional(),
+  schema: z
+    .union([z.string().min(1), z.array(z.string().min(1)).min(1, { error: 'must name at least one file or directory' })], {
+      error: 'must be a path (a .sql file or a directory) or a list of paths',
+    })
+    .optional(),
 });
 
 const configSchema = z.strictObject({
@@ -212,8 +217,23 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Workspac
       format: s.format ?? 'tidemark',
       versionTable: s.versionTable ?? 'alembic_version',
       recursive: s.recursive ?? false,
+      // Need not exist yet: `tidemark baseline --schema` writes it.
+      ...(s.schema === undefined ? {} : { schema: (typeof s.schema === 'string' ? [s.schema] : s.schema).map((p) => path.resolve(root, p)) }),
     };
   });
+
+  for (const service of services) {
+    if (service.schema && service.format === 'alembic') {
+      const line = lineOf('services', service.name, 'schema');
+      problems.push({
+        code: 'config-invalid',
+        service: service.name,
+        line,
+        message: `${at(line)}: service ${service.name}: \`schema\` is for tidemark services; ${service.name} is still kept by Alembic.`,
+        hint: `adopt it first (tidemark adopt --service ${service.name}), or remove \`schema\``,
+      });
+    }
+  }
 
   // Both formats read an existing directory; a missing one is nearly always a wrong path or a skipped init.
   for (const service of services) {

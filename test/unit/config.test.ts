@@ -399,6 +399,23 @@ describe('loadWorkspace: validation', () => {
     await rejectsWith(loadWorkspace({ cwd: dir }), 'config-invalid', [CONFIG, '`services` must be an object']);
   });
 
+  test('schema: a file, files or a directory, resolved from the config, need not exist yet; tidemark services only', async () => {
+    let dir = jsonWorkspace({ services: { budget: svc('m', { schema: 'schema/budget.sql' }), user: svc('m') } });
+    let ws = await loadWorkspace({ cwd: dir });
+    assert.deepEqual(ws.services[0].schema, [path.join(dir, 'schema/budget.sql')]);
+    assert.equal('schema' in ws.services[1], false);
+    dir = jsonWorkspace({ services: { budget: svc('m', { schema: ['schema/a.sql', 'schema/views'] }) } });
+    ws = await loadWorkspace({ cwd: dir });
+    assert.deepEqual(ws.services[0].schema, [path.join(dir, 'schema/a.sql'), path.join(dir, 'schema/views')]);
+    for (const bad of ['', [], [''], 3]) {
+      dir = jsonWorkspace({ services: { budget: svc('m', { schema: bad }) } });
+      await rejectsWith(loadWorkspace({ cwd: dir }), 'config-invalid', [CONFIG, 'service budget', '`schema']);
+    }
+    dir = jsonWorkspace({ services: { budget: svc('m', { format: 'alembic', schema: 'schema/budget.sql' }) } });
+    const err = await rejectsWith(loadWorkspace({ cwd: dir }), 'config-invalid', [CONFIG, 'service budget: `schema` is for tidemark services']);
+    assert.equal(err.service, 'budget');
+  });
+
   test('format is tidemark or alembic', async () => {
     const dir = jsonWorkspace({ services: { budget: svc('m', { format: 'flyway' }) } });
     await rejectsWith(loadWorkspace({ cwd: dir }), 'config-invalid', [CONFIG, 'service budget', '`format`', '"tidemark" or "alembic"', '"flyway"']);
