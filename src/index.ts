@@ -25,7 +25,7 @@ export { introspect } from './schema/introspect/index.js';
 export type { SchemaScope } from './schema/introspect/index.js';
 export { compareSnapshots } from './schema/diff/compare.js';
 export { normalizeSnapshot } from './schema/normalize.js';
-export { renderBaseline, renderDrop, unsupportedObjects } from './schema/render.js';
+export { renderBaseline, renderDrop, unsupportedObjects } from './schema/render/baseline.js';
 export type { Snapshot, SchemaDifference } from './schema/snapshot.js';
 export { baseline } from './api/flows.js';
 export type { BaselineOptions, BaselineResult } from './api/flows.js';

@@ -4,7 +4,7 @@
  *
  * 1. introspect the live objects of S (src/schema/introspect/); refuse, naming them, when some
  *    cannot be reproduced (a rule, a partitioned table, …) or when S owns nothing live;
- * 2. render the migration (src/schema/render.ts), with `-- tidemark:requires` for the latest migration
+ * 2. render the migration (src/schema/render/baseline.ts), with `-- tidemark:requires` for the latest migration
  *    of every service whose objects it references;
  * 3. PROVE it: on a fresh in-process PGlite shadow (a temporary database on the live server when the
  *    baseline needs extensions, which PGlite lacks; or the `shadowUrl` given: db/shadow.ts's policy), build
@@ -33,7 +33,7 @@ import { parseMigrationName } from '../history/tidemark-source.js';
 import { displayPath } from '../paths.js';
 import { compareSnapshots } from '../schema/diff/compare.js';
 import { introspect } from '../schema/introspect/index.js';
-import { renderBaseline, unsupportedObjects } from '../schema/render.js';
+import { renderBaseline, unsupportedObjects } from '../schema/render/baseline.js';
 import type { SchemaDifference, Snapshot } from '../schema/snapshot.js';
 import type { DatabaseSource, Target } from '../target/target.js';
 

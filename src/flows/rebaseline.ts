@@ -187,7 +187,7 @@ export async function rebaseline(target: Target, options: RebaselineSettings): P
       say('shadow', 'replaying the baseline on a shadow database');
       const { introspect } = await import('../schema/introspect/index.js');
       const { compareSnapshots } = await import('../schema/diff/compare.js');
-      const { renderDrop, unsupportedObjects } = await import('../schema/render.js');
+      const { renderDrop, unsupportedObjects } = await import('../schema/render/baseline.js');
       const replayed = await replayOnShadow(target, service.name, options.shadow, introspect);
       const expected = replayed.snapshot;
       result.shadow = replayed.description;

@@ -26,7 +26,7 @@ import { TidemarkError, isTidemarkError } from '../errors.js';
 import { LEDGER_SCHEMA, ensureLedger, forgetService, logEvent } from '../ledger/ledger.js';
 import { withServiceLocks } from '../ledger/locks.js';
 import { introspect } from '../schema/introspect/index.js';
-import { renderDrop, unsupportedObjects } from '../schema/render.js';
+import { renderDrop, unsupportedObjects } from '../schema/render/baseline.js';
 import type { Snapshot } from '../schema/snapshot.js';
 import type { DatabaseSource, Target } from '../target/target.js';
 import { countByKind, type DroppedObject } from '../report/reset-report.js';

@@ -1,6 +1,6 @@
 /**
  * The Snapshot: the introspected schema of the objects ONE service owns (DESIGN §2, §6), read by
- * src/schema/introspect/, compared by diff/compare.ts and turned back into DDL by render.ts.
+ * src/schema/introspect/, compared by diff/compare.ts and turned back into DDL by render/.
  *
  * Pure data, JSON-serialisable. Every list is sorted by name (schema, then name) so two snapshots of
  * equal schemas are deep-equal after normalization; SQL text is kept as the catalog printed it
@@ -208,7 +208,7 @@ export interface Snapshot {
   service: string;
   /**
    * Types, functions, sequences, tables and views (objectKey) in an order every CREATE can run in,
-   * from pg_depend; absent in snapshots written before it existed (render.ts then uses the kind order).
+   * from pg_depend; absent in snapshots written before it existed (render/baseline.ts then uses the kind order).
    */
   createOrder?: string[];
   /** Non-public schemas holding the objects (CREATE SCHEMA IF NOT EXISTS). */

@@ -19,7 +19,7 @@ import type { Database } from '../../src/db/database.js';
 import { baseline } from '../../src/api/flows.js';
 import { compareSnapshots } from '../../src/schema/diff/compare.js';
 import { introspect } from '../../src/schema/introspect/index.js';
-import { renderBaseline, unsupportedObjects } from '../../src/schema/render.js';
+import { renderBaseline, unsupportedObjects } from '../../src/schema/render/baseline.js';
 import { quoteIdent, quoteQualified } from '../../src/sql/ident.js';
 import { forEachBackend, withDatabase } from '../support/backends.js';
 import { GENERATED_SQL_WORDS, hostileIdentifier } from '../support/hostile-names.js';

@@ -23,7 +23,7 @@ import { baseline as baselineCore } from '../../src/flows/baseline.js';
 import { compareSnapshots } from '../../src/schema/diff/compare.js';
 import { normalizeSnapshot } from '../../src/schema/normalize.js';
 import { introspect } from '../../src/schema/introspect/index.js';
-import { renderBaseline, renderDrop, unsupportedObjects } from '../../src/schema/render.js';
+import { renderBaseline, renderDrop, unsupportedObjects } from '../../src/schema/render/baseline.js';
 import type { Snapshot } from '../../src/schema/snapshot.js';
 import { forEachBackend, withDatabase, type TestBackend } from '../support/backends.js';
 import { fakeTarget } from '../support/fake-target.js';

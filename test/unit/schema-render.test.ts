@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ident, qualified } from '../../src/sql/ident.js';
-import { renderBaseline, renderDrop, unsupportedObjects } from '../../src/schema/render.js';
+import { renderBaseline, renderDrop, unsupportedObjects } from '../../src/schema/render/baseline.js';
 import { objectKey, type Snapshot } from '../../src/schema/snapshot.js';
 import { budgetsOn15, column, emptySnapshot, table } from './schema-fixtures.js';
 

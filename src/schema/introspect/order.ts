@@ -10,7 +10,7 @@ import type { IntrospectContext } from './context.js';
 
 /**
  * The creation order of the sorted lists (their object keys), read with one query. A function
- * created after a table is marked late: it is dropped before the tables (render.ts renderDrop).
+ * created after a table is marked late: it is dropped before the tables (render/baseline.ts renderDrop).
  */
 export async function orderCreation(
   ctx: IntrospectContext,
@@ -27,7 +27,7 @@ export async function orderCreation(
     views: viewList.map((v) => ({ key: objectKey('view', v), id: `r:${[...views].find((o) => sameObject(relById.get(o), v))}` })),
     typeById,
   });
-  // A function created after a table is dropped before the tables (render.ts renderDrop).
+  // A function created after a table is dropped before the tables (render/baseline.ts renderDrop).
   const tablePositions = tableInfos.map((t) => createOrder.indexOf(objectKey('table', t)));
   const firstTable = tablePositions.length ? Math.min(...tablePositions) : Infinity;
   for (const f of fnInfos) if (createOrder.indexOf(objectKey('function', f, f.arguments)) > firstTable) f.late = true;

@@ -2,9 +2,7 @@
  * DDL from a Snapshot (pure): the baseline migration of a service (`renderBaseline`), the drops of
  * everything it owns (`renderDrop`, also the baseline's down section and what `reset` runs), and the
  * list of what cannot be reproduced (`unsupportedObjects`).
- *
- * Over 400 lines since the one formatting pass (same code, wrapped): docs/plan-issue-13.md moves the
- * per-kind renderers into schema/render/ when the diff learns to render changes; split there, not twice.
+
  *
  * The SQL runs on PostgreSQL 15 and 18: it uses what the catalog printed (pg_get_constraintdef,
  * pg_get_indexdef, pg_get_triggerdef, pg_get_viewdef, pg_get_functiondef) and plain syntax around
@@ -18,9 +16,10 @@
  * CLUSTER ON, foreign keys and NOT VALID constraints (ALTER TABLE, so cycles work), triggers,
  * policies, row level security, comments, then OWNED BY for serial sequences.
  */
-import { ident, literal, nameKey, qualified } from '../sql/ident.js';
-import type { ColumnInfo, FunctionInfo, IndexInfo, SequenceInfo, SequenceOptions, Snapshot, TableInfo, TypeInfo, ViewInfo } from './snapshot.js';
-import { displayName, objectKey } from './snapshot.js';
+import { ident, nameKey, qualified } from '../../sql/ident.js';
+import type { FunctionInfo, SequenceInfo, Snapshot, TableInfo, TypeInfo, ViewInfo } from '../snapshot.js';
+import { objectKey } from '../snapshot.js';
+import { columnSettings, indexStatement, orderTypes, orderViews, renderComments, renderFunction, renderTable, renderType, renderView, sequenceOptions, tableSettings } from './objects.js';
 
 export interface RenderOptions {
   /**
@@ -246,170 +245,7 @@ function creationSequence(snapshot: Snapshot): CreationItem[] {
   return order.map((k) => items.get(k) as CreationItem);
 }
 
-// ---------------------------------------------------------------------------------------------
-
 function formatVersion(num: number): string {
   if (!num) return 'unknown';
   return `${Math.floor(num / 10000)}.${num % 10000}`;
-}
-
-const TYPE_MAX: Record<string, [string, string]> = {
-  smallint: ['-32768', '32767'],
-  integer: ['-2147483648', '2147483647'],
-  bigint: ['-9223372036854775808', '9223372036854775807'],
-};
-
-/** Sequence options that differ from the defaults CREATE SEQUENCE would pick. */
-function sequenceOptions(s: SequenceOptions, withType: boolean): string {
-  const [tmin, tmax] = TYPE_MAX[s.dataType] ?? TYPE_MAX.bigint;
-  const ascending = !s.increment.startsWith('-');
-  const defMin = ascending ? '1' : tmin;
-  const defMax = ascending ? tmax : '-1';
-  const defStart = ascending ? s.min : s.max;
-  const parts: string[] = [];
-  if (withType && s.dataType !== 'bigint') parts.push(`AS ${s.dataType}`);
-  if (s.increment !== '1') parts.push(`INCREMENT BY ${s.increment}`);
-  if (s.min !== defMin) parts.push(`MINVALUE ${s.min}`);
-  if (s.max !== defMax) parts.push(`MAXVALUE ${s.max}`);
-  if (s.start !== defStart) parts.push(`START WITH ${s.start}`);
-  if (s.cache !== '1') parts.push(`CACHE ${s.cache}`);
-  if (s.cycle) parts.push('CYCLE');
-  return parts.length ? ` ${parts.join(' ')}` : '';
-}
-
-function renderColumn(t: TableInfo, c: ColumnInfo): string {
-  const parts = [ident(c.name), c.type];
-  if (c.collation) parts.push(`COLLATE ${c.collation}`);
-  if (c.generated) parts.push(`GENERATED ALWAYS AS (${c.generated.expression}) ${c.generated.kind === 'stored' ? 'STORED' : 'VIRTUAL'}`);
-  if (c.identity) {
-    const seq = c.identity.sequence;
-    const opts: string[] = [];
-    if (!(seq.schema === t.schema && seq.name === `${t.name}_${c.name}_seq`)) opts.push(`SEQUENCE NAME ${qualified(seq)}`);
-    const rest = sequenceOptions(seq, false).trim();
-    if (rest) opts.push(rest);
-    parts.push(`GENERATED ${c.identity.kind === 'always' ? 'ALWAYS' : 'BY DEFAULT'} AS IDENTITY${opts.length ? ` (${opts.join(' ')})` : ''}`);
-  }
-  if (c.default !== undefined) parts.push(`DEFAULT ${c.default}`);
-  if (c.notNull) parts.push('NOT NULL');
-  return parts.join(' ');
-}
-
-function renderTable(t: TableInfo): string {
-  const lines = t.columns.map((c) => `  ${renderColumn(t, c)}`);
-  // Primary key, unique, exclusion, then checks; foreign keys and NOT VALID ones come later.
-  const rank = { 'primary key': 0, unique: 1, exclusion: 2, check: 3, 'foreign key': 4 };
-  const inline = t.constraints.filter((c) => c.kind !== 'foreign key' && c.validated).sort((a, b) => rank[a.kind] - rank[b.kind] || a.name.localeCompare(b.name));
-  for (const c of inline) lines.push(`  CONSTRAINT ${ident(c.name)} ${c.definition}`);
-  const options = t.options.length ? ` WITH (${t.options.join(', ')})` : '';
-  return `CREATE ${t.unlogged ? 'UNLOGGED ' : ''}TABLE ${qualified(t)} (\n${lines.join(',\n')}\n)${options};`;
-}
-
-/** Per-column settings pg_dump writes as ALTER TABLE … ALTER COLUMN (storage, statistics, compression, options). */
-function columnSettings(t: TableInfo): string[] {
-  const out: string[] = [];
-  for (const c of t.columns) {
-    const col = `ALTER TABLE ONLY ${qualified(t)} ALTER COLUMN ${ident(c.name)}`;
-    if (c.storage) out.push(`${col} SET STORAGE ${c.storage};`);
-    if (c.statistics !== undefined) out.push(`${col} SET STATISTICS ${c.statistics};`);
-    if (c.compression) out.push(`${col} SET COMPRESSION ${c.compression};`);
-    if (c.options && c.options.length > 0) out.push(`${col} SET (${c.options.join(', ')});`);
-  }
-  return out;
-}
-
-/** REPLICA IDENTITY and CLUSTER ON (after the indexes they name). */
-function tableSettings(t: TableInfo): string[] {
-  const out: string[] = [];
-  const r = t.replicaIdentity;
-  if (r) out.push(`ALTER TABLE ONLY ${qualified(t)} REPLICA IDENTITY ${r.kind === 'index' ? `USING INDEX ${ident(r.index ?? '')}` : r.kind.toUpperCase()};`);
-  if (t.clusterOn !== undefined) out.push(`ALTER TABLE ONLY ${qualified(t)} CLUSTER ON ${ident(t.clusterOn)};`);
-  return out;
-}
-
-function indexStatement(i: IndexInfo): string {
-  return `${i.definition.trim().replace(/;$/, '')};`;
-}
-
-function renderType(t: TypeInfo): string {
-  if (t.kind === 'enum') return `CREATE TYPE ${qualified(t)} AS ENUM (${t.labels.map(literal).join(', ')});`;
-  if (t.kind === 'composite') {
-    return `CREATE TYPE ${qualified(t)} AS (${t.attributes.map((a) => `${ident(a.name)} ${a.type}${a.collation ? ` COLLATE ${a.collation}` : ''}`).join(', ')});`;
-  }
-  const parts = [`CREATE DOMAIN ${qualified(t)} AS ${t.baseType}`];
-  if (t.collation) parts.push(`COLLATE ${t.collation}`);
-  if (t.default !== undefined) parts.push(`DEFAULT ${t.default}`);
-  if (t.notNull) parts.push('NOT NULL');
-  for (const c of t.constraints) parts.push(`CONSTRAINT ${ident(c.name)} ${c.definition}`);
-  return `${parts.join(' ')};`;
-}
-
-function renderFunction(f: FunctionInfo): string {
-  return `${f.definition.trim().replace(/;$/, '')};`;
-}
-
-function renderView(v: ViewInfo): string {
-  const query = v.definition.trim().replace(/;$/, '');
-  const options = v.options.length ? ` WITH (${v.options.join(', ')})` : '';
-  return `CREATE ${v.materialized ? 'MATERIALIZED VIEW' : 'VIEW'} ${qualified(v)}${options} AS\n${query};`;
-}
-
-function renderComments(s: Snapshot): string[] {
-  const out: string[] = [];
-  const on = (what: string, text: string | undefined) => {
-    if (text !== undefined) out.push(`COMMENT ON ${what} IS ${literal(text)};`);
-  };
-  for (const t of s.types) on(`${t.kind === 'domain' ? 'DOMAIN' : 'TYPE'} ${qualified(t)}`, t.comment);
-  for (const f of s.functions) on(`${f.kind === 'procedure' ? 'PROCEDURE' : 'FUNCTION'} ${qualified(f)}(${f.arguments})`, f.comment);
-  for (const q of s.sequences) on(`SEQUENCE ${qualified(q)}`, q.comment);
-  for (const t of s.tables) {
-    const name = qualified(t);
-    on(`TABLE ${name}`, t.comment);
-    for (const c of t.columns) on(`COLUMN ${name}.${ident(c.name)}`, c.comment);
-    for (const c of t.constraints) on(`CONSTRAINT ${ident(c.name)} ON ${name}`, c.comment);
-    for (const i of t.indexes) on(`INDEX ${qualified({ schema: t.schema, name: i.name })}`, i.comment);
-    for (const tr of t.triggers) on(`TRIGGER ${ident(tr.name)} ON ${name}`, tr.comment);
-    for (const p of t.policies) on(`POLICY ${ident(p.name)} ON ${name}`, p.comment);
-  }
-  for (const v of s.views) {
-    const name = qualified(v);
-    on(`${v.materialized ? 'MATERIALIZED VIEW' : 'VIEW'} ${name}`, v.comment);
-    for (const c of v.columnComments) on(`COLUMN ${name}.${ident(c.column)}`, c.comment);
-    for (const i of v.indexes) on(`INDEX ${qualified({ schema: v.schema, name: i.name })}`, i.comment);
-  }
-  return out;
-}
-
-/** Enums first, then domains and composite types once the types they use are created (by name). */
-function orderTypes(types: readonly TypeInfo[]): TypeInfo[] {
-  const pending = [...types];
-  const done: TypeInfo[] = [];
-  const names = (t: TypeInfo) => [`${t.schema}.${t.name}`, displayName(t), qualified(t)];
-  const uses = (t: TypeInfo): string[] => (t.kind === 'domain' ? [t.baseType] : t.kind === 'composite' ? t.attributes.map((a) => a.type) : []);
-  const bare = (typeText: string) =>
-    typeText
-      .replace(/\[\]/g, '')
-      .replace(/\(.*\)$/, '')
-      .trim();
-  while (pending.length > 0) {
-    const i = pending.findIndex((t) => uses(t).every((u) => !pending.some((p) => p !== t && names(p).includes(bare(u)))));
-    const next = pending.splice(Math.max(i, 0), 1)[0];
-    done.push(next);
-  }
-  return done;
-}
-
-/** Views after the views they read (by the snapshot's dependsOn), ties by name. */
-function orderViews(views: readonly ViewInfo[]): ViewInfo[] {
-  const pending = [...views];
-  const done: ViewInfo[] = [];
-  const emitted = new Set<string>();
-  const key = (v: ViewInfo) => `${v.schema}.${v.name}`;
-  const inSet = new Set(views.map(key));
-  while (pending.length > 0) {
-    const i = pending.findIndex((v) => v.dependsOn.every((d) => !inSet.has(d) || emitted.has(d)));
-    const next = pending.splice(Math.max(i, 0), 1)[0];
-    done.push(next);
-    emitted.add(key(next));
-  }
-  return done;
 }
