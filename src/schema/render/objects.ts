@@ -5,7 +5,7 @@
  * the catalog's own printing (pg_get_*def) inside plain syntax.
  */
 import { ident, literal, qualified } from '../../sql/ident.js';
-import type { ColumnInfo, FunctionInfo, IndexInfo, SequenceOptions, Snapshot, TableInfo, TypeInfo, ViewInfo } from '../snapshot.js';
+import type { ColumnInfo, FunctionInfo, IndexInfo, QualifiedName, SequenceOptions, Snapshot, TableInfo, TypeInfo, ViewInfo } from '../snapshot.js';
 import { displayName } from '../snapshot.js';
 
 const TYPE_MAX: Record<string, [string, string]> = {
@@ -32,7 +32,7 @@ export function sequenceOptions(s: SequenceOptions, withType: boolean): string {
   return parts.length ? ` ${parts.join(' ')}` : '';
 }
 
-function renderColumn(t: TableInfo, c: ColumnInfo): string {
+export function renderColumn(t: QualifiedName, c: ColumnInfo): string {
   const parts = [ident(c.name), c.type];
   if (c.collation) parts.push(`COLLATE ${c.collation}`);
   if (c.generated) parts.push(`GENERATED ALWAYS AS (${c.generated.expression}) ${c.generated.kind === 'stored' ? 'STORED' : 'VIRTUAL'}`);

@@ -4,7 +4,6 @@
  * notes printed and written above it, and what a renderer is told about the two schemas. Types only.
  */
 import type { Change, Hazard } from '../diff/change.js';
-import type { Rename } from '../diff/renames.js';
 import type { Snapshot } from '../snapshot.js';
 
 /**
@@ -37,11 +36,11 @@ export interface RenderContext {
   /** The whole snapshots: creation order, enum users, view reads and dependents come from them. */
   from: Snapshot;
   to: Snapshot;
-  /** Accepted `-- tidemark:renamed-from`s, already applied to `from` (diff/renames.ts). */
-  renames?: readonly Rename[];
-  /** Safe forms (the default); false: one transactional file of plain forms (a new database, `--one-file`). */
-  safe: boolean;
-  /** nameKey of the tables in `from`: only those get CONCURRENTLY and NOT VALID forms. */
+  /**
+   * nameKey of the tables in `from` (they may hold rows): a NOT NULL column added to one is a
+   * `needs-backfill` hazard, and only they get the safe forms (CONCURRENTLY, NOT VALID), which are a
+   * later pass over the plain statements. Accepted renames are applied to `from` before the diff.
+   */
   existingTables: ReadonlySet<string>;
 }
 

@@ -1,0 +1,85 @@
+/**
+ * renderChanges (issue 13): the Changes of `diff(from, to)` as SQL that turns `from` into `to`, and the
+ * down that turns it back (rendered from `diff(to, from)` by the same rules), in plain forms. Tables,
+ * their columns, constraints and indexes are rendered (tables.ts); a change of any other kind is
+ * refused by name rather than written half-right, and a refusal means nothing is written.
+ *
+ * Order (docs/plan-issue-13.md §2.3): drops of foreign keys, then of other constraints and indexes
+ * being dropped or replaced; tables created (in `to`'s creation order), altered (columns added in
+ * position order, altered, dropped), dropped; then constraints (foreign keys last), indexes, replica
+ * identity, CLUSTER ON, row level security, comments. Within a step, the diff's own order.
+ */
+import { displayName, nameKey } from '../../sql/ident.js';
+import type { Change } from '../diff/change.js';
+import { diff } from '../diff/diff.js';
+import type { Snapshot } from '../snapshot.js';
+import type { HazardNote, RenderContext, RenderedChanges, Statement } from './statement.js';
+import { isTableChange, type RankedSql, renderTableChange } from './tables.js';
+
+export function renderChanges(changes: readonly Change[], ctx: RenderContext): RenderedChanges {
+  const up = renderOneWay(changes, ctx.from, ctx.to, ctx.existingTables);
+  const down = renderOneWay(diff(ctx.to, ctx.from), ctx.to, ctx.from, new Set(ctx.to.tables.map(nameKey)));
+  return { up: up.statements, down: down.statements, hazards: up.hazards, refused: [...up.refused, ...down.refused] };
+}
+
+function renderOneWay(changes: readonly Change[], from: Snapshot, to: Snapshot, existing: ReadonlySet<string>) {
+  const ranked: (RankedSql & { seq: number; change: Change })[] = [];
+  const refused: { object: string; reason: string }[] = [];
+  const hazards: HazardNote[] = [];
+  let seq = 0;
+  // Tables created in `to`'s creation order; everything else in the diff's order.
+  const created = new Map((to.createOrder ?? []).map((k, i) => [k, i]));
+  const orderOf = (c: Change) => (c.op === 'add' && c.id.kind === 'table' ? (created.get(`table:${nameKey(c.id)}`) ?? 0) : 0);
+  const sorted = [...changes].map((c, i) => ({ c, i })).sort((a, b) => orderOf(a.c) - orderOf(b.c) || a.i - b.i);
+  for (const { c } of sorted) {
+    if (!isTableChange(c)) {
+      refused.push({ object: objectLabel(c), reason: `tidemark diff does not render a change of a ${c.id.kind} yet` });
+      continue;
+    }
+    const r = renderTableChange(c, from, to);
+    if (r.refused) {
+      refused.push({ object: objectLabel(c), reason: r.refused });
+      continue;
+    }
+    for (const s of r.statements) ranked.push({ ...s, seq: seq++, change: c });
+    hazards.push(...hazardNotes(c, existing));
+  }
+  ranked.sort((a, b) => a.rank - b.rank || a.sub - b.sub || a.seq - b.seq);
+  const statements: Statement[] = ranked.map((s) => ({
+    sql: s.sql,
+    phase: 'main',
+    changes: [s.change],
+    hazards: hazards.filter((h) => h.object === objectLabel(s.change)),
+  }));
+  return { statements, refused, hazards };
+}
+
+/** `table public.users`, `column users.email`, `constraint users_email_key on users`, `index users_name_idx`. */
+function objectLabel(c: Change): string {
+  const { kind, schema, name, table } = c.id;
+  const q = (n: string) => displayName({ schema, name: n });
+  if (table !== undefined && (kind === 'column' || kind === 'constraint' || kind === 'index')) {
+    return kind === 'column' ? `column ${q(table)}.${name}` : `${kind} ${name} on ${q(table)}`;
+  }
+  return `${kind} ${schema ? q(name) : name}`;
+}
+
+const HAZARD_WORDS: Record<string, (c: Change) => string> = {
+  'data-loss': (c) => (c.id.kind === 'table' ? 'dropping the table deletes its rows' : 'dropping the column deletes its values'),
+  'table-rewrite': (c) => (c.op === 'add' ? 'each row gets its own value: the table is rewritten under an ACCESS EXCLUSIVE lock' : 'the table is rewritten under an ACCESS EXCLUSIVE lock'),
+  'blocks-writes': () => 'SET NOT NULL reads every row under an ACCESS EXCLUSIVE lock',
+  'breaks-dependents': () => "another service's objects depend on it",
+};
+
+function hazardNotes(c: Change, existing: ReadonlySet<string>): HazardNote[] {
+  const object = objectLabel(c);
+  const notes = c.hazards.filter((h) => HAZARD_WORDS[h]).map((hazard) => ({ hazard, object, sentence: HAZARD_WORDS[hazard](c) }));
+  // A NOT NULL column without a default cannot be added to a table with rows.
+  if (c.op === 'add' && c.id.kind === 'column' && c.id.table !== undefined && existing.has(nameKey({ schema: c.id.schema, name: c.id.table }))) {
+    const col = c.after as { notNull: boolean; default?: string; identity?: unknown; generated?: unknown };
+    if (col.notNull && col.default === undefined && col.identity === undefined && col.generated === undefined) {
+      notes.push({ hazard: 'needs-backfill', object, sentence: 'a NOT NULL column without a default fails on a table with rows: add it nullable, fill it, then SET NOT NULL' });
+    }
+  }
+  return notes;
+}
