@@ -95,7 +95,7 @@ function graphileWorker(root, out) {
   // The one query installSchema sends before recording breaking migrations: schema + migrations table.
   const m = /event\.client\.query\(`\\\n(create schema if not exists[\s\S]*?)`\);/.exec(migrate);
   if (!m) fail('graphile-worker: installSchema SQL not found in dist/migrate.js');
-  write(out, 'prelude.sql', m[1].replaceAll('${escapedWorkerSchema}', schema));
+  write(out, 'prelude.sql', m[1].replace(/\$\{escapedWorkerSchema\}/g, schema));
   const files = readdirSync(path.join(root, 'sql'))
     .filter((f) => /^\d{6}\.sql$/.test(f))
     .sort();
@@ -125,7 +125,8 @@ function dbos(root, out) {
     migrations.push({ number, name: entry.name ?? `migration_${number}`, up: rel, ...(concurrent ? { noTransaction: true } : {}) });
   });
   return {
-    transform: "allMigrations('dbos') from dist/src/sysdb_migrations/internal/migrations.js; empty entries skipped (numbers keep the entry's position, 1-based); each entry's statements joined with ';'; entries with CREATE INDEX CONCURRENTLY marked noTransaction",
+    transform:
+      "allMigrations('dbos') from dist/src/sysdb_migrations/internal/migrations.js; empty entries skipped (numbers keep the entry's position, 1-based); each entry's statements joined with ';'; entries with CREATE INDEX CONCURRENTLY marked noTransaction",
     migrations,
   };
 }
