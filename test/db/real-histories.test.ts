@@ -1,9 +1,10 @@
 /**
  * Stage 1 of the real-history round trips (docs/plan-issue-13.md §3, §4 S1-G): each vendored project's
  * whole history (test/fixtures/real, turned into a tidemark workspace by test/support/real-histories.ts)
- * runs with `up` (one service at a time, all in one database per back-end), every migration lands in the ledger, and introspecting the
- * service gives a non-empty snapshot with nothing refused. The pgpm projects need contrib extensions,
- * which PGlite's adapter does not load: on PGlite they are skipped with that reason in the test name.
+ * runs with `up` (one service at a time, all in one database per back-end), every migration lands in
+ * the ledger, and introspecting the service gives a non-empty snapshot with nothing refused. The pgpm
+ * projects need contrib extensions, which PGlite's adapter does not load: on PGlite they are skipped
+ * with that reason in the test name. Before that, without a database: the generated workspaces.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -21,23 +22,15 @@ import { introspect } from '../../src/schema/introspect/index.js';
 import { forEachBackend, type TestDatabase } from '../support/backends.js';
 import { REAL_HISTORIES, type RealHistory, type RealHistorySource, type RealWorkspace, readRealSource, realHistoryWorkspace } from '../support/real-histories.js';
 
-/** Creates the roles the history grants to, unless present; returns those it created (to drop after). */
-async function createRoles(db: Database, roles: readonly string[]): Promise<string[]> {
-  const created: string[] = [];
+/**
+ * Creates the roles the histories grant to, unless present. They are left in place, as
+ * db/real-schemas.test.ts leaves the same `administrator` role: roles are per server, and dropping it
+ * here could run between that file's CREATE ROLE and its GRANT under `--test-concurrency=2`. The grants
+ * themselves go with the test database.
+ */
+async function ensureRoles(db: Database, roles: readonly string[]): Promise<void> {
   for (const role of roles) {
-    const { rows } = await db.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
-    if (rows.length > 0) continue;
-    await db.query(`CREATE ROLE "${role}" NOLOGIN`);
-    created.push(role);
-  }
-  return created;
-}
-
-async function dropRoles(db: Database, roles: readonly string[]): Promise<void> {
-  for (const role of roles) {
-    // Its grants and default privileges live in this database only: dropped with them, then the role.
-    await db.query(`DROP OWNED BY "${role}"`);
-    await db.query(`DROP ROLE "${role}"`);
+    await db.exec(`DO $$ BEGIN CREATE ROLE "${role}" NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$`);
   }
 }
 
@@ -89,20 +82,18 @@ forEachBackend('real histories', (backend) => {
   let created: TestDatabase;
   let db: Database;
   let workspace: Workspace;
-  let roles: string[] = [];
   before(async () => {
     real = await realHistoryWorkspace(runnable);
     workspace = await loadWorkspace({ cwd: real.ws.dir });
     created = await backend.createDatabase();
     db = await openDatabase(created.url);
-    roles = await createRoles(db, [...new Set(runnable.flatMap((h) => sources.get(h.fixture)?.requires?.roles ?? []))]);
+    await ensureRoles(db, [...new Set(runnable.flatMap((h) => sources.get(h.fixture)?.requires?.roles ?? []))]);
   });
   after(async () => {
     try {
-      if (db) await dropRoles(db, roles);
-    } finally {
       await db?.close();
       await created?.drop();
+    } finally {
       real?.ws.remove();
     }
   });
