@@ -60,15 +60,22 @@ export async function testMigrations(target: Target<Session>, options: TestOptio
   const { workspace } = target;
   const services = (options.service ? selectServices(workspace, options.service) : target.services.filter((s) => s.format === 'tidemark')).map((s) => s.name);
   const findings = await checkHistoryRules(target, services);
-  // A history the doctor refuses is not what `up` would run: those services (and the ones requiring them) stay off the shadow.
-  const broken = new Set(findings.filter((f) => f.status === 'fail').map((f) => f.service));
-  const runnable = services.filter((s) => !withRequiredServices(workspace, [s]).some((r) => broken.has(r)));
+  const histories = await readHistories(workspace, []);
+  // A history with file problems (two files with one number, a bad directive) is not what `up` would run:
+  // that service, and those requiring it, stay off the shadow. Other rule errors (a missing sum) do not stop it.
+  const unreadable = new Set(histories.filter((h) => h.problems.some((p) => p.severity === 'error')).map((h) => h.service));
+  const runnable = services.filter((s) => !withRequiredServices(workspace, [s]).some((r) => unreadable.has(r)));
   for (const s of services) {
-    if (!broken.has(s) && !runnable.includes(s)) findings.push({ check: 'stairway', service: s, status: 'reported', message: `${s} was not run: a service it requires fails the history rules` });
+    if (!runnable.includes(s))
+      findings.push({
+        check: 'stairway',
+        service: s,
+        status: 'reported',
+        message: `${s} was not run: ${unreadable.has(s) ? 'its' : 'a required service’s'} migration files have problems (see history-rules)`,
+      });
   }
   let shadowName = '';
   if (runnable.length > 0) {
-    const histories = await readHistories(workspace, []);
     const ctx: TestContext = { workspace, histories, requireDown: options.requireDown ?? false };
     const shadow = await target.openShadow({});
     shadowName = shadow.description;
