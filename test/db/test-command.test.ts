@@ -14,6 +14,7 @@ import { openDatabase } from '../../src/db/open.js';
 import { openShadow, type Shadow } from '../../src/db/shadow.js';
 import { baseline, emptyAgain } from '../../src/db/shadow-empty.js';
 import { type TestFinding, type TestReport, testMigrations } from '../../src/flows/test/index.js';
+import { allowedOrders } from '../../src/flows/test/order.js';
 import { writeSumFile } from '../../src/history/sum-io.js';
 import { forEachBackend, type TestDatabase } from '../support/backends.js';
 import { fakeTarget } from '../support/fake-target.js';
@@ -28,6 +29,17 @@ async function budgetWorkspace(files: Record<string, string>): Promise<TempWorks
 
 const failed = (r: TestReport) => r.findings.filter((f) => f.status === 'fail').map((f) => `${f.check} ${f.service} ${f.migration ?? '-'}: ${f.message}`);
 const lineOf = (r: TestReport, migration: string) => r.findings.filter((f: TestFinding) => f.migration === migration).map((f) => `${f.check}:${f.status}`);
+
+it('allowedOrders: every order `requires` allows, a required service first, config order first, at most 6', () => {
+  const graph = (services: Record<string, string[]>) => ({ services: Object.entries(services).map(([name, requires]) => ({ name, requires, format: 'tidemark' as const })) });
+  assert.deepEqual(allowedOrders(graph({ user: [], budget: ['user'], mail: [] }), ['user', 'budget', 'mail']), [
+    ['user', 'budget', 'mail'],
+    ['user', 'mail', 'budget'],
+    ['mail', 'user', 'budget'],
+  ]);
+  assert.equal(allowedOrders(graph({ a: [], b: [], c: [], d: [] }), ['a', 'b', 'c', 'd']).length, 6);
+  assert.deepEqual(allowedOrders(graph({ a: [], b: ['a'] }), ['b']), [['b']]);
+});
 
 forEachBackend('tidemark test core', (backend) => {
   let created: TestDatabase;
@@ -124,6 +136,23 @@ forEachBackend('tidemark test core', (backend) => {
     );
     assert.match(rules[0].message, /^duplicate-id: .*number 002/);
     assert.equal(r.shadow, '');
+  });
+
+  it('fails services whose schema depends on the order `requires` leaves open', async () => {
+    // b adds a column only when a's table is already there: fine alone, fine after a, different before a.
+    const ws = makeWorkspace(
+      { a: { owns: ['a_t'] }, b: { owns: ['b_t'] } },
+      {
+        'migrations/a/a_001_t.sql': sqlMigration('CREATE TABLE a_t (id int);', 'DROP TABLE a_t;'),
+        'migrations/b/b_001_t.sql': sqlMigration(
+          "CREATE TABLE b_t (id int);\nDO $$ BEGIN IF to_regclass('public.a_t') IS NOT NULL THEN EXECUTE 'ALTER TABLE b_t ADD COLUMN x int'; END IF; END $$;",
+          'DROP TABLE b_t;',
+        ),
+      },
+    );
+    for (const s of ['a', 'b']) await writeSumFile(s, path.join(ws.dir, 'migrations', s));
+    const r = await run(ws);
+    assert.deepEqual(failed(r), ['order b -: b ends with another schema in the order b, a than in the order a, b: column b_t.x exists in the order a, b but not in the order b, a']);
   });
 
   it('passes the CRM example', async () => {

@@ -5,16 +5,17 @@
  * emptied shadow, service after service; every service must end with the same schema in every order.
  */
 import { replayMigrations } from '../../apply/replay.js';
+import type { ServiceGraph } from '../../config/services.js';
 import type { Workspace } from '../../config/types.js';
 import type { Database } from '../../db/database.js';
 import type { History } from '../../history/migration.js';
 import type { TestFinding } from './index.js';
 import { differences, type Snapshots, snapshotServices } from './steps.js';
 
-export const MAX_ORDERS = 6;
+const MAX_ORDERS = 6;
 
 /** Up to `limit` orders of `services` where each comes after the ones it requires, first in config order first. */
-export function allowedOrders(workspace: Workspace, services: readonly string[], limit = MAX_ORDERS): string[][] {
+export function allowedOrders(workspace: ServiceGraph, services: readonly string[], limit = MAX_ORDERS): string[][] {
   const wanted = workspace.services.filter((s) => services.includes(s.name));
   const out: string[][] = [];
   const visit = (placed: string[]) => {
