@@ -2,8 +2,9 @@
  * flows/test (the core of `tidemark test`) on PGlite and the server: four broken workspaces each fail with
  * their exact finding — a down that leaves a column behind, a down that drops too much, a migration using
  * another service's table without `requires`, two files with one number — and the CRM example passes.
- * One target database and one shadow per back-end: each run asks the target for a shadow once, and gets the
- * same one, emptied again when the core disposes of it (what db/shadow-empty.ts does for `--shadow URL`).
+ * One database per back-end, handed to the core as its shadow as `--shadow URL` would give it (the core never
+ * reads the target itself): each run asks for a shadow once and the database is emptied again when the core
+ * disposes of it (db/shadow-empty.ts, as for `--shadow URL`). A second PGlite instance would cost seconds.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -11,7 +12,7 @@ import { after, before, it } from 'node:test';
 import { loadWorkspace } from '../../src/config/load.js';
 import type { Database } from '../../src/db/database.js';
 import { openDatabase } from '../../src/db/open.js';
-import { openShadow, type Shadow } from '../../src/db/shadow.js';
+import type { Shadow } from '../../src/db/shadow.js';
 import { baseline, emptyAgain } from '../../src/db/shadow-empty.js';
 import { type TestFinding, type TestReport, testMigrations } from '../../src/flows/test/index.js';
 import { allowedOrders } from '../../src/flows/test/order.js';
@@ -44,12 +45,12 @@ it('allowedOrders: every order `requires` allows, a required service first, conf
 forEachBackend('tidemark test core', (backend) => {
   let created: TestDatabase;
   let db: Database;
-  let shadow: Shadow;
   const run = async (ws: TempWorkspace, options: { service?: string[]; requireDown?: boolean } = {}) => {
     try {
       const workspace = await loadWorkspace({ cwd: ws.dir });
-      const empty = await baseline(shadow.database);
-      const target = fakeTarget(workspace, db, { openShadow: async () => ({ ...shadow, dispose: () => emptyAgain(shadow.database, empty) }) });
+      const empty = await baseline(db);
+      const shadow: Shadow = { database: db, description: `the test database ${db.displayUrl}`, kind: 'url', dispose: () => emptyAgain(db, empty) };
+      const target = fakeTarget(workspace, db, { openShadow: async () => shadow });
       const report = await testMigrations(target, options);
       assert.ok(target.shadowCalls.length <= 1, 'one shadow per run');
       return report;
@@ -60,10 +61,8 @@ forEachBackend('tidemark test core', (backend) => {
   before(async () => {
     created = await backend.createDatabase();
     db = await openDatabase(created.url);
-    shadow = await openShadow({ target: db, targetUrl: created.url });
   });
   after(async () => {
-    await shadow.dispose();
     await db.close();
     await created.drop();
   });
