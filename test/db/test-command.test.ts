@@ -105,7 +105,13 @@ forEachBackend('tidemark test core', (backend) => {
     const ws = makeWorkspace(
       { user: { owns: ['users'] }, budget: { owns: ['budgets'] } },
       {
-        'migrations/user/user_001_users.sql': sqlMigration('CREATE TABLE users (id int PRIMARY KEY);', 'DROP TABLE users;'),
+        'migrations/user/user_001_users.sql': sqlMigration('CREATE TABLE users (id int PRIMARY KEY, email text);', 'DROP TABLE users;'),
+        // Runs outside a transaction through the executor, as `up` and `down` run it.
+        'migrations/user/user_002_email_idx.sql': sqlMigration(
+          'CREATE INDEX CONCURRENTLY users_email_idx ON users (email);',
+          'DROP INDEX CONCURRENTLY users_email_idx;',
+          '-- tidemark:no-transaction\n',
+        ),
         'migrations/budget/budget_001_budgets.sql': sqlMigration('CREATE TABLE budgets (id int PRIMARY KEY, user_id int REFERENCES users (id));', 'DROP TABLE budgets;'),
       },
     );
@@ -117,6 +123,7 @@ forEachBackend('tidemark test core', (backend) => {
       'isolation budget budget_001_budgets: budget_001_budgets uses table users of service user; budget does not require user',
     ]);
     assert.deepEqual(lineOf(r, 'user_001_users'), ['stairway:pass']);
+    assert.deepEqual(lineOf(r, 'user_002_email_idx'), ['stairway:pass']);
   });
 
   it('fails two files with one number through the history rules, without a shadow', async () => {
