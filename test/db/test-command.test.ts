@@ -119,7 +119,7 @@ forEachBackend('tidemark test core', (backend) => {
     const r = await run(ws);
     // The doctor sees the REFERENCES in the file; the shadow proves it breaks a database where budget runs alone.
     assert.deepEqual(failed(r), [
-      'history-rules budget -: cross-service-reference: A migration of budget reads table users (REFERENCES), which user owns, and budget does not list user in `requires`.',
+      'history-rules budget budget_001_budgets: cross-service-reference: A migration of budget reads table users (REFERENCES), which user owns, and budget does not list user in `requires`.',
       'isolation budget budget_001_budgets: budget_001_budgets uses table users of service user; budget does not require user',
     ]);
     assert.deepEqual(lineOf(r, 'user_001_users'), ['stairway:pass']);
@@ -137,8 +137,8 @@ forEachBackend('tidemark test core', (backend) => {
     assert.equal(r.ok, false);
     const rules = r.findings.filter((f) => f.status === 'fail');
     assert.deepEqual(
-      rules.map((f) => [f.check, f.service, path.basename(f.file ?? '')]),
-      [['history-rules', 'budget', 'budget_002_a.sql']],
+      rules.map((f) => [f.check, f.service, f.migration, path.basename(f.file ?? '')]),
+      [['history-rules', 'budget', 'budget_002_a', 'budget_002_a.sql']],
     );
     assert.match(rules[0].message, /^duplicate-id: .*number 002/);
     assert.equal(r.shadow, '');

@@ -59,8 +59,8 @@ export async function testMigrations(target: Target<Session>, options: TestOptio
   const started = performance.now();
   const { workspace } = target;
   const services = (options.service ? selectServices(workspace, options.service) : target.services.filter((s) => s.format === 'tidemark')).map((s) => s.name);
-  const findings = await checkHistoryRules(target, services);
   const histories = await readHistories(workspace, []);
+  const findings = await checkHistoryRules(target, services, histories);
   // A history with file problems (two files with one number, a bad directive) is not what `up` would run:
   // that service, and those requiring it, stay off the shadow. Other rule errors (a missing sum) do not stop it.
   const unreadable = new Set(histories.filter((h) => h.problems.some((p) => p.severity === 'error')).map((h) => h.service));
