@@ -69,13 +69,24 @@ function escapeProperty(s: string): string {
   return escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
 }
 
+/** What a GitHub Actions annotation says and where (check's diagnostics, test's findings). */
+export interface Annotation {
+  level: 'error' | 'warning';
+  file?: string;
+  line?: number;
+  title: string;
+  text: string;
+}
+
+/** One GitHub Actions workflow command (`::error file=…,line=…,title=…::text`), newline included. */
+export function githubAnnotation(a: Annotation): string {
+  const props = [a.file ? `file=${escapeProperty(displayPath(a.file))}` : '', a.line ? `line=${a.line}` : '', `title=${escapeProperty(a.title)}`].filter(Boolean).join(',');
+  return `::${a.level} ${props}::${escapeData(a.text)}\n`;
+}
+
 /** GitHub Actions workflow commands: one annotation per finding, on its file and line. */
 export function renderCheckGithub(report: RenderableReport): string {
   return report.diagnostics
-    .map((d) => {
-      const props = [d.file ? `file=${escapeProperty(displayPath(d.file))}` : '', d.line ? `line=${d.line}` : '', `title=${escapeProperty(`tidemark ${d.rule}`)}`].filter(Boolean).join(',');
-      const text = d.hint ? `${d.message} ${d.hint}` : d.message;
-      return `::${d.severity === 'error' ? 'error' : 'warning'} ${props}::${escapeData(text)}\n`;
-    })
+    .map((d) => githubAnnotation({ level: d.severity === 'error' ? 'error' : 'warning', file: d.file, line: d.line, title: `tidemark ${d.rule}`, text: d.hint ? `${d.message} ${d.hint}` : d.message }))
     .join('');
 }

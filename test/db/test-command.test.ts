@@ -1,0 +1,177 @@
+/**
+ * flows/test (the core of `tidemark test`) on PGlite and the server: four broken workspaces each fail with
+ * their exact finding — a down that leaves a column behind, a down that drops too much, a migration using
+ * another service's table without `requires`, two files with one number — and the CRM example passes.
+ * One database per back-end, handed to the core as its shadow as `--shadow URL` would give it (the core never
+ * reads the target itself): each run asks for a shadow once and the database is emptied again when the core
+ * disposes of it (db/shadow-empty.ts, as for `--shadow URL`). A second PGlite instance would cost seconds.
+ */
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, it } from 'node:test';
+import { loadWorkspace } from '../../src/config/load.js';
+import type { Database } from '../../src/db/database.js';
+import { openDatabase } from '../../src/db/open.js';
+import type { Shadow } from '../../src/db/shadow.js';
+import { baseline, emptyAgain } from '../../src/db/shadow-empty.js';
+import { type TestFinding, type TestReport, testMigrations } from '../../src/flows/test/index.js';
+import { allowedOrders } from '../../src/flows/test/order.js';
+import { writeSumFile } from '../../src/history/sum-io.js';
+import { forEachBackend, type TestDatabase } from '../support/backends.js';
+import { fakeTarget } from '../support/fake-target.js';
+import { copyCrmExample, makeWorkspace, sqlMigration, type TempWorkspace } from '../support/workspace.js';
+
+/** A one-service workspace `budget` (owns budgets) with the given migration files and their tidemark.sum. */
+async function budgetWorkspace(files: Record<string, string>): Promise<TempWorkspace> {
+  const ws = makeWorkspace({ budget: { owns: ['budgets'] } }, files);
+  await writeSumFile('budget', path.join(ws.dir, 'migrations/budget'));
+  return ws;
+}
+
+const failed = (r: TestReport) => r.findings.filter((f) => f.status === 'fail').map((f) => `${f.check} ${f.service} ${f.migration ?? '-'}: ${f.message}`);
+const lineOf = (r: TestReport, migration: string) => r.findings.filter((f: TestFinding) => f.migration === migration).map((f) => `${f.check}:${f.status}`);
+
+it('allowedOrders: every order `requires` allows, a required service first, config order first, at most 6', () => {
+  const graph = (services: Record<string, string[]>) => ({ services: Object.entries(services).map(([name, requires]) => ({ name, requires, format: 'tidemark' as const })) });
+  assert.deepEqual(allowedOrders(graph({ user: [], budget: ['user'], mail: [] }), ['user', 'budget', 'mail']), [
+    ['user', 'budget', 'mail'],
+    ['user', 'mail', 'budget'],
+    ['mail', 'user', 'budget'],
+  ]);
+  assert.equal(allowedOrders(graph({ a: [], b: [], c: [], d: [] }), ['a', 'b', 'c', 'd']).length, 6);
+  assert.deepEqual(allowedOrders(graph({ a: [], b: ['a'] }), ['b']), [['b']]);
+});
+
+forEachBackend('tidemark test core', (backend) => {
+  let created: TestDatabase;
+  let db: Database;
+  const run = async (ws: TempWorkspace, options: { service?: string[]; requireDown?: boolean } = {}) => {
+    try {
+      const workspace = await loadWorkspace({ cwd: ws.dir });
+      const empty = await baseline(db);
+      const shadow: Shadow = { database: db, description: `the test database ${db.displayUrl}`, kind: 'url', dispose: () => emptyAgain(db, empty) };
+      const target = fakeTarget(workspace, db, { openShadow: async () => shadow });
+      const report = await testMigrations(target, options);
+      assert.ok(target.shadowCalls.length <= 1, 'one shadow per run');
+      return report;
+    } finally {
+      ws.remove();
+    }
+  };
+  before(async () => {
+    created = await backend.createDatabase();
+    db = await openDatabase(created.url);
+  });
+  after(async () => {
+    await db.close();
+    await created.drop();
+  });
+
+  it('fails a down that leaves a column behind, naming the migration and the column; reports a migration without down', async () => {
+    const r = await run(
+      await budgetWorkspace({
+        'migrations/budget/budget_001_budgets.sql': sqlMigration('CREATE TABLE budgets (id int PRIMARY KEY, name text NOT NULL);'),
+        'migrations/budget/budget_002_currency.sql': sqlMigration("ALTER TABLE budgets ADD COLUMN currency text NOT NULL DEFAULT 'BRL';", 'SELECT 1;'),
+        'migrations/budget/budget_003_notes.sql': sqlMigration('ALTER TABLE budgets ADD COLUMN notes text;', 'ALTER TABLE budgets DROP COLUMN notes;'),
+      }),
+    );
+    assert.equal(r.ok, false);
+    assert.deepEqual(failed(r), [
+      'stairway budget budget_002_currency: budget_002_currency: its down does not undo its up: column budgets.currency exists in the schema after the down but not in the schema before the up',
+    ]);
+    assert.deepEqual(lineOf(r, 'budget_001_budgets'), ['no-down:reported']);
+    assert.deepEqual(lineOf(r, 'budget_003_notes'), ['stairway:reported']);
+    assert.match(r.shadow, /./);
+  });
+
+  it('fails a down that drops more than its up created; with requireDown a migration without down fails', async () => {
+    const r = await run(
+      await budgetWorkspace({
+        'migrations/budget/budget_001_budgets.sql': sqlMigration('CREATE TABLE budgets (id int PRIMARY KEY, name text NOT NULL);'),
+        'migrations/budget/budget_002_currency.sql': sqlMigration('ALTER TABLE budgets ADD COLUMN currency text;', 'ALTER TABLE budgets DROP COLUMN currency;\nALTER TABLE budgets DROP COLUMN name;'),
+        'migrations/budget/budget_003_notes.sql': sqlMigration('ALTER TABLE budgets ADD COLUMN notes text;', 'ALTER TABLE budgets DROP COLUMN notes;'),
+      }),
+      { requireDown: true },
+    );
+    assert.deepEqual(failed(r), [
+      'no-down budget budget_001_budgets: budget_001_budgets has no down section, so it cannot be reverted',
+      'stairway budget budget_002_currency: budget_002_currency: its down does not undo its up: column budgets.name exists in the schema before the up but not in the schema after the down',
+    ]);
+    // No walk past the failure: budget_003 is untested, not passed.
+    assert.deepEqual(lineOf(r, 'budget_003_notes'), ['stairway:reported']);
+  });
+
+  it('fails a migration that uses another service’s table without requiring that service', async () => {
+    const ws = makeWorkspace(
+      { user: { owns: ['users'] }, budget: { owns: ['budgets'] } },
+      {
+        'migrations/user/user_001_users.sql': sqlMigration('CREATE TABLE users (id int PRIMARY KEY, email text);', 'DROP TABLE users;'),
+        // Runs outside a transaction through the executor, as `up` and `down` run it.
+        'migrations/user/user_002_email_idx.sql': sqlMigration(
+          'CREATE INDEX CONCURRENTLY users_email_idx ON users (email);',
+          'DROP INDEX CONCURRENTLY users_email_idx;',
+          '-- tidemark:no-transaction\n',
+        ),
+        'migrations/budget/budget_001_budgets.sql': sqlMigration('CREATE TABLE budgets (id int PRIMARY KEY, user_id int REFERENCES users (id));', 'DROP TABLE budgets;'),
+      },
+    );
+    for (const s of ['user', 'budget']) await writeSumFile(s, path.join(ws.dir, 'migrations', s));
+    const r = await run(ws);
+    // The doctor sees the REFERENCES in the file; the shadow proves it breaks a database where budget runs alone.
+    assert.deepEqual(failed(r), [
+      'history-rules budget budget_001_budgets: cross-service-reference: A migration of budget reads table users (REFERENCES), which user owns, and budget does not list user in `requires`.',
+      'isolation budget budget_001_budgets: budget_001_budgets uses table users of service user; budget does not require user',
+    ]);
+    assert.deepEqual(lineOf(r, 'user_001_users'), ['stairway:pass']);
+    assert.deepEqual(lineOf(r, 'user_002_email_idx'), ['stairway:pass']);
+  });
+
+  it('fails two files with one number through the history rules, without a shadow', async () => {
+    const r = await run(
+      await budgetWorkspace({
+        'migrations/budget/budget_001_budgets.sql': sqlMigration('CREATE TABLE budgets (id int PRIMARY KEY);'),
+        'migrations/budget/budget_002_a.sql': sqlMigration('ALTER TABLE budgets ADD COLUMN a int;', 'ALTER TABLE budgets DROP COLUMN a;'),
+        'migrations/budget/budget_002_b.sql': sqlMigration('ALTER TABLE budgets ADD COLUMN b int;', 'ALTER TABLE budgets DROP COLUMN b;'),
+      }),
+    );
+    assert.equal(r.ok, false);
+    const rules = r.findings.filter((f) => f.status === 'fail');
+    assert.deepEqual(
+      rules.map((f) => [f.check, f.service, f.migration, path.basename(f.file ?? '')]),
+      [['history-rules', 'budget', 'budget_002_a', 'budget_002_a.sql']],
+    );
+    assert.match(rules[0].message, /^duplicate-id: .*number 002/);
+    assert.equal(r.shadow, '');
+  });
+
+  it('fails services whose schema depends on the order `requires` leaves open', async () => {
+    // b adds a column only when a's table is already there: fine alone, fine after a, different before a.
+    const ws = makeWorkspace(
+      { a: { owns: ['a_t'] }, b: { owns: ['b_t'] } },
+      {
+        'migrations/a/a_001_t.sql': sqlMigration('CREATE TABLE a_t (id int);', 'DROP TABLE a_t;'),
+        'migrations/b/b_001_t.sql': sqlMigration(
+          "CREATE TABLE b_t (id int);\nDO $$ BEGIN IF to_regclass('public.a_t') IS NOT NULL THEN EXECUTE 'ALTER TABLE b_t ADD COLUMN x int'; END IF; END $$;",
+          'DROP TABLE b_t;',
+        ),
+      },
+    );
+    for (const s of ['a', 'b']) await writeSumFile(s, path.join(ws.dir, 'migrations', s));
+    const r = await run(ws);
+    assert.deepEqual(failed(r), ['order b -: b ends with another schema in the order b, a than in the order a, b: column b_t.x exists in the order a, b but not in the order b, a']);
+  });
+
+  it('passes the CRM example', async () => {
+    const r = await run(copyCrmExample());
+    assert.deepEqual(failed(r), []);
+    assert.equal(r.ok, true);
+    assert.deepEqual(
+      r.findings.filter((f) => f.check === 'stairway').map((f) => `${f.migration}:${f.status}`),
+      ['user_001_initial_schema:pass', 'budget_001_initial_schema:pass'],
+    );
+    assert.deepEqual(
+      r.findings.filter((f) => f.check === 'isolation').map((f) => `${f.service}:${f.status}`),
+      ['user:pass', 'budget:pass'],
+    );
+  });
+});
