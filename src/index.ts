@@ -20,6 +20,8 @@ export type { Manifest, ManifestTable } from './api/backup.js';
 export { check } from './api/check.js';
 export type { CheckReport, ServiceReport } from './api/check.js';
 export { validate } from './api/validate.js';
+export { testMigrations } from './api/test.js';
+export type { TestOptions, TestResult, TestFinding, TestCheck } from './api/test.js';
 export { restore } from './api/restore.js';
 export { introspect } from './schema/introspect/index.js';
 export type { SchemaScope } from './schema/introspect/index.js';

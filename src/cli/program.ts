@@ -120,6 +120,18 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('test')
+    .description('prove the migrations on a shadow database: history rules, up/down/up of each (stairway), each service with only what it requires, every order requires allows')
+    .option('-s, --service <name>', 'only this service (repeatable; default: every tidemark service)', collect)
+    .addOption(onceOption(new Option('--format <format>', 'output').choices(['text', 'json', 'github']).default('text')))
+    .option('--require-down', 'a migration without a down section fails (default: reported)')
+    .option('--shadow <url>', 'an empty database to run on (default: a temporary database on the target server, else in-process PGlite)', once())
+    .action(async (flags: { service?: string[]; format?: 'text' | 'json' | 'github'; requireDown?: boolean; shadow?: string }, cmd: Command) => {
+      const { runTest } = await import('./test-command.js');
+      await runTest({ ...globals(cmd), ...flags });
+    });
+
+  program
     .command('graph')
     .description("draw every service's migration graph: mermaid, dot, svg or html")
     .addOption(onceOption(new Option('--format <format>', 'output').choices(['mermaid', 'dot', 'svg', 'html']).default('mermaid')))

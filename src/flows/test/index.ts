@@ -45,6 +45,8 @@ export interface TestOptions {
   service?: string[];
   /** A migration without a down section fails instead of being reported. */
   requireDown?: boolean;
+  /** An empty database to run on (`--shadow URL`); default the shadow policy's (same server, else PGlite). */
+  shadow?: string;
 }
 
 /** What the checks on the shadow share. */
@@ -77,7 +79,7 @@ export async function testMigrations(target: Target<Session>, options: TestOptio
   let shadowName = '';
   if (runnable.length > 0) {
     const ctx: TestContext = { workspace, histories, requireDown: options.requireDown ?? false };
-    const shadow = await target.openShadow({});
+    const shadow = await target.openShadow(options.shadow === undefined ? {} : { url: options.shadow });
     shadowName = shadow.description;
     try {
       const db = shadow.database;
