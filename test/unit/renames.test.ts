@@ -161,6 +161,15 @@ describe('applyRenames', () => {
     assert.equal((r.from.types[2] as EnumType).labels.join(), 'draft,open');
   });
 
+  it('reads the old name as SQL (quoted keeps its case, bare folds) and quotes names that need it', () => {
+    const from = budgetsOn15();
+    Object.assign(from.tables[0], { name: 'Budgets' });
+    from.tables[0].columns[2].name = 'Status';
+    const r = applyRenames(from, [rename('table', '"Budgets"', 'order'), rename('column', '"Status"', 'state', { table: 'order' })]);
+    assert.deepEqual(sqlOf(r), ['ALTER TABLE "Budgets" RENAME TO "order";', 'ALTER TABLE "order" RENAME COLUMN "Status" TO state;']);
+    assert.throws(() => applyRenames(from, [rename('table', 'Budgets', 'order')]), { code: 'renamed-from-unknown' }, 'a bare name folds to budgets');
+  });
+
   it('ignores a rename already applied (old name absent, new present)', () => {
     const s = budgetsOn15();
     const r = applyRenames(s, [rename('table', 'quotes_old', 'budgets'), rename('column', 'state', 'status', { table: 'budgets' })]);
