@@ -128,6 +128,7 @@ export function planUp(input: PlanUpInput): Plan {
     for (const [m, reqs] of checkRequirements(histories, service, declaredRequires)) requirementsOf.set(m, reqs);
     const diagnosis = diagnoseLedger(history, ledger);
     for (const d of diagnosis.recorded) {
+      if (d.state === 'squashed') continue; // applied, and replaced by a squash of the directory
       if (d.state === 'missing-file') {
         warnings.push({
           rule: 'applied-missing',
@@ -159,7 +160,18 @@ export function planUp(input: PlanUpInput): Plan {
         });
       }
     }
-    const pending = diagnosis.migrations.filter((d) => !d.row).map((d) => d.file as MigrationFile);
+    const partial = diagnosis.migrations.find((d) => d.state === 'partial');
+    if (partial?.file) {
+      const { applied, missing } = partial.squash!;
+      throw new TidemarkError('squash-partially-applied', `${partial.id} squashes migrations of which this database applied only part: ${applied.join(', ')} applied, ${missing.join(', ')} not.`, {
+        file: partial.file.file,
+        service,
+        migration: partial.id,
+        hint: `Apply the rest with the history before the squash (the files in ${service}'s squashed/ folder, back in place), then this database takes ${partial.id} as applied.`,
+      });
+    }
+    // A squash applied through the rows of what it squashes has no row of its own but is not pending.
+    const pending = diagnosis.migrations.filter((d) => d.state === 'pending' || d.state === 'out-of-order').map((d) => d.file as MigrationFile);
     const late = diagnosis.migrations.filter((d) => d.state === 'out-of-order').map((d) => d.file as MigrationFile);
     const highestApplied = diagnosis.highestApplied;
     if (late.length > 0) {
@@ -277,6 +289,15 @@ export function planDown(input: PlanDownInput): Plan {
   const reverting = new Set(chosen.map((x) => x.row.migration));
   const steps: PlanStep[] = [];
   for (const { d } of chosen) {
+    // Reverting through a squash must also forget the squashed ids' rows, which the executor does not do yet.
+    if (d.state === 'squashed') {
+      throw new TidemarkError('applied-missing', `Cannot revert ${d.id}: its file is not in ${service}'s migrations directory (${d.by.id} squashes it).`, {
+        kind: 'input',
+        service,
+        migration: d.id,
+        hint: `Revert down to ${d.by.id} at most; below it, put the squashed files back from ${service}'s squashed/ folder.`,
+      });
+    }
     if (d.state === 'missing-file') {
       throw new TidemarkError('applied-missing', `Cannot revert ${d.id}: its file is not in ${service}'s migrations directory.`, {
         kind: 'input',

@@ -24,6 +24,10 @@ export interface MigrationFile {
   requires: Requirement[];
   up?: SqlSection;
   down?: SqlSection;
+  /** `-- tidemark:squashes …`: the ids (this service's, in full) of the earlier migrations this squash replaces. */
+  squashes?: string[];
+  /** `-- tidemark:lossy-down`: its down loses data by design (`tidemark test` reports the data check instead of failing it). */
+  lossyDown?: boolean;
 }
 
 export interface Requirement {

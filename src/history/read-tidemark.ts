@@ -99,5 +99,30 @@ export async function readTidemarkHistory(service: string, dir: string): Promise
     problems.push(...r.problems);
     if (r.migration) migrations.push(r.migration);
   }
+  problems.push(...squashedStillPresent(service, migrations));
   return { ...buildHistory(service, migrations, problems), hashes };
+}
+
+/**
+ * A squash replaces its migrations: `tidemark squash` moves them to `squashed/`. One still beside it would
+ * run twice (its own up, then the squash's), so it is an error naming both.
+ */
+export function squashedStillPresent(service: string, migrations: readonly MigrationFile[]): Diagnostic[] {
+  const byId = new Map(migrations.map((m) => [m.id, m]));
+  const out: Diagnostic[] = [];
+  for (const m of migrations) {
+    for (const id of m.squashes ?? []) {
+      const old = byId.get(id);
+      if (!old) continue;
+      out.push({
+        rule: 'migration-file',
+        severity: 'error',
+        service,
+        file: old.file,
+        message: `${id} is squashed by ${m.id} but is still in the migrations directory: both would run.`,
+        hint: `Move ${path.basename(old.file)} to ${path.join(path.dirname(old.file), 'squashed')}/ (where \`tidemark squash\` puts it).`,
+      });
+    }
+  }
+  return out;
 }

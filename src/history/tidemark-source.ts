@@ -90,6 +90,8 @@ export function parseMigrationSource(service: string, file: string, name: Migrat
   const lines = text.split(/\r?\n/);
   const requires: Requirement[] = [];
   let transactional = true;
+  let lossyDown = false;
+  const squashes: string[] = [];
   let up: SqlSection | undefined;
   let down: SqlSection | undefined;
 
@@ -105,6 +107,27 @@ export function parseMigrationSource(service: string, file: string, name: Migrat
     }
   };
 
+  // `-- tidemark:squashes <id> …` (a squash file): earlier migrations of this service, by full id, that this one replaces.
+  const addSquashes = (args: string, line: number) => {
+    const ids = args.split(/[\s,]+/).filter(Boolean);
+    if (ids.length === 0)
+      problem(line, `${name.id}: \`tidemark:squashes\` needs the ids of the migrations it replaces, e.g. \`-- tidemark:squashes ${service}_001_initial_schema ${service}_002_add_role\`.`);
+    for (const id of ids) {
+      const squashed = parseMigrationName(service, `${id}.sql`);
+      if (!squashed || squashed.id !== id)
+        problem(line, `${name.id}: \`${id}\` is not a migration id of ${service} (expected ${service}_<NNN>_<slug>).`, 'A squash replaces migrations of its own service, named in full.');
+      else if (id === name.id) problem(line, `${name.id}: a migration cannot squash itself.`);
+      else if (squashed.number > name.number)
+        problem(line, `${name.id}: squashes ${id}, a later migration.`, `A squash is numbered like the last migration it replaces; ${id} comes after ${name.id}.`);
+      else if (squashes.includes(id)) problem(line, `${name.id}: \`${id}\` is named twice in \`tidemark:squashes\`.`);
+      else squashes.push(id);
+    }
+  };
+  const setLossyDown = (args: string, line: number) => {
+    if (args) problem(line, `${name.id}: \`tidemark:lossy-down\` takes no argument.`);
+    lossyDown = true;
+  };
+
   if (name.kind === 'script') {
     lines.forEach((raw, i) => {
       const m = SCRIPT_DIRECTIVE.exec(raw);
@@ -112,7 +135,13 @@ export function parseMigrationSource(service: string, file: string, name: Migrat
       const directive = (m[1] ?? '').toLowerCase();
       if (directive === 'no-transaction') transactional = false;
       else if (directive === 'requires') addRequires(m[2], i + 1);
-      else problem(i + 1, `${name.id}: unknown directive \`tidemark:${m[1] ?? ''}\`.`, 'Script migrations accept `// tidemark:no-transaction` and `// tidemark:requires <id>`.');
+      else if (directive === 'lossy-down') setLossyDown(m[2].trim(), i + 1);
+      else
+        problem(
+          i + 1,
+          `${name.id}: unknown directive \`tidemark:${m[1] ?? ''}\`.`,
+          'Script migrations accept `// tidemark:no-transaction`, `// tidemark:requires <id>` and `// tidemark:lossy-down` (a squash is SQL).',
+        );
     });
   } else {
     // header → up → down; a section's text runs from the line after its marker to the next marker.
@@ -148,7 +177,7 @@ export function parseMigrationSource(service: string, file: string, name: Migrat
           sectionStart = lineNo + 1;
           return;
         }
-        if (directive === 'no-transaction' || directive === 'requires') {
+        if (directive === 'no-transaction' || directive === 'requires' || directive === 'squashes' || directive === 'lossy-down') {
           if (state !== 'header') {
             problem(lineNo, `${name.id}: \`tidemark:${directive}\` must come before \`-- tidemark:up\`.`, 'Header directives go at the top of the file.');
             return;
@@ -156,10 +185,12 @@ export function parseMigrationSource(service: string, file: string, name: Migrat
           if (directive === 'no-transaction') {
             if (args) problem(lineNo, `${name.id}: \`tidemark:no-transaction\` takes no argument.`);
             transactional = false;
-          } else addRequires(args, lineNo);
+          } else if (directive === 'requires') addRequires(args, lineNo);
+          else if (directive === 'squashes') addSquashes(args, lineNo);
+          else setLossyDown(args, lineNo);
           return;
         }
-        problem(lineNo, `${name.id}: unknown directive \`tidemark:${m[1] ?? ''}\`.`, 'Known directives: up, down, no-transaction, requires.');
+        problem(lineNo, `${name.id}: unknown directive \`tidemark:${m[1] ?? ''}\`.`, 'Known directives: up, down, no-transaction, requires, squashes, lossy-down.');
         return;
       }
       if (state !== 'header') {
@@ -202,6 +233,9 @@ export function parseMigrationSource(service: string, file: string, name: Migrat
       requires,
       up,
       down,
+      // Absent unless written, so a migration without them reads as it always has.
+      ...(squashes.length > 0 ? { squashes } : {}),
+      ...(lossyDown ? { lossyDown } : {}),
     },
   };
 }

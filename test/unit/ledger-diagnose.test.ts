@@ -135,3 +135,50 @@ describe('diagnoseLedger', () => {
     assert.deepEqual(states(d), ['user_001_init:applied', 'user_002_role:pending']);
   });
 });
+
+describe('diagnoseLedger: a squash (-- tidemark:squashes) against the ledger', () => {
+  // user_001 and user_002 squashed into user_002_squashed (their files moved to squashed/), user_003 after it.
+  const squash: MigrationFile = { ...mig('user_002_squashed'), squashes: ['user_001_init', 'user_002_role'] };
+  const h = history('user', squash, u3);
+  const recordedStates = (d: { recorded: { id: string; state: string }[] }) => d.recorded.map((x) => `${x.id}:${x.state}`);
+
+  it('every squashed id applied: the squash is applied without a row, their rows are squashed, not missing', () => {
+    const d = diagnoseLedger(h, [row('user_001_init'), row('user_002_role')]);
+    assert.deepEqual(states(d), ['user_002_squashed:applied', 'user_003_index:pending']);
+    assert.deepEqual(recordedStates(d), ['user_001_init:squashed', 'user_002_role:squashed']);
+    assert.equal(d.recorded[0].state === 'squashed' && d.recorded[0].by, squash);
+    assert.equal(d.migrations[0].row, undefined);
+    assert.deepEqual(d.migrations[0].state !== 'missing-file' && d.migrations[0].squash, { applied: ['user_001_init', 'user_002_role'], missing: [] });
+    assert.equal(d.highestApplied, squash);
+    assert.deepEqual(d.late, []);
+  });
+
+  it('none applied: the squash is pending like any new migration', () => {
+    const d = diagnoseLedger(h, []);
+    assert.deepEqual(states(d), ['user_002_squashed:pending', 'user_003_index:pending']);
+    assert.equal('squash' in d.migrations[0], false);
+  });
+
+  it('part applied (or one failed): partial, naming what is applied and what is not', () => {
+    const d = diagnoseLedger(h, [row('user_001_init')]);
+    assert.deepEqual(states(d), ['user_002_squashed:partial', 'user_003_index:pending']);
+    assert.deepEqual(d.migrations[0].state !== 'missing-file' && d.migrations[0].squash, { applied: ['user_001_init'], missing: ['user_002_role'] });
+    assert.deepEqual(recordedStates(d), ['user_001_init:squashed']);
+    const failed = diagnoseLedger(h, [row('user_001_init'), row('user_002_role', { status: 'failed' })]);
+    assert.equal(failed.migrations[0].state, 'partial');
+  });
+
+  it('the squash recorded itself: applied by its own row, the squashed rows stay squashed', () => {
+    const d = diagnoseLedger(h, [row('user_001_init'), row('user_002_role'), row(squash), row(u3)]);
+    assert.deepEqual(states(d), ['user_002_squashed:applied', 'user_003_index:applied']);
+    assert.deepEqual(recordedStates(d), ['user_001_init:squashed', 'user_002_role:squashed', 'user_002_squashed:applied', 'user_003_index:applied']);
+    assert.equal('squash' in d.migrations[0], false);
+  });
+
+  it('a later migration applied over a squash applied through its ids is in order; a row of an id nobody squashes is still missing-file', () => {
+    const d = diagnoseLedger(h, [row('user_001_init'), row('user_002_role'), row(u3), row('user_000_gone')]);
+    assert.deepEqual(states(d), ['user_002_squashed:applied', 'user_003_index:applied', 'user_000_gone:missing-file']);
+    assert.deepEqual(d.late, []);
+    assert.equal(d.highestRecorded, u3);
+  });
+});

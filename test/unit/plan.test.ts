@@ -174,3 +174,37 @@ describe('planUp and status agree with ledger/diagnose', () => {
     throwsCode(() => planDown({ histories, ledger: [row(u1), gone], service: 'user', steps: 1 }), 'applied-missing', /^Cannot revert user_009_gone/);
   });
 });
+
+describe('planUp and planDown with a squash', () => {
+  const squash: MigrationFile = { ...mig('user_002_squashed'), squashes: ['user_001_init', 'user_002_role'] };
+  const squashed = [history('user', squash, u3)];
+  const up = (ledger: LedgerRow[]) => planUp({ histories: squashed, ledger, services: ['user'], declaredRequires: { user: [] } });
+
+  it('a database with every squashed id applied runs only what follows the squash, with no warning', () => {
+    const plan = up([row(u1), row(u2)]);
+    assert.deepEqual(ids(plan), ['user_003_index']);
+    assert.deepEqual(plan.warnings, []);
+  });
+
+  it('a new database runs the squash, not the migrations it replaces', () => {
+    assert.deepEqual(ids(up([])), ['user_002_squashed', 'user_003_index']);
+  });
+
+  it('refuses a database that applied part of what the squash replaces: squash-partially-applied', () => {
+    assert.throws(
+      () => up([row(u1)]),
+      (e: unknown) =>
+        e instanceof TidemarkError &&
+        e.code === 'squash-partially-applied' &&
+        e.migration === 'user_002_squashed' &&
+        e.service === 'user' &&
+        e.message === 'user_002_squashed squashes migrations of which this database applied only part: user_001_init applied, user_002_role not.',
+    );
+  });
+
+  it('down reverts what follows the squash, and refuses to go through it while the squashed rows are there', () => {
+    const ledger = [row(u1), row(u2), row(u3)];
+    assert.deepEqual(ids(planDown({ histories: squashed, ledger, service: 'user', to: 'user_002_squashed' })), ['user_003_index']);
+    throwsCode(() => planDown({ histories: squashed, ledger, service: 'user', to: BASE }), 'applied-missing', /^Cannot revert user_002_role: .* \(user_002_squashed squashes it\)\.$/);
+  });
+});

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildHistory } from '../../src/history/build.js';
+import { squashedStillPresent } from '../../src/history/read-tidemark.js';
 import { parseMigrationName, parseMigrationSource } from '../../src/history/tidemark-source.js';
 
 const parse = (text: string, fileName = 'user_003_add_role.sql') => parseMigrationSource('user', `/m/${fileName}`, parseMigrationName('user', fileName)!, Buffer.from(text));
@@ -61,6 +62,15 @@ describe('parseMigrationSource', () => {
     ['directive after up', '-- tidemark:up\n-- tidemark:no-transaction\nSELECT 1;', /must come before/, 2],
     ['requires without id', '-- tidemark:requires\n-- tidemark:up\nSELECT 1;', /needs a migration id/, 1],
     ['requires a non-id', '-- tidemark:requires users\n-- tidemark:up\nSELECT 1;', /`users` is not a migration id/, 1],
+    ['squashes without ids', '-- x\n-- tidemark:squashes\n-- tidemark:up\nSELECT 1;', /`tidemark:squashes` needs the ids of the migrations it replaces/, 2],
+    ['squashes a short id', '-- tidemark:squashes user_001\n-- tidemark:up\nSELECT 1;', /`user_001` is not a migration id of user/, 1],
+    ['squashes another service', '-- tidemark:squashes budget_001_initial\n-- tidemark:up\nSELECT 1;', /`budget_001_initial` is not a migration id of user/, 1],
+    ['squashes itself', '-- tidemark:squashes user_001_a user_003_add_role\n-- tidemark:up\nSELECT 1;', /cannot squash itself/, 1],
+    ['squashes a later migration', '-- tidemark:squashes user_001_a user_004_b\n-- tidemark:up\nSELECT 1;', /squashes user_004_b, a later migration/, 1],
+    ['squashes one id twice', '-- tidemark:squashes user_001_a\n-- tidemark:squashes user_001_a\n-- tidemark:up\nSELECT 1;', /`user_001_a` is named twice/, 2],
+    ['squashes after up', '-- tidemark:up\n-- tidemark:squashes user_001_a\nSELECT 1;', /`tidemark:squashes` must come before/, 2],
+    ['lossy-down with an argument', '-- tidemark:lossy-down yes\n-- tidemark:up\nSELECT 1;', /`tidemark:lossy-down` takes no argument/, 1],
+    ['lossy-down after up', '-- tidemark:up\nSELECT 1;\n-- tidemark:down\n-- tidemark:lossy-down\nSELECT 2;', /`tidemark:lossy-down` must come before/, 4],
   ];
   for (const [title, text, message, line] of bad) {
     it(`reports ${title} with file and line`, () => {
@@ -77,12 +87,47 @@ describe('parseMigrationSource', () => {
     const { problems } = parseMigrationSource('user', '/m/user_001_x.sql', parseMigrationName('user', 'user_001_x.sql')!, Buffer.from([0, 159, 146, 150]));
     assert.match(problems[0].message, /not a UTF-8 text file/);
   });
+  it('reads a squash header: squashes (over several lines, ids of this service up to its own number) and lossy-down', () => {
+    const { migration, problems } = parse(
+      '-- tidemark:squashes user_001_initial_schema, user_002_add_email\n-- tidemark:squashes user_003_add_role\n-- tidemark:lossy-down\n-- tidemark:up\nSELECT 1;\n-- tidemark:down\nSELECT 2;\n',
+      'user_003_squashed.sql',
+    );
+    assert.deepEqual(problems, []);
+    assert.deepEqual(migration!.squashes, ['user_001_initial_schema', 'user_002_add_email', 'user_003_add_role']);
+    assert.equal(migration!.lossyDown, true);
+  });
+  it('leaves squashes and lossyDown out of a migration without them', () => {
+    const { migration } = parse('-- tidemark:up\nSELECT 1;');
+    assert.equal('squashes' in migration!, false);
+    assert.equal('lossyDown' in migration!, false);
+  });
+  it('takes lossy-down in a script, but not squashes (a squash is SQL)', () => {
+    assert.equal(parse('// tidemark:lossy-down\nexport async function up() {}\n', 'user_004_fill.ts').migration!.lossyDown, true);
+    const { problems } = parse('// tidemark:squashes user_001_a\nexport async function up() {}\n', 'user_004_fill.ts');
+    assert.equal(problems.length, 1);
+    assert.match(problems[0].message, /unknown directive `tidemark:squashes`/);
+    assert.equal(problems[0].line, 1);
+    assert.match(problems[0].hint!, /a squash is SQL/);
+  });
   it('reads script directives from // comments', () => {
     const { migration, problems } = parse('// tidemark:no-transaction\n// tidemark:requires budget_002\nexport async function up() {}\n', 'user_004_fill.ts');
     assert.deepEqual(problems, []);
     assert.equal(migration!.kind, 'script');
     assert.equal(migration!.transactional, false);
     assert.deepEqual(migration!.requires, [{ ref: 'budget_002', line: 2 }]);
+  });
+});
+
+describe('squashedStillPresent', () => {
+  it('names a squashed migration still beside its squash, and nothing once it is moved', () => {
+    const m = (file: string, text = '-- tidemark:up\nSELECT 1;') => parse(text, file).migration!;
+    const squash = m('user_002_squashed.sql', '-- tidemark:squashes user_001_a user_002_b\n-- tidemark:up\nSELECT 1;');
+    const problems = squashedStillPresent('user', [m('user_001_a.sql'), squash, m('user_003_c.sql')]);
+    assert.equal(problems.length, 1);
+    assert.equal(problems[0].file, '/m/user_001_a.sql');
+    assert.equal(problems[0].message, 'user_001_a is squashed by user_002_squashed but is still in the migrations directory: both would run.');
+    assert.match(problems[0].hint!, /Move user_001_a\.sql to \/m\/squashed\//);
+    assert.deepEqual(squashedStillPresent('user', [squash, m('user_003_c.sql')]), []);
   });
 });
 

@@ -140,3 +140,29 @@ describe('files versus ledger: the three rules and the distinctions they keep', 
     for (const r of [checksumDrift, appliedMissing, pendingBeforeApplied]) assert.deepEqual(r.check(context([user])), []);
   });
 });
+
+describe('files versus ledger after a squash: the three rules stay quiet for squashed rows and still fire for real problems', () => {
+  const squash = { ...m('user', 2, 'squashed'), squashes: ['user_001_init', 'user_002_role'] };
+  const squashedUser = tidemarkService('user', [squash, m('user', 3, 'index')], { owns: ['users'] });
+  const rules = [checksumDrift, appliedMissing, pendingBeforeApplied];
+  const run = (ledger: ReturnType<typeof applied>[]) => rules.flatMap((r) => r.check(withDatabase(context([squashedUser]), { ledger })));
+
+  it('squashed rows (any checksum) and a later migration applied over them: nothing to report', () => {
+    assert.deepEqual(run([applied('user', 'user_001_init', 'old-sum'), applied('user', 'user_002_role'), applied('user', 'user_003_index')]), []);
+    assert.deepEqual(run([applied('user', 'user_001_init'), applied('user', 'user_002_role'), applied('user', 'user_002_squashed')]), []);
+  });
+
+  it('an edited later file, a row nobody squashes and a migration merged below the squash are still reported', () => {
+    const lower = tidemarkService('user', [m('user', 1, 'hotfix'), squash, m('user', 3, 'index')], { owns: ['users'] });
+    const found = [checksumDrift, appliedMissing, pendingBeforeApplied].flatMap((r) =>
+      r.check(
+        withDatabase(context([lower]), { ledger: [applied('user', 'user_001_init'), applied('user', 'user_002_role'), applied('user', 'user_003_index', 'edited'), applied('user', 'user_000_gone')] }),
+      ),
+    );
+    assert.deepEqual(
+      found.map((d) => d.rule),
+      ['checksum-drift', 'applied-missing', 'pending-before-applied'],
+    );
+    assert.match(found[2].message, /^user_001_hotfix is not applied in postgres:\/\/db\/x, but user_003_index, a later number, is\.$/);
+  });
+});
