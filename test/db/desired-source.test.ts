@@ -3,14 +3,15 @@
  * dependency order loads through retries to the snapshot the service's history replays to; a real error
  * names its file and line; objects of another service, or of none, are refused by name; `history` and
  * `history:ID`; a URL source read through the target's session or the caller's opener. One target
- * database per back-end; every load opens (and disposes of) its own shadow.
+ * database per back-end; every load opens a shadow and disposes of it (one database per back-end, emptied again).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadWorkspace } from '../../src/config/load.js';
 import type { Service } from '../../src/config/types.js';
 import type { Database } from '../../src/db/database.js';
-import { openShadow } from '../../src/db/shadow.js';
+import { openDatabase } from '../../src/db/open.js';
+import { baseline, emptyAgain, userObjects } from '../../src/db/shadow-empty.js';
 import { TidemarkError } from '../../src/errors.js';
 import { loadSource, parseSource, type SchemaSource } from '../../src/flows/autogen/sources.js';
 import { introspect } from '../../src/schema/introspect/index.js';
@@ -19,7 +20,8 @@ import { fakeTarget } from '../support/fake-target.js';
 import { makeWorkspace, sqlMigration } from '../support/workspace.js';
 
 const USERS = 'CREATE TABLE users (id int PRIMARY KEY, name text NOT NULL);';
-const BUDGETS = "CREATE TYPE budget_state AS ENUM ('open', 'closed');\nCREATE TABLE budgets (id serial PRIMARY KEY, user_id int NOT NULL REFERENCES users (id), state budget_state NOT NULL DEFAULT 'open');";
+const BUDGETS =
+  "CREATE TYPE budget_state AS ENUM ('open', 'closed');\nCREATE TABLE budgets (id serial PRIMARY KEY, user_id int NOT NULL REFERENCES users (id), state budget_state NOT NULL DEFAULT 'open');";
 const ITEMS = 'CREATE TABLE budget_items (id serial PRIMARY KEY, budget_id int NOT NULL REFERENCES budgets (id), amount numeric(12, 2) NOT NULL);';
 const TOTALS = 'CREATE VIEW budget_totals AS SELECT budget_id, sum(amount) AS total FROM budget_items GROUP BY budget_id;';
 
@@ -54,14 +56,29 @@ function refused(code: string, file: string, words: RegExp, line?: number) {
 forEachBackend('desired-schema sources', (backend) => {
   it('loads files through retries to what the history replays to; refuses errors, foreign and unowned objects; history:ID; URLs', () =>
     withDatabase(backend, async (db, url) => {
-      const ws = makeWorkspace({ user: { owns: ['users'] }, budget: { owns: ['budgets', 'budget_items', 'budget_totals', 'budget_numbers'], requires: ['user'] }, audit: { owns: ['audit_log'] } }, workspaceFiles());
+      const ws = makeWorkspace(
+        { user: { owns: ['users'] }, budget: { owns: ['budgets', 'budget_items', 'budget_totals', 'budget_numbers'], requires: ['user'] }, audit: { owns: ['audit_log'] } },
+        workspaceFiles(),
+      );
       try {
         const workspace = await loadWorkspace({ cwd: ws.dir });
+        // One shadow database per back-end, emptied again at each dispose (as a `--shadow URL` is): a fresh
+        // PGlite per load would cost seconds each.
+        const created = await backend.createDatabase();
+        const shadowDb = await openDatabase(created.url);
+        const empty = await baseline(shadowDb);
         let shadows = 0;
+        let disposed = 0;
         const target = fakeTarget(workspace, db, {
-          openShadow: async (request) => {
+          openShadow: async () => {
             shadows++;
-            return openShadow({ target: db, ...(db.backend === 'postgres' ? { targetUrl: url } : {}), prefer: request.prefer, shadowUrl: request.url });
+            assert.equal(shadows, disposed + 1, 'the previous shadow was disposed of');
+            assert.deepEqual(await userObjects(shadowDb), []);
+            const dispose = async () => {
+              disposed++;
+              await emptyAgain(shadowDb, empty);
+            };
+            return { database: sharing(shadowDb, () => {}), description: `the test's shadow ${shadowDb.displayUrl}`, kind: 'url', dispose };
           },
         });
         const service = (name: string) => workspace.services.find((s) => s.name === name) as Service;
@@ -108,7 +125,9 @@ forEachBackend('desired-schema sources', (backend) => {
         let closed = 0;
         const viaOpener = await loadSource(target, user, { kind: 'url', url: other }, false, { open: async (u) => (opened.push(u), sharing(db, () => closed++)) });
         assert.deepEqual([opened, closed, viaOpener.snapshot], [[other], 1, viaUrl.snapshot]);
-        assert.equal(shadows, 9);
+        assert.deepEqual([shadows, disposed], [9, 9]);
+        await shadowDb.close();
+        await created.drop();
       } finally {
         ws.remove();
       }
@@ -144,6 +163,9 @@ describe('parseSource', () => {
       );
     }
     // A password never shows in the message.
-    assert.throws(() => parseSource('mysql://u:secret@db/app', fallback), (err: unknown) => err instanceof Error && !err.message.includes('secret'));
+    assert.throws(
+      () => parseSource('mysql://u:secret@db/app', fallback),
+      (err: unknown) => err instanceof Error && !err.message.includes('secret'),
+    );
   });
 });
