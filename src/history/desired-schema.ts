@@ -46,8 +46,16 @@ export async function readDesiredSchema(paths: readonly string[]): Promise<Desir
 }
 
 async function sqlFilesBelow(dir: string): Promise<string[]> {
-  const entries = await fs.promises.readdir(dir, { recursive: true, withFileTypes: true });
-  const found = entries.filter((e) => e.isFile() && e.name.endsWith('.sql')).map((e) => path.join(e.parentPath, e.name));
+  // A walk by hand: `readdir({ recursive })` entries lack `parentPath` before Node 20.12 (engines: >=20).
+  const found: string[] = [];
+  const walk = async (d: string): Promise<void> => {
+    for (const e of await fs.promises.readdir(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.isFile() && e.name.endsWith('.sql')) found.push(p);
+    }
+  };
+  await walk(dir);
   // Code-unit order, not locale order: the same on every machine.
   return found.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
