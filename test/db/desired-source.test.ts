@@ -60,12 +60,12 @@ forEachBackend('desired-schema sources', (backend) => {
         { user: { owns: ['users'] }, budget: { owns: ['budgets', 'budget_items', 'budget_totals', 'budget_numbers'], requires: ['user'] }, audit: { owns: ['audit_log'] } },
         workspaceFiles(),
       );
+      // One shadow database per back-end, emptied again at each dispose (as a `--shadow URL` is): a fresh
+      // PGlite per load would cost seconds each.
+      const created = await backend.createDatabase();
+      const shadowDb = await openDatabase(created.url);
       try {
         const workspace = await loadWorkspace({ cwd: ws.dir });
-        // One shadow database per back-end, emptied again at each dispose (as a `--shadow URL` is): a fresh
-        // PGlite per load would cost seconds each.
-        const created = await backend.createDatabase();
-        const shadowDb = await openDatabase(created.url);
         const empty = await baseline(shadowDb);
         let shadows = 0;
         let disposed = 0;
@@ -102,7 +102,15 @@ forEachBackend('desired-schema sources', (backend) => {
         // history:ID stops the service's history there; what it requires comes whole.
         const user = service('user');
         const columns = async (src: SchemaSource) => (await load(src, user)).snapshot.tables.find((t) => t.name === 'users')?.columns.map((c) => c.name);
-        assert.deepEqual(await columns({ kind: 'history', upTo: 'user_001' }), ['id', 'name']);
+        // keepShadow hands the shadow back still open, with what the replay left on it.
+        const kept = await loadSource(target, user, { kind: 'history', upTo: 'user_001' }, true);
+        assert.deepEqual(
+          kept.snapshot.tables.find((t) => t.name === 'users')?.columns.map((c) => c.name),
+          ['id', 'name'],
+        );
+        const left = await kept.shadow!.database.query<{ users: string | null }>("SELECT to_regclass('public.users')::text AS users");
+        assert.deepEqual([shadows - disposed, left.rows], [1, [{ users: 'users' }]]);
+        await kept.shadow!.dispose();
         assert.deepEqual(await columns({ kind: 'history' }), ['id', 'name', 'email']);
         await assert.rejects(load({ kind: 'history', upTo: 'budget_001_budgets' }, user), (err: unknown) => err instanceof TidemarkError && err.code === 'unknown-target');
 
@@ -126,9 +134,9 @@ forEachBackend('desired-schema sources', (backend) => {
         const viaOpener = await loadSource(target, user, { kind: 'url', url: other }, false, { open: async (u) => (opened.push(u), sharing(db, () => closed++)) });
         assert.deepEqual([opened, closed, viaOpener.snapshot], [[other], 1, viaUrl.snapshot]);
         assert.deepEqual([shadows, disposed], [9, 9]);
+      } finally {
         await shadowDb.close();
         await created.drop();
-      } finally {
         ws.remove();
       }
     }));
