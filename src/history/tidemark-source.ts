@@ -23,16 +23,21 @@ export interface MigrationName {
   kind: 'sql' | 'script';
 }
 
-/** `<service>_<NNN>_<slug>.<ext>` → its parts, or undefined if the name is not one. */
+/**
+ * `<service>_<NNN>_<slug>.<ext>` → its parts, or undefined if the name is not one. The service is known,
+ * so its name is taken as a prefix: a slug may start with digits (`user_002_2024_fix.sql` is user's
+ * migration 2, as `tidemark new user 2024_fix` writes it), which a pattern guessing where the service
+ * name ends would read as service `user_002`.
+ */
 export function parseMigrationName(service: string, fileName: string): MigrationName | undefined {
-  if (fileName.endsWith('.d.ts')) return undefined;
-  const m = /^(.+)_(\d+)_([a-z0-9][a-z0-9_]*)\.(sql|ts|js|mjs)$/.exec(fileName);
-  if (!m || m[1] !== service) return undefined;
+  if (fileName.endsWith('.d.ts') || !fileName.startsWith(`${service}_`)) return undefined;
+  const m = /^(\d+)_([a-z0-9][a-z0-9_]*)\.(sql|ts|js|mjs)$/.exec(fileName.slice(service.length + 1));
+  if (!m) return undefined;
   return {
-    number: BigInt(m[2]),
-    slug: m[3],
-    id: fileName.slice(0, fileName.length - m[4].length - 1),
-    kind: m[4] === 'sql' ? 'sql' : 'script',
+    number: BigInt(m[1]),
+    slug: m[2],
+    id: fileName.slice(0, fileName.length - m[3].length - 1),
+    kind: m[3] === 'sql' ? 'sql' : 'script',
   };
 }
 

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { buildHistory } from '../../src/history/build.js';
-import { squashedStillPresent } from '../../src/history/read-tidemark.js';
+import { createMigrationFile } from '../../src/history/new-migration.js';
+import { readTidemarkHistory, squashedStillPresent } from '../../src/history/read-tidemark.js';
 import { parseMigrationName, parseMigrationSource } from '../../src/history/tidemark-source.js';
 
 const parse = (text: string, fileName = 'user_003_add_role.sql') => parseMigrationSource('user', `/m/${fileName}`, parseMigrationName('user', fileName)!, Buffer.from(text));
@@ -23,6 +27,28 @@ describe('parseMigrationName', () => {
     assert.equal(b.number, 9007199254740992n);
     assert.notEqual(a.number, b.number);
     assert.equal(Number('9007199254740993'), Number('9007199254740992'), 'as JavaScript numbers they would be one');
+  });
+  it('a slug may start with digits, as `tidemark new user 2024_fix` writes it; a service name may end in digits', () => {
+    assert.deepEqual(parseMigrationName('user', 'user_002_2024_fix.sql'), { number: 2n, slug: '2024_fix', id: 'user_002_2024_fix', kind: 'sql' });
+    assert.deepEqual(parseMigrationName('dbos', 'dbos_001_20240123182943_schema.sql')?.slug, '20240123182943_schema');
+    assert.deepEqual(parseMigrationName('svc_2', 'svc_2_001_x.sql'), { number: 1n, slug: 'x', id: 'svc_2_001_x', kind: 'sql' });
+    assert.equal(parseMigrationName('svc', 'svc2_001_x.sql'), undefined);
+  });
+  it("what `tidemark new` writes for a slug starting with digits reads back as that service's migration, with no problem", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tidemark-slug-'));
+    try {
+      await createMigrationFile('user', dir, 'first');
+      const made = await createMigrationFile('user', dir, '2024 fix');
+      assert.equal(made.id, 'user_002_2024_fix');
+      const history = await readTidemarkHistory('user', dir);
+      assert.deepEqual(history.problems, []);
+      assert.deepEqual(
+        history.migrations.map((m) => m.id),
+        ['user_001_first', 'user_002_2024_fix'],
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
   it('rejects other names and other services', () => {
     for (const n of ['005_add.sql', 'user_add.sql', 'budget_001_x.sql', 'user_001_X.sql', 'user_001_x.py', 'user_001_x.d.ts', 'user_001_.sql']) {
