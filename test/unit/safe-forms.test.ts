@@ -95,6 +95,40 @@ describe('safeForms', () => {
     ]);
   });
 
+  it('a replaced CHECK / UNIQUE: dropped in the main file, added back the safe way; the main down restores the old one', () => {
+    const k = (definition: string, kind: 'check' | 'unique', name: string) => ({ name, kind, definition, validated: true });
+    const check = safe(snap([budgets({ constraints: [k("CHECK ((title <> ''::text))", 'check', 'c')] })]), snap([budgets({ constraints: [k("CHECK ((title <> 'x'::text))", 'check', 'c')] })]));
+    assert.deepEqual(check.up, [
+      'main: ALTER TABLE budgets DROP CONSTRAINT c;',
+      "main: ALTER TABLE budgets ADD CONSTRAINT c CHECK ((title <> 'x'::text)) NOT VALID;",
+      'validate: ALTER TABLE budgets VALIDATE CONSTRAINT c;',
+    ]);
+    assert.deepEqual(check.down, [
+      'validate: ALTER TABLE budgets DROP CONSTRAINT c;',
+      "validate: ALTER TABLE budgets ADD CONSTRAINT c CHECK ((title <> 'x'::text)) NOT VALID;",
+      'main: ALTER TABLE budgets DROP CONSTRAINT c;',
+      "main: ALTER TABLE budgets ADD CONSTRAINT c CHECK ((title <> ''::text));",
+    ]);
+    const unique = safe(snap([budgets({ constraints: [k('UNIQUE (title)', 'unique', 'u')] })]), snap([budgets({ constraints: [k('UNIQUE (title, id)', 'unique', 'u')] })]));
+    assert.deepEqual(unique.up, [
+      'main: ALTER TABLE budgets DROP CONSTRAINT u;',
+      'concurrent!: CREATE UNIQUE INDEX CONCURRENTLY u ON budgets (title, id);',
+      'validate: ALTER TABLE budgets ADD CONSTRAINT u UNIQUE USING INDEX u;',
+    ]);
+    assert.deepEqual(unique.down, [
+      'validate: ALTER TABLE budgets DROP CONSTRAINT u;',
+      'validate: CREATE UNIQUE INDEX u ON budgets (title, id);',
+      'concurrent!: DROP INDEX CONCURRENTLY IF EXISTS u;',
+      'main: ALTER TABLE budgets ADD CONSTRAINT u UNIQUE (title);',
+    ]);
+  });
+
+  it('EXCLUDE has no safe form: left plain', () => {
+    const exclude = { name: 'budgets_title_excl', kind: 'exclusion' as const, definition: 'EXCLUDE USING btree (title WITH =)', validated: true };
+    const r = safe(snap([budgets()]), snap([budgets({ constraints: [pk, exclude] })]));
+    assert.deepEqual(r.up, ['main: ALTER TABLE budgets ADD CONSTRAINT budgets_title_excl EXCLUDE USING btree (title WITH =);']);
+  });
+
   it('SET NOT NULL: a NOT VALID CHECK first, then VALIDATE, SET NOT NULL, DROP CONSTRAINT; no blocks-writes left', () => {
     const check = notNullCheckName('budgets', 'title');
     const r = safe(snap([budgets()]), snap([budgets({ columns: [id, { ...title, notNull: true }, userId] })]));
