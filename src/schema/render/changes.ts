@@ -10,7 +10,8 @@
  * position order, altered, dropped), dropped; 6 late functions (they read tables); 7 constraints
  * (foreign keys last), indexes, replica identity, CLUSTER ON, row level security, OWNED BY, comments;
  * 8 functions, sequences and types dropped; 9 schemas dropped. Within a rank, the diff's own order.
- * Schemas, extensions, sequences and functions: routines.ts; enums, domains, composites: types.ts.
+ * Schemas, extensions, sequences and functions: routines.ts; enums, domains, composites: types.ts;
+ * triggers and policies (dropped at rank 1, created at 7): triggers.ts.
  * When a function body is written, `SET LOCAL check_function_bodies = off` goes first, as a baseline's.
  */
 import { displayName, nameKey } from '../../sql/ident.js';
@@ -20,6 +21,7 @@ import type { Snapshot } from '../snapshot.js';
 import { isRoutineChange, renderRoutineChange, writesFunctionBody } from './routines.js';
 import type { HazardNote, RenderContext, RenderedChanges, Statement } from './statement.js';
 import { isTableChange, renderTableChange, type TableRendering } from './tables.js';
+import { isTriggerOrPolicyChange, renderTriggerOrPolicyChange } from './triggers.js';
 import { isTypeChange, renderTypeChange, type TypeRendering, type TypeSql } from './types.js';
 
 export function renderChanges(changes: readonly Change[], ctx: RenderContext): RenderedChanges {
@@ -66,6 +68,7 @@ function renderOne(c: Change, from: Snapshot, to: Snapshot): TableRendering | Ty
   if (isTableChange(c)) return renderTableChange(c, from, to);
   if (isRoutineChange(c)) return renderRoutineChange(c, to);
   if (isTypeChange(c)) return renderTypeChange(c);
+  if (isTriggerOrPolicyChange(c)) return renderTriggerOrPolicyChange(c, from, to);
   return undefined;
 }
 
