@@ -11,7 +11,9 @@
  * (foreign keys last), indexes, replica identity, CLUSTER ON, row level security, OWNED BY, comments;
  * 8 functions, sequences and types dropped; 9 schemas dropped. Within a rank, the diff's own order.
  * Schemas, extensions, sequences and functions: routines.ts; enums, domains, composites: types.ts;
- * triggers and policies (dropped at rank 1, created at 7): triggers.ts.
+ * triggers and policies (dropped at rank 1, created at 7): triggers.ts; views (dropped at rank 1,
+ * readers first; created at 6 in dependency order): views.ts. A statement two changes both need (a
+ * view rebuilt for itself and for a view it reads) is written once.
  * When a function body is written, `SET LOCAL check_function_bodies = off` goes first, as a baseline's.
  */
 import { displayName, nameKey } from '../../sql/ident.js';
@@ -22,6 +24,7 @@ import { isRoutineChange, renderRoutineChange, writesFunctionBody } from './rout
 import type { HazardNote, RenderContext, RenderedChanges, Statement } from './statement.js';
 import { isTableChange, renderTableChange, type TableRendering } from './tables.js';
 import { isTriggerOrPolicyChange, renderTriggerOrPolicyChange } from './triggers.js';
+import { isViewChange, renderViewChange, viewOrder } from './views.js';
 import { isTypeChange, renderTypeChange, type TypeRendering, type TypeSql } from './types.js';
 
 export function renderChanges(changes: readonly Change[], ctx: RenderContext): RenderedChanges {
@@ -37,7 +40,7 @@ function renderOneWay(changes: readonly Change[], from: Snapshot, to: Snapshot, 
   let seq = 0;
   // Tables created in `to`'s creation order; everything else in the diff's order.
   const created = new Map((to.createOrder ?? []).map((k, i) => [k, i]));
-  const orderOf = (c: Change) => (c.op === 'add' && c.id.kind === 'table' ? (created.get(`table:${nameKey(c.id)}`) ?? 0) : 0);
+  const orderOf = (c: Change) => (c.op === 'add' && c.id.kind === 'table' ? (created.get(`table:${nameKey(c.id)}`) ?? 0) : viewOrder(c, from, to));
   const sorted = [...changes].map((c, i) => ({ c, i })).sort((a, b) => orderOf(a.c) - orderOf(b.c) || a.i - b.i);
   for (const { c } of sorted) {
     const r = renderOne(c, from, to);
@@ -54,8 +57,10 @@ function renderOneWay(changes: readonly Change[], from: Snapshot, to: Snapshot, 
   }
   if (changes.some(writesFunctionBody)) ranked.push({ rank: -1, sub: 0, sql: 'SET LOCAL check_function_bodies = off;', seq: -1 });
   ranked.sort((a, b) => a.rank - b.rank || a.sub - b.sub || a.seq - b.seq);
-  const ownFile = labelsUsed(ranked);
-  const statements: Statement[] = ranked.map((s) => ({
+  const seen = new Set<string>();
+  const once = ranked.filter((s) => !seen.has(s.sql) && seen.add(s.sql));
+  const ownFile = labelsUsed(once);
+  const statements: Statement[] = once.map((s) => ({
     sql: s.sql,
     phase: s.phase === 'enum-values' && !ownFile ? 'main' : (s.phase ?? 'main'),
     changes: s.change ? [s.change] : [],
@@ -69,6 +74,7 @@ function renderOne(c: Change, from: Snapshot, to: Snapshot): TableRendering | Ty
   if (isRoutineChange(c)) return renderRoutineChange(c, to);
   if (isTypeChange(c)) return renderTypeChange(c);
   if (isTriggerOrPolicyChange(c)) return renderTriggerOrPolicyChange(c, from, to);
+  if (isViewChange(c)) return renderViewChange(c, from, to);
   return undefined;
 }
 
