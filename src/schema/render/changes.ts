@@ -4,17 +4,28 @@
  * their columns, constraints and indexes are rendered (tables.ts); a change of any other kind is
  * refused by name rather than written half-right, and a refusal means nothing is written.
  *
- * Order (docs/plan-issue-13.md §2.3): drops of foreign keys, then of other constraints and indexes
- * being dropped or replaced; tables created (in `to`'s creation order), altered (columns added in
- * position order, altered, dropped), dropped; then constraints (foreign keys last), indexes, replica
- * identity, CLUSTER ON, row level security, comments. Within a step, the diff's own order.
+ * Order (docs/plan-issue-13.md §2.3), by rank: 0 schemas and extensions created; 1 drops of foreign
+ * keys, then of other constraints and indexes being dropped or replaced; 3 types created and altered;
+ * 4 functions and sequences; 5 tables created (in `to`'s creation order), altered (columns added in
+ * position order, altered, dropped), dropped; 6 late functions (they read tables); 7 constraints
+ * (foreign keys last), indexes, replica identity, CLUSTER ON, row level security, OWNED BY, comments;
+ * 8 functions, sequences and types dropped; 9 schemas dropped. Within a rank, the diff's own order.
+ * Schemas, extensions, sequences and functions: routines.ts; enums, domains, composites: types.ts;
+ * triggers and policies (dropped at rank 1, created at 7): triggers.ts; views (dropped at rank 1,
+ * readers first; created at 6 in dependency order): views.ts. A statement two changes both need (a
+ * view rebuilt for itself and for a view it reads) is written once.
+ * When a function body is written, `SET LOCAL check_function_bodies = off` goes first, as a baseline's.
  */
 import { displayName, nameKey } from '../../sql/ident.js';
 import type { Change } from '../diff/change.js';
 import { diff } from '../diff/diff.js';
 import type { Snapshot } from '../snapshot.js';
+import { isRoutineChange, renderRoutineChange, writesFunctionBody } from './routines.js';
 import type { HazardNote, RenderContext, RenderedChanges, Statement } from './statement.js';
-import { isTableChange, type RankedSql, renderTableChange } from './tables.js';
+import { isTableChange, renderTableChange, type TableRendering } from './tables.js';
+import { isTriggerOrPolicyChange, renderTriggerOrPolicyChange } from './triggers.js';
+import { isViewChange, renderViewChange, viewOrder } from './views.js';
+import { isTypeChange, renderTypeChange, type TypeRendering, type TypeSql } from './types.js';
 
 export function renderChanges(changes: readonly Change[], ctx: RenderContext): RenderedChanges {
   const up = renderOneWay(changes, ctx.from, ctx.to, ctx.existingTables);
@@ -23,20 +34,20 @@ export function renderChanges(changes: readonly Change[], ctx: RenderContext): R
 }
 
 function renderOneWay(changes: readonly Change[], from: Snapshot, to: Snapshot, existing: ReadonlySet<string>) {
-  const ranked: (RankedSql & { seq: number; change: Change })[] = [];
+  const ranked: (TypeSql & { seq: number; change?: Change })[] = [];
   const refused: { object: string; reason: string }[] = [];
   const hazards: HazardNote[] = [];
   let seq = 0;
   // Tables created in `to`'s creation order; everything else in the diff's order.
   const created = new Map((to.createOrder ?? []).map((k, i) => [k, i]));
-  const orderOf = (c: Change) => (c.op === 'add' && c.id.kind === 'table' ? (created.get(`table:${nameKey(c.id)}`) ?? 0) : 0);
+  const orderOf = (c: Change) => (c.op === 'add' && c.id.kind === 'table' ? (created.get(`table:${nameKey(c.id)}`) ?? 0) : viewOrder(c, from, to));
   const sorted = [...changes].map((c, i) => ({ c, i })).sort((a, b) => orderOf(a.c) - orderOf(b.c) || a.i - b.i);
   for (const { c } of sorted) {
-    if (!isTableChange(c)) {
+    const r = renderOne(c, from, to);
+    if (r === undefined) {
       refused.push({ object: objectLabel(c), reason: `tidemark diff does not render a change of a ${c.id.kind} yet` });
       continue;
     }
-    const r = renderTableChange(c, from, to);
     if (r.refused) {
       refused.push({ object: objectLabel(c), reason: r.refused });
       continue;
@@ -44,14 +55,37 @@ function renderOneWay(changes: readonly Change[], from: Snapshot, to: Snapshot, 
     for (const s of r.statements) ranked.push({ ...s, seq: seq++, change: c });
     hazards.push(...hazardNotes(c, existing));
   }
+  if (changes.some(writesFunctionBody)) ranked.push({ rank: -1, sub: 0, sql: 'SET LOCAL check_function_bodies = off;', seq: -1 });
   ranked.sort((a, b) => a.rank - b.rank || a.sub - b.sub || a.seq - b.seq);
-  const statements: Statement[] = ranked.map((s) => ({
+  const seen = new Set<string>();
+  const once = ranked.filter((s) => !seen.has(s.sql) && seen.add(s.sql));
+  const ownFile = labelsUsed(once);
+  const statements: Statement[] = once.map((s) => ({
     sql: s.sql,
-    phase: 'main',
-    changes: [s.change],
-    hazards: hazards.filter((h) => h.object === objectLabel(s.change)),
+    phase: s.phase === 'enum-values' && !ownFile ? 'main' : (s.phase ?? 'main'),
+    changes: s.change ? [s.change] : [],
+    hazards: s.change ? hazards.filter((h) => h.object === objectLabel(s.change as Change)) : [],
   }));
   return { statements, refused, hazards };
+}
+
+function renderOne(c: Change, from: Snapshot, to: Snapshot): TableRendering | TypeRendering | undefined {
+  if (isTableChange(c)) return renderTableChange(c, from, to);
+  if (isRoutineChange(c)) return renderRoutineChange(c, to);
+  if (isTypeChange(c)) return renderTypeChange(c);
+  if (isTriggerOrPolicyChange(c)) return renderTriggerOrPolicyChange(c, from, to);
+  if (isViewChange(c)) return renderViewChange(c, from, to);
+  return undefined;
+}
+
+/**
+ * New enum labels get their own file only when another statement uses one: PostgreSQL refuses a label
+ * used in the transaction that added it. Use is seen as the label's literal in the other SQL. All of
+ * them move together, since one may be placed AFTER another.
+ */
+function labelsUsed(ranked: readonly TypeSql[]): boolean {
+  const labels = ranked.filter((s) => s.phase === 'enum-values').map((s) => s.label ?? '');
+  return ranked.some((s) => s.phase !== 'enum-values' && labels.some((l) => s.sql.includes(l)));
 }
 
 /** `table public.users`, `column users.email`, `constraint users_email_key on users`, `index users_name_idx`. */

@@ -5,7 +5,7 @@
  * the catalog's own printing (pg_get_*def) inside plain syntax.
  */
 import { ident, literal, qualified } from '../../sql/ident.js';
-import type { ColumnInfo, FunctionInfo, IndexInfo, QualifiedName, SequenceOptions, Snapshot, TableInfo, TypeInfo, ViewInfo } from '../snapshot.js';
+import type { ColumnInfo, FunctionInfo, IndexInfo, PolicyInfo, QualifiedName, SequenceOptions, Snapshot, TableInfo, TriggerInfo, TypeInfo, ViewInfo } from '../snapshot.js';
 import { displayName } from '../snapshot.js';
 
 const TYPE_MAX: Record<string, [string, string]> = {
@@ -167,4 +167,27 @@ export function orderViews(views: readonly ViewInfo[]): ViewInfo[] {
     emitted.add(key(next));
   }
   return done;
+}
+
+/** A trigger as pg_get_triggerdef printed it, then its enabled state when not the default. */
+export function triggerStatements(t: QualifiedName, tr: TriggerInfo): string[] {
+  const out = [`${tr.definition.trim().replace(/;$/, '')};`];
+  const state = triggerState(tr.enabled);
+  if (state !== 'ENABLE TRIGGER') out.push(`ALTER TABLE ${qualified(t)} ${state} ${ident(tr.name)};`);
+  return out;
+}
+
+/** The ALTER TABLE words that put a trigger in a pg_trigger.tgenabled state. */
+export function triggerState(enabled: TriggerInfo['enabled']): string {
+  return { O: 'ENABLE TRIGGER', D: 'DISABLE TRIGGER', R: 'ENABLE REPLICA TRIGGER', A: 'ENABLE ALWAYS TRIGGER' }[enabled];
+}
+
+export function policyStatement(t: QualifiedName, p: PolicyInfo): string {
+  const parts = [`CREATE POLICY ${ident(p.name)} ON ${qualified(t)}`];
+  if (!p.permissive) parts.push('AS RESTRICTIVE');
+  if (p.command !== 'ALL') parts.push(`FOR ${p.command}`);
+  if (!(p.roles.length === 1 && p.roles[0] === 'PUBLIC')) parts.push(`TO ${p.roles.join(', ')}`);
+  if (p.using !== undefined) parts.push(`USING (${p.using})`);
+  if (p.withCheck !== undefined) parts.push(`WITH CHECK (${p.withCheck})`);
+  return `${parts.join(' ')};`;
 }
