@@ -328,7 +328,7 @@ describe('renderChanges: views', () => {
     const r = render(snap(), snap({ unsupported: [{ kind: 'rule', name: 'keep on orders', reason: 'CREATE RULE is not reproduced' }] }));
     assert.deepEqual(
       r.refused.map((x) => x.reason),
-      ['tidemark diff does not render a change of a unsupported yet', 'tidemark diff does not render a change of a unsupported yet'],
+      ['a rule is not reproduced by tidemark (baseline refuses it too)', 'a rule is not reproduced by tidemark (baseline refuses it too)'],
     );
   });
 });

@@ -241,15 +241,15 @@ describe('renderChanges: constraints and indexes', () => {
   });
 });
 
-describe('renderChanges: what it does not render yet', () => {
+describe('renderChanges: what tidemark cannot reproduce', () => {
   it('is refused by name, both ways, never half-written', () => {
     const from = snap([budgets()]);
     const to = snap([budgets()], { unsupported: [{ kind: 'rule', name: 'keep on budgets', reason: 'CREATE RULE is not reproduced' }] });
     const r = renderChanges(diff(from, to), { from, to, existingTables: new Set(['public.budgets']) });
     assert.deepEqual(r.up, []);
     assert.deepEqual(r.refused, [
-      { object: 'unsupported keep on budgets', reason: 'tidemark diff does not render a change of a unsupported yet' },
-      { object: 'unsupported keep on budgets', reason: 'tidemark diff does not render a change of a unsupported yet' },
+      { object: 'rule keep on budgets', reason: 'a rule is not reproduced by tidemark (baseline refuses it too)' },
+      { object: 'rule keep on budgets', reason: 'a rule is not reproduced by tidemark (baseline refuses it too)' },
     ]);
   });
 });

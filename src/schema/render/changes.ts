@@ -45,7 +45,10 @@ function renderOneWay(changes: readonly Change[], from: Snapshot, to: Snapshot, 
   for (const { c } of sorted) {
     const r = renderOne(c, from, to);
     if (r === undefined) {
-      refused.push({ object: objectLabel(c), reason: `tidemark diff does not render a change of a ${c.id.kind} yet` });
+      // Only `unsupported` reaches here today: what baseline cannot reproduce, diff cannot write either.
+      const reason =
+        c.id.kind === 'unsupported' ? `a ${c.id.type ?? 'object'} is not reproduced by tidemark (baseline refuses it too)` : `tidemark diff does not render a change of kind ${c.id.kind} yet`;
+      refused.push({ object: objectLabel(c), reason });
       continue;
     }
     if (r.refused) {
@@ -95,6 +98,7 @@ function objectLabel(c: Change): string {
   if (table !== undefined && (kind === 'column' || kind === 'constraint' || kind === 'index')) {
     return kind === 'column' ? `column ${q(table)}.${name}` : `${kind} ${name} on ${q(table)}`;
   }
+  if (kind === 'unsupported') return `${c.id.type ?? kind} ${name}`;
   return `${kind} ${schema ? q(name) : name}`;
 }
 
