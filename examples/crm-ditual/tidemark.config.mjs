@@ -8,10 +8,13 @@ export default {
     user: {
       migrations: 'migrations/user',
       owns: ['users'],
+      // The desired schema (written once by `tidemark baseline --service user --schema`): what a team edits.
+      schema: 'schema/user.sql',
     },
     budget: {
       migrations: 'migrations/budget',
       owns: ['budgets', 'budget_items'],
+      schema: 'schema/budget.sql',
       // budgets.user_id references users(id): the budget service may reference the user service's objects.
       requires: ['user'],
     },

@@ -26,7 +26,7 @@ export interface BaselineOptions extends Omit<ScopeOptions, 'service' | 'withReq
 export async function baseline(options: BaselineOptions): Promise<BaselineResult> {
   const started = performance.now();
   // `service` is baseline's own to check (an Alembic-kept service can be baselined): not the scope's selection.
-  const { service, dir, force, dryRun, shadowUrl, shadow, targetUrl, ...scope } = options;
+  const { service, dir, force, dryRun, shadowUrl, schema, out, shadow, targetUrl, ...scope } = options;
   let target: OpenedTarget;
   try {
     target = await openTarget(scope);
@@ -44,7 +44,7 @@ export async function baseline(options: BaselineOptions): Promise<BaselineResult
       }
     }
     // The core returns its failures as values; a throw here would be a bug, still reported as a result.
-    const result = await baselineCore(withShadowOf(target, { shadow, targetUrl, cwd: options.cwd }), { service, dir, force, dryRun, shadowUrl }).catch((err: unknown) =>
+    const result = await baselineCore(withShadowOf(target, { shadow, targetUrl, cwd: options.cwd }), { service, dir, force, dryRun, shadowUrl, schema, out }).catch((err: unknown) =>
       failedBaseline(options, err, 0),
     );
     result.durationMs = performance.now() - started;

@@ -289,10 +289,12 @@ export function buildProgram(): Command {
     .description('write <service>_001_initial_schema.sql from the live objects a service owns, proven on a PGlite shadow first')
     .requiredOption('-s, --service <name>', 'the service', once())
     .option('--dir <dir>', "write into this directory instead of the service's migrations directory", once())
-    .option('--force', 'overwrite an existing <service>_001_initial_schema.sql')
-    .option('--dry-run', 'print the migration and prove it; write nothing')
+    .option('--force', 'overwrite an existing <service>_001_initial_schema.sql (with --schema: the schema file)')
+    .option('--dry-run', 'print the migration (with --schema: the desired schema) and prove it; write nothing')
     .option('--shadow <url>', 'prove it on this empty database instead of an in-process PGlite', once())
-    .action(async (flags: { service: string; dir?: string; force?: boolean; dryRun?: boolean; shadow?: string }, cmd: Command) => {
+    .option('--schema', "write the proven up section alone as the service's desired schema (its configured schema file, else schema/<service>.sql)")
+    .option('--out <file>', 'with --schema: write the desired schema to this file', once())
+    .action(async (flags: { service: string; dir?: string; force?: boolean; dryRun?: boolean; shadow?: string; schema?: boolean; out?: string }, cmd: Command) => {
       const { runBaseline } = await import('./schema-commands.js');
       await runBaseline({ ...globals(cmd), ...flags });
     });

@@ -8,6 +8,8 @@ export interface BaselineFlags extends GlobalOptions {
   force?: boolean;
   dryRun?: boolean;
   shadow?: string;
+  schema?: boolean;
+  out?: string;
 }
 
 /** `tidemark baseline`: exit 0 written (or proven on a dry run), 1 not reproducible or failed, 2 bad usage or input. */
@@ -23,6 +25,8 @@ export async function runBaseline(flags: BaselineFlags): Promise<void> {
     force: flags.force,
     dryRun: flags.dryRun,
     shadowUrl: flags.shadow,
+    schema: flags.schema,
+    out: flags.out,
   });
   if (flags.json) {
     const { snapshot: _snapshot, ...rest } = result;
@@ -51,6 +55,7 @@ export async function runBaseline(flags: BaselineFlags): Promise<void> {
     process.stdout.write(`${pc.yellow('dry run:')} would write ${displayPath(result.file)}: ${parts.join(', ')}${requires} ${pc.dim(formatMs(result.durationMs))}\n`);
   } else {
     process.stdout.write(`${pc.green('✓')} wrote ${displayPath(result.file)}: ${parts.join(', ')}${requires} ${pc.dim(formatMs(result.durationMs))}\n`);
+    if (flags.schema) note(`The desired schema of ${result.service}: \`services.${result.service}.schema\` in the config names it (add it if not).`);
     if (result.sum?.updated) process.stdout.write(`  ${displayPath(result.sum.file)} updated\n`);
     else if (result.sum?.reason) process.stderr.write(`${pc.yellow('warning:')} ${result.sum.reason}\n`);
   }

@@ -14,11 +14,15 @@
  *    difference and write nothing;
  * 4. write the file (never over an existing `<S>_001_*` without `force`) and, in the service's own
  *    migrations directory, its line in tidemark.sum.
+ * With `schema` (`baseline --schema`, issue 13 item 1) step 4 writes the up section alone, as the service's
+ * desired schema (no directives, no sum line), never over an existing file without `force`: the same proof.
  * Results as values: `ok` false with `error` set; the database is only read.
  *
  * The core takes `(target, options)`: the live database is `target.db` (only read, so a caller's
  * transaction will do), the proof's shadow comes from `target.openShadow` (the one shadow policy).
  * api/baseline.ts is the boundary that opens the target from today's options.
+ * Over 400 lines because the proof's shadow set-up, the two refusals and the two ways of writing share
+ * one flow; splitting them would scatter one command's checks.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -48,6 +52,14 @@ export interface BaselineCoreOptions {
   dryRun?: boolean;
   /** An explicit empty database to prove on (`--shadow URL`), emptied again afterwards. */
   shadowUrl?: string;
+  /**
+   * Write the proven up section alone, as the service's desired schema (`--schema`, issue 13 item 1):
+   * to `out`, else the configured `schema` when it is one `.sql` file, else `schema/<service>.sql`
+   * under the workspace root. No `-- tidemark:` lines, no tidemark.sum.
+   */
+  schema?: boolean;
+  /** With `schema`: the file to write. */
+  out?: string;
 }
 
 export interface BaselineResult {
@@ -141,10 +153,19 @@ export async function baseline(target: Target<Session>, options: BaselineCoreOpt
         hint: `Declared services: ${workspace.services.map((s) => s.name).join(', ') || 'none'}.`,
       });
     }
+    if (options.out !== undefined && !options.schema) {
+      throw new TidemarkError('bad-usage', '--out names the desired-schema file: give it with --schema (--dir chooses where a baseline migration goes).', { kind: 'usage' });
+    }
+    if (options.schema && options.dir !== undefined) {
+      throw new TidemarkError('bad-usage', '--dir chooses where a baseline migration goes: with --schema, give the file with --out.', { kind: 'usage' });
+    }
     const dir = path.resolve(options.dir ?? service.migrationsDir);
     const fileName = `${name}_001_${BASELINE_SLUG}.sql`;
-    result.file = path.join(dir, fileName);
-    if (!options.dryRun) await refuseExisting(name, dir, fileName, Boolean(options.force));
+    result.file = options.schema ? schemaFile(workspace, service, options.out) : path.join(dir, fileName);
+    if (!options.dryRun) {
+      if (options.schema) await refuseExistingSchema(name, result.file, Boolean(options.force));
+      else await refuseExisting(name, dir, fileName, Boolean(options.force));
+    }
 
     // 1. live
     const live = await introspect(target.db, { workspace, service: name });
@@ -182,10 +203,11 @@ export async function baseline(target: Target<Session>, options: BaselineCoreOpt
     const requires: Record<string, string | undefined> = {};
     for (const other of new Set(live.references.map((r) => r.service).filter((s) => s !== ''))) requires[other] = await latestMigration(workspace, other);
     const rendered = renderBaseline(live, name, { requires });
-    result.sql = rendered.file;
+    // A desired schema is the up section alone: the services it needs are replayed before it is loaded.
+    result.sql = options.schema ? rendered.up : rendered.file;
     result.up = rendered.up;
     result.down = rendered.down;
-    result.requires = rendered.requires;
+    result.requires = options.schema ? [] : rendered.requires;
 
     // 3. prove
     result.differences = await prove(target, options, service, live, rendered.up, result);
@@ -202,7 +224,11 @@ export async function baseline(target: Target<Session>, options: BaselineCoreOpt
     }
 
     // 4. write
-    if (!options.dryRun) {
+    if (!options.dryRun && options.schema) {
+      await fs.mkdir(path.dirname(result.file), { recursive: true });
+      await fs.writeFile(result.file, result.sql, { flag: options.force ? 'w' : 'wx' });
+      result.written = true;
+    } else if (!options.dryRun) {
       const sumBefore = isOwnDir(service, dir) ? await readSumVerification(name, dir) : undefined;
       await fs.mkdir(dir, { recursive: true });
       await fs.writeFile(result.file, rendered.file, { flag: options.force ? 'w' : 'wx' });
@@ -258,6 +284,29 @@ async function refuseExisting(service: string, dir: string, fileName: string, fo
       hint: 'Run again with --force to replace it, or --dir to write elsewhere.',
     });
   }
+}
+
+/** Where `--schema` writes: `out`, else the configured schema when it is one `.sql` file, else `schema/<service>.sql`. */
+function schemaFile(workspace: Workspace, service: Service, out: string | undefined): string {
+  if (out !== undefined) return path.resolve(out);
+  const configured = service.schema ?? [];
+  if (configured.length === 1 && configured[0].endsWith('.sql')) return configured[0];
+  return path.join(workspace.root, 'schema', `${service.name}.sql`);
+}
+
+async function refuseExistingSchema(service: string, file: string, force: boolean): Promise<void> {
+  if (force) return;
+  const exists = await fs.stat(file).then(
+    () => true,
+    () => false,
+  );
+  if (!exists) return;
+  throw new TidemarkError('baseline-exists', `${displayPath(file)} already exists; baseline --schema does not overwrite it without --force.`, {
+    kind: 'input',
+    service,
+    file,
+    hint: 'Run again with --force to replace it, or --out to write elsewhere.',
+  });
 }
 
 /** The id of the highest-numbered migration of a tidemark service, or undefined. */

@@ -1,13 +1,19 @@
 /**
  * `tidemark baseline` as a user runs it, on PGlite and on the server: the file and its tidemark.sum
- * line written, no overwrite without --force, --dry-run writing nothing.
+ * line written, no overwrite without --force, --dry-run writing nothing; and `baseline --schema`, the
+ * desired schema, which loaded on an empty database gives the live snapshot (the example's schema/ files too).
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { it } from 'node:test';
+import { loadWorkspace } from '../../src/config/load.js';
+import { openDatabase } from '../../src/db/open.js';
 import { checksumOf } from '../../src/history/tidemark-source.js';
-import { forEachBackend, type TestBackend } from '../support/backends.js';
+import { compareSnapshots } from '../../src/schema/diff/compare.js';
+import { introspect } from '../../src/schema/introspect/index.js';
+import type { Snapshot } from '../../src/schema/snapshot.js';
+import { forEachBackend, type TestBackend, withDatabase } from '../support/backends.js';
 import { copyCrmExample, runCli } from '../support/workspace.js';
 
 /** A fresh database nobody has open (the CLI opens it: a PGlite directory takes one opener). */
@@ -55,8 +61,52 @@ forEachBackend('tidemark baseline (CLI)', (backend) => {
         // The written baseline is a migration like any other: it replays, and the doctor's sum check is clean.
         const check = await runCli(['check', '--no-db', '--service', 'user'], ws.dir, env);
         assert.doesNotMatch(check.stdout + check.stderr, /sum-mismatch/);
+
+        await desiredSchema(backend, ws.dir, url);
       } finally {
         ws.remove();
       }
     }));
 });
+
+/** `baseline --schema` on the example's live database `url` (migrated up), then its files loaded on an empty one. */
+async function desiredSchema(backend: TestBackend, dir: string, url: string): Promise<void> {
+  const env = { DATABASE_URL: url };
+  const userFile = path.join(dir, 'schema/user.sql');
+  const committed = fs.readFileSync(userFile, 'utf8');
+  // The example ships schema/user.sql (its config's `schema`): not overwritten without --force.
+  const refused = await runCli(['baseline', '--service', 'user', '--schema'], dir, env);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /schema\/user\.sql already exists; baseline --schema does not overwrite it without --force/);
+  assert.equal(fs.readFileSync(userFile, 'utf8'), committed);
+
+  const dry = await runCli(['baseline', '--service', 'user', '--schema', '--out', 'desired/user.sql', '--dry-run'], dir, env);
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.match(dry.stdout, /dry run: would write desired\/user\.sql: 1 table, 7 columns/);
+  assert.doesNotMatch(dry.stdout, /-- tidemark:/);
+  assert.equal(fs.existsSync(path.join(dir, 'desired')), false);
+
+  const forced = await runCli(['baseline', '--service', 'user', '--schema', '--force'], dir, env);
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.match(forced.stdout, /wrote schema\/user\.sql: 1 table, 7 columns/);
+  const written = fs.readFileSync(userFile, 'utf8');
+  // What --dry-run printed is what --force wrote: the baseline's up section, no directive.
+  assert.ok(dry.stdout.startsWith(written), dry.stdout);
+  assert.match(written, /^CREATE TABLE users \(/m);
+
+  // Both desired schemas (user's just written, budget's as the example ships it) loaded on an empty
+  // database give what `up` built.
+  const workspace = await loadWorkspace({ cwd: dir });
+  const services = ['user', 'budget'];
+  const live = await openDatabase(url);
+  const liveSnapshots: Snapshot[] = [];
+  try {
+    for (const service of services) liveSnapshots.push(await introspect(live, { workspace, service }));
+  } finally {
+    await live.close();
+  }
+  await withDatabase(backend, async (db) => {
+    for (const service of services) await db.transaction((tx) => tx.exec(fs.readFileSync(path.join(dir, `schema/${service}.sql`), 'utf8')));
+    for (const [i, service] of services.entries()) assert.deepEqual(compareSnapshots(liveSnapshots[i], await introspect(db, { workspace, service })), [], service);
+  });
+}
