@@ -198,9 +198,51 @@ forEachBackend('check --db', (backend) => {
       assert.equal(rules['pending-before-applied'], 1);
       assert.equal(rules['foreign-ledger-rows'], 1);
       assert.ok(rules['unowned-object'] >= 1, 'table c is owned by no one');
+      // The edited app_001 replays as bigint: the live int column is drift too.
+      assert.deepEqual(
+        report.diagnostics.filter((d) => d.rule === 'schema-drift').map((d) => d.message),
+        ['column a.id: live type integer, history gives bigint'],
+      );
       assert.equal(report.ok, false);
     } finally {
       ws.remove();
+    }
+  });
+});
+
+forEachBackend('check --db: schema drift on the CRM example', (backend) => {
+  it('a hand-made column is one schema-drift finding naming it; none without it, none with --no-drift', async () => {
+    // Not withDatabase: a PGlite directory is one process's session at a time, and check opens its own.
+    const created = await backend.createDatabase();
+    const url = created.url;
+    const ws = copyCrmExample();
+    try {
+      assert.equal((await up({ cwd: ws.dir, database: url })).error, undefined);
+      const clean = await check({ cwd: ws.dir, database: url, db: true });
+      assert.equal(clean.error, undefined);
+      assert.deepEqual(
+        clean.diagnostics.filter((d) => d.rule === 'schema-drift'),
+        [],
+      );
+
+      const conn = await openDatabase(url);
+      await conn.exec('ALTER TABLE budgets ADD COLUMN hotfix text');
+      await conn.close();
+      const drifted = await check({ cwd: ws.dir, database: url, db: true });
+      assert.equal(drifted.error, undefined);
+      assert.deepEqual(
+        drifted.diagnostics.filter((d) => d.rule === 'schema-drift').map((d) => [d.service, d.message]),
+        [['budget', 'column budgets.hotfix exists live but not in the history']],
+      );
+      assert.equal(drifted.ok, false);
+      const skipped = await check({ cwd: ws.dir, database: url, db: true, drift: false });
+      assert.deepEqual(
+        skipped.diagnostics.filter((d) => d.rule === 'schema-drift'),
+        [],
+      );
+    } finally {
+      ws.remove();
+      await created.drop();
     }
   });
 });
