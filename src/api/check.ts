@@ -14,11 +14,13 @@ export type { CheckReport, ServiceReport } from '../check/run.js';
 export interface CheckOptions extends Omit<ScopeOptions, 'service' | 'withRequired'>, CheckCoreOptions {
   /** Run the database rules (URL from `database`, DATABASE_URL, the config or the embedded default). Default: only when the config names a database. */
   db?: boolean;
+  /** With the database: compare each service's live schema with its applied history replayed on a shadow (rule schema-drift). Default true. */
+  drift?: boolean;
 }
 
 /** Runs every rule over the workspace's histories (and the database with `db`). Never throws. */
 export async function check(options: CheckOptions = {}): Promise<CheckReport> {
-  const { alembic, service, rules, db, ...where } = options;
+  const { alembic, service, rules, db, drift, ...where } = options;
   const core: CheckCoreOptions = { alembic, service, rules };
   let scope: Scope;
   try {
@@ -31,5 +33,9 @@ export async function check(options: CheckOptions = {}): Promise<CheckReport> {
   if (!(db ?? Boolean(scope.workspace.database))) return checkCore(scope, core);
   // The selection stays check's own (it may name Alembic-kept services): the target gets none.
   const { withTarget } = await import('./boundary.js');
-  return withTarget({ ...where, workspace: scope.workspace }, {}, (target) => checkCore(target, core)).catch((err: unknown) => checkFailed(options, err));
+  // `check --alembic` has no tidemark services, so no drift to read.
+  const readDrift = drift === false || alembic?.length ? undefined : (await import('../flows/drift.js')).readDrift;
+  return withTarget({ ...where, workspace: scope.workspace }, {}, (target) => checkCore(target, { ...core, readDrift: readDrift && ((services) => readDrift(target, services)) })).catch(
+    (err: unknown) => checkFailed(options, err),
+  );
 }

@@ -14,6 +14,7 @@ import { rule as mixedIdFormat } from './rules/mixed-id-format.js';
 import { rule as multipleHeads } from './rules/multiple-heads.js';
 import { rule as naming } from './rules/naming.js';
 import { rule as pendingBeforeApplied } from './rules/pending-before-applied.js';
+import { rule as schemaDrift } from './rules/schema-drift.js';
 import { rule as sumMismatch } from './rules/sum-mismatch.js';
 import { rule as unownedObject } from './rules/unowned-object.js';
 
@@ -36,4 +37,5 @@ export const RULES: readonly Rule[] = [
   foreignLedgerRows,
   unownedObject,
   alembicVersionContamination,
+  schemaDrift,
 ];

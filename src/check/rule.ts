@@ -1,4 +1,5 @@
 import type { Diagnostic, Severity } from '../diagnostic.js';
+import type { Change } from '../schema/diff/change.js';
 import type { QualifiedName } from '../sql/ident.js';
 import type { MigrationFile } from '../history/migration.js';
 import type { AlembicHistory, Revision, SumVerification, TableReference } from '../history/revision.js';
@@ -37,6 +38,19 @@ export interface DatabaseFacts {
   alembicVersions: { table: string; versionNum: string }[];
   /** User tables as (schema, name) pairs, excluding tidemark's own schema. */
   tables: QualifiedName[];
+  /**
+   * Per tidemark service with ledger rows: `changes` = diff(live, what its applied history gives on a
+   * shadow), or `error` when that history does not replay. Absent = not computed (`--no-drift`, files-only tests).
+   */
+  drift?: DriftFact[];
+}
+
+/** One service's drift: the Changes that take the live schema to what its applied migrations give. */
+export interface DriftFact {
+  service: string;
+  changes: Change[];
+  /** Set (and `changes` empty) when the applied migrations do not replay on the shadow. */
+  error?: string;
 }
 
 export interface CheckContext {

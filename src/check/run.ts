@@ -33,6 +33,11 @@ export interface CheckCoreOptions {
   /** Only these services in the report (the rules still see every service, to resolve references); Alembic-kept ones may be named. */
   service?: string[];
   rules?: readonly Rule[];
+  /**
+   * With a database: reads the schema-drift facts of these tidemark services (flows/drift.ts, handed in by
+   * api/check.ts, since check/ may not import apply/). Absent: drift is not computed and schema-drift is silent.
+   */
+  readDrift?: (services: string[]) => Promise<DatabaseFacts['drift']>;
 }
 
 export interface ServiceReport {
@@ -106,6 +111,9 @@ export async function check(target: CheckTarget, options: CheckCoreOptions = {})
       report.databaseSource = target.name.source;
       database = await readDatabaseFacts(target.db, target.name.display);
       report.protection = await target.protection();
+      // Only the selected services' drift is reported, so only theirs is replayed.
+      const tidemark = views.filter((v) => v.format === 'tidemark' && (!options.service?.length || options.service.includes(v.name))).map((v) => v.name);
+      if (options.readDrift && tidemark.length > 0) database.drift = await options.readDrift(tidemark);
     }
     const ctx: CheckContext = {
       services: views,

@@ -3,6 +3,8 @@ import { finish, printJson, type GlobalOptions } from './output.js';
 
 export interface CheckFlags extends GlobalOptions {
   db?: boolean;
+  /** false with --no-drift. */
+  drift?: boolean;
   format?: 'text' | 'json' | 'github';
   alembic?: string[];
   service?: string[];
@@ -14,6 +16,7 @@ export async function runCheck(flags: CheckFlags): Promise<void> {
     configFile: flags.config,
     database: flags.database,
     db: flags.db,
+    drift: flags.drift,
     alembic: flags.alembic,
     service: flags.service?.length ? flags.service : undefined,
   });

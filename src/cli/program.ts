@@ -111,10 +111,11 @@ export function buildProgram(): Command {
     .description('the doctor: duplicate ids, cross-service references, heads, sums… in tidemark and Alembic histories (and the database with --db)')
     .option('--db', 'also check the database (--database, DATABASE_URL or the config); on by default when the config names one')
     .option('--no-db', 'do not check the database, even one the config names')
+    .option('--no-drift', "with the database: skip schema-drift (each service's applied history replayed on a shadow and compared with the live schema)")
     .addOption(onceOption(new Option('--format <format>', 'output').choices(['text', 'json', 'github']).default('text')))
     .option('--alembic <path...>', 'no config: Alembic versions dirs, environment dirs or alembic.ini files, one service each')
     .option('-s, --service <name>', 'only this service (repeatable)', collect)
-    .action(async (flags: { db?: boolean; format?: 'text' | 'json' | 'github'; alembic?: string[]; service?: string[] }, cmd: Command) => {
+    .action(async (flags: { db?: boolean; drift?: boolean; format?: 'text' | 'json' | 'github'; alembic?: string[]; service?: string[] }, cmd: Command) => {
       const { runCheck } = await import('./check-command.js');
       await runCheck({ ...globals(cmd), ...flags });
     });

@@ -8,7 +8,11 @@ import { check } from '../../src/api/check.js';
 import { check as checkCore } from '../../src/check/run.js';
 import { graphView } from '../../src/check/graph-view.js';
 import type { Workspace } from '../../src/config/types.js';
+import type { Database } from '../../src/db/database.js';
 import { openDatabase } from '../../src/db/open.js';
+import { openShadow, type Shadow } from '../../src/db/shadow.js';
+import { loadWorkspace } from '../../src/config/load.js';
+import { readDrift } from '../../src/flows/drift.js';
 import { protect } from '../../src/flows/guard.js';
 import { fakeTarget } from '../support/fake-target.js';
 import { forEachBackend, withDatabase, type TestDatabase } from '../support/backends.js';
@@ -191,15 +195,61 @@ forEachBackend('check --db', (backend) => {
       await conn.exec(`INSERT INTO tidemark.applied (service, migration, checksum, applied_by, tool_version) VALUES ('billing', 'billing_001_x', 'x', 't', '0')`);
       await conn.close();
       await runCli(['sum'], ws.dir);
-      const report = await check({ cwd: ws.dir, database: db.url, db: true });
+      // drift: false (--no-drift): the edited app_001 would replay as bigint against the live int column.
+      const report = await check({ cwd: ws.dir, database: db.url, db: true, drift: false });
       assert.equal(report.error, undefined);
       const rules = byRule(report.diagnostics);
       assert.equal(rules['checksum-drift'], 1);
       assert.equal(rules['pending-before-applied'], 1);
       assert.equal(rules['foreign-ledger-rows'], 1);
       assert.ok(rules['unowned-object'] >= 1, 'table c is owned by no one');
+      assert.equal(rules['schema-drift'], undefined, 'drift skipped');
       assert.equal(report.ok, false);
     } finally {
+      ws.remove();
+    }
+  });
+});
+
+forEachBackend('check --db: schema drift on the CRM example', (backend) => {
+  it('a hand-made column is one schema-drift finding naming it; none without it', async () => {
+    const ws = copyCrmExample();
+    const created = await backend.createDatabase();
+    let conn: Database | undefined;
+    let shadow: Shadow | undefined;
+    try {
+      assert.equal((await up({ cwd: ws.dir, database: created.url })).error, undefined);
+      conn = await openDatabase(created.url);
+      const workspace = await loadWorkspace({ cwd: ws.dir });
+      // One shadow for both checks (each costs a PGlite start otherwise): the second replay finds every
+      // applied migration already in the shadow's ledger and replays nothing.
+      const target = fakeTarget(workspace, conn, {
+        openShadow: async () => {
+          shadow ??= await openShadow({ target: conn, targetUrl: created.url });
+          return { ...shadow, dispose: async () => {} };
+        },
+      });
+      const checkDrift = () => checkCore(target, { readDrift: (services) => readDrift(target, services) });
+      const clean = await checkDrift();
+      assert.equal(clean.error, undefined);
+      assert.deepEqual(
+        clean.diagnostics.filter((d) => d.rule === 'schema-drift'),
+        [],
+      );
+
+      await conn.exec('ALTER TABLE budgets ADD COLUMN hotfix text');
+      const drifted = await checkDrift();
+      assert.equal(drifted.error, undefined);
+      assert.deepEqual(
+        drifted.diagnostics.filter((d) => d.rule === 'schema-drift').map((d) => [d.service, d.message]),
+        [['budget', 'column budgets.hotfix exists live but not in the history']],
+      );
+      assert.equal(drifted.ok, false);
+      assert.equal(target.shadowCalls.length, 2);
+    } finally {
+      await shadow?.dispose();
+      await conn?.close();
+      await created.drop();
       ws.remove();
     }
   });

@@ -31,7 +31,8 @@ forEachBackend('protection in status and check --db', (backend) => {
       const s0 = await status({ cwd, database: db });
       assert.ifError(s0.error);
       assert.deepEqual(s0.protection, none);
-      const c0 = await check({ cwd, database: db, db: true });
+      // drift: false here and below: only the guard's verdict is under test, and drift costs a shadow.
+      const c0 = await check({ cwd, database: db, db: true, drift: false });
       assert.ifError(c0.error);
       assert.deepEqual(c0.protection, none);
 
@@ -40,7 +41,7 @@ forEachBackend('protection in status and check --db', (backend) => {
       const at = (await db.query<{ at: Date | string }>('SELECT protected_at AS at FROM tidemark.protection')).rows[0].at;
       const mark = { protected: true, marked: true, since: new Date(at).toISOString(), by: ACTOR, reasons: [] };
       assert.deepEqual((await status({ cwd, database: db })).protection, mark);
-      assert.deepEqual((await check({ cwd, database: db, db: true })).protection, mark);
+      assert.deepEqual((await check({ cwd, database: db, db: true, drift: false })).protection, mark);
       // What status predicts is what reset does.
       assert.equal((await reset({ cwd, database: db, service: 'app' })).error?.code, 'protected-target');
 
@@ -55,7 +56,7 @@ forEachBackend('protection in status and check --db', (backend) => {
             'm',
           ),
         );
-        const doctor = await runCli(['check', '--db', '--database', url], cwd);
+        const doctor = await runCli(['check', '--db', '--no-drift', '--database', url], cwd);
         assert.match(doctor.stdout, /^database postgres:\/\/\S+ protected yes: marked inside the database/m);
       }
 
