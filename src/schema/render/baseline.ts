@@ -19,7 +19,21 @@
 import { ident, nameKey, qualified } from '../../sql/ident.js';
 import type { FunctionInfo, SequenceInfo, Snapshot, TableInfo, TypeInfo, ViewInfo } from '../snapshot.js';
 import { objectKey } from '../snapshot.js';
-import { columnSettings, indexStatement, orderTypes, orderViews, renderComments, renderFunction, renderTable, renderType, renderView, sequenceOptions, tableSettings } from './objects.js';
+import {
+  columnSettings,
+  indexStatement,
+  orderTypes,
+  orderViews,
+  policyStatement,
+  renderComments,
+  renderFunction,
+  renderTable,
+  renderType,
+  renderView,
+  sequenceOptions,
+  tableSettings,
+  triggerStatements,
+} from './objects.js';
 
 export interface RenderOptions {
   /**
@@ -105,27 +119,12 @@ export function renderBaseline(snapshot: Snapshot, service: string, options: Ren
   section('foreign keys and NOT VALID constraints', later);
   section(
     'triggers',
-    snapshot.tables.flatMap((t) =>
-      t.triggers.flatMap((tr) => {
-        const out = [`${tr.definition.trim().replace(/;$/, '')};`];
-        const state = { D: 'DISABLE TRIGGER', R: 'ENABLE REPLICA TRIGGER', A: 'ENABLE ALWAYS TRIGGER', O: '' }[tr.enabled];
-        if (state) out.push(`ALTER TABLE ${qualified(t)} ${state} ${ident(tr.name)};`);
-        return out;
-      }),
-    ),
+    snapshot.tables.flatMap((t) => t.triggers.flatMap((tr) => triggerStatements(t, tr))),
   );
   section(
     'policies and row level security',
     snapshot.tables.flatMap((t) => [
-      ...t.policies.map((p) => {
-        const parts = [`CREATE POLICY ${ident(p.name)} ON ${qualified(t)}`];
-        if (!p.permissive) parts.push('AS RESTRICTIVE');
-        if (p.command !== 'ALL') parts.push(`FOR ${p.command}`);
-        if (!(p.roles.length === 1 && p.roles[0] === 'PUBLIC')) parts.push(`TO ${p.roles.join(', ')}`);
-        if (p.using !== undefined) parts.push(`USING (${p.using})`);
-        if (p.withCheck !== undefined) parts.push(`WITH CHECK (${p.withCheck})`);
-        return `${parts.join(' ')};`;
-      }),
+      ...t.policies.map((p) => policyStatement(t, p)),
       ...(t.rowSecurity ? [`ALTER TABLE ${qualified(t)} ENABLE ROW LEVEL SECURITY;`] : []),
       ...(t.forceRowSecurity ? [`ALTER TABLE ${qualified(t)} FORCE ROW LEVEL SECURITY;`] : []),
     ]),

@@ -60,7 +60,7 @@ export function renderTable(t: TableInfo): string {
 }
 
 /** Per-column settings pg_dump writes as ALTER TABLE … ALTER COLUMN (storage, statistics, compression, options). */
-export function columnSettings(t: TableInfo): string[] {
+export function columnSettings(t: QualifiedName & { columns: readonly ColumnInfo[] }): string[] {
   const out: string[] = [];
   for (const c of t.columns) {
     const col = `ALTER TABLE ONLY ${qualified(t)} ALTER COLUMN ${ident(c.name)}`;

@@ -231,20 +231,7 @@ function renderColumnChange(c: Change, from: Snapshot, to: Snapshot): TableRende
 
 /** An added column's settings, as a baseline writes them after CREATE TABLE. */
 function columnAttributes(id: ObjectId, col: ColumnInfo): RankedSql[] {
-  const t: TableInfo = {
-    schema: id.schema,
-    name: id.table ?? '',
-    unlogged: false,
-    options: [],
-    columns: [col],
-    constraints: [],
-    indexes: [],
-    triggers: [],
-    policies: [],
-    rowSecurity: false,
-    forceRowSecurity: false,
-  };
-  return columnSettings(t).map((s) => at(RANK_COLUMN_ADD, s));
+  return columnSettings({ schema: id.schema, name: id.table ?? '', columns: [col] }).map((s) => at(RANK_COLUMN_ADD, s));
 }
 
 function renderConstraintChange(c: Change): TableRendering {
