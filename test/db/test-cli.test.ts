@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
+import { openDatabase } from '../../src/db/open.js';
 import { writeSumFile } from '../../src/history/sum-io.js';
 import { forEachBackend } from '../support/backends.js';
 import { copyCrmExample, runCli } from '../support/workspace.js';
@@ -23,6 +24,16 @@ forEachBackend('tidemark test (CLI)', (backend) => {
       const pass = await runCli(['test'], ws.dir, env);
       assert.equal(pass.code, 0, pass.stderr + pass.stdout);
       assert.match(pass.stdout, /^✓ user_001_initial_schema\n✓ budget_001_initial_schema\n\ntidemark test passed: 0 failed, 0 reported, 6 passed on .+ \(\d+ ms\)\.\n$/);
+      // The promise: nothing runs on the target itself (no ledger, no table, no schema left there).
+      const target = await openDatabase(created.url);
+      try {
+        const { rows } = await target.query<{ n: string }>(
+          "SELECT count(*)::text AS n FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')",
+        );
+        assert.equal(rows[0].n, '0', 'tidemark test created objects in the target database');
+      } finally {
+        await target.close();
+      }
 
       if (backend.name === 'pglite') return;
 
