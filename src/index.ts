@@ -21,6 +21,8 @@ export { check } from './api/check.js';
 export type { CheckReport, ServiceReport } from './api/check.js';
 export { validate } from './api/validate.js';
 export { testMigrations } from './api/test.js';
+export { diff } from './api/diff.js';
+export type { DiffOptions, DiffResult } from './api/diff.js';
 export type { TestOptions, TestResult, TestFinding, TestCheck } from './api/test.js';
 export { restore } from './api/restore.js';
 export { introspect } from './schema/introspect/index.js';

@@ -133,6 +133,21 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('diff')
+    .description('write the next migration of a service from two schemas (default: its history → its configured desired schema), up and down, proven on a shadow first')
+    .requiredOption('-s, --service <name>', 'the service', once())
+    .option('--from <src>', 'history (default), history:ID, a database URL (postgres://…, pglite:PATH), or a .sql file or directory', once())
+    .option('--to <src>', "same kinds as --from (default: the service's configured schema)", once())
+    .option('--name <slug>', 'the slug of the file(s) written', once(), 'schema_change')
+    .option('--dry-run', 'print the migration(s) and prove them; write nothing')
+    .option('--one-file', 'one transactional file with plain forms (no CONCURRENTLY, no NOT VALID): for databases without rows yet')
+    .option('--shadow <url>', 'an empty database for the shadows (default: a temporary database on the target server, else in-process PGlite)', once())
+    .action(async (flags: { service: string; from?: string; to?: string; name?: string; dryRun?: boolean; oneFile?: boolean; shadow?: string }, cmd: Command) => {
+      const { runDiff } = await import('./diff-command.js');
+      await runDiff({ ...globals(cmd), ...flags });
+    });
+
+  program
     .command('graph')
     .description("draw every service's migration graph: mermaid, dot, svg or html")
     .addOption(onceOption(new Option('--format <format>', 'output').choices(['mermaid', 'dot', 'svg', 'html']).default('mermaid')))

@@ -108,6 +108,57 @@ export async function createMigrationFile(service: string, dir: string, slug: st
   return { id, file, sum: { file: written.file, updated: true } };
 }
 
+/** The next free number of a service's migrations directory (1 when it is empty or absent): what `new` and `diff` number from. */
+export async function nextMigrationNumber(service: string, dir: string): Promise<bigint> {
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch (err) {
+    if (errnoOf(err) === 'ENOENT') return 1n;
+    throw dirError(service, dir, err);
+  }
+  return highestMigrationNumber(names.map((n) => parseMigrationName(service, n)?.number ?? 0n)) + 1n;
+}
+
+/**
+ * Writes several migrations of one service together (`tidemark diff`'s files, numbered by the caller from
+ * nextMigrationNumber), each created exclusively; then tidemark.sum as `createMigrationFile` does. When one
+ * cannot be created (another run took its number), the ones already written are removed: all or nothing.
+ */
+export async function writeMigrationFiles(service: string, dir: string, files: readonly { id: string; text: string }[]): Promise<{ files: string[]; sum: NewMigrationSum }> {
+  try {
+    await fs.mkdir(dir, { recursive: true });
+  } catch (err) {
+    throw dirError(service, dir, err);
+  }
+  await refuseUnreadableSum(service, dir);
+  const before = await readSumVerification(service, dir);
+  const written: string[] = [];
+  for (const f of files) {
+    const file = path.join(dir, `${f.id}.sql`);
+    try {
+      await fs.writeFile(file, f.text, { flag: 'wx' });
+      written.push(file);
+    } catch (err) {
+      await Promise.all(written.map((w) => fs.rm(w, { force: true })));
+      if (errnoOf(err) === 'EEXIST') {
+        throw new TidemarkError('file-exists', `Cannot create ${file}: it already exists (EEXIST; another run may have taken its number). Nothing was written.`, {
+          file,
+          service,
+          hint: 'Run the command again: it picks the next free number.',
+        });
+      }
+      throw new TidemarkError('migration-write-failed', `Cannot create ${file}: ${describeErrno(err)}. Nothing was written.`, { file, service, cause: err });
+    }
+  }
+  if (before.present && !sumIsClean(before)) {
+    const reason = `${path.basename(before.file)} did not match the migration files before these were added; run \`tidemark check\` to see why, then \`tidemark sum\`.`;
+    return { files: written, sum: { file: before.file, updated: false, reason } };
+  }
+  const sum = await writeSumFile(service, dir);
+  return { files: written, sum: { file: sum.file, updated: true } };
+}
+
 function errnoOf(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException)?.code;
 }

@@ -30,7 +30,7 @@ export const rule: Rule = {
         out.push({
           ...base,
           message: d.message,
-          hint: `Write a migration in ${fact.service} recording the hand-made change, or undo the change by hand.`,
+          hint: `Record the hand-made change: \`tidemark diff --service ${fact.service} --to <this database URL>\` writes the migration, \`tidemark stamp\` marks it applied here; or undo the change by hand.`,
         });
       }
     }

@@ -35,6 +35,8 @@ export interface LoadedSchema {
   renames: Rename[];
   /** One phrase for humans: what was read, and where. */
   description: string;
+  /** The source is the target database itself (a hotfix recorded with `--to $DATABASE_URL`). */
+  isTarget?: boolean;
 }
 
 export interface LoadSourceOptions {
@@ -96,7 +98,7 @@ async function loadUrl(target: Target<Session>, service: Service, url: string, o
   if (isTarget(target, url)) {
     // The target's session, not a second one: inside the caller's transaction when it has one.
     const snapshot = 'depth' in target.db ? await introspect(target.db, scope) : await read(target.db);
-    return { snapshot, renames: [], description: `${description} (the target)` };
+    return { snapshot, renames: [], description: `${description} (the target)`, isTarget: true };
   }
   if (!options.open) throw new TidemarkError('diff-source-invalid', `${redactUrl(url)} is not the target database, and no way to open another one was given.`, { hint: INVALID_HINT });
   const db = await options.open(url);

@@ -40,6 +40,24 @@ export function describeChanges(changes: readonly Change[], labels: CompareLabel
   });
 }
 
+/**
+ * Changes as edits, for `tidemark diff`'s output and the comment at the top of a generated file:
+ * `add column budgets.currency`, `drop index budgets_status_idx`, `column budgets.total: type numeric → numeric(12,2)`.
+ */
+export function describeEdits(changes: readonly Change[]): SchemaDifference[] {
+  return changes.map((ch): SchemaDifference => {
+    if (ch.op !== 'alter') {
+      const object = objectLabel(ch.id, 'whole');
+      return { object, message: `${ch.op} ${object}` };
+    }
+    const identityOption = ch.attribute.startsWith('identitySequence.');
+    const object = `${objectLabel(ch.id, 'attribute')}${identityOption ? ' identity sequence' : ''}`;
+    if (ch.attribute === 'definition' && (ch.id.kind === 'function' || ch.id.kind === 'procedure')) return { object, message: `${object}: new definition` };
+    const [what, show] = identityOption ? SEQUENCE_WORDS[ch.attribute.slice('identitySequence.'.length) as keyof SequenceOptions] : wordsFor(ch.id, ch.attribute);
+    return { object, message: `${object}: ${what}${what ? ' ' : ''}${show(ch.before)} → ${show(ch.after)}` };
+  });
+}
+
 type Words = readonly [what: string, show: (v: unknown) => string];
 
 const str = (v: unknown) => String(v);

@@ -32,7 +32,10 @@ describe('schema-drift', () => {
         ['error', 'budget', '/w/migrations/budget', "column budgets.status: live default 'open'::text, history gives 'draft'::text"],
       ],
     );
-    assert.equal(found[0].hint, 'Write a migration in budget recording the hand-made change, or undo the change by hand.');
+    assert.equal(
+      found[0].hint,
+      'Record the hand-made change: `tidemark diff --service budget --to <this database URL>` writes the migration, `tidemark stamp` marks it applied here; or undo the change by hand.',
+    );
   });
 
   it('reports a history that does not replay once', () => {
