@@ -33,7 +33,7 @@ export interface ProofOutcome {
 }
 
 /** The draft as the executor will read it from disk; a text the parser refuses is a bug of the renderer, said so. */
-export function draftMigration(service: string, draft: DraftFile): MigrationFile {
+function draftMigration(service: string, draft: DraftFile): MigrationFile {
   const name = parseMigrationName(service, `${draft.id}.sql`);
   const parsed = name ? parseMigrationSource(service, draft.path, name, Buffer.from(draft.text)) : undefined;
   if (!parsed?.migration) {
