@@ -25,6 +25,15 @@ export function withRequiredServices(workspace: ServiceGraph, names: readonly st
   return [...out];
 }
 
+/**
+ * The named services, every tidemark service that requires one of them (transitively), and what those
+ * require: what a change to the named services could break, all built (`tidemark diff`'s `from` side).
+ */
+export function withDependentServices(workspace: ServiceGraph, names: readonly string[]): string[] {
+  const dependents = workspace.services.filter((s) => s.format === 'tidemark' && withRequiredServices(workspace, [s.name]).some((n) => names.includes(n) && n !== s.name));
+  return withRequiredServices(workspace, [...names, ...dependents.map((s) => s.name)]);
+}
+
 /** Services in requirement order (a required service before the one requiring it), only the ones asked for. */
 export function requirementOrder(workspace: Pick<ServiceGraph, 'services'>, names: readonly string[]): string[] {
   const wanted = new Set(names);

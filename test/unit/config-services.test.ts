@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { findCycles, requirementOrder, withRequiredServices, type ServiceGraph } from '../../src/config/services.js';
+import { findCycles, requirementOrder, withDependentServices, withRequiredServices, type ServiceGraph } from '../../src/config/services.js';
 
 function graph(spec: Record<string, string[] | { requires: string[]; format: 'tidemark' | 'alembic' }>): ServiceGraph {
   return {
@@ -15,6 +15,17 @@ function graph(spec: Record<string, string[] | { requires: string[]; format: 'ti
 function edges(spec: Record<string, string[]>): Map<string, string[]> {
   return new Map(Object.entries(spec));
 }
+
+describe('withDependentServices', () => {
+  const ws = graph({ report: ['budget', 'user'], budget: ['user'], user: [], audit: [], mail: ['audit'] });
+
+  it('adds every service requiring the named ones (transitively) and what those require', () => {
+    assert.deepEqual(withDependentServices(ws, ['user']), ['user', 'report', 'budget']);
+    assert.deepEqual(withDependentServices(ws, ['budget']), ['budget', 'user', 'report']);
+    assert.deepEqual(withDependentServices(ws, ['report']), ['report', 'budget', 'user']);
+    assert.deepEqual(withDependentServices(ws, ['audit']), ['audit', 'mail']);
+  });
+});
 
 describe('withRequiredServices', () => {
   const ws = graph({ report: ['budget', 'user'], budget: ['user'], user: [], audit: [] });

@@ -12,7 +12,7 @@
 import path from 'node:path';
 import { replay, replayMigrations } from '../../apply/replay.js';
 import { ownerOf } from '../../config/owns.js';
-import { withRequiredServices } from '../../config/services.js';
+import { withDependentServices, withRequiredServices } from '../../config/services.js';
 import type { Service } from '../../config/types.js';
 import type { Database, Session } from '../../db/database.js';
 import { redactUrl } from '../../db/redact.js';
@@ -86,7 +86,10 @@ export async function loadSource(target: Target<Session>, service: Service, src:
 }
 
 async function loadHistory(target: Target<Session>, service: Service, upTo: string | undefined, shadow: Shadow): Promise<LoadedSchema> {
-  const snapshot = await replay({ workspace: target.workspace }, service.name, shadow.database, upTo === undefined ? {} : { upTo });
+  // The whole history also builds the services that require this one, so what they hang on it shows in the
+  // snapshot's dependents (a drop under them is refused) and the proof runs with their objects in place.
+  const options = upTo === undefined ? { services: withDependentServices(target.workspace, [service.name]) } : { upTo };
+  const snapshot = await replay({ workspace: target.workspace }, service.name, shadow.database, options);
   const what = upTo === undefined ? `the history of ${service.name}` : `the history of ${service.name} up to ${upTo}`;
   return { snapshot, renames: [], description: `${what}, replayed on ${shadow.description}` };
 }
