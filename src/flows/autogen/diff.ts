@@ -161,9 +161,10 @@ async function generate(target: Target<Session>, options: DiffCoreOptions, resul
     const drafts = options.oneFile ? [oneFile(rendered, slug)] : draftMigrations(rendered, slug);
     const requires = await newRequirements(workspace, from.snapshot, to.snapshot);
     let number = await nextMigrationNumber(service.name, service.migrationsDir);
-    result.files = drafts.map((d) => {
+    // The changes in words head the first file (the main one, or the only index file of an index-only diff).
+    result.files = drafts.map((d, i) => {
       const id = formatMigrationId(service.name, number++, d.slug);
-      const text = formatDraft({ ...d, requires }, d.slug === slug ? result.words : []);
+      const text = formatDraft({ ...d, requires }, i === 0 ? result.words : []);
       return { id, path: path.join(service.migrationsDir, `${id}.sql`), text };
     });
 
