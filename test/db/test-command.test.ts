@@ -10,6 +10,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, it } from 'node:test';
+import { backup } from '../../src/api/backup.js';
+import { up } from '../../src/api/migrate.js';
 import { loadWorkspace } from '../../src/config/load.js';
 import type { Database } from '../../src/db/database.js';
 import { openDatabase } from '../../src/db/open.js';
@@ -55,7 +57,7 @@ it('allowedOrders: every order `requires` allows, a required service first, conf
 forEachBackend('tidemark test core', (backend) => {
   let created: TestDatabase;
   let db: Database;
-  const run = async (ws: TempWorkspace, options: { service?: string[]; requireDown?: boolean } = {}) => {
+  const run = async (ws: TempWorkspace, options: { service?: string[]; requireDown?: boolean; fixtures?: string } = {}) => {
     try {
       const workspace = await loadWorkspace({ cwd: ws.dir });
       const empty = await baseline(db);
@@ -216,6 +218,29 @@ forEachBackend('tidemark test core', (backend) => {
       r.findings.filter((f) => f.check === 'replay-equals-schema').map((f) => `${f.status}: ${f.message}`),
       ["pass: the replay of budget's history equals its desired schema"],
     );
+  });
+
+  it('--fixtures: a backup’s rows are restored after the last migration its ledger names, and a later lossy down fails on them', async () => {
+    const ws = await budgetWorkspace({
+      'migrations/budget/budget_001_budgets.sql': sqlMigration('CREATE TABLE budgets (id int PRIMARY KEY, name text);', 'DROP TABLE budgets;'),
+      'migrations/budget/budget_002_name.sql': sqlMigration(
+        'ALTER TABLE budgets ALTER COLUMN name TYPE varchar(100);',
+        'ALTER TABLE budgets DROP COLUMN name;\nALTER TABLE budgets ADD COLUMN name text;',
+      ),
+    });
+    // The backup of a database at budget_001 holding two rows, taken on this same database, then emptied again.
+    const empty = await baseline(db);
+    try {
+      assert.ifError((await up({ cwd: ws.dir, database: db, to: 'budget_001' })).error);
+      await db.exec("INSERT INTO budgets VALUES (1, 'rent'), (2, 'food')");
+      assert.ifError((await backup({ cwd: ws.dir, database: db, service: ['budget'], out: 'backups/at-001' })).error);
+    } finally {
+      await emptyAgain(db, empty);
+    }
+    const r = await run(ws, { fixtures: 'backups/at-001' });
+    assert.deepEqual(failed(r), ['data budget budget_002_name: budget_002_name: its down loses data: column budgets.name holds other values after the down than before the up']);
+    // Restored after budget_001's up: no data line for it.
+    assert.deepEqual(lineOf(r, 'budget_001_budgets'), ['stairway:pass']);
   });
 
   it('passes the CRM example', async () => {

@@ -6,13 +6,17 @@
  * gives the schema back but not the rows (a column dropped and added again, a table re-created empty) is
  * named by table and column. The down is what must give the rows back: comparing after the second up instead
  * would fail every up that rewrites data on purpose. A file with `-- tidemark:lossy-down` is reported.
+ * `--fixtures DIR` adds a backup's rows (`tidemark backup`), restored right after the last migration its
+ * manifest's ledger rows name: the data of a real database, on the schema it was taken from.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Database } from '../../db/database.js';
 import { contentDigestSql } from '../../data/digest.js';
+import { type RestoreInput, readRestoreInput, restoreChecked, restoreResult } from '../../data/restore/index.js';
+import type { Database, Session } from '../../db/database.js';
 import type { History, MigrationFile } from '../../history/migration.js';
 import { quoteQualified } from '../../sql/ident.js';
+import type { Target } from '../../target/target.js';
 import type { TestFinding } from './index.js';
 import type { Snapshots } from './steps.js';
 
@@ -138,4 +142,30 @@ export function dataLosses(tables: readonly DataTable[], before: Digests, after:
     for (const c of changed) out.push(`column ${t.label}.${c} holds other values after the down than before the up`);
   }
   return out;
+}
+
+/** A backup directory given as fixtures: verified once, restored into each walk that reaches its migrations. */
+export interface BackupFixtures {
+  dir: string;
+  input: RestoreInput;
+  /** The ledger's migration ids: the walk restores after the last of these it applies. */
+  ids: ReadonlySet<string>;
+}
+
+/** Reads and verifies the backup at `dir` (absolute); throws restore's errors (backup-not-found, backup-corrupt, …). */
+export async function readBackupFixtures(dir: string): Promise<BackupFixtures> {
+  const input = await readRestoreInput(restoreResult(dir), undefined);
+  return { dir, input, ids: new Set(input.manifest.ledger.filter((r) => r.status === 'applied').map((r) => r.migration)) };
+}
+
+/**
+ * Restores the backup's tables of `services` into `db` (the shadow, through `target`'s workspace), as
+ * `tidemark restore` does; returns the error's message when it does not restore.
+ */
+export async function restoreBackupFixtures(target: Target<Session>, db: Database, backup: BackupFixtures, services: readonly string[]): Promise<string | undefined> {
+  const tables = backup.input.tables.filter((t) => t.service !== undefined && services.includes(t.service));
+  if (tables.length === 0) return undefined;
+  const onShadow: Target<Session> = { ...target, db };
+  const r = await restoreChecked(onShadow, restoreResult(backup.dir), { ...backup.input, tables }, { dir: backup.dir }, performance.now());
+  return r.error ? r.error.message.replace(/\.$/, '') : undefined;
 }

@@ -11,11 +11,11 @@ import { readHistories } from '../../apply/migrate.js';
 import { selectServices } from '../../config/select.js';
 import { withRequiredServices } from '../../config/services.js';
 import type { Workspace } from '../../config/types.js';
-import type { Session } from '../../db/database.js';
+import type { Database, Session } from '../../db/database.js';
 import { baseline, emptyAgain } from '../../db/shadow-empty.js';
 import type { History } from '../../history/migration.js';
 import type { Target } from '../../target/target.js';
-import { findFixtures } from './data.js';
+import { type BackupFixtures, findFixtures, readBackupFixtures, restoreBackupFixtures } from './data.js';
 import { checkDesiredSchema } from './desired.js';
 import { checkHistoryRules } from './history-rules.js';
 import { checkIsolation } from './isolation.js';
@@ -50,6 +50,8 @@ export interface TestOptions {
   requireDown?: boolean;
   /** An empty database to run on (`--shadow URL`); default the shadow policy's (same server, else PGlite). */
   shadow?: string;
+  /** A backup directory (`tidemark backup`, relative to the cwd) whose rows are data fixtures (`--fixtures DIR`). */
+  fixtures?: string;
 }
 
 /** What the checks on the shadow share. */
@@ -59,9 +61,14 @@ export interface TestContext {
   requireDown: boolean;
   /** Fixture files (tests/<service>/…) by the migration id they follow. */
   fixtures: ReadonlyMap<string, readonly string[]>;
+  /** `--fixtures DIR`, and how to restore it into the shadow for the services of a walk. */
+  backup?: { fixtures: BackupFixtures; restore: (db: Database, services: readonly string[]) => Promise<string | undefined> };
 }
 
-/** Runs the checks over the selected services; throws only for a bad selection (`unknown-service`, `alembic-service`). */
+/**
+ * Runs the checks over the selected services; throws only for a bad selection (`unknown-service`,
+ * `alembic-service`) or a `fixtures` backup that does not verify (restore's codes: backup-not-found, backup-corrupt, …).
+ */
 export async function testMigrations(target: Target<Session>, options: TestOptions = {}): Promise<TestReport> {
   const started = performance.now();
   const { workspace } = target;
@@ -71,6 +78,7 @@ export async function testMigrations(target: Target<Session>, options: TestOptio
   // A required service's fixtures are loaded in the walks that apply it too.
   const fixtures = await findFixtures(workspace.root, withRequiredServices(workspace, services), histories);
   findings.push(...fixtures.findings);
+  const backup = options.fixtures === undefined ? undefined : await readBackupFixtures(target.paths.fromUser(options.fixtures));
   // A history with file problems (two files with one number, a bad directive) is not what `up` would run:
   // that service, and those requiring it, stay off the shadow. Other rule errors (a missing sum) do not stop it.
   const unreadable = new Set(histories.filter((h) => h.problems.some((p) => p.severity === 'error')).map((h) => h.service));
@@ -86,7 +94,13 @@ export async function testMigrations(target: Target<Session>, options: TestOptio
   }
   let shadowName = '';
   if (runnable.length > 0) {
-    const ctx: TestContext = { workspace, histories, requireDown: options.requireDown ?? false, fixtures: fixtures.byMigration };
+    const ctx: TestContext = {
+      workspace,
+      histories,
+      requireDown: options.requireDown ?? false,
+      fixtures: fixtures.byMigration,
+      ...(backup ? { backup: { fixtures: backup, restore: (db: Database, on: readonly string[]) => restoreBackupFixtures(target, db, backup, on) } } : {}),
+    };
     const shadow = await target.openShadow(options.shadow === undefined ? {} : { url: options.shadow });
     shadowName = shadow.description;
     try {

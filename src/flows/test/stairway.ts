@@ -58,6 +58,8 @@ export async function walkService(ctx: TestContext, service: string, db: Databas
   let current: Snapshots | undefined;
   // Whether a fixture put rows on the shadow in this walk.
   let rows = false;
+  // The backup's rows go in after the last migration of this walk its ledger names (its schema then is the backup's).
+  const restoreAfter = ctx.backup ? [...steps].reverse().find((s) => ctx.backup!.fixtures.ids.has(s.migration.id))?.migration.id : undefined;
   /** Loads the fixtures of `m` (it just went up for good); one that fails is a finding, and the walk goes on (a file runs whole or not at all). */
   const loadFixtures = async (m: MigrationFile): Promise<void> => {
     for (const file of ctx.fixtures.get(m.id) ?? []) {
@@ -71,6 +73,11 @@ export async function walkService(ctx: TestContext, service: string, db: Databas
       }
       rows = true;
     }
+    if (m.id !== restoreAfter) return;
+    const failed = await ctx.backup!.restore(db, closure);
+    if (failed) {
+      findings.push({ check: 'data', service, migration: m.id, file: ctx.backup!.fixtures.dir, status: 'fail', message: `the backup's rows do not restore after ${m.id}: ${failed}` });
+    } else rows = true;
   };
   const stop = (at: MigrationFile, isolation: WalkResult['isolation']): WalkResult => {
     const later = steps.slice(steps.findIndex((s) => s.migration === at) + 1).map((s) => s.migration);
