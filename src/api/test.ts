@@ -20,10 +20,10 @@ export interface TestResult extends TestReport {
 /** Runs the checks of `tidemark test`. Results as values: never throws. */
 export async function testMigrations(options: TestOptions = {}): Promise<TestResult> {
   const started = performance.now();
-  const { service, requireDown, shadow, ...where } = options;
+  const { service, requireDown, shadow, fixtures, ...where } = options;
   try {
     // The selection is the core's (only tidemark services by default): the target gets none.
-    return await withTarget(where, {}, (target) => testCore(target, { service, requireDown, shadow }));
+    return await withTarget(where, {}, (target) => testCore(target, { service, requireDown, shadow, fixtures }));
   } catch (err) {
     return { ok: false, findings: [], shadow: '', ms: Math.round(performance.now() - started), error: asTidemarkError(err) };
   }

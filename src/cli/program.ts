@@ -127,7 +127,8 @@ export function buildProgram(): Command {
     .addOption(onceOption(new Option('--format <format>', 'output').choices(['text', 'json', 'github']).default('text')))
     .option('--require-down', 'a migration without a down section fails (default: reported)')
     .option('--shadow <url>', 'an empty database to run on (default: a temporary database on the target server, else in-process PGlite)', once())
-    .action(async (flags: { service?: string[]; format?: 'text' | 'json' | 'github'; requireDown?: boolean; shadow?: string }, cmd: Command) => {
+    .option('--fixtures <dir>', 'a backup directory (tidemark backup) whose rows are loaded after the last migration it records, then kept by every later down', once())
+    .action(async (flags: { service?: string[]; format?: 'text' | 'json' | 'github'; requireDown?: boolean; shadow?: string; fixtures?: string }, cmd: Command) => {
       const { runTest } = await import('./test-command.js');
       await runTest({ ...globals(cmd), ...flags });
     });

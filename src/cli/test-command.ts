@@ -1,4 +1,4 @@
-/** `tidemark test`: the migrations proven on a shadow database (history rules, stairway, isolation, order). */
+/** `tidemark test`: the migrations proven on a shadow database (history rules, stairway, desired schema, isolation, order, data). */
 import { finish, printJson, type GlobalOptions } from './output.js';
 
 export interface TestFlags extends GlobalOptions {
@@ -6,6 +6,7 @@ export interface TestFlags extends GlobalOptions {
   format?: 'text' | 'json' | 'github';
   requireDown?: boolean;
   shadow?: string;
+  fixtures?: string;
 }
 
 export async function runTest(flags: TestFlags): Promise<void> {
@@ -16,6 +17,7 @@ export async function runTest(flags: TestFlags): Promise<void> {
     service: flags.service?.length ? flags.service : undefined,
     requireDown: flags.requireDown,
     shadow: flags.shadow,
+    fixtures: flags.fixtures,
   });
   const format = flags.json ? 'json' : (flags.format ?? 'text');
   if (format === 'json') {

@@ -7,8 +7,11 @@
  * disposes of it (db/shadow-empty.ts, as for `--shadow URL`). A second PGlite instance would cost seconds.
  */
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, it } from 'node:test';
+import { backup } from '../../src/api/backup.js';
+import { up } from '../../src/api/migrate.js';
 import { loadWorkspace } from '../../src/config/load.js';
 import type { Database } from '../../src/db/database.js';
 import { openDatabase } from '../../src/db/open.js';
@@ -25,6 +28,15 @@ import { copyCrmExample, makeWorkspace, sqlMigration, type TempWorkspace } from 
 async function budgetWorkspace(files: Record<string, string>): Promise<TempWorkspace> {
   const ws = makeWorkspace({ budget: { owns: ['budgets'] } }, files);
   await writeSumFile('budget', path.join(ws.dir, 'migrations/budget'));
+  return ws;
+}
+
+/** Adds `services.S.schema` to a makeWorkspace config (its helper writes none). */
+function withSchema(ws: TempWorkspace, schemas: Record<string, string>): TempWorkspace {
+  const file = path.join(ws.dir, 'tidemark.config.json');
+  const config = JSON.parse(readFileSync(file, 'utf8'));
+  for (const [service, schema] of Object.entries(schemas)) config.services[service].schema = schema;
+  writeFileSync(file, JSON.stringify(config, null, 2));
   return ws;
 }
 
@@ -45,7 +57,7 @@ it('allowedOrders: every order `requires` allows, a required service first, conf
 forEachBackend('tidemark test core', (backend) => {
   let created: TestDatabase;
   let db: Database;
-  const run = async (ws: TempWorkspace, options: { service?: string[]; requireDown?: boolean } = {}) => {
+  const run = async (ws: TempWorkspace, options: { service?: string[]; requireDown?: boolean; fixtures?: string } = {}) => {
     try {
       const workspace = await loadWorkspace({ cwd: ws.dir });
       const empty = await baseline(db);
@@ -161,6 +173,76 @@ forEachBackend('tidemark test core', (backend) => {
     assert.deepEqual(failed(r), ['order b -: b ends with another schema in the order b, a than in the order a, b: column b_t.x exists in the order a, b but not in the order b, a']);
   });
 
+  it('data: fixtures load after their migration; a down that drops and re-adds a column fails naming it, lossy-down reports; the desired schema is compared', async () => {
+    const ws = await budgetWorkspace({
+      'migrations/budget/budget_001_budgets.sql': sqlMigration('CREATE TABLE budgets (id int PRIMARY KEY, name text, note text);', 'DROP TABLE budgets;'),
+      // up, down, up keeps every row: passes.
+      'migrations/budget/budget_002_currency.sql': sqlMigration("ALTER TABLE budgets ADD COLUMN currency text DEFAULT 'BRL';", 'ALTER TABLE budgets DROP COLUMN currency;'),
+      // The schema comes back, the names do not.
+      'migrations/budget/budget_003_name.sql': sqlMigration(
+        'ALTER TABLE budgets ALTER COLUMN name TYPE varchar(100);',
+        'ALTER TABLE budgets DROP COLUMN name;\nALTER TABLE budgets ADD COLUMN name text;',
+      ),
+      'migrations/budget/budget_004_note.sql': sqlMigration(
+        'ALTER TABLE budgets ALTER COLUMN note TYPE varchar(200);',
+        'ALTER TABLE budgets DROP COLUMN note;\nALTER TABLE budgets ADD COLUMN note text;',
+        '-- tidemark:lossy-down\n',
+      ),
+      'tests/budget/budget_001_rows.sql': "INSERT INTO budgets (id, name, note) VALUES (1, 'rent', 'monthly'), (2, 'food', NULL), (3, 'car', 'loan');",
+      'tests/budget/budget_009_typo.sql': 'SELECT 1;',
+      // One column more than the history creates.
+      'schema/budget.sql': "CREATE TABLE budgets (id int PRIMARY KEY, name varchar(100), note varchar(200), currency text DEFAULT 'BRL', owner text);",
+    });
+    const r = await run(withSchema(ws, { budget: 'schema/budget.sql' }));
+    assert.deepEqual(failed(r), [
+      'data budget -: the fixture budget_009_typo.sql names no migration of budget',
+      'data budget budget_003_name: budget_003_name: its down loses data: column budgets.name holds other values after the down than before the up',
+      "replay-equals-schema budget -: the replay of budget's history differs from its desired schema (schema/budget.sql): column budgets.owner exists in the desired schema but not in the replay of budget's history",
+    ]);
+    assert.deepEqual(lineOf(r, 'budget_002_currency'), ['data:pass', 'stairway:pass']);
+    assert.deepEqual(lineOf(r, 'budget_004_note'), ['data:reported', 'stairway:pass']);
+    assert.match(r.findings.find((f) => f.migration === 'budget_004_note' && f.check === 'data')!.message, /lossy-down.*column budgets\.note holds other values/);
+    // No data line before a fixture put rows there.
+    assert.deepEqual(lineOf(r, 'budget_001_budgets'), ['stairway:pass']);
+  });
+
+  it('passes a desired schema equal to the replay; a fixture that does not load fails naming its file', async () => {
+    const ws = await budgetWorkspace({
+      'migrations/budget/budget_001_budgets.sql': sqlMigration('CREATE TABLE budgets (id int PRIMARY KEY, name text);', 'DROP TABLE budgets;'),
+      'tests/budget/budget_001.sql': "INSERT INTO budgets (id, nme) VALUES (1, 'rent');",
+      'schema/budget.sql': 'CREATE TABLE budgets (id int PRIMARY KEY, name text);',
+    });
+    const r = await run(withSchema(ws, { budget: 'schema/budget.sql' }));
+    assert.deepEqual(failed(r), ['data budget budget_001_budgets: the fixture budget_001.sql does not load after budget_001_budgets: column "nme" of relation "budgets" does not exist']);
+    assert.deepEqual(
+      r.findings.filter((f) => f.check === 'replay-equals-schema').map((f) => `${f.status}: ${f.message}`),
+      ["pass: the replay of budget's history equals its desired schema"],
+    );
+  });
+
+  it('--fixtures: a backup’s rows are restored after the last migration its ledger names, and a later lossy down fails on them', async () => {
+    const ws = await budgetWorkspace({
+      'migrations/budget/budget_001_budgets.sql': sqlMigration('CREATE TABLE budgets (id int PRIMARY KEY, name text);', 'DROP TABLE budgets;'),
+      'migrations/budget/budget_002_name.sql': sqlMigration(
+        'ALTER TABLE budgets ALTER COLUMN name TYPE varchar(100);',
+        'ALTER TABLE budgets DROP COLUMN name;\nALTER TABLE budgets ADD COLUMN name text;',
+      ),
+    });
+    // The backup of a database at budget_001 holding two rows, taken on this same database, then emptied again.
+    const empty = await baseline(db);
+    try {
+      assert.ifError((await up({ cwd: ws.dir, database: db, to: 'budget_001' })).error);
+      await db.exec("INSERT INTO budgets VALUES (1, 'rent'), (2, 'food')");
+      assert.ifError((await backup({ cwd: ws.dir, database: db, service: ['budget'], out: 'backups/at-001' })).error);
+    } finally {
+      await emptyAgain(db, empty);
+    }
+    const r = await run(ws, { fixtures: 'backups/at-001' });
+    assert.deepEqual(failed(r), ['data budget budget_002_name: budget_002_name: its down loses data: column budgets.name holds other values after the down than before the up']);
+    // Restored after budget_001's up: no data line for it.
+    assert.deepEqual(lineOf(r, 'budget_001_budgets'), ['stairway:pass']);
+  });
+
   it('passes the CRM example', async () => {
     const r = await run(copyCrmExample());
     assert.deepEqual(failed(r), []);
@@ -171,6 +253,11 @@ forEachBackend('tidemark test core', (backend) => {
     );
     assert.deepEqual(
       r.findings.filter((f) => f.check === 'isolation').map((f) => `${f.service}:${f.status}`),
+      ['user:pass', 'budget:pass'],
+    );
+    // Its schema/*.sql files (the `schema:` keys) are what its history builds.
+    assert.deepEqual(
+      r.findings.filter((f) => f.check === 'replay-equals-schema').map((f) => `${f.service}:${f.status}`),
       ['user:pass', 'budget:pass'],
     );
   });

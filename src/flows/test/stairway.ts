@@ -3,13 +3,18 @@
  * again on a shadow holding only the service's `requires` closure, with a snapshot of every service of that
  * closure around each move: the down must give back the schema from before the up, the second up the
  * schema of the first. A down that leaves a column behind, or drops more than its up created, is named with
- * the object. A migration without a down is reported (`no-down`), failed with `requireDown`.
+ * the object. A migration without a down is reported (`no-down`), failed with `requireDown`. Data (check f,
+ * data.ts): each migration's fixtures are loaded once it stands; once rows exist, every later down must give
+ * them back.
  */
+import path from 'node:path';
 import { planUp } from '../../apply/plan.js';
 import { withRequiredServices } from '../../config/services.js';
 import type { Database } from '../../db/database.js';
 import type { MigrationFile } from '../../history/migration.js';
 import { ensureLedger } from '../../ledger/ledger.js';
+import type { Snapshot } from '../../schema/snapshot.js';
+import { anyRows, dataLosses, dataTables, type Digests, loadFixture, readDigests } from './data.js';
 import type { TestContext, TestFinding } from './index.js';
 import { isolationFinding } from './isolation.js';
 import { differences, hasDown, runMigration, type Snapshots, snapshotServices } from './steps.js';
@@ -19,6 +24,8 @@ export interface WalkResult {
   findings: TestFinding[];
   /** pass: every up of the closure applied; fail: one did not (a finding says why); unknown: the walk stopped before trying them all. */
   isolation: 'pass' | 'fail' | 'unknown';
+  /** The service's schema after its whole history went up (check c compares it): only when the walk reached the end. */
+  replayed?: Snapshot;
 }
 
 const BEFORE_AFTER_DOWN = { expected: 'schema before the up', actual: 'schema after the down' };
@@ -49,6 +56,29 @@ export async function walkService(ctx: TestContext, service: string, db: Databas
   const snap = () => snapshotServices(db, workspace, closure);
   // The snapshot of the state the next migration starts from, while nothing else changed it.
   let current: Snapshots | undefined;
+  // Whether a fixture put rows on the shadow in this walk.
+  let rows = false;
+  // The backup's rows go in after the last migration of this walk its ledger names (its schema then is the backup's).
+  const restoreAfter = ctx.backup ? [...steps].reverse().find((s) => ctx.backup!.fixtures.ids.has(s.migration.id))?.migration.id : undefined;
+  /** Loads the fixtures of `m` (it just went up for good); one that fails is a finding, and the walk goes on (a file runs whole or not at all). */
+  const loadFixtures = async (m: MigrationFile): Promise<void> => {
+    for (const file of ctx.fixtures.get(m.id) ?? []) {
+      try {
+        await loadFixture(db, file);
+      } catch (err) {
+        // A required service's fixture failing is its own walk's finding.
+        if (m.service === service)
+          findings.push({ check: 'data', service, migration: m.id, file, status: 'fail', message: `the fixture ${path.basename(file)} does not load after ${m.id}: ${reason(err)}` });
+        continue;
+      }
+      rows = true;
+    }
+    if (m.id !== restoreAfter) return;
+    const failed = await ctx.backup!.restore(db, closure);
+    if (failed) {
+      findings.push({ check: 'data', service, migration: m.id, file: ctx.backup!.fixtures.dir, status: 'fail', message: `the backup's rows do not restore after ${m.id}: ${failed}` });
+    } else rows = true;
+  };
   const stop = (at: MigrationFile, isolation: WalkResult['isolation']): WalkResult => {
     const later = steps.slice(steps.findIndex((s) => s.migration === at) + 1).map((s) => s.migration);
     for (const m of later) {
@@ -67,9 +97,18 @@ export async function walkService(ctx: TestContext, service: string, db: Databas
         return stop(m, 'fail');
       }
       current = undefined;
+      // Its fixtures too: this walk's data check then covers the rows the service stands on.
+      await loadFixtures(m);
       continue;
     }
     const before = current ?? (await snap());
+    // Rows to keep: read only once a fixture put some there (with none, a down has nothing to lose).
+    const tables = rows ? dataTables(before) : [];
+    let kept: Digests | undefined;
+    if (tables.length > 0) {
+      kept = await readDigests(db, tables);
+      if (!anyRows(tables, kept)) kept = undefined;
+    }
     try {
       await runMigration(db, m, 'up', version);
     } catch (err) {
@@ -90,6 +129,7 @@ export async function walkService(ctx: TestContext, service: string, db: Databas
         hint: 'Add a `-- tidemark:down` section that undoes the up.',
       });
       current = afterUp;
+      await loadFixtures(m);
       continue;
     }
     try {
@@ -103,6 +143,7 @@ export async function walkService(ctx: TestContext, service: string, db: Databas
       findings.push(fail(service, m, `its down does not undo its up: ${left.map((d) => d.message).join('; ')}`, 'Make the down section drop exactly what the up creates and restore what it drops.'));
       return stop(m, 'unknown');
     }
+    if (kept) findings.push(dataFinding(service, m, dataLosses(tables, kept, await readDigests(db, tables)), tables.length));
     try {
       await runMigration(db, m, 'up', version);
     } catch (err) {
@@ -117,6 +158,21 @@ export async function walkService(ctx: TestContext, service: string, db: Databas
     }
     findings.push({ check: 'stairway', service, migration: m.id, file: m.file, status: 'pass', message: `${m.id}: up, down, up give the same schemas` });
     current = again;
+    await loadFixtures(m);
   }
-  return { findings, isolation: 'pass' };
+  const replayed = (current ?? (await snap())).get(service);
+  return { findings, isolation: 'pass', ...(replayed ? { replayed } : {}) };
+}
+
+/** The data finding of `m` from what its down lost (dataLosses); `-- tidemark:lossy-down` reports instead of failing. */
+function dataFinding(service: string, m: MigrationFile, losses: readonly string[], tables: number): TestFinding {
+  const at = { check: 'data' as const, service, migration: m.id, file: m.file };
+  if (losses.length === 0) return { ...at, status: 'pass', message: `${m.id}: its down gives back the rows of ${tables} table${tables === 1 ? '' : 's'}` };
+  if (m.lossyDown) return { ...at, status: 'reported', message: `${m.id}: its down loses data, as its \`-- tidemark:lossy-down\` says: ${losses.join('; ')}` };
+  return {
+    ...at,
+    status: 'fail',
+    message: `${m.id}: its down loses data: ${losses.join('; ')}`,
+    hint: 'Make the down restore what the up changes (alter the column back rather than drop and add it), or mark the file `-- tidemark:lossy-down` if the loss is intended.',
+  };
 }
