@@ -122,7 +122,9 @@ export function buildProgram(): Command {
 
   program
     .command('test')
-    .description('prove the migrations on a shadow database: history rules, up/down/up of each (stairway), each service with only what it requires, every order requires allows')
+    .description(
+      'prove the migrations on a shadow database: history rules, up/down/up of each (stairway) with data kept, the replay against the desired schema, each service with only what it requires, every order requires allows',
+    )
     .option('-s, --service <name>', 'only this service (repeatable; default: every tidemark service)', collect)
     .addOption(onceOption(new Option('--format <format>', 'output').choices(['text', 'json', 'github']).default('text')))
     .option('--require-down', 'a migration without a down section fails (default: reported)')

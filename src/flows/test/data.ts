@@ -27,7 +27,7 @@ export interface Fixtures {
 }
 
 /** Where a service's fixtures are: `tests/<service>` under the workspace root (the config file's directory). */
-export function fixturesDir(root: string, service: string): string {
+function fixturesDir(root: string, service: string): string {
   return path.join(root, 'tests', service);
 }
 
