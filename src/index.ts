@@ -22,6 +22,8 @@ export type { CheckReport, ServiceReport } from './api/check.js';
 export { validate } from './api/validate.js';
 export { testMigrations } from './api/test.js';
 export type { TestOptions, TestResult, TestFinding, TestCheck } from './api/test.js';
+export { squash } from './api/squash.js';
+export type { SquashOptions, SquashResult } from './api/squash.js';
 export { restore } from './api/restore.js';
 export { introspect } from './schema/introspect/index.js';
 export type { SchemaScope } from './schema/introspect/index.js';
