@@ -20,6 +20,7 @@ import { readLedger } from '../../src/ledger/ledger.js';
 import { compareSnapshots } from '../../src/schema/diff/compare.js';
 import { introspect } from '../../src/schema/introspect/index.js';
 import type { Snapshot } from '../../src/schema/snapshot.js';
+import type { Database } from '../../src/db/database.js';
 import { forEachBackend, type TestDatabase } from '../support/backends.js';
 import { makeWorkspace, sqlMigration, type TempWorkspace } from '../support/workspace.js';
 
@@ -39,37 +40,30 @@ const RANGE = ['shop_001_items', 'shop_002_price', 'shop_003_orders'];
 const migrationsOf = (ws: TempWorkspace) => path.join(ws.dir, 'migrations/shop');
 const listing = (dir: string) => fs.readdirSync(dir).sort();
 
-async function snapshotOf(dir: string, url: string): Promise<Snapshot> {
-  const workspace = await loadWorkspace({ cwd: dir });
-  const db = await openDatabase(url);
-  try {
-    return await introspect(db, { workspace, service: 'shop' });
-  } finally {
-    await db.close();
-  }
+async function snapshotOf(dir: string, db: Database): Promise<Snapshot> {
+  return introspect(db, { workspace: await loadWorkspace({ cwd: dir }), service: 'shop' });
 }
 
-async function shopRows(url: string): Promise<string[]> {
-  const db = await openDatabase(url);
-  try {
-    return (await readLedger(db, ['shop'])).map((r) => r.migration).sort();
-  } finally {
-    await db.close();
-  }
+async function shopRows(db: Database): Promise<string[]> {
+  return (await readLedger(db, ['shop'])).map((r) => r.migration).sort();
 }
 
 forEachBackend('tidemark squash', (backend) => {
   let database: TestDatabase;
+  // One session for every call (the api leaves a given Database open): PGlite opens its directory once.
+  let db: Database;
   let ws: TempWorkspace;
   before(async () => {
     database = await backend.createDatabase();
+    db = await openDatabase(database.url);
     ws = makeWorkspace({ shop: { owns: ['shop_*'] } }, HISTORY);
   });
   after(async () => {
     ws?.remove();
+    await db?.close();
     await database?.drop();
   });
-  const at = () => ({ configFile: path.join(ws.dir, 'tidemark.config.json'), database: database.url });
+  const at = () => ({ configFile: path.join(ws.dir, 'tidemark.config.json'), database: db });
 
   it('a database at 002 refuses squash --to 003 (squash-partially-applied), nothing written', async () => {
     assert.equal((await up({ ...at(), to: 'shop_002' })).ok, true);
@@ -92,7 +86,7 @@ forEachBackend('tidemark squash', (backend) => {
     );
     fs.rmSync(path.join(migrationsOf(other), 'shop_003_orders.sql'));
     try {
-      const where = { configFile: path.join(other.dir, 'tidemark.config.json'), database: database.url };
+      const where = { configFile: path.join(other.dir, 'tidemark.config.json'), database: db };
       const script = await squash({ ...where, service: 'shop', to: 'shop_004' });
       assert.equal(script.error?.code, 'squash-has-script', script.error?.message);
       assert.match(script.error!.message, /shop_003_orders is a script \(shop_003_orders\.js\)/);
@@ -113,7 +107,7 @@ forEachBackend('tidemark squash', (backend) => {
 
   it('squashes 001…003 of a database at 004: files moved, sum and doctor clean, up runs nothing, down removes the rows; a fresh database builds the same', async () => {
     assert.equal((await up(at())).ok, true);
-    const old = await snapshotOf(ws.dir, database.url);
+    const old = await snapshotOf(ws.dir, db);
     const dir = migrationsOf(ws);
     const files = listing(dir);
 
@@ -164,8 +158,8 @@ forEachBackend('tidemark squash', (backend) => {
       reverted.results.map((r) => `${r.migration} ${r.status}`),
       ['shop_004_notes reverted', 'shop_003_squashed reverted'],
     );
-    assert.deepEqual(await shopRows(database.url), []);
-    const emptied = await snapshotOf(ws.dir, database.url);
+    assert.deepEqual(await shopRows(db), []);
+    const emptied = await snapshotOf(ws.dir, db);
     assert.equal(emptied.tables.length + emptied.views.length, 0);
 
     // Emptied by that down, the database is a fresh one: the squash and 004 build what the old history built.
@@ -175,7 +169,7 @@ forEachBackend('tidemark squash', (backend) => {
       fresh.results.map((r) => `${r.migration} ${r.status}`),
       ['shop_003_squashed applied', 'shop_004_notes applied'],
     );
-    assert.deepEqual(compareSnapshots(old, await snapshotOf(ws.dir, database.url)), []);
-    assert.deepEqual(await shopRows(database.url), ['shop_003_squashed', 'shop_004_notes']);
+    assert.deepEqual(compareSnapshots(old, await snapshotOf(ws.dir, db)), []);
+    assert.deepEqual(await shopRows(db), ['shop_003_squashed', 'shop_004_notes']);
   });
 });
