@@ -172,4 +172,24 @@ forEachBackend('tidemark squash', (backend) => {
     assert.deepEqual(compareSnapshots(old, await snapshotOf(ws.dir, db)), []);
     assert.deepEqual(await shopRows(db), ['shop_003_squashed', 'shop_004_notes']);
   });
+
+  // Last: its own workspace's ids are not in this database's ledger (it now holds the squash and 004).
+  it('refuses a range that creates what the squash cannot reproduce (squash-proof-failed), nothing written', async () => {
+    const other = makeWorkspace(
+      { shop: { owns: ['shop_*'] } },
+      {
+        'migrations/shop/shop_001_items.sql': HISTORY['migrations/shop/shop_001_items.sql'],
+        'migrations/shop/shop_002_log.sql': sqlMigration('CREATE TABLE shop_log (at date NOT NULL) PARTITION BY RANGE (at);', 'DROP TABLE shop_log;'),
+      },
+    );
+    try {
+      const files = listing(migrationsOf(other));
+      const refused = await squash({ configFile: path.join(other.dir, 'tidemark.config.json'), database: db, service: 'shop', to: 'shop_002' });
+      assert.equal(refused.error?.code, 'squash-proof-failed', refused.error?.message);
+      assert.match(refused.error!.message, /tidemark cannot reproduce partitioned table shop_log, which they create; nothing was written/);
+      assert.deepEqual(listing(migrationsOf(other)), files);
+    } finally {
+      other.remove();
+    }
+  });
 });
