@@ -34,7 +34,7 @@ import type { SchemaDifference, Snapshot } from '../schema/snapshot.js';
 import type { DatabaseSource, Target } from '../target/target.js';
 
 /** The folder, inside the service's migrations directory, the squashed files move to (the history reader skips it). */
-export const SQUASHED_DIR = 'squashed';
+const SQUASHED_DIR = 'squashed';
 
 export interface SquashCoreOptions {
   service: string;
