@@ -22,7 +22,7 @@ import { introspect } from '../../src/schema/introspect/index.js';
 import type { Snapshot } from '../../src/schema/snapshot.js';
 import type { Database } from '../../src/db/database.js';
 import { forEachBackend, type TestDatabase } from '../support/backends.js';
-import { makeWorkspace, sqlMigration, type TempWorkspace } from '../support/workspace.js';
+import { makeWorkspace, runCli, sqlMigration, type TempWorkspace } from '../support/workspace.js';
 
 const HISTORY: Record<string, string> = {
   'migrations/shop/shop_001_items.sql': sqlMigration('CREATE TABLE shop_items (id bigint PRIMARY KEY, name text NOT NULL);', 'DROP TABLE shop_items;'),
@@ -192,4 +192,22 @@ forEachBackend('tidemark squash', (backend) => {
       other.remove();
     }
   });
+});
+
+// The command line's words and exit class; the range is refused before the (lazily opened) database is reached.
+it('CLI: squash --to the first migration exits 2 naming why (squash-range-invalid)', async () => {
+  const ws = makeWorkspace({ shop: { owns: ['shop_*'] } }, HISTORY);
+  try {
+    const run = await runCli(['squash', '--service', 'shop', '--to', 'shop_001'], ws.dir, { DATABASE_URL: 'pglite:memory' });
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /shop_001_items is shop's first migration: a squash replaces two migrations or more\.\nhint: Give a later migration with --to\./);
+    assert.deepEqual(
+      listing(migrationsOf(ws)),
+      Object.keys(HISTORY)
+        .map((f) => path.basename(f))
+        .sort(),
+    );
+  } finally {
+    ws.remove();
+  }
 });
