@@ -205,6 +205,10 @@ function squashRange(history: History, histories: readonly History[], to: string
     );
   }
   const range = history.migrations.filter((m) => m.number <= last.number);
+  // The squash takes the name `<service>_<number>_squashed`: the last one squashed must not hold it already.
+  if (last.slug === 'squashed') {
+    throw rangeInvalid(service, `${last.id} would share its name with the squash that replaces it; nothing was written.`, 'Squash up to another migration.', last);
+  }
   if (range.length < 2) {
     throw rangeInvalid(service, `${last.id} is ${service}'s first migration: a squash replaces two migrations or more.`, 'Give a later migration with --to.', last);
   }
