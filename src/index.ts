@@ -24,6 +24,8 @@ export { testMigrations } from './api/test.js';
 export { diff } from './api/diff.js';
 export type { DiffOptions, DiffResult } from './api/diff.js';
 export type { TestOptions, TestResult, TestFinding, TestCheck } from './api/test.js';
+export { squash } from './api/squash.js';
+export type { SquashOptions, SquashResult } from './api/squash.js';
 export { restore } from './api/restore.js';
 export { introspect } from './schema/introspect/index.js';
 export type { SchemaScope } from './schema/introspect/index.js';

@@ -246,6 +246,8 @@ export async function executePlan(db: Database, steps: readonly PreparedStep[], 
         await recordMigration(q, { action: options.action ?? 'up', service: step.service, migration: m.id, checksum: m.checksum, durationMs });
       } else {
         await removeMigration(q, options.action ?? 'down', step.service, m.id, durationMs);
+        // A squash reverted on a database migrated before it: the squashed ids' rows go with it, in its transaction.
+        for (const id of step.squashedRows ?? []) await removeMigration(q, options.action ?? 'down', step.service, id, durationMs);
       }
     };
     try {

@@ -2,7 +2,7 @@ import type { Diagnostic } from '../diagnostic.js';
 import { TidemarkError } from '../errors.js';
 import type { History, MigrationFile } from '../history/migration.js';
 import type { LedgerRow } from '../ledger/ledger.js';
-import { diagnoseLedger } from '../ledger/diagnose.js';
+import { diagnoseLedger, type MigrationDiagnosis } from '../ledger/diagnose.js';
 import { resolveMigration } from '../history/resolve.js';
 import { compareMigrationNumbers, formatMigrationNumber } from '../history/tidemark-source.js';
 
@@ -18,6 +18,11 @@ export interface PlanStep {
   migration: MigrationFile;
   direction: Direction;
   transactional: boolean;
+  /**
+   * Down through a squash applied by the rows of what it squashes (a database migrated before the squash):
+   * those ids' rows, removed with the squash's own in its one transaction.
+   */
+  squashedRows?: string[];
 }
 
 /** What up/down would do. Pure data: the executor runs it, `--dry-run` prints it. */
@@ -250,7 +255,24 @@ export function planDown(input: PlanDownInput): Plan {
     throw new TidemarkError('bad-usage', 'down needs exactly one of --to <id|base> or --steps <n>.', { kind: 'usage' });
   }
   const diagnosis = diagnoseLedger(history, ledger);
-  const numbered = diagnosis.recorded.map((d) => ({ row: d.row!, d, number: d.file?.number ?? numberOfId(service, d.id) ?? 0n })).sort((a, b) => compareMigrationNumbers(b.number, a.number));
+  // A squash counts as one migration to revert, whether its own row or the rows of the ids it squashes
+  // (a database migrated before the squash) say it is applied: those rows are grouped under it.
+  type Unit = { d: (typeof diagnosis.recorded)[number]; number: bigint; squashedRows: string[] };
+  const units: Unit[] = [];
+  const unitOfSquash = new Map<MigrationFile, Unit>();
+  for (const d of diagnosis.recorded) {
+    const squash = d.state === 'squashed' ? d.by : d.file?.squashes ? d.file : undefined;
+    const existing = squash ? unitOfSquash.get(squash) : undefined;
+    if (existing) {
+      if (d.state === 'squashed') existing.squashedRows.push(d.id);
+      else existing.d = d;
+      continue;
+    }
+    const unit: Unit = { d, number: squash?.number ?? d.file?.number ?? numberOfId(service, d.id) ?? 0n, squashedRows: d.state === 'squashed' ? [d.id] : [] };
+    if (squash) unitOfSquash.set(squash, unit);
+    units.push(unit);
+  }
+  const numbered = units.sort((a, b) => compareMigrationNumbers(b.number, a.number));
 
   let chosen: typeof numbered;
   if (input.steps !== undefined) {
@@ -269,6 +291,15 @@ export function planDown(input: PlanDownInput): Plan {
     chosen = numbered;
   } else {
     const target = resolveMigration(histories, input.to!);
+    const squashing = target ? undefined : history.migrations.find((m) => m.squashes?.some((id) => id === input.to || id.startsWith(`${input.to}_`)));
+    if (squashing) {
+      // Its schema exists only as part of the squash: reverting to it would need the squash undone in part.
+      throw new TidemarkError('unknown-target', `Cannot revert to ${input.to}: ${squashing.id} squashes it, and a squash is reverted whole.`, {
+        kind: 'usage',
+        service,
+        hint: `Revert to ${squashing.id}, or below every id it squashes (\`base\` or the migration before them).`,
+      });
+    }
     if (!target || target.service !== service) {
       throw new TidemarkError('unknown-target', `No migration ${input.to} in service ${service}.`, {
         kind: 'usage',
@@ -286,17 +317,25 @@ export function planDown(input: PlanDownInput): Plan {
       { kind: 'usage', service, hint: 'See `tidemark status` for what is applied.' },
     );
   }
-  const reverting = new Set(chosen.map((x) => x.row.migration));
+  const reverting = new Set(chosen.flatMap((x) => [x.d.id, ...x.squashedRows]));
   const steps: PlanStep[] = [];
-  for (const { d } of chosen) {
-    // Reverting through a squash must also forget the squashed ids' rows, which the executor does not do yet.
-    if (d.state === 'squashed') {
-      throw new TidemarkError('applied-missing', `Cannot revert ${d.id}: its file is not in ${service}'s migrations directory (${d.by.id} squashes it).`, {
-        kind: 'input',
-        service,
-        migration: d.id,
-        hint: `Revert down to ${d.by.id} at most; below it, put the squashed files back from ${service}'s squashed/ folder.`,
-      });
+  for (const unit of chosen) {
+    // A squash applied through the rows of what it squashes: its file is the one to revert.
+    const by = unit.d.state === 'squashed' ? unit.d.by : undefined;
+    // diagnoseLedger gives every file of the history a diagnosis, the squash's too.
+    const d: MigrationDiagnosis = by ? diagnosis.migrations.find((x) => x.file === by)! : (unit.d as MigrationDiagnosis);
+    if (d.state === 'partial') {
+      const { applied, missing } = d.squash!;
+      throw new TidemarkError(
+        'squash-partially-applied',
+        `${d.id} squashes migrations of which this database applied only part: ${applied.join(', ')} applied, ${missing.join(', ')} not; its down would drop what was never created.`,
+        {
+          file: d.file.file,
+          service,
+          migration: d.id,
+          hint: `Put the files of ${service}'s squashed/ folder back in place and revert them one by one.`,
+        },
+      );
     }
     if (d.state === 'missing-file') {
       throw new TidemarkError('applied-missing', `Cannot revert ${d.id}: its file is not in ${service}'s migrations directory.`, {
@@ -325,7 +364,7 @@ export function planDown(input: PlanDownInput): Plan {
         hint: 'Add a down section, or revert by hand and use `tidemark stamp`.',
       });
     }
-    steps.push({ service, migration: m, direction: 'down', transactional: m.transactional });
+    steps.push({ service, migration: m, direction: 'down', transactional: m.transactional, ...(unit.squashedRows.length > 0 ? { squashedRows: unit.squashedRows } : {}) });
   }
 
   // An applied migration of another service that requires one we revert would lose its ground.

@@ -318,6 +318,18 @@ export function buildProgram(): Command {
       await runBaseline({ ...globals(cmd), ...flags });
     });
 
+  program
+    .command('squash')
+    .description("replace a service's migrations up to --to by one file that creates what they leave, proven on a shadow; the old files move to squashed/")
+    .requiredOption('-s, --service <name>', 'the service', once())
+    .requiredOption('--to <id>', 'the last migration to squash (from the first one), e.g. user_003', once())
+    .option('--dry-run', 'print the squash and prove it; write nothing')
+    .option('--shadow <url>', 'prove it on this empty database (default: a temporary database on the same server, else PGlite)', once())
+    .action(async (flags: { service: string; to: string; dryRun?: boolean; shadow?: string }, cmd: Command) => {
+      const { runSquash } = await import('./squash-command.js');
+      await runSquash({ ...globals(cmd), ...flags });
+    });
+
   const alembic = program.command('alembic').description('helpers for services still kept by Alembic');
   alembic
     .command('split-version-table')

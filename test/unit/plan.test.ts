@@ -202,9 +202,28 @@ describe('planUp and planDown with a squash', () => {
     );
   });
 
-  it('down reverts what follows the squash, and refuses to go through it while the squashed rows are there', () => {
+  it('down reverts what follows the squash, then the squash whole, taking the squashed rows with it', () => {
     const ledger = [row(u1), row(u2), row(u3)];
     assert.deepEqual(ids(planDown({ histories: squashed, ledger, service: 'user', to: 'user_002_squashed' })), ['user_003_index']);
-    throwsCode(() => planDown({ histories: squashed, ledger, service: 'user', to: BASE }), 'applied-missing', /^Cannot revert user_002_role: .* \(user_002_squashed squashes it\)\.$/);
+    const all = planDown({ histories: squashed, ledger, service: 'user', to: BASE });
+    assert.deepEqual(
+      all.steps.map((s) => [s.migration.id, s.squashedRows]),
+      [
+        ['user_003_index', undefined],
+        ['user_002_squashed', ['user_001_init', 'user_002_role']],
+      ],
+    );
+    // The squash counts as one step, as it runs as one.
+    assert.deepEqual(ids(planDown({ histories: squashed, ledger, service: 'user', steps: 2 })), ['user_003_index', 'user_002_squashed']);
+    // Applied as itself on a new database: its own row, nothing more to remove.
+    assert.deepEqual(
+      planDown({ histories: squashed, ledger: [row(squash)], service: 'user', steps: 1 }).steps.map((s) => [s.migration.id, s.squashedRows]),
+      [['user_002_squashed', undefined]],
+    );
+    throwsCode(() => planDown({ histories: squashed, ledger, service: 'user', to: 'user_001' }), 'unknown-target', /^Cannot revert to user_001: user_002_squashed squashes it/);
+  });
+
+  it('down refuses a squash of which the database applied only part: its down would drop what was never created', () => {
+    throwsCode(() => planDown({ histories: squashed, ledger: [row(u1)], service: 'user', to: BASE }), 'squash-partially-applied', /user_001_init applied, user_002_role not; its down/);
   });
 });
