@@ -10,7 +10,9 @@
  * position order, altered, dropped), dropped; 6 late functions (they read tables); 7 constraints
  * (foreign keys last), indexes, replica identity, CLUSTER ON, row level security, OWNED BY, comments;
  * 8 functions, sequences and types dropped; 9 schemas dropped. Within a rank, the diff's own order.
- * Schemas, extensions, sequences and functions: routines.ts; enums, domains, composites: types.ts;
+ * Schemas, extensions, sequences and functions: routines.ts; enums, domains, composites: types.ts
+ * (an enum losing or moving a label is rebuilt by enum-rebuild.ts: renamed, created again and its
+ * columns cast at rank 3, what names it dropped at 1 and created again at 6-7, the old type dropped at 8);
  * triggers and policies (dropped at rank 1, created at 7): triggers.ts; views (dropped at rank 1,
  * readers first; created at 6 in dependency order): views.ts. A statement two changes both need (a
  * view rebuilt for itself and for a view it reads) is written once.
@@ -57,6 +59,7 @@ function renderOneWay(changes: readonly Change[], from: Snapshot, to: Snapshot, 
     }
     for (const s of r.statements) ranked.push({ ...s, seq: seq++, change: c });
     hazards.push(...hazardNotes(c, existing));
+    if ('hazards' in r) hazards.push(...(r.hazards ?? []).map((h) => ({ ...h, object: objectLabel(c) })));
   }
   if (changes.some(writesFunctionBody)) ranked.push({ rank: -1, sub: 0, sql: 'SET LOCAL check_function_bodies = off;', seq: -1 });
   ranked.sort((a, b) => a.rank - b.rank || a.sub - b.sub || a.seq - b.seq);
@@ -75,7 +78,7 @@ function renderOneWay(changes: readonly Change[], from: Snapshot, to: Snapshot, 
 function renderOne(c: Change, from: Snapshot, to: Snapshot): TableRendering | TypeRendering | undefined {
   if (isTableChange(c)) return renderTableChange(c, from, to);
   if (isRoutineChange(c)) return renderRoutineChange(c, to);
-  if (isTypeChange(c)) return renderTypeChange(c);
+  if (isTypeChange(c)) return renderTypeChange(c, from, to);
   if (isTriggerOrPolicyChange(c)) return renderTriggerOrPolicyChange(c, from, to);
   if (isViewChange(c)) return renderViewChange(c, from, to);
   return undefined;
