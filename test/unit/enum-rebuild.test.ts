@@ -100,7 +100,7 @@ describe('enum rebuild: labels removed and moved', () => {
 });
 
 describe('enum rebuild: what names the type', () => {
-  it('an index and a CHECK naming the type, and a policy on the cast column, are dropped first and created again after', () => {
+  it('an index and a CHECK naming the type, a policy and a trigger WHEN on the cast column, are dropped first and created again after', () => {
     const extra: Partial<TableInfo> = {
       constraints: [{ name: 'orders_status_check', kind: 'check', definition: "CHECK ((status <> 'open'::status))", validated: true, comment: 'no open' }],
       indexes: [
@@ -109,6 +109,15 @@ describe('enum rebuild: what names the type', () => {
         { name: 'orders_id_idx', definition: 'CREATE INDEX orders_id_idx ON public.orders USING btree (id)' },
       ],
       policies: [{ name: 'only_drafts', permissive: true, command: 'SELECT', roles: ['PUBLIC'], using: "(status = 'draft'::status)" }],
+      triggers: [
+        // A WHEN on the cast column blocks ALTER COLUMN TYPE; a trigger without one is left alone.
+        {
+          name: 'orders_moved',
+          definition: 'CREATE TRIGGER orders_moved AFTER UPDATE ON public.orders FOR EACH ROW WHEN ((old.status IS DISTINCT FROM new.status)) EXECUTE FUNCTION touch()',
+          enabled: 'D',
+        },
+        { name: 'orders_touch', definition: 'CREATE TRIGGER orders_touch BEFORE UPDATE ON public.orders FOR EACH ROW EXECUTE FUNCTION touch()', enabled: 'O' },
+      ],
       rowSecurity: true,
     };
     const from = snap({ types: [status(['draft', 'sent', 'open'])], tables: [orders(extra)] });
@@ -117,6 +126,7 @@ describe('enum rebuild: what names the type', () => {
       'ALTER TABLE orders DROP CONSTRAINT orders_status_check;',
       'DROP INDEX orders_draft_idx;',
       'DROP POLICY only_drafts ON orders;',
+      'DROP TRIGGER orders_moved ON orders;',
       'ALTER TYPE status RENAME TO status__tidemark_old;',
       "CREATE TYPE status AS ENUM ('draft', 'open');",
       'ALTER TABLE orders ALTER COLUMN status DROP DEFAULT;',
@@ -125,6 +135,8 @@ describe('enum rebuild: what names the type', () => {
       "ALTER TABLE orders ADD CONSTRAINT orders_status_check CHECK ((status <> 'open'::status));",
       "CREATE INDEX orders_draft_idx ON public.orders USING btree (id) WHERE (status = 'draft'::status);",
       "CREATE POLICY only_drafts ON orders FOR SELECT USING ((status = 'draft'::status));",
+      'CREATE TRIGGER orders_moved AFTER UPDATE ON public.orders FOR EACH ROW WHEN ((old.status IS DISTINCT FROM new.status)) EXECUTE FUNCTION touch();',
+      'ALTER TABLE orders DISABLE TRIGGER orders_moved;',
       "COMMENT ON CONSTRAINT orders_status_check ON orders IS 'no open';",
       'DROP TYPE status__tidemark_old;',
     ]);

@@ -40,7 +40,7 @@ const RANK_DROP_TYPE = [8, 2];
 
 const at = ([rank, sub]: number[], sql: string): RankedSql => ({ rank, sub, sql });
 const commentSql = (target: string, comment: string) => `COMMENT ON ${target} IS ${literal(comment)};`;
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const reEscape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** A hazard in words without its object: changes.ts names the object as it names the change. */
 export type RebuildHazard = Omit<HazardNote, 'object'>;
@@ -115,7 +115,7 @@ export function renderEnumRebuild(c: Change, snapshots: { from: Snapshot; to: Sn
 
 /** How the catalog may print the type: `status` when visible, `public.status` or `billing.status` otherwise. */
 function typeNames(t: EnumType): RegExp {
-  return new RegExp(`(?:${escape(ident(t.schema))}\\.)?${escape(ident(t.name))}`);
+  return new RegExp(`(?:${reEscape(ident(t.schema))}\\.)?${reEscape(ident(t.name))}`);
 }
 
 /** undefined when `type` (format_type text) is not the enum; whether it is an array of it otherwise. */
@@ -131,7 +131,7 @@ function castsTo(text: string | undefined, names: RegExp): boolean {
 
 /** Whether SQL text mentions an identifier (a table or column name) as a word. */
 function mentions(text: string | undefined, name: string): boolean {
-  return text !== undefined && new RegExp(`(?<![\\w$])${escape(ident(name))}(?![\\w$])`).test(text);
+  return text !== undefined && new RegExp(`(?<![\\w$])${reEscape(ident(name))}(?![\\w$])`).test(text);
 }
 
 /** What holds the type and cannot be dropped and created again here, by name. */
