@@ -186,4 +186,14 @@ describe('enum rebuild: refused by name', () => {
       },
     ]);
   });
+
+  it("the down of ADD VALUE is refused when the database's snapshot says another service uses the type (the desired one's shadow may not)", () => {
+    const live = snap({ types: [status(['draft'])], tables: [orders()], dependents: [{ service: 'crm', object: 'type status', from: 'table crm.deals' }] });
+    const desired = snap({ types: [status(['draft', 'sent'])], tables: [orders()] });
+    const r = render(live, desired);
+    assert.deepEqual(r.up, ["ALTER TYPE status ADD VALUE 'sent' AFTER 'draft';"]);
+    assert.deepEqual(r.refused, [
+      { object: 'enum status', reason: 'its labels change, which needs the type rebuilt, and table crm.deals of service crm uses it: change it there first, or rebuild the type by hand' },
+    ]);
+  });
 });

@@ -62,7 +62,7 @@ export function renderEnumRebuild(c: Change, snapshots: { from: Snapshot; to: Sn
   const type = to.types.find((t): t is EnumType => t.kind === 'enum' && t.schema === id.schema && t.name === id.name);
   if (!type) return { statements: [], hazards: [], refused: 'the enum is not in the new schema' };
   const names = typeNames(type);
-  const refusals = cannotRebuild(type, from, names);
+  const refusals = cannotRebuild(type, from, to, names);
   if (refusals.length > 0) return { statements: [], hazards: [], refused: `its labels change, which needs the type rebuilt, and ${refusals.join('; ')}` };
 
   const name = qualified(type);
@@ -135,12 +135,14 @@ function mentions(text: string | undefined, name: string): boolean {
 }
 
 /** What holds the type and cannot be dropped and created again here, by name. */
-function cannotRebuild(type: EnumType, from: Snapshot, names: RegExp): string[] {
-  const out: string[] = [];
+function cannotRebuild(type: EnumType, from: Snapshot, to: Snapshot, names: RegExp): string[] {
   const label = `type ${displayName(type)}`;
-  for (const d of from.dependents ?? []) {
-    if (d.object === label) out.push(`${d.from} of ${d.service ? `service ${d.service}` : 'no service'} uses it: change it there first, or rebuild the type by hand`);
-  }
+  // Both sides' dependents: a down renders from the desired schema's snapshot, whose shadow may lack
+  // the other service; the database it runs on is the one `to` was read from then.
+  const users = [...(from.dependents ?? []), ...(to.dependents ?? [])]
+    .filter((d) => d.object === label)
+    .map((d) => `${d.from} of ${d.service ? `service ${d.service}` : 'no service'} uses it: change it there first, or rebuild the type by hand`);
+  const out = [...new Set(users)];
   for (const t of from.types) {
     if (t.kind === 'domain' && usesType(t.baseType, names) !== undefined) out.push(`domain ${displayName(t)} is over it: rebuild the domain with it by hand`);
     if (t.kind === 'composite' && t.attributes.some((a) => usesType(a.type, names) !== undefined)) out.push(`composite type ${displayName(t)} has an attribute of it: rebuild it by hand`);
