@@ -1,6 +1,6 @@
 /**
  * The enum rebuild (render/enum-rebuild.ts) on PostgreSQL 15 and 18: from a schema with rows (a
- * column with a default, an array column, a CHECK and an index naming the type, a policy and a
+ * column with a default, an array column, a text column whose default names the type, a CHECK and an index naming the type, a policy and a
  * trigger WHEN on the column, a view reading it), the up of renderChanges(diff(from, to)) leaves exactly `to`, its down
  * exactly `from`, and the rows keep their labels; a row holding the removed label makes the up fail
  * and, run in one transaction, change nothing. One database per back-end; `to` is read by loading its
@@ -25,6 +25,7 @@ CREATE TABLE orders (
   id int PRIMARY KEY,
   status status NOT NULL DEFAULT 'draft',
   history status[] NOT NULL DEFAULT '{draft}',
+  note text DEFAULT ('open'::status)::text,
   CONSTRAINT orders_open_check CHECK (status <> 'open' OR id > 0)
 );
 CREATE INDEX orders_draft_idx ON orders (id) WHERE status = 'draft';

@@ -86,6 +86,18 @@ describe('enum rebuild: labels removed and moved', () => {
     );
   });
 
+  it("another column's default naming the type is set again once the new type exists", () => {
+    const t = table('notes', { columns: [column('kind', 'text', 1, { default: "('draft'::status)::text" })] });
+    const from = snap({ types: [status(['draft', 'sent'])], tables: [t] });
+    const to = snap({ types: [status(['draft'])], tables: [t] });
+    assert.deepEqual(render(from, to).up, [
+      'ALTER TYPE status RENAME TO status__tidemark_old;',
+      "CREATE TYPE status AS ENUM ('draft');",
+      "ALTER TABLE notes ALTER COLUMN kind SET DEFAULT ('draft'::status)::text;",
+      'DROP TYPE status__tidemark_old;',
+    ]);
+  });
+
   it('a type outside public, printed schema-qualified, with a table in that schema', () => {
     const t = table('invoices', { columns: [column('status', 'billing.status', 1)] }, 'billing');
     const from = snap({ schemas: ['billing'], types: [status(['a', 'b'], 'billing')], tables: [t] });
@@ -185,6 +197,13 @@ describe('enum rebuild: refused by name', () => {
           'domain state is over it: rebuild the domain with it by hand; function is_sent(s status) takes, returns or names it: rebuild the function with it by hand',
       },
     ]);
+  });
+
+  it('a generated column computed from a cast column', () => {
+    const t = orders({ columns: [column('status', 'status', 1), column('label', 'text', 2, { generated: { expression: '(status)::text', kind: 'stored' } })] });
+    const r = render(snap({ types: [status(['draft', 'sent'])], tables: [t] }), snap({ types: [status(['draft'])], tables: [t] }));
+    assert.deepEqual(r.up, []);
+    assert.deepEqual(r.refused, [{ object: 'enum status', reason: 'its labels change, which needs the type rebuilt, and generated column orders.label is computed from it: rebuild it by hand' }]);
   });
 
   it("the down of ADD VALUE is refused when the database's snapshot says another service uses the type (the desired one's shadow may not)", () => {

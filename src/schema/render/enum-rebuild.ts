@@ -10,12 +10,13 @@
  *
  * What PostgreSQL re-parses from text when a column changes type, or refuses to let change under it,
  * is dropped at rank 1 and created again from `to` at its usual rank, in the very words tables.ts,
- * triggers.ts and views.ts write (changes.ts writes a statement two changes both need once): indexes
- * and CHECK constraints naming the type (their text would name the old one), views reading a cast
+ * triggers.ts and views.ts write (changes.ts writes a statement two changes both need once): indexes,
+ * CHECK and exclusion constraints naming the type (their text would name the old one), views reading a cast
  * table or naming the type (with the views reading them), policies and trigger WHEN clauses naming
  * the type or a cast column. What cannot be created again here is refused by name: a domain or
  * composite over the type, a function taking or returning it (or with a BEGIN ATOMIC body naming it),
- * and any object of another service that uses the type (Snapshot.dependents).
+ * a generated column computed from a cast column, and any object of another service that uses the
+ * type (Snapshot.dependents). Another column whose default names the type gets its default set again.
  */
 import { ident, literal, qualified } from '../../sql/ident.js';
 import type { Change } from '../diff/change.js';
@@ -62,25 +63,28 @@ export function renderEnumRebuild(c: Change, snapshots: { from: Snapshot; to: Sn
   const type = to.types.find((t): t is EnumType => t.kind === 'enum' && t.schema === id.schema && t.name === id.name);
   if (!type) return { statements: [], hazards: [], refused: 'the enum is not in the new schema' };
   const names = typeNames(type);
-  const refusals = cannotRebuild(type, from, to, names);
-  if (refusals.length > 0) return { statements: [], hazards: [], refused: `its labels change, which needs the type rebuilt, and ${refusals.join('; ')}` };
-
   const name = qualified(type);
   const old = qualified({ schema: type.schema, name: `${type.name}${OLD_SUFFIX}` });
-  const out: RankedSql[] = [at(RANK_REBUILD, `ALTER TYPE ${name} RENAME TO ${ident(`${type.name}${OLD_SUFFIX}`)};`), at(RANK_REBUILD, renderType(type))];
 
   // The columns cast over: those of `from` that use the type and are still there, using it, in `to`.
   // A column dropped (or given another type) is left to tables.ts, before the old type goes at rank 8.
+  // Another column whose default names the type gets `to`'s default again once the new type exists.
   const cast: { table: TableInfo; column: ColumnInfo; toColumn: ColumnInfo; array: boolean }[] = [];
+  const defaults: { table: TableInfo; toColumn: ColumnInfo }[] = [];
   for (const table of from.tables) {
     const toTable = to.tables.find((t) => t.schema === table.schema && t.name === table.name);
     for (const column of table.columns) {
       const array = usesType(column.type, names);
       const toColumn = toTable?.columns.find((x) => x.name === column.name);
-      if (array === undefined || !toColumn || column.type !== toColumn.type) continue;
-      cast.push({ table, column, toColumn, array });
+      if (!toColumn) continue;
+      if (array !== undefined && column.type === toColumn.type) cast.push({ table, column, toColumn, array });
+      else if (array === undefined && castsTo(column.default, names) && toColumn.default !== undefined) defaults.push({ table, toColumn });
     }
   }
+  const refusals = [...cannotRebuild(type, from, to, names), ...generatedFrom(cast, names)];
+  if (refusals.length > 0) return { statements: [], hazards: [], refused: `its labels change, which needs the type rebuilt, and ${refusals.join('; ')}` };
+
+  const out: RankedSql[] = [at(RANK_REBUILD, `ALTER TYPE ${name} RENAME TO ${ident(`${type.name}${OLD_SUFFIX}`)};`), at(RANK_REBUILD, renderType(type))];
   for (const { table, column, toColumn, array } of cast) {
     const alter = `ALTER TABLE ${qualified(table)} ALTER COLUMN ${ident(column.name)}`;
     const target = `${name}${array ? '[]' : ''}`;
@@ -89,6 +93,7 @@ export function renderEnumRebuild(c: Change, snapshots: { from: Snapshot; to: Sn
     out.push(at(RANK_REBUILD, `${alter} TYPE ${target} USING ${ident(column.name)}::text${array ? '[]' : ''}::${target};`));
     if (column.default !== undefined && toColumn.default !== undefined) out.push(at(RANK_REBUILD, `${alter} SET DEFAULT ${toColumn.default};`));
   }
+  for (const { table, toColumn } of defaults) out.push(at(RANK_REBUILD, `ALTER TABLE ${qualified(table)} ALTER COLUMN ${ident(toColumn.name)} SET DEFAULT ${toColumn.default};`));
   if (type.comment !== undefined) out.push(at(RANK_COMMENT, commentSql(`TYPE ${name}`, type.comment)));
   out.push(...dependents(from, to, names, cast));
   out.push(at(RANK_DROP_TYPE, `DROP TYPE ${old};`));
@@ -163,6 +168,21 @@ function cannotRebuild(type: EnumType, from: Snapshot, to: Snapshot, names: RegE
 
 type Cast = { table: TableInfo; column: ColumnInfo }[];
 
+/** A generated column over a cast column or the type (PostgreSQL refuses the new type under it, or a USING on it). */
+function generatedFrom(cast: Cast, names: RegExp): string[] {
+  const out: string[] = [];
+  for (const table of new Set(cast.map((x) => x.table))) {
+    const columns = cast.filter((x) => x.table === table).map((x) => x.column.name);
+    for (const c of table.columns) {
+      const g = c.generated?.expression;
+      if (g !== undefined && (columns.includes(c.name) || castsTo(g, names) || columns.some((n) => mentions(g, n)))) {
+        out.push(`generated column ${displayName(table)}.${ident(c.name)} is computed from it: rebuild it by hand`);
+      }
+    }
+  }
+  return out;
+}
+
 /** Drops (rank 1) and creates (from `to`, at their usual ranks) of what the cast would trip over. */
 function dependents(from: Snapshot, to: Snapshot, names: RegExp, cast: Cast): RankedSql[] {
   const out: RankedSql[] = [];
@@ -173,7 +193,7 @@ function dependents(from: Snapshot, to: Snapshot, names: RegExp, cast: Cast): Ra
     const columns = castOn(table);
     const touches = (text: string | undefined) => castsTo(text, names) || columns.some((c) => mentions(text, c));
     for (const k of table.constraints) {
-      if (k.kind !== 'check' || !castsTo(k.definition, names)) continue;
+      if ((k.kind !== 'check' && k.kind !== 'exclusion') || !castsTo(k.definition, names)) continue;
       out.push(at(RANK_DROP, `ALTER TABLE ${q} DROP CONSTRAINT ${ident(k.name)};`));
       const again = toTable?.constraints.find((x) => x.name === k.name);
       if (!again) continue;
