@@ -199,6 +199,12 @@ describe('enum rebuild: refused by name', () => {
     ]);
   });
 
+  it('a composite type created in the same diff with an attribute of the rebuilt type', () => {
+    const pair: TypeInfo = { kind: 'composite', schema: 'public', name: 'pair', attributes: [{ name: 's', type: 'status' }] };
+    const r = render(snap({ types: [status(['draft', 'sent'])] }), snap({ types: [status(['draft']), pair] }));
+    assert.deepEqual(r.refused[0], { object: 'enum status', reason: 'its labels change, which needs the type rebuilt, and composite type pair has an attribute of it: rebuild it by hand' });
+  });
+
   it('a generated column computed from a cast column', () => {
     const t = orders({ columns: [column('status', 'status', 1), column('label', 'text', 2, { generated: { expression: '(status)::text', kind: 'stored' } })] });
     const r = render(snap({ types: [status(['draft', 'sent'])], tables: [t] }), snap({ types: [status(['draft'])], tables: [t] }));

@@ -148,10 +148,13 @@ function cannotRebuild(type: EnumType, from: Snapshot, to: Snapshot, names: RegE
     .filter((d) => d.object === label)
     .map((d) => `${d.from} of ${d.service ? `service ${d.service}` : 'no service'} uses it: change it there first, or rebuild the type by hand`);
   const out = [...new Set(users)];
-  for (const t of from.types) {
-    if (t.kind === 'domain' && usesType(t.baseType, names) !== undefined) out.push(`domain ${displayName(t)} is over it: rebuild the domain with it by hand`);
-    if (t.kind === 'composite' && t.attributes.some((a) => usesType(a.type, names) !== undefined)) out.push(`composite type ${displayName(t)} has an attribute of it: rebuild it by hand`);
+  // `to`'s too: a domain or composite created in the same diff is created (rank 3, first) over the old type.
+  const over = new Set<string>();
+  for (const t of [...from.types, ...to.types]) {
+    if (t.kind === 'domain' && usesType(t.baseType, names) !== undefined) over.add(`domain ${displayName(t)} is over it: rebuild the domain with it by hand`);
+    if (t.kind === 'composite' && t.attributes.some((a) => usesType(a.type, names) !== undefined)) over.add(`composite type ${displayName(t)} has an attribute of it: rebuild it by hand`);
   }
+  out.push(...over);
   for (const f of from.functions) {
     const args = f.arguments
       .split(',')
