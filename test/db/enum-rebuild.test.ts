@@ -3,7 +3,8 @@
  * column with a default, an array column, a text column whose default names the type, a CHECK and an index naming the type, a policy and a
  * trigger WHEN on the column, a view reading it), the up of renderChanges(diff(from, to)) leaves exactly `to`, its down
  * exactly `from`, and the rows keep their labels; a row holding the removed label makes the up fail
- * and, run in one transaction, change nothing. One database per back-end; `to` is read by loading its
+ * and, run in one transaction, change nothing. A label added and used in the same diff: its own file,
+ * whose down (the rebuild) runs last; each file goes up, down and up again. One database per back-end; `to` is read by loading its
  * schema inside a transaction that is rolled back.
  */
 import assert from 'node:assert/strict';
@@ -13,6 +14,7 @@ import type { Queryable, Session } from '../../src/db/database.js';
 import { diff } from '../../src/schema/diff/diff.js';
 import { introspect } from '../../src/schema/introspect/index.js';
 import { renderChanges } from '../../src/schema/render/changes.js';
+import { draftMigrations } from '../../src/schema/render/drafts.js';
 import type { Statement } from '../../src/schema/render/statement.js';
 import type { Snapshot } from '../../src/schema/snapshot.js';
 import { nameKey } from '../../src/sql/ident.js';
@@ -47,6 +49,13 @@ async function run(db: Session, statements: readonly Statement[]): Promise<void>
     statements.every((s) => s.phase === 'main'),
     'a rebuild runs in the main file',
   );
+  await db.transaction(async (tx) => {
+    for (const s of statements) await tx.exec(s.sql);
+  });
+}
+
+/** One file's statements in one transaction, whatever their phase. */
+async function runAny(db: Session, statements: readonly Statement[]): Promise<void> {
   await db.transaction(async (tx) => {
     for (const s of statements) await tx.exec(s.sql);
   });
@@ -106,6 +115,32 @@ forEachBackend('enum rebuild on a real database', (backend) => {
         await run(db, r.down);
         assert.deepEqual(diff(await introspect(db, scope), from), [], 'the down gives `from` back');
         assert.deepEqual(await rows(db), [...kept, { id: 4, status: 'open', history: '{draft}' }]);
+
+        // A label added and used at once: two files, each going up, down and up again as `tidemark
+        // test` runs them, then both down in reverse; the labels file's down is the rebuild.
+        // Written from `from` (a label cannot be added and used in one transaction to read it): the
+        // diff after both ups proves it is what PostgreSQL prints.
+        const used: Snapshot = structuredClone(from);
+        const type = used.types.find((t) => t.name === 'status');
+        const column = used.tables.find((t) => t.name === 'orders')?.columns.find((c) => c.name === 'status');
+        assert.ok(type?.kind === 'enum' && column);
+        type.labels.push('closed');
+        column.default = "'closed'::status";
+        const files = draftMigrations(renderChanges(diff(from, used), { from, to: used, existingTables: new Set(from.tables.map(nameKey)) }), 'close');
+        assert.deepEqual(
+          files.map((f) => f.slug),
+          ['close_enum_values', 'close'],
+        );
+        const [labels, main] = files;
+        for (const f of [labels, main]) {
+          await runAny(db, f.up);
+          await runAny(db, f.down);
+          await runAny(db, f.up);
+        }
+        assert.deepEqual(diff(await introspect(db, scope), used), [], 'both ups give the new schema');
+        await runAny(db, main.down);
+        await runAny(db, labels.down);
+        assert.deepEqual(diff(await introspect(db, scope), from), [], 'both downs give `from` back');
       });
     } finally {
       ws.remove();

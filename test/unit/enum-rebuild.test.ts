@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { diff } from '../../src/schema/diff/diff.js';
 import { renderChanges } from '../../src/schema/render/changes.js';
+import { draftMigrations } from '../../src/schema/render/drafts.js';
 import type { Snapshot, TableInfo, TypeInfo } from '../../src/schema/snapshot.js';
 import { nameKey } from '../../src/sql/ident.js';
 import { column, emptySnapshot, fn, table, view } from './schema-fixtures.js';
@@ -60,6 +61,32 @@ describe('enum rebuild: labels removed and moved', () => {
       false,
     );
     assert.deepEqual(swapped.down.slice(0, 2), ['ALTER TYPE status RENAME TO status__tidemark_old;', "CREATE TYPE status AS ENUM ('draft', 'open');"]);
+  });
+
+  it('a new label used in the same diff: its own file, whose down is the rebuild; the main down keeps the label', () => {
+    const from = snap({ types: [status(['draft', 'open'])], tables: [orders()] });
+    const to = snap({
+      types: [status(['draft', 'open', 'closed'])],
+      tables: [orders({ columns: [column('id', 'integer', 1), column('status', 'status', 2, { notNull: true, default: "'closed'::status" })] })],
+    });
+    const r = renderChanges(diff(from, to), { from, to, existingTables: new Set(from.tables.map(nameKey)) });
+    const files = draftMigrations(r, 'close').map((d) => ({ slug: d.slug, up: d.up.map((s) => s.sql), down: d.down.map((s) => s.sql) }));
+    assert.deepEqual(files, [
+      {
+        slug: 'close_enum_values',
+        up: ["ALTER TYPE status ADD VALUE 'closed' AFTER 'open';"],
+        // Runs after the main file's down, on `from` with the label: the column is cast with `from`'s default.
+        down: [
+          'ALTER TYPE status RENAME TO status__tidemark_old;',
+          "CREATE TYPE status AS ENUM ('draft', 'open');",
+          'ALTER TABLE orders ALTER COLUMN status DROP DEFAULT;',
+          'ALTER TABLE orders ALTER COLUMN status TYPE status USING status::text::status;',
+          "ALTER TABLE orders ALTER COLUMN status SET DEFAULT 'draft'::status;",
+          'DROP TYPE status__tidemark_old;',
+        ],
+      },
+      { slug: 'close', up: ["ALTER TABLE orders ALTER COLUMN status SET DEFAULT 'closed'::status;"], down: ["ALTER TABLE orders ALTER COLUMN status SET DEFAULT 'draft'::status;"] },
+    ]);
   });
 
   it('reordered labels: an array column is cast through text[], a column without a default keeps none, a dropped column is not cast', () => {

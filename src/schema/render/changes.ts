@@ -17,6 +17,9 @@
  * readers first; created at 6 in dependency order): views.ts. A statement two changes both need (a
  * view rebuilt for itself and for a view it reads) is written once.
  * When a function body is written, `SET LOCAL check_function_bodies = off` goes first, as a baseline's.
+ * When new labels go to a file of their own (`enum-values`), the down is rendered in two steps, so each
+ * file's down undoes only that file: the main file's back to `from` with the labels kept, then the
+ * labels file's (the rebuild that removes them).
  */
 import { displayName, nameKey } from '../../sql/ident.js';
 import type { Change } from '../diff/change.js';
@@ -31,8 +34,31 @@ import { isTypeChange, renderTypeChange, type TypeRendering, type TypeSql } from
 
 export function renderChanges(changes: readonly Change[], ctx: RenderContext): RenderedChanges {
   const up = renderOneWay(changes, ctx.from, ctx.to, ctx.existingTables);
-  const down = renderOneWay(diff(ctx.to, ctx.from), ctx.to, ctx.from, new Set(ctx.to.tables.map(nameKey)));
-  return { up: up.statements, down: down.statements, hazards: up.hazards, refused: [...up.refused, ...down.refused] };
+  const backFrom = (s: Snapshot) => new Set(s.tables.map(nameKey));
+  const labelled = up.statements.filter((s) => s.phase === 'enum-values').map((s) => s.changes[0]?.id);
+  if (labelled.length === 0) {
+    const down = renderOneWay(diff(ctx.to, ctx.from), ctx.to, ctx.from, backFrom(ctx.to));
+    return { up: up.statements, down: down.statements, hazards: up.hazards, refused: [...up.refused, ...down.refused] };
+  }
+  // New labels in a file of their own run first, so their down runs last and alone (`tidemark test`
+  // runs each file's up, down, up): the main file's down goes back to `from` with the new labels
+  // kept, and the labels file's down (an enum rebuild) takes them away from exactly `from`.
+  const mid: Snapshot = {
+    ...ctx.from,
+    types: ctx.from.types.map((t) => {
+      const gains = labelled.some((id) => id?.kind === 'enum' && id.schema === t.schema && id.name === t.name);
+      const after = ctx.to.types.find((x) => x.kind === 'enum' && nameKey(x) === nameKey(t));
+      return gains && t.kind === 'enum' && after?.kind === 'enum' ? { ...t, labels: after.labels } : t;
+    }),
+  };
+  const main = renderOneWay(diff(ctx.to, mid), ctx.to, mid, backFrom(ctx.to));
+  const labels = renderOneWay(diff(mid, ctx.from), mid, ctx.from, backFrom(mid));
+  return {
+    up: up.statements,
+    down: [...main.statements, ...labels.statements.map((s) => ({ ...s, phase: 'enum-values' as const }))],
+    hazards: up.hazards,
+    refused: [...up.refused, ...main.refused, ...labels.refused],
+  };
 }
 
 function renderOneWay(changes: readonly Change[], from: Snapshot, to: Snapshot, existing: ReadonlySet<string>) {
