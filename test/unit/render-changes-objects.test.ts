@@ -134,19 +134,25 @@ describe('renderChanges: enums', () => {
     const from = snap({ types: [status(['draft', 'open'])], tables: [orders("'draft'::status")] });
     const plain = render(from, snap({ types: [status(['new', 'draft', 'sent', 'open', 'closed'])], tables: [orders("'draft'::status")] }));
     assert.deepEqual(plain.up, ["ALTER TYPE status ADD VALUE 'new' BEFORE 'draft';", "ALTER TYPE status ADD VALUE 'sent' AFTER 'draft';", "ALTER TYPE status ADD VALUE 'closed' AFTER 'open';"]);
-    // The way back removes labels: refused until the type rebuild exists.
-    assert.deepEqual(plain.refused, [{ object: 'enum status', reason: "label 'new', 'sent', 'closed' removed: needs a type rebuild" }]);
+    // The way back removes labels: the type is rebuilt (test/unit/enum-rebuild.test.ts has the cases).
+    assert.deepEqual(plain.refused, []);
+    assert.deepEqual(plain.down, [
+      'ALTER TYPE status RENAME TO status__tidemark_old;',
+      "CREATE TYPE status AS ENUM ('draft', 'open');",
+      'ALTER TABLE orders ALTER COLUMN status DROP DEFAULT;',
+      'ALTER TABLE orders ALTER COLUMN status TYPE status USING status::text::status;',
+      "ALTER TABLE orders ALTER COLUMN status SET DEFAULT 'draft'::status;",
+      'DROP TYPE status__tidemark_old;',
+    ]);
     const used = render(from, snap({ types: [status(['draft', 'open', 'closed'])], tables: [orders("'closed'::status")] }));
     assert.deepEqual(used.up, ["[enum-values] ALTER TYPE status ADD VALUE 'closed' AFTER 'open';", "ALTER TABLE orders ALTER COLUMN status SET DEFAULT 'closed'::status;"]);
   });
 
-  it('reordered labels need a rebuild; a new enum is created and dropped after its users', () => {
+  it('reordered labels rebuild the type; a new enum is created and dropped after its users', () => {
     const r = render(snap({ types: [status(['draft', 'open'])] }), snap({ types: [status(['open', 'draft'])] }));
-    assert.deepEqual(r.up, []);
-    assert.deepEqual(
-      r.refused.map((x) => x.reason),
-      ['labels reordered: needs a type rebuild', 'labels reordered: needs a type rebuild'],
-    );
+    assert.deepEqual(r.up, ['ALTER TYPE status RENAME TO status__tidemark_old;', "CREATE TYPE status AS ENUM ('open', 'draft');", 'DROP TYPE status__tidemark_old;']);
+    assert.deepEqual(r.down, ['ALTER TYPE status RENAME TO status__tidemark_old;', "CREATE TYPE status AS ENUM ('draft', 'open');", 'DROP TYPE status__tidemark_old;']);
+    assert.deepEqual(r.refused, []);
     const created = render(snap(), snap({ types: [{ ...status(['draft']), comment: 'state' }], tables: [orders("'draft'::status")] }));
     assert.deepEqual(created.up, ["CREATE TYPE status AS ENUM ('draft');", "CREATE TABLE orders (\n  status status DEFAULT 'draft'::status\n);", "COMMENT ON TYPE status IS 'state';"]);
     assert.deepEqual(created.down, ['DROP TABLE orders;', 'DROP TYPE status;']);

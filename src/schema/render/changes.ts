@@ -10,11 +10,16 @@
  * position order, altered, dropped), dropped; 6 late functions (they read tables); 7 constraints
  * (foreign keys last), indexes, replica identity, CLUSTER ON, row level security, OWNED BY, comments;
  * 8 functions, sequences and types dropped; 9 schemas dropped. Within a rank, the diff's own order.
- * Schemas, extensions, sequences and functions: routines.ts; enums, domains, composites: types.ts;
+ * Schemas, extensions, sequences and functions: routines.ts; enums, domains, composites: types.ts
+ * (an enum losing or moving a label is rebuilt by enum-rebuild.ts: renamed, created again and its
+ * columns cast at rank 3, what names it dropped at 1 and created again at 6-7, the old type dropped at 8);
  * triggers and policies (dropped at rank 1, created at 7): triggers.ts; views (dropped at rank 1,
  * readers first; created at 6 in dependency order): views.ts. A statement two changes both need (a
  * view rebuilt for itself and for a view it reads) is written once.
  * When a function body is written, `SET LOCAL check_function_bodies = off` goes first, as a baseline's.
+ * When new labels go to a file of their own (`enum-values`), the down is rendered in two steps, so each
+ * file's down undoes only that file: the main file's back to `from` with the labels kept, then the
+ * labels file's (the rebuild that removes them).
  */
 import { displayName, nameKey } from '../../sql/ident.js';
 import type { Change } from '../diff/change.js';
@@ -29,8 +34,31 @@ import { isTypeChange, renderTypeChange, type TypeRendering, type TypeSql } from
 
 export function renderChanges(changes: readonly Change[], ctx: RenderContext): RenderedChanges {
   const up = renderOneWay(changes, ctx.from, ctx.to, ctx.existingTables);
-  const down = renderOneWay(diff(ctx.to, ctx.from), ctx.to, ctx.from, new Set(ctx.to.tables.map(nameKey)));
-  return { up: up.statements, down: down.statements, hazards: up.hazards, refused: [...up.refused, ...down.refused] };
+  const backFrom = (s: Snapshot) => new Set(s.tables.map(nameKey));
+  const labelled = up.statements.filter((s) => s.phase === 'enum-values').map((s) => s.changes[0]?.id);
+  if (labelled.length === 0) {
+    const down = renderOneWay(diff(ctx.to, ctx.from), ctx.to, ctx.from, backFrom(ctx.to));
+    return { up: up.statements, down: down.statements, hazards: up.hazards, refused: [...up.refused, ...down.refused] };
+  }
+  // New labels in a file of their own run first, so their down runs last and alone (`tidemark test`
+  // runs each file's up, down, up): the main file's down goes back to `from` with the new labels
+  // kept, and the labels file's down (an enum rebuild) takes them away from exactly `from`.
+  const mid: Snapshot = {
+    ...ctx.from,
+    types: ctx.from.types.map((t) => {
+      const gains = labelled.some((id) => id?.kind === 'enum' && id.schema === t.schema && id.name === t.name);
+      const after = ctx.to.types.find((x) => x.kind === 'enum' && nameKey(x) === nameKey(t));
+      return gains && t.kind === 'enum' && after?.kind === 'enum' ? { ...t, labels: after.labels } : t;
+    }),
+  };
+  const main = renderOneWay(diff(ctx.to, mid), ctx.to, mid, backFrom(ctx.to));
+  const labels = renderOneWay(diff(mid, ctx.from), mid, ctx.from, backFrom(mid));
+  return {
+    up: up.statements,
+    down: [...main.statements, ...labels.statements.map((s) => ({ ...s, phase: 'enum-values' as const }))],
+    hazards: up.hazards,
+    refused: [...up.refused, ...main.refused, ...labels.refused],
+  };
 }
 
 function renderOneWay(changes: readonly Change[], from: Snapshot, to: Snapshot, existing: ReadonlySet<string>) {
@@ -57,6 +85,7 @@ function renderOneWay(changes: readonly Change[], from: Snapshot, to: Snapshot, 
     }
     for (const s of r.statements) ranked.push({ ...s, seq: seq++, change: c });
     hazards.push(...hazardNotes(c, existing));
+    if ('hazards' in r) hazards.push(...(r.hazards ?? []).map((h) => ({ ...h, object: objectLabel(c) })));
   }
   if (changes.some(writesFunctionBody)) ranked.push({ rank: -1, sub: 0, sql: 'SET LOCAL check_function_bodies = off;', seq: -1 });
   ranked.sort((a, b) => a.rank - b.rank || a.sub - b.sub || a.seq - b.seq);
@@ -75,7 +104,7 @@ function renderOneWay(changes: readonly Change[], from: Snapshot, to: Snapshot, 
 function renderOne(c: Change, from: Snapshot, to: Snapshot): TableRendering | TypeRendering | undefined {
   if (isTableChange(c)) return renderTableChange(c, from, to);
   if (isRoutineChange(c)) return renderRoutineChange(c, to);
-  if (isTypeChange(c)) return renderTypeChange(c);
+  if (isTypeChange(c)) return renderTypeChange(c, from, to);
   if (isTriggerOrPolicyChange(c)) return renderTriggerOrPolicyChange(c, from, to);
   if (isViewChange(c)) return renderViewChange(c, from, to);
   return undefined;

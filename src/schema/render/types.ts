@@ -2,12 +2,14 @@
  * The enum, domain and composite type part of renderChanges (pure), ranked as tables.ts does: 3 types
  * created and altered (before the functions and tables that use them), 7 comments, 8 types dropped
  * (after what used them). An enum's new label is an `enum-values` statement: changes.ts keeps it in
- * that phase only when a later statement uses the label. What needs the type rebuilt (a label removed
- * or reordered, another base type, an attribute moved) is refused here; the rebuild is its own step.
+ * that phase only when a later statement uses the label. A label removed or moved (so the down of
+ * every ADD VALUE) rebuilds the enum: enum-rebuild.ts, which also covers labels added with it. What
+ * needs a domain or composite rebuilt (another base type, an attribute moved) is refused here.
  */
 import { ident, literal, qualified } from '../../sql/ident.js';
 import type { Change } from '../diff/change.js';
-import type { CompositeType, TypeInfo } from '../snapshot.js';
+import type { CompositeType, Snapshot, TypeInfo } from '../snapshot.js';
+import { type RebuildHazard, renderEnumRebuild } from './enum-rebuild.js';
 import { renderType } from './objects.js';
 import type { Phase } from './statement.js';
 import type { RankedSql } from './tables.js';
@@ -20,6 +22,8 @@ export interface TypeSql extends RankedSql {
 
 export interface TypeRendering {
   statements: TypeSql[];
+  /** Hazards the rendering itself finds (an enum rebuild's), beyond the Change's own. */
+  hazards?: RebuildHazard[];
   refused?: string;
 }
 
@@ -38,7 +42,8 @@ export function isTypeChange(c: Change): boolean {
   return kind === 'enum' || kind === 'domain' || kind === 'composite' || (kind === 'constraint' && parent === 'domain');
 }
 
-export function renderTypeChange(c: Change): TypeRendering {
+/** `from` and `to` are the snapshots of this direction (the down swaps them): an enum rebuild reads their tables. */
+export function renderTypeChange(c: Change, from: Snapshot, to: Snapshot): TypeRendering {
   const id = c.id;
   if (id.kind === 'constraint') return renderDomainConstraint(c);
   const name = qualified(id);
@@ -52,19 +57,16 @@ export function renderTypeChange(c: Change): TypeRendering {
   if (c.op === 'drop') return { statements: [at(RANK_DROP_TYPE, `DROP ${word} ${name};`)] };
   if (c.attribute === 'comment') return { statements: [at(RANK_COMMENT, commentSql(`${word} ${name}`, c.after))] };
   if (c.attribute === 'kind') return { statements: [], refused: `it became a ${c.after}: ${REBUILD}` };
-  if (id.kind === 'enum' && c.attribute === 'labels') return enumLabels(name, c.before as string[], c.after as string[]);
+  if (id.kind === 'enum' && c.attribute === 'labels') return enumLabels(name, c.before as string[], c.after as string[]) ?? renderEnumRebuild(c, { from, to });
   if (id.kind === 'composite' && c.attribute === 'attributes') return compositeAttributes(name, c.before as CompositeType['attributes'], c.after as CompositeType['attributes']);
   if (id.kind === 'domain') return domainAttribute(name, c);
   return { statements: [], refused: `${id.kind} attribute ${c.attribute} is not rendered` };
 }
 
-/** New labels, each placed next to its neighbour in `after`; any label removed or moved is a rebuild. */
-function enumLabels(name: string, before: string[], after: string[]): TypeRendering {
+/** New labels, each placed next to its neighbour in `after`; undefined when a label is removed or moved (a rebuild). */
+function enumLabels(name: string, before: string[], after: string[]): TypeRendering | undefined {
   const kept = after.filter((l) => before.includes(l));
-  if (kept.length !== before.length || kept.some((l, i) => l !== before[i])) {
-    const gone = before.filter((l) => !after.includes(l));
-    return { statements: [], refused: `${gone.length ? `label ${gone.map(literal).join(', ')} removed` : 'labels reordered'}: ${REBUILD}` };
-  }
+  if (kept.length !== before.length || kept.some((l, i) => l !== before[i])) return undefined;
   const present = new Set(before);
   const out: TypeSql[] = [];
   after.forEach((label, i) => {
