@@ -158,7 +158,7 @@ async function generate(target: Target<Session>, options: DiffCoreOptions, resul
     }
     const rendered = withRenames(options.oneFile ? plain : safeForms(plain, ctx), renamed.statements, reverseRenames(to.snapshot, renames));
     result.hazards = rendered.hazards;
-    const drafts = options.oneFile ? [oneFile(rendered, slug)] : draftMigrations(rendered, slug);
+    const drafts = options.oneFile ? oneFile(rendered, slug) : draftMigrations(rendered, slug);
     const requires = await newRequirements(workspace, from.snapshot, to.snapshot);
     let number = await nextMigrationNumber(service.name, service.migrationsDir);
     // The changes in words head the first file (the main one, or the only index file of an index-only diff).
@@ -262,9 +262,19 @@ function quoteName(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-/** Every statement in one transactional file, plain forms only (`--one-file`). */
-function oneFile(r: RenderedChanges, slug: string): MigrationDraft {
-  return { slug, transactional: true, requires: [], lossyDown: r.down.some((s) => s.hazards.some((h) => h.hazard === 'data-loss')), up: r.up, down: r.down };
+/**
+ * Every statement in one transactional file, plain forms only (`--one-file`); labels an enum gains keep
+ * their own file before it, as draftMigrations cuts them: PostgreSQL refuses a label used in the
+ * transaction that added it.
+ */
+function oneFile(r: RenderedChanges, slug: string): MigrationDraft[] {
+  const labels = (list: Statement[]) => list.filter((s) => s.phase === 'enum-values');
+  const rest = (list: Statement[]) => list.filter((s) => s.phase !== 'enum-values');
+  const lossy = (down: Statement[]) => down.some((s) => s.hazards.some((h) => h.hazard === 'data-loss'));
+  const file = (name: string, up: Statement[], down: Statement[]): MigrationDraft => ({ slug: name, transactional: true, requires: [], lossyDown: lossy(down), up, down });
+  const drafts = [file(slug, rest(r.up), rest(r.down))];
+  if (labels(r.up).length > 0 || labels(r.down).length > 0) drafts.unshift(file(`${slug}_enum_values`, labels(r.up), labels(r.down)));
+  return drafts;
 }
 
 /**
