@@ -53,7 +53,7 @@ export interface EnumRebuild {
 }
 
 /** The suffix the old type takes while the columns are cast over. */
-export const OLD_SUFFIX = '__tidemark_old';
+const OLD_SUFFIX = '__tidemark_old';
 
 /** The rebuild of enum `c.id` from `from`'s labels to `to`'s (the RenderContext's snapshots, or the down's). */
 export function renderEnumRebuild(c: Change, snapshots: { from: Snapshot; to: Snapshot }): EnumRebuild {
