@@ -24,7 +24,6 @@ export const AUTOGENERATE = {
   commands: {
     baseline: 'tidemark baseline --service budget --schema',
     diff: 'tidemark diff --service budget --to schema/budget.sql --name add_currency',
-    up: 'tidemark up',
     test: 'tidemark test',
   },
 } as const;
