@@ -77,6 +77,7 @@ export const ERROR_CODES = {
   'database-in-use': { kind: 'failure', fields: [], meaning: 'the embedded (PGlite) data directory is held by another process', message: 'database {dir} is in use by process {pid}' },
   'database-unreachable': { kind: 'failure', fields: [], meaning: 'cannot connect to the database server', message: 'cannot connect to {url}: {reason}' },
   'demo-adopt': { kind: 'failure', fields: [], meaning: 'demo: the adopt step failed (the error below it in the message, its code in brackets)', message: 'The demo\'s adopt step failed for {service} → {name}: {reason} [{code}]' },
+  'demo-autogenerate': { kind: 'failure', fields: [], meaning: 'demo: writing the desired schema, tidemark diff, applying its migration or tidemark test failed', message: 'The demo\'s autogenerate step (desired schema, tidemark diff, tidemark test) failed: {reason} [{code}]' },
   'demo-backup': { kind: 'failure', fields: [], meaning: 'demo: the backup step failed or the backup does not verify', message: 'The demo\'s backup step failed: {reason}' },
   'demo-dir-not-empty': { kind: 'usage', fields: [], meaning: 'demo: the directory given is not empty', message: '{dir} is not empty: the demo builds its project in a new or empty directory.' },
   'demo-doctor': { kind: 'failure', fields: [], meaning: 'demo: the last doctor still reports errors after the adoption (or could not run)', message: 'The demo\'s last doctor failed: it still reports {n} errors after the adoption: {findings}' },

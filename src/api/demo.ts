@@ -11,11 +11,13 @@
  *      stamped, their alembic_version rows retired, the config switched);
  *   5. validate against the backup: structure, counts, relationships;
  *   6. one new migration per service, applied;
- *   7. the doctor again: clean.
+ *   7. autogenerate (demo-autogenerate.ts): budget's desired schema written and edited, `tidemark diff`
+ *      writes the migration, applied, `tidemark test` passes;
+ *   8. the doctor again: clean.
  *
  * Every step goes through the same functions the commands use; the demo only composes them.
  * Results as values: never throws. A failing step stops the demo with its own code (demo-backup,
- * demo-adopt, demo-validate, demo-up, demo-doctor; demo-failed for the others), a message naming
+ * demo-adopt, demo-validate, demo-up, demo-autogenerate, demo-doctor; demo-failed for the others), a message naming
  * the step and what went wrong, and a hint with the command that shows it again in the kept
  * project. The steps are a parameter (`steps`, the real ones by default), so a test can make one fail.
  *
@@ -28,6 +30,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { AUTOGENERATE, autogenerateStep } from './demo-autogenerate.js';
 import { up } from './migrate.js';
 import type { Workspace } from '../config/types.js';
 import type { Database } from '../db/database.js';
@@ -73,7 +76,7 @@ export interface DemoResult {
 }
 
 /** The steps, in the order they run. */
-export const DEMO_STEP_NAMES = ['legacy', 'doctor', 'backup', 'adopt', 'validate', 'migrate', 'doctor-again'] as const;
+export const DEMO_STEP_NAMES = ['legacy', 'doctor', 'backup', 'adopt', 'validate', 'migrate', 'autogenerate', 'doctor-again'] as const;
 export type DemoStepName = (typeof DEMO_STEP_NAMES)[number];
 
 /** What the steps share; each step reads what the ones before it left. */
@@ -92,6 +95,8 @@ export interface DemoContext {
   backupDir: string;
   /** The adoption under way, named in the adopt step's failure. */
   adopting?: { from: string; to: string };
+  /** The command that shows the autogenerate step's failure again, for the part of it under way. */
+  rerun?: string;
 }
 
 /** A step's account of itself. `failure`: the step ran, and what it found stops the demo (e.g. validate's findings). */
@@ -166,6 +171,11 @@ const ON_FAILURE: Record<DemoStepName, { code: ErrorCode; step: (ctx: DemoContex
   },
   validate: { code: 'demo-validate', step: () => "The demo's validate step failed", again: (ctx) => `tidemark validate --against ${path.relative(ctx.dir, ctx.backupDir)}` },
   migrate: { code: 'demo-up', step: () => "The demo's up step (new migrations, applied) failed", again: () => 'tidemark status' },
+  autogenerate: {
+    code: 'demo-autogenerate',
+    step: () => "The demo's autogenerate step (desired schema, tidemark diff, tidemark test) failed",
+    again: (ctx) => ctx.rerun ?? AUTOGENERATE.commands.diff,
+  },
   'doctor-again': { code: 'demo-doctor', step: () => "The demo's last doctor failed", again: () => 'tidemark check --db' },
 };
 
@@ -339,7 +349,10 @@ const DEMO_STEPS: DemoSteps = {
     return { title: 'New migrations, numbered per service, applied', lines: [`${ids.join(', ')} → applied (${applied.results.length} migrations, each in its own transaction with its ledger row)`] };
   },
 
-  // 7. The doctor again: clean, or the demo failed.
+  // 7. Autogenerate: the desired schema edited, tidemark diff, up, tidemark test.
+  autogenerate: autogenerateStep,
+
+  // 8. The doctor again: clean, or the demo failed.
   async 'doctor-again'(ctx) {
     const { check } = await import('./check.js');
     const after = await check({ workspace: ctx.workspace!, database: ctx.db!, db: true });

@@ -40,6 +40,9 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
     'tidemark adopt --service budget_service --as budget --write',
     'tidemark validate --against backups/before-adopt      # structure, counts, relationships',
     'tidemark new user add_phone && tidemark up            # from now on: user_002_…, budget_002_…',
+    'tidemark baseline --service budget --schema           # schema/budget.sql, the desired schema: edit it, then',
+    'tidemark diff --service budget --to schema/budget.sql --name add_currency && tidemark up',
+    'tidemark test                                         # every migration up, down, up; each service alone; every order',
   ]) {
     process.stdout.write(`  ${line}\n`);
   }

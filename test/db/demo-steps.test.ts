@@ -1,6 +1,6 @@
 /**
  * `tidemark demo` when a step fails: the demo stops with that step's code (demo-backup, demo-adopt, demo-validate,
- * demo-up, demo-doctor; demo-failed for building the legacy database and the doctor on it), exit 1, a message
+ * demo-up, demo-autogenerate, demo-doctor; demo-failed for building the legacy database and the doctor on it), exit 1, a message
  * naming the step and what went wrong (a tidemark error's own code in brackets), and a hint naming the project it
  * keeps and the command that shows the failure again there. Later steps do not run.
  *
@@ -18,6 +18,7 @@ import { describe, it } from 'node:test';
 import { loadWorkspace } from '../../src/config/load.js';
 import type { Database } from '../../src/db/database.js';
 import { openDatabase } from '../../src/db/open.js';
+import { openTarget } from '../../src/target/open.js';
 import { DEMO_STEP_NAMES, EXAMPLES_DIR, demo, type DemoContext, type DemoResult, type DemoStepName, type DemoSteps } from '../../src/api/demo.js';
 import { expectCode } from '../support/error-json.js';
 
@@ -69,6 +70,8 @@ async function runUntil(failing: DemoStepName, prepare: Prepare, database: () =>
         if (i === 0) {
           await prepare(ctx);
           ctx.db = await database();
+          // As the real first step: the demo's one target wraps that database (the cores of later steps take it).
+          ctx.target = await openTarget({ cwd: ctx.dir, database: ctx.db });
         }
         ran.push(name);
         return { title: `${name} (stand-in)`, lines: [] };
@@ -144,6 +147,19 @@ describe('demo: a failing step stops the demo with its own code', () => {
     assert.ok(fs.existsSync(path.join(result.dir, 'migrations', 'user', 'user_002_add_phone.sql')));
   });
 
+  it('demo-autogenerate: writing the desired schema cannot read the database; nothing is written', async () => {
+    const { result } = await runUntil('autogenerate', adoptedProject, async () => lostConnection(closed));
+    cleanup(result);
+    assertStepFailure(
+      result,
+      'demo-autogenerate',
+      /^The demo's autogenerate step \(desired schema, tidemark diff, tidemark test\) failed: .*Connection terminated unexpectedly.* \[[a-z-]+\]$/,
+      'tidemark baseline --service budget --schema',
+    );
+    assert.equal(fs.existsSync(path.join(result.dir, 'schema', 'budget.sql')), false);
+    assert.deepEqual(fs.readdirSync(path.join(result.dir, 'migrations', 'budget')).sort(), fs.readdirSync(path.join(EXAMPLES_DIR, 'migrations', 'budget')).sort());
+  });
+
   it('demo-doctor: the doctor still finds errors at the end (a second user_001); the step is shown failed', async () => {
     const addDuplicate: Prepare = async (ctx) => {
       await adoptedProject(ctx);
@@ -163,7 +179,7 @@ describe('demo: a failing step stops the demo with its own code', () => {
   });
 
   it('every database the steps were given was closed', () => {
-    assert.equal(closed.count, 5);
+    assert.equal(closed.count, 6);
     for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
   });
 });

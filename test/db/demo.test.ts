@@ -10,7 +10,7 @@ import { it } from 'node:test';
 import { loadWorkspace } from '../../src/config/load.js';
 import { runCli } from '../support/workspace.js';
 
-it('demo: legacy database, doctor, backup, adopt, validate, new migrations — green, and the project kept with --dir', async () => {
+it('demo: legacy database, doctor, backup, adopt, validate, new migrations, autogenerate — green, and the project kept with --dir', async () => {
   const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'tidemark-demo-test-'));
   const dir = path.join(parent, 'crm');
   try {
@@ -21,11 +21,11 @@ it('demo: legacy database, doctor, backup, adopt, validate, new migrations — g
     const titles = [...out.matchAll(/^([✓✗]) (\d)\. (.*)$/gm)].map((m) => [m[1], m[2], m[3]]);
     assert.deepEqual(
       titles.map((t) => t[1]),
-      ['1', '2', '3', '4', '5', '6', '7'],
+      ['1', '2', '3', '4', '5', '6', '7', '8'],
     );
     assert.deepEqual(
       titles.map((t) => t[0]),
-      ['✓', '✗', '✓', '✓', '✓', '✓', '✓'],
+      ['✓', '✗', '✓', '✓', '✓', '✓', '✓', '✓'],
     );
     assert.match(out, /40 users · 200 budgets · 800 budget items/);
     // The seed's four problems and the contaminated version table, named by the doctor.
@@ -36,6 +36,18 @@ it('demo: legacy database, doctor, backup, adopt, validate, new migrations — g
     assert.match(out, /user_service → user: migrations\/user\/user_001_initial_schema\.sql written/);
     assert.match(out, /budget_service → budget: .*requires user/);
     assert.match(out, /user_002_add_phone, budget_002_add_valid_until → applied/);
+    // Autogenerate: the desired schema edited, the migration generated (the index CONCURRENTLY in a file of its own),
+    // applied, and tidemark test green over both services' whole histories.
+    assert.match(out, /schema\/budget\.sql: written by `tidemark baseline --service budget --schema`, then edited/);
+    assert.match(out, /`tidemark diff --service budget --to schema\/budget\.sql --name add_currency`: add column budgets\.currency; add index budgets_currency_idx on budgets, proven on /);
+    assert.match(out, /^ {7}up {4}ALTER TABLE budgets ADD COLUMN currency text DEFAULT 'BRL'::text NOT NULL;$/m);
+    assert.match(out, /^ {7}up {4}CREATE INDEX CONCURRENTLY budgets_currency_idx ON public\.budgets USING btree \(currency\);$/m);
+    assert.match(out, /budget_003_add_currency, budget_004_add_currency_idx_budgets_currency_idx → applied/);
+    assert.match(
+      out,
+      /`tidemark test`: ✓ user_001_initial_schema {2}✓ user_002_add_phone {2}✓ budget_001_initial_schema {2}✓ budget_002_add_valid_until {2}✓ budget_003_add_currency {2}✓ budget_004_/,
+    );
+    assert.match(out, /passed: 0 failed, 0 reported, \d+ passed \(history rules, up, down, up of each migration, each service with only what it requires\)/);
     assert.match(out, /The doctor again: clean/);
     assert.match(out, /tidemark adopt --service user_service --as user --write/);
 
@@ -48,13 +60,24 @@ it('demo: legacy database, doctor, backup, adopt, validate, new migrations — g
         ['budget', 'tidemark', ['user']],
       ],
     );
-    for (const f of ['migrations/user/user_001_initial_schema.sql', 'migrations/user/user_002_add_phone.sql', 'migrations/budget/tidemark.sum', 'backups/before-adopt/manifest.json']) {
+    for (const f of [
+      'migrations/user/user_001_initial_schema.sql',
+      'migrations/user/user_002_add_phone.sql',
+      'migrations/budget/budget_003_add_currency.sql',
+      'migrations/budget/tidemark.sum',
+      'backups/before-adopt/manifest.json',
+    ]) {
       assert.ok(fs.existsSync(path.join(dir, f)), f);
     }
     // And a user can go on from there with the same CLI.
     const status = await runCli(['status'], dir);
     assert.equal(status.code, 0, status.stderr);
     assert.match(status.stdout, /budget_002_add_valid_until/);
+    assert.match(status.stdout, /budget_004_add_currency_idx_budgets_currency_idx/);
+    // The desired schema, as the demo edited it (its proof and the last doctor's drift rule say the database matches).
+    const schema = fs.readFileSync(path.join(dir, 'schema', 'budget.sql'), 'utf8');
+    assert.match(schema, /^ {2}valid_until date,\n {2}currency text DEFAULT 'BRL' NOT NULL,\n {2}CONSTRAINT budgets_pkey PRIMARY KEY \(id\),$/m);
+    assert.match(schema, /^CREATE INDEX budgets_currency_idx ON budgets \(currency\);$/m);
   } finally {
     fs.rmSync(parent, { recursive: true, force: true });
   }
