@@ -22,6 +22,9 @@ import { proveDrafts } from '../../src/flows/autogen/prove.js';
 import { sumIsClean } from '../../src/history/sum-file.js';
 import { readSumVerification, writeSumFile } from '../../src/history/sum-io.js';
 import { introspect } from '../../src/schema/introspect/index.js';
+import { ownerOf } from '../../src/config/owns.js';
+import type { Workspace } from '../../src/config/types.js';
+import { findTableReferences } from '../../src/history/sql-tables.js';
 import { forEachBackend, type TestDatabase } from '../support/backends.js';
 import { fakeTarget } from '../support/fake-target.js';
 import { makeWorkspace, runCli, sqlMigration, type TempWorkspace } from '../support/workspace.js';
@@ -47,6 +50,22 @@ async function crm(budgetSchema = BUDGETS, options: { budgetSchemaKey?: boolean 
   await writeSumFile('user', path.join(ws.dir, 'migrations/user'));
   await writeSumFile('budget', path.join(ws.dir, 'migrations/budget'));
   return ws;
+}
+
+/**
+ * The shared-database promise, checked on the text: every table a generated statement touches is the
+ * service's own, or only referenced (a foreign key's REFERENCES).
+ */
+async function assertOwnedOnly(workspace: Workspace, service: string, files: readonly { path: string; text: string }[]): Promise<void> {
+  let checked = 0;
+  for (const f of files) {
+    for (const ref of await findTableReferences(f.text, f.path, 1)) {
+      if (ref.action === 'REFERENCES') continue;
+      assert.equal(ownerOf(workspace, ref.name)?.name, service, `${f.path}:${ref.line}: ${ref.action} ${ref.table} is not ${service}'s`);
+      checked++;
+    }
+  }
+  assert.ok(checked > 0, 'the generated files were read for the tables they touch');
 }
 
 const budgetFiles = (ws: TempWorkspace) => readdirSync(path.join(ws.dir, 'migrations/budget')).sort();
@@ -103,6 +122,7 @@ forEachBackend('tidemark diff', (backend) => {
       assert.equal(r.sum?.updated, true);
       assert.ok(sumIsClean(await readSumVerification('budget', path.join(ws.dir, 'migrations/budget'))), 'tidemark.sum lists the new files');
       assert.ok(r.proof && r.proof.ms > 0);
+      await assertOwnedOnly(await loadWorkspace({ cwd: ws.dir }), 'budget', r.files);
       const again = await run(ws, {});
       assert.equal(again.ok, true);
       assert.deepEqual(again.changes, [], 'the history with the new files equals the desired schema');
@@ -137,6 +157,7 @@ forEachBackend('tidemark diff', (backend) => {
       assert.match(text, /-- tidemark:up\nALTER TABLE budgets RENAME COLUMN title TO name;/);
       assert.match(text, /-- tidemark:down\n[\s\S]*ALTER TABLE budgets RENAME COLUMN name TO title;/);
       assert.doesNotMatch(text, /DROP COLUMN/);
+      await assertOwnedOnly(await loadWorkspace({ cwd: ws.dir }), 'budget', r.files);
       ws.write('schema/budget.sql', BUDGETS.replace('title text NOT NULL', 'name text NOT NULL'));
       const offered = await run(ws, { dryRun: true });
       assert.equal(offered.ok, true, offered.error?.message);
