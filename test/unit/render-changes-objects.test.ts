@@ -100,7 +100,7 @@ describe('renderChanges: functions and procedures', () => {
       'CREATE OR REPLACE FUNCTION public.counted()\n RETURNS integer\n LANGUAGE sql\nAS $function$\nSELECT count(*) FROM orders\n$function$;',
       "COMMENT ON FUNCTION answer() IS 'the answer';",
     ]);
-    assert.deepEqual(r.down, ['DROP TABLE orders;', 'DROP FUNCTION answer();', 'DROP PROCEDURE archive(days integer);', 'DROP FUNCTION counted();']);
+    assert.deepEqual(r.down, ['DROP FUNCTION counted();', 'DROP TABLE orders;', 'DROP FUNCTION answer();', 'DROP PROCEDURE archive(days integer);']);
     assert.deepEqual(r.refused, []);
   });
 

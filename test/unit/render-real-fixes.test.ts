@@ -59,4 +59,28 @@ describe('renderChanges: fixes from real histories', () => {
     assert.ok(!r.down.some((s) => /TRIGGER|POLICY/.test(s)), r.down.join('\n'));
     assert.ok(r.down.includes('DROP TABLE notifications;'));
   });
+
+  // @pgpm/database-jobs 0.16.0: functions RETURNS app_jobs.jobs (created after the table, so late); the
+  // down of a cut before the table dropped the table first, which its functions' row type forbids.
+  it('a late function is dropped before the tables (it may return one of their row types), after the columns; an early one stays last', () => {
+    const jobs = table('jobs', { columns: [column('id', 'bigint', 1, { notNull: true })] }, 'app');
+    const getJob = fn(
+      'get_job',
+      'SELECT * FROM app.jobs LIMIT 1',
+      { late: true, definition: 'CREATE OR REPLACE FUNCTION app.get_job()\n RETURNS app.jobs\n LANGUAGE sql\nAS $function$\nSELECT * FROM app.jobs LIMIT 1\n$function$\n' },
+      'app',
+    );
+    const early = fn('one', 'SELECT 1', {}, 'app');
+    const full = snap([jobs], { functions: [early, getJob] });
+    const r = render(full, snap([]));
+    assert.deepEqual(r.refused, []);
+    assert.deepEqual(r.up, ['DROP FUNCTION app.get_job();', 'DROP TABLE app.jobs;', 'DROP FUNCTION app.one();']);
+    // Its return type changing (RETURNS app.jobs → integer) while the table goes: the old one is dropped before it.
+    const replaced = fn('get_job', 'SELECT 1', { late: false, definition: 'CREATE OR REPLACE FUNCTION app.get_job()\n RETURNS integer\n LANGUAGE sql\nAS $function$\nSELECT 1\n$function$\n' }, 'app');
+    const changed = render(full, snap([], { functions: [early, replaced] }));
+    assert.deepEqual(changed.refused, []);
+    const at = (sql: string) => changed.up.indexOf(sql);
+    assert.ok(at('DROP FUNCTION app.get_job();') >= 0 && at('DROP FUNCTION app.get_job();') < at('DROP TABLE app.jobs;'), changed.up.join('\n'));
+    assert.ok(changed.up.findIndex((s) => s.startsWith('CREATE OR REPLACE FUNCTION app.get_job()')) > at('DROP FUNCTION app.get_job();'), changed.up.join('\n'));
+  });
 });

@@ -74,7 +74,7 @@ function renderOneWay(changes: readonly Change[], from: Snapshot, to: Snapshot, 
 
 function renderOne(c: Change, from: Snapshot, to: Snapshot): TableRendering | TypeRendering | undefined {
   if (isTableChange(c)) return renderTableChange(c, from, to);
-  if (isRoutineChange(c)) return renderRoutineChange(c, to);
+  if (isRoutineChange(c)) return renderRoutineChange(c, to, from);
   if (isTypeChange(c)) return renderTypeChange(c);
   if (isTriggerOrPolicyChange(c)) return renderTriggerOrPolicyChange(c, from, to);
   if (isViewChange(c)) return renderViewChange(c, from, to);
