@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { diff } from '../../src/schema/diff/diff.js';
 import { renderChanges } from '../../src/schema/render/changes.js';
-import type { Snapshot, TableInfo } from '../../src/schema/snapshot.js';
+import type { DomainType, Snapshot, TableInfo } from '../../src/schema/snapshot.js';
 import { nameKey } from '../../src/sql/ident.js';
 import { column, emptySnapshot, fn, table } from './schema-fixtures.js';
 
@@ -82,5 +82,18 @@ describe('renderChanges: fixes from real histories', () => {
     const at = (sql: string) => changed.up.indexOf(sql);
     assert.ok(at('DROP FUNCTION app.get_job();') >= 0 && at('DROP FUNCTION app.get_job();') < at('DROP TABLE app.jobs;'), changed.up.join('\n'));
     assert.ok(changed.up.findIndex((s) => s.startsWith('CREATE OR REPLACE FUNCTION app.get_job()')) > at('DROP FUNCTION app.get_job();'), changed.up.join('\n'));
+  });
+
+  // @pgpm/types and @pgpm/database-jobs: migration 000 installs citext / pgcrypto, which a snapshot lists
+  // only once a domain or a function uses it; a cut before that use made the generated down drop it, refused.
+  it('an extension the up creates is kept by the down (not refused); dropping one in the up is still refused', () => {
+    const citext = { name: 'citext', schema: 'public' };
+    const email: DomainType = { schema: 'public', name: 'email', kind: 'domain', baseType: 'citext', notNull: false, constraints: [] };
+    const r = render(snap([]), snap([], { extensions: [citext], types: [email] }));
+    assert.deepEqual(r.refused, []);
+    assert.ok(r.up.includes('CREATE EXTENSION IF NOT EXISTS citext SCHEMA public;'), r.up.join('\n'));
+    assert.ok(!r.down.some((s) => /EXTENSION/.test(s)), r.down.join('\n'));
+    const dropped = render(snap([], { extensions: [citext] }), snap([]));
+    assert.deepEqual(dropped.refused, [{ object: 'extension citext', reason: 'an extension is never dropped by a migration: other services and data may use it; drop it by hand if it must go' }]);
   });
 });

@@ -29,7 +29,11 @@ import { isTypeChange, renderTypeChange, type TypeRendering, type TypeSql } from
 
 export function renderChanges(changes: readonly Change[], ctx: RenderContext): RenderedChanges {
   const up = renderOneWay(changes, ctx.from, ctx.to, ctx.existingTables);
-  const down = renderOneWay(diff(ctx.to, ctx.from), ctx.to, ctx.from, new Set(ctx.to.tables.map(nameKey)));
+  // The down keeps an extension the up creates: CREATE EXTENSION IF NOT EXISTS may have found it there
+  // unused (a snapshot lists only extensions something uses, e.g. one a history's migration 000 installs),
+  // and dropping one is refused anyway. Left unused, it is not in a snapshot: the down still gives `from`.
+  const back = diff(ctx.to, ctx.from).filter((c) => !(c.op === 'drop' && c.id.kind === 'extension'));
+  const down = renderOneWay(back, ctx.to, ctx.from, new Set(ctx.to.tables.map(nameKey)));
   return { up: up.statements, down: down.statements, hazards: up.hazards, refused: [...up.refused, ...down.refused] };
 }
 
