@@ -21,19 +21,7 @@ import { readLedger } from '../../src/ledger/ledger.js';
 import { introspect } from '../../src/schema/introspect/index.js';
 import { quoteIdent } from '../../src/sql/ident.js';
 import { forEachBackend, type TestDatabase } from '../support/backends.js';
-import { REAL_HISTORIES, type RealHistory, type RealHistorySource, type RealWorkspace, readRealSource, realHistoryWorkspace } from '../support/real-histories.js';
-
-/**
- * Creates the roles the histories grant to, unless present. They are left in place, as
- * db/real-schemas.test.ts leaves the same `administrator` role: roles are per server, and dropping it
- * here could run between that file's CREATE ROLE and its GRANT under `--test-concurrency=2`. The grants
- * themselves go with the test database.
- */
-async function ensureRoles(db: Database, roles: readonly string[]): Promise<void> {
-  for (const role of roles) {
-    await db.exec(`DO $$ BEGIN CREATE ROLE "${role}" NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$`);
-  }
-}
+import { ensureRoles, REAL_HISTORIES, type RealHistory, type RealHistorySource, type RealWorkspace, readRealSource, realHistoryWorkspace } from '../support/real-histories.js';
 
 it('turns each fixture into a clean tidemark history: migration 000, downs where there are reverts, no-transaction marks, the sum, a cut at k', async () => {
   const { ws, ids } = await realHistoryWorkspace(REAL_HISTORIES);

@@ -6,11 +6,16 @@
  * and tidemark.sum written by the project's own sum writer. The prelude (graphile-worker's installSchema)
  * or the required extensions (pgpm's control file) become migration 000.
  */
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { normalizeSlug } from '../../src/history/new-migration.js';
+import { type DiffResult, diff } from '../../src/api/diff.js';
+import { down, up } from '../../src/api/migrate.js';
+import type { Database } from '../../src/db/database.js';
+import { normalizeSlug, writeMigrationFiles } from '../../src/history/new-migration.js';
 import { writeSumFile } from '../../src/history/sum-io.js';
 import { formatMigrationId } from '../../src/history/tidemark-source.js';
+import { quoteIdent } from '../../src/sql/ident.js';
 import { REPO_ROOT, makeWorkspace, sqlMigration, type TempWorkspace } from './workspace.js';
 
 const REAL_FIXTURES = path.join(REPO_ROOT, 'test/fixtures/real');
@@ -110,4 +115,112 @@ async function writeHistory(ws: TempWorkspace, history: RealHistory, k: number |
   }
   await writeSumFile(service, path.join(ws.dir, 'migrations', service));
   return ids;
+}
+
+/** The pg_dump that matches the test server (PostgreSQL 15); `pg_dump` on the PATH otherwise. */
+export const PG_DUMP = existsSync('/usr/lib/postgresql/15/bin/pg_dump') ? '/usr/lib/postgresql/15/bin/pg_dump' : 'pg_dump';
+
+/**
+ * `pg_dump --schema-only` of a server database without what differs between two equal schemas: the
+ * ledger (schema tidemark), owners and grants, the `\restrict` key pg_dump draws at random on every run
+ * and the `-- Dumped from/by` version lines. Throws with pg_dump's own words when it fails.
+ */
+export function pgDumpSchema(url: string): string {
+  const res = spawnSync(PG_DUMP, ['--schema-only', '--no-owner', '--no-privileges', '--exclude-schema=tidemark', url], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (res.status !== 0) throw new Error(`pg_dump failed: ${res.error?.message ?? res.stderr.trim()}`);
+  return res.stdout
+    .replace(/^\\(un)?restrict .*$/gm, '')
+    .replace(/^-- Dumped (from|by) .*$/gm, '')
+    .replace(/\n{2,}/g, '\n');
+}
+
+/** The first differing lines of two dumps (a few around the first difference), for a failure message. */
+export function firstDumpDifference(expected: string, actual: string, context = 3): string {
+  const a = expected.split('\n');
+  const b = actual.split('\n');
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  if (i === a.length && i === b.length) return '';
+  const from = Math.max(0, i - context);
+  const show = (lines: string[]) => lines.slice(from, i + context).join('\n');
+  return `first difference at line ${i + 1}:\n--- expected\n${show(a)}\n--- actual\n${show(b)}`;
+}
+
+/**
+ * Creates the roles the histories grant to, unless present. They are left in place (roles are per
+ * server; db/real-schemas.test.ts leaves the same `administrator` role, and dropping it could run between
+ * that file's CREATE ROLE and its GRANT under `--test-concurrency=2`). The grants go with each database.
+ */
+export async function ensureRoles(db: Database, roles: readonly string[]): Promise<void> {
+  for (const role of roles) {
+    await db.exec(`DO $$ BEGIN CREATE ROLE ${quoteIdent(role)} NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$`);
+  }
+}
+
+/** The roles and contrib extensions a history needs (pgpm's control file), [] for none. */
+export function requirementsOf(history: RealHistory): { extensions: string[]; roles: string[] } {
+  const requires = readRealSource(history.fixture).requires;
+  return { extensions: requires?.extensions ?? [], roles: requires?.roles ?? [] };
+}
+
+/** Whether the history has a migration 000 (a prelude or its extensions), which cuts do not count. */
+export function hasMigrationZero(history: RealHistory): boolean {
+  const source = readRealSource(history.fixture);
+  return Boolean(source.prelude) || (source.requires?.extensions.length ?? 0) > 0;
+}
+
+/** The id of a history's k-th migration (migration 000 not counted), what `--from history:ID` takes for a cut at k. */
+export function kthMigration(real: RealWorkspace, history: RealHistory, k: number): string {
+  const ids = real.ids[history.service] ?? [];
+  const id = ids[k - 1 + (hasMigrationZero(history) ? 1 : 0)];
+  if (id === undefined) throw new Error(`${history.fixture} has no migration ${k}`);
+  return id;
+}
+
+/** `tidemark diff --from history:<k-th> --to history --dry-run` in `full` (one project's whole history), against `database`. */
+export function diffFromCut(full: RealWorkspace, history: RealHistory, k: number, database: string): Promise<DiffResult> {
+  return diff({ cwd: full.ws.dir, database, service: history.service, from: `history:${kthMigration(full, history, k)}`, to: 'history', dryRun: true });
+}
+
+export interface ServerRoundTrip {
+  /** diff's result: refused when `ok` is false (then nothing else ran). */
+  result: DiffResult;
+  /** '' when pg_dump of the first k + the generated up equals `dumpAll`, else where they differ first. */
+  up?: string;
+  /** '' when pg_dump after the generated down equals the first k's own dump, else where they differ first. */
+  down?: string;
+}
+
+/**
+ * The round trip of one cut on a server database `url` (empty; diff's shadows go to the same server):
+ * the migration from the first k to all of `full`'s history is generated; the first k are run with `up`
+ * and dumped (the dump of "the first k replayed"); the generated files are written next to them and run
+ * with `up`, the dump compared with `dumpAll` (the whole history's); `down` to the k-th migration runs
+ * their downs, the dump compared with the first k's again. Throws when up or down fails.
+ */
+export async function serverRoundTrip(full: RealWorkspace, history: RealHistory, k: number, url: string, dumpAll: string): Promise<ServerRoundTrip> {
+  const result = await diffFromCut(full, history, k, url);
+  if (!result.ok) return { result };
+  const { service } = history;
+  const cut = await realHistoryWorkspace([history], { k });
+  const must = (r: { ok: boolean; error?: { code: string; message: string } }, what: string) => {
+    if (!r.ok) throw new Error(`${history.fixture}, cut at ${k}: ${what}: ${r.error?.code}: ${r.error?.message}`);
+  };
+  try {
+    must(await up({ cwd: cut.ws.dir, database: url, service }), `up of the first ${k}`);
+    const dumpCut = pgDumpSchema(url);
+    // Nothing generated (the rest changes no object): the first k must then dump as the whole history.
+    if (result.files.length === 0) return { result, up: firstDumpDifference(dumpAll, dumpCut), down: '' };
+    await writeMigrationFiles(
+      service,
+      path.join(cut.ws.dir, 'migrations', service),
+      result.files.map((f) => ({ id: f.id, text: f.text })),
+    );
+    must(await up({ cwd: cut.ws.dir, database: url, service }), 'up of the generated files');
+    const afterUp = firstDumpDifference(dumpAll, pgDumpSchema(url));
+    must(await down({ cwd: cut.ws.dir, database: url, service, to: kthMigration(cut, history, k) }), 'down of the generated files');
+    return { result, up: afterUp, down: firstDumpDifference(dumpCut, pgDumpSchema(url)) };
+  } finally {
+    cut.ws.remove();
+  }
 }

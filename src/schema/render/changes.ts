@@ -23,7 +23,7 @@
  */
 import { displayName, nameKey } from '../../sql/ident.js';
 import type { Change } from '../diff/change.js';
-import { diff } from '../diff/diff.js';
+import { diff as diffSnapshots } from '../diff/diff.js';
 import type { Snapshot } from '../snapshot.js';
 import { isRoutineChange, renderRoutineChange, writesFunctionBody } from './routines.js';
 import type { HazardNote, RenderContext, RenderedChanges, Statement } from './statement.js';
@@ -31,6 +31,16 @@ import { isTableChange, renderTableChange, type TableRendering } from './tables.
 import { isTriggerOrPolicyChange, renderTriggerOrPolicyChange } from './triggers.js';
 import { isViewChange, renderViewChange, viewOrder } from './views.js';
 import { isTypeChange, renderTypeChange, type TypeRendering, type TypeSql } from './types.js';
+
+/**
+ * The diff a down is rendered from (every `diff` call in this file renders a down; the up's changes are
+ * given). It keeps an extension the up creates: CREATE EXTENSION IF NOT EXISTS may have found it there
+ * unused (a snapshot lists only extensions something uses, e.g. one a history's migration 000 installs),
+ * and dropping one is refused anyway. Left unused, it is not in a snapshot: the down still gives `from`.
+ */
+function diff(from: Snapshot, to: Snapshot): Change[] {
+  return diffSnapshots(from, to).filter((c) => !(c.op === 'drop' && c.id.kind === 'extension'));
+}
 
 export function renderChanges(changes: readonly Change[], ctx: RenderContext): RenderedChanges {
   const up = renderOneWay(changes, ctx.from, ctx.to, ctx.existingTables);
@@ -103,7 +113,7 @@ function renderOneWay(changes: readonly Change[], from: Snapshot, to: Snapshot, 
 
 function renderOne(c: Change, from: Snapshot, to: Snapshot): TableRendering | TypeRendering | undefined {
   if (isTableChange(c)) return renderTableChange(c, from, to);
-  if (isRoutineChange(c)) return renderRoutineChange(c, to);
+  if (isRoutineChange(c)) return renderRoutineChange(c, to, from);
   if (isTypeChange(c)) return renderTypeChange(c, from, to);
   if (isTriggerOrPolicyChange(c)) return renderTriggerOrPolicyChange(c, from, to);
   if (isViewChange(c)) return renderViewChange(c, from, to);

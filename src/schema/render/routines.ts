@@ -19,6 +19,12 @@ const RANK_LATE_ROUTINE_REPLACED = [6, 0];
 const RANK_OWNED_BY = [7, 3];
 const RANK_COMMENT = [7, 4];
 const RANK_DROP_ROUTINE = [8, 0];
+/**
+ * A late function (created after a table: it may name a table's row type in its signature, as a function
+ * RETURNS app_jobs.jobs does) is dropped before the tables are ([5, 5] in tables.ts), as renderDrop
+ * drops it, and after the columns are altered and dropped ([5, 3], [5, 4]: a default calling it is gone).
+ */
+const RANK_DROP_LATE_ROUTINE = [5, 4.5];
 const RANK_DROP_SEQUENCE = [8, 1];
 const RANK_SCHEMA_DROP = [9, 0];
 
@@ -35,7 +41,7 @@ export function writesFunctionBody(c: Change): boolean {
   return (c.id.kind === 'function' || c.id.kind === 'procedure') && (c.op === 'add' || (c.op === 'alter' && c.attribute === 'definition'));
 }
 
-export function renderRoutineChange(c: Change, to: Snapshot): TableRendering {
+export function renderRoutineChange(c: Change, to: Snapshot, from?: Snapshot): TableRendering {
   switch (c.id.kind) {
     case 'schema':
       return renderSchema(c);
@@ -44,7 +50,7 @@ export function renderRoutineChange(c: Change, to: Snapshot): TableRendering {
     case 'sequence':
       return renderSequence(c, to);
     default:
-      return renderFunctionChange(c, to);
+      return renderFunctionChange(c, to, from);
   }
 }
 
@@ -110,7 +116,7 @@ function header(definition: string): string {
   return `${lines[0].trim()}\n${returns.trim()}`;
 }
 
-function renderFunctionChange(c: Change, to: Snapshot): TableRendering {
+function renderFunctionChange(c: Change, to: Snapshot, from: Snapshot | undefined): TableRendering {
   const id = c.id;
   const what = `${id.kind === 'procedure' ? 'PROCEDURE' : 'FUNCTION'} ${qualified(id)}(${id.args ?? ''})`;
   if (c.op === 'add') {
@@ -119,7 +125,7 @@ function renderFunctionChange(c: Change, to: Snapshot): TableRendering {
     if (f.comment !== undefined) out.push(at(RANK_COMMENT, commentSql(what, f.comment)));
     return { statements: out };
   }
-  if (c.op === 'drop') return { statements: [at(RANK_DROP_ROUTINE, `DROP ${what};`)] };
+  if (c.op === 'drop') return { statements: [at((c.before as FunctionInfo).late ? RANK_DROP_LATE_ROUTINE : RANK_DROP_ROUTINE, `DROP ${what};`)] };
   if (c.attribute === 'comment') return { statements: [at(RANK_COMMENT, commentSql(what, c.after))] };
   if (c.attribute !== 'definition') return { statements: [], refused: `${id.kind} attribute ${c.attribute} is not rendered` };
   const before = String(c.before);
@@ -127,6 +133,10 @@ function renderFunctionChange(c: Change, to: Snapshot): TableRendering {
   const late = to.functions.find((f) => f.schema === id.schema && f.name === id.name && f.arguments === id.args)?.late ?? false;
   const create = at(late ? RANK_LATE_ROUTINE : RANK_ROUTINE, renderFunction({ definition: after } as FunctionInfo));
   if (header(before) === header(after)) return { statements: [create] };
-  // Another return type or argument list: CREATE OR REPLACE refuses it, so the old one goes first.
+  // Another return type or argument list: CREATE OR REPLACE refuses it, so the old one goes first; an
+  // old late one before the tables go (its RETURNS may name a table dropped in this run).
+  // The new one then comes after that drop, with the late functions.
+  const wasLate = from?.functions.find((f) => f.schema === id.schema && f.name === id.name && f.arguments === id.args)?.late ?? false;
+  if (wasLate) return { statements: [at(RANK_DROP_LATE_ROUTINE, `DROP ${what};`), { ...create, rank: RANK_LATE_ROUTINE[0], sub: RANK_LATE_ROUTINE[1] }] };
   return { statements: [at(late ? RANK_LATE_ROUTINE_REPLACED : RANK_ROUTINE_REPLACED, `DROP ${what};`), create] };
 }

@@ -9,7 +9,7 @@
 import { ident, literal, qualified } from '../../sql/ident.js';
 import type { Change, ObjectId } from '../diff/change.js';
 import type { ColumnInfo, ConstraintInfo, IndexInfo, Snapshot, TableInfo } from '../snapshot.js';
-import { columnSettings, indexStatement, renderColumn, renderTable, tableSettings } from './objects.js';
+import { columnSettings, indexStatement, policyStatement, renderColumn, renderTable, tableSettings, triggerStatements } from './objects.js';
 
 /** Run order: 1 drops of dependents, 5 tables, 7 what hangs on final columns. Sub-ranks order within one. */
 export interface RankedSql {
@@ -37,6 +37,8 @@ const RANK_FK = [7, 1];
 const RANK_INDEX = [7, 2];
 const RANK_SETTINGS = [7, 3];
 const RANK_COMMENT = [7, 4];
+/** triggers.ts's rank for a created trigger or policy. */
+const RANK_TRIGGER_CREATE = [7, 3];
 
 const at = ([rank, sub]: number[], sql: string): RankedSql => ({ rank, sub, sql });
 
@@ -123,12 +125,18 @@ function createdTable(t: TableInfo): RankedSql[] {
   }
   for (const i of t.indexes) out.push(at(RANK_INDEX, indexStatement(i)));
   for (const s of tableSettings(t)) out.push(at(RANK_SETTINGS, s));
+  // A new table's triggers and policies come as part of its `add` (the diff has no change of their own for
+  // them): created after the table and the late functions they call, as triggers.ts creates one.
+  for (const tr of t.triggers) out.push(...triggerStatements(t, tr).map((s) => at(RANK_TRIGGER_CREATE, s)));
+  for (const p of t.policies) out.push(at(RANK_TRIGGER_CREATE, policyStatement(t, p)));
   if (t.rowSecurity) out.push(at(RANK_SETTINGS, `ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY;`));
   if (t.forceRowSecurity) out.push(at(RANK_SETTINGS, `ALTER TABLE ${table} FORCE ROW LEVEL SECURITY;`));
   if (t.comment !== undefined) out.push(at(RANK_COMMENT, commentSql(`TABLE ${table}`, t.comment)));
   for (const c of t.columns) if (c.comment !== undefined) out.push(at(RANK_COMMENT, commentSql(`COLUMN ${table}.${ident(c.name)}`, c.comment)));
   for (const k of t.constraints) if (k.comment !== undefined) out.push(at(RANK_COMMENT, commentSql(`CONSTRAINT ${ident(k.name)} ON ${table}`, k.comment)));
   for (const i of t.indexes) if (i.comment !== undefined) out.push(at(RANK_COMMENT, commentSql(`INDEX ${qualified({ schema: t.schema, name: i.name })}`, i.comment)));
+  for (const tr of t.triggers) if (tr.comment !== undefined) out.push(at(RANK_COMMENT, commentSql(`TRIGGER ${ident(tr.name)} ON ${table}`, tr.comment)));
+  for (const p of t.policies) if (p.comment !== undefined) out.push(at(RANK_COMMENT, commentSql(`POLICY ${ident(p.name)} ON ${table}`, p.comment)));
   return out;
 }
 
