@@ -214,6 +214,25 @@ forEachBackend('tidemark diff', (backend) => {
     }
   });
 
+  it('an empty schema the service owns whole is part of its snapshot: the down of its first table keeps it', async () => {
+    const ws = makeWorkspace(
+      { app: { owns: ['schema:app'] } },
+      { 'migrations/app/app_001_schema.sql': sqlMigration('CREATE SCHEMA app;', 'DROP SCHEMA app;'), 'schema/app.sql': 'CREATE SCHEMA app;\nCREATE TABLE app.items (id int PRIMARY KEY);' },
+    );
+    try {
+      await writeSumFile('app', path.join(ws.dir, 'migrations/app'));
+      const r = await run(ws, { service: 'app', to: 'schema/app.sql', dryRun: true, name: 'items' });
+      assert.equal(r.ok, true, r.error?.message);
+      assert.deepEqual(
+        r.words.map((w) => w.message),
+        ['add table app.items'],
+      );
+      assert.doesNotMatch(r.files[0].text, /SCHEMA/, 'schema app was there before: neither created nor dropped');
+    } finally {
+      ws.remove();
+    }
+  });
+
   it('the proof refuses a generated file that fails on the shadow, naming it', async () => {
     const ws = await crm();
     try {

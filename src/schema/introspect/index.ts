@@ -35,10 +35,11 @@
  * DEFAULT_ACL, SUBSCRIPTION, LARGE_OBJECT, TABLE_DATA and SEQUENCE_SET (data), extensions nothing uses.
  */
 import type { Workspace } from '../../config/types.js';
+import { ownsWholeSchema } from '../../config/owns.js';
 import type { Queryable } from '../../db/database.js';
 import type { ExtensionInfo, Snapshot, TableInfo } from '../snapshot.js';
 import type { ExtensionRow } from './catalog-read.js';
-import { byName, readCatalog } from './catalog-read.js';
+import { byName, readCatalog, USER_SCHEMAS } from './catalog-read.js';
 import { newContext } from './context.js';
 import { readObjects } from './objects.js';
 import { orderCreation } from './order.js';
@@ -98,6 +99,13 @@ export async function introspect(db: Queryable, scope: SchemaScope, options: { m
   for (const list of [tableInfos, viewList, typeInfos, fnInfos, seqInfos] as { schema: string }[][]) for (const o of list) schemas.add(o.schema);
   for (const t of tableInfos) for (const c of t.columns) if (c.identity) schemas.add(c.identity.sequence.schema);
   for (const e of exts) schemas.add(e.schema);
+  // A schema the service owns whole (`schema:dbos`) is its own even while empty: a history's first migration
+  // often creates it alone, and a diff that did not see it would drop it in a generated down.
+  const owns = workspace.services.find((s) => s.name === service)?.owns ?? [];
+  if (owns.some((o) => o.startsWith('schema:'))) {
+    const { rows } = await db.query<{ name: string }>(`SELECT n.nspname AS name FROM pg_namespace n WHERE ${USER_SCHEMAS}`);
+    for (const r of rows) if (ownsWholeSchema(owns, r.name)) schemas.add(r.name);
+  }
   schemas.delete('public');
   schemas.delete('pg_catalog');
 
