@@ -1,5 +1,6 @@
 /**
- * `tidemark test`'s report as text (one line per migration, then what failed or is reported), JSON, and
+ * `tidemark test`'s report as text (one line per migration, one per whole-service check passed, then what
+ * failed or is reported), JSON, and
  * GitHub annotations written as check's are. The shapes are structural: src/report sits below src/flows.
  */
 import { displayPath } from '../paths.js';
@@ -41,7 +42,10 @@ function migrationLines(findings: readonly RenderableTestFinding[]): string[] {
 }
 
 export function renderTestText(report: RenderableTestReport): string {
-  const out = migrationLines(report.findings);
+  // A check of a whole service that passed (history rules, isolation, the desired schema, order) says so
+  // once, after the migrations: what was proven, not only what failed.
+  const servicePasses = report.findings.filter((f) => !f.migration && f.status === 'pass').map((f) => `${MARK.pass} ${f.message}`);
+  const out = [...migrationLines(report.findings), ...servicePasses];
   const shown = report.findings.filter((f) => f.status !== 'pass');
   if (shown.length > 0 && out.length > 0) out.push('');
   for (const f of shown) {

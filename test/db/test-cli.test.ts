@@ -23,7 +23,10 @@ forEachBackend('tidemark test (CLI)', (backend) => {
       const env = { DATABASE_URL: created.url };
       const pass = await runCli(['test'], ws.dir, env);
       assert.equal(pass.code, 0, pass.stderr + pass.stdout);
-      assert.match(pass.stdout, /^✓ user_001_initial_schema\n✓ budget_001_initial_schema\n\ntidemark test passed: 0 failed, 0 reported, 6 passed on .+ \(\d+ ms\)\.\n$/);
+      assert.match(
+        pass.stdout,
+        /^✓ user_001_initial_schema\n✓ budget_001_initial_schema\n✓ user's files pass the doctor's rules\n✓ budget's files pass the doctor's rules\n✓ user applies with only the services it requires\n✓ the replay of user's history equals its desired schema\n✓ budget applies with only the services it requires\n✓ the replay of budget's history equals its desired schema\n\ntidemark test passed: 0 failed, 0 reported, 8 passed on .+ \(\d+ ms\)\.\n$/,
+      );
       // The promise: nothing runs on the target itself (no ledger, no table, no schema left there).
       const target = await openDatabase(created.url);
       try {
@@ -43,7 +46,8 @@ forEachBackend('tidemark test (CLI)', (backend) => {
       assert.equal(fail.code, 1, fail.stderr);
       assert.equal(
         fail.stdout,
-        '::error file=migrations/budget/budget_002_add_currency.sql,title=tidemark test stairway::budget_002_add_currency: its down does not undo its up: column budgets.currency exists in the schema after the down but not in the schema before the up Make the down section drop exactly what the up creates and restore what it drops.\n',
+        '::error file=migrations/budget/budget_002_add_currency.sql,title=tidemark test stairway::budget_002_add_currency: its down does not undo its up: column budgets.currency exists in the schema after the down but not in the schema before the up Make the down section drop exactly what the up creates and restore what it drops.\n' +
+          "::warning title=tidemark test replay-equals-schema::budget's history was not compared with its desired schema: the stairway stopped before the end\n",
       );
 
       const json = await runCli(['test', '--service', 'budget', '--json'], ws.dir, env);

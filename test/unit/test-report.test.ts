@@ -32,13 +32,14 @@ const report: TestReport = {
   ],
 };
 
-it('text: one line per migration with its worst status, then what failed or is reported, then the verdict', () => {
+it('text: one line per migration with its worst status, one per whole-service check passed, then what failed or is reported, then the verdict', () => {
   assert.equal(
     renderTestText(report),
     [
       '✓ user_001_users',
       '• budget_001_budgets',
       '✗ budget_002_currency',
+      "✓ user's files pass the doctor's rules",
       '',
       '• no-down budget: budget_001_budgets has no down section, so it cannot be reverted  /nowhere/budget_001_budgets.sql',
       '    → Add a `-- tidemark:down` section that undoes the up.',
