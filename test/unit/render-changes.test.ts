@@ -207,6 +207,23 @@ describe('renderChanges: constraints and indexes', () => {
     ]);
   });
 
+  it('an EXCLUDE constraint added to an existing table is written above its blocks-writes hazard, in words of its own', () => {
+    const exclude = { name: 'budgets_id_excl', kind: 'exclusion' as const, definition: 'EXCLUDE USING btree (id WITH =)', validated: true };
+    const from = snap([budgets()]);
+    const to = snap([budgets({ constraints: [pk, exclude] })]);
+    const r = renderChanges(diff(from, to), { from, to, existingTables: new Set(from.tables.map(nameKey)) });
+    assert.deepEqual(
+      r.up.map((s) => [s.sql, s.hazards.map((h) => h.hazard)]),
+      [['ALTER TABLE budgets ADD CONSTRAINT budgets_id_excl EXCLUDE USING btree (id WITH =);', ['blocks-writes']]],
+    );
+    assert.deepEqual(
+      r.hazards.map((h) => `${h.hazard}: ${h.object}: ${h.sentence}`),
+      ['blocks-writes: constraint budgets_id_excl on budgets: an exclusion constraint has no NOT VALID or concurrent form: its index is built under an ACCESS EXCLUSIVE lock'],
+    );
+    // Inside a new table it is part of CREATE TABLE: nothing to block.
+    assert.deepEqual(render(snap([]), to).hazards, []);
+  });
+
   it('a changed definition is dropped and added again; NOT VALID going away is a VALIDATE; comments', () => {
     const from = snap([budgets({ constraints: [pk, { ...check, definition: "CHECK ((title <> ''::text)) NOT VALID", validated: false }, fk], indexes: [idx] })]);
     const to = snap([

@@ -105,7 +105,10 @@ function objectLabel(c: Change): string {
 const HAZARD_WORDS: Record<string, (c: Change) => string> = {
   'data-loss': (c) => (c.id.kind === 'table' ? 'dropping the table deletes its rows' : 'dropping the column deletes its values'),
   'table-rewrite': (c) => (c.op === 'add' ? 'each row gets its own value: the table is rewritten under an ACCESS EXCLUSIVE lock' : 'the table is rewritten under an ACCESS EXCLUSIVE lock'),
-  'blocks-writes': () => 'SET NOT NULL reads every row under an ACCESS EXCLUSIVE lock',
+  'blocks-writes': (c) =>
+    c.id.kind === 'constraint'
+      ? 'an exclusion constraint has no NOT VALID or concurrent form: its index is built under an ACCESS EXCLUSIVE lock'
+      : 'SET NOT NULL reads every row under an ACCESS EXCLUSIVE lock',
   'breaks-dependents': () => "another service's objects depend on it",
 };
 
