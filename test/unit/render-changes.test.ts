@@ -112,6 +112,19 @@ describe('renderChanges: columns', () => {
     ]);
   });
 
+  it("a change's hazard is written above its own statements only, not above another change of the same column", () => {
+    const from = snap([budgets({ columns: [id, column('title', 'text', 2, { comment: 'shown' })] })]);
+    const to = snap([budgets({ columns: [id, column('title', 'integer', 2)] })]);
+    const r = renderChanges(diff(from, to), { from, to, existingTables: new Set(from.tables.map(nameKey)) });
+    assert.deepEqual(
+      r.up.map((s) => [s.sql, s.hazards.map((h) => h.hazard)]),
+      [
+        ['ALTER TABLE budgets ALTER COLUMN title TYPE integer USING title::integer;', ['table-rewrite']],
+        ['COMMENT ON COLUMN budgets.title IS NULL;', []],
+      ],
+    );
+  });
+
   it('a type change drops the default around ALTER TYPE … USING and sets it again; collation rides on it', () => {
     const from = snap([budgets({ columns: [id, column('total', 'integer', 2, { default: '0' })] })]);
     const to = snap([budgets({ columns: [id, column('total', 'numeric(12,2)', 2, { default: '0.00' })] })]);

@@ -67,9 +67,21 @@ function renderOneWay(changes: readonly Change[], from: Snapshot, to: Snapshot, 
     sql: s.sql,
     phase: s.phase === 'enum-values' && !ownFile ? 'main' : (s.phase ?? 'main'),
     changes: s.change ? [s.change] : [],
-    hazards: s.change ? hazards.filter((h) => h.object === objectLabel(s.change as Change)) : [],
+    hazards: s.change ? notesOf(s.change, hazards, changes, existing) : [],
   }));
   return { statements, refused, hazards };
+}
+
+/**
+ * The hazard notes written above a statement of change `c`: its object's, less those another change of
+ * the same object gave (a column's type change rewrites the table; its comment change does not).
+ */
+function notesOf(c: Change, hazards: readonly HazardNote[], changes: readonly Change[], existing: ReadonlySet<string>): HazardNote[] {
+  const label = objectLabel(c);
+  const key = (h: HazardNote) => `${h.hazard}\0${h.sentence}`;
+  const own = new Set(hazardNotes(c, existing).map(key));
+  const others = new Set(changes.filter((o) => o !== c && objectLabel(o) === label).flatMap((o) => hazardNotes(o, existing).map(key)));
+  return hazards.filter((h) => h.object === label && (own.has(key(h)) || !others.has(key(h))));
 }
 
 function renderOne(c: Change, from: Snapshot, to: Snapshot): TableRendering | TypeRendering | undefined {
