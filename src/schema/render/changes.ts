@@ -20,6 +20,7 @@ import { displayName, nameKey } from '../../sql/ident.js';
 import type { Change } from '../diff/change.js';
 import { diff } from '../diff/diff.js';
 import type { Snapshot } from '../snapshot.js';
+import { compositeRetypedInUse } from './composite-in-use.js';
 import { isRoutineChange, renderRoutineChange, writesFunctionBody } from './routines.js';
 import type { HazardNote, RenderContext, RenderedChanges, Statement } from './statement.js';
 import { isTableChange, renderTableChange, type TableRendering } from './tables.js';
@@ -43,7 +44,8 @@ function renderOneWay(changes: readonly Change[], from: Snapshot, to: Snapshot, 
   const orderOf = (c: Change) => (c.op === 'add' && c.id.kind === 'table' ? (created.get(`table:${nameKey(c.id)}`) ?? 0) : viewOrder(c, from, to));
   const sorted = [...changes].map((c, i) => ({ c, i })).sort((a, b) => orderOf(a.c) - orderOf(b.c) || a.i - b.i);
   for (const { c } of sorted) {
-    const r = renderOne(c, from, to);
+    const retyped = compositeRetypedInUse(c, from);
+    const r = retyped ? { statements: [], refused: retyped } : renderOne(c, from, to);
     if (r === undefined) {
       // Only `unsupported` reaches here today: what baseline cannot reproduce, diff cannot write either.
       const reason =
