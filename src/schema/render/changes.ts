@@ -45,7 +45,7 @@ function renderOneWay(changes: readonly Change[], from: Snapshot, to: Snapshot, 
   const sorted = [...changes].map((c, i) => ({ c, i })).sort((a, b) => orderOf(a.c) - orderOf(b.c) || a.i - b.i);
   for (const { c } of sorted) {
     const retyped = compositeRetypedInUse(c, from);
-    const r = retyped ? { statements: [], refused: retyped } : renderOne(c, from, to);
+    const r: ReturnType<typeof renderOne> = retyped ? { statements: [], refused: retyped } : renderOne(c, from, to);
     if (r === undefined) {
       // Only `unsupported` reaches here today: what baseline cannot reproduce, diff cannot write either.
       const reason =
