@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { diff } from '../../src/schema/diff/diff.js';
 import { renderChanges } from '../../src/schema/render/changes.js';
 import { notNullCheckName, safeForms } from '../../src/schema/render/safe.js';
-import type { Snapshot, TableInfo } from '../../src/schema/snapshot.js';
+import type { Snapshot, TableInfo, TypeInfo } from '../../src/schema/snapshot.js';
 import { nameKey } from '../../src/sql/ident.js';
 import { column, emptySnapshot, table } from './schema-fixtures.js';
 
@@ -120,6 +120,26 @@ describe('safeForms', () => {
       'validate: CREATE UNIQUE INDEX u ON budgets (title, id);',
       'concurrent!: DROP INDEX CONCURRENTLY IF EXISTS u;',
       'main: ALTER TABLE budgets ADD CONSTRAINT u UNIQUE (title);',
+    ]);
+  });
+
+  it("a CHECK added to an existing domain: NOT VALID, then VALIDATE; its down goes back to NOT VALID; a new domain's stays inside CREATE DOMAIN", () => {
+    const positive = (constraints: { name: string; definition: string }[]): TypeInfo => ({ kind: 'domain', schema: 'public', name: 'positive', baseType: 'integer', notNull: false, constraints });
+    const gt0 = { name: 'positive_check', definition: 'CHECK ((VALUE > 0))' };
+    const small = { name: 'positive_small', definition: 'CHECK ((VALUE < 1000))' };
+    const with_ = (types: TypeInfo[]): Snapshot => ({ ...emptySnapshot(), types });
+    const r = safe(with_([positive([gt0])]), with_([positive([gt0, small])]));
+    assert.deepEqual(r.up, ['main: ALTER DOMAIN positive ADD CONSTRAINT positive_small CHECK ((VALUE < 1000)) NOT VALID;', 'validate: ALTER DOMAIN positive VALIDATE CONSTRAINT positive_small;']);
+    assert.deepEqual(r.down, [
+      'validate: ALTER DOMAIN positive DROP CONSTRAINT positive_small;',
+      'validate: ALTER DOMAIN positive ADD CONSTRAINT positive_small CHECK ((VALUE < 1000)) NOT VALID;',
+      'main: ALTER DOMAIN positive DROP CONSTRAINT positive_small;',
+    ]);
+    // Desired NOT VALID stays so; a new domain is created with its CHECKs.
+    const notValid = safe(with_([positive([gt0])]), with_([positive([gt0, { ...small, definition: `${small.definition} NOT VALID` }])]));
+    assert.deepEqual(notValid.up, ['main: ALTER DOMAIN positive ADD CONSTRAINT positive_small CHECK ((VALUE < 1000)) NOT VALID;']);
+    assert.deepEqual(safe(with_([]), with_([positive([gt0, small])])).up, [
+      'main: CREATE DOMAIN positive AS integer CONSTRAINT positive_check CHECK ((VALUE > 0)) CONSTRAINT positive_small CHECK ((VALUE < 1000));',
     ]);
   });
 

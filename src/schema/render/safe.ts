@@ -1,8 +1,9 @@
 /**
  * Safe forms (issue 13, docs/plan-issue-13.md §2.3): a pass over renderChanges' plain statements that
  * rewrites what would hold an ACCESS EXCLUSIVE lock through a scan of a table with rows (only tables in
- * `ctx.existingTables`; a new table keeps the plain form). Pure. Matching is on the Changes a statement
- * implements, and on its leading SQL words only to tell the ADD from the DROP of a replaced object.
+ * `ctx.existingTables`; a new table keeps the plain form), or of every column of a domain given a new
+ * CHECK. Pure. Matching is on the Changes a statement implements, and on its leading SQL words only to
+ * tell the ADD from the DROP of a replaced object.
  *
  * Each file's down restores exactly the state before that file (`tidemark test` runs every file's
  * up, down, up): the validate file's down re-adds a constraint NOT VALID, or re-creates the index a
@@ -29,7 +30,9 @@ export function safeForms(r: RenderedChanges, ctx: RenderContext): RenderedChang
   for (const s of r.up) {
     const c = s.changes.length === 1 ? s.changes[0] : undefined;
     const table = c?.id.table;
-    const result = c && table !== undefined && ctx.existingTables.has(nameKey({ schema: c.id.schema, name: table })) ? safeStatement(s, c) : undefined;
+    // A domain's CHECK is added to a domain that exists (a new one has it inside CREATE DOMAIN).
+    const exists = c?.id.parent === 'domain' || (table !== undefined && ctx.existingTables.has(nameKey({ schema: c?.id.schema ?? '', name: table })));
+    const result = c && exists ? safeStatement(s, c) : undefined;
     if (!result) {
       up.push(s);
       continue;
@@ -65,6 +68,7 @@ function stmt(sql: string, phase: Statement['phase'], c: Change, hazards: readon
 }
 
 function safeStatement(s: Statement, c: Change): { up: Statement[]; plan?: DownPlan } | undefined {
+  if (c.id.kind === 'constraint' && c.id.parent === 'domain') return c.op === 'drop' ? undefined : safeDomainCheck(s, c);
   if (c.id.kind === 'index' && (c.op === 'add' || (c.op === 'alter' && c.attribute === 'definition'))) return concurrentIndex(s, c);
   if (c.id.kind === 'constraint' && (c.op === 'add' || (c.op === 'alter' && c.attribute === 'definition'))) return safeConstraint(s, c);
   if (c.id.kind === 'column' && c.op === 'alter' && c.attribute === 'notNull' && c.after === true) return safeNotNull(s, c);
@@ -124,6 +128,25 @@ function safeConstraint(s: Statement, c: Change) {
     ],
     plan,
   };
+}
+
+/**
+ * A CHECK added to a domain checks every column of that domain under lock: NOT VALID in the main file
+ * (new rows are checked at once), VALIDATE in the validate file. Its down goes back to NOT VALID, as a
+ * table's CHECK does (pg_get_constraintdef writes ` NOT VALID` for a domain's too, so the snapshots see it).
+ */
+function safeDomainCheck(s: Statement, c: Change) {
+  if (!s.sql.includes(' ADD CONSTRAINT ')) return undefined;
+  const definition = c.op === 'add' ? (c.after as { definition: string }).definition : String(c.op === 'alter' ? c.after : '');
+  if (!definition.startsWith('CHECK ') || definition.endsWith(' NOT VALID')) return undefined;
+  const domain = `ALTER DOMAIN ${qualified({ schema: c.id.schema, name: c.id.table ?? '' })}`;
+  const name = ident(c.id.name);
+  const plan: DownPlan = {
+    change: c,
+    rewrite: (d) => [d],
+    validateDown: [stmt(`${domain} DROP CONSTRAINT ${name};`, 'validate', c), stmt(`${domain} ADD CONSTRAINT ${name} ${definition} NOT VALID;`, 'validate', c)],
+  };
+  return { up: [{ ...s, sql: `${s.sql.replace(/;$/, '')} NOT VALID;` }, stmt(`${domain} VALIDATE CONSTRAINT ${name};`, 'validate', c)], plan };
 }
 
 /**
