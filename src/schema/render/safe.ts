@@ -44,8 +44,9 @@ export function safeForms(r: RenderedChanges, ctx: RenderContext): RenderedChang
   }
   const down: Statement[] = [];
   for (const d of r.down) {
-    const plan = plans.find((p) => d.changes.some((dc) => inverseOf(p.change, dc)));
-    down.push(...(plan ? plan.rewrite(d) : [d]));
+    // A replaced index has two plans (its old one dropped, its new one built): each rewrites its own statements.
+    const mine = plans.filter((p) => d.changes.some((dc) => inverseOf(p.change, dc)));
+    down.push(...mine.reduce((list, p) => list.flatMap(p.rewrite), [d]));
   }
   // The validate file runs last, so its down runs first, its statements reversed.
   const validateDown = [...plans].reverse().flatMap((p) => p.validateDown);
@@ -69,6 +70,9 @@ function stmt(sql: string, phase: Statement['phase'], c: Change, hazards: readon
 
 function safeStatement(s: Statement, c: Change): { up: Statement[]; plan?: DownPlan } | undefined {
   if (c.id.kind === 'constraint' && c.id.parent === 'domain') return c.op === 'drop' ? undefined : safeDomainCheck(s, c);
+  if (c.id.kind === 'index' && c.id.parent === undefined && DROP_INDEX.test(s.sql) && (c.op === 'drop' || (c.op === 'alter' && c.attribute === 'definition'))) {
+    return concurrentIndexDrop(s, c);
+  }
   if (c.id.kind === 'index' && (c.op === 'add' || (c.op === 'alter' && c.attribute === 'definition'))) return concurrentIndex(s, c);
   if (c.id.kind === 'constraint' && (c.op === 'add' || (c.op === 'alter' && c.attribute === 'definition'))) return safeConstraint(s, c);
   if (c.id.kind === 'column' && c.op === 'alter' && c.attribute === 'notNull' && c.after === true) return safeNotNull(s, c);
@@ -76,8 +80,33 @@ function safeStatement(s: Statement, c: Change): { up: Statement[]; plan?: DownP
 }
 
 const CREATE_INDEX = /^CREATE (UNIQUE )?INDEX /;
+const DROP_INDEX = /^DROP INDEX /;
+const COMMENT_ON_INDEX = /^COMMENT ON INDEX /;
+
+/**
+ * An index dropped from a table that exists (or replaced by one of another definition): DROP INDEX
+ * CONCURRENTLY in its own file BEFORE the main file (which may drop the columns it reads), so the down
+ * of that file, run after the main file's down put them back, builds it again CONCURRENTLY.
+ */
+function concurrentIndexDrop(s: Statement, c: Change) {
+  const sql = s.sql.replace(DROP_INDEX, 'DROP INDEX CONCURRENTLY IF EXISTS ');
+  const plan: DownPlan = {
+    change: c,
+    rewrite: (d) => {
+      if (CREATE_INDEX.test(d.sql)) {
+        return [{ ...d, sql: d.sql.replace(CREATE_INDEX, (_m, unique: string | undefined) => `CREATE ${unique ?? ''}INDEX CONCURRENTLY `), phase: 'drop-concurrent', concurrently: true }];
+      }
+      // Its comment is put back in the same file, after the build.
+      return COMMENT_ON_INDEX.test(d.sql) ? [{ ...d, phase: 'drop-concurrent' }] : [d];
+    },
+    validateDown: [],
+  };
+  return { up: [stmt(sql, 'drop-concurrent', c, s.hazards, true)], plan };
+}
 
 function concurrentIndex(s: Statement, c: Change) {
+  // Its comment goes with it into the index's own file, after the build (the main file runs before it).
+  if (COMMENT_ON_INDEX.test(s.sql)) return { up: [{ ...s, phase: 'concurrent' as const }] };
   if (!CREATE_INDEX.test(s.sql)) return undefined;
   const sql = s.sql.replace(CREATE_INDEX, (_m, unique: string | undefined) => `CREATE ${unique ?? ''}INDEX CONCURRENTLY `);
   const plan: DownPlan = {
