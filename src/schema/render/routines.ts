@@ -62,10 +62,7 @@ function renderExtension(c: Change): TableRendering {
     const x = c.after as ExtensionInfo;
     return { statements: [at(RANK_EXTENSION, `CREATE EXTENSION IF NOT EXISTS ${name} SCHEMA ${ident(x.schema)};`)] };
   }
-  // Never DROP EXTENSION (other services and data may use it): one no owned object uses any more is left
-  // installed, and a snapshot lists only the extensions owned objects use, so nothing is left to do. A
-  // refusal here made every added extension impossible to diff, since its down is this drop.
-  if (c.op === 'drop') return { statements: [] };
+  if (c.op === 'drop') return { statements: [], refused: 'an extension is never dropped by a migration: other services and data may use it; drop it by hand if it must go' };
   if (c.attribute === 'schema') return { statements: [at(RANK_EXTENSION, `ALTER EXTENSION ${name} SET SCHEMA ${ident(String(c.after))};`)] };
   return { statements: [], refused: `extension attribute ${c.attribute} is not rendered` };
 }
