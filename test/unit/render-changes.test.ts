@@ -112,6 +112,19 @@ describe('renderChanges: columns', () => {
     ]);
   });
 
+  it("a change's hazard is written above its own statements only, not above another change of the same column", () => {
+    const from = snap([budgets({ columns: [id, column('title', 'text', 2, { comment: 'shown' })] })]);
+    const to = snap([budgets({ columns: [id, column('title', 'integer', 2)] })]);
+    const r = renderChanges(diff(from, to), { from, to, existingTables: new Set(from.tables.map(nameKey)) });
+    assert.deepEqual(
+      r.up.map((s) => [s.sql, s.hazards.map((h) => h.hazard)]),
+      [
+        ['ALTER TABLE budgets ALTER COLUMN title TYPE integer USING title::integer;', ['table-rewrite']],
+        ['COMMENT ON COLUMN budgets.title IS NULL;', []],
+      ],
+    );
+  });
+
   it('a type change drops the default around ALTER TYPE … USING and sets it again; collation rides on it', () => {
     const from = snap([budgets({ columns: [id, column('total', 'integer', 2, { default: '0' })] })]);
     const to = snap([budgets({ columns: [id, column('total', 'numeric(12,2)', 2, { default: '0.00' })] })]);
@@ -205,6 +218,23 @@ describe('renderChanges: constraints and indexes', () => {
       'ALTER TABLE budgets DROP COLUMN extra;',
       'ALTER TABLE budgets ADD CONSTRAINT budgets_user_id_fkey FOREIGN KEY (id) REFERENCES public.users(id);',
     ]);
+  });
+
+  it('an EXCLUDE constraint added to an existing table is written above its blocks-writes hazard, in words of its own', () => {
+    const exclude = { name: 'budgets_id_excl', kind: 'exclusion' as const, definition: 'EXCLUDE USING btree (id WITH =)', validated: true };
+    const from = snap([budgets()]);
+    const to = snap([budgets({ constraints: [pk, exclude] })]);
+    const r = renderChanges(diff(from, to), { from, to, existingTables: new Set(from.tables.map(nameKey)) });
+    assert.deepEqual(
+      r.up.map((s) => [s.sql, s.hazards.map((h) => h.hazard)]),
+      [['ALTER TABLE budgets ADD CONSTRAINT budgets_id_excl EXCLUDE USING btree (id WITH =);', ['blocks-writes']]],
+    );
+    assert.deepEqual(
+      r.hazards.map((h) => `${h.hazard}: ${h.object}: ${h.sentence}`),
+      ['blocks-writes: constraint budgets_id_excl on budgets: an exclusion constraint has no NOT VALID or concurrent form: its index is built under an ACCESS EXCLUSIVE lock'],
+    );
+    // Inside a new table it is part of CREATE TABLE: nothing to block.
+    assert.deepEqual(render(snap([]), to).hazards, []);
   });
 
   it('a changed definition is dropped and added again; NOT VALID going away is a VALIDATE; comments', () => {

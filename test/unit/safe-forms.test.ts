@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { diff } from '../../src/schema/diff/diff.js';
 import { renderChanges } from '../../src/schema/render/changes.js';
+import { draftMigrations } from '../../src/schema/render/drafts.js';
 import { notNullCheckName, safeForms } from '../../src/schema/render/safe.js';
-import type { Snapshot, TableInfo } from '../../src/schema/snapshot.js';
+import type { Snapshot, TableInfo, TypeInfo } from '../../src/schema/snapshot.js';
 import { nameKey } from '../../src/sql/ident.js';
 import { column, emptySnapshot, table } from './schema-fixtures.js';
 
@@ -36,11 +37,62 @@ describe('safeForms', () => {
     assert.deepEqual(r.down, ['concurrent!: DROP INDEX CONCURRENTLY IF EXISTS budgets_title_idx;']);
   });
 
-  it('a replaced index: the old one dropped in the main file, the new one built CONCURRENTLY', () => {
+  it('a replaced index: the old one dropped CONCURRENTLY before the main file, the new one built CONCURRENTLY after', () => {
     const idx = (cols: string) => ({ name: 'budgets_title_idx', definition: `CREATE INDEX budgets_title_idx ON public.budgets USING btree (${cols})` });
     const r = safe(snap([budgets({ indexes: [idx('title')] })]), snap([budgets({ indexes: [idx('title, user_id')] })]));
-    assert.deepEqual(r.up, ['main: DROP INDEX budgets_title_idx;', 'concurrent!: CREATE INDEX CONCURRENTLY budgets_title_idx ON public.budgets USING btree (title, user_id);']);
-    assert.deepEqual(r.down, ['concurrent!: DROP INDEX CONCURRENTLY IF EXISTS budgets_title_idx;', 'main: CREATE INDEX budgets_title_idx ON public.budgets USING btree (title);']);
+    assert.deepEqual(r.up, [
+      'drop-concurrent!: DROP INDEX CONCURRENTLY IF EXISTS budgets_title_idx;',
+      'concurrent!: CREATE INDEX CONCURRENTLY budgets_title_idx ON public.budgets USING btree (title, user_id);',
+    ]);
+    assert.deepEqual(r.down, [
+      'concurrent!: DROP INDEX CONCURRENTLY IF EXISTS budgets_title_idx;',
+      'drop-concurrent!: CREATE INDEX CONCURRENTLY budgets_title_idx ON public.budgets USING btree (title);',
+    ]);
+  });
+
+  it('an index dropped from an existing table (with the column it reads): DROP INDEX CONCURRENTLY first, built again CONCURRENTLY last in the down', () => {
+    const idx = { name: 'budgets_user_id_idx', definition: 'CREATE INDEX budgets_user_id_idx ON public.budgets USING btree (user_id)' };
+    const r = safe(snap([budgets({ indexes: [idx] })]), snap([budgets({ columns: [id, title] })]));
+    assert.deepEqual(r.up, ['drop-concurrent!: DROP INDEX CONCURRENTLY IF EXISTS budgets_user_id_idx;', 'main: ALTER TABLE budgets DROP COLUMN user_id;']);
+    assert.deepEqual(r.down, ['main: ALTER TABLE budgets ADD COLUMN user_id bigint;', 'drop-concurrent!: CREATE INDEX CONCURRENTLY budgets_user_id_idx ON public.budgets USING btree (user_id);']);
+    // Cut into files: the drop first (its own no-transaction file), then the main file; downs run in reverse.
+    const from = snap([budgets({ indexes: [idx] })]);
+    const ctx = { from, to: snap([budgets({ columns: [id, title] })]), existingTables: new Set(from.tables.map(nameKey)) };
+    const drafts = draftMigrations(safeForms(renderChanges(diff(ctx.from, ctx.to), ctx), ctx), 'slim');
+    assert.deepEqual(
+      drafts.map((d) => [d.slug, d.transactional, d.up.map((s) => s.sql), d.down.map((s) => s.sql)]),
+      [
+        [
+          'slim_drop_idx_budgets_user_id_idx',
+          false,
+          ['DROP INDEX CONCURRENTLY IF EXISTS budgets_user_id_idx;'],
+          ['CREATE INDEX CONCURRENTLY budgets_user_id_idx ON public.budgets USING btree (user_id);'],
+        ],
+        ['slim', true, ['ALTER TABLE budgets DROP COLUMN user_id;'], ['ALTER TABLE budgets ADD COLUMN user_id bigint;']],
+      ],
+    );
+  });
+
+  it("an index's comment goes with it: after its build in its file, put back after its rebuild in the down", () => {
+    const idx = { name: 'budgets_title_idx', definition: 'CREATE INDEX budgets_title_idx ON public.budgets USING btree (title)', comment: 'search' };
+    const files = (from: Snapshot, to: Snapshot) => {
+      const ctx = { from, to, existingTables: new Set(from.tables.map(nameKey)) };
+      return draftMigrations(safeForms(renderChanges(diff(from, to), ctx), ctx), 's').map((d) => [d.slug, d.up.map((x) => x.sql), d.down.map((x) => x.sql)]);
+    };
+    assert.deepEqual(files(snap([budgets()]), snap([budgets({ indexes: [idx] })])), [
+      [
+        's_idx_budgets_title_idx',
+        ['CREATE INDEX CONCURRENTLY budgets_title_idx ON public.budgets USING btree (title);', "COMMENT ON INDEX budgets_title_idx IS 'search';"],
+        ['DROP INDEX CONCURRENTLY IF EXISTS budgets_title_idx;'],
+      ],
+    ]);
+    assert.deepEqual(files(snap([budgets({ indexes: [idx] })]), snap([budgets()])), [
+      [
+        's_drop_idx_budgets_title_idx',
+        ['DROP INDEX CONCURRENTLY IF EXISTS budgets_title_idx;'],
+        ['CREATE INDEX CONCURRENTLY budgets_title_idx ON public.budgets USING btree (title);', "COMMENT ON INDEX budgets_title_idx IS 'search';"],
+      ],
+    ]);
   });
 
   it('a new table keeps the plain form', () => {
@@ -120,6 +172,26 @@ describe('safeForms', () => {
       'validate: CREATE UNIQUE INDEX u ON budgets (title, id);',
       'concurrent!: DROP INDEX CONCURRENTLY IF EXISTS u;',
       'main: ALTER TABLE budgets ADD CONSTRAINT u UNIQUE (title);',
+    ]);
+  });
+
+  it("a CHECK added to an existing domain: NOT VALID, then VALIDATE; its down goes back to NOT VALID; a new domain's stays inside CREATE DOMAIN", () => {
+    const positive = (constraints: { name: string; definition: string }[]): TypeInfo => ({ kind: 'domain', schema: 'public', name: 'positive', baseType: 'integer', notNull: false, constraints });
+    const gt0 = { name: 'positive_check', definition: 'CHECK ((VALUE > 0))' };
+    const small = { name: 'positive_small', definition: 'CHECK ((VALUE < 1000))' };
+    const with_ = (types: TypeInfo[]): Snapshot => ({ ...emptySnapshot(), types });
+    const r = safe(with_([positive([gt0])]), with_([positive([gt0, small])]));
+    assert.deepEqual(r.up, ['main: ALTER DOMAIN positive ADD CONSTRAINT positive_small CHECK ((VALUE < 1000)) NOT VALID;', 'validate: ALTER DOMAIN positive VALIDATE CONSTRAINT positive_small;']);
+    assert.deepEqual(r.down, [
+      'validate: ALTER DOMAIN positive DROP CONSTRAINT positive_small;',
+      'validate: ALTER DOMAIN positive ADD CONSTRAINT positive_small CHECK ((VALUE < 1000)) NOT VALID;',
+      'main: ALTER DOMAIN positive DROP CONSTRAINT positive_small;',
+    ]);
+    // Desired NOT VALID stays so; a new domain is created with its CHECKs.
+    const notValid = safe(with_([positive([gt0])]), with_([positive([gt0, { ...small, definition: `${small.definition} NOT VALID` }])]));
+    assert.deepEqual(notValid.up, ['main: ALTER DOMAIN positive ADD CONSTRAINT positive_small CHECK ((VALUE < 1000)) NOT VALID;']);
+    assert.deepEqual(safe(with_([]), with_([positive([gt0, small])])).up, [
+      'main: CREATE DOMAIN positive AS integer CONSTRAINT positive_check CHECK ((VALUE > 0)) CONSTRAINT positive_small CHECK ((VALUE < 1000));',
     ]);
   });
 

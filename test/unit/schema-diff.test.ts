@@ -449,6 +449,28 @@ describe('diff: hazards', () => {
     );
   });
 
+  it('an EXCLUDE constraint added or redefined blocks writes while its index is built; a CHECK does not (it has NOT VALID)', () => {
+    const exclude = { name: 'orders_no_overlap', kind: 'exclusion' as const, definition: 'EXCLUDE USING gist (during WITH &&)', validated: true };
+    assert.deepEqual(
+      hazardsOf((s) => orders(s).constraints.push(exclude)),
+      [['blocks-writes']],
+    );
+    const withExclude = everything();
+    orders(withExclude).constraints.push(exclude);
+    assert.deepEqual(
+      hazardsOf((s) => (orders(s).constraints.at(-1)!.definition = 'EXCLUDE USING gist (during WITH &&) WHERE (total > 0)'), withExclude),
+      [['blocks-writes']],
+    );
+    assert.deepEqual(
+      hazardsOf((s) => orders(s).constraints.pop(), withExclude),
+      [[]],
+    );
+    assert.deepEqual(
+      hazardsOf((s) => orders(s).constraints.push({ name: 'orders_total_check2', kind: 'check', definition: 'CHECK ((total < 1000))', validated: true })),
+      [[]],
+    );
+  });
+
   it('a table with no hazards at all stays quiet', () => {
     const a = everything();
     a.tables = [table('plain', { columns: [column('a', 'integer', 1)] })];

@@ -3,12 +3,13 @@
  * triggers and policies, each list in `from`'s order then what only `to` has. Hazards: dropping a
  * column loses data; a type change rewrites the table unless it is a known widening (hazards.ts);
  * SET NOT NULL scans the table under an ACCESS EXCLUSIVE lock; adding a column whose value is computed
- * per row (a volatile default, an identity, a stored generated column) rewrites the table.
+ * per row (a volatile default, an identity, a stored generated column) rewrites the table; adding an
+ * EXCLUDE constraint builds its index under that lock, and has no NOT VALID or USING INDEX form.
  */
 import { nameKey } from '../../sql/ident.js';
 import { normalizeIndexDef, normalizeSql } from '../normalize.js';
-import type { ColumnInfo, IdentitySpec, SequenceOptions, TableInfo } from '../snapshot.js';
-import type { ObjectId } from './change.js';
+import type { ColumnInfo, ConstraintInfo, IdentitySpec, SequenceOptions, TableInfo } from '../snapshot.js';
+import type { Hazard, ObjectId } from './change.js';
 import { attr, type Collect, match, sameList, sameText } from './collect.js';
 import { typeChangeRewrites, volatileDefault } from './hazards.js';
 
@@ -40,11 +41,11 @@ export function diffTable(c: Collect, f: TableInfo, t: TableInfo): void {
     (x) => x.name,
     (fc, tc) => {
       const cid = on('constraint', fc.name, fc.kind);
-      if (fc.kind !== tc.kind || !sameSql(fc.definition, tc.definition)) c.alter(cid, 'definition', fc.definition, tc.definition);
+      if (fc.kind !== tc.kind || !sameSql(fc.definition, tc.definition)) c.alter(cid, 'definition', fc.definition, tc.definition, exclusionHazard(tc));
       attr(c, cid, 'comment', fc.comment, tc.comment);
     },
     (x) => c.drop(on('constraint', x.name, x.kind), x),
-    (x) => c.add(on('constraint', x.name, x.kind), x),
+    (x) => c.add(on('constraint', x.name, x.kind), x, exclusionHazard(x)),
   );
   match(
     f.indexes,
@@ -86,6 +87,11 @@ export function diffTable(c: Collect, f: TableInfo, t: TableInfo): void {
     (x) => c.drop(on('policy', x.name), x),
     (x) => c.add(on('policy', x.name), x),
   );
+}
+
+/** An EXCLUDE constraint added blocks writes while its index is built: no safe form exists. */
+function exclusionHazard(x: ConstraintInfo): Hazard[] {
+  return x.kind === 'exclusion' ? ['blocks-writes'] : [];
 }
 
 /** ADD COLUMN writes every row when each row gets its own value. */

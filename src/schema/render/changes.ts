@@ -25,6 +25,7 @@ import { displayName, nameKey } from '../../sql/ident.js';
 import type { Change } from '../diff/change.js';
 import { diff as diffSnapshots } from '../diff/diff.js';
 import type { Snapshot } from '../snapshot.js';
+import { compositeRetypedInUse } from './composite-in-use.js';
 import { isRoutineChange, renderRoutineChange, writesFunctionBody } from './routines.js';
 import type { HazardNote, RenderContext, RenderedChanges, Statement } from './statement.js';
 import { isTableChange, renderTableChange, type TableRendering } from './tables.js';
@@ -81,7 +82,8 @@ function renderOneWay(changes: readonly Change[], from: Snapshot, to: Snapshot, 
   const orderOf = (c: Change) => (c.op === 'add' && c.id.kind === 'table' ? (created.get(`table:${nameKey(c.id)}`) ?? 0) : viewOrder(c, from, to));
   const sorted = [...changes].map((c, i) => ({ c, i })).sort((a, b) => orderOf(a.c) - orderOf(b.c) || a.i - b.i);
   for (const { c } of sorted) {
-    const r = renderOne(c, from, to);
+    const retyped = compositeRetypedInUse(c, from);
+    const r: ReturnType<typeof renderOne> = retyped ? { statements: [], refused: retyped } : renderOne(c, from, to);
     if (r === undefined) {
       // Only `unsupported` reaches here today: what baseline cannot reproduce, diff cannot write either.
       const reason =
@@ -106,9 +108,21 @@ function renderOneWay(changes: readonly Change[], from: Snapshot, to: Snapshot, 
     sql: s.sql,
     phase: s.phase === 'enum-values' && !ownFile ? 'main' : (s.phase ?? 'main'),
     changes: s.change ? [s.change] : [],
-    hazards: s.change ? hazards.filter((h) => h.object === objectLabel(s.change as Change)) : [],
+    hazards: s.change ? notesOf(s.change, hazards, changes, existing) : [],
   }));
   return { statements, refused, hazards };
+}
+
+/**
+ * The hazard notes written above a statement of change `c`: its object's, less those another change of
+ * the same object gave (a column's type change rewrites the table; its comment change does not).
+ */
+function notesOf(c: Change, hazards: readonly HazardNote[], changes: readonly Change[], existing: ReadonlySet<string>): HazardNote[] {
+  const label = objectLabel(c);
+  const key = (h: HazardNote) => `${h.hazard}\0${h.sentence}`;
+  const own = new Set(hazardNotes(c, existing).map(key));
+  const others = new Set(changes.filter((o) => o !== c && objectLabel(o) === label).flatMap((o) => hazardNotes(o, existing).map(key)));
+  return hazards.filter((h) => h.object === label && (own.has(key(h)) || !others.has(key(h))));
 }
 
 function renderOne(c: Change, from: Snapshot, to: Snapshot): TableRendering | TypeRendering | undefined {
@@ -144,7 +158,10 @@ function objectLabel(c: Change): string {
 const HAZARD_WORDS: Record<string, (c: Change) => string> = {
   'data-loss': (c) => (c.id.kind === 'table' ? 'dropping the table deletes its rows' : 'dropping the column deletes its values'),
   'table-rewrite': (c) => (c.op === 'add' ? 'each row gets its own value: the table is rewritten under an ACCESS EXCLUSIVE lock' : 'the table is rewritten under an ACCESS EXCLUSIVE lock'),
-  'blocks-writes': () => 'SET NOT NULL reads every row under an ACCESS EXCLUSIVE lock',
+  'blocks-writes': (c) =>
+    c.id.kind === 'constraint'
+      ? 'an exclusion constraint has no NOT VALID or concurrent form: its index is built under an ACCESS EXCLUSIVE lock'
+      : 'SET NOT NULL reads every row under an ACCESS EXCLUSIVE lock',
   'breaks-dependents': () => "another service's objects depend on it",
 };
 

@@ -1,9 +1,10 @@
 /**
  * Statements cut into migration files (issue 13, docs/plan-issue-13.md §2.2, §2.3), pure. In run order:
  * `<slug>_enum_values` (labels a later statement uses: PostgreSQL refuses a label added in the same
- * transaction), `<slug>` (the main file), one `<slug>_idx_<index>` no-transaction file per CONCURRENTLY
- * statement (README: one statement per no-transaction file), then `<slug>_validate`. Each file's down
- * is the down statements of its phase (for an index file: of its index), in the down's order.
+ * transaction), one `<slug>_drop_idx_<index>` no-transaction file per index dropped CONCURRENTLY,
+ * `<slug>` (the main file), one `<slug>_idx_<index>` no-transaction file per index built CONCURRENTLY
+ * (README: one statement per no-transaction file), then `<slug>_validate`. Each file's down is the
+ * down statements of its phase (for an index file: of its index), in the down's order.
  */
 import type { SchemaDifference } from '../snapshot.js';
 import type { Phase, RenderedChanges, Statement } from './statement.js';
@@ -41,14 +42,28 @@ export function draftMigrations(r: RenderedChanges, slug: string): MigrationDraf
   const drafts: MigrationDraft[] = [];
   const enumValues = of(r.up, 'enum-values');
   if (enumValues.length > 0) drafts.push(draft(`${slug}_enum_values`, enumValues, of(r.down, 'enum-values')));
+  // One no-transaction file per index (its CONCURRENTLY statement, then its comment), its down the same
+  // phase's statements about that index.
+  const alone = (phase: Phase, part: string) => {
+    const ups = of(r.up, phase);
+    const downs = of(r.down, phase);
+    for (const key of new Set(ups.map(objectKey))) {
+      const up = ups.filter((s) => objectKey(s) === key);
+      const name = up[0].changes[0]?.id.name ?? String(drafts.length);
+      drafts.push(
+        draft(
+          `${slug}_${part}_${slugPart(name)}`,
+          up,
+          downs.filter((d) => objectKey(d) === key),
+          false,
+        ),
+      );
+    }
+  };
+  alone('drop-concurrent', 'drop_idx');
   const main = draft(slug, of(r.up, 'main'), of(r.down, 'main'));
   if (main.up.length > 0 || main.down.length > 0) drafts.push(main);
-  const concurrentDown = of(r.down, 'concurrent');
-  for (const s of of(r.up, 'concurrent')) {
-    const name = s.changes[0]?.id.name ?? String(drafts.length);
-    const down = concurrentDown.filter((d) => objectKey(d) === objectKey(s));
-    drafts.push(draft(`${slug}_idx_${slugPart(name)}`, [s], down, false));
-  }
+  alone('concurrent', 'idx');
   const validate = of(r.up, 'validate');
   if (validate.length > 0) drafts.push(draft(`${slug}_validate`, validate, of(r.down, 'validate')));
   return drafts;

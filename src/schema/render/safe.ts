@@ -1,8 +1,9 @@
 /**
  * Safe forms (issue 13, docs/plan-issue-13.md §2.3): a pass over renderChanges' plain statements that
  * rewrites what would hold an ACCESS EXCLUSIVE lock through a scan of a table with rows (only tables in
- * `ctx.existingTables`; a new table keeps the plain form). Pure. Matching is on the Changes a statement
- * implements, and on its leading SQL words only to tell the ADD from the DROP of a replaced object.
+ * `ctx.existingTables`; a new table keeps the plain form), or of every column of a domain given a new
+ * CHECK. Pure. Matching is on the Changes a statement implements, and on its leading SQL words only to
+ * tell the ADD from the DROP of a replaced object.
  *
  * Each file's down restores exactly the state before that file (`tidemark test` runs every file's
  * up, down, up): the validate file's down re-adds a constraint NOT VALID, or re-creates the index a
@@ -29,7 +30,9 @@ export function safeForms(r: RenderedChanges, ctx: RenderContext): RenderedChang
   for (const s of r.up) {
     const c = s.changes.length === 1 ? s.changes[0] : undefined;
     const table = c?.id.table;
-    const result = c && table !== undefined && ctx.existingTables.has(nameKey({ schema: c.id.schema, name: table })) ? safeStatement(s, c) : undefined;
+    // A domain's CHECK is added to a domain that exists (a new one has it inside CREATE DOMAIN).
+    const exists = c?.id.parent === 'domain' || (table !== undefined && ctx.existingTables.has(nameKey({ schema: c?.id.schema ?? '', name: table })));
+    const result = c && exists ? safeStatement(s, c) : undefined;
     if (!result) {
       up.push(s);
       continue;
@@ -41,8 +44,9 @@ export function safeForms(r: RenderedChanges, ctx: RenderContext): RenderedChang
   }
   const down: Statement[] = [];
   for (const d of r.down) {
-    const plan = plans.find((p) => d.changes.some((dc) => inverseOf(p.change, dc)));
-    down.push(...(plan ? plan.rewrite(d) : [d]));
+    // A replaced index has two plans (its old one dropped, its new one built): each rewrites its own statements.
+    const mine = plans.filter((p) => d.changes.some((dc) => inverseOf(p.change, dc)));
+    down.push(...mine.reduce((list, p) => list.flatMap(p.rewrite), [d]));
   }
   // The validate file runs last, so its down runs first, its statements reversed.
   const validateDown = [...plans].reverse().flatMap((p) => p.validateDown);
@@ -65,6 +69,10 @@ function stmt(sql: string, phase: Statement['phase'], c: Change, hazards: readon
 }
 
 function safeStatement(s: Statement, c: Change): { up: Statement[]; plan?: DownPlan } | undefined {
+  if (c.id.kind === 'constraint' && c.id.parent === 'domain') return c.op === 'drop' ? undefined : safeDomainCheck(s, c);
+  if (c.id.kind === 'index' && c.id.parent === undefined && DROP_INDEX.test(s.sql) && (c.op === 'drop' || (c.op === 'alter' && c.attribute === 'definition'))) {
+    return concurrentIndexDrop(s, c);
+  }
   if (c.id.kind === 'index' && (c.op === 'add' || (c.op === 'alter' && c.attribute === 'definition'))) return concurrentIndex(s, c);
   if (c.id.kind === 'constraint' && (c.op === 'add' || (c.op === 'alter' && c.attribute === 'definition'))) return safeConstraint(s, c);
   if (c.id.kind === 'column' && c.op === 'alter' && c.attribute === 'notNull' && c.after === true) return safeNotNull(s, c);
@@ -72,8 +80,33 @@ function safeStatement(s: Statement, c: Change): { up: Statement[]; plan?: DownP
 }
 
 const CREATE_INDEX = /^CREATE (UNIQUE )?INDEX /;
+const DROP_INDEX = /^DROP INDEX /;
+const COMMENT_ON_INDEX = /^COMMENT ON INDEX /;
+
+/**
+ * An index dropped from a table that exists (or replaced by one of another definition): DROP INDEX
+ * CONCURRENTLY in its own file BEFORE the main file (which may drop the columns it reads), so the down
+ * of that file, run after the main file's down put them back, builds it again CONCURRENTLY.
+ */
+function concurrentIndexDrop(s: Statement, c: Change) {
+  const sql = s.sql.replace(DROP_INDEX, 'DROP INDEX CONCURRENTLY IF EXISTS ');
+  const plan: DownPlan = {
+    change: c,
+    rewrite: (d) => {
+      if (CREATE_INDEX.test(d.sql)) {
+        return [{ ...d, sql: d.sql.replace(CREATE_INDEX, (_m, unique: string | undefined) => `CREATE ${unique ?? ''}INDEX CONCURRENTLY `), phase: 'drop-concurrent', concurrently: true }];
+      }
+      // Its comment is put back in the same file, after the build.
+      return COMMENT_ON_INDEX.test(d.sql) ? [{ ...d, phase: 'drop-concurrent' }] : [d];
+    },
+    validateDown: [],
+  };
+  return { up: [stmt(sql, 'drop-concurrent', c, s.hazards, true)], plan };
+}
 
 function concurrentIndex(s: Statement, c: Change) {
+  // Its comment goes with it into the index's own file, after the build (the main file runs before it).
+  if (COMMENT_ON_INDEX.test(s.sql)) return { up: [{ ...s, phase: 'concurrent' as const }] };
   if (!CREATE_INDEX.test(s.sql)) return undefined;
   const sql = s.sql.replace(CREATE_INDEX, (_m, unique: string | undefined) => `CREATE ${unique ?? ''}INDEX CONCURRENTLY `);
   const plan: DownPlan = {
@@ -124,6 +157,25 @@ function safeConstraint(s: Statement, c: Change) {
     ],
     plan,
   };
+}
+
+/**
+ * A CHECK added to a domain checks every column of that domain under lock: NOT VALID in the main file
+ * (new rows are checked at once), VALIDATE in the validate file. Its down goes back to NOT VALID, as a
+ * table's CHECK does (pg_get_constraintdef writes ` NOT VALID` for a domain's too, so the snapshots see it).
+ */
+function safeDomainCheck(s: Statement, c: Change) {
+  if (!s.sql.includes(' ADD CONSTRAINT ')) return undefined;
+  const definition = c.op === 'add' ? (c.after as { definition: string }).definition : String(c.op === 'alter' ? c.after : '');
+  if (!definition.startsWith('CHECK ') || definition.endsWith(' NOT VALID')) return undefined;
+  const domain = `ALTER DOMAIN ${qualified({ schema: c.id.schema, name: c.id.table ?? '' })}`;
+  const name = ident(c.id.name);
+  const plan: DownPlan = {
+    change: c,
+    rewrite: (d) => [d],
+    validateDown: [stmt(`${domain} DROP CONSTRAINT ${name};`, 'validate', c), stmt(`${domain} ADD CONSTRAINT ${name} ${definition} NOT VALID;`, 'validate', c)],
+  };
+  return { up: [{ ...s, sql: `${s.sql.replace(/;$/, '')} NOT VALID;` }, stmt(`${domain} VALIDATE CONSTRAINT ${name};`, 'validate', c)], plan };
 }
 
 /**

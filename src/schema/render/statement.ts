@@ -8,10 +8,12 @@ import type { Snapshot } from '../snapshot.js';
 
 /**
  * When a statement runs, as `tidemark diff` cuts its files: labels an enum gains (their own file when a
- * later statement uses them: PostgreSQL refuses a label added in the same transaction), the main
- * transactional file, one no-transaction file per CONCURRENTLY index, then the VALIDATE file.
+ * later statement uses them: PostgreSQL refuses a label added in the same transaction), one
+ * no-transaction file per index dropped CONCURRENTLY (before the main file, so a column it drops
+ * is still there when the down builds the index again), the main transactional file, one
+ * no-transaction file per CONCURRENTLY index built, then the VALIDATE file.
  */
-export type Phase = 'enum-values' | 'main' | 'concurrent' | 'validate';
+export type Phase = 'enum-values' | 'drop-concurrent' | 'main' | 'concurrent' | 'validate';
 
 /** A hazard in words: printed by `tidemark diff` and written as `-- hazard (<id>): <sentence>` above its statement. */
 export interface HazardNote {
