@@ -3,6 +3,7 @@
 // "applying both schemas once" in the same run, on the PostgreSQL server and on PGlite.
 //
 //   npm run build && node bench/diff.mjs [--runs 5] [--tables 200] [--backends postgres,pglite] [--keep] [--enum-value]
+//   TIDEMARK_BENCH_CLIS=before=DIR1,after=DIR2 node bench/diff.mjs …   (several builds' diff, interleaved in each round)
 //
 // The script writes, in a temporary directory: from.sql (N tables t_001…: identity PK, a foreign-key
 // chain to the previous table, mixed column types, a CHECK, an index each, a trigger on every 10th (t_005, t_015, …: the table dropped below, t_200, has none — see RESULTS); 3 enums,
@@ -20,14 +21,16 @@
 //       - pglite: one Node process (this script with --pglite-peer) that opens an in-memory PGlite from the
 //         same cached data-dir tarball tidemark's shadows use, execs from.sql, closes, then the same with
 //         to.sql — no tidemark code.
-// Reported: median (min, max) of each, the ratio (a)/(b) of medians and the median of the per-round ratios,
-// and diff's phases from its --json (durationMs of the core, proof.ms). migra and atlas (the natural
-// peers for the diff itself) are not installable here: no peer row for (a).
+// Reported: median (min, max) of each, the ratio (a)/(b) of medians and the median (min, max) of the
+// per-round ratios, and diff's phases from its --json (durationMs of the core, proof.ms). With
+// TIDEMARK_BENCH_CLIS each build's diff runs in every round (rotated) and a builds-side-by-side table
+// follows. migra and atlas (the natural peers for the diff itself) are not installable here: no peer row
+// for (a).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { adminQuery, arg, CLI, dropDatabase, freshDatabase, ROOT, stats, withDatabase, ADMIN_URL } from './lib.mjs';
+import { ADMIN_URL, adminQuery, arg, CLIS, clisInRound, comparisonLines, dropDatabase, freshDatabase, labelled, ROOT, stats, withDatabase } from './lib.mjs';
 
 // ---- the peer for PGlite, run as its own process ----
 if (process.argv[2] === '--pglite-peer') {
@@ -39,6 +42,7 @@ const runs = Number(arg('runs', 5));
 const tables = Number(arg('tables', 200));
 const backends = arg('backends', 'postgres,pglite').split(',');
 const keep = process.argv.includes('--keep');
+if (!(runs >= 1) || !(tables >= 160)) throw new Error('--runs must be at least 1 and --tables at least 160 (the changes edit tables up to t_155)');
 
 // ---- the schemas ----
 
@@ -196,8 +200,8 @@ writeFileSync(path.join(work, 'to.sql'), toSql);
 writeFileSync(path.join(ws, 'schema/bench.sql'), toSql);
 writeFileSync(path.join(ws, 'migrations/bench/bench_001_initial.sql'), `-- tidemark:up\n${fromSql}\n-- tidemark:down\n${dropAll()}`);
 writeFileSync(path.join(ws, 'tidemark.config.json'), JSON.stringify({ services: { bench: { migrations: 'migrations/bench', owns: ['*'], schema: 'schema/bench.sql' } } }, null, 2));
-const tm = (args) => run(process.execPath, [CLI, ...args], { cwd: ws });
-tm(['sum']);
+const tm = (cli, args) => run(process.execPath, [cli, ...args], { cwd: ws });
+tm(CLIS[0].cli, ['sum']);
 
 const serverDb = 'tidemark_bench_diff_target';
 const peerDbs = ['tidemark_bench_diff_from', 'tidemark_bench_diff_to'];
@@ -207,8 +211,8 @@ if (backends.includes('pglite')) targets.pglite = `pglite:${path.join(work, 'pgl
 const tarball = path.join(process.env.TIDEMARK_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'tidemark'), 'pglite-0.5.16.tar');
 
 /** One `tidemark diff --dry-run --json`: wall seconds and the result's phases; refuses a result that is not the expected diff. */
-function diffOnce(backend) {
-  const { seconds, stdout } = tm(['diff', '--service', 'bench', '--dry-run', '--json', '--database', targets[backend]]);
+function diffOnce(backend, cli) {
+  const { seconds, stdout } = tm(cli, ['diff', '--service', 'bench', '--dry-run', '--json', '--database', targets[backend]]);
   const result = JSON.parse(stdout);
   if (!result.ok || !result.proof) throw new Error(`diff on ${backend} did not prove: ${JSON.stringify(result.error ?? result).slice(0, 2000)}`);
   return { seconds, core: result.durationMs / 1000, proof: result.proof.ms / 1000, result };
@@ -229,7 +233,7 @@ function applyOnce(backend) {
 
 // A first diff per back-end, untimed: checks the result, makes the PGlite target and fills the caches.
 const first = {};
-for (const backend of backends) first[backend] = diffOnce(backend).result;
+for (const backend of backends) for (const { cli } of CLIS) first[backend] = diffOnce(backend, cli).result;
 if (backends.includes('pglite')) applyOnce('pglite');
 const shape = first[backends[0]];
 process.stderr.write(
@@ -244,11 +248,13 @@ const samples = {};
 const add = (name, v) => (samples[name] ??= []).push(v);
 const loads = [os.loadavg()[0]];
 const jobs = backends.flatMap((b) => [
-  () => {
-    const d = diffOnce(b);
-    add(`${b}: diff`, d.seconds);
-    add(`${b}: diff core`, d.core);
-    add(`${b}: diff proof`, d.proof);
+  (r) => {
+    for (const { label, cli } of clisInRound(r)) {
+      const d = diffOnce(b, cli);
+      add(labelled(label, `${b}: diff`), d.seconds);
+      add(labelled(label, `${b}: diff core`), d.core);
+      add(labelled(label, `${b}: diff proof`), d.proof);
+    }
   },
   () => {
     const a = applyOnce(b);
@@ -260,7 +266,7 @@ const jobs = backends.flatMap((b) => [
 ]);
 for (let r = 0; r < runs; r++) {
   const k = r % jobs.length;
-  for (const job of [...jobs.slice(k), ...jobs.slice(0, k)]) job();
+  for (const job of [...jobs.slice(k), ...jobs.slice(0, k)]) job(r);
   loads.push(os.loadavg()[0]);
   process.stderr.write(`round ${r + 1}/${runs} done (load ${os.loadavg()[0].toFixed(1)})\n`);
 }
@@ -294,30 +300,44 @@ const lines = [
   '|---|---|---|---|',
 ];
 for (const b of backends) {
-  const d = samples[`${b}: diff`];
   const a = samples[`${b}: apply`];
   const peer = b === 'postgres' ? 'psql -f from.sql + psql -f to.sql, fresh databases' : 'plain PGlite: open from the tarball + exec, from.sql then to.sql (one node process)';
-  lines.push(`| ${b}: (a) tidemark diff --dry-run, whole command | ${cell(d)} | ${ratio(d, a)}× | ${perRound(d, a)} |`);
+  const both = b === 'postgres' ? a.map((x, i) => x + samples[`${b}: create`][i]) : undefined;
+  for (const { label } of CLIS) {
+    const d = samples[labelled(label, `${b}: diff`)];
+    lines.push(`| ${labelled(label, `${b}: (a) tidemark diff --dry-run, whole command`)} | ${cell(d)} | ${ratio(d, a)}× | ${perRound(d, a)} |`);
+    if (both) lines.push(`| ${labelled(label, `${b}: (a) against (b') below`)} | – | ${ratio(d, both)}× | ${perRound(d, both)} |`);
+  }
   lines.push(`| ${b}: (b) ${peer} | ${cell(a)} | 1.00× | – |`);
-  if (b === 'postgres') {
-    const both = a.map((x, i) => x + samples[`${b}: create`][i]);
-    lines.push(`| ${b}: (b') CREATE DATABASE ×2 + (b) | ${cell(both)} | ${ratio(d, both)}× | ${perRound(d, both)} |`);
-  } else {
+  if (both) lines.push(`| ${b}: (b') CREATE DATABASE ×2 + (b) | ${cell(both)} | – | – |`);
+  else {
     lines.push(`| ${b}: (b) of which exec of the two files | ${cell(samples[`${b}: exec`])} | – | – |`);
     lines.push(`| ${b}: (b) of which opening the two PGlite databases | ${cell(samples[`${b}: open`])} | – | – |`);
   }
-  const core = samples[`${b}: diff core`];
-  const proof = samples[`${b}: diff proof`];
-  lines.push(`| ${b}: (a) phase: outside the core (Node start, modules, opening the target) | ${cell(d.map((x, i) => x - core[i]))} | – | – |`);
-  lines.push(`| ${b}: (a) phase: sources + diff + render (core − proof) | ${cell(core.map((x, i) => x - proof[i]))} | – | – |`);
-  lines.push(`| ${b}: (a) phase: proof (drafts up, introspect, down, introspect) | ${cell(proof)} | – | – |`);
+  for (const { label } of CLIS) {
+    const d = samples[labelled(label, `${b}: diff`)];
+    const core = samples[labelled(label, `${b}: diff core`)];
+    const proof = samples[labelled(label, `${b}: diff proof`)];
+    lines.push(`| ${labelled(label, `${b}: (a) phase: outside the core (Node start, modules, opening the target)`)} | ${cell(d.map((x, i) => x - core[i]))} | – | – |`);
+    lines.push(`| ${labelled(label, `${b}: (a) phase: sources + diff + render (core − proof)`)} | ${cell(core.map((x, i) => x - proof[i]))} | – | – |`);
+    lines.push(`| ${labelled(label, `${b}: (a) phase: proof (drafts up, introspect, down, introspect)`)} | ${cell(proof)} | – | – |`);
+  }
 }
 lines.push('');
 for (const b of backends) {
-  const d = stats(samples[`${b}: diff`]).median;
-  const r = Number(ratio(samples[`${b}: diff`], samples[`${b}: apply`]));
-  lines.push(
-    `- ${b}: diff ${d.toFixed(2)} s (aim ≤ 3 s${b === 'postgres' ? '' : ', set for the server shadow'}: ${d <= 3 ? 'holds' : 'does not hold'}); ${r.toFixed(2)}× applying both schemas once (aim ≤ 2×: ${r <= 2 ? 'holds' : 'does not hold'})`,
-  );
+  for (const { label } of CLIS) {
+    const d = stats(samples[labelled(label, `${b}: diff`)]).median;
+    const r = Number(ratio(samples[labelled(label, `${b}: diff`)], samples[`${b}: apply`]));
+    lines.push(
+      `- ${labelled(label, b)}: diff ${d.toFixed(2)} s (aim ≤ 3 s${b === 'postgres' ? '' : ', set for the server shadow'}: ${d <= 3 ? 'holds' : 'does not hold'}); ${r.toFixed(2)}× applying both schemas once (aim ≤ 2×: ${r <= 2 ? 'holds' : 'does not hold'})`,
+    );
+  }
 }
+lines.push(
+  ...comparisonLines(
+    `bench/diff, builds side by side (${tables} tables, ${runs} rounds)`,
+    backends.flatMap((b) => [`${b}: diff`, `${b}: diff core`, `${b}: diff proof`]),
+    (n) => samples[n],
+  ),
+);
 console.log(lines.join('\n'));
