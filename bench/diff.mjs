@@ -6,8 +6,9 @@
 //   TIDEMARK_BENCH_CLIS=before=DIR1,after=DIR2 node bench/diff.mjs …   (several builds' diff, interleaved in each round)
 //
 // The script writes, in a temporary directory: from.sql (N tables t_001…: identity PK, a foreign-key
-// chain to the previous table, mixed column types, a CHECK, an index each, a trigger on every 10th (t_005, t_015, …: the table dropped below, t_200, has none — see RESULTS); 3 enums,
-// 5 functions, 10 views, comments), to.sql (from.sql with 20 changes of different kinds, listed in CHANGES
+// chain to the previous table, mixed column types, a CHECK, an index each, a trigger on every 10th —
+// t_005, t_015, …, so that the table dropped, t_200, has none: a re-created table loses its triggers
+// today, see bench/RESULTS.md; 3 enums, one unused; 5 functions, 10 views, comments), to.sql (from.sql with 20 changes of different kinds, listed in CHANGES
 // below), and a workspace whose one service `bench` owns everything in public, with history = one migration
 // made of from.sql and desired schema = to.sql. Then, in interleaved rounds (the order rotates each round):
 //   (a) `node dist/src/cli/main.js diff --service bench --dry-run --json --database URL` (the whole command:
