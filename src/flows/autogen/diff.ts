@@ -131,18 +131,45 @@ async function generate(target: Target<Session>, options: DiffCoreOptions, resul
   const fromSource = parseSource(options.from, { kind: 'history' });
   const loadOptions = { open: options.open };
 
-  const to = await loadSource(target, service, toSource, true, loadOptions);
+  // Each side loads on a shadow of its own; `on` hands loadSource one already opened.
+  const load = (src: SchemaSource, on?: Shadow) => loadSource(on ? { ...target, openShadow: async () => on } : target, service, src, true, loadOptions);
+  let to: LoadedSchema;
+  let from: LoadedSchema;
+  let toDisposed: Promise<void> | undefined;
+  // A database URL as `to` is read where it is: no shadow for it.
+  const first = toSource.kind === 'url' ? undefined : await target.openShadow({});
+  if (first?.kind === 'same-server') {
+    // Temporary databases on the server: both sides load at once, the server working on both while this
+    // process waits (bench/diff: the two applies are most of a diff). The `to` one is dropped while the
+    // rest runs: a DROP DATABASE takes a checkpoint on PostgreSQL 15.
+    const second =
+      fromSource.kind === 'url'
+        ? undefined
+        : await target.openShadow({}).catch(async (err: unknown) => {
+            await first.dispose().catch(() => {});
+            throw err;
+          });
+    const [t, f] = await Promise.allSettled([load(toSource, first), load(fromSource, second)]);
+    if (t.status === 'rejected' || f.status === 'rejected') {
+      await Promise.all([first.dispose().catch(() => {}), second?.dispose().catch(() => {})]);
+      throw t.status === 'rejected' ? t.reason : (f as PromiseRejectedResult).reason;
+    }
+    [to, from] = [t.value, f.value];
+    toDisposed = first.dispose().catch(() => {});
+  } else {
+    // PGlite: one shadow in memory at a time; a `--shadow URL` database holds one side, then the other.
+    try {
+      to = await load(toSource, first);
+    } finally {
+      await first?.dispose();
+    }
+    from = await load(fromSource);
+  }
   result.to = to.description;
   result.toIsTarget = to.isTarget === true;
-  // A temporary database's DROP takes 1-3 s at 200 tables (bench/diff): it runs on the server while `from`
-  // loads. Any other shadow is done with first: a PGlite one so that one is in memory at a time, a
-  // `--shadow URL` one because `from` is loaded into that same database once it is emptied.
-  const toDisposed = to.shadow?.kind === 'same-server' ? to.shadow.dispose().catch(() => {}) : await to.shadow?.dispose();
-  let shadow: Shadow | undefined;
+  result.from = from.description;
+  let shadow: Shadow | undefined = from.shadow;
   try {
-    const from = await loadSource(target, service, fromSource, true, loadOptions);
-    result.from = from.description;
-    shadow = from.shadow;
     const renames = [...to.renames];
     const renamed = applyRenames(from.snapshot, renames);
     const changes = diff(renamed.from, to.snapshot);
