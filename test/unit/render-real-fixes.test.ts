@@ -8,7 +8,7 @@ import { diff } from '../../src/schema/diff/diff.js';
 import { renderChanges } from '../../src/schema/render/changes.js';
 import type { DomainType, Snapshot, TableInfo } from '../../src/schema/snapshot.js';
 import { nameKey } from '../../src/sql/ident.js';
-import { column, emptySnapshot, fn, table } from './schema-fixtures.js';
+import { column, emptySnapshot, fn, IDENTITY_SEQ, table } from './schema-fixtures.js';
 
 function snap(tables: TableInfo[], extra: Partial<Snapshot> = {}): Snapshot {
   return { ...emptySnapshot(), tables, ...extra };
@@ -95,5 +95,20 @@ describe('renderChanges: fixes from real histories', () => {
     assert.ok(!r.down.some((s) => /EXTENSION/.test(s)), r.down.join('\n'));
     const dropped = render(snap([], { extensions: [citext] }), snap([]));
     assert.deepEqual(dropped.refused, [{ object: 'extension citext', reason: 'an extension is never dropped by a migration: other services and data may use it; drop it by hand if it must go' }]);
+  });
+
+  // graphile-worker 0.17.3 migration 016 renames its tables (`jobs` → `_private_jobs`); diffed across it
+  // (`--to history`, no renamed-from possible) that is a drop and a create, and the created table keeps
+  // the identity sequence name the dropped one still held: the drop must come first.
+  it('a dropped table goes before a created one, so a name it held (its identity sequence) is free', () => {
+    const identity = (seq: string) => column('id', 'bigint', 1, { notNull: true, identity: { kind: 'always', sequence: { schema: 'public', name: seq, ...IDENTITY_SEQ } } });
+    const jobs = table('jobs', { columns: [identity('jobs_id_seq')] });
+    const renamed = table('_private_jobs', { columns: [identity('jobs_id_seq')] });
+    const r = render(snap([jobs]), snap([renamed]));
+    assert.deepEqual(r.refused, []);
+    const drop = r.up.indexOf('DROP TABLE jobs;');
+    const create = r.up.findIndex((s) => s.startsWith('CREATE TABLE _private_jobs'));
+    assert.ok(drop >= 0 && create > drop, r.up.join('\n'));
+    assert.ok(r.down.indexOf('DROP TABLE _private_jobs;') < r.down.findIndex((s) => s.startsWith('CREATE TABLE jobs')), r.down.join('\n'));
   });
 });

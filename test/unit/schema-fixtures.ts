@@ -26,7 +26,7 @@ export function table(name: string, extra: Partial<TableInfo> = {}, schema = 'pu
   };
 }
 
-const IDENTITY_SEQ = { dataType: 'bigint', start: '1', increment: '1', min: '1', max: '9223372036854775807', cache: '1', cycle: false };
+export const IDENTITY_SEQ = { dataType: 'bigint', start: '1', increment: '1', min: '1', max: '9223372036854775807', cache: '1', cycle: false };
 
 /** budgets as a PostgreSQL 15 server prints it. */
 export function budgetsOn15(): Snapshot {

@@ -6,8 +6,10 @@
  *
  * Order (docs/plan-issue-13.md §2.3), by rank: 0 schemas and extensions created; 1 drops of foreign
  * keys, then of other constraints and indexes being dropped or replaced; 3 types created and altered;
- * 4 functions and sequences; 5 tables created (in `to`'s creation order), altered (columns added in
- * position order, altered, dropped), dropped; 6 late functions (they read tables); 7 constraints
+ * 4 functions and sequences; 5 tables altered (columns added in position order, altered, dropped),
+ * dropped, then created (in `to`'s creation order: a table renamed without `renamed-from` is a drop and a
+ * create, and the names it keeps, e.g. its identity sequence's, are free only once the old one is gone);
+ * 6 late functions (they read tables); 7 constraints
  * (foreign keys last), indexes, replica identity, CLUSTER ON, row level security, OWNED BY, comments;
  * 8 functions, sequences and types dropped; 9 schemas dropped. Within a rank, the diff's own order.
  * Schemas, extensions, sequences and functions: routines.ts; enums, domains, composites: types.ts

@@ -2,7 +2,7 @@
  * The table part of renderChanges (pure): tables, their own attributes, columns, constraints and
  * indexes, in plain forms (safe forms are a later pass over these statements). Each Change becomes
  * statements with a rank (changes.ts orders by it): what must go first (foreign keys and other
- * constraints or indexes being dropped or replaced), the tables (create, alter, drop), then what
+ * constraints or indexes being dropped or replaced), the tables (alter, drop, then create: see changes.ts), then what
  * needs the final columns (constraints, indexes, replica identity, CLUSTER ON, comments).
  * Statements run on PostgreSQL 15 and 18: no SET EXPRESSION (17+), no SET STORAGE DEFAULT (16+).
  */
@@ -11,7 +11,7 @@ import type { Change, ObjectId } from '../diff/change.js';
 import type { ColumnInfo, ConstraintInfo, IndexInfo, Snapshot, TableInfo } from '../snapshot.js';
 import { columnSettings, indexStatement, policyStatement, renderColumn, renderTable, tableSettings, triggerStatements } from './objects.js';
 
-/** Run order: 1 drops of dependents, 5 tables, 7 what hangs on final columns. Sub-ranks order within one. */
+/** Run order: 1 drops of dependents, 5 tables (created last: a dropped table's names are free then), 7 what hangs on final columns. Sub-ranks order within one. */
 export interface RankedSql {
   rank: number;
   sub: number;
@@ -26,7 +26,7 @@ export interface TableRendering {
 
 const RANK_DROP_FK = [1, 0];
 const RANK_DROP = [1, 1];
-const RANK_TABLE_CREATE = [5, 0];
+const RANK_TABLE_CREATE = [5, 6];
 const RANK_TABLE_ALTER = [5, 1];
 const RANK_COLUMN_ADD = [5, 2];
 const RANK_COLUMN_ALTER = [5, 3];
