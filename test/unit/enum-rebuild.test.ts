@@ -42,9 +42,20 @@ describe('enum rebuild: labels removed and moved', () => {
       'enum-rebuild enum status: the type is rebuilt (renamed to status__tidemark_old, created again, each column cast over): orders is rewritten under an ACCESS EXCLUSIVE lock',
       "data-loss enum status: label 'sent' is removed: a row still holding it makes the cast fail and the migration stop, changing nothing; move such rows to another label first",
     ]);
-    // The way back adds the label in place again: no rebuild, no hazard.
-    assert.deepEqual(r.down, ["ALTER TYPE status ADD VALUE 'sent' AFTER 'draft';"]);
-    assert.deepEqual(r.downHazards, []);
+    // The way back gives the label back by a rebuild too: the down runs in the migration's own transaction,
+    // where a label ADD VALUE adds could not be used by the next statement (a default naming it).
+    assert.deepEqual(r.down, [
+      'ALTER TYPE status RENAME TO status__tidemark_old;',
+      "CREATE TYPE status AS ENUM ('draft', 'sent', 'open');",
+      'ALTER TABLE orders ALTER COLUMN status DROP DEFAULT;',
+      'ALTER TABLE orders ALTER COLUMN status TYPE status USING status::text::status;',
+      "ALTER TABLE orders ALTER COLUMN status SET DEFAULT 'draft'::status;",
+      'DROP TYPE status__tidemark_old;',
+    ]);
+    assert.deepEqual(
+      r.downHazards.map((h) => h.split(':')[0]),
+      ['enum-rebuild enum status'],
+    );
     assert.deepEqual(r.refused, []);
   });
 

@@ -50,8 +50,10 @@ export function renderChanges(changes: readonly Change[], ctx: RenderContext): R
   const backFrom = (s: Snapshot) => new Set(s.tables.map(nameKey));
   const labelled = up.statements.filter((s) => s.phase === 'enum-values').map((s) => s.changes[0]?.id);
   if (labelled.length === 0) {
-    const down = renderOneWay(diff(ctx.to, ctx.from), ctx.to, ctx.from, backFrom(ctx.to));
-    return { up: up.statements, down: down.statements, hazards: up.hazards, refused: [...up.refused, ...down.refused] };
+    // No labels file to carry them: labels the down gives back come by a rebuild, in the down's own
+    // transaction (an ADD VALUE there could not be used by the down's next statement, a default naming it).
+    const down = renderOneWay(diff(ctx.to, ctx.from), ctx.to, ctx.from, backFrom(ctx.to), { labelsByRebuild: true });
+    return { up: up.statements, down: down.statements, hazards: up.hazards, refused: once([...up.refused, ...down.refused]) };
   }
   // New labels in a file of their own run first, so their down runs last and alone (`tidemark test`
   // runs each file's up, down, up): the main file's down goes back to `from` with the new labels
@@ -70,11 +72,22 @@ export function renderChanges(changes: readonly Change[], ctx: RenderContext): R
     up: up.statements,
     down: [...main.statements, ...labels.statements.map((s) => ({ ...s, phase: 'enum-values' as const }))],
     hazards: up.hazards,
-    refused: [...up.refused, ...main.refused, ...labels.refused],
+    refused: once([...up.refused, ...main.refused, ...labels.refused]),
   };
 }
 
-function renderOneWay(changes: readonly Change[], from: Snapshot, to: Snapshot, existing: ReadonlySet<string>) {
+/** Each refusal once: the up and the down of one change may refuse it for the same reason. */
+function once(refused: { object: string; reason: string }[]): { object: string; reason: string }[] {
+  const seen = new Set<string>();
+  return refused.filter((r) => {
+    const key = `${r.object}\0${r.reason}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function renderOneWay(changes: readonly Change[], from: Snapshot, to: Snapshot, existing: ReadonlySet<string>, options: { labelsByRebuild?: boolean } = {}) {
   const ranked: (TypeSql & { seq: number; change?: Change })[] = [];
   const refused: { object: string; reason: string }[] = [];
   const hazards: HazardNote[] = [];
@@ -85,7 +98,7 @@ function renderOneWay(changes: readonly Change[], from: Snapshot, to: Snapshot, 
   const sorted = [...changes].map((c, i) => ({ c, i })).sort((a, b) => orderOf(a.c) - orderOf(b.c) || a.i - b.i);
   for (const { c } of sorted) {
     const retyped = compositeRetypedInUse(c, from);
-    const r: ReturnType<typeof renderOne> = retyped ? { statements: [], refused: retyped } : renderOne(c, from, to);
+    const r: ReturnType<typeof renderOne> = retyped ? { statements: [], refused: retyped } : renderOne(c, from, to, options);
     if (r === undefined) {
       // Only `unsupported` reaches here today: what baseline cannot reproduce, diff cannot write either.
       const reason =
@@ -127,10 +140,10 @@ function notesOf(c: Change, hazards: readonly HazardNote[], changes: readonly Ch
   return hazards.filter((h) => h.object === label && (own.has(key(h)) || !others.has(key(h))));
 }
 
-function renderOne(c: Change, from: Snapshot, to: Snapshot): TableRendering | TypeRendering | undefined {
+function renderOne(c: Change, from: Snapshot, to: Snapshot, options: { labelsByRebuild?: boolean }): TableRendering | TypeRendering | undefined {
   if (isTableChange(c)) return renderTableChange(c, from, to);
   if (isRoutineChange(c)) return renderRoutineChange(c, to, from);
-  if (isTypeChange(c)) return renderTypeChange(c, from, to);
+  if (isTypeChange(c)) return renderTypeChange(c, from, to, options);
   if (isTriggerOrPolicyChange(c)) return renderTriggerOrPolicyChange(c, from, to);
   if (isViewChange(c)) return renderViewChange(c, from, to);
   return undefined;

@@ -43,7 +43,7 @@ export function isTypeChange(c: Change): boolean {
 }
 
 /** `from` and `to` are the snapshots of this direction (the down swaps them): an enum rebuild reads their tables. */
-export function renderTypeChange(c: Change, from: Snapshot, to: Snapshot): TypeRendering {
+export function renderTypeChange(c: Change, from: Snapshot, to: Snapshot, options: { labelsByRebuild?: boolean } = {}): TypeRendering {
   const id = c.id;
   if (id.kind === 'constraint') return renderDomainConstraint(c);
   const name = qualified(id);
@@ -57,7 +57,7 @@ export function renderTypeChange(c: Change, from: Snapshot, to: Snapshot): TypeR
   if (c.op === 'drop') return { statements: [at(RANK_DROP_TYPE, `DROP ${word} ${name};`)] };
   if (c.attribute === 'comment') return { statements: [at(RANK_COMMENT, commentSql(`${word} ${name}`, c.after))] };
   if (c.attribute === 'kind') return { statements: [], refused: `it became a ${c.after}: ${REBUILD}` };
-  if (id.kind === 'enum' && c.attribute === 'labels') return enumLabels(name, c.before as string[], c.after as string[]) ?? renderEnumRebuild(c, { from, to });
+  if (id.kind === 'enum' && c.attribute === 'labels') return (options.labelsByRebuild ? undefined : enumLabels(name, c.before as string[], c.after as string[])) ?? renderEnumRebuild(c, { from, to });
   if (id.kind === 'composite' && c.attribute === 'attributes') return compositeAttributes(name, c.before as CompositeType['attributes'], c.after as CompositeType['attributes']);
   if (id.kind === 'domain') return domainAttribute(name, c);
   return { statements: [], refused: `${id.kind} attribute ${c.attribute} is not rendered` };
