@@ -233,6 +233,37 @@ forEachBackend('tidemark diff', (backend) => {
     }
   });
 
+  it('an enum label removed alone: the type rebuilt both ways, a default naming the label restored by the down', async () => {
+    const ws = makeWorkspace(
+      { app: { owns: ['orders'] } },
+      {
+        'migrations/app/app_001_orders.sql': sqlMigration(
+          "CREATE TYPE status AS ENUM ('draft', 'sent', 'open');\nCREATE TABLE orders (id int PRIMARY KEY, status status NOT NULL DEFAULT 'sent');",
+          'DROP TABLE orders;\nDROP TYPE status;',
+        ),
+        'schema/app.sql': "CREATE TYPE status AS ENUM ('draft', 'open');\nCREATE TABLE orders (id int PRIMARY KEY, status status NOT NULL DEFAULT 'draft');",
+      },
+    );
+    try {
+      await writeSumFile('app', path.join(ws.dir, 'migrations/app'));
+      const r = await run(ws, { service: 'app', to: 'schema/app.sql', dryRun: true, name: 'drop_sent' });
+      assert.equal(r.ok, true, r.error?.message);
+      assert.deepEqual(
+        r.files.map((f) => f.id),
+        ['app_002_drop_sent'],
+      );
+      const [up, down] = r.files[0].text.split('-- tidemark:down');
+      assert.match(up, /ALTER TYPE status RENAME TO status__tidemark_old;\nCREATE TYPE status AS ENUM \('draft', 'open'\);/);
+      assert.match(down, /CREATE TYPE status AS ENUM \('draft', 'sent', 'open'\);[\s\S]*SET DEFAULT 'sent'::status;/);
+      assert.ok(
+        r.hazards.some((h) => h.hazard === 'data-loss' && /'sent'/.test(h.sentence)),
+        'the removed label is named as data loss',
+      );
+    } finally {
+      ws.remove();
+    }
+  });
+
   it('the proof refuses a generated file that fails on the shadow, naming it', async () => {
     const ws = await crm();
     try {
