@@ -209,6 +209,12 @@ forEachBackend('tidemark diff', (backend) => {
       assert.equal(breaks.error?.code, 'diff-breaks-dependents');
       assert.match(breaks.error!.message, /budgets_user_id_fkey/);
       assert.deepEqual(readdirSync(path.join(ws.dir, 'migrations/user')).sort(), ['tidemark.sum', 'user_001_users.sql']);
+      // A column under budgets' foreign key: PostgreSQL refuses the drop on the shadow, where budget is built too.
+      ws.write('schema/user.sql', 'CREATE TABLE users (uid bigint PRIMARY KEY, email text NOT NULL UNIQUE);');
+      const underFk = await run(ws, { service: 'user' });
+      assert.equal(underFk.error?.code, 'diff-proof-failed');
+      assert.match(underFk.error!.message, /depend/);
+      assert.deepEqual(readdirSync(path.join(ws.dir, 'migrations/user')).sort(), ['tidemark.sum', 'user_001_users.sql']);
     } finally {
       ws.remove();
     }

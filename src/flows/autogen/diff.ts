@@ -8,7 +8,7 @@
  * into numbered files → proof (prove.ts: up must give `to`, down must give `from` back) → written, with
  * tidemark.sum. Only objects S owns ever appear: both snapshots are introspected for S alone, a desired
  * schema creating another service's object is refused while loading, and a change that would break another
- * service's object (its foreign key onto a dropped column) is refused by name.
+ * service's object (its foreign key onto a dropped table) is refused by name.
  *
  * A core (DESIGN §7): it takes the target and opens nothing but shadows (target.openShadow).
  */
