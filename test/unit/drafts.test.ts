@@ -168,18 +168,4 @@ describe('formatDraft', () => {
     assert.deepEqual(parsed.problems, []);
     assert.equal(parsed.migration?.up?.text.trim(), "ALTER TYPE budget_status ADD VALUE 'closed' AFTER 'open';");
   });
-
-  it('a hazard several statements share is written once, above the first', () => {
-    const note = { hazard: 'enum-rebuild' as const, object: 'enum status', sentence: 'the type is rebuilt' };
-    const step = (sql: string) => ({ sql, phase: 'main' as const, changes: [], hazards: [note] });
-    const draft = {
-      slug: 'x',
-      transactional: true,
-      requires: [],
-      lossyDown: false,
-      up: [step('ALTER TYPE status RENAME TO status__tidemark_old;'), step('DROP TYPE status__tidemark_old;')],
-      down: [],
-    };
-    assert.ok(formatDraft(draft, []).includes('-- tidemark:up\n-- hazard (enum-rebuild): the type is rebuilt\nALTER TYPE status RENAME TO status__tidemark_old;\nDROP TYPE status__tidemark_old;\n'));
-  });
 });

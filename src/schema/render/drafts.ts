@@ -69,15 +69,9 @@ export function draftMigrations(r: RenderedChanges, slug: string): MigrationDraf
   return drafts;
 }
 
-/** Each statement with its hazards written above it. */
+/** A statement with its hazards written above it. */
 function section(statements: readonly Statement[]): string[] {
-  // A hazard several statements share (an enum rebuild's, each of its steps) is written once, above the first.
-  const written = new Set<string>();
-  return statements.flatMap((s) => {
-    const notes = s.hazards.map((h) => `-- hazard (${h.hazard}): ${h.sentence}`).filter((line) => !written.has(line));
-    for (const line of notes) written.add(line);
-    return [...notes, s.sql];
-  });
+  return statements.flatMap((s) => [...s.hazards.map((h) => `-- hazard (${h.hazard}): ${h.sentence}`), s.sql]);
 }
 
 /**
