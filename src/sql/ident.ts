@@ -4,8 +4,9 @@
  * A database object's name is a pair `{ schema, name }` from the catalog to the SQL text: never a
  * joined `schema.name` string split on `.` again (`"a.b".c` and `a."b.c"` are two different tables).
  * Everything that puts a name or a value into generated SQL goes through this file. It imports
- * nothing, so every layer may use it.
+ * nothing of tidemark's (only node:crypto), so every layer may use it.
  */
+import { createHash } from 'node:crypto';
 
 /** A schema-qualified object name, exactly as the catalog spells it (no quoting, no case folding). */
 export interface QualifiedName {
@@ -108,6 +109,22 @@ export function displayName(q: QualifiedName | string): string {
 export function escapeControl(text: string): string {
   // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/**
+ * `base` + `suffix` as a name PostgreSQL keeps whole: when it would pass 63 bytes (PostgreSQL would cut it,
+ * maybe back to `base` itself), `base` is shortened at a character boundary and 8 hex digits of its hash
+ * keep two long bases apart.
+ */
+export function fittedName(base: string, suffix: string): string {
+  if (identifierBytes(base) + identifierBytes(suffix) <= MAX_IDENTIFIER_BYTES) return base + suffix;
+  const tag = `_${createHash('sha256').update(base).digest('hex').slice(0, 8)}`;
+  let kept = '';
+  for (const ch of base) {
+    if (identifierBytes(kept + ch) + identifierBytes(tag + suffix) > MAX_IDENTIFIER_BYTES) break;
+    kept += ch;
+  }
+  return kept + tag + suffix;
 }
 
 /** A stable map key for a pair that cannot collide (a NUL cannot occur in an identifier). */

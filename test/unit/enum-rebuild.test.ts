@@ -8,9 +8,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { diff } from '../../src/schema/diff/diff.js';
 import { renderChanges } from '../../src/schema/render/changes.js';
-import { draftMigrations } from '../../src/schema/render/drafts.js';
+import { draftMigrations, formatDraft } from '../../src/schema/render/drafts.js';
 import type { Snapshot, TableInfo, TypeInfo } from '../../src/schema/snapshot.js';
-import { nameKey } from '../../src/sql/ident.js';
+import { fittedName, nameKey } from '../../src/sql/ident.js';
+import { loadPgParser } from '../../src/history/pg-parser.js';
 import { column, emptySnapshot, fn, table, view } from './schema-fixtures.js';
 
 const snap = (extra: Partial<Snapshot> = {}): Snapshot => ({ ...emptySnapshot(), ...extra });
@@ -258,5 +259,32 @@ describe('enum rebuild: refused by name', () => {
     assert.deepEqual(r.refused, [
       { object: 'enum status', reason: 'its labels change, which needs the type rebuilt, and table crm.deals of service crm uses it: change it there first, or rebuild the type by hand' },
     ]);
+  });
+});
+
+describe('enum rebuild: hostile names', () => {
+  it('a name or label holding a newline or a carriage return stays inside its comment line; a long name is fitted, not cut', async () => {
+    const hostile = (labels: string[]): TypeInfo => ({ kind: 'enum', schema: 'public', name: 'st\nDROP TABLE users; --', labels });
+    const use = table('orders', { columns: [column('s', '"st\nDROP TABLE users; --"', 1)] });
+    const from = snap({ types: [hostile(['a', 'b\rDROP TABLE users; --', 'c'])], tables: [use] });
+    const to = snap({ types: [hostile(['a', 'c'])], tables: [use] });
+    const r = renderChanges(diff(from, to), { from, to, existingTables: new Set(from.tables.map(nameKey)) });
+    const text = draftMigrations(r, 'x')
+      .map((d) => formatDraft(d, []))
+      .join('\n');
+    // What PostgreSQL's own parser finds in the file: the rebuild's statements, and no DROP TABLE a name
+    // smuggled out of a hazard comment (inside a quoted name a newline is only part of the name).
+    const pg = await loadPgParser();
+    const { stmts } = (await pg.parse(text)) as { stmts: { stmt: Record<string, { removeType?: string }> }[] };
+    const kinds = stmts.map(({ stmt }) => Object.keys(stmt)[0]);
+    assert.ok(kinds.length > 0);
+    for (const { stmt } of stmts) assert.notEqual(Object.values(stmt)[0].removeType, 'OBJECT_TABLE', `a name escaped its comment:\n${text}`);
+    assert.deepEqual([...new Set(kinds)].sort(), ['AlterTableStmt', 'CreateEnumStmt', 'DropStmt', 'RenameStmt']);
+    const long = 'x'.repeat(60);
+    const fitted = fittedName(long, '__tidemark_old');
+    assert.ok(Buffer.byteLength(fitted) <= 63 && fitted.endsWith('__tidemark_old') && fitted !== long);
+    assert.notEqual(fittedName(`${long}a`, '__tidemark_old'), fittedName(`${long}b`, '__tidemark_old'));
+    assert.equal(fittedName('status', '__tidemark_old'), 'status__tidemark_old');
+    assert.equal(Buffer.byteLength(fittedName('é'.repeat(40), '_not_null_check')) <= 63, true);
   });
 });

@@ -18,7 +18,7 @@
  * a generated column computed from a cast column, and any object of another service that uses the
  * type (Snapshot.dependents). Another column whose default names the type gets its default set again.
  */
-import { ident, literal, qualified } from '../../sql/ident.js';
+import { fittedName, ident, literal, qualified } from '../../sql/ident.js';
 import type { Change } from '../diff/change.js';
 import type { ColumnInfo, EnumType, Snapshot, TableInfo, ViewInfo } from '../snapshot.js';
 import { displayName } from '../snapshot.js';
@@ -64,7 +64,7 @@ export function renderEnumRebuild(c: Change, snapshots: { from: Snapshot; to: Sn
   if (!type) return { statements: [], hazards: [], refused: 'the enum is not in the new schema' };
   const names = typeNames(type);
   const name = qualified(type);
-  const old = qualified({ schema: type.schema, name: `${type.name}${OLD_SUFFIX}` });
+  const old = qualified({ schema: type.schema, name: fittedName(type.name, OLD_SUFFIX) });
 
   // The columns cast over: those of `from` that use the type and are still there, using it, in `to`.
   // A column dropped (or given another type) is left to tables.ts, before the old type goes at rank 8.
@@ -84,7 +84,7 @@ export function renderEnumRebuild(c: Change, snapshots: { from: Snapshot; to: Sn
   const refusals = [...cannotRebuild(type, from, to, names), ...generatedFrom(cast, names)];
   if (refusals.length > 0) return { statements: [], hazards: [], refused: `its labels change, which needs the type rebuilt, and ${refusals.join('; ')}` };
 
-  const out: RankedSql[] = [at(RANK_REBUILD, `ALTER TYPE ${name} RENAME TO ${ident(`${type.name}${OLD_SUFFIX}`)};`), at(RANK_REBUILD, renderType(type))];
+  const out: RankedSql[] = [at(RANK_REBUILD, `ALTER TYPE ${name} RENAME TO ${ident(fittedName(type.name, OLD_SUFFIX))};`), at(RANK_REBUILD, renderType(type))];
   for (const { table, column, toColumn, array } of cast) {
     const alter = `ALTER TABLE ${qualified(table)} ALTER COLUMN ${ident(column.name)}`;
     const target = `${name}${array ? '[]' : ''}`;
@@ -104,8 +104,8 @@ export function renderEnumRebuild(c: Change, snapshots: { from: Snapshot; to: Sn
       hazard: 'enum-rebuild',
       sentence:
         tables.length > 0
-          ? `the type is rebuilt (renamed to ${type.name}${OLD_SUFFIX}, created again, each column cast over): ${tables.join(', ')} ${tables.length === 1 ? 'is' : 'are'} rewritten under an ACCESS EXCLUSIVE lock`
-          : `the type is rebuilt (renamed to ${type.name}${OLD_SUFFIX}, created again, dropped); no table column uses it`,
+          ? `the type is rebuilt (renamed to ${displayName({ schema: type.schema, name: fittedName(type.name, OLD_SUFFIX) })}, created again, each column cast over): ${tables.join(', ')} ${tables.length === 1 ? 'is' : 'are'} rewritten under an ACCESS EXCLUSIVE lock`
+          : `the type is rebuilt (renamed to ${displayName({ schema: type.schema, name: fittedName(type.name, OLD_SUFFIX) })}, created again, dropped); no table column uses it`,
     },
   ];
   const gone = before.filter((l) => !type.labels.includes(l));

@@ -9,7 +9,7 @@
  * up, down, up): the validate file's down re-adds a constraint NOT VALID, or re-creates the index a
  * PRIMARY KEY / UNIQUE took over, so the files before it find what they left.
  */
-import { ident, nameKey, qualified } from '../../sql/ident.js';
+import { fittedName, ident, nameKey, qualified } from '../../sql/ident.js';
 import type { Change } from '../diff/change.js';
 import type { ConstraintInfo } from '../snapshot.js';
 import type { HazardNote, RenderContext, RenderedChanges, Statement } from './statement.js';
@@ -183,7 +183,8 @@ function safeDomainCheck(s: Statement, c: Change) {
  * constraint SET NOT NULL creates while the CHECK still exists.
  */
 export function notNullCheckName(table: string, column: string): string {
-  return `${table}_${column}_not_null_check`;
+  // Cut by PostgreSQL past 63 bytes, it could become that very name: fitted instead.
+  return fittedName(`${table}_${column}`, '_not_null_check');
 }
 
 function safeNotNull(s: Statement, c: Change) {
