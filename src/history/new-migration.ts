@@ -93,6 +93,7 @@ export async function createMigrationFile(service: string, dir: string, slug: st
       cause: err,
     });
   }
+  await refuseTakenNumbers(service, dir, [file]);
   if (before.present && !sumIsClean(before)) {
     return {
       id,
@@ -151,12 +152,36 @@ export async function writeMigrationFiles(service: string, dir: string, files: r
       throw new TidemarkError('migration-write-failed', `Cannot create ${file}: ${describeErrno(err)}. Nothing was written.`, { file, service, cause: err });
     }
   }
+  await refuseTakenNumbers(service, dir, written);
   if (before.present && !sumIsClean(before)) {
     const reason = `${path.basename(before.file)} did not match the migration files before these were added; run \`tidemark check\` to see why, then \`tidemark sum\`.`;
     return { files: written, sum: { file: before.file, updated: false, reason } };
   }
   const sum = await writeSumFile(service, dir);
   return { files: written, sum: { file: sum.file, updated: true } };
+}
+
+/**
+ * A second runner (`new`, `diff`) that read the directory at the same time picks the same number under
+ * another slug, which `wx` cannot see. Once written, the directory is listed again: a number of ours that
+ * another file also holds means ours are removed and the run refused (both runners may refuse; run again).
+ */
+async function refuseTakenNumbers(service: string, dir: string, ours: readonly string[]): Promise<void> {
+  const mine = new Set(ours.map((f) => path.basename(f)));
+  const numberOf = (name: string) => parseMigrationName(service, name)?.number;
+  const taken = new Set((await fs.readdir(dir)).filter((n) => !mine.has(n)).map(numberOf));
+  const clash = [...mine].find((n) => taken.has(numberOf(n)));
+  if (clash === undefined) return;
+  await Promise.all(ours.map((f) => fs.rm(f, { force: true })));
+  throw new TidemarkError(
+    'file-exists',
+    `Cannot create ${path.join(dir, clash)}: another run took number ${formatMigrationNumber(numberOf(clash) ?? 0n)} of ${service} at the same time. Nothing was written.`,
+    {
+      file: path.join(dir, clash),
+      service,
+      hint: 'Run the command again: it picks the next free number.',
+    },
+  );
 }
 
 function errnoOf(err: unknown): string | undefined {

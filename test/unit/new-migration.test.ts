@@ -72,3 +72,22 @@ it('a sum that did not match before is not blessed: the files are written, the s
     rmSync(d, { recursive: true, force: true });
   }
 });
+
+it('a second runner that took the same number under another slug: refused, ours removed, theirs and the sum untouched', async () => {
+  const d = dir();
+  try {
+    writeFileSync(path.join(d, 'app_001_init.sql'), UP);
+    await writeSumFile('app', d);
+    const sum = readFileSync(path.join(d, 'tidemark.sum'), 'utf8');
+    // The other runner listed the directory at the same time and wrote number 002 under its own slug.
+    writeFileSync(path.join(d, 'app_002_other.sql'), '-- the other runner\n');
+    await assert.rejects(
+      writeMigrationFiles('app', d, [{ id: 'app_002_a', text: UP }]),
+      (e: Error & { code?: string }) => e.code === 'file-exists' && /another run took number 002 of app/.test(e.message),
+    );
+    assert.deepEqual(readdirSync(d).sort(), ['app_001_init.sql', 'app_002_other.sql', 'tidemark.sum']);
+    assert.equal(readFileSync(path.join(d, 'tidemark.sum'), 'utf8'), sum);
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});
