@@ -177,7 +177,10 @@ forEachBackend('tidemark diff', (backend) => {
       const workspace = await loadWorkspace({ cwd: ws.dir });
       await replayMigrations({ workspace }, ['user', 'budget'], live);
       await live.exec('ALTER TABLE budgets ADD COLUMN approved_at timestamptz');
-      const r = await run(ws, { to: liveDb.url, name: 'hotfix' });
+      // The target spelled another way (postgresql://, localhost; a trailing slash on the data directory) is still the target.
+      const spelled = backend.name === 'pglite' ? `${liveDb.url}/` : liveDb.url.replace(/^postgres:\/\//, 'postgresql://').replace('127.0.0.1', 'localhost');
+      assert.notEqual(spelled, liveDb.url);
+      const r = await run(ws, { to: spelled, name: 'hotfix' });
       assert.equal(r.ok, true, r.error?.message);
       assert.equal(r.toIsTarget, true);
       assert.deepEqual(

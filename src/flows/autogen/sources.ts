@@ -16,8 +16,7 @@ import { withDependentServices, withRequiredServices } from '../../config/servic
 import type { Service } from '../../config/types.js';
 import type { Database, Session } from '../../db/database.js';
 import { redactUrl } from '../../db/redact.js';
-import type { Shadow } from '../../db/shadow.js';
-import { parseDatabaseUrl } from '../../db/url.js';
+import { sameDatabase, type Shadow } from '../../db/shadow.js';
 import { isTidemarkError, TidemarkError } from '../../errors.js';
 import { type DesiredFile, findRenames, readDesiredSchema } from '../../history/desired-schema.js';
 import type { Rename } from '../../schema/diff/renames.js';
@@ -112,11 +111,10 @@ async function loadUrl(target: Target<Session>, service: Service, url: string, o
   }
 }
 
-/** Whether `url` names the target: the same data directory, or the same URL once passwords are hidden. */
+/** Whether `url` names the target, however spelled (the shadow policy's own comparison: host aliases, PG* variables, real paths). */
 function isTarget(target: Target<Session>, url: string): boolean {
-  const parsed = parseDatabaseUrl(url, target.paths.cwd);
-  if (parsed.backend === 'pglite') return parsed.dataDir !== undefined && parsed.dataDir === target.name.pglitePath;
-  return target.name.backend === 'postgres' && redactUrl(url) === target.name.display;
+  const { name } = target;
+  return sameDatabase(url, name.backend === 'pglite' && name.pglitePath ? `pglite:${name.pglitePath}` : name.display, target.paths.cwd);
 }
 
 // Undefined table, undefined object (type), undefined function, undefined schema: a file that needs another first.
