@@ -6,12 +6,15 @@
  *    a no-transaction file, a squash already there, fewer than two migrations, an unknown ID, a migration of
  *    another service that requires one of the range (`squash-range-invalid`); and a target database whose
  *    ledger holds PART of the range (`squash-partially-applied`): it could take the squash neither as applied
- *    nor as pending. Only the database of the target is read; other databases are the user's to check.
+ *    nor as pending, or applied a file since edited (`checksum-drift`: the squash would be built from the
+ *    edit); a tidemark.sum that no longer matches (`sum-mismatch`); a `squashed/` that is not free. Only the
+ *    database of the target is read; other databases are the user's to check.
  * 2. render: replay the history up to ID on ONE shadow (target.openShadow), snapshot S, renderBaseline's up,
  *    renderDrop's down, under `-- tidemark:squashes <every id>` and the range's `-- tidemark:requires`.
  * 3. prove on the same shadow: the old history replayed whole, the shadow emptied, the new history (the squash,
  *    then the migrations after ID) replayed whole: both snapshots equal, else `squash-proof-failed`.
- * 4. write the squash, move the old files to `<migrations>/squashed/`, rewrite tidemark.sum. `dryRun`: 1–3 only.
+ * 4. write the squash, move the old files to `<migrations>/squashed/`, rewrite tidemark.sum, all or nothing
+ *    (a failed step puts back what the earlier ones did). `dryRun`: 1–3 only.
  * Results as values: `ok` false with `error` set. The target database is only read.
  */
 import { promises as fs } from 'node:fs';
@@ -24,7 +27,8 @@ import { baseline as shadowContents, emptyAgain } from '../db/shadow-empty.js';
 import { TidemarkError, isTidemarkError } from '../errors.js';
 import type { History, MigrationFile } from '../history/migration.js';
 import { resolveMigration } from '../history/resolve.js';
-import { writeSumFile } from '../history/sum-io.js';
+import { readSumVerification, writeSumFile } from '../history/sum-io.js';
+import { sumIsClean } from '../history/sum-file.js';
 import { parseMigrationName, parseMigrationSource } from '../history/tidemark-source.js';
 import { readLedger } from '../ledger/ledger.js';
 import { displayPath } from '../paths.js';
@@ -106,6 +110,22 @@ export async function squash(target: Target, options: SquashCoreOptions): Promis
     const number = last.id.slice(name.length + 1).split('_')[0]; // as written (its zero padding kept)
     result.file = path.join(dir, `${name}_${number}_squashed.sql`);
 
+    // A sum that already disagrees with the files would be written again over the disagreement.
+    const sumBefore = await readSumVerification(name, dir);
+    if (sumBefore.present && !sumIsClean(sumBefore)) {
+      throw new TidemarkError(
+        'sum-mismatch',
+        `${displayPath(sumBefore.file)} does not match ${name}'s migration files (an edit, a bad merge): a squash would rewrite it over that; nothing was written.`,
+        {
+          file: sumBefore.file,
+          service: name,
+          hint: 'Run `tidemark check` to see which file differs; restore it, or run `tidemark sum` if the change is meant.',
+        },
+      );
+    }
+    const into = path.join(dir, SQUASHED_DIR);
+    const moves = range.map((m) => ({ from: m.file, to: path.join(into, path.basename(m.file)) }));
+    if (!options.dryRun) await refuseMoves(name, into, moves);
     await refusePartial(target, name, range);
 
     const shadow = await target.openShadow({ url: options.shadowUrl });
@@ -162,28 +182,7 @@ export async function squash(target: Target, options: SquashCoreOptions): Promis
       );
     }
 
-    if (!options.dryRun) {
-      const into = path.join(dir, SQUASHED_DIR);
-      const moves = range.map((m) => ({ from: m.file, to: path.join(into, path.basename(m.file)) }));
-      for (const move of moves) {
-        if (await exists(move.to)) {
-          throw rangeInvalid(
-            name,
-            `${displayPath(move.to)} already exists; squash does not overwrite it. Nothing was written.`,
-            `Move it away first; ${SQUASHED_DIR}/ keeps the files squashes replaced.`,
-          );
-        }
-      }
-      await fs.writeFile(result.file, text, { flag: 'wx' });
-      result.written = true;
-      await fs.mkdir(into, { recursive: true });
-      for (const move of moves) {
-        await fs.rename(move.from, move.to);
-        result.moved.push(move);
-      }
-      const sum = await writeSumFile(name, dir);
-      result.sum = { file: sum.file, updated: sum.changed };
-    }
+    if (!options.dryRun) await writeSquash(name, text, result, moves, into, dir);
     result.ok = true;
   } catch (err) {
     result.error = asSquashError(err, name);
@@ -191,6 +190,58 @@ export async function squash(target: Target, options: SquashCoreOptions): Promis
     result.durationMs = performance.now() - started;
   }
   return result;
+}
+
+/** Where the old files go must be free: `squashed/` a directory (or absent), no file of the range already in it. */
+async function refuseMoves(service: string, into: string, moves: readonly { from: string; to: string }[]): Promise<void> {
+  const dir = await fs.stat(into).catch(() => undefined);
+  if (dir && !dir.isDirectory()) {
+    throw rangeInvalid(service, `${displayPath(into)} is a file, where squash keeps the files it replaces; nothing was written.`, `Move it away first; ${SQUASHED_DIR}/ must be a directory.`);
+  }
+  for (const move of moves) {
+    if (await exists(move.to)) {
+      throw rangeInvalid(
+        service,
+        `${displayPath(move.to)} already exists; squash does not overwrite it. Nothing was written.`,
+        `Move it away first; ${SQUASHED_DIR}/ keeps the files squashes replaced.`,
+      );
+    }
+  }
+}
+
+/**
+ * The squash file, the old files moved into `squashed/`, tidemark.sum: all or nothing. A step that fails
+ * (another squash took the name, the file system) puts back what the earlier ones did.
+ */
+async function writeSquash(service: string, text: string, result: SquashResult, moves: readonly { from: string; to: string }[], into: string, dir: string): Promise<void> {
+  try {
+    await fs.mkdir(into, { recursive: true });
+    await fs.writeFile(result.file, text, { flag: 'wx' });
+    result.written = true;
+    for (const move of moves) {
+      await fs.rename(move.from, move.to);
+      result.moved.push(move);
+    }
+    const sum = await writeSumFile(service, dir);
+    result.sum = { file: sum.file, updated: sum.changed };
+  } catch (err) {
+    for (const move of [...result.moved].reverse()) await fs.rename(move.to, move.from).catch(() => {});
+    if (result.written) await fs.rm(result.file, { force: true });
+    result.moved = [];
+    result.written = false;
+    if (isTidemarkError(err)) throw err;
+    const code = (err as NodeJS.ErrnoException)?.code;
+    throw new TidemarkError(
+      'migration-write-failed',
+      `Cannot write the squash of ${service}, ${displayPath(result.file)}: ${code === 'EEXIST' ? 'it already exists (another squash?)' : (code ?? String(err))}. Nothing was changed.`,
+      {
+        file: result.file,
+        service,
+        hint: 'Run the command again once the cause is gone.',
+        cause: err,
+      },
+    );
+  }
 }
 
 /** The migrations 001…`to` of the history, refused unless they fold into one transactional SQL file. */
@@ -267,6 +318,18 @@ function squashRange(history: History, histories: readonly History[], to: string
 /** The target database holds none or all of the range: a part could take the squash neither as applied nor as pending. */
 async function refusePartial(target: Target, service: string, range: readonly MigrationFile[]): Promise<void> {
   const rows = await readLedger(target.db, [service]);
+  // The squash is built from the files: one edited since it was applied would be taken for what ran.
+  for (const m of range) {
+    const row = rows.find((r) => r.migration === m.id && r.status === 'applied');
+    if (row && row.checksum !== m.checksum) {
+      throw new TidemarkError('checksum-drift', `${displayPath(m.file)} was edited after ${target.name.display} applied it: a squash would be built from the edited text; nothing was written.`, {
+        file: m.file,
+        service,
+        migration: m.id,
+        hint: 'Restore the file as it was applied and put the change in a new migration (`tidemark new`), then squash.',
+      });
+    }
+  }
   const applied = range.filter((m) => rows.some((r) => r.migration === m.id && r.status === 'applied')).map((m) => m.id);
   const recorded = range.filter((m) => rows.some((r) => r.migration === m.id)).map((m) => m.id);
   if (recorded.length === 0 || (applied.length === range.length && recorded.length === range.length)) return;

@@ -15,7 +15,7 @@ import { squash } from '../../src/api/squash.js';
 import { loadWorkspace } from '../../src/config/load.js';
 import { openDatabase } from '../../src/db/open.js';
 import { sumIsClean } from '../../src/history/sum-file.js';
-import { readSumVerification } from '../../src/history/sum-io.js';
+import { readSumVerification, writeSumFile } from '../../src/history/sum-io.js';
 import { readLedger } from '../../src/ledger/ledger.js';
 import { compareSnapshots } from '../../src/schema/diff/compare.js';
 import { introspect } from '../../src/schema/introspect/index.js';
@@ -102,6 +102,48 @@ forEachBackend('tidemark squash', (backend) => {
       assert.ok(!fs.existsSync(path.join(migrationsOf(other), 'squashed')));
     } finally {
       other.remove();
+    }
+  });
+
+  it('refuses, before anything is written: a file edited since this database applied it, a tidemark.sum that no longer matches, a squashed/ that is a file', async () => {
+    // The database is at 002 (the first case).
+    const dir = migrationsOf(ws);
+    const before = listing(dir);
+    const file = path.join(dir, 'shop_002_price.sql');
+    const original = fs.readFileSync(file, 'utf8');
+    fs.writeFileSync(file, original.replace("'in euros'", "'in dollars'"));
+    try {
+      const edited = await squash({ ...at(), service: 'shop', to: 'shop_002' });
+      assert.equal(edited.error?.code, 'checksum-drift', edited.error?.message);
+      assert.match(edited.error!.message, /shop_002_price\.sql was edited after .* applied it/);
+      assert.deepEqual(listing(dir), before);
+    } finally {
+      fs.writeFileSync(file, original);
+    }
+
+    await writeSumFile('shop', dir);
+    const later = path.join(dir, 'shop_004_notes.sql');
+    const laterText = fs.readFileSync(later, 'utf8');
+    fs.writeFileSync(later, `${laterText}-- edited\n`);
+    try {
+      const sum = fs.readFileSync(path.join(dir, 'tidemark.sum'), 'utf8');
+      const stale = await squash({ ...at(), service: 'shop', to: 'shop_002' });
+      assert.equal(stale.error?.code, 'sum-mismatch', stale.error?.message);
+      assert.equal(fs.readFileSync(path.join(dir, 'tidemark.sum'), 'utf8'), sum, 'the sum is not rewritten over the edit');
+    } finally {
+      fs.writeFileSync(later, laterText);
+      fs.rmSync(path.join(dir, 'tidemark.sum'));
+    }
+
+    fs.writeFileSync(path.join(dir, 'squashed'), 'not a directory\n');
+    try {
+      const blocked = await squash({ ...at(), service: 'shop', to: 'shop_002' });
+      assert.equal(blocked.error?.code, 'squash-range-invalid', blocked.error?.message);
+      assert.match(blocked.error!.message, /squashed is a file/);
+      assert.equal(blocked.written, false);
+      assert.deepEqual(listing(dir), [...before, 'squashed'].sort());
+    } finally {
+      fs.rmSync(path.join(dir, 'squashed'));
     }
   });
 
