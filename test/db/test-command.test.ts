@@ -206,6 +206,27 @@ forEachBackend('tidemark test core', (backend) => {
     assert.deepEqual(lineOf(r, 'budget_001_budgets'), ['stairway:pass']);
   });
 
+  it('data: two tables that print alike ("x.y" and x.y) are compared apart, and a migration’s SET TimeZone does not read as lost values', async () => {
+    const ws = makeWorkspace(
+      { app: { owns: ['"x.y"', 'x.y'] } },
+      {
+        'migrations/app/app_001_tables.sql': sqlMigration(
+          'CREATE SCHEMA x;\nCREATE TABLE "x.y" (id int PRIMARY KEY, v text);\nCREATE TABLE x.y (id int PRIMARY KEY, at timestamptz);',
+          'DROP TABLE x.y;\nDROP TABLE "x.y";\nDROP SCHEMA x;',
+        ),
+        // The session's time zone changes; no value does.
+        'migrations/app/app_002_tz.sql': sqlMigration("SET TimeZone = 'Asia/Tokyo';\nALTER TABLE x.y ADD COLUMN n int;", 'ALTER TABLE x.y DROP COLUMN n;'),
+        // The values of "x.y" (not of x.y) are lost by the down.
+        'migrations/app/app_003_v.sql': sqlMigration('ALTER TABLE "x.y" ALTER COLUMN v TYPE varchar(10);', 'ALTER TABLE "x.y" DROP COLUMN v;\nALTER TABLE "x.y" ADD COLUMN v text;'),
+        'tests/app/app_001_rows.sql': "INSERT INTO \"x.y\" VALUES (1, 'a'), (2, 'b');\nINSERT INTO x.y VALUES (1, '2026-01-01 10:00+00');",
+      },
+    );
+    await writeSumFile('app', path.join(ws.dir, 'migrations/app'));
+    const r = await run(ws);
+    assert.deepEqual(failed(r), ['data app app_003_v: app_003_v: its down loses data: column "x.y".v holds other values after the down than before the up']);
+    assert.deepEqual(lineOf(r, 'app_002_tz'), ['data:pass', 'stairway:pass']);
+  });
+
   it('passes a desired schema equal to the replay; a fixture that does not load fails naming its file', async () => {
     const ws = await budgetWorkspace({
       'migrations/budget/budget_001_budgets.sql': sqlMigration('CREATE TABLE budgets (id int PRIMARY KEY, name text);', 'DROP TABLE budgets;'),

@@ -11,11 +11,11 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { contentDigestSql } from '../../data/digest.js';
+import { contentDigestSql, DIGEST_SETTINGS_SQL } from '../../data/digest.js';
 import { type RestoreInput, readRestoreInput, restoreChecked, restoreResult } from '../../data/restore/index.js';
 import type { Database, Session } from '../../db/database.js';
 import type { History, MigrationFile } from '../../history/migration.js';
-import { quoteQualified } from '../../sql/ident.js';
+import { displayName, quoteQualified } from '../../sql/ident.js';
 import type { Target } from '../../target/target.js';
 import type { TestFinding } from './index.js';
 import type { Snapshots } from './steps.js';
@@ -90,7 +90,10 @@ interface DataTable {
   columns: string[];
 }
 
-/** Row count and digest of each table, and the digest of each of its columns (key: `label` or `label.column`). */
+/**
+ * Row count and digest of each table, and the digest of each of its columns, keyed by the table's place in
+ * the list (`3`, `3\0price`): labels are for people, and two tables may print alike (`"x.y"` and `x.y`).
+ */
 export type Digests = Map<string, { rows: string; digest: string }>;
 
 /** The tables (and columns) of every snapshot: what the digests cover. */
@@ -98,7 +101,7 @@ export function dataTables(snapshots: Snapshots): DataTable[] {
   const out: DataTable[] = [];
   for (const snapshot of snapshots.values()) {
     for (const t of snapshot.tables) {
-      out.push({ from: quoteQualified(t), label: t.schema === 'public' ? t.name : `${t.schema}.${t.name}`, columns: t.columns.map((c) => c.name) });
+      out.push({ from: quoteQualified(t), label: displayName({ schema: t.schema, name: t.name }), columns: t.columns.map((c) => c.name) });
     }
   }
   return out;
@@ -107,39 +110,43 @@ export function dataTables(snapshots: Snapshots): DataTable[] {
 /** Reads every table's and column's digest in one query (one round trip per point of the walk). */
 export async function readDigests(db: Database, tables: readonly DataTable[]): Promise<Digests> {
   const items: { key: string; sql: string }[] = [];
-  for (const t of tables) {
-    items.push({ key: t.label, sql: contentDigestSql(t.from, t.columns) });
-    for (const c of t.columns) items.push({ key: `${t.label}.${c}`, sql: contentDigestSql(t.from, [c]) });
-  }
+  tables.forEach((t, i) => {
+    items.push({ key: `${i}`, sql: contentDigestSql(t.from, t.columns) });
+    for (const c of t.columns) items.push({ key: `${i}\0${c}`, sql: contentDigestSql(t.from, [c]) });
+  });
   const out: Digests = new Map();
   if (items.length === 0) return out;
   const sql = items.map((it, i) => `SELECT ${i} AS k, d.rows, d.digest FROM (${it.sql}) AS d`).join('\nUNION ALL\n');
-  const result = await db.query<{ k: number; rows: string; digest: string }>(sql);
+  // The digest prints values: under the output settings it is defined with, whatever a migration SET.
+  const result = await db.transaction(async (tx) => {
+    await tx.exec(DIGEST_SETTINGS_SQL);
+    return tx.query<{ k: number; rows: string; digest: string }>(sql);
+  });
   for (const row of result.rows) out.set(items[Number(row.k)].key, { rows: row.rows, digest: row.digest });
   return out;
 }
 
 /** Whether any table holds a row: with none there is nothing a down could lose. */
 export function anyRows(tables: readonly DataTable[], digests: Digests): boolean {
-  return tables.some((t) => digests.get(t.label)?.rows !== '0');
+  return tables.some((_, i) => digests.get(`${i}`)?.rows !== '0');
 }
 
 /** What the down lost, in words: a row count per table, else the columns whose values changed. */
 export function dataLosses(tables: readonly DataTable[], before: Digests, after: Digests): string[] {
   const out: string[] = [];
-  for (const t of tables) {
-    const b = before.get(t.label);
-    const a = after.get(t.label);
+  for (const [i, t] of tables.entries()) {
+    const b = before.get(`${i}`);
+    const a = after.get(`${i}`);
     if (!b || !a) continue;
     if (b.rows !== a.rows) {
       out.push(`table ${t.label} has ${b.rows} rows before the up and ${a.rows} after the down`);
       continue;
     }
     if (b.digest === a.digest) continue;
-    const changed = t.columns.filter((c) => before.get(`${t.label}.${c}`)?.digest !== after.get(`${t.label}.${c}`)?.digest);
+    const changed = t.columns.filter((c) => before.get(`${i}\0${c}`)?.digest !== after.get(`${i}\0${c}`)?.digest);
     // Each column alone may hold the same values while rows swapped them: then the table is all there is to name.
     if (changed.length === 0) out.push(`the rows of table ${t.label} are combined differently after the down than before the up`);
-    for (const c of changed) out.push(`column ${t.label}.${c} holds other values after the down than before the up`);
+    for (const c of changed) out.push(`column ${t.label}.${displayName(c)} holds other values after the down than before the up`);
   }
   return out;
 }
