@@ -10,7 +10,7 @@
  *    edit); a tidemark.sum that no longer matches (`sum-mismatch`); a `squashed/` that is not free. Only the
  *    database of the target is read; other databases are the user's to check.
  * 2. render: replay the history up to ID on ONE shadow (target.openShadow), snapshot S, renderBaseline's up,
- *    renderDrop's down, under `-- tidemark:squashes <every id>` and the range's `-- tidemark:requires`.
+ *    its down (renderDrop), under `-- tidemark:squashes <every id>` and the range's `-- tidemark:requires`.
  * 3. prove on the same shadow: the old history replayed whole, the shadow emptied, the new history (the squash,
  *    then the migrations after ID) replayed whole: both snapshots equal, else `squash-proof-failed`.
  * 4. write the squash, move the old files to `<migrations>/squashed/`, rewrite tidemark.sum, all or nothing
@@ -33,7 +33,7 @@ import { parseMigrationName, parseMigrationSource } from '../history/tidemark-so
 import { readLedger } from '../ledger/ledger.js';
 import { displayPath } from '../paths.js';
 import { compareSnapshots } from '../schema/diff/compare.js';
-import { renderBaseline, renderDrop, unsupportedObjects } from '../schema/render/baseline.js';
+import { renderBaseline, unsupportedObjects } from '../schema/render/baseline.js';
 import type { SchemaDifference, Snapshot } from '../schema/snapshot.js';
 import type { DatabaseSource, Target } from '../target/target.js';
 
@@ -143,7 +143,9 @@ export async function squash(target: Target, options: SquashCoreOptions): Promis
           hint: 'Squash up to a migration before that object appears, or keep the history as it is.',
         });
       }
-      text = squashFile(name, range, histories, renderBaseline(squashed, name).up, renderDrop(squashed));
+      const title = `${name}: ${range[0].id}…${last.id} squashed by \`tidemark squash\` from their replay`;
+      const rendered = renderBaseline(squashed, name, { title });
+      text = squashFile(range, histories, rendered.up, rendered.down);
       result.sql = text;
       // The new history: the squash (parsed as the reader will parse it) in place of the range.
       const parsed = parseMigrationSource(name, result.file, parseMigrationName(name, path.basename(result.file))!, Buffer.from(text));
@@ -346,13 +348,9 @@ async function refusePartial(target: Target, service: string, range: readonly Mi
 }
 
 /** The squash's text: its directives (one `squashes` line, as the parser reads it), then up and down. */
-function squashFile(service: string, range: readonly MigrationFile[], histories: readonly History[], up: string, down: string): string {
+function squashFile(range: readonly MigrationFile[], histories: readonly History[], up: string, down: string): string {
   const requires = [...new Set(range.flatMap((m) => m.requires.map((r) => resolveMigration(histories, r.ref)?.id ?? r.ref)))];
-  const first = range[0].id;
-  const last = range[range.length - 1].id;
-  // renderBaseline's first line speaks of a baseline from the live schema: this one comes from a replay.
-  const body = up.replace(/^-- .* baseline, written by `tidemark baseline` from the live schema/, `-- ${service}: ${first}…${last} squashed by \`tidemark squash\` from their replay`);
-  return [`-- tidemark:squashes ${range.map((m) => m.id).join(' ')}`, ...requires.map((r) => `-- tidemark:requires ${r}`), '-- tidemark:up', `${body}`, '-- tidemark:down', down].join('\n');
+  return [`-- tidemark:squashes ${range.map((m) => m.id).join(' ')}`, ...requires.map((r) => `-- tidemark:requires ${r}`), '-- tidemark:up', up, '-- tidemark:down', down].join('\n');
 }
 
 async function exists(file: string): Promise<boolean> {

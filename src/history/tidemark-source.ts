@@ -96,6 +96,7 @@ export function parseMigrationSource(service: string, file: string, name: Migrat
   const requires: Requirement[] = [];
   let transactional = true;
   let lossyDown = false;
+  let noTransactionLine: number | undefined;
   const squashes: string[] = [];
   let up: SqlSection | undefined;
   let down: SqlSection | undefined;
@@ -190,6 +191,7 @@ export function parseMigrationSource(service: string, file: string, name: Migrat
           if (directive === 'no-transaction') {
             if (args) problem(lineNo, `${name.id}: \`tidemark:no-transaction\` takes no argument.`);
             transactional = false;
+            noTransactionLine = lineNo;
           } else if (directive === 'requires') addRequires(args, lineNo);
           else if (directive === 'squashes') addSquashes(args, lineNo);
           else setLossyDown(args, lineNo);
@@ -223,6 +225,14 @@ export function parseMigrationSource(service: string, file: string, name: Migrat
     }
   }
 
+  // A squash replaces its ids' rows in the transaction that runs it (or reverts it): it needs one.
+  if (squashes.length > 0 && !transactional) {
+    problem(
+      noTransactionLine,
+      `${name.id}: a squash (\`tidemark:squashes\`) cannot be \`tidemark:no-transaction\`.`,
+      'Remove `-- tidemark:no-transaction`: the squash and the ledger rows it replaces change in one transaction.',
+    );
+  }
   if (problems.length > 0) return { problems };
   return {
     problems,

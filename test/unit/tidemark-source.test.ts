@@ -95,6 +95,12 @@ describe('parseMigrationSource', () => {
     ['squashes a later migration', '-- tidemark:squashes user_001_a user_004_b\n-- tidemark:up\nSELECT 1;', /squashes user_004_b, a later migration/, 1],
     ['squashes one id twice', '-- tidemark:squashes user_001_a\n-- tidemark:squashes user_001_a\n-- tidemark:up\nSELECT 1;', /`user_001_a` is named twice/, 2],
     ['squashes after up', '-- tidemark:up\n-- tidemark:squashes user_001_a\nSELECT 1;', /`tidemark:squashes` must come before/, 2],
+    [
+      'a squash without a transaction',
+      '-- tidemark:squashes user_001_a\n-- tidemark:no-transaction\n-- tidemark:up\nSELECT 1;',
+      /a squash \(`tidemark:squashes`\) cannot be `tidemark:no-transaction`/,
+      2,
+    ],
     ['lossy-down with an argument', '-- tidemark:lossy-down yes\n-- tidemark:up\nSELECT 1;', /`tidemark:lossy-down` takes no argument/, 1],
     ['lossy-down after up', '-- tidemark:up\nSELECT 1;\n-- tidemark:down\n-- tidemark:lossy-down\nSELECT 2;', /`tidemark:lossy-down` must come before/, 4],
   ];

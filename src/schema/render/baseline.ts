@@ -41,6 +41,8 @@ export interface RenderOptions {
    * written as `-- tidemark:requires <id>`; undefined when none was found (a comment says so then).
    */
   requires?: Record<string, string | undefined>;
+  /** The first comment line (default: a baseline written from the live schema); squash's says what it replaces. */
+  title?: string;
 }
 
 /** Human names of what the snapshot holds but tidemark cannot reproduce; [] when all is supported. */
@@ -142,7 +144,7 @@ export function renderBaseline(snapshot: Snapshot, service: string, options: Ren
 
   const version = formatVersion(snapshot.serverVersion);
   const upText = [
-    `-- ${service} baseline, written by \`tidemark baseline\` from the live schema (PostgreSQL ${version}).`,
+    `-- ${options.title ?? `${service} baseline, written by \`tidemark baseline\` from the live schema`} (PostgreSQL ${version}).`,
     snapshot.tables.some((t) => t.columns.some((c) => c.generated?.kind === 'virtual'))
       ? '-- Uses PostgreSQL 18 syntax (virtual generated columns), as the live schema does.'
       : '-- Runs on PostgreSQL 15 and later.',
