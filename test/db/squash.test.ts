@@ -156,7 +156,10 @@ forEachBackend('tidemark squash', (backend) => {
     const dry = await squash({ ...at(), service: 'shop', to: 'shop_003', dryRun: true });
     assert.equal(dry.ok, true, dry.error?.message);
     assert.equal(dry.written, false);
-    assert.match(dry.sql, /^-- tidemark:squashes shop_001_items shop_002_price shop_003_orders\n-- tidemark:up\n-- shop: shop_001_items…shop_003_orders squashed by `tidemark squash` from their replay \(PostgreSQL \d+\.\d+\)\.\n/);
+    assert.match(
+      dry.sql,
+      /^-- tidemark:squashes shop_001_items shop_002_price shop_003_orders\n-- tidemark:up\n-- shop: shop_001_items…shop_003_orders squashed by `tidemark squash` from their replay \(PostgreSQL \d+\.\d+\)\.\n/,
+    );
     assert.match(dry.sql, /CREATE TABLE shop_orders/);
     assert.match(dry.sql, /-- tidemark:down\n/);
     assert.deepEqual(listing(dir), files);

@@ -23,7 +23,7 @@ import { readTidemarkHistory } from '../../history/read-tidemark.js';
 import { nextMigrationNumber, normalizeSlug, writeMigrationFiles, type NewMigrationSum } from '../../history/new-migration.js';
 import { formatMigrationId } from '../../history/tidemark-source.js';
 import { ensureLedger } from '../../ledger/ledger.js';
-import { nameKey } from '../../sql/ident.js';
+import { displayName, nameKey } from '../../sql/ident.js';
 import type { Change } from '../../schema/diff/change.js';
 import { diff } from '../../schema/diff/diff.js';
 import { applyRenames, type Rename, type RenameSuggestion, suggestRenames } from '../../schema/diff/renames.js';
@@ -131,8 +131,8 @@ async function generate(target: Target<Session>, options: DiffCoreOptions, resul
   const fromSource = parseSource(options.from, { kind: 'history' });
   const loadOptions = { open: options.open };
 
-  // Each side loads on a shadow of its own; `on` hands loadSource one already opened.
-  const load = (src: SchemaSource, on?: Shadow) => loadSource(on ? { ...target, openShadow: async () => on } : target, service, src, true, loadOptions);
+  // Each side loads on a shadow of its own; `on` is one already opened.
+  const load = (src: SchemaSource, on?: Shadow) => loadSource(target, service, src, true, { ...loadOptions, shadow: on });
   let to: LoadedSchema;
   let from: LoadedSchema;
   let toDisposed: Promise<void> | undefined;
@@ -254,7 +254,11 @@ function refuseBreakingOthers(service: string, changes: readonly Change[], from:
   const breaking = changes.filter((c) => c.hazards.includes('breaks-dependents'));
   if (breaking.length === 0) return;
   const names = breaking.map((c) => `${c.id.kind} ${c.id.table ? `${c.id.table}.` : ''}${c.id.name}`);
-  const who = [...new Set((from.dependents ?? []).map((d) => `${d.from} (service ${d.service || 'none'})`))].join(', ');
+  // Only what hangs on the refused objects (the labels introspection gave them: `table users`, `function f(int)`).
+  const labels = breaking.map((c) => `${c.id.kind} ${displayName({ schema: c.id.schema, name: c.id.name })}`);
+  const all = from.dependents ?? [];
+  const hung = all.filter((d) => labels.some((l) => d.object === l || d.object.startsWith(`${l}(`) || d.object === `materialized ${l}`));
+  const who = [...new Set((hung.length > 0 ? hung : all).map((d) => `${d.from} (service ${d.service || 'none'})`))].join(', ');
   throw new TidemarkError('diff-breaks-dependents', `Service ${service}: ${names.join(', ')} would change under objects of other services: ${who}. Nothing was written.`, {
     service,
     hint: 'Change or drop those objects in their own services first (each service migrates what it owns), then run tidemark diff again.',

@@ -41,6 +41,11 @@ export interface LoadedSchema {
 export interface LoadSourceOptions {
   /** Opens a database URL that is not the target's (the api layer's; a core opens nothing). Closed here after reading. */
   open?: (url: string) => Promise<Database>;
+  /**
+   * A shadow the caller already opened (empty), used instead of opening one; with `keepShadow` false it is
+   * still the caller's to dispose of: loadSource disposes only of a shadow it opened.
+   */
+  shadow?: Shadow;
 }
 
 const INVALID_HINT = 'Give `history`, `history:ID`, a database URL (postgres://…, pglite:PATH) or a .sql file or directory.';
@@ -69,15 +74,18 @@ export function parseSource(text: string | undefined, fallback: SchemaSource): S
 
 /**
  * The snapshot of what `service` owns in `src`, read in full (introspect's `all` mode). A shadow opened
- * here is disposed of unless `keepShadow`, in which case it is returned with the snapshot.
+ * here is disposed of unless `keepShadow`, in which case it is returned with the snapshot (as is a shadow
+ * given in `options`, never disposed of here).
  */
 export async function loadSource(target: Target<Session>, service: Service, src: SchemaSource, keepShadow: boolean, options: LoadSourceOptions = {}): Promise<LoadedSchema> {
   if (src.kind === 'url') return loadUrl(target, service, src.url, options);
-  const shadow = await target.openShadow({});
-  let keep = false;
+  // A shadow given is the caller's to dispose of, whatever happens here.
+  const given = options.shadow !== undefined;
+  const shadow = options.shadow ?? (await target.openShadow({}));
+  let keep = given;
   try {
     const loaded = src.kind === 'history' ? await loadHistory(target, service, src.upTo, shadow) : await loadFiles(target, service, src.paths, shadow);
-    keep = keepShadow;
+    keep = keepShadow || given;
     return keepShadow ? { ...loaded, shadow } : loaded;
   } finally {
     if (!keep) await shadow.dispose();

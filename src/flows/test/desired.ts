@@ -18,17 +18,16 @@ import type { TestFinding } from './index.js';
 
 /**
  * Compares `replayed` (S's snapshot after its whole history) with S's desired schema. `shadow` is the run's,
- * `empty` resets it: loadSource gets it through a target whose shadow is that one, so no second shadow is opened.
+ * `empty` resets it: loadSource is given that one, so no second shadow is opened.
  */
 export async function checkDesiredSchema(target: Target<Session>, service: Service, replayed: Snapshot, shadow: Shadow, empty: () => Promise<void>): Promise<TestFinding[]> {
   if (!service.schema || service.schema.length === 0) return [];
   const name = service.name;
   await empty();
-  // The caller disposes of the run's shadow; loadSource's dispose must not.
-  const onShared: Target<Session> = { ...target, openShadow: async () => ({ ...shadow, dispose: async () => {} }) };
   let desired: Snapshot;
   try {
-    desired = (await loadSource(onShared, service, { kind: 'files', paths: service.schema }, false)).snapshot;
+    // The run's shadow: loadSource leaves a shadow it was given to the caller, who disposes of it.
+    desired = (await loadSource(target, service, { kind: 'files', paths: service.schema }, false, { shadow })).snapshot;
   } catch (err) {
     const e = asTidemarkError(err);
     return [
